@@ -1,0 +1,128 @@
+# pickaxe — one entry point: make, make test, make demo, make bench.
+#
+# Sources are found by directory, so adding a module is adding a file:
+#   src/ miner/ net/ wallet-web/   *.c       -> build/libpickaxe.a
+#   any directory                  NAME_main.c -> build/pickaxe-NAME
+#   tests/                         test_X.c   -> build/tests/test_X (Criterion)
+# Every library source is also built with AddressSanitizer and
+# UndefinedBehaviorSanitizer (build/asan/) for the unit tests, and with
+# ThreadSanitizer (build/tsan/) for the tests listed in TSAN_TESTS.
+
+BUILD    := build
+CC       ?= cc
+CSTD     := -std=c11
+WARN     := -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes \
+            -Wmissing-prototypes -Wformat=2 -Wundef -Wvla -Werror
+OPT      ?= -O2 -g
+CPPFLAGS := -D_GNU_SOURCE -Isrc -Iminer -Inet -Iwallet-web -MMD -MP
+CFLAGS   := $(CSTD) $(WARN) $(OPT) -pthread
+LDLIBS   := -Wl,--as-needed -lsecp256k1 -lcrypto -lsqlite3 -ljansson \
+            -lczmq -lzmq -lhwloc -lmicrohttpd -lpthread -lm
+TESTLIBS := -lcriterion
+
+ASAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
+              -fno-sanitize-recover=all
+TSAN_FLAGS := -O1 -g -fsanitize=thread
+
+# Per-file target flags for the SIMD kernels (dispatched at run time, so
+# only these files may contain instructions the CPU might lack).
+KFLAGS.sha256_shani   := -msha -msse4.1
+KFLAGS.sha256_shani2  := -msha -msse4.1
+KFLAGS.sha256_avx2    := -mavx2
+KFLAGS.sha256_avx512  := -mavx512f -mavx512vl -mavx512bw
+
+# Test binaries that also run under ThreadSanitizer.
+TSAN_TESTS ?= $(notdir $(basename $(wildcard tests/test_pool.c)))
+
+LIB_SRCS  := $(filter-out %_main.c,$(wildcard src/*.c miner/*.c net/*.c wallet-web/*.c))
+MAIN_SRCS := $(wildcard src/*_main.c miner/*_main.c net/*_main.c bench/*_main.c wallet-web/*_main.c)
+TEST_SRCS := $(wildcard tests/test_*.c)
+TEST_HELPERS := $(filter-out tests/test_%,$(wildcard tests/*.c))
+
+BINS       := $(patsubst %_main.c,$(BUILD)/pickaxe-%,$(notdir $(MAIN_SRCS)))
+TESTS      := $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRCS))
+ASAN_TESTS := $(patsubst tests/%.c,$(BUILD)/asan/tests/%,$(TEST_SRCS))
+TSAN_BINS  := $(patsubst %,$(BUILD)/tsan/tests/%,$(TSAN_TESTS))
+
+LIB      := $(BUILD)/libpickaxe.a
+ASAN_LIB := $(BUILD)/asan/libpickaxe.a
+TSAN_LIB := $(BUILD)/tsan/libpickaxe.a
+
+.PHONY: all deps deps-test deps-demo test unit-tests demo bench fuzz clean format
+.DEFAULT_GOAL := all
+# Keep objects of test binaries (make would delete them as intermediates).
+.SECONDARY:
+
+all: deps $(LIB) $(BINS)
+
+deps:
+	@scripts/deps.sh build
+deps-test: deps
+	@scripts/deps.sh test
+deps-demo: deps
+	@scripts/deps.sh demo
+
+# ---- objects, one tree per build variant ------------------------------------
+
+$(BUILD)/obj/%.o: %.c | deps
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(KFLAGS.$(notdir $*)) -c $< -o $@
+
+$(BUILD)/asan/obj/%.o: %.c | deps
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CSTD) $(WARN) -pthread $(ASAN_FLAGS) $(KFLAGS.$(notdir $*)) -c $< -o $@
+
+$(BUILD)/tsan/obj/%.o: %.c | deps
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CSTD) $(WARN) -pthread $(TSAN_FLAGS) $(KFLAGS.$(notdir $*)) -c $< -o $@
+
+$(LIB): $(patsubst %.c,$(BUILD)/obj/%.o,$(LIB_SRCS))
+	@rm -f $@
+	ar rcs $@ $^
+$(ASAN_LIB): $(patsubst %.c,$(BUILD)/asan/obj/%.o,$(LIB_SRCS))
+	@rm -f $@
+	ar rcs $@ $^
+$(TSAN_LIB): $(patsubst %.c,$(BUILD)/tsan/obj/%.o,$(LIB_SRCS))
+	@rm -f $@
+	ar rcs $@ $^
+
+# ---- binaries -----------------------------------------------------------------
+
+.SECONDEXPANSION:
+$(BUILD)/pickaxe-%: $$(patsubst %.c,$(BUILD)/obj/%.o,$$(filter %/$$*_main.c,$(MAIN_SRCS))) $(LIB)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+# ---- tests ----------------------------------------------------------------------
+
+$(BUILD)/tests/%: $(BUILD)/obj/tests/%.o $(patsubst %.c,$(BUILD)/obj/%.o,$(TEST_HELPERS)) $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $^ $(TESTLIBS) $(LDLIBS)
+$(BUILD)/asan/tests/%: $(BUILD)/asan/obj/tests/%.o $(patsubst %.c,$(BUILD)/asan/obj/%.o,$(TEST_HELPERS)) $(ASAN_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(ASAN_FLAGS) -o $@ $^ $(TESTLIBS) $(LDLIBS)
+$(BUILD)/tsan/tests/%: $(BUILD)/tsan/obj/tests/%.o $(patsubst %.c,$(BUILD)/tsan/obj/%.o,$(TEST_HELPERS)) $(TSAN_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(TSAN_FLAGS) -o $@ $^ $(TESTLIBS) $(LDLIBS)
+
+unit-tests: all $(TESTS) $(ASAN_TESTS) $(TSAN_BINS)
+
+# Everything: unit tests (plain, ASan+UBSan, TSan), then integration and
+# browser tests. scripts/run-tests.sh prints one summary line at the end.
+test: deps-test
+	@$(MAKE) --no-print-directory unit-tests
+	@scripts/run-tests.sh
+
+bench: all
+	@scripts/bench.sh
+
+demo: deps-demo
+	@$(MAKE) --no-print-directory all
+	@scripts/demo.sh
+
+format:
+	clang-format -i $(wildcard src/*.[ch] miner/*.[ch] net/*.[ch] bench/*.[ch] wallet-web/*.[ch] tests/*.[ch])
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
