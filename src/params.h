@@ -1,0 +1,45 @@
+/*
+ * params — the networks pickaxe knows and their consensus constants.
+ *
+ * Each network has its own genesis block, hence its own id (the genesis
+ * block's hash), which every wire message and every signature commits to, so
+ * nothing crosses from one network to another.
+ *
+ *   regtest  trivial target (0x207fffff: about every other hash wins), no
+ *            retargeting; tests mine blocks instantly.
+ *   demo     retargets every block toward a target block time of a few
+ *            seconds (see difficulty.h for the algorithm and why).
+ *
+ * params_t values are immutable and live for the whole process; the getters
+ * are thread-safe.
+ */
+#ifndef PICKAXE_PARAMS_H
+#define PICKAXE_PARAMS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+typedef struct {
+    const char *name;      /* "regtest" or "demo" */
+    const char *hrp;       /* bech32m address prefix */
+    uint32_t pow_limit_bits; /* easiest allowed target; also genesis bits */
+    bool retarget;         /* false: every block uses pow_limit_bits */
+    uint32_t target_spacing; /* seconds per block the retarget aims for */
+    uint32_t half_life;    /* retarget half-life in seconds (demo) */
+    uint64_t subsidy;      /* base units created per block */
+    uint32_t genesis_time;
+    uint32_t genesis_nonce;
+    uint16_t default_port; /* request port; gossip publishes on port + 1 */
+    uint8_t network_id[32]; /* genesis block hash, filled at first use */
+} params_t;
+
+/* Returns the named network ("regtest", "demo"), or NULL when unknown. */
+const params_t *params_get(const char *name);
+
+const params_t *params_regtest(void);
+const params_t *params_demo(void);
+
+/* The names of every network, NULL-terminated, for --help texts. */
+const char *const *params_names(void);
+
+#endif
