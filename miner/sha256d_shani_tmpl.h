@@ -67,7 +67,7 @@ static void shani_ctx_init(shani_ctx_t *c, const kernel_job_t *job)
                                        _mm_alignr_epi8(m3, m2, 4)),            \
                          m3)
 
-#define FOR_WAYS for (int l = 0; l < WAYS; l++)
+#define FOR_WAYS _Pragma("GCC unroll 4") for (int l = 0; l < WAYS; l++)
 
 /* For each way, h7[l] = H7 - IV7 of the hash of nonce[l]'s header, where
  * H7 is the last state word of the second hash. */
@@ -92,9 +92,9 @@ static inline void shani_sums(const shani_ctx_t *c, const uint32_t *nonce,
         A[l] = C[l];
         C[l] = t;
     }
-    for (int q = 1; q < 4; q++)
+    _Pragma("GCC unroll 4") for (int q = 1; q < 4; q++)
         FOR_WAYS SH_QR(A[l], C[l], c->kw[q]);
-    for (int r = 16; r < 64; r += 4) {
+    _Pragma("GCC unroll 12") for (int r = 16; r < 64; r += 4) {
         FOR_WAYS
         {
             __m128i n = SH_SCHED(m0[l], m1[l], m2[l], m3[l]);
@@ -123,7 +123,7 @@ static inline void shani_sums(const shani_ctx_t *c, const uint32_t *nonce,
     FOR_WAYS SH_QR(A[l], C[l], _mm_add_epi32(m1[l], shani_k(4)));
     FOR_WAYS SH_QR(A[l], C[l], c->h2kw[2]);
     FOR_WAYS SH_QR(A[l], C[l], c->h2kw[3]);
-    for (int r = 16; r < 60; r += 4) {
+    _Pragma("GCC unroll 11") for (int r = 16; r < 60; r += 4) {
         FOR_WAYS
         {
             __m128i n = SH_SCHED(m0[l], m1[l], m2[l], m3[l]);
