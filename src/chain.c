@@ -1015,6 +1015,11 @@ const chain_node_t *chain_at_height(const chain_t *c, uint32_t height)
     return height < c->main_len ? c->main[height] : NULL;
 }
 
+const params_t *chain_params(const chain_t *c)
+{
+    return c->params;
+}
+
 size_t chain_block_count(const chain_t *c)
 {
     return hashmap_count(c->nodes);

@@ -202,6 +202,9 @@ size_t chain_get_locator(const chain_t *c, uint8_t (*hashes)[32], size_t max);
 const chain_node_t *chain_find_fork(const chain_t *c,
                                     const uint8_t (*hashes)[32], size_t n);
 
+/* The network the chain follows (borrowed, immutable). */
+const params_t *chain_params(const chain_t *c);
+
 /* Number of blocks in the tree (all branches). */
 size_t chain_block_count(const chain_t *c);
 
