@@ -62,10 +62,16 @@
  * leaves a stale lock behind; flock rather than fcntl locks because an flock
  * belongs to the open file, so a second store_open() in the same process is
  * refused too (fcntl locks would let it through). The LOCK file is never
- * deleted: deleting a lock file races with the next opener. A busy timeout of
- * 5 s is set as well, for the one case the lock file does not cover: someone
- * reading chain.db with the sqlite3 shell while the node runs (readers never
- * block a WAL writer, but a checkpoint can wait for them briefly).
+ * deleted: deleting a lock file races with the next opener. Its descriptor
+ * is close-on-exec, so a program the node executes does not keep the
+ * directory locked (a child forked without exec does, until it exits: fork
+ * and the store do not mix).
+ *
+ * A busy timeout of 5 s is set as well, for what the lock file does not
+ * cover: another program opening chain.db directly, such as the sqlite3
+ * shell used to look inside a running node's store. Its reads never block
+ * the node in WAL mode, but its writes, or the log recovery it may run as it
+ * opens, hold SQLite locks the node then waits for rather than failing.
  *
  * TRANSACTIONS. The handle is in one of three states:
  *
@@ -192,9 +198,13 @@ static int map_sqlite(int rc)
 /* Logs a failed SQLite call on db and returns the matching error code. */
 static int db_fail(sqlite3 *db, const char *dir, int rc, const char *what)
 {
-    log_error(MOD, "%s: %s: %s (%s)", dir, what,
+    /* For file errors the OS's reason says more than SQLite's message. */
+    int os = 0;
+    if (db && ((rc & 0xff) == SQLITE_IOERR || (rc & 0xff) == SQLITE_CANTOPEN))
+        os = sqlite3_system_errno(db);
+    log_error(MOD, "%s: %s: %s (%s%s%s)", dir, what,
               db ? sqlite3_errmsg(db) : sqlite3_errstr(rc),
-              sqlite3_errstr(rc));
+              sqlite3_errstr(rc), os ? ": " : "", os ? strerror(os) : "");
     return map_sqlite(rc);
 }
 
@@ -849,7 +859,7 @@ static int open_db(store_t *s, unsigned flags)
     int rc = sqlite3_open_v2(path,
                              &s->db,
                              SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
-                                 SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_NOFOLLOW,
+                                 SQLITE_OPEN_NOMUTEX,
                              NULL);
     free(path);
     if (rc != SQLITE_OK)

@@ -299,8 +299,8 @@ Test(store, put_is_idempotent)
     /* Same hash again, even with another status or height: no change. */
     cr_assert_eq(store_put_block(s, h0, zero, 5, 2, (const uint8_t *)"a", 1),
                  0);
-    store_block_t again = {.height = 0, .status = 2, .raw = (const uint8_t *)"a",
-                           .len = 1};
+    store_block_t again = {.height = 0, .status = 2,
+                           .raw = (const uint8_t *)"a", .len = 1};
     memcpy(again.hash, h0, 32);
     cr_assert_eq(store_put_blocks(s, &again, 1, NULL), 0);
     uint64_t n = 0;
@@ -675,6 +675,23 @@ Test(store, creates_private_directories)
     store_close(NULL);
 }
 
+Test(store, opens_through_a_symlinked_directory)
+{
+    char link[192], via[256];
+    cr_assert_eq(mkdir(data_dir, 0700), 0);
+    snprintf(link, sizeof link, "%s/link", tmp_root);
+    cr_assert_eq(symlink(data_dir, link), 0);
+    snprintf(via, sizeof via, "%s/node", link);
+    store_t *s = open_ok(via);
+    cr_assert_eq(put_blk(s, 0), 0);
+    store_close(&s);
+    /* The same directory by its real path: same store, same lock. */
+    snprintf(via, sizeof via, "%s/node", data_dir);
+    s = open_ok(via);
+    cr_assert(blk_ok(s, 0));
+    store_close(&s);
+}
+
 static void write_file(const char *path, const void *data, size_t len)
 {
     FILE *f = fopen(path, "wb");
@@ -843,7 +860,7 @@ Test(store, one_open_per_directory_across_processes)
     close(up[0]);
 }
 
-/* ---- the crash test ------------------------------------------------------- */
+/* ---- the crash test ----------------------------------------------------- */
 
 #define CRASH_CYCLES 40
 #define CRASH_MAX_BATCH 8
