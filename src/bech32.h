@@ -73,9 +73,9 @@ int bech32_encode(char *out, size_t out_len, const char *hrp,
  *
  * Returns: 0;
  *          ERR_PARSE with *reason set when the string is not valid bech32 or
- *          bech32m (too long, too short, mixed case, a character out of range,
- *          no separator, empty hrp, bad data character, checksum too short,
- *          bad checksum);
+ *          bech32m (too long, a character out of range, mixed case, no
+ *          separator, empty hrp, bad data or checksum character, checksum
+ *          too short, bad checksum);
  *          ERR_RANGE when hrp_len or *data_len is too small for the result
  *          (hrp_len >= BECH32_MAX_HRP_LEN + 1 and *data_len >=
  *          BECH32_MAX_DATA_LEN always suffice).

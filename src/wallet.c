@@ -170,10 +170,12 @@ int wallet_load(wallet_t **out, const char **reason, const char *path)
     char buf[WALLET_KEYSTORE_MAX_SIZE + 1];
     size_t len = 0;
     int rc = read_keystore(buf, sizeof buf, &len, reason, path);
+    json_error_t jerr;
     if (rc == 0) {
-        json_error_t jerr;
         json_t *root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
         if (!root) {
+            /* jansson's message may quote the text near the error, which
+             * could be part of the secret: it is neither shown nor kept. */
             rc = fail(reason, ERR_PARSE, "keystore is not valid JSON");
         } else {
             keys_keypair_t kp;
@@ -191,6 +193,7 @@ int wallet_load(wallet_t **out, const char **reason, const char *path)
         }
     }
     explicit_bzero(buf, sizeof buf);
+    explicit_bzero(&jerr, sizeof jerr);
     return rc;
 }
 

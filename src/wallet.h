@@ -155,8 +155,9 @@ int wallet_sign_transaction(const wallet_t *w, tx_t *tx,
  *
  * Returns: 0;
  *          ERR_ARG with *reason set when the address does not decode for hrp
- *          (the reason is address_decode()'s), amount is zero, or amount +
- *          fee overflows or exceeds MAX_MONEY;
+ *          (the reason is address_decode()'s), amount is zero, amount + fee
+ *          overflows or exceeds MAX_MONEY, or sign is true and network_id is
+ *          NULL;
  *          ERR_IO or ERR_CRYPTO (reason "signing failed") when signing fails.
  * Out:     tx_out      the transfer (written only on success).
  *          reason      static phrase; may be NULL.
