@@ -189,9 +189,12 @@ struct store {
 static int map_sqlite(int rc)
 {
     switch (rc & 0xff) {
-    case SQLITE_NOMEM: return ERR_NOMEM;
-    case SQLITE_TOOBIG: return ERR_RANGE;
-    default: return ERR_IO;
+    case SQLITE_NOMEM:
+        return ERR_NOMEM;
+    case SQLITE_TOOBIG:
+        return ERR_RANGE;
+    default:
+        return ERR_IO;
     }
 }
 
@@ -203,8 +206,8 @@ static int db_fail(sqlite3 *db, const char *dir, int rc, const char *what)
     if (db && ((rc & 0xff) == SQLITE_IOERR || (rc & 0xff) == SQLITE_CANTOPEN))
         os = sqlite3_system_errno(db);
     log_error(MOD, "%s: %s: %s (%s%s%s)", dir, what,
-              db ? sqlite3_errmsg(db) : sqlite3_errstr(rc),
-              sqlite3_errstr(rc), os ? ": " : "", os ? strerror(os) : "");
+              db ? sqlite3_errmsg(db) : sqlite3_errstr(rc), sqlite3_errstr(rc),
+              os ? ": " : "", os ? strerror(os) : "");
     return map_sqlite(rc);
 }
 
@@ -294,8 +297,9 @@ static int write_begin(store_t *s, bool *implicit)
     if (rc != 0)
         return rc;
     if (s->txn == TXN_FAILED) {
-        log_error(MOD, "%s: write refused: this transaction failed earlier "
-                       "and was rolled back; call store_rollback()",
+        log_error(MOD,
+                  "%s: write refused: this transaction failed earlier "
+                  "and was rolled back; call store_rollback()",
                   s->dir);
         return ERR_IO;
     }
@@ -350,8 +354,9 @@ int store_commit(store_t *s)
         return ERR_ARG;
     }
     if (s->txn == TXN_FAILED) {
-        log_error(MOD, "%s: commit refused: the transaction failed earlier "
-                       "and was rolled back",
+        log_error(MOD,
+                  "%s: commit refused: the transaction failed earlier "
+                  "and was rolled back",
                   s->dir);
         if (txn_abort(s) == 0)
             s->txn = TXN_IDLE;
@@ -382,8 +387,7 @@ int store_rollback(store_t *s)
 
 /* Inserts one block inside the current transaction. */
 static int put_one(store_t *s, const uint8_t *hash, const uint8_t *parent,
-                   uint32_t height, int status, const uint8_t *raw,
-                   size_t len)
+                   uint32_t height, int status, const uint8_t *raw, size_t len)
 {
     sqlite3_stmt *st = s->st[ST_PUT];
     int rc = bind_hash(st, 1, hash);
@@ -501,8 +505,7 @@ static int change_one(store_t *s, int id, const uint8_t *hash, bool with_status,
     return write_end(s, implicit, ret);
 }
 
-int store_set_status(store_t *s, const uint8_t hash[STORE_HASH_LEN],
-                     int status)
+int store_set_status(store_t *s, const uint8_t hash[STORE_HASH_LEN], int status)
 {
     return change_one(s, ST_SET_STATUS, hash, true, status, "set status");
 }
@@ -769,8 +772,9 @@ static int identify(store_t *s, bool *fresh)
     if (rc == SQLITE_OK)
         rc = query_int(s, &objects, "SELECT count(*) FROM sqlite_master");
     if ((rc & 0xff) == SQLITE_NOTADB) {
-        log_error(MOD, "%s/" STORE_DB_NAME " is not a pickaxe store "
-                       "(not an SQLite database); refusing to touch it",
+        log_error(MOD,
+                  "%s/" STORE_DB_NAME " is not a pickaxe store "
+                  "(not an SQLite database); refusing to touch it",
                   s->dir);
         return ERR_INVALID;
     }
@@ -781,16 +785,18 @@ static int identify(store_t *s, bool *fresh)
         return 0;
     }
     if (app_id != STORE_APP_ID) {
-        log_error(MOD, "%s/" STORE_DB_NAME " is not a pickaxe store "
-                       "(an SQLite database of another application: "
-                       "application_id 0x%08" PRIx32 ", %" PRId64
-                       " schema objects); refusing to touch it",
+        log_error(MOD,
+                  "%s/" STORE_DB_NAME " is not a pickaxe store "
+                  "(an SQLite database of another application: "
+                  "application_id 0x%08" PRIx32 ", %" PRId64
+                  " schema objects); refusing to touch it",
                   s->dir, (uint32_t)app_id, objects);
         return ERR_INVALID;
     }
     if (version != STORE_SCHEMA_VERSION) {
-        log_error(MOD, "%s/" STORE_DB_NAME " has store schema version %" PRId64
-                       "; this pickaxe reads version %d only%s",
+        log_error(MOD,
+                  "%s/" STORE_DB_NAME " has store schema version %" PRId64
+                  "; this pickaxe reads version %d only%s",
                   s->dir, version, STORE_SCHEMA_VERSION,
                   version > STORE_SCHEMA_VERSION
                       ? " (written by a newer pickaxe?)"
@@ -807,8 +813,8 @@ static int setup(store_t *s, bool fresh, unsigned flags)
     /* The pragma answers with the journal mode now in force. */
     char *mode = NULL;
     sqlite3_stmt *st;
-    int rc = sqlite3_prepare_v2(s->db, "PRAGMA journal_mode = WAL", -1, &st,
-                                NULL);
+    int rc =
+        sqlite3_prepare_v2(s->db, "PRAGMA journal_mode = WAL", -1, &st, NULL);
     if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
         mode = sqlite3_mprintf("%s", sqlite3_column_text(st, 0));
         rc = SQLITE_OK;
@@ -817,8 +823,9 @@ static int setup(store_t *s, bool fresh, unsigned flags)
     if (rc != SQLITE_OK)
         return fail(s, rc, "set WAL mode");
     if (!mode || strcmp(mode, "wal") != 0) {
-        log_error(MOD, "%s: SQLite refused WAL mode (journal mode is %s); "
-                       "is the directory on a network file system?",
+        log_error(MOD,
+                  "%s: SQLite refused WAL mode (journal mode is %s); "
+                  "is the directory on a network file system?",
                   s->dir, mode ? mode : "unknown");
         sqlite3_free(mode);
         return ERR_IO;
@@ -856,11 +863,9 @@ static int open_db(store_t *s, unsigned flags)
     char *path = path_join(s->dir, STORE_DB_NAME);
     if (!path)
         return ERR_NOMEM;
-    int rc = sqlite3_open_v2(path,
-                             &s->db,
-                             SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
-                                 SQLITE_OPEN_NOMUTEX,
-                             NULL);
+    int rc = sqlite3_open_v2(
+        path, &s->db,
+        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
     free(path);
     if (rc != SQLITE_OK)
         return fail(s, rc, "open " STORE_DB_NAME);

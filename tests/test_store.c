@@ -301,8 +301,8 @@ Test(store, put_is_idempotent)
     /* Same hash again, even with another status or height: no change. */
     cr_assert_eq(store_put_block(s, h0, zero, 5, 2, (const uint8_t *)"a", 1),
                  0);
-    store_block_t again = {.height = 0, .status = 2,
-                           .raw = (const uint8_t *)"a", .len = 1};
+    store_block_t again = {
+        .height = 0, .status = 2, .raw = (const uint8_t *)"a", .len = 1};
     memcpy(again.hash, h0, 32);
     cr_assert_eq(store_put_blocks(s, &again, 1, NULL), 0);
     uint64_t n = 0;
@@ -351,8 +351,8 @@ Test(store, iterate_in_height_then_first_seen_order)
     const struct {
         char label;
         uint32_t height;
-    } ins[] = {{'d', 2}, {'b', 1}, {'e', 2}, {'a', 0}, {'c', 1},
-               {'g', 3}, {'f', 2}};
+    } ins[] = {{'d', 2}, {'b', 1}, {'e', 2}, {'a', 0},
+               {'c', 1}, {'g', 3}, {'f', 2}};
     for (size_t i = 0; i < sizeof ins / sizeof ins[0]; i++) {
         uint8_t h[32], p[32] = {0};
         blk_hash(h, 100 + i);
@@ -569,8 +569,7 @@ static void fault_rounds(fault_stats_t *st, store_t *s, uint8_t prev_tip[32],
             st->tip_failed += r1 == 0 && r2 != 0;
             st->commit_failed += r1 == 0 && r2 == 0;
             cr_assert_neq(r3, 0, "round %ld: commit after a failure", k);
-            cr_assert(r1 == 0 || r2 != 0, "round %ld: write after failure",
-                      k);
+            cr_assert(r1 == 0 || r2 != 0, "round %ld: write after failure", k);
             cr_assert(!has_a && !has_b, "round %ld: half a transaction", k);
             cr_assert_arr_eq(tip, prev_tip, 32, "round %ld", k);
         }
@@ -583,8 +582,7 @@ static void fault_rounds(fault_stats_t *st, store_t *s, uint8_t prev_tip[32],
 Test(store, failed_write_poisons_its_transaction)
 {
     cr_assert_eq(sqlite3_shutdown(), SQLITE_OK);
-    cr_assert_eq(sqlite3_config(SQLITE_CONFIG_GETMALLOC, &real_mem),
-                 SQLITE_OK);
+    cr_assert_eq(sqlite3_config(SQLITE_CONFIG_GETMALLOC, &real_mem), SQLITE_OK);
     sqlite3_mem_methods fi = real_mem;
     fi.xMalloc = fi_malloc;
     fi.xRealloc = fi_realloc;
@@ -758,8 +756,9 @@ Test(store, refuses_a_file_that_is_not_a_store)
     cr_assert_eq(remove(db), 0);
     sqlite3 *other;
     cr_assert_eq(sqlite3_open(db, &other), SQLITE_OK);
-    cr_assert_eq(sqlite3_exec(other, "CREATE TABLE notes(t TEXT);"
-                                     "INSERT INTO notes VALUES('keep me')",
+    cr_assert_eq(sqlite3_exec(other,
+                              "CREATE TABLE notes(t TEXT);"
+                              "INSERT INTO notes VALUES('keep me')",
                               NULL, NULL, NULL),
                  SQLITE_OK);
     sqlite3_close(other);
@@ -898,9 +897,8 @@ static void crash_child(int fd, unsigned flags, uint64_t seed)
         if (mode == 0) {
             rc = store_begin(s);
             if (rc == 0)
-                rc = store_put_block(s, bl[0].hash, bl[0].parent,
-                                     bl[0].height, bl[0].status, bl[0].raw,
-                                     bl[0].len);
+                rc = store_put_block(s, bl[0].hash, bl[0].parent, bl[0].height,
+                                     bl[0].status, bl[0].raw, bl[0].len);
             if (rc == 0)
                 rc = store_set_tip(s, tip);
             if (rc == 0)
@@ -929,9 +927,9 @@ static void crash_child(int fd, unsigned flags, uint64_t seed)
 }
 
 typedef struct {
-    uint64_t expect;      /* the next report must be this block number */
-    uint64_t reported;    /* reports this cycle */
-    uint8_t partial[8];   /* a report split across reads */
+    uint64_t expect;    /* the next report must be this block number */
+    uint64_t reported;  /* reports this cycle */
+    uint8_t partial[8]; /* a report split across reads */
     size_t partial_len;
     bool out_of_order;
 } reports_t;
@@ -1045,21 +1043,23 @@ Test(store, blocks_reported_accepted_survive_sigkill)
     uint64_t rng = seed;
 
     reports_t r = {0};
-    uint64_t stored = 0;   /* blocks in the store after the last check */
-    uint64_t checked = 0;  /* block reads compared byte for byte */
-    uint64_t grew = 0;     /* cycles in which the store grew */
+    uint64_t stored = 0;  /* blocks in the store after the last check */
+    uint64_t checked = 0; /* block reads compared byte for byte */
+    uint64_t grew = 0;    /* cycles in which the store grew */
     for (int cycle = 0; cycle < CRASH_CYCLES; cycle++) {
         /* One kill in five lands in the first 3 ms (open, recovery, the
          * schema's creation); the others anywhere in 3..123 ms. */
         uint64_t x = splitmix(&rng);
-        uint64_t delay = x % 5 == 0 ? (x >> 8) % 3000
-                                    : 3000 + (x >> 8) % 120000;
+        uint64_t delay =
+            x % 5 == 0 ? (x >> 8) % 3000 : 3000 + (x >> 8) % 120000;
         unsigned flags = cycle % 4 == 3 ? STORE_SYNC_FULL : 0;
         r.reported = 0;
         r.expect = stored; /* the child resumes after the last stored one */
         run_and_kill(&r, flags, splitmix(&rng), delay, cycle);
-        cr_assert_not(r.out_of_order, "seed %" PRIu64 " cycle %d: reports "
-                      "out of order", seed, cycle);
+        cr_assert_not(r.out_of_order,
+                      "seed %" PRIu64 " cycle %d: reports "
+                      "out of order",
+                      seed, cycle);
         cr_assert_eq(r.partial_len, 0, "cycle %d: torn report", cycle);
 
         /* Reopen after the kill: clean open, integrity, every report. */
@@ -1067,12 +1067,15 @@ Test(store, blocks_reported_accepted_survive_sigkill)
         int rc = store_open(&s, data_dir, 0);
         cr_assert_eq(rc, 0, "seed %" PRIu64 " cycle %d: reopen: %s", seed,
                      cycle, err_str(rc));
-        cr_assert_eq(store_check(s), 0, "seed %" PRIu64 " cycle %d: "
-                     "integrity check failed", seed, cycle);
+        cr_assert_eq(store_check(s), 0,
+                     "seed %" PRIu64 " cycle %d: "
+                     "integrity check failed",
+                     seed, cycle);
         uint64_t n = 0;
         cr_assert_eq(store_count(s, &n), 0);
         /* r.expect is one past the last reported block. */
-        cr_assert_geq(n, r.expect, "seed %" PRIu64 " cycle %d: %" PRIu64
+        cr_assert_geq(n, r.expect,
+                      "seed %" PRIu64 " cycle %d: %" PRIu64
                       " blocks stored but %" PRIu64 " reported accepted",
                       seed, cycle, n, r.expect);
         /* Committed but not yet reported: at most one write's worth. */
@@ -1088,18 +1091,24 @@ Test(store, blocks_reported_accepted_survive_sigkill)
             cr_assert_eq(rc, 0, "seed %" PRIu64 " cycle %d: no tip", seed,
                          cycle);
             blk_hash(want, n - 1);
-            cr_assert_arr_eq(tip, want, 32, "seed %" PRIu64 " cycle %d: "
-                             "tip is not block %" PRIu64, seed, cycle, n - 1);
+            cr_assert_arr_eq(tip, want, 32,
+                             "seed %" PRIu64 " cycle %d: "
+                             "tip is not block %" PRIu64,
+                             seed, cycle, n - 1);
         }
         /* Every block new since the last check (all reported ones among
          * them), the one the child put again, and a few older ones. */
         for (uint64_t i = stored ? stored - 1 : 0; i < n; i++, checked++)
-            cr_assert(blk_ok(s, i), "seed %" PRIu64 " cycle %d: block %"
-                      PRIu64 " missing or altered", seed, cycle, i);
+            cr_assert(blk_ok(s, i),
+                      "seed %" PRIu64 " cycle %d: block %" PRIu64
+                      " missing or altered",
+                      seed, cycle, i);
         for (int j = 0; j < 8 && n > 0; j++, checked++) {
             uint64_t i = splitmix(&rng) % n;
-            cr_assert(blk_ok(s, i), "seed %" PRIu64 " cycle %d: old block %"
-                      PRIu64 " missing or altered", seed, cycle, i);
+            cr_assert(blk_ok(s, i),
+                      "seed %" PRIu64 " cycle %d: old block %" PRIu64
+                      " missing or altered",
+                      seed, cycle, i);
         }
         store_close(&s);
         grew += n > stored;
@@ -1114,9 +1123,11 @@ Test(store, blocks_reported_accepted_survive_sigkill)
     checked += w.next;
     store_close(&s);
     cr_log_info("crash test: %d kills, %" PRIu64 " blocks accepted, %" PRIu64
-                " block reads checked", CRASH_CYCLES, stored, checked);
+                " block reads checked",
+                CRASH_CYCLES, stored, checked);
     /* A test that never wrote anything between kills proves nothing. */
-    cr_assert_geq(grew, CRASH_CYCLES / 4, "the store grew in only %" PRIu64
-                  " of %d cycles", grew, CRASH_CYCLES);
+    cr_assert_geq(grew, CRASH_CYCLES / 4,
+                  "the store grew in only %" PRIu64 " of %d cycles", grew,
+                  CRASH_CYCLES);
     cr_assert_geq(stored, 200);
 }
