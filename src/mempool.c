@@ -232,16 +232,19 @@ static queue_t *cheapest_tail(const mempool_t *m, const uint8_t *exclude)
     return c.best;
 }
 
-/* Restores pending + held <= max_txs by evicting the cheapest tails (held
- * transfers last: they are only there because a reorg is under way). */
+/* Restores pending + held <= max_txs: held transfers go first (newest
+ * first), since they are only a chance of being valid after a reorg while
+ * pending ones are valid now; then the cheapest tails. */
 static void trim(mempool_t *m)
 {
     while (m->count + m->held_count > m->max_txs) {
-        queue_t *q = cheapest_tail(m, NULL);
-        if (q)
+        queue_t *q;
+        if (m->held_count > 0)
+            free(m->held[--m->held_count]);
+        else if ((q = cheapest_tail(m, NULL)))
             queue_pop_tail(m, q);
         else
-            free(m->held[--m->held_count]);
+            break; /* unreachable: nothing left to trim */
     }
 }
 
