@@ -783,6 +783,11 @@ void mempool_block_disconnected(mempool_t *m, const block_t *b,
     trim(m);
 }
 
+bool mempool_in_reorg(const mempool_t *m)
+{
+    return m->in_reorg;
+}
+
 void mempool_revalidate(mempool_t *m, const state_t *best)
 {
     m->in_reorg = false;

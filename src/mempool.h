@@ -223,6 +223,13 @@ void mempool_block_disconnected(mempool_t *m, const block_t *b,
                                 const state_t *best_after);
 
 /**
+ * True between a mempool_block_disconnected and the next mempool_revalidate,
+ * so the node's tip-changed handler can call mempool_revalidate only after
+ * a reorg (it costs O(pool)).
+ */
+bool mempool_in_reorg(const mempool_t *m);
+
+/**
  * Revalidates the whole pool against best and ends a reorg: held
  * transfers are merged back into their senders' queues, then each queue
  * keeps its longest prefix valid against best, in nonce order. Call it

@@ -1,5 +1,5 @@
 /*
- * Tests for src/mempool.c with real signed transfers (testutil keys):
+ * Tests for src/mempool.c with real signed transfers (fixtures keys):
  * admission and every refusal reason, replace-by-fee, selection order and
  * validity, eviction in a full pool, and following the chain through
  * connected and disconnected blocks and a reorg.
@@ -14,26 +14,23 @@
 #include "block.h"
 #include "err.h"
 #include "mempool.h"
+#include "fixtures.h"
+#include "keys.h"
+#include "params.h"
 #include "state.h"
-#include "testutil.h"
 
-static const uint8_t NET[32] = {0x42, 0x42, 0x42, 0x42, 0x42, 0x42, 0x42,
-                                0x42, 0x42, 0x42, 0x42, 0x42, 0x42, 0x42,
-                                0x42, 0x42, 0x42, 0x42, 0x42, 0x42, 0x42,
-                                0x42, 0x42, 0x42, 0x42, 0x42, 0x42, 0x42,
-                                0x42, 0x42, 0x42, 0x42};
-static const uint8_t OTHER_NET[32] = {7};
+#define NET (params_regtest()->network_id)
 
 /* Actors: keys A..F; R is a recipient that never sends. */
 enum { A, B, C, D, E, F, R, NKEYS };
-static testutil_key_t key[NKEYS];
+static fx_key_t key[NKEYS];
 static state_t *best;
 static mempool_t *pool;
 
 static void setup(void)
 {
     for (int i = 0; i < NKEYS; i++)
-        testutil_key(&key[i], (uint32_t)i + 1);
+        fx_key(&key[i], (uint8_t)(i + 1));
     best = state_new();
     pool = mempool_new(NET, 1000);
     cr_assert_not_null(best);
@@ -54,12 +51,30 @@ static void fund(int who, uint64_t balance, uint64_t nonce)
     cr_assert_eq(state_set(best, key[who].pub, &a), 0);
 }
 
+/* A transfer signed for regtest. */
+static void xfer(tx_t *tx, const fx_key_t *from, const uint8_t to[32],
+                 uint64_t amount, uint64_t fee, uint64_t nonce)
+{
+    fx_transfer(tx, params_regtest(), from, to, amount, fee, nonce);
+}
+
 /* A signed transfer from `from` to R. */
 static tx_t pay(int from, uint64_t amount, uint64_t fee, uint64_t nonce)
 {
     tx_t tx;
-    testutil_transfer(&tx, &key[from], key[R].pub, amount, fee, nonce, NET);
+    xfer(&tx, &key[from], key[R].pub, amount, fee, nonce);
     return tx;
+}
+
+/* Signs tx with k whoever the sender is (tx_sign refuses a wrong key). */
+static void sign_raw(tx_t *tx, const fx_key_t *k)
+{
+    keys_keypair_t kp;
+    uint8_t msg[32];
+    cr_assert_eq(keys_keypair_from_secret(&kp, k->secret), 0);
+    tx_sighash(msg, tx, NET);
+    cr_assert_eq(keys_sign(tx->sig, &kp, msg), 0);
+    keys_keypair_wipe(&kp);
 }
 
 static void txid_of(uint8_t id[32], const tx_t *tx)
@@ -225,14 +240,27 @@ Test(mempool, refuses_duplicate)
     add_refused(&t, ERR_DUPLICATE, "txn-already-in-mempool");
 }
 
+Test(mempool, refuses_resigned_copy_as_duplicate)
+{
+    /* BIP-340 signing is randomised: the same transfer signed again has
+     * another signature but the same txid, and is the same transfer. */
+    fund(A, 1000, 0);
+    tx_t t = pay(A, 100, 1, 0), again = t;
+    sign_raw(&again, &key[A]);
+    cr_assert_neq(memcmp(t.sig, again.sig, 64), 0);
+    cr_assert(tx_verify_signature(&again, NET));
+    add_ok(&t);
+    add_refused(&again, ERR_DUPLICATE, "txn-already-in-mempool");
+}
+
 Test(mempool, refuses_conflict_without_higher_fee)
 {
     fund(A, 1000, 0);
     tx_t t = pay(A, 100, 5, 0);
     add_ok(&t);
     tx_t same_fee, lower_fee;
-    testutil_transfer(&same_fee, &key[A], key[B].pub, 100, 5, 0, NET);
-    testutil_transfer(&lower_fee, &key[A], key[B].pub, 100, 4, 0, NET);
+    xfer(&same_fee, &key[A], key[B].pub, 100, 5, 0);
+    xfer(&lower_fee, &key[A], key[B].pub, 100, 4, 0);
     add_refused(&same_fee, ERR_INVALID, "txn-mempool-conflict");
     add_refused(&lower_fee, ERR_INVALID, "txn-mempool-conflict");
     cr_assert(pending(&t));
@@ -246,7 +274,7 @@ Test(mempool, replaces_by_strictly_higher_fee)
     add_ok(&t0);
     add_ok(&t1);
     tx_t bump;
-    testutil_transfer(&bump, &key[A], key[B].pub, 100, 6, 0, NET);
+    xfer(&bump, &key[A], key[B].pub, 100, 6, 0);
     add_ok(&bump);
     cr_assert_not(pending(&t0));
     cr_assert(pending(&t1));
@@ -297,12 +325,12 @@ Test(mempool, refuses_bad_signatures)
     altered.amount = 200; /* changed after signing */
     add_refused(&altered, ERR_INVALID, "bad-txns-sig");
 
-    tx_t other_net;
-    testutil_transfer(&other_net, &key[A], key[R].pub, 100, 1, 0, OTHER_NET);
+    tx_t other_net; /* signed for the demo network */
+    fx_transfer(&other_net, params_demo(), &key[A], key[R].pub, 100, 1, 0);
     add_refused(&other_net, ERR_INVALID, "bad-txns-sig");
 
     tx_t wrong_key = pay(A, 100, 1, 0);
-    testutil_sign(&wrong_key, &key[B], NET); /* B signs A's transfer */
+    sign_raw(&wrong_key, &key[B]); /* B signs A's transfer */
     add_refused(&wrong_key, ERR_INVALID, "bad-txns-sig");
 
     tx_t good = pay(A, 100, 1, 0);
@@ -514,8 +542,8 @@ Test(mempool, random_offers_keep_pool_valid_and_selection_applies)
         uint64_t nonce = acc.nonce + rng() % 8;
         nonce = nonce >= 2 ? nonce - 2 : nonce; /* some replays */
         tx_t t;
-        testutil_transfer(&t, &key[from], key[to].pub, 1 + rng() % 120,
-                          rng() % 30, nonce, NET);
+        xfer(&t, &key[from], key[to].pub, 1 + rng() % 120, rng() % 30,
+             nonce);
         mempool_add(pool, NULL, best, &t);
         cr_assert_leq(mempool_count(pool), 40);
         if (round % 50 == 49)
@@ -570,7 +598,7 @@ Test(mempool, full_pool_never_evicts_the_senders_own_tail)
     add_refused(&a1, ERR_FULL, "mempool-full");
     /* A replacement needs no room. */
     tx_t a0_bump;
-    testutil_transfer(&a0_bump, &key[A], key[B].pub, 10, 2, 0, NET);
+    xfer(&a0_bump, &key[A], key[B].pub, 10, 2, 0);
     add_ok(&a0_bump);
     cr_assert_eq(mempool_count(pool), 2);
 }
@@ -579,13 +607,13 @@ Test(mempool, memory_bounded_by_max_txs)
 {
     mempool_free(&pool);
     pool = mempool_new(NET, 8);
-    testutil_key_t many[40];
+    fx_key_t many[40];
     for (uint32_t i = 0; i < 40; i++) {
-        testutil_key(&many[i], 100 + i);
+        fx_key(&many[i], (uint8_t)(20 + i));
         account_t acc = {1000, 0};
         cr_assert_eq(state_set(best, many[i].pub, &acc), 0);
         tx_t t;
-        testutil_transfer(&t, &many[i], key[R].pub, 10, 1 + i, 0, NET);
+        xfer(&t, &many[i], key[R].pub, 10, 1 + i, 0);
         cr_assert_eq(mempool_add(pool, NULL, best, &t), 0, "fee %u", 1 + i);
         cr_assert_leq(mempool_count(pool), 8);
     }
@@ -634,7 +662,7 @@ Test(mempool, connected_block_removes_confirmed_and_now_invalid)
     /* The block confirms b0 and, instead of a[0], another nonce-0 transfer
      * of A that leaves 149: enough for a[1] (101), not a[2] as well. */
     tx_t block_txs[2];
-    testutil_transfer(&block_txs[0], &key[A], key[B].pub, 850, 1, 0, NET);
+    xfer(&block_txs[0], &key[A], key[B].pub, 850, 1, 0);
     block_txs[1] = b0;
     block_t blk;
     make_block(&blk, block_txs, 2);
@@ -702,7 +730,7 @@ Test(mempool, reorg_keeps_only_what_the_new_branch_leaves_valid)
     /* New branch: block Y confirms b0 and a different nonce-0 transfer of
      * A; c0 is in neither. */
     tx_t a0_other;
-    testutil_transfer(&a0_other, &key[A], key[B].pub, 500, 1, 0, NET);
+    xfer(&a0_other, &key[A], key[B].pub, 500, 1, 0);
     block_t y;
     make_block(&y, (tx_t[]){b0, a0_other}, 2);
 
@@ -740,14 +768,16 @@ Test(mempool, reorg_holds_transfers_a_later_block_funds_again)
     add_ok(&e2);
 
     tx_t e0_big, f_to_e;
-    testutil_transfer(&e0_big, &key[E], key[R].pub, 90, 1, 0, NET);
-    testutil_transfer(&f_to_e, &key[F], key[E].pub, 100, 1, 0, NET);
+    xfer(&e0_big, &key[E], key[R].pub, 90, 1, 0);
+    xfer(&f_to_e, &key[F], key[E].pub, 100, 1, 0);
     block_t y1, y2;
     make_block(&y1, &e0_big, 1);
     make_block(&y2, &f_to_e, 1);
 
     cr_assert_eq(state_revert(best, &undo), 0);
+    cr_assert_not(mempool_in_reorg(pool));
     mempool_block_disconnected(pool, &x, best);
+    cr_assert(mempool_in_reorg(pool));
     cr_assert(pending(&e0) && pending(&e1) && pending(&e2));
     apply_block(&y1, NULL); /* E: 9 left, nonce 1 */
     mempool_block_connected(pool, &y1, best);
@@ -758,6 +788,7 @@ Test(mempool, reorg_holds_transfers_a_later_block_funds_again)
     apply_block(&y2, NULL); /* E: 109 */
     mempool_block_connected(pool, &y2, best);
     mempool_revalidate(pool, best);
+    cr_assert_not(mempool_in_reorg(pool));
     cr_assert(pending(&e1), "valid against the final state");
     cr_assert(pending(&e2));
     cr_assert_not(pending(&e0));
@@ -779,8 +810,8 @@ Test(mempool, outside_a_reorg_an_overspend_is_dropped_for_good)
     add_ok(&e0);
     add_ok(&e1);
     tx_t e0_big, f_to_e;
-    testutil_transfer(&e0_big, &key[E], key[R].pub, 90, 1, 0, NET);
-    testutil_transfer(&f_to_e, &key[F], key[E].pub, 100, 1, 0, NET);
+    xfer(&e0_big, &key[E], key[R].pub, 90, 1, 0);
+    xfer(&f_to_e, &key[F], key[E].pub, 100, 1, 0);
     block_t y1, y2;
     make_block(&y1, &e0_big, 1);
     make_block(&y2, &f_to_e, 1);
