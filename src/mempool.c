@@ -26,8 +26,8 @@
 typedef struct {
     tx_t tx;
     uint8_t txid[32];
-    uint64_t seq;  /* arrival order: breaks fee ties, first seen first */
-    bool indexed;  /* in by_txid (and a queue) */
+    uint64_t seq; /* arrival order: breaks fee ties, first seen first */
+    bool indexed; /* in by_txid (and a queue) */
 } entry_t;
 
 typedef struct {
@@ -589,8 +589,8 @@ static int by_sender_then_order(const void *pa, const void *pb)
  * allocation failure the sender's entries are dropped).
  */
 static void sender_rebuild(mempool_t *m, const uint8_t sender[32],
-                           entry_t **extra, size_t n_extra,
-                           const state_t *best, bool extra_first)
+                           entry_t **extra, size_t n_extra, const state_t *best,
+                           bool extra_first)
 {
     queue_t *q = hashmap_get(m->by_sender, sender);
     size_t nq = q ? q->count : 0, n = nq + n_extra, kept = 0;
@@ -657,16 +657,15 @@ static void sender_rebuild(mempool_t *m, const uint8_t sender[32],
             entry_discard(m, e);
         /* The next entry with this nonce (a conflict's loser) may still
          * fit where the preferred one did not. */
-        if (rc == ERR_INVALID && i + 1 < n &&
-            all[i + 1].e->tx.nonce == nonce)
+        if (rc == ERR_INVALID && i + 1 < n && all[i + 1].e->tx.nonce == nonce)
             continue;
         failed = true;
         hold = may_hold;
     }
     state_free(&ov);
 
-    if (kept > 0 && (!(q = queue_obtain(m, sender)) ||
-                     queue_reserve(q, kept) != 0)) {
+    if (kept > 0 &&
+        (!(q = queue_obtain(m, sender)) || queue_reserve(q, kept) != 0)) {
         for (size_t i = 0; i < kept; i++)
             entry_discard(m, all[i].e);
         kept = 0;
@@ -748,8 +747,7 @@ void mempool_block_connected(mempool_t *m, const block_t *b,
     hashmap_t *seen = hashmap_new();
     for (size_t i = 0; i < b->tx_count; i++) {
         const tx_t *tx = &b->txs[i];
-        if (tx->kind != TX_TRANSFER ||
-            !hashmap_get(m->by_sender, tx->sender))
+        if (tx->kind != TX_TRANSFER || !hashmap_get(m->by_sender, tx->sender))
             continue;
         if (seen) {
             if (hashmap_get(seen, tx->sender))

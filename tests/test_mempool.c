@@ -13,9 +13,9 @@
 
 #include "block.h"
 #include "err.h"
-#include "mempool.h"
 #include "fixtures.h"
 #include "keys.h"
+#include "mempool.h"
 #include "params.h"
 #include "state.h"
 
@@ -431,15 +431,14 @@ Test(mempool, select_orders_by_fee_and_respects_nonce_order)
     tx_t sel[8];
     size_t n = 0;
     uint64_t fees = 0;
-    cr_assert_eq(mempool_select(pool, sel, &n, &fees, best, 8,
-                                BLOCK_MAX_SIZE),
+    cr_assert_eq(mempool_select(pool, sel, &n, &fees, best, 8, BLOCK_MAX_SIZE),
                  0);
     cr_assert_eq(n, 4);
     /* Heads compete by fee; A's fee-100 transfer waits for its nonce-0. */
     const tx_t *want[4] = {&b0, &c0, &a0, &a1};
     for (size_t i = 0; i < 4; i++)
-        cr_assert_eq(memcmp(&sel[i], want[i], sizeof(tx_t)), 0,
-                     "position %zu", i);
+        cr_assert_eq(memcmp(&sel[i], want[i], sizeof(tx_t)), 0, "position %zu",
+                     i);
     cr_assert_eq(fees, 161);
     cr_assert_eq(check_pool_applies(best), 4);
 }
@@ -469,8 +468,7 @@ Test(mempool, select_respects_count_and_byte_limits)
     tx_t sel[5];
     size_t n;
     uint64_t fees;
-    cr_assert_eq(mempool_select(pool, sel, &n, &fees, best, 2,
-                                BLOCK_MAX_SIZE),
+    cr_assert_eq(mempool_select(pool, sel, &n, &fees, best, 2, BLOCK_MAX_SIZE),
                  0);
     cr_assert_eq(n, 2);
     cr_assert_eq(fees, (10 + E) + (10 + D));
@@ -503,8 +501,7 @@ Test(mempool, select_against_a_newer_state_stays_valid)
     cr_assert_eq(state_set(newer, key[B].pub, &acc_b), 0);
     tx_t sel[8];
     size_t n;
-    cr_assert_eq(mempool_select(pool, sel, &n, NULL, newer, 8,
-                                BLOCK_MAX_SIZE),
+    cr_assert_eq(mempool_select(pool, sel, &n, NULL, newer, 8, BLOCK_MAX_SIZE),
                  0);
     cr_assert_eq(n, 3, "a1, a2, c0");
     state_t *ov = state_new_overlay(newer);
@@ -542,8 +539,7 @@ Test(mempool, random_offers_keep_pool_valid_and_selection_applies)
         uint64_t nonce = acc.nonce + rng() % 8;
         nonce = nonce >= 2 ? nonce - 2 : nonce; /* some replays */
         tx_t t;
-        xfer(&t, &key[from], key[to].pub, 1 + rng() % 120, rng() % 30,
-             nonce);
+        xfer(&t, &key[from], key[to].pub, 1 + rng() % 120, rng() % 30, nonce);
         mempool_add(pool, NULL, best, &t);
         cr_assert_leq(mempool_count(pool), 40);
         if (round % 50 == 49)
