@@ -2,7 +2,7 @@
  * fixtures — shared builders for the unit tests: deterministic keys, signed
  * transfers, and solved regtest blocks on any parent of a chain.
  *
- * Linked into every test binary (every tests/ source not named test_X.c).
+ * Linked into every test binary (every .c file in tests/ not named test_*).
  */
 #ifndef PICKAXE_TEST_FIXTURES_H
 #define PICKAXE_TEST_FIXTURES_H

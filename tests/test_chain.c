@@ -560,12 +560,13 @@ Test(chain, stale_branch_is_pruned_and_returns_only_unique_transactions)
     const chain_node_t *s = fx_extend(c, fork, carol.pub, &shared, 1, 2);
     s = fx_extend(c, s, carol.pub, &unique, 1, 2);
     cr_assert_eq(chain_tip(c), s, "the side branch first took the lead");
+    /* Copied now: pruning below frees the node s points to. */
+    uint8_t side_hash[32];
+    memcpy(side_hash, s->hash, 32);
     /* Main catches up and runs 6 blocks ahead of the side branch's tip. */
     for (int i = 0; i < 8; i++)
         m = fx_extend(c, m, miner.pub, NULL, 0, 1);
     cr_assert_eq(chain_tip(c), m);
-    uint8_t side_hash[32];
-    memcpy(side_hash, s->hash, 32);
     cr_assert_null(chain_get(c, side_hash), "stale branch not pruned");
     cr_assert_eq(chain_get_forks(c, NULL, 0), 1);
     cr_assert_eq(ev.nreturned, 1, "only the unique transfer comes back");
