@@ -216,7 +216,7 @@ static void check_random(const kernel_t *k)
 {
     uint8_t header[80], target[32];
     /* Top word 0x0fffffff: about one nonce in 16 hits. */
-    const int headers = 48 / SCALE;
+    const int headers = 96 / SCALE;
     size_t total_hits = 0;
     for (int i = 0; i < headers; i++) {
         random_header(header);
