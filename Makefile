@@ -95,8 +95,11 @@ $(TSAN_LIB): $(patsubst %.c,$(BUILD)/tsan/obj/%.o,$(LIB_SRCS))
 # ---- binaries -----------------------------------------------------------------
 
 .SECONDEXPANSION:
-$(BUILD)/pickaxe-%: $$(patsubst %.c,$(BUILD)/obj/%.o,$$(filter %/$$*_main.c,$(MAIN_SRCS))) $(LIB)
-	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+# A literal % in a pattern rule's prerequisites would be replaced by the
+# stem before the second expansion; $$(pc) hides it until then.
+pc := %
+$(BUILD)/pickaxe-%: $$(patsubst $$(pc).c,$(BUILD)/obj/$$(pc).o,$$(filter $$(pc)/$$*_main.c,$(MAIN_SRCS))) $(LIB)
+	$(CC) $(CFLAGS) -o $@ $(filter-out $(LIB),$^) $(LIB) $(LDLIBS)
 
 $(BUILD)/pickaxe-bench: $(patsubst %.c,$(BUILD)/obj/%.o,$(BENCH_SRCS))
 

@@ -38,7 +38,7 @@
 #include "sha256.h"
 
 #define LAT_RING 4096
-#define BATCH_TARGET_NS 200000 /* about 0.2 ms of hashing per batch */
+#define BATCH_TARGET_NS 50000 /* about 0.05 ms of hashing per batch */
 #define BATCH_MIN 64
 #define BATCH_MAX (1u << 22)
 
@@ -556,6 +556,16 @@ double pool_hashrate(const pool_t *p)
     for (unsigned i = 0; i < p->n; i++)
         sum += pool_thread_hashrate(p, i);
     return sum;
+}
+
+double pool_thread_cpu_seconds(const pool_t *p, unsigned i)
+{
+    clockid_t cid;
+    struct timespec ts;
+    if (i >= p->n || pthread_getcpuclockid(p->w[i].thread, &cid) != 0 ||
+        clock_gettime(cid, &ts) != 0)
+        return -1;
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 uint64_t pool_dropped(const pool_t *p)

@@ -14,7 +14,7 @@
  *
  * States: a pool is idle (no job yet, or paused) or hashing. pool_set_job()
  * publishes a job by bumping a generation counter; every worker compares it
- * with its own after each batch (a batch is sized to take about 0.2 ms), so
+ * with its own after each batch (a batch is sized to take about 0.05 ms), so
  * all workers are on the new job within about one batch. The time from
  * publication to the last worker's switch is recorded for each publication
  * (pool_switch_latency()). pool_pause() returns once every worker has
@@ -125,6 +125,12 @@ uint64_t pool_total_hashes(const pool_t *p);
  * the workers spent hashing (pauses and idle time excluded). */
 double pool_thread_hashrate(const pool_t *p, unsigned i);
 double pool_hashrate(const pool_t *p);
+
+/* CPU time worker i has used since it started, in seconds (-1 when the
+ * system cannot tell). Unlike wall time it excludes the time the worker was
+ * preempted, so hashes / CPU seconds is the kernel's speed on a core even
+ * when other processes share the machine. */
+double pool_thread_cpu_seconds(const pool_t *p, unsigned i);
 
 /* Solutions dropped because the queue was full, and kernel hits that failed
  * the reference re-check (always 0 unless a kernel is broken). */
