@@ -347,6 +347,12 @@ pool_t *pool_new(unsigned threads, const char *impl)
                   rc == ERR_ARG ? "unknown" : "not supported by this CPU");
         return NULL;
     }
+    /* DESIGN.md: a kernel is checked against known answers before use. */
+    if (kernel_self_test(k) != 0) {
+        log_error("pool", "kernel %s fails its known answers; refusing it",
+                  kernel_name(k));
+        return NULL;
+    }
     if (threads > POOL_MAX_THREADS) {
         log_error("pool", "%u threads: at most %d", threads,
                   POOL_MAX_THREADS);

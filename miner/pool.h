@@ -76,9 +76,10 @@ typedef struct {
 
 /*
  * Creates a pool and starts its threads, idle until the first job.
- * Returns: the pool (owned; pool_free() it), or NULL when impl is unknown or
- *          cannot run on this CPU, threads > POOL_MAX_THREADS, or a thread
- *          or allocation failed (the reason is logged).
+ * Returns: the pool (owned; pool_free() it), or NULL when impl is unknown,
+ *          cannot run on this CPU or fails its known answers
+ *          (kernel_self_test), threads > POOL_MAX_THREADS, or a thread or
+ *          allocation failed (the reason is logged).
  * In:      threads  worker count; 0 = one per core.
  *          impl     kernel name or "auto" (NULL = "auto").
  * Binding a thread to its core is best effort: a failure is logged as a
