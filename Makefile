@@ -25,11 +25,15 @@ ASAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
 TSAN_FLAGS := -O1 -g -fsanitize=thread
 
 # Per-file target flags for the SIMD kernels (dispatched at run time, so
-# only these files may contain instructions the CPU might lack).
+# only these files may contain instructions the CPU might lack). The AVX-512
+# kernel is also scheduled by the compiler for an AVX-512 core: measured
+# about 7% faster on the benchmark machine than the generic tuning
+# (benchmarks.md, "Miner").
 KFLAGS.sha256_shani   := -msha -msse4.1
 KFLAGS.sha256_shani2  := -msha -msse4.1
 KFLAGS.sha256_avx2    := -mavx2
-KFLAGS.sha256_avx512  := -mavx512f -mavx512vl -mavx512bw
+KFLAGS.sha256_avx512  := -mavx512f -mavx512vl -mavx512bw -mtune=skylake-avx512 \
+                         -fschedule-insns
 
 # Test binaries that also run under ThreadSanitizer.
 TSAN_TESTS ?= $(notdir $(basename $(wildcard tests/test_pool.c)))
