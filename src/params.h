@@ -19,14 +19,17 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "block.h"
+
 typedef struct {
     const char *name;      /* "regtest" or "demo" */
     const char *hrp;       /* bech32m address prefix */
     uint32_t pow_limit_bits; /* easiest allowed target; also genesis bits */
     bool retarget;         /* false: every block uses pow_limit_bits */
     uint32_t target_spacing; /* seconds per block the retarget aims for */
-    uint32_t half_life;    /* retarget half-life in seconds (demo) */
-    uint64_t subsidy;      /* base units created per block */
+    uint32_t retarget_window; /* blocks averaged by the retarget (demo) */
+    uint64_t subsidy;      /* base units created per block at first */
+    uint32_t halving_interval; /* blocks between subsidy halvings */
     uint32_t genesis_time;
     uint32_t genesis_nonce;
     uint16_t default_port; /* request port; gossip publishes on port + 1 */
@@ -41,5 +44,15 @@ const params_t *params_demo(void);
 
 /* The names of every network, NULL-terminated, for --help texts. */
 const char *const *params_names(void);
+
+/* Subsidy of a block at height (halving every halving_interval blocks). */
+uint64_t params_block_subsidy(const params_t *p, uint32_t height);
+
+/*
+ * Builds the network's genesis block (height 0; its coinbase pays the
+ * subsidy to an all-zero key nobody can sign for).
+ * Returns: 0 or ERR_NOMEM. Out: genesis, owned by the caller (block_deinit).
+ */
+int params_genesis_block(const params_t *p, block_t *genesis);
 
 #endif
