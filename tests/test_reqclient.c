@@ -10,6 +10,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <zmq.h>
 
 #include "err.h"
@@ -45,7 +46,11 @@ static void *serve(void *arg)
 static pthread_t start(srv_ctx_t *c, const char *endpoint, mode_t_ mode)
 {
     memset(c, 0, sizeof *c);
-    c->srv = server_new(endpoint);
+    /* ZeroMQ closes sockets in the background: a port released a moment
+     * ago may still be busy, so binding is retried for up to a second. */
+    uint64_t deadline = sock_now_ms() + 1000;
+    while (!(c->srv = server_new(endpoint)) && sock_now_ms() < deadline)
+        nanosleep(&(struct timespec){0, 20000000L}, NULL);
     cr_assert(c->srv, "bind %s", endpoint);
     c->mode = mode;
     pthread_t t;
