@@ -38,6 +38,8 @@ LIB_SRCS  := $(filter-out %_main.c,$(wildcard src/*.c miner/*.c net/*.c wallet-w
 MAIN_SRCS := $(wildcard src/*_main.c miner/*_main.c net/*_main.c bench/*_main.c wallet-web/*_main.c)
 TEST_SRCS := $(wildcard tests/test_*.c)
 TEST_HELPERS := $(filter-out tests/test_%,$(wildcard tests/*.c))
+# bench/ files other than the main belong to pickaxe-bench alone.
+BENCH_SRCS := $(filter-out %_main.c,$(wildcard bench/*.c))
 
 BINS       := $(patsubst %_main.c,$(BUILD)/pickaxe-%,$(notdir $(MAIN_SRCS)))
 TESTS      := $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRCS))
@@ -95,6 +97,8 @@ main_obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(filter %/$(1)_main.c,$(MAIN_SRCS)))
 .SECONDEXPANSION:
 $(BUILD)/pickaxe-%: $$(call main_obj,$$*) $(LIB)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/pickaxe-bench: $(patsubst %.c,$(BUILD)/obj/%.o,$(BENCH_SRCS))
 
 # ---- tests ----------------------------------------------------------------------
 

@@ -190,14 +190,13 @@ int state_apply_coinbase(state_t *s, state_undo_t *undo, const char **reason,
     return commit_pair(s, undo, tx->recipient, &to, &new_to, NULL, NULL, NULL);
 }
 
-int state_revert(state_t *s, state_undo_t *undo)
+int state_revert(state_t *s, const state_undo_t *undo)
 {
     int rc = 0;
-    while (undo->count > 0) {
-        state_undo_entry_t *e = &undo->entries[undo->count - 1];
+    for (size_t i = undo->count; i > 0; i--) {
+        const state_undo_entry_t *e = &undo->entries[i - 1];
         if (state_set(s, e->key, &e->before) != 0)
             rc = ERR_NOMEM;
-        undo->count--;
     }
     return rc;
 }

@@ -89,9 +89,10 @@ int state_apply_transfer(state_t *s, state_undo_t *undo, const char **reason,
 int state_apply_coinbase(state_t *s, state_undo_t *undo, const char **reason,
                          const tx_t *tx);
 
-/* Restores every account in undo, newest change first, and empties it.
+/* Restores every account in undo, newest change first. The log itself is
+ * left as it was (an overlay replays main-chain logs it must not consume).
  * Returns 0 or ERR_NOMEM (only possible on an overlay). */
-int state_revert(state_t *s, state_undo_t *undo);
+int state_revert(state_t *s, const state_undo_t *undo);
 
 /* Appends the entries of src to dst. Returns 0 or ERR_NOMEM. */
 int state_undo_append(state_undo_t *dst, const state_undo_t *src);

@@ -115,4 +115,34 @@ bool tx_is_unsigned(const tx_t *tx);
  */
 bool tx_verify_signature(const tx_t *tx, const uint8_t network_id[32]);
 
+struct keys_keypair; /* keys.h */
+
+/**
+ * Signs a transfer for a network: fills tx->sig with a BIP-340 signature of
+ * tx_sighash(tx, network_id), made with fresh auxiliary randomness.
+ *
+ * Returns: 0;
+ *          ERR_ARG when tx is not a transfer, or when the keypair's public
+ *          key is not tx->sender (the signature could never verify);
+ *          ERR_IO or ERR_CRYPTO when signing fails (see keys_sign()).
+ * Out:     tx->sig, written only on success.
+ * In:      tx          the transfer to sign (its other fields are borrowed).
+ *          kp          the sender's keypair (borrowed).
+ *          network_id  the network's id (its genesis block hash).
+ * Thread safety: thread-safe for distinct tx.
+ */
+int tx_sign(tx_t *tx, const struct keys_keypair *kp,
+            const uint8_t network_id[32]);
+
+/**
+ * tx_sign() from a raw 32-byte secret key; the temporary keypair is wiped.
+ *
+ * Returns: as tx_sign(), and ERR_INVALID when seckey is not a valid secret
+ *          key.
+ * In:      seckey  32 bytes (borrowed; the caller wipes them).
+ * Thread safety: thread-safe for distinct tx.
+ */
+int tx_sign_with_secret(tx_t *tx, const uint8_t seckey[32],
+                        const uint8_t network_id[32]);
+
 #endif

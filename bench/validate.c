@@ -1,0 +1,197 @@
+/*
+ * validate — block-validation benchmark (see validate.h).
+ *
+ *   pickaxe-bench validate [--rounds N] [--threads N] [--json]
+ *
+ * Figures: transfers verified per second inside a full block with 1 thread
+ * and with N threads, the raw single-thread signature rate, and the ratios
+ * (per-core efficiency and scaling).
+ */
+#include "validate.h"
+#include "chain.h"
+#include "err.h"
+#include "keys.h"
+#include "params.h"
+#include "sigcheck.h"
+#include "template.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define SENDERS 64
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: pickaxe-bench validate [--rounds N] [--threads N] [--json]\n"
+               "\n"
+               "Times full validation of a block filled to the size limit with signed\n"
+               "transfers: on one signature thread, on N threads (default: every core),\n"
+               "and the raw single-thread libsecp256k1 verification rate as yardstick.\n");
+}
+
+static chain_t *funded_chain(unsigned threads, uint8_t keys[SENDERS][32],
+                             uint8_t secrets[SENDERS][32])
+{
+    chain_config_t cfg = {.params = params_regtest(), .sig_threads = threads};
+    chain_t *c = chain_new(&cfg);
+    if (!c)
+        return NULL;
+    for (int i = 0; i < SENDERS; i++) {
+        block_t b;
+        const chain_node_t *tip = chain_tip(c);
+        if (template_build(&b, c, tip, keys[i], NULL, 0,
+                           tip->block.header.time + 1, 0) != 0 ||
+            template_solve(&b) != 0 || chain_add_block(c, NULL, &b) != 0) {
+            chain_free(&c);
+            return NULL;
+        }
+        block_deinit(&b);
+    }
+    (void)secrets;
+    return c;
+}
+
+static double time_verify(chain_t *c, const block_t *b, int rounds)
+{
+    double best = 1e30;
+    for (int r = 0; r < rounds; r++) {
+        const char *why = NULL;
+        double t0 = now_s();
+        int rc = chain_verify_block(c, &why, b);
+        double dt = now_s() - t0;
+        if (rc != 0) {
+            fprintf(stderr, "pickaxe-bench: benchmark block refused: %s\n",
+                    why ? why : err_str(rc));
+            return -1;
+        }
+        if (dt < best)
+            best = dt;
+    }
+    return best;
+}
+
+int bench_validate_main(int argc, char **argv)
+{
+    int rounds = 5, json = 0;
+    unsigned threads = sigcheck_default_threads();
+    static const struct option opts[] = {
+        {"rounds", required_argument, NULL, 'r'},
+        {"threads", required_argument, NULL, 't'},
+        {"json", no_argument, NULL, 'j'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    int ch;
+    optind = 1;
+    while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        char *end;
+        switch (ch) {
+        case 'r':
+            rounds = (int)strtol(optarg, &end, 10);
+            if (*end || rounds < 1 || rounds > 1000) {
+                fprintf(stderr, "pickaxe-bench: --rounds takes 1..1000\n");
+                return 2;
+            }
+            break;
+        case 't':
+            threads = (unsigned)strtoul(optarg, &end, 10);
+            if (*end || threads < 1 || threads > 64) {
+                fprintf(stderr, "pickaxe-bench: --threads takes 1..64\n");
+                return 2;
+            }
+            break;
+        case 'j':
+            json = 1;
+            break;
+        case 'h':
+            usage(stdout);
+            return 0;
+        default:
+            usage(stderr);
+            return 2;
+        }
+    }
+
+    uint8_t secrets[SENDERS][32], keys[SENDERS][32];
+    for (int i = 0; i < SENDERS; i++) {
+        memset(secrets[i], i + 1, 32);
+        if (keys_pubkey_from_secret(keys[i], secrets[i]) != 0)
+            return 1;
+    }
+    if (!json)
+        fprintf(stderr, "pickaxe-bench: building a full block of signed transfers...\n");
+    chain_t *one = funded_chain(1, keys, secrets);
+    chain_t *many = funded_chain(threads, keys, secrets);
+    if (!one || !many) {
+        fprintf(stderr, "pickaxe-bench: could not build the benchmark chain\n");
+        return 1;
+    }
+    /* Transfers round-robin over the senders, nonce after nonce. */
+    size_t max = (BLOCK_MAX_SIZE - BLOCK_HEADER_SIZE - 4 - TX_COINBASE_SIZE) /
+                 TX_TRANSFER_SIZE;
+    tx_t *txs = calloc(max, sizeof *txs);
+    if (!txs)
+        return 1;
+    for (size_t i = 0; i < max; i++) {
+        int s = (int)(i % SENDERS);
+        tx_init_transfer(&txs[i], keys[s], keys[(s + 1) % SENDERS], 1000, 1,
+                         i / SENDERS);
+        if (tx_sign_with_secret(&txs[i], secrets[s],
+                                params_regtest()->network_id) != 0)
+            return 1;
+    }
+    block_t b;
+    const chain_node_t *tip = chain_tip(one);
+    if (template_build(&b, one, tip, keys[0], txs, max,
+                       tip->block.header.time + 1, 0) != 0 ||
+        template_solve(&b) != 0)
+        return 1;
+
+    double raw_best = 1e30;
+    for (int r = 0; r < rounds; r++) {
+        double t0 = now_s();
+        for (size_t i = 0; i < max; i++)
+            if (!tx_verify_signature(&txs[i], params_regtest()->network_id))
+                return 1;
+        double dt = now_s() - t0;
+        if (dt < raw_best)
+            raw_best = dt;
+    }
+    double t1 = time_verify(one, &b, rounds);
+    double tn = time_verify(many, &b, rounds);
+    if (t1 < 0 || tn < 0)
+        return 1;
+    double raw_rate = (double)max / raw_best;
+    double rate1 = (double)max / t1, raten = (double)max / tn;
+    if (json) {
+        printf("{\"transfers\": %zu, \"block_bytes\": %zu, \"threads\": %u, "
+               "\"raw_verify_per_s\": %.0f, \"block_1t_per_s\": %.0f, "
+               "\"block_nt_per_s\": %.0f, \"efficiency_1t\": %.3f, "
+               "\"scaling\": %.3f}\n",
+               max, block_size(&b), threads, raw_rate, rate1, raten,
+               rate1 / raw_rate, raten / rate1);
+    } else {
+        printf("block: %zu transfers, %zu bytes (best of %d rounds)\n", max,
+               block_size(&b), rounds);
+        printf("  raw signature verify, 1 thread : %9.0f /s\n", raw_rate);
+        printf("  block validation,     1 thread : %9.0f /s  (%.0f %% of raw)\n",
+               rate1, 100 * rate1 / raw_rate);
+        printf("  block validation, %2u threads   : %9.0f /s  (%.2fx of 1 thread)\n",
+               threads, raten, raten / rate1);
+    }
+    block_deinit(&b);
+    free(txs);
+    chain_free(&one);
+    chain_free(&many);
+    return 0;
+}
