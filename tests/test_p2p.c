@@ -65,10 +65,13 @@ static bool tracker_try_start(tracker_fx_t *fx, const char *req,
 }
 
 /* ZeroMQ closes sockets in the background, so a port just released may be
- * busy for a moment: binding again is retried for up to a second. */
+ * busy for a moment; and while nobody listens on it, a node's reconnecting
+ * socket can (rarely) be given that very port as its source and connect to
+ * itself, until ZeroMQ drops the nonsense connection. Binding again is
+ * therefore retried for up to three seconds. */
 static void tracker_start(tracker_fx_t *fx, const char *req, const char *pub)
 {
-    uint64_t deadline = sock_now_ms() + 1000;
+    uint64_t deadline = sock_now_ms() + 3000;
     bool ok;
     while (!(ok = tracker_try_start(fx, req, pub)) &&
            sock_now_ms() < deadline)
