@@ -189,8 +189,9 @@ int block_parse(block_t *b, const uint8_t *data, size_t len)
         return ERR_PARSE;
     block_header_parse(&h, raw, BLOCK_HEADER_SIZE);
     /* Every transaction takes at least TX_COINBASE_SIZE bytes, so a count the
-     * remaining bytes cannot hold is refused before anything is allocated. */
-    if (count > r.left / TX_COINBASE_SIZE)
+     * remaining bytes cannot hold, or that no block within BLOCK_MAX_SIZE can
+     * hold, is refused before anything is allocated. */
+    if (count > BLOCK_MAX_TXS || count > r.left / TX_COINBASE_SIZE)
         return ERR_PARSE;
     tx_t *txs = NULL;
     if (count) {

@@ -28,7 +28,8 @@ void hashmap_free(hashmap_t **m);
 void *hashmap_get(const hashmap_t *m, const uint8_t key[32]);
 
 /* Stores value under key, replacing any previous one.
- * Returns: 0 or ERR_NOMEM (the map is unchanged on failure). */
+ * Returns: 0; ERR_ARG when value is NULL (NULL means "absent");
+ *          ERR_NOMEM. The map is unchanged on failure. */
 int hashmap_put(hashmap_t *m, const uint8_t key[32], void *value);
 
 /* Removes key. Returns the value it had, or NULL. */

@@ -37,7 +37,7 @@ static params_t demo = {
     .subsidy = 50 * COIN,
     .halving_interval = 210000,
     .genesis_time = 1764000000,
-    .genesis_nonce = 0,
+    .genesis_nonce = 1235,
     .default_port = 18330,
 };
 

@@ -23,7 +23,9 @@
  *                    chose a valid set, e.g. with mempool_select).
  *       time         desired header time; raised to median-time-past + 1.
  *       extra_nonce  the coinbase's extra-nonce.
- * Returns: 0; ERR_RANGE when the fees overflow; ERR_NOMEM.
+ * Returns: 0; ERR_RANGE when the fees overflow; ERR_ARG when the list
+ *          repeats a transfer so that the merkle tree is ambiguous
+ *          (merkle.h); ERR_NOMEM.
  * Out:     block (owned by the caller; block_deinit), nonce 0.
  */
 int template_build(block_t *block, const chain_t *c, const chain_node_t *parent,
