@@ -94,8 +94,12 @@ $(TSAN_LIB): $(patsubst %.c,$(BUILD)/tsan/obj/%.o,$(LIB_SRCS))
 
 # ---- binaries -----------------------------------------------------------------
 
+# The object of NAME_main.c. It lives in a variable because in a pattern
+# rule's prerequisites make replaces every % with the stem, so patsubst and
+# filter patterns written there would never match.
+main_obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(filter %/$(1)_main.c,$(MAIN_SRCS)))
 .SECONDEXPANSION:
-$(BUILD)/pickaxe-%: $$(patsubst %.c,$(BUILD)/obj/%.o,$$(filter %/$$*_main.c,$(MAIN_SRCS))) $(LIB)
+$(BUILD)/pickaxe-%: $$(call main_obj,$$*) $(LIB)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/pickaxe-bench: $(patsubst %.c,$(BUILD)/obj/%.o,$(BENCH_SRCS))
