@@ -19,11 +19,11 @@
  */
 #include "node.h"
 #include "err.h"
+#include "hex.h"
 #include "log.h"
 #include "node_impl.h"
 #include "persist.h"
 #include "rpc.h"
-#include "sigcheck.h"
 #include "sync.h"
 #include "template.h"
 #include "wire.h"
@@ -34,7 +34,6 @@
 #include <string.h>
 #include <sys/random.h>
 #include <time.h>
-#include <zmq.h>
 
 #define NODE_POLL_MS 2
 #define NODE_JOB_REFRESH_MS 250

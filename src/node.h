@@ -26,12 +26,13 @@
 #include "params.h"
 
 #define NODE_ENDPOINT_MAX 256
+#define NODE_HOST_MAX 200 /* leaves room for "tcp://" and ":PORT" */
 
 typedef struct {
     const params_t *params;                /* required */
     char data_dir[512];                    /* required */
     char tracker[NODE_ENDPOINT_MAX];       /* "" = no tracker */
-    char listen_host[NODE_ENDPOINT_MAX];   /* e.g. 127.0.0.1 */
+    char listen_host[NODE_HOST_MAX];       /* e.g. 127.0.0.1 */
     uint16_t port;                         /* requests */
     uint16_t gossip_port;                  /* 0 = port + 1 */
     bool mine;
