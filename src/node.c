@@ -679,27 +679,30 @@ node_t *node_new(const node_config_t *cfg, const char **reason)
              n->params->name, loaded, cfg->data_dir, chain_height(n->chain),
              refused ? " (some stored blocks were refused)" : "");
 
-    char endpoint[NODE_ENDPOINT_MAX + 32];
-    snprintf(endpoint, sizeof endpoint, "tcp://%s:%u", cfg->listen_host,
-             cfg->port);
+    const char *adv = strcmp(cfg->listen_host, "0.0.0.0") == 0
+                          ? "127.0.0.1"
+                          : cfg->listen_host;
+    char endpoint[SOCK_ENDPOINT_MAX];
+    p2p_config_t pc;
+    p2p_config_init(&pc, n->params->network_id);
+    if (sock_endpoint(endpoint, sizeof endpoint, cfg->listen_host,
+                      cfg->port) != 0 ||
+        sock_endpoint(pc.gossip_bind, sizeof pc.gossip_bind, cfg->listen_host,
+                      n->cfg.gossip_port) != 0 ||
+        sock_endpoint(pc.request_advertise, sizeof pc.request_advertise, adv,
+                      cfg->port) != 0 ||
+        strlen(cfg->tracker) >= sizeof pc.tracker) {
+        *reason = "an endpoint is too long";
+        node_free(&n);
+        return NULL;
+    }
+    memcpy(pc.tracker, cfg->tracker, strlen(cfg->tracker) + 1);
     n->server = server_new(endpoint);
     if (!n->server) {
         *reason = "cannot bind the request port (in use?)";
         node_free(&n);
         return NULL;
     }
-    p2p_config_t pc;
-    p2p_config_init(&pc, n->params->network_id);
-    if (cfg->tracker[0]) {
-        snprintf(pc.tracker, sizeof pc.tracker, "%s", cfg->tracker);
-    }
-    snprintf(pc.gossip_bind, sizeof pc.gossip_bind, "tcp://%s:%u",
-             cfg->listen_host, n->cfg.gossip_port);
-    const char *adv = strcmp(cfg->listen_host, "0.0.0.0") == 0
-                          ? "127.0.0.1"
-                          : cfg->listen_host;
-    snprintf(pc.request_advertise, sizeof pc.request_advertise,
-             "tcp://%s:%u", adv, cfg->port);
     n->p2p = p2p_new(&pc);
     if (!n->p2p) {
         *reason = "cannot bind the gossip port (in use?)";
