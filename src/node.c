@@ -697,6 +697,10 @@ node_t *node_new(const node_config_t *cfg, const char **reason)
         return NULL;
     }
     memcpy(pc.tracker, cfg->tracker, strlen(cfg->tracker) + 1);
+    /* The main loop waits on peers' answers: keep a silent peer's cost at
+     * about two seconds. */
+    pc.request_timeout_ms = 1000;
+    pc.request_retries = 1;
     n->server = server_new(endpoint);
     if (!n->server) {
         *reason = "cannot bind the request port (in use?)";

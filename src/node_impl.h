@@ -22,6 +22,7 @@
 
 #define NODE_MAX_REASONS 64
 #define NODE_MAX_REJECTED 4096
+#define NODE_SYNC_SLOTS 64
 
 /* Refusals counted by reason (reasons are static strings). */
 typedef struct {
@@ -58,6 +59,12 @@ struct node {
 
     node_tally_t refused_blocks, refused_txs;
     hashmap_t *rejected; /* txid -> reason (static), bounded */
+
+    /* When each recent peer was last synced from (a flood of orphans from
+     * one peer must not become a flood of requests to it). */
+    struct {
+        uint64_t peer, ms;
+    } sync_last[NODE_SYNC_SLOTS];
 
     uint64_t started_ms;
     uint64_t next_status_ms, next_poll_ms;
