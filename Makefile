@@ -94,11 +94,14 @@ $(TSAN_LIB): $(patsubst %.c,$(BUILD)/tsan/obj/%.o,$(LIB_SRCS))
 
 # ---- binaries -----------------------------------------------------------------
 
+# The object of NAME_main.c. It lives in a variable because in a pattern
+# rule's prerequisites make replaces every % with the stem, so patsubst and
+# filter patterns written there would never match.
+main_obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(filter %/$(1)_main.c,$(MAIN_SRCS)))
 .SECONDEXPANSION:
-# A literal % in a pattern rule's prerequisites would be replaced by the
-# stem before the second expansion; $$(pc) hides it until then.
-pc := %
-$(BUILD)/pickaxe-%: $$(patsubst $$(pc).c,$(BUILD)/obj/$$(pc).o,$$(filter $$(pc)/$$*_main.c,$(MAIN_SRCS))) $(LIB)
+# Objects before the library, so bench/ objects (added below) find their
+# symbols in it.
+$(BUILD)/pickaxe-%: $$(call main_obj,$$*) $(LIB)
 	$(CC) $(CFLAGS) -o $@ $(filter-out $(LIB),$^) $(LIB) $(LDLIBS)
 
 $(BUILD)/pickaxe-bench: $(patsubst %.c,$(BUILD)/obj/%.o,$(BENCH_SRCS))

@@ -14,6 +14,7 @@ failures=""
 # ptrace-restricted sandboxes, so leaks are checked where it works.
 export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=0:halt_on_error=1:detect_leaks=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}
+export PICKAXE_LOG_LEVEL=${PICKAXE_LOG_LEVEL:-warn}
 export TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1}
 
 run_criterion() { # label binary

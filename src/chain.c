@@ -643,6 +643,8 @@ static void discard_branch(chain_t *c, chain_node_t *leaf)
     for (i = len; i > 0; i--) {
         hashmap_remove(c->nodes, seg[i - 1]->hash);
         hashmap_remove(c->leaves, seg[i - 1]->hash);
+        if (c->cfg.callbacks.block_removed)
+            c->cfg.callbacks.block_removed(c->cfg.callbacks.ctx, seg[i - 1]);
         node_free(seg[i - 1]);
     }
     free(seg);
@@ -790,12 +792,18 @@ static int add_one(chain_t *c, const char **reason, const block_t *b,
         return rc;
     }
     chain_node_t *n = node_new(c, b, hash, parent);
-    if (!n || tree_insert(c, n) != 0) {
+    rc = n ? 0 : ERR_NOMEM;
+    if (rc == 0 && c->cfg.callbacks.block_added)
+        rc = c->cfg.callbacks.block_added(c->cfg.callbacks.ctx, n);
+    if (rc == 0 && tree_insert(c, n) != 0)
+        rc = ERR_NOMEM;
+    if (rc) {
         if (on_tip)
             state_revert(c->state, &undo);
         state_undo_deinit(&undo);
         node_free(n);
-        return ERR_NOMEM;
+        set_reason(reason, rc == ERR_NOMEM ? "out-of-memory" : "not-stored");
+        return rc;
     }
     const chain_node_t *old_tip = c->main[c->main_len - 1];
     if (on_tip) {

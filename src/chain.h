@@ -78,6 +78,13 @@ typedef struct {
     void (*tx_discarded)(void *ctx, const tx_t *tx);
     /* The best tip changed (after all connects and disconnects). */
     void (*tip_changed)(void *ctx, const chain_node_t *tip);
+    /* A block entered the tree (best chain or side branch), after full
+     * validation and before chain_add_block reports it accepted: the place
+     * to persist it. Returning non-zero refuses the block (e.g. the disk
+     * failed), which chain_add_block then reports as that error. */
+    int (*block_added)(void *ctx, const chain_node_t *node);
+    /* A block left the tree (its side branch was pruned). */
+    void (*block_removed)(void *ctx, const chain_node_t *node);
 } chain_callbacks_t;
 
 typedef struct {

@@ -7,11 +7,13 @@
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
-static atomic_int current_level = LOG_INFO;
+/* -1: not set yet; the first use reads PICKAXE_LOG_LEVEL, else info. */
+static atomic_int current_level = -1;
 
 static const char *const level_names[] = {"error", "warn", "info", "debug"};
 
@@ -33,7 +35,18 @@ int log_parse_level(log_level_t *level, const char *name)
 
 bool log_enabled(log_level_t level)
 {
-    return (int)level <= atomic_load(&current_level);
+    int cur = atomic_load(&current_level);
+    if (cur < 0) {
+        log_level_t from_env = LOG_INFO;
+        const char *e = getenv("PICKAXE_LOG_LEVEL");
+        if (e)
+            log_parse_level(&from_env, e);
+        int expected = -1;
+        atomic_compare_exchange_strong(&current_level, &expected,
+                                       (int)from_env);
+        cur = atomic_load(&current_level);
+    }
+    return (int)level <= cur;
 }
 
 void log_msg(log_level_t level, const char *module, const char *fmt, ...)

@@ -1,7 +1,8 @@
 /*
  * log — leveled logging to stderr.
  *
- * One process-wide level, set once at start-up from --log-level. Each line is
+ * One process-wide level, set at start-up from --log-level; until then the
+ * environment variable PICKAXE_LOG_LEVEL, else "info". Each line is
  * "time level [module] message". Thread-safe: a line is written with one
  * write(2) call so lines from different threads never interleave.
  */

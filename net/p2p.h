@@ -1,0 +1,232 @@
+/*
+ * p2p — a node's view of the network: the seed's p2p.py in C, on ZeroMQ.
+ *
+ * A p2p_t publishes our gossip on one PUB socket and listens to every peer on
+ * a SUB socket of its own, so each message that arrives is attributable to
+ * the peer that sent it (a single SUB connected to many publishers could not
+ * tell them apart). Peers come from the tracker (REGISTER_OK, PEER_JOINED,
+ * PEER_LEFT on its PUB) or from p2p_add_peer(). Everything that arrives --
+ * gossip from peers, and the tracker's announcements and relayed
+ * transactions -- lands in one inbox that the node drains with
+ * p2p_receive_data(). Requests to one peer (GET_HEADERS, ...) go through
+ * p2p_request(), which never blocks forever (reqclient.h).
+ *
+ * Threads. ZeroMQ sockets are single-threaded, so each socket has exactly
+ * one owner:
+ *
+ *   I/O thread      owns the PUB socket, the tracker SUB and every peer SUB.
+ *                   It zmq_poll()s them together with an eventfd that other
+ *                   threads write to wake it. It publishes what
+ *                   p2p_broadcast() queued in the outbox, checks every
+ *                   incoming frame (wire_decode(): a malformed or foreign
+ *                   frame is dropped and counted against its sender), pushes
+ *                   good ones into the inbox, and reconciles its SUB sockets
+ *                   with the peer map whenever the map changes (and every
+ *                   half second, for bans that expire).
+ *   tracker thread  (between p2p_join_network() and p2p_leave_network())
+ *                   owns the request client to the tracker: PINGs on a
+ *                   timer, REGISTERs again when the tracker answers
+ *                   "unknown" (it restarted), and sends LEAVE on the way out.
+ *                   While the tracker is unreachable it keeps trying, and the
+ *                   node keeps gossiping with the peers it knows.
+ *   callers         any thread may call the functions below (except
+ *                   p2p_new/p2p_free). They touch only the shared state,
+ *                   under one mutex: the peer map, the bans, the inbox and
+ *                   the outbox. p2p_request() borrows a peer's cached
+ *                   request client out of the map for the duration of the
+ *                   call (a mutex hand-over, which ZeroMQ allows) or makes a
+ *                   temporary one when another thread has it.
+ *
+ * Misbehaviour. Each peer has a score; malformed frames, another network's
+ * frames and message types that have no business on a gossip socket add
+ * points automatically, and the node adds points for what only it can judge
+ * (an invalid block) with p2p_misbehaving(). At ban_threshold the peer's
+ * gossip endpoint is banned for ban_ms: its SUB socket is closed, requests
+ * to it are refused, and it is reconnected when the ban expires. Bans are
+ * kept by endpoint, so re-registering under a new id does not lift one.
+ *
+ * PUB/SUB may drop messages (a subscriber that is slow to join misses the
+ * first ones; a full queue drops more), so the node must not rely on gossip
+ * alone: it syncs over p2p_request() when it joins, when a peer appears and
+ * when a block's parent is unknown (DESIGN.md).
+ *
+ * Peers are removed only by the tracker's PEER_LEFT or by leaving: a tracker
+ * that restarts with an empty table must not make us forget peers that are
+ * still alive.
+ */
+#ifndef PICKAXE_P2P_H
+#define PICKAXE_P2P_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sock.h"
+#include "wire.h"
+
+#define P2P_MAX_PEERS WIRE_MAX_PEERS
+
+typedef struct p2p p2p_t;
+
+typedef struct {
+    uint8_t network_id[32];
+    /* The tracker's request endpoint, "" for none (peers then come only
+     * from p2p_add_peer()), and its PUB endpoint ("" = request port + 1). */
+    char tracker[SOCK_ENDPOINT_MAX];
+    char tracker_pub[SOCK_ENDPOINT_MAX];
+    /* Where our PUB binds ("tcp://0.0.0.0:18331"; "tcp://127.0.0.1:*" for
+     * any free port) and what peers are told to connect to ("" = the bound
+     * endpoint, with 0.0.0.0 shown as 127.0.0.1). */
+    char gossip_bind[SOCK_ENDPOINT_MAX];
+    char gossip_advertise[SOCK_ENDPOINT_MAX];
+    /* The node's request endpoint (its ROUTER, see server.h) as peers should
+     * reach it; required to join through a tracker. */
+    char request_advertise[SOCK_ENDPOINT_MAX];
+    uint64_t node_id;         /* 0: random */
+    int request_timeout_ms;   /* per attempt, p2p_request() */
+    int request_retries;
+    int tracker_timeout_ms;   /* per attempt, REGISTER / PING / LEAVE */
+    int tracker_retries;
+    uint32_t ping_interval_ms; /* 0: a third of the tracker's peer timeout */
+    int ban_threshold;        /* score at which a peer is banned */
+    uint32_t ban_ms;          /* how long a ban lasts */
+    size_t inbox_max;         /* messages waiting; beyond, new ones drop */
+} p2p_config_t;
+
+/* Where a received message came from. */
+typedef enum {
+    P2P_FROM_PEER = 0,    /* a peer's gossip (NEW_BLOCK, NEW_TX, TIP) */
+    P2P_FROM_TRACKER = 1, /* PEER_JOINED, PEER_LEFT, TX */
+} p2p_source_t;
+
+/* One inbox item. */
+typedef struct {
+    p2p_source_t source;
+    uint64_t peer_id; /* the sender (0 for the tracker) */
+    uint16_t type;    /* wire type; the frame decoded without error */
+    uint8_t *data;    /* the whole frame (owned; p2p_msg_clear()) */
+    size_t len;
+} p2p_msg_t;
+
+/* A snapshot of one peer, for display and tests. */
+typedef struct {
+    wire_peer_t peer;
+    bool connected; /* the I/O thread has a SUB socket on its gossip */
+    bool banned;
+    int score;
+    uint64_t messages;     /* good frames received from it */
+    uint64_t bad_messages; /* frames dropped as malformed or misplaced */
+} p2p_peer_info_t;
+
+/* Fills cfg with defaults for a network: no tracker, gossip on
+ * tcp://127.0.0.1:* (tests) -- a node sets its real endpoints. */
+void p2p_config_init(p2p_config_t *cfg, const uint8_t network_id[32]);
+
+/*
+ * Binds the gossip PUB socket and starts the I/O thread. Does not contact
+ * the tracker (p2p_join_network() does).
+ * Returns: the instance (owned; p2p_free()), or NULL when the configuration
+ *          is invalid, the bind fails or a thread cannot start (logged).
+ * In:      cfg      copied.
+ * Thread safety: call from one thread; the result may then be shared.
+ */
+p2p_t *p2p_new(const p2p_config_t *cfg);
+
+/*
+ * Leaves the network (when joined), stops the threads, closes every socket
+ * and frees what is left in the inbox. Accepts NULL; clears *p.
+ * Thread safety: no other thread may be using *p.
+ */
+void p2p_free(p2p_t **p);
+
+/*
+ * Registers with the tracker, takes its peer list, subscribes to its
+ * announcements and starts the tracker thread (pings, re-registration).
+ * Returns: 0 when the tracker answered; ERR_TIMEOUT or ERR_NET when it did
+ *          not -- the tracker thread keeps trying in the background, so the
+ *          node can carry on; ERR_INVALID when the tracker refused us (its
+ *          reason is logged); ERR_ARG when no tracker or request endpoint is
+ *          configured; ERR_DUPLICATE when already joined.
+ */
+int p2p_join_network(p2p_t *p);
+
+/*
+ * Sends LEAVE to the tracker, stops the tracker thread, forgets every peer
+ * and closes their SUB sockets. Our PUB socket stays bound (a later join
+ * reuses it). Harmless when not joined.
+ */
+void p2p_leave_network(p2p_t *p);
+
+/*
+ * Adds or updates a peer by hand (a --peer flag, or peers remembered from a
+ * previous run). Ignored when it is ourselves.
+ * Returns: 0; ERR_ARG when the peer's id is 0 or an endpoint is invalid;
+ *          ERR_FULL when the map holds P2P_MAX_PEERS.
+ */
+int p2p_add_peer(p2p_t *p, const wire_peer_t *peer);
+
+/*
+ * Queues a frame for our PUB socket; the I/O thread sends it to every
+ * subscriber.
+ * Returns: 0; ERR_ARG when len is 0 or over WIRE_MAX_MSG_SIZE; ERR_FULL when
+ *          inbox_max frames are already waiting to go out; ERR_NOMEM.
+ * In:      data, len   a complete wire frame (copied).
+ */
+int p2p_broadcast(p2p_t *p, const uint8_t *data, size_t len);
+
+/* Encodes msg for our network and broadcasts it. Returns as wire_encode()
+ * and p2p_broadcast(). */
+int p2p_broadcast_msg(p2p_t *p, const wire_msg_t *msg);
+
+/*
+ * Takes the oldest message from the inbox, waiting up to timeout_ms for one
+ * (0: do not wait; -1: wait forever).
+ * Returns: 0; ERR_TIMEOUT when none came.
+ * Out:     msg      written only on success; release with p2p_msg_clear().
+ */
+int p2p_receive_data(p2p_t *p, p2p_msg_t *msg, int timeout_ms);
+
+/* Frees msg->data and empties msg. Accepts NULL. */
+void p2p_msg_clear(p2p_msg_t *msg);
+
+/*
+ * Sends a request to one peer's request endpoint and waits for the reply,
+ * with the configured timeout and retries.
+ * Returns: 0; ERR_NOT_FOUND when the peer is unknown or banned;
+ *          ERR_TIMEOUT; ERR_NET; ERR_NOMEM.
+ * Out:     reply (malloc'd, owned by the caller) and reply_len, only on
+ *          success.
+ */
+int p2p_request(p2p_t *p, uint8_t **reply, size_t *reply_len,
+                uint64_t peer_id, const uint8_t *req, size_t req_len);
+
+/*
+ * Counts misbehaviour against a peer; at the threshold it is banned.
+ * Returns: true when the peer is banned (now or already).
+ * In:      reason   for the log (borrowed).
+ */
+bool p2p_misbehaving(p2p_t *p, uint64_t peer_id, int points,
+                     const char *reason);
+
+/*
+ * Copies up to max peers into out.
+ * Returns: the number of peers known (may exceed max).
+ */
+size_t p2p_peers(p2p_t *p, p2p_peer_info_t *out, size_t max);
+
+/*
+ * Looks up one peer.
+ * Returns: 0; ERR_NOT_FOUND.
+ */
+int p2p_peer(p2p_t *p, p2p_peer_info_t *out, uint64_t peer_id);
+
+/* Our node id. */
+uint64_t p2p_node_id(const p2p_t *p);
+
+/* Our gossip endpoint as advertised (borrowed; lives as long as p). */
+const char *p2p_gossip_endpoint(const p2p_t *p);
+
+/* True while the tracker knows us (the last REGISTER or PING succeeded). */
+bool p2p_registered(p2p_t *p);
+
+#endif

@@ -1,0 +1,185 @@
+/*
+ * sock — the shared ZeroMQ context, socket options, frames and endpoints
+ * (see sock.h).
+ */
+#include "sock.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <zmq.h>
+
+#include "err.h"
+#include "log.h"
+#include "wire.h"
+
+static void *g_ctx;
+static pthread_once_t g_ctx_once = PTHREAD_ONCE_INIT;
+
+static void ctx_create(void)
+{
+    g_ctx = zmq_ctx_new();
+    if (!g_ctx)
+        log_error("net", "cannot create ZeroMQ context: %s",
+                  zmq_strerror(errno));
+}
+
+void *sock_context(void)
+{
+    pthread_once(&g_ctx_once, ctx_create);
+    return g_ctx;
+}
+
+void *sock_new(int type)
+{
+    void *ctx = sock_context();
+    if (!ctx)
+        return NULL;
+    void *s = zmq_socket(ctx, type);
+    if (!s) {
+        log_error("net", "zmq_socket: %s", zmq_strerror(errno));
+        return NULL;
+    }
+    int linger = 0;
+    int64_t maxmsg = WIRE_MAX_MSG_SIZE;
+    if (zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof linger) ||
+        zmq_setsockopt(s, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg)) {
+        log_error("net", "zmq_setsockopt: %s", zmq_strerror(errno));
+        zmq_close(s);
+        return NULL;
+    }
+    return s;
+}
+
+void sock_close(void **s)
+{
+    if (s && *s) {
+        zmq_close(*s);
+        *s = NULL;
+    }
+}
+
+int sock_bind(void *s, char *bound, size_t bound_len, const char *endpoint)
+{
+    if (zmq_bind(s, endpoint) != 0) {
+        log_error("net", "cannot bind %s: %s", endpoint, zmq_strerror(errno));
+        return ERR_NET;
+    }
+    if (bound && bound_len) {
+        char tmp[SOCK_ENDPOINT_MAX];
+        size_t n = sizeof tmp;
+        if (zmq_getsockopt(s, ZMQ_LAST_ENDPOINT, tmp, &n) != 0)
+            return ERR_NET;
+        tmp[sizeof tmp - 1] = '\0';
+        if (strlen(tmp) >= bound_len)
+            return ERR_RANGE;
+        strcpy(bound, tmp);
+    }
+    return 0;
+}
+
+static int err_from_errno(void)
+{
+    return errno == EAGAIN ? ERR_TIMEOUT : ERR_NET;
+}
+
+int sock_send(void *s, const void *data, size_t len, int flags)
+{
+    if (zmq_send(s, data, len, flags) < 0)
+        return err_from_errno();
+    return 0;
+}
+
+int sock_recv(void *s, uint8_t **data, size_t *len, int flags)
+{
+    zmq_msg_t msg;
+    int frames = 0, rc = 0;
+    uint8_t *copy = NULL;
+    size_t n = 0;
+    for (;;) {
+        zmq_msg_init(&msg);
+        if (zmq_msg_recv(&msg, s, frames ? 0 : flags) < 0) {
+            rc = err_from_errno();
+            zmq_msg_close(&msg);
+            break;
+        }
+        frames++;
+        int more = zmq_msg_more(&msg);
+        if (!more && frames == 1) {
+            n = zmq_msg_size(&msg);
+            copy = malloc(n ? n : 1);
+            if (copy)
+                memcpy(copy, zmq_msg_data(&msg), n);
+            else
+                rc = ERR_NOMEM;
+        }
+        zmq_msg_close(&msg);
+        if (!more)
+            break;
+    }
+    if (rc == 0 && frames > 1)
+        rc = ERR_PARSE;
+    if (rc) {
+        free(copy);
+        return rc;
+    }
+    *data = copy;
+    *len = n;
+    return 0;
+}
+
+int sock_wait_readable(void *s, int timeout_ms)
+{
+    zmq_pollitem_t item = {s, 0, ZMQ_POLLIN, 0};
+    int rc = zmq_poll(&item, 1, timeout_ms);
+    if (rc < 0)
+        return errno == EINTR ? 0 : ERR_NET;
+    return rc > 0 && (item.revents & ZMQ_POLLIN) ? 1 : 0;
+}
+
+uint64_t sock_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+int sock_parse_hostport(char *host, size_t host_len, uint16_t *port,
+                        const char *text)
+{
+    if (!text)
+        return ERR_ARG;
+    if (strncmp(text, "tcp://", 6) == 0)
+        text += 6;
+    const char *colon = strrchr(text, ':');
+    if (!colon || colon == text)
+        return ERR_ARG;
+    size_t hl = (size_t)(colon - text);
+    /* A bare IPv6 address has colons of its own: it must be bracketed. */
+    if (text[0] == '[' ? text[hl - 1] != ']' : memchr(text, ':', hl) != NULL)
+        return ERR_ARG;
+    for (size_t i = 0; i < hl; i++)
+        if ((unsigned char)text[i] <= 0x20 || (unsigned char)text[i] > 0x7e)
+            return ERR_ARG;
+    char *end;
+    errno = 0;
+    unsigned long p = strtoul(colon + 1, &end, 10);
+    if (errno || *end || end == colon + 1 || colon[1] == '+' ||
+        colon[1] == '-' || p == 0 || p > 65535)
+        return ERR_ARG;
+    if (hl >= host_len)
+        return ERR_ARG;
+    memcpy(host, text, hl);
+    host[hl] = '\0';
+    *port = (uint16_t)p;
+    return 0;
+}
+
+int sock_endpoint(char *out, size_t out_len, const char *host, unsigned port)
+{
+    int n = snprintf(out, out_len, "tcp://%s:%u", host, port);
+    return n < 0 || (size_t)n >= out_len ? ERR_RANGE : 0;
+}

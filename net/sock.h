@@ -1,0 +1,95 @@
+/*
+ * sock — the ZeroMQ plumbing every net module shares.
+ *
+ * One ZeroMQ context serves the whole process (sock_context()); it is created
+ * on first use and lives until exit, so no module has to agree with another
+ * on who terminates it. Sockets are made by sock_new(), which applies the
+ * options pickaxe wants on every socket:
+ *
+ *   ZMQ_LINGER 0          closing never waits for unsent messages, so a
+ *                         program stops promptly even when a peer is gone;
+ *   ZMQ_MAXMSGSIZE        WIRE_MAX_MSG_SIZE: a peer that sends a larger frame
+ *                         is disconnected by ZeroMQ before we buffer it.
+ *
+ * ZeroMQ sockets are not thread-safe. A socket belongs to the thread that
+ * uses it; it may move to another thread only across a full memory barrier
+ * (a mutex hand-over), as zmq_socket(3) allows.
+ *
+ * Also here: the monotonic clock the net modules time out with, and the
+ * "HOST:PORT" / "tcp://HOST:PORT" endpoint strings of the --listen flags.
+ */
+#ifndef PICKAXE_SOCK_H
+#define PICKAXE_SOCK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define SOCK_ENDPOINT_MAX 256 /* with the NUL; a wire string fits */
+
+/*
+ * Returns: the process's ZeroMQ context, or NULL when it cannot be created.
+ * Thread safety: thread-safe.
+ */
+void *sock_context(void);
+
+/*
+ * Creates a socket with pickaxe's standard options (see above).
+ * Returns: the socket (owned; close with sock_close()), or NULL.
+ * In:      type     ZMQ_REQ, ZMQ_ROUTER, ZMQ_PUB, ZMQ_SUB, ...
+ */
+void *sock_new(int type);
+
+/* Closes *s when it is not NULL and clears it. */
+void sock_close(void **s);
+
+/*
+ * Binds s and reads back the endpoint actually bound, which differs from the
+ * request for "tcp://HOST:*" (an ephemeral port).
+ * Returns: 0; ERR_NET when the bind fails (address in use, bad endpoint).
+ * Out:     bound    the bound endpoint, NUL-terminated (may be NULL).
+ */
+int sock_bind(void *s, char *bound, size_t bound_len, const char *endpoint);
+
+/*
+ * Sends one frame.
+ * Returns: 0; ERR_TIMEOUT when it would block past the socket's send timeout
+ *          (or at once with ZMQ_DONTWAIT); ERR_NET on another failure.
+ */
+int sock_send(void *s, const void *data, size_t len, int flags);
+
+/*
+ * Receives one whole message (all frames) and returns its last frame.
+ * Returns: 0; ERR_TIMEOUT when nothing is ready (ZMQ_DONTWAIT or receive
+ *          timeout); ERR_PARSE when the message has more than one frame
+ *          (it is drained); ERR_NOMEM; ERR_NET.
+ * Out:     *data    malloc'd copy of the frame (owned by the caller), and
+ *          *len     its size; written only on success.
+ */
+int sock_recv(void *s, uint8_t **data, size_t *len, int flags);
+
+/*
+ * Waits until s has a message to read.
+ * Returns: 1 readable; 0 timed out (or interrupted by a signal); ERR_NET.
+ * In:      timeout_ms  -1 waits forever.
+ */
+int sock_wait_readable(void *s, int timeout_ms);
+
+/* Milliseconds on a monotonic clock. Thread-safe. */
+uint64_t sock_now_ms(void);
+
+/*
+ * Splits "HOST:PORT" (HOST may be "*", a name, an IPv4 address or an IPv6
+ * address in brackets) or "tcp://HOST:PORT".
+ * Returns: 0; ERR_ARG when malformed or the port is not 1..65535.
+ * Out:     host (NUL-terminated, without "tcp://"), *port; only on success.
+ */
+int sock_parse_hostport(char *host, size_t host_len, uint16_t *port,
+                        const char *text);
+
+/*
+ * Formats "tcp://HOST:PORT".
+ * Returns: 0; ERR_RANGE when it does not fit in out_len.
+ */
+int sock_endpoint(char *out, size_t out_len, const char *host, unsigned port);
+
+#endif

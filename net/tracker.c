@@ -1,0 +1,438 @@
+/*
+ * tracker — peer table, request handling and the serving loop (see
+ * tracker.h).
+ *
+ * The peer table is a flat array (at most max_peers, a few hundred): lookups
+ * are linear, which at this size costs less than keeping an index. Removal
+ * moves the last entry into the hole. Each entry remembers when the peer was
+ * last heard from (REGISTER or PING); tracker_expire() drops those older than
+ * the timeout.
+ *
+ * Submitted transactions are relayed once: a small ring of recent
+ * transaction digests turns the repeats a retrying client produces (the lazy
+ * pirate pattern resends after a lost reply) into a plain ACK.
+ */
+#include "tracker.h"
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zmq.h>
+
+#include "err.h"
+#include "log.h"
+#include "server.h"
+#include "sha256.h"
+#include "sock.h"
+
+#define RECENT_TXS 256
+
+typedef struct {
+    wire_peer_t peer;
+    uint64_t last_seen_ms;
+} entry_t;
+
+struct tracker {
+    tracker_config_t cfg;
+    entry_t *peers;
+    size_t n_peers;
+
+    tracker_publish_fn publish;
+    void *publish_arg;
+
+    uint8_t recent[RECENT_TXS][32]; /* digests of relayed transactions */
+    size_t recent_next;
+    size_t recent_n;
+
+    /* counters for the status line */
+    uint64_t requests, bad_requests, txs_relayed, joined, left;
+
+    server_t *server;
+    void *pub;
+    char pub_endpoint[SOCK_ENDPOINT_MAX];
+    atomic_int stop;
+};
+
+void tracker_config_init(tracker_config_t *cfg, const uint8_t network_id[32])
+{
+    memset(cfg, 0, sizeof *cfg);
+    memcpy(cfg->network_id, network_id, 32);
+    cfg->peer_timeout_ms = TRACKER_DEFAULT_TIMEOUT_MS;
+    cfg->status_ms = TRACKER_DEFAULT_STATUS_MS;
+    cfg->max_peers = WIRE_MAX_PEERS;
+}
+
+tracker_t *tracker_new(const tracker_config_t *cfg)
+{
+    if (!cfg || cfg->peer_timeout_ms == 0 || cfg->max_peers == 0)
+        return NULL;
+    tracker_t *t = calloc(1, sizeof *t);
+    if (!t)
+        return NULL;
+    t->cfg = *cfg;
+    t->peers = calloc(cfg->max_peers, sizeof *t->peers);
+    if (!t->peers) {
+        free(t);
+        return NULL;
+    }
+    atomic_init(&t->stop, 0);
+    return t;
+}
+
+void tracker_free(tracker_t **t)
+{
+    if (!t || !*t)
+        return;
+    server_free(&(*t)->server);
+    sock_close(&(*t)->pub);
+    free((*t)->peers);
+    free(*t);
+    *t = NULL;
+}
+
+void tracker_set_publisher(tracker_t *t, tracker_publish_fn fn, void *arg)
+{
+    t->publish = fn;
+    t->publish_arg = arg;
+}
+
+size_t tracker_peer_count(const tracker_t *t)
+{
+    return t->n_peers;
+}
+
+static entry_t *find_id(const tracker_t *t, uint64_t id)
+{
+    for (size_t i = 0; i < t->n_peers; i++)
+        if (t->peers[i].peer.id == id)
+            return &t->peers[i];
+    return NULL;
+}
+
+int tracker_find(const tracker_t *t, wire_peer_t *peer, uint64_t id)
+{
+    const entry_t *e = find_id(t, id);
+    if (!e)
+        return ERR_NOT_FOUND;
+    if (peer)
+        *peer = e->peer;
+    return 0;
+}
+
+/* ---- announcements ---------------------------------------------------------- */
+
+static void announce_peer(tracker_t *t, uint16_t type, const wire_peer_t *p)
+{
+    wire_msg_t m;
+    wire_msg_init(&m, type);
+    m.u.peer = *p;
+    buf_t b;
+    buf_init(&b);
+    if (wire_encode(&b, t->cfg.network_id, &m) == 0 && t->publish)
+        t->publish(t->publish_arg, b.data, b.len);
+    buf_deinit(&b);
+}
+
+static void remove_entry(tracker_t *t, entry_t *e, const char *why)
+{
+    wire_peer_t gone = e->peer;
+    *e = t->peers[--t->n_peers];
+    t->left++;
+    log_info("tracker", "peer %016llx left (%s): %s",
+             (unsigned long long)gone.id, why, gone.gossip);
+    announce_peer(t, WIRE_PEER_LEFT, &gone);
+}
+
+size_t tracker_expire(tracker_t *t, uint64_t now_ms)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < t->n_peers;) {
+        entry_t *e = &t->peers[i];
+        if (now_ms > e->last_seen_ms &&
+            now_ms - e->last_seen_ms > t->cfg.peer_timeout_ms) {
+            remove_entry(t, e, "timed out");
+            n++;
+        } else {
+            i++;
+        }
+    }
+    return n;
+}
+
+/* ---- requests ---------------------------------------------------------------- */
+
+static bool endpoint_plausible(const char *ep)
+{
+    return strncmp(ep, "tcp://", 6) == 0 || strncmp(ep, "ipc://", 6) == 0;
+}
+
+static int reply_error(tracker_t *t, buf_t *reply, int code, const char *why)
+{
+    t->bad_requests++;
+    return wire_encode_error(reply, t->cfg.network_id, code, why);
+}
+
+static int reply_peer_list(tracker_t *t, buf_t *reply, uint16_t type,
+                           uint64_t except)
+{
+    /* At most WIRE_MAX_PEERS fit in one message; the table holds no more
+     * than max_peers, which a user may set higher: then the most recently
+     * registered are sent (they are at the end of the array). */
+    wire_peer_t *list = malloc((t->n_peers ? t->n_peers : 1) * sizeof *list);
+    if (!list)
+        return ERR_NOMEM;
+    size_t n = 0;
+    for (size_t i = t->n_peers; i-- > 0 && n < WIRE_MAX_PEERS;)
+        if (t->peers[i].peer.id != except)
+            list[n++] = t->peers[i].peer;
+    wire_msg_t m;
+    wire_msg_init(&m, type);
+    m.u.peer_list.peer_timeout_ms = t->cfg.peer_timeout_ms;
+    m.u.peer_list.count = (uint16_t)n;
+    m.u.peer_list.peers = list;
+    int rc = wire_encode(reply, t->cfg.network_id, &m);
+    free(list);
+    return rc;
+}
+
+static int handle_register(tracker_t *t, buf_t *reply, const wire_peer_t *p,
+                           uint64_t now_ms)
+{
+    if (p->id == 0)
+        return reply_error(t, reply, ERR_ARG, "node id must not be zero");
+    if (!endpoint_plausible(p->req) || !endpoint_plausible(p->gossip))
+        return reply_error(t, reply, ERR_ARG,
+                           "endpoints must be tcp://HOST:PORT");
+    /* A node restarted with a new id: its old entry is stale. */
+    for (size_t i = 0; i < t->n_peers; i++) {
+        entry_t *e = &t->peers[i];
+        if (e->peer.id != p->id && strcmp(e->peer.gossip, p->gossip) == 0) {
+            remove_entry(t, e, "replaced by a new registration");
+            break;
+        }
+    }
+    entry_t *e = find_id(t, p->id);
+    if (e) {
+        bool moved = strcmp(e->peer.req, p->req) != 0 ||
+                     strcmp(e->peer.gossip, p->gossip) != 0;
+        e->peer = *p;
+        e->last_seen_ms = now_ms;
+        if (moved)
+            announce_peer(t, WIRE_PEER_JOINED, p);
+    } else {
+        if (t->n_peers >= t->cfg.max_peers)
+            return reply_error(t, reply, ERR_FULL, "tracker is full");
+        e = &t->peers[t->n_peers++];
+        e->peer = *p;
+        e->last_seen_ms = now_ms;
+        t->joined++;
+        log_info("tracker", "peer %016llx joined: req %s gossip %s",
+                 (unsigned long long)p->id, p->req, p->gossip);
+        announce_peer(t, WIRE_PEER_JOINED, p);
+    }
+    return reply_peer_list(t, reply, WIRE_REGISTER_OK, p->id);
+}
+
+static int handle_ping(tracker_t *t, buf_t *reply, uint64_t id,
+                       uint64_t now_ms)
+{
+    entry_t *e = find_id(t, id);
+    if (e)
+        e->last_seen_ms = now_ms;
+    wire_msg_t m;
+    wire_msg_init(&m, WIRE_PONG);
+    m.u.pong.known = e != NULL;
+    m.u.pong.peers = (uint32_t)t->n_peers;
+    return wire_encode(reply, t->cfg.network_id, &m);
+}
+
+static bool seen_recently(tracker_t *t, const uint8_t digest[32])
+{
+    for (size_t i = 0; i < t->recent_n; i++)
+        if (memcmp(t->recent[i], digest, 32) == 0)
+            return true;
+    memcpy(t->recent[t->recent_next], digest, 32);
+    t->recent_next = (t->recent_next + 1) % RECENT_TXS;
+    if (t->recent_n < RECENT_TXS)
+        t->recent_n++;
+    return false;
+}
+
+static int handle_submit_tx(tracker_t *t, buf_t *reply, const wire_blob_t *tx)
+{
+    /* Wallets submit transfers; a coinbase only ever comes inside a block. */
+    if (tx->len != TX_TRANSFER_SIZE || tx->data[0] != TX_TRANSFER)
+        return reply_error(t, reply, ERR_PARSE,
+                           "not a transfer transaction (wrong size or kind)");
+    uint8_t digest[32];
+    sha256(digest, tx->data, tx->len);
+    if (!seen_recently(t, digest)) {
+        buf_t b;
+        buf_init(&b);
+        if (wire_encode_blob(&b, t->cfg.network_id, WIRE_TX, tx->data,
+                             tx->len) == 0 &&
+            t->publish)
+            t->publish(t->publish_arg, b.data, b.len);
+        buf_deinit(&b);
+        t->txs_relayed++;
+    }
+    return wire_encode_empty(reply, t->cfg.network_id, WIRE_ACK);
+}
+
+int tracker_handle(tracker_t *t, buf_t *reply, const uint8_t *req,
+                   size_t len, uint64_t now_ms)
+{
+    t->requests++;
+    wire_msg_t m;
+    int rc = wire_decode(&m, t->cfg.network_id, req, len);
+    switch (rc) {
+    case 0:
+        break;
+    case ERR_INVALID:
+        return reply_error(t, reply, ERR_INVALID, "wrong network");
+    case ERR_UNSUPPORTED:
+        return reply_error(t, reply, ERR_UNSUPPORTED,
+                           "unsupported protocol version");
+    case ERR_NOMEM:
+        return ERR_NOMEM;
+    default:
+        return reply_error(t, reply, ERR_PARSE, "malformed message");
+    }
+    switch (m.type) {
+    case WIRE_REGISTER:
+        rc = handle_register(t, reply, &m.u.peer, now_ms);
+        break;
+    case WIRE_PING:
+        rc = handle_ping(t, reply, m.u.node_id, now_ms);
+        break;
+    case WIRE_LEAVE: {
+        entry_t *e = find_id(t, m.u.node_id);
+        if (e)
+            remove_entry(t, e, "left");
+        rc = wire_encode_empty(reply, t->cfg.network_id, WIRE_ACK);
+        break;
+    }
+    case WIRE_PEERS:
+        rc = reply_peer_list(t, reply, WIRE_PEER_LIST, 0);
+        break;
+    case WIRE_SUBMIT_TX:
+        rc = handle_submit_tx(t, reply, &m.u.blob);
+        break;
+    default: {
+        char why[64];
+        snprintf(why, sizeof why, "the tracker does not serve %s",
+                 wire_type_name(m.type));
+        rc = reply_error(t, reply, ERR_UNSUPPORTED, why);
+        break;
+    }
+    }
+    wire_msg_clear(&m);
+    return rc;
+}
+
+/* ---- sockets ------------------------------------------------------------------- */
+
+static void publish_on_pub(void *arg, const uint8_t *msg, size_t len)
+{
+    tracker_t *t = arg;
+    /* PUB never blocks: a slow subscriber loses messages at its high-water
+     * mark, which the protocol tolerates (nodes re-ask with PEERS). */
+    if (sock_send(t->pub, msg, len, ZMQ_DONTWAIT) != 0)
+        log_debug("tracker", "publish failed");
+}
+
+int tracker_bind(tracker_t *t, const char *req_endpoint,
+                 const char *pub_endpoint)
+{
+    if (t->server || t->pub)
+        return ERR_ARG;
+    t->server = server_new(req_endpoint);
+    if (!t->server)
+        return ERR_NET;
+    t->pub = sock_new(ZMQ_PUB);
+    if (!t->pub || sock_bind(t->pub, t->pub_endpoint, sizeof t->pub_endpoint,
+                             pub_endpoint) != 0) {
+        server_free(&t->server);
+        sock_close(&t->pub);
+        t->pub_endpoint[0] = '\0';
+        return ERR_NET;
+    }
+    tracker_set_publisher(t, publish_on_pub, t);
+    return 0;
+}
+
+const char *tracker_req_endpoint(const tracker_t *t)
+{
+    return t->server ? server_endpoint(t->server) : "";
+}
+
+const char *tracker_pub_endpoint(const tracker_t *t)
+{
+    return t->pub_endpoint;
+}
+
+void tracker_stop(tracker_t *t)
+{
+    atomic_store(&t->stop, 1);
+}
+
+/* Serves one queued request; false when none was queued. */
+static bool serve_one(tracker_t *t, buf_t *reply)
+{
+    server_req_t req;
+    int rc = server_recv(t->server, &req, 0);
+    if (rc) {
+        if (rc != ERR_TIMEOUT)
+            log_debug("tracker", "dropped a request: %s", err_str(rc));
+        return rc != ERR_TIMEOUT;
+    }
+    buf_reset(reply);
+    if (tracker_handle(t, reply, req.data, req.len, sock_now_ms()) == 0)
+        server_reply(t->server, &req, reply->data, reply->len);
+    server_req_clear(&req);
+    return true;
+}
+
+int tracker_run(tracker_t *t)
+{
+    if (!t->server || !t->pub)
+        return ERR_ARG;
+    log_info("tracker", "serving requests on %s, publishing on %s",
+             tracker_req_endpoint(t), t->pub_endpoint);
+    buf_t reply;
+    buf_init(&reply);
+    uint64_t now = sock_now_ms();
+    uint64_t next_expire = now + 250, next_status = now + t->cfg.status_ms;
+    int rc = 0;
+    while (!atomic_load(&t->stop)) {
+        int w = sock_wait_readable(server_socket(t->server), 100);
+        if (w < 0) {
+            rc = ERR_NET;
+            break;
+        }
+        /* Serve what is queued, but keep the timers honest under load. */
+        for (int i = 0; w == 1 && i < 64 && serve_one(t, &reply); i++)
+            ;
+        now = sock_now_ms();
+        if (now >= next_expire) {
+            tracker_expire(t, now);
+            next_expire = now + 250;
+        }
+        if (t->cfg.status_ms && now >= next_status) {
+            log_info("tracker",
+                     "status: %zu peers, %llu requests (%llu refused), "
+                     "%llu txs relayed, %llu joined, %llu left",
+                     t->n_peers, (unsigned long long)t->requests,
+                     (unsigned long long)t->bad_requests,
+                     (unsigned long long)t->txs_relayed,
+                     (unsigned long long)t->joined,
+                     (unsigned long long)t->left);
+            next_status = now + t->cfg.status_ms;
+        }
+    }
+    buf_deinit(&reply);
+    log_info("tracker", "stopped");
+    return rc;
+}

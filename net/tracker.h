@@ -1,0 +1,134 @@
+/*
+ * tracker — the peer registry: who is on the network, and a relay for
+ * submitted transactions.
+ *
+ * Nodes REGISTER with their request and gossip endpoints and a random node
+ * id, PING to stay listed, LEAVE when they stop; anyone may ask for PEERS.
+ * A peer that has not registered or pinged for peer_timeout_ms expires. The
+ * tracker announces every change on its PUB socket (PEER_JOINED, PEER_LEFT),
+ * and relays each transaction a wallet submits (SUBMIT_TX -> TX on PUB), as
+ * the seed's flow has it: wallet -> tracker -> all peers. The tracker holds
+ * no chain, so it checks a transaction only for plausibility (the size and
+ * kind byte of a transfer); nodes validate it for real.
+ *
+ * A PING from an id the tracker does not know is answered PONG{known = 0},
+ * which tells the node to REGISTER again: that is how a restarted tracker
+ * (whose table is empty) gets its peers back without anyone noticing.
+ *
+ * A node that restarts picks a new id; when its REGISTER names a gossip
+ * endpoint another id already has, the old entry is dropped (PEER_LEFT)
+ * before the new one joins, so the table never lists one endpoint twice.
+ *
+ * The logic (tracker_handle(), tracker_expire()) works on bytes and a clock
+ * passed in, without sockets, so it is tested directly; tracker_run() wraps
+ * it in a ROUTER socket for requests and a PUB socket for announcements.
+ *
+ * Thread safety: a tracker is owned by the thread that calls tracker_run()
+ * (or tracker_handle()); only tracker_stop() may be called from elsewhere,
+ * including from a signal handler.
+ */
+#ifndef PICKAXE_TRACKER_H
+#define PICKAXE_TRACKER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "bytes.h"
+#include "wire.h"
+
+#define TRACKER_DEFAULT_TIMEOUT_MS 15000
+#define TRACKER_DEFAULT_STATUS_MS 5000
+/* The tracker's default request port is the network's node port minus this
+ * (demo: 18320, PUB 18321), so a tracker and a node run side by side. */
+#define TRACKER_PORT_OFFSET 10
+
+typedef struct tracker tracker_t;
+
+typedef struct {
+    uint8_t network_id[32];
+    uint32_t peer_timeout_ms; /* silence after which a peer expires */
+    uint32_t status_ms;       /* interval of the status log line; 0: none */
+    size_t max_peers;         /* registrations beyond this are refused */
+} tracker_config_t;
+
+/* Called with each encoded message the tracker publishes. */
+typedef void (*tracker_publish_fn)(void *arg, const uint8_t *msg, size_t len);
+
+/* Fills cfg with defaults for a network. */
+void tracker_config_init(tracker_config_t *cfg, const uint8_t network_id[32]);
+
+/*
+ * Returns: a tracker with an empty peer table (owned; tracker_free()), or
+ *          NULL on bad configuration (zero timeout or max_peers) or no
+ *          memory.
+ * In:      cfg      copied.
+ */
+tracker_t *tracker_new(const tracker_config_t *cfg);
+
+/* Frees t and closes its sockets. Accepts NULL; clears *t. */
+void tracker_free(tracker_t **t);
+
+/*
+ * Directs announcements to fn (tracker_run() installs its PUB socket here;
+ * tests install a recorder). fn may be NULL: announcements are dropped.
+ */
+void tracker_set_publisher(tracker_t *t, tracker_publish_fn fn, void *arg);
+
+/*
+ * Answers one request, updating the peer table and publishing what changed.
+ * Every request gets a reply: a malformed one, another network's, or a type
+ * the tracker does not serve gets an ERROR that says why.
+ *
+ * Returns: 0; ERR_NOMEM when the reply could not be built.
+ * Out:     reply    the encoded reply is appended.
+ * In:      req, len the request frame (borrowed).
+ *          now_ms   the current time on a monotonic clock.
+ */
+int tracker_handle(tracker_t *t, buf_t *reply, const uint8_t *req,
+                   size_t len, uint64_t now_ms);
+
+/*
+ * Drops every peer silent for longer than the timeout, publishing
+ * PEER_LEFT for each.
+ * Returns: how many expired.
+ */
+size_t tracker_expire(tracker_t *t, uint64_t now_ms);
+
+/* Number of registered peers. */
+size_t tracker_peer_count(const tracker_t *t);
+
+/*
+ * Looks a peer up by id.
+ * Returns: 0; ERR_NOT_FOUND.
+ * Out:     peer     a copy, written only on success (may be NULL).
+ */
+int tracker_find(const tracker_t *t, wire_peer_t *peer, uint64_t id);
+
+/*
+ * Binds the request (ROUTER) and announcement (PUB) sockets.
+ * Returns: 0; ERR_NET when a bind fails; ERR_ARG when already bound.
+ * In:      req_endpoint, pub_endpoint  e.g. "tcp://0.0.0.0:18320" and
+ *          "tcp://0.0.0.0:18321"; "tcp://HOST:*" picks a free port.
+ */
+int tracker_bind(tracker_t *t, const char *req_endpoint,
+                 const char *pub_endpoint);
+
+/* The endpoints actually bound (borrowed), or "" before tracker_bind(). */
+const char *tracker_req_endpoint(const tracker_t *t);
+const char *tracker_pub_endpoint(const tracker_t *t);
+
+/*
+ * Serves requests, expires peers and logs a status line every status_ms,
+ * until tracker_stop() is called.
+ * Returns: 0 after a stop; ERR_ARG when not bound; ERR_NET when polling
+ *          fails.
+ */
+int tracker_run(tracker_t *t);
+
+/*
+ * Asks tracker_run() to return (within about 100 ms).
+ * Thread safety: thread-safe and async-signal-safe.
+ */
+void tracker_stop(tracker_t *t);
+
+#endif

@@ -1,0 +1,788 @@
+/*
+ * node — lifecycle, main loop, gossip, requests and mining (see node.h).
+ *
+ * One loop, one thread, owns the chain, mempool and store. Each turn it
+ *   1. answers requests waiting on the ROUTER (peers' sync requests, queries),
+ *   2. drains the p2p inbox (NEW_BLOCK, NEW_TX, the tracker's TX, PEER_JOINED),
+ *   3. takes the pool's solutions and submits them as blocks,
+ *   4. gives the pool a new job when the tip changed (at once) or the
+ *      mempool changed (at most every NODE_JOB_REFRESH_MS),
+ *   5. now and then asks a peer for its tip, and prints a status line.
+ * It sleeps only in zmq_poll on the ROUTER, a couple of milliseconds at a
+ * time, so gossip waits at most that long.
+ *
+ * Misbehaviour scoring: a block refused by a consensus rule costs its sender
+ * NODE_BAD_BLOCK_POINTS (a ban at p2p's threshold); a block refused for a
+ * reason that can change (time-too-new) or that is merely an orphan costs
+ * nothing. Transactions with bad signatures cost a little; nonce and funds
+ * refusals cost nothing, because honest races produce them.
+ */
+#include "node.h"
+#include "err.h"
+#include "hex.h"
+#include "log.h"
+#include "node_impl.h"
+#include "persist.h"
+#include "rpc.h"
+#include "sync.h"
+#include "template.h"
+#include "wire.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+
+#define NODE_POLL_MS 2
+#define NODE_JOB_REFRESH_MS 250
+#define NODE_TIP_POLL_MS 3000
+#define NODE_BAD_BLOCK_POINTS 25
+#define NODE_BAD_TX_POINTS 5
+#define NODE_MEMPOOL_MAX 50000
+#define NODE_BATCH 64 /* messages of one kind handled per turn */
+
+uint64_t node_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+void node_tally(node_tally_t *t, const char *reason)
+{
+    if (!reason)
+        reason = "unknown";
+    for (size_t i = 0; i < t->n; i++) {
+        if (strcmp(t->reason[i], reason) == 0) {
+            t->count[i]++;
+            return;
+        }
+    }
+    if (t->n < NODE_MAX_REASONS) {
+        t->reason[t->n] = reason;
+        t->count[t->n++] = 1;
+    }
+}
+
+/* ---- chain callbacks ---------------------------------------------------------- */
+
+static void on_connected(void *ctx, const chain_node_t *cn)
+{
+    node_t *n = ctx;
+    mempool_block_connected(n->mempool, &cn->block, chain_state(n->chain));
+}
+
+static void on_disconnected(void *ctx, const chain_node_t *cn)
+{
+    node_t *n = ctx;
+    mempool_block_disconnected(n->mempool, &cn->block, chain_state(n->chain));
+}
+
+static void on_discarded(void *ctx, const tx_t *tx)
+{
+    node_t *n = ctx;
+    mempool_add(n->mempool, NULL, chain_state(n->chain), tx);
+}
+
+static void on_tip(void *ctx, const chain_node_t *tip)
+{
+    node_t *n = ctx;
+    if (mempool_in_reorg(n->mempool))
+        mempool_revalidate(n->mempool, chain_state(n->chain));
+    n->job_urgent = true;
+    if (!n->loading)
+        persist_tip_changed(n->store, tip);
+}
+
+static int on_added(void *ctx, const chain_node_t *cn)
+{
+    node_t *n = ctx;
+    return n->loading ? 0 : persist_block_added(n->store, cn);
+}
+
+static void on_removed(void *ctx, const chain_node_t *cn)
+{
+    node_t *n = ctx;
+    if (!n->loading)
+        persist_block_removed(n->store, cn);
+}
+
+/* ---- blocks and transactions ---------------------------------------------- */
+
+static void relay(node_t *n, uint16_t type, const buf_t *payload)
+{
+    buf_t frame;
+    buf_init(&frame);
+    if (wire_encode_blob(&frame, n->params->network_id, type, payload->data,
+                         payload->len) == 0)
+        p2p_broadcast(n->p2p, frame.data, frame.len);
+    buf_deinit(&frame);
+}
+
+int node_accept_block(node_t *n, const char **reason, const block_t *b,
+                      uint64_t peer, bool do_relay)
+{
+    const char *why = NULL;
+    int rc = chain_add_block(n->chain, &why, b);
+    if (reason)
+        *reason = why;
+    if (rc == 0) {
+        if (do_relay) {
+            buf_t raw;
+            buf_init(&raw);
+            if (block_serialize(&raw, b) == 0) {
+                relay(n, WIRE_NEW_BLOCK, &raw);
+                n->blocks_relayed++;
+            }
+            buf_deinit(&raw);
+        }
+    } else if (rc == ERR_ORPHAN) {
+        if (peer)
+            sync_with_peer(n, peer, NULL);
+    } else if (rc == ERR_INVALID) {
+        node_tally(&n->refused_blocks, why);
+        uint8_t hash[32];
+        char hex[65];
+        block_compute_hash(hash, &b->header);
+        hex_from_hash(hex, hash);
+        log_info("node", "refused block %.16s... from %s: %s", hex,
+                 peer ? "a peer" : "local", why ? why : "?");
+        if (peer && why && strcmp(why, "time-too-new") != 0)
+            p2p_misbehaving(n->p2p, peer, NODE_BAD_BLOCK_POINTS, why);
+    }
+    return rc;
+}
+
+static void remember_rejected(node_t *n, const tx_t *tx, const char *why)
+{
+    uint8_t txid[32];
+    tx_compute_txid(txid, tx);
+    if (hashmap_count(n->rejected) >= NODE_MAX_REJECTED) {
+        hashmap_free(&n->rejected);
+        n->rejected = hashmap_new();
+        if (!n->rejected)
+            return;
+    }
+    hashmap_put(n->rejected, txid, (void *)(why ? why : "rejected"));
+}
+
+int node_accept_tx(node_t *n, const char **reason, const tx_t *tx,
+                   uint64_t peer)
+{
+    const char *why = NULL;
+    int rc = mempool_add(n->mempool, &why, chain_state(n->chain), tx);
+    if (reason)
+        *reason = why;
+    if (rc == 0) {
+        buf_t raw;
+        buf_init(&raw);
+        if (tx_serialize(&raw, tx) == 0) {
+            relay(n, WIRE_NEW_TX, &raw);
+            n->txs_relayed++;
+        }
+        buf_deinit(&raw);
+        n->job_dirty = true;
+    } else if (rc != ERR_DUPLICATE) {
+        node_tally(&n->refused_txs, why);
+        remember_rejected(n, tx, why);
+        if (peer && why &&
+            (strcmp(why, "bad-txns-sig") == 0 ||
+             strcmp(why, "bad-txns-unsigned") == 0 ||
+             strcmp(why, "mempool-coinbase") == 0))
+            p2p_misbehaving(n->p2p, peer, NODE_BAD_TX_POINTS, why);
+    }
+    return rc;
+}
+
+/* ---- mining --------------------------------------------------------------- */
+
+static void job_release(node_job_t *j)
+{
+    if (j->live) {
+        block_deinit(&j->tpl);
+        job_parts_deinit(&j->parts);
+    }
+    memset(j, 0, sizeof *j);
+}
+
+/* Chooses mempool transfers and builds a template on the tip. */
+static int build_template(node_t *n, block_t *tpl, const uint8_t miner[32],
+                          uint64_t extra_nonce)
+{
+    size_t room = (BLOCK_MAX_SIZE - BLOCK_HEADER_SIZE - 4 - TX_COINBASE_SIZE);
+    size_t max = room / TX_TRANSFER_SIZE;
+    tx_t *txs = malloc(max * sizeof *txs);
+    if (!txs)
+        return ERR_NOMEM;
+    size_t count = 0;
+    int rc = mempool_select(n->mempool, txs, &count, NULL,
+                            chain_state(n->chain), max, room);
+    const chain_node_t *tip = chain_tip(n->chain);
+    if (rc == 0)
+        rc = template_build(tpl, n->chain, tip, miner, txs, count,
+                            (uint32_t)time(NULL), extra_nonce);
+    free(txs);
+    return rc;
+}
+
+static void update_job(node_t *n)
+{
+    n->job_urgent = false;
+    n->job_dirty = false;
+    n->job_ms = node_now_ms();
+    if (!n->pool)
+        return;
+    uint64_t extra;
+    if (getrandom(&extra, sizeof extra, 0) != (ssize_t)sizeof extra)
+        extra = node_now_ms();
+    node_job_t next = {0};
+    if (build_template(n, &next.tpl, n->cfg.miner_key, extra) != 0) {
+        log_warn("node", "could not build a block template");
+        return;
+    }
+    pool_job_t job;
+    next.job_id = ++n->next_job_id;
+    if (job_from_template(&job, &next.parts, &next.tpl, next.job_id) != 0) {
+        block_deinit(&next.tpl);
+        log_warn("node", "could not make a mining job");
+        return;
+    }
+    next.live = true;
+    job_release(&n->jobs[1]);
+    n->jobs[1] = n->jobs[0];
+    n->jobs[0] = next;
+    if (pool_set_job(n->pool, &job) != 0)
+        log_warn("node", "the miner refused the job");
+}
+
+static void take_solutions(node_t *n)
+{
+    pool_solution_t sol;
+    for (int i = 0; i < NODE_BATCH && n->pool &&
+                    pool_next_solution(n->pool, &sol, 0) == 0;
+         i++) {
+        node_job_t *j = NULL;
+        for (int k = 0; k < 2; k++)
+            if (n->jobs[k].live && n->jobs[k].job_id == sol.job_id)
+                j = &n->jobs[k];
+        if (!j)
+            continue; /* a job older than the previous one: stale */
+        block_t b;
+        if (job_apply_solution(&b, &j->tpl, &sol) != 0) {
+            log_warn("node", "a solution did not match its job");
+            continue;
+        }
+        const char *why = NULL;
+        int rc = node_accept_block(n, &why, &b, 0, true);
+        if (rc == 0) {
+            char hex[65];
+            hex_from_hash(hex, sol.hash);
+            log_info("node", "mined block %u %s", chain_height(n->chain), hex);
+        } else if (rc != ERR_DUPLICATE) {
+            log_warn("node", "our own block was refused: %s", why ? why : "?");
+        }
+        block_deinit(&b);
+    }
+}
+
+int node_generate_block(node_t *n, uint8_t hash[32], const uint8_t miner[32])
+{
+    block_t b;
+    int rc = build_template(n, &b, miner, 0);
+    if (rc)
+        return rc;
+    rc = template_solve(&b);
+    if (rc == 0) {
+        block_compute_hash(hash, &b.header);
+        rc = node_accept_block(n, NULL, &b, 0, true);
+    }
+    block_deinit(&b);
+    return rc;
+}
+
+double node_hashrate(const node_t *n)
+{
+    return n->pool ? pool_hashrate(n->pool) : 0.0;
+}
+
+/* ---- requests ------------------------------------------------------------- */
+
+static void reply_msg(node_t *n, const server_req_t *req, const wire_msg_t *m)
+{
+    buf_t out;
+    buf_init(&out);
+    if (wire_encode(&out, n->params->network_id, m) == 0)
+        server_reply(n->server, req, out.data, out.len);
+    buf_deinit(&out);
+}
+
+static void reply_error(node_t *n, const server_req_t *req, int code,
+                        const char *reason)
+{
+    buf_t out;
+    buf_init(&out);
+    if (wire_encode_error(&out, n->params->network_id, code, reason) == 0)
+        server_reply(n->server, req, out.data, out.len);
+    buf_deinit(&out);
+}
+
+static void fill_tip(node_t *n, wire_tip_t *t)
+{
+    const chain_node_t *tip = chain_tip(n->chain);
+    t->height = tip->height;
+    memcpy(t->tip, tip->hash, 32);
+    uint256_to_le(t->work, &tip->chain_work);
+}
+
+static void serve_headers(node_t *n, const server_req_t *req,
+                          const wire_msg_t *m)
+{
+    const chain_node_t *fork = chain_find_fork(
+        n->chain, (const uint8_t(*)[32])m->u.get_headers.hashes,
+        m->u.get_headers.count);
+    uint8_t *hdrs = malloc((size_t)WIRE_MAX_HEADERS * BLOCK_HEADER_SIZE);
+    if (!hdrs) {
+        reply_error(n, req, ERR_NOMEM, "out of memory");
+        return;
+    }
+    uint16_t count = 0;
+    static const uint8_t zero[32];
+    bool has_stop = memcmp(m->u.get_headers.stop, zero, 32) != 0;
+    for (uint32_t h = fork->height + 1; count < WIRE_MAX_HEADERS; h++) {
+        const chain_node_t *x = chain_at_height(n->chain, h);
+        if (!x)
+            break;
+        block_header_serialize(hdrs + (size_t)count * BLOCK_HEADER_SIZE,
+                               &x->block.header);
+        count++;
+        if (has_stop && memcmp(x->hash, m->u.get_headers.stop, 32) == 0)
+            break;
+    }
+    wire_msg_t r;
+    wire_msg_init(&r, WIRE_HEADERS);
+    r.u.headers.count = count;
+    r.u.headers.headers = hdrs;
+    reply_msg(n, req, &r);
+    free(hdrs);
+}
+
+static void serve_blocks(node_t *n, const server_req_t *req,
+                         const wire_msg_t *m)
+{
+    buf_t raws[WIRE_MAX_BLOCKS];
+    wire_blob_t items[WIRE_MAX_BLOCKS];
+    uint16_t count = 0;
+    size_t total = 0;
+    for (uint16_t i = 0;
+         i < m->u.get_blocks.count && count < WIRE_MAX_BLOCKS; i++) {
+        const chain_node_t *x =
+            chain_get(n->chain, m->u.get_blocks.hashes + 32 * (size_t)i);
+        if (!x)
+            continue;
+        buf_init(&raws[count]);
+        if (block_serialize(&raws[count], &x->block) != 0 ||
+            total + raws[count].len + 4 > WIRE_MAX_PAYLOAD - 2) {
+            buf_deinit(&raws[count]);
+            break;
+        }
+        total += raws[count].len + 4;
+        items[count].data = raws[count].data;
+        items[count].len = raws[count].len;
+        count++;
+    }
+    wire_msg_t r;
+    wire_msg_init(&r, WIRE_BLOCKS);
+    r.u.list.count = count;
+    r.u.list.items = items;
+    reply_msg(n, req, &r);
+    for (uint16_t i = 0; i < count; i++)
+        buf_deinit(&raws[i]);
+}
+
+typedef struct {
+    buf_t *bufs;
+    wire_blob_t *items;
+    size_t n, max;
+} mempool_dump_t;
+
+static bool dump_tx(void *ctx, const tx_t *tx, const uint8_t txid[32])
+{
+    (void)txid;
+    mempool_dump_t *d = ctx;
+    if (d->n >= d->max)
+        return false;
+    buf_init(&d->bufs[d->n]);
+    if (tx_serialize(&d->bufs[d->n], tx) != 0)
+        return false;
+    d->items[d->n].data = d->bufs[d->n].data;
+    d->items[d->n].len = d->bufs[d->n].len;
+    d->n++;
+    return true;
+}
+
+static void serve_mempool(node_t *n, const server_req_t *req)
+{
+    size_t max = mempool_count(n->mempool);
+    if (max > WIRE_MAX_MEMPOOL)
+        max = WIRE_MAX_MEMPOOL;
+    mempool_dump_t d = {calloc(max + 1, sizeof(buf_t)),
+                        calloc(max + 1, sizeof(wire_blob_t)), 0, max};
+    if (d.bufs && d.items)
+        mempool_foreach(n->mempool, dump_tx, &d);
+    wire_msg_t r;
+    wire_msg_init(&r, WIRE_MEMPOOL);
+    r.u.list.count = (uint16_t)d.n;
+    r.u.list.items = d.items;
+    reply_msg(n, req, &r);
+    for (size_t i = 0; i < d.n; i++)
+        buf_deinit(&d.bufs[i]);
+    free(d.bufs);
+    free(d.items);
+}
+
+static void serve_query(node_t *n, const server_req_t *req,
+                        const wire_msg_t *m)
+{
+    json_error_t jerr;
+    json_t *q = json_loadb((const char *)m->u.blob.data, m->u.blob.len, 0,
+                           &jerr);
+    json_t *answer = q ? rpc_handle(n, q) : rpc_error(ERR_PARSE, "not JSON");
+    json_decref(q);
+    char *text = answer ? json_dumps(answer, JSON_COMPACT) : NULL;
+    json_decref(answer);
+    if (!text) {
+        reply_error(n, req, ERR_NOMEM, "out of memory");
+        return;
+    }
+    buf_t out;
+    buf_init(&out);
+    if (wire_encode_blob(&out, n->params->network_id, WIRE_REPLY, text,
+                         strlen(text)) == 0)
+        server_reply(n->server, req, out.data, out.len);
+    else
+        reply_error(n, req, ERR_RANGE, "reply too large");
+    buf_deinit(&out);
+    free(text);
+}
+
+static void serve_submit(node_t *n, const server_req_t *req,
+                         const wire_msg_t *m)
+{
+    tx_t tx;
+    if (tx_parse_bytes(&tx, m->u.blob.data, m->u.blob.len) != 0) {
+        reply_error(n, req, ERR_PARSE, "malformed transaction");
+        return;
+    }
+    const char *why = NULL;
+    int rc = node_accept_tx(n, &why, &tx, 0);
+    if (rc == 0 || rc == ERR_DUPLICATE) {
+        wire_msg_t r;
+        wire_msg_init(&r, WIRE_ACK);
+        reply_msg(n, req, &r);
+    } else {
+        reply_error(n, req, rc, why ? why : err_str(rc));
+    }
+}
+
+static void serve_one(node_t *n, const server_req_t *req)
+{
+    wire_msg_t m;
+    int rc = wire_decode(&m, n->params->network_id, req->data, req->len);
+    if (rc) {
+        reply_error(n, req, rc,
+                    rc == ERR_INVALID ? "wrong network" : "malformed request");
+        return;
+    }
+    wire_msg_t r;
+    switch (m.type) {
+    case WIRE_HELLO:
+    case WIRE_GET_TIP:
+        wire_msg_init(&r, WIRE_TIP);
+        fill_tip(n, &r.u.tip);
+        reply_msg(n, req, &r);
+        break;
+    case WIRE_GET_HEADERS:
+        serve_headers(n, req, &m);
+        break;
+    case WIRE_GET_BLOCKS:
+        serve_blocks(n, req, &m);
+        break;
+    case WIRE_GET_MEMPOOL:
+        serve_mempool(n, req);
+        break;
+    case WIRE_SUBMIT_TX:
+        serve_submit(n, req, &m);
+        break;
+    case WIRE_QUERY:
+        serve_query(n, req, &m);
+        break;
+    default:
+        reply_error(n, req, ERR_ARG, "not a request this node answers");
+        break;
+    }
+    wire_msg_clear(&m);
+}
+
+static void serve_requests(node_t *n, int timeout_ms)
+{
+    for (int i = 0; i < NODE_BATCH; i++) {
+        server_req_t req;
+        int rc = server_recv(n->server, &req, i == 0 ? timeout_ms : 0);
+        if (rc == ERR_TIMEOUT)
+            return;
+        if (rc)
+            continue;
+        serve_one(n, &req);
+        server_req_clear(&req);
+    }
+}
+
+/* ---- gossip ---------------------------------------------------------------- */
+
+static void handle_gossip(node_t *n, const p2p_msg_t *pm)
+{
+    wire_msg_t m;
+    if (wire_decode(&m, n->params->network_id, pm->data, pm->len) != 0)
+        return; /* p2p already checked and scored it */
+    switch (m.type) {
+    case WIRE_NEW_BLOCK: {
+        block_t b;
+        if (block_parse(&b, m.u.blob.data, m.u.blob.len) != 0) {
+            node_tally(&n->refused_blocks, "malformed");
+            if (pm->peer_id)
+                p2p_misbehaving(n->p2p, pm->peer_id, NODE_BAD_BLOCK_POINTS,
+                                "malformed block");
+            break;
+        }
+        node_accept_block(n, NULL, &b, pm->peer_id, true);
+        block_deinit(&b);
+        break;
+    }
+    case WIRE_NEW_TX:
+    case WIRE_TX: {
+        tx_t tx;
+        if (tx_parse_bytes(&tx, m.u.blob.data, m.u.blob.len) != 0) {
+            node_tally(&n->refused_txs, "malformed");
+            if (pm->peer_id)
+                p2p_misbehaving(n->p2p, pm->peer_id, NODE_BAD_TX_POINTS,
+                                "malformed transaction");
+            break;
+        }
+        node_accept_tx(n, NULL, &tx, pm->peer_id);
+        break;
+    }
+    case WIRE_PEER_JOINED:
+        if (m.u.peer.id != p2p_node_id(n->p2p))
+            sync_poll_peer(n, m.u.peer.id);
+        break;
+    default:
+        break;
+    }
+    wire_msg_clear(&m);
+}
+
+static void drain_inbox(node_t *n)
+{
+    for (int i = 0; i < NODE_BATCH; i++) {
+        p2p_msg_t pm;
+        if (p2p_receive_data(n->p2p, &pm, 0) != 0)
+            return;
+        handle_gossip(n, &pm);
+        p2p_msg_clear(&pm);
+    }
+}
+
+/* Asks the next peer in turn for its tip; syncs when it is ahead. */
+static void poll_next_peer(node_t *n)
+{
+    p2p_peer_info_t peers[P2P_MAX_PEERS];
+    size_t count = p2p_peers(n->p2p, peers, P2P_MAX_PEERS);
+    if (count > P2P_MAX_PEERS)
+        count = P2P_MAX_PEERS;
+    for (size_t tries = 0; tries < count; tries++) {
+        p2p_peer_info_t *p = &peers[n->poll_cursor++ % count];
+        if (p->banned)
+            continue;
+        sync_poll_peer(n, p->peer.id);
+        return;
+    }
+}
+
+static void status_line(node_t *n)
+{
+    const chain_node_t *tip = chain_tip(n->chain);
+    char hex[65];
+    hex_from_hash(hex, tip->hash);
+    uint64_t refused = 0;
+    for (size_t i = 0; i < n->refused_blocks.n; i++)
+        refused += n->refused_blocks.count[i];
+    log_info("node", "height %u tip %.16s... peers %zu hashrate %.2f MH/s "
+             "mempool %zu refused blocks %llu",
+             tip->height, hex, p2p_peers(n->p2p, NULL, 0),
+             node_hashrate(n) / 1e6, mempool_count(n->mempool),
+             (unsigned long long)refused);
+}
+
+/* ---- lifecycle ------------------------------------------------------------- */
+
+node_t *node_new(const node_config_t *cfg, const char **reason)
+{
+    node_t *n = calloc(1, sizeof *n);
+    if (!n) {
+        *reason = "out of memory";
+        return NULL;
+    }
+    n->cfg = *cfg;
+    n->params = cfg->params;
+    if (!n->cfg.status_interval_s)
+        n->cfg.status_interval_s = 5;
+    if (!n->cfg.gossip_port)
+        n->cfg.gossip_port = (uint16_t)(cfg->port + 1);
+    n->started_ms = node_now_ms();
+    n->rejected = hashmap_new();
+    n->mempool = mempool_new(n->params->network_id, NODE_MEMPOOL_MAX);
+    int rc = persist_open(&n->store, reason, cfg->data_dir, n->params);
+    if (rc || !n->rejected || !n->mempool) {
+        if (!rc)
+            *reason = "out of memory";
+        node_free(&n);
+        return NULL;
+    }
+    chain_config_t cc = {
+        .params = n->params,
+        .callbacks = {.ctx = n,
+                      .block_connected = on_connected,
+                      .block_disconnected = on_disconnected,
+                      .tx_discarded = on_discarded,
+                      .tip_changed = on_tip,
+                      .block_added = on_added,
+                      .block_removed = on_removed},
+    };
+    n->chain = chain_new(&cc);
+    if (!n->chain) {
+        *reason = "out of memory";
+        node_free(&n);
+        return NULL;
+    }
+    n->loading = true;
+    size_t loaded = 0, refused = 0;
+    rc = persist_load(n->chain, n->store, &loaded, &refused);
+    n->loading = false;
+    if (rc) {
+        *reason = "could not read the block store";
+        node_free(&n);
+        return NULL;
+    }
+    log_info("node", "%s: loaded %zu blocks from %s, height %u%s",
+             n->params->name, loaded, cfg->data_dir, chain_height(n->chain),
+             refused ? " (some stored blocks were refused)" : "");
+
+    const char *adv = strcmp(cfg->listen_host, "0.0.0.0") == 0
+                          ? "127.0.0.1"
+                          : cfg->listen_host;
+    char endpoint[SOCK_ENDPOINT_MAX];
+    p2p_config_t pc;
+    p2p_config_init(&pc, n->params->network_id);
+    if (sock_endpoint(endpoint, sizeof endpoint, cfg->listen_host,
+                      cfg->port) != 0 ||
+        sock_endpoint(pc.gossip_bind, sizeof pc.gossip_bind, cfg->listen_host,
+                      n->cfg.gossip_port) != 0 ||
+        sock_endpoint(pc.request_advertise, sizeof pc.request_advertise, adv,
+                      cfg->port) != 0 ||
+        strlen(cfg->tracker) >= sizeof pc.tracker) {
+        *reason = "an endpoint is too long";
+        node_free(&n);
+        return NULL;
+    }
+    memcpy(pc.tracker, cfg->tracker, strlen(cfg->tracker) + 1);
+    /* The main loop waits on peers' answers: keep a silent peer's cost at
+     * about two seconds. */
+    pc.request_timeout_ms = 1000;
+    pc.request_retries = 1;
+    n->server = server_new(endpoint);
+    if (!n->server) {
+        *reason = "cannot bind the request port (in use?)";
+        node_free(&n);
+        return NULL;
+    }
+    n->p2p = p2p_new(&pc);
+    if (!n->p2p) {
+        *reason = "cannot bind the gossip port (in use?)";
+        node_free(&n);
+        return NULL;
+    }
+    if (cfg->mine) {
+        n->pool = pool_new(cfg->threads, cfg->impl[0] ? cfg->impl : "auto");
+        if (!n->pool) {
+            *reason = "cannot start the miner (unknown --sha-impl, or one "
+                      "this CPU lacks?)";
+            node_free(&n);
+            return NULL;
+        }
+        log_info("node", "mining on %u threads with the %s kernel",
+                 pool_threads(n->pool), pool_kernel(n->pool));
+    }
+    return n;
+}
+
+int node_run(node_t *n, volatile sig_atomic_t *stop)
+{
+    if (n->cfg.tracker[0]) {
+        int rc = p2p_join_network(n->p2p);
+        if (rc)
+            log_warn("node", "tracker %s did not answer (%s); carrying on and "
+                     "retrying in the background", n->cfg.tracker,
+                     err_str(rc));
+    }
+    /* Catch up with everyone we know before mining on an old tip. */
+    p2p_peer_info_t peers[P2P_MAX_PEERS];
+    size_t count = p2p_peers(n->p2p, peers, P2P_MAX_PEERS);
+    for (size_t i = 0; i < count && i < P2P_MAX_PEERS && !*stop; i++)
+        sync_poll_peer(n, peers[i].peer.id);
+    update_job(n);
+    n->next_status_ms = node_now_ms() + 1000 * n->cfg.status_interval_s;
+    n->next_poll_ms = node_now_ms() + NODE_TIP_POLL_MS;
+
+    while (!*stop) {
+        serve_requests(n, NODE_POLL_MS);
+        drain_inbox(n);
+        take_solutions(n);
+        uint64_t now = node_now_ms();
+        if (n->job_urgent ||
+            (n->job_dirty && now - n->job_ms >= NODE_JOB_REFRESH_MS))
+            update_job(n);
+        if (now >= n->next_poll_ms) {
+            poll_next_peer(n);
+            n->next_poll_ms = now + NODE_TIP_POLL_MS;
+        }
+        if (now >= n->next_status_ms) {
+            status_line(n);
+            n->next_status_ms = now + 1000 * n->cfg.status_interval_s;
+        }
+    }
+    log_info("node", "stopping: leaving the network");
+    if (n->pool)
+        pool_pause(n->pool);
+    p2p_leave_network(n->p2p);
+    return 0;
+}
+
+void node_free(node_t **np)
+{
+    if (!np || !*np)
+        return;
+    node_t *n = *np;
+    pool_free(&n->pool);
+    p2p_free(&n->p2p);
+    server_free(&n->server);
+    for (int k = 0; k < 2; k++)
+        job_release(&n->jobs[k]);
+    chain_free(&n->chain);
+    mempool_free(&n->mempool);
+    store_close(&n->store);
+    hashmap_free(&n->rejected);
+    free(n);
+    *np = NULL;
+}

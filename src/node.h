@@ -1,0 +1,61 @@
+/*
+ * node — a full pickaxe node: chain and forks, mempool, block store, miner
+ * pool and peer-to-peer gossip, run by one main loop.
+ *
+ * The main loop owns the chain, the mempool and the store. It serves
+ * requests on the node's ROUTER endpoint (peers' sync requests, and the
+ * cli's and wallet's JSON queries, rpc.h), drains the p2p inbox (gossiped
+ * blocks and transactions, the tracker's announcements and relays), and
+ * takes the miner pool's solutions. Each newly accepted block or transaction
+ * is relayed once; a block with an unknown parent, a new peer, or a peer
+ * that reports more work than ours starts a sync over request/reply
+ * (sync.h). When the tip or the mempool changes, the pool gets a new job at
+ * once (tip) or within a fraction of a second (mempool, batched).
+ *
+ * Lifecycle: node_new (open the store, replay it, bind sockets, start the
+ * pool), node_run (join through the tracker, loop until *stop is set, then
+ * leave the network), node_free.
+ */
+#ifndef PICKAXE_NODE_H
+#define PICKAXE_NODE_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "params.h"
+
+#define NODE_ENDPOINT_MAX 256
+#define NODE_HOST_MAX 200 /* leaves room for "tcp://" and ":PORT" */
+
+typedef struct {
+    const params_t *params;                /* required */
+    char data_dir[512];                    /* required */
+    char tracker[NODE_ENDPOINT_MAX];       /* "" = no tracker */
+    char listen_host[NODE_HOST_MAX];       /* e.g. 127.0.0.1 */
+    uint16_t port;                         /* requests */
+    uint16_t gossip_port;                  /* 0 = port + 1 */
+    bool mine;
+    unsigned threads;                      /* 0 = every core */
+    char impl[32];                         /* kernel name or "auto" */
+    bool has_miner_key;
+    uint8_t miner_key[32];                 /* coinbase recipient */
+    unsigned status_interval_s;            /* 0 = 5 */
+} node_config_t;
+
+typedef struct node node_t;
+
+/*
+ * Opens the data directory (creating it), replays the stored chain, binds
+ * the request and gossip sockets and starts the miner pool.
+ * Returns: the node, or NULL with *reason set (static text).
+ */
+node_t *node_new(const node_config_t *cfg, const char **reason);
+
+/* Runs the main loop until *stop becomes non-zero. Returns 0. */
+int node_run(node_t *n, volatile sig_atomic_t *stop);
+
+/* Stops the pool and the network, closes the store; NULL is harmless. */
+void node_free(node_t **n);
+
+#endif

@@ -1,0 +1,100 @@
+/*
+ * node_impl — the node's state, shared by the files that make up the node
+ * (node.c: lifecycle, main loop, gossip, requests, mining; sync.c: catching
+ * up from peers; rpc.c: JSON queries). Nothing outside these files includes
+ * it. Everything here belongs to the main loop's thread.
+ */
+#ifndef PICKAXE_NODE_IMPL_H
+#define PICKAXE_NODE_IMPL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "chain.h"
+#include "hashmap.h"
+#include "job.h"
+#include "mempool.h"
+#include "node.h"
+#include "p2p.h"
+#include "pool.h"
+#include "server.h"
+#include "store.h"
+
+#define NODE_MAX_REASONS 64
+#define NODE_MAX_REJECTED 4096
+#define NODE_SYNC_SLOTS 64
+
+/* Refusals counted by reason (reasons are static strings). */
+typedef struct {
+    const char *reason[NODE_MAX_REASONS];
+    uint64_t count[NODE_MAX_REASONS];
+    size_t n;
+} node_tally_t;
+
+/* A template the pool may still be solving. */
+typedef struct {
+    bool live;
+    uint64_t job_id;
+    block_t tpl;
+    job_parts_t parts;
+} node_job_t;
+
+struct node {
+    node_config_t cfg;
+    const params_t *params;
+    chain_t *chain;
+    mempool_t *mempool;
+    store_t *store;
+    p2p_t *p2p;
+    server_t *server;
+    pool_t *pool;
+    bool loading; /* replaying the store: nothing to persist */
+    bool syncing; /* inside sync_with_peer */
+
+    node_job_t jobs[2]; /* current and previous */
+    uint64_t next_job_id;
+    bool job_urgent;    /* the tip changed */
+    bool job_dirty;     /* the mempool changed */
+    uint64_t job_ms;    /* when the current job was made */
+
+    node_tally_t refused_blocks, refused_txs;
+    hashmap_t *rejected; /* txid -> reason (static), bounded */
+
+    /* When each recent peer was last synced from (a flood of orphans from
+     * one peer must not become a flood of requests to it). */
+    struct {
+        uint64_t peer, ms;
+    } sync_last[NODE_SYNC_SLOTS];
+
+    uint64_t started_ms;
+    uint64_t next_status_ms, next_poll_ms;
+    size_t poll_cursor;
+    uint64_t blocks_relayed, txs_relayed;
+};
+
+/* Counts one refusal. */
+void node_tally(node_tally_t *t, const char *reason);
+
+/*
+ * Offers a block to the chain, as received from peer (0: local).
+ * Returns the chain's answer (chain_add_block); relays it when accepted and
+ * relay is set; on an unknown parent syncs from the peer; on a consensus
+ * refusal counts it and scores the peer.
+ */
+int node_accept_block(node_t *n, const char **reason, const block_t *b,
+                      uint64_t peer, bool relay);
+
+/* Offers a transaction to the mempool; relays it when accepted. Returns
+ * mempool_add's answer. */
+int node_accept_tx(node_t *n, const char **reason, const tx_t *tx,
+                   uint64_t peer);
+
+/* Mines a block on the tip on the calling thread (regtest: `generate`). */
+int node_generate_block(node_t *n, uint8_t hash[32], const uint8_t miner[32]);
+
+/* Hashes per second of this node's miner (0 when not mining). */
+double node_hashrate(const node_t *n);
+
+uint64_t node_now_ms(void);
+
+#endif

@@ -1,0 +1,379 @@
+/*
+ * rpc — the node's JSON queries (see rpc.h for the method table).
+ *
+ * Each method reads the node's state on the main loop's thread and builds a
+ * reply; none blocks except `generate`, which mines regtest blocks (a couple
+ * of hashes each) on the spot.
+ */
+#include "rpc.h"
+#include "address.h"
+#include "err.h"
+#include "hex.h"
+#include "json_view.h"
+#include "node_impl.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+json_t *rpc_error(int code, const char *message)
+{
+    return json_pack("{s:{s:i,s:s}}", "error", "code", code, "message",
+                     message ? message : err_str(code));
+}
+
+static json_t *ok(json_t *result)
+{
+    return result ? json_pack("{s:o}", "result", result)
+                  : rpc_error(ERR_NOMEM, "out of memory");
+}
+
+static json_t *tally_json(const node_tally_t *t)
+{
+    json_t *o = json_object();
+    for (size_t i = 0; o && i < t->n; i++)
+        json_object_set_new(o, t->reason[i], json_integer((json_int_t)t->count[i]));
+    return o;
+}
+
+static json_t *hash_json(const uint8_t h[32])
+{
+    char hex[65];
+    hex_from_hash(hex, h);
+    return json_string(hex);
+}
+
+/* Reads params.address into key; on failure returns the error reply. */
+static json_t *param_address(node_t *n, uint8_t key[32], const json_t *params)
+{
+    const char *text = json_string_value(json_object_get(params, "address"));
+    if (!text)
+        return rpc_error(ERR_ARG, "missing \"address\"");
+    const char *why = NULL;
+    if (address_decode(key, &why, n->params->hrp, text) != 0)
+        return rpc_error(ERR_ARG, why ? why : "bad address");
+    return NULL;
+}
+
+static json_t *param_hash(uint8_t h[32], const json_t *params, const char *name)
+{
+    const char *text = json_string_value(json_object_get(params, name));
+    if (!text)
+        return rpc_error(ERR_ARG, "missing hash");
+    if (hex_to_hash(h, text) != 0)
+        return rpc_error(ERR_ARG, "a hash is 64 hex characters");
+    return NULL;
+}
+
+static json_t *m_status(node_t *n)
+{
+    const chain_node_t *tip = chain_tip(n->chain);
+    char work[65];
+    uint256_to_hex(work, &tip->chain_work);
+    uint256_t limit, target;
+    double difficulty = 0;
+    if (block_bits_to_target(&limit, n->params->pow_limit_bits) == 0 &&
+        block_bits_to_target(&target, tip->block.header.bits) == 0)
+        difficulty = uint256_to_double(&limit) / uint256_to_double(&target);
+    char bits[9];
+    snprintf(bits, sizeof bits, "%08x", tip->block.header.bits);
+    json_t *refused = json_pack("{s:o,s:o}", "blocks",
+                                tally_json(&n->refused_blocks), "transactions",
+                                tally_json(&n->refused_txs));
+    char id[17];
+    snprintf(id, sizeof id, "%016llx",
+             (unsigned long long)p2p_node_id(n->p2p));
+    return ok(json_pack(
+        "{s:s,s:i,s:o,s:s,s:i,s:i,s:f,s:b,s:i,s:s,s:f,s:s,s:i,s:i,s:s,s:s,"
+        "s:i,s:o}",
+        "network", n->params->name, "height", (json_int_t)tip->height, "tip",
+        hash_json(tip->hash), "work", work, "peers",
+        (json_int_t)p2p_peers(n->p2p, NULL, 0), "mempool",
+        (json_int_t)mempool_count(n->mempool), "hashrate", node_hashrate(n),
+        "mining", n->pool != NULL, "threads",
+        (json_int_t)(n->pool ? pool_threads(n->pool) : 0), "kernel",
+        n->pool ? pool_kernel(n->pool) : "none", "difficulty", difficulty,
+        "bits", bits, "orphans", (json_int_t)chain_orphan_count(n->chain),
+        "forks", (json_int_t)chain_get_forks(n->chain, NULL, 0), "node_id", id,
+        "gossip", p2p_gossip_endpoint(n->p2p), "uptime",
+        (json_int_t)((node_now_ms() - n->started_ms) / 1000), "refused",
+        refused));
+}
+
+static json_t *m_getblock(node_t *n, const json_t *params)
+{
+    const chain_node_t *x = NULL;
+    json_t *h = json_object_get(params, "height");
+    if (json_is_integer(h)) {
+        json_int_t v = json_integer_value(h);
+        if (v < 0 || v > UINT32_MAX)
+            return rpc_error(ERR_ARG, "height out of range");
+        x = chain_at_height(n->chain, (uint32_t)v);
+    } else {
+        uint8_t hash[32];
+        json_t *e = param_hash(hash, params, "hash");
+        if (e)
+            return e;
+        x = chain_get(n->chain, hash);
+    }
+    if (!x)
+        return rpc_error(ERR_NOT_FOUND, "no such block");
+    json_t *b = json_view_block(&x->block, x->height, n->params->hrp, true);
+    if (b) {
+        json_object_set_new(b, "mainChain", json_boolean(x->in_main));
+        json_object_set_new(
+            b, "confirmations",
+            json_integer(x->in_main ? chain_height(n->chain) - x->height + 1
+                                    : 0));
+    }
+    return ok(b);
+}
+
+static json_t *m_getchain(node_t *n, const json_t *params)
+{
+    json_int_t from = 0, limit = 100;
+    json_t *f = json_object_get(params, "from"), *l = json_object_get(params, "limit");
+    if (f && !json_is_integer(f))
+        return rpc_error(ERR_ARG, "\"from\" must be a height");
+    if (l && !json_is_integer(l))
+        return rpc_error(ERR_ARG, "\"limit\" must be a number");
+    if (f)
+        from = json_integer_value(f);
+    if (l)
+        limit = json_integer_value(l);
+    if (from < 0 || limit < 1 || limit > 1000)
+        return rpc_error(ERR_ARG, "from >= 0 and 1 <= limit <= 1000");
+    bool newest_first = json_is_true(json_object_get(params, "newest_first"));
+    json_t *arr = json_array();
+    uint32_t height = chain_height(n->chain);
+    for (json_int_t i = 0; arr && i < limit; i++) {
+        json_int_t h = newest_first ? (json_int_t)height - from - i : from + i;
+        if (h < 0 || h > height)
+            break;
+        const chain_node_t *x = chain_at_height(n->chain, (uint32_t)h);
+        json_array_append_new(arr, json_view_block(&x->block, x->height,
+                                                   n->params->hrp, true));
+    }
+    return ok(arr);
+}
+
+typedef struct {
+    const uint8_t *key;
+    uint64_t in, out;
+} pending_scan_t;
+
+static bool scan_pending(void *ctx, const tx_t *tx, const uint8_t txid[32])
+{
+    (void)txid;
+    pending_scan_t *s = ctx;
+    if (memcmp(tx->sender, s->key, 32) == 0)
+        s->out += tx->amount + tx->fee;
+    if (memcmp(tx->recipient, s->key, 32) == 0)
+        s->in += tx->amount;
+    return true;
+}
+
+static json_t *m_balance(node_t *n, const json_t *params)
+{
+    uint8_t key[32];
+    json_t *e = param_address(n, key, params);
+    if (e)
+        return e;
+    account_t a;
+    state_get(chain_state(n->chain), &a, key);
+    pending_scan_t s = {key, 0, 0};
+    mempool_foreach(n->mempool, scan_pending, &s);
+    uint64_t available = a.balance >= s.out ? a.balance - s.out : 0;
+    uint64_t pending = available + s.in;
+    return ok(json_pack(
+        "{s:O,s:I,s:I,s:I,s:I}", "address", json_object_get(params, "address"),
+        "confirmed", (json_int_t)a.balance, "pending", (json_int_t)pending,
+        "available", (json_int_t)available, "nonce",
+        (json_int_t)mempool_next_nonce(n->mempool, chain_state(n->chain), key)));
+}
+
+static json_t *m_balance_after(node_t *n, const json_t *params)
+{
+    uint8_t key[32], txid[32];
+    json_t *e = param_address(n, key, params);
+    if (!e)
+        e = param_hash(txid, params, "txid");
+    if (e)
+        return e;
+    uint64_t bal;
+    if (chain_balance_after_tx(n->chain, &bal, key, txid) != 0)
+        return rpc_error(ERR_NOT_FOUND, "no such transaction on the best chain");
+    return ok(json_pack("{s:O,s:O,s:I}", "address",
+                        json_object_get(params, "address"), "txid",
+                        json_object_get(params, "txid"), "balance",
+                        (json_int_t)bal));
+}
+
+static json_t *m_tx(node_t *n, const json_t *params)
+{
+    uint8_t txid[32];
+    json_t *e = param_hash(txid, params, "txid");
+    if (e)
+        return e;
+    json_t *r = json_pack("{s:O}", "txid", json_object_get(params, "txid"));
+    if (!r)
+        return rpc_error(ERR_NOMEM, NULL);
+    const chain_node_t *where;
+    size_t index;
+    const tx_t *pending = mempool_get(n->mempool, txid);
+    const char *rejected = hashmap_get(n->rejected, txid);
+    if (chain_find_tx(n->chain, &where, &index, txid) == 0) {
+        json_object_set_new(r, "status", json_string("confirmed"));
+        json_object_set_new(r, "tx", json_view_tx(&where->block.txs[index],
+                                                  n->params->hrp));
+        json_object_set_new(r, "height", json_integer(where->height));
+        json_object_set_new(r, "block", hash_json(where->hash));
+        json_object_set_new(
+            r, "confirmations",
+            json_integer(chain_height(n->chain) - where->height + 1));
+    } else if (pending) {
+        json_object_set_new(r, "status", json_string("pending"));
+        json_object_set_new(r, "tx", json_view_tx(pending, n->params->hrp));
+    } else if (rejected) {
+        json_object_set_new(r, "status", json_string("rejected"));
+        json_object_set_new(r, "reason", json_string(rejected));
+    } else {
+        json_object_set_new(r, "status", json_string("unknown"));
+    }
+    return ok(r);
+}
+
+static bool list_tx(void *ctx, const tx_t *tx, const uint8_t txid[32])
+{
+    (void)txid;
+    json_t *arr = ((json_t **)ctx)[0];
+    const char *hrp = json_string_value(((json_t **)ctx)[1]);
+    json_array_append_new(arr, json_view_tx(tx, hrp));
+    return true;
+}
+
+static json_t *m_mempool(node_t *n)
+{
+    json_t *ctx[2] = {json_array(), json_string(n->params->hrp)};
+    if (ctx[0] && ctx[1])
+        mempool_foreach(n->mempool, list_tx, ctx);
+    json_decref(ctx[1]);
+    return ok(ctx[0]);
+}
+
+static json_t *m_peers(node_t *n)
+{
+    p2p_peer_info_t *peers = calloc(P2P_MAX_PEERS, sizeof *peers);
+    json_t *arr = json_array();
+    if (!peers || !arr) {
+        free(peers);
+        json_decref(arr);
+        return rpc_error(ERR_NOMEM, NULL);
+    }
+    size_t count = p2p_peers(n->p2p, peers, P2P_MAX_PEERS);
+    for (size_t i = 0; i < count && i < P2P_MAX_PEERS; i++) {
+        char id[17];
+        snprintf(id, sizeof id, "%016llx",
+                 (unsigned long long)peers[i].peer.id);
+        json_array_append_new(
+            arr, json_pack("{s:s,s:s,s:s,s:b,s:b,s:i,s:I,s:I}", "id", id,
+                           "req", peers[i].peer.req, "gossip",
+                           peers[i].peer.gossip, "connected",
+                           peers[i].connected, "banned", peers[i].banned,
+                           "score", peers[i].score, "messages",
+                           (json_int_t)peers[i].messages, "bad_messages",
+                           (json_int_t)peers[i].bad_messages));
+    }
+    free(peers);
+    return ok(arr);
+}
+
+static json_t *m_submit(node_t *n, const json_t *params)
+{
+    const char *hex = json_string_value(json_object_get(params, "hex"));
+    if (!hex)
+        return rpc_error(ERR_ARG, "missing \"hex\" (a serialized transaction)");
+    uint8_t raw[TX_MAX_SIZE];
+    size_t len = strlen(hex) / 2;
+    tx_t tx;
+    if (strlen(hex) % 2 || len > sizeof raw || hex_decode(raw, len, hex) != 0 ||
+        tx_parse_bytes(&tx, raw, len) != 0)
+        return rpc_error(ERR_PARSE, "malformed transaction");
+    const char *why = NULL;
+    int rc = node_accept_tx(n, &why, &tx, 0);
+    if (rc != 0 && rc != ERR_DUPLICATE)
+        return rpc_error(rc, why);
+    uint8_t txid[32];
+    tx_compute_txid(txid, &tx);
+    return ok(json_pack("{s:o}", "txid", hash_json(txid)));
+}
+
+static json_t *m_generate(node_t *n, const json_t *params)
+{
+    if (strcmp(n->params->name, "regtest") != 0)
+        return rpc_error(ERR_UNSUPPORTED, "generate works on regtest only");
+    json_t *c = json_object_get(params, "count");
+    json_int_t count = c ? json_integer_value(c) : 1;
+    if ((c && !json_is_integer(c)) || count < 1 || count > 1000)
+        return rpc_error(ERR_ARG, "count must be 1..1000");
+    uint8_t key[32];
+    if (json_object_get(params, "address")) {
+        json_t *e = param_address(n, key, params);
+        if (e)
+            return e;
+    } else if (n->cfg.has_miner_key) {
+        memcpy(key, n->cfg.miner_key, 32);
+    } else {
+        return rpc_error(ERR_ARG, "no address given and no miner address set");
+    }
+    json_t *hashes = json_array();
+    for (json_int_t i = 0; hashes && i < count; i++) {
+        uint8_t h[32];
+        int rc = node_generate_block(n, h, key);
+        if (rc) {
+            json_decref(hashes);
+            return rpc_error(rc, "could not mine a block");
+        }
+        json_array_append_new(hashes, hash_json(h));
+    }
+    return ok(json_pack("{s:o}", "hashes", hashes));
+}
+
+json_t *rpc_handle(node_t *n, const json_t *request)
+{
+    const char *method = json_string_value(json_object_get(request, "method"));
+    if (!json_is_object(request) || !method)
+        return rpc_error(ERR_ARG, "a query is {\"method\": ..., \"params\": {...}}");
+    json_t *params = json_object_get(request, "params");
+    json_t *empty = NULL;
+    if (!params)
+        params = empty = json_object();
+    if (!json_is_object(params)) {
+        json_decref(empty);
+        return rpc_error(ERR_ARG, "\"params\" must be an object");
+    }
+    json_t *r;
+    if (strcmp(method, "status") == 0)
+        r = m_status(n);
+    else if (strcmp(method, "getblock") == 0)
+        r = m_getblock(n, params);
+    else if (strcmp(method, "getchain") == 0)
+        r = m_getchain(n, params);
+    else if (strcmp(method, "balance") == 0)
+        r = m_balance(n, params);
+    else if (strcmp(method, "balance_after") == 0)
+        r = m_balance_after(n, params);
+    else if (strcmp(method, "tx") == 0)
+        r = m_tx(n, params);
+    else if (strcmp(method, "mempool") == 0)
+        r = m_mempool(n);
+    else if (strcmp(method, "peers") == 0)
+        r = m_peers(n);
+    else if (strcmp(method, "submit") == 0)
+        r = m_submit(n, params);
+    else if (strcmp(method, "generate") == 0)
+        r = m_generate(n, params);
+    else
+        r = rpc_error(ERR_ARG, "unknown method");
+    json_decref(empty);
+    return r;
+}

@@ -1,0 +1,75 @@
+/*
+ * rpc — the node's JSON queries: what pickaxe-cli and the wallet service ask
+ * a node over its request endpoint.
+ *
+ * Transport: a wire QUERY message (net/wire.h) whose blob is a JSON object
+ *
+ *     {"method": "NAME", "params": {...}}        (params may be omitted)
+ *
+ * answered by a REPLY whose blob is either {"result": VALUE} or
+ * {"error": {"code": INT, "message": TEXT}} (code: an err.h code; message:
+ * what a person should read, e.g. "bad-txns-insufficient-funds" or
+ * "unknown method").
+ *
+ * Amounts are integers in base units. Hashes are hex in display order.
+ * Addresses are bech32m with the network's prefix. Blocks use the seed's
+ * field names (json_view.h) plus "raw" (serialized block, hex).
+ *
+ * Methods:
+ *
+ *   status      -> {network, height, tip, work (hex), peers (count),
+ *                   mempool (count), hashrate (H/s, this node's miner; 0 when
+ *                   not mining), mining (bool), threads, kernel, difficulty
+ *                   (float, relative to the network's easiest target), bits,
+ *                   orphans, forks, node_id, gossip, uptime (s),
+ *                   refused: {blocks: {reason: count},
+ *                             transactions: {reason: count}}}
+ *   getblock    {hash} | {height}  -> block; error ERR_NOT_FOUND
+ *   getchain    {from?: height (default 0), limit?: (default 100, max 1000),
+ *                newest_first?: bool}
+ *               -> [block...] on the best chain
+ *   balance     {address} -> {address, confirmed, pending, available, nonce}
+ *               confirmed = best-chain balance; pending = confirmed plus
+ *               incoming minus outgoing (amount + fee) of mempool transfers;
+ *               available = confirmed minus outgoing pending; nonce = the
+ *               nonce the account's next transfer must carry (mempool
+ *               included). A mistyped address is an ERR_ARG error with the
+ *               address module's reason.
+ *   balance_after {address, txid} -> {address, txid, balance}
+ *   tx          {txid} -> {txid, status: "pending" | "confirmed" |
+ *               "rejected" | "unknown", tx (json_view tx) when known,
+ *               height, block, confirmations (when confirmed),
+ *               reason (when rejected)}
+ *   mempool     -> [tx...] (json_view tx objects)
+ *   peers       -> [{id, req, gossip, connected, banned, score, messages,
+ *                    bad_messages}]
+ *   submit      {hex: serialized transaction} -> {txid}; a refused
+ *               transaction is an ERR_INVALID error whose message is the
+ *               reason (and the node remembers it for `tx`).
+ *   generate    {count: 1..1000, address?: default the node's miner
+ *               address} -> {hashes: [...]}: mines that many blocks at once
+ *               on the calling thread with the reference hash; regtest only
+ *               (ERR_UNSUPPORTED elsewhere).
+ *
+ * Thread safety: rpc_handle runs on the node's main loop thread, which owns
+ * every structure it reads.
+ */
+#ifndef PICKAXE_RPC_H
+#define PICKAXE_RPC_H
+
+#include <jansson.h>
+
+struct node;
+
+/*
+ * Answers one query.
+ * Returns: a new JSON object {"result": ...} or {"error": {...}}, or NULL
+ *          when out of memory.
+ * In:      request  the parsed query (borrowed).
+ */
+json_t *rpc_handle(struct node *n, const json_t *request);
+
+/* Builds {"error": {"code": code, "message": message}} (new reference). */
+json_t *rpc_error(int code, const char *message);
+
+#endif

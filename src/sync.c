@@ -1,0 +1,183 @@
+/*
+ * sync — locator, headers, blocks (see sync.h).
+ */
+#include "sync.h"
+#include "err.h"
+#include "log.h"
+#include "node_impl.h"
+#include "wire.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* At most one sync per peer this often: orphans from a peer between two
+ * syncs wait in the orphan pool and are usually resolved by the next one. */
+#define SYNC_MIN_INTERVAL_MS 1000
+
+/* Sends one request and decodes the reply, which must be of type want. */
+static int ask(node_t *n, wire_msg_t *reply, uint8_t **raw, uint64_t peer,
+               const wire_msg_t *req, uint16_t want)
+{
+    buf_t out;
+    buf_init(&out);
+    int rc = wire_encode(&out, n->params->network_id, req);
+    size_t len = 0;
+    *raw = NULL;
+    if (rc == 0)
+        rc = p2p_request(n->p2p, raw, &len, peer, out.data, out.len);
+    buf_deinit(&out);
+    if (rc)
+        return rc;
+    rc = wire_decode(reply, n->params->network_id, *raw, len);
+    if (rc == 0 && reply->type != want) {
+        wire_msg_clear(reply);
+        rc = ERR_PARSE;
+    }
+    if (rc) {
+        p2p_misbehaving(n->p2p, peer, 10, "malformed reply");
+        free(*raw);
+        *raw = NULL;
+    }
+    return rc;
+}
+
+/* Fetches and adds the given blocks. */
+static int fetch_blocks(node_t *n, uint64_t peer, const uint8_t (*hashes)[32],
+                        size_t count, uint64_t *added)
+{
+    wire_msg_t req;
+    wire_msg_init(&req, WIRE_GET_BLOCKS);
+    req.u.get_blocks.count = (uint16_t)count;
+    req.u.get_blocks.hashes = (const uint8_t *)hashes;
+    wire_msg_t reply;
+    uint8_t *raw;
+    int rc = ask(n, &reply, &raw, peer, &req, WIRE_BLOCKS);
+    if (rc)
+        return rc;
+    if (reply.u.list.count == 0)
+        rc = ERR_NOT_FOUND; /* the peer pruned or reorganised meanwhile */
+    for (size_t i = 0; rc == 0 && i < reply.u.list.count; i++) {
+        block_t b;
+        if (block_parse(&b, reply.u.list.items[i].data,
+                        reply.u.list.items[i].len) != 0) {
+            p2p_misbehaving(n->p2p, peer, 50, "unparsable block in sync");
+            rc = ERR_INVALID;
+            break;
+        }
+        const char *why = NULL;
+        int r = node_accept_block(n, &why, &b, peer, false);
+        block_deinit(&b);
+        if (r == 0) {
+            if (added)
+                (*added)++;
+        } else if (r == ERR_INVALID) {
+            rc = ERR_INVALID; /* node_accept_block scored the peer */
+        } else if (r != ERR_DUPLICATE && r != ERR_ORPHAN) {
+            rc = r;
+        }
+    }
+    wire_msg_clear(&reply);
+    free(raw);
+    return rc;
+}
+
+/* True when peer was synced from less than SYNC_MIN_INTERVAL_MS ago;
+ * otherwise records now as its last sync (evicting the oldest slot). */
+static bool synced_recently(node_t *n, uint64_t peer)
+{
+    uint64_t now = node_now_ms();
+    size_t oldest = 0;
+    for (size_t i = 0; i < NODE_SYNC_SLOTS; i++) {
+        if (n->sync_last[i].peer == peer) {
+            if (now - n->sync_last[i].ms < SYNC_MIN_INTERVAL_MS)
+                return true;
+            n->sync_last[i].ms = now;
+            return false;
+        }
+        if (n->sync_last[i].ms < n->sync_last[oldest].ms)
+            oldest = i;
+    }
+    n->sync_last[oldest].peer = peer;
+    n->sync_last[oldest].ms = now;
+    return false;
+}
+
+int sync_with_peer(node_t *n, uint64_t peer, uint64_t *added)
+{
+    if (added)
+        *added = 0;
+    if (n->syncing)
+        return 0; /* an orphan met during a sync: the sync goes on anyway */
+    if (synced_recently(n, peer))
+        return 0;
+    n->syncing = true;
+    uint64_t total = 0;
+    int rc = 0;
+    for (int round = 0; round < 10000 && rc == 0; round++) {
+        uint8_t locator[CHAIN_MAX_LOCATOR][32];
+        size_t nloc = chain_get_locator(n->chain, locator, CHAIN_MAX_LOCATOR);
+        wire_msg_t req;
+        wire_msg_init(&req, WIRE_GET_HEADERS);
+        req.u.get_headers.count = (uint16_t)nloc;
+        req.u.get_headers.hashes = (const uint8_t *)locator;
+        memset(req.u.get_headers.stop, 0, 32);
+        wire_msg_t reply;
+        uint8_t *raw;
+        rc = ask(n, &reply, &raw, peer, &req, WIRE_HEADERS);
+        if (rc)
+            break;
+        size_t count = reply.u.headers.count;
+        uint8_t(*want)[32] = malloc((count ? count : 1) * sizeof *want);
+        size_t nwant = 0;
+        for (size_t i = 0; want && i < count; i++) {
+            block_header_t h;
+            block_header_parse(&h, reply.u.headers.headers + 80 * i, 80);
+            block_compute_hash(want[nwant], &h);
+            if (!chain_get(n->chain, want[nwant]))
+                nwant++;
+        }
+        wire_msg_clear(&reply);
+        free(raw);
+        if (!want) {
+            rc = ERR_NOMEM;
+            break;
+        }
+        uint64_t before = total;
+        for (size_t i = 0; rc == 0 && i < nwant; i += WIRE_MAX_BLOCKS) {
+            size_t k = nwant - i < WIRE_MAX_BLOCKS ? nwant - i : WIRE_MAX_BLOCKS;
+            rc = fetch_blocks(n, peer, (const uint8_t(*)[32])want + i, k,
+                              &total);
+        }
+        free(want);
+        /* Done when the peer had nothing new, or nothing we could use. */
+        if (nwant == 0 || total == before)
+            break;
+    }
+    n->syncing = false;
+    if (total)
+        log_info("sync", "%llu blocks from peer %016llx, height now %u",
+                 (unsigned long long)total, (unsigned long long)peer,
+                 chain_height(n->chain));
+    if (added)
+        *added = total;
+    return rc;
+}
+
+int sync_poll_peer(node_t *n, uint64_t peer)
+{
+    wire_msg_t req;
+    wire_msg_init(&req, WIRE_GET_TIP);
+    wire_msg_t reply;
+    uint8_t *raw;
+    int rc = ask(n, &reply, &raw, peer, &req, WIRE_TIP);
+    if (rc)
+        return rc;
+    uint256_t theirs;
+    uint256_from_le(&theirs, reply.u.tip.work);
+    bool known = chain_get(n->chain, reply.u.tip.tip) != NULL;
+    wire_msg_clear(&reply);
+    free(raw);
+    if (!known && uint256_cmp(&theirs, &chain_tip(n->chain)->chain_work) > 0)
+        rc = sync_with_peer(n, peer, NULL);
+    return rc;
+}
