@@ -83,8 +83,7 @@ static int usage_error(const char *fmt, ...)
 }
 
 /* Strict unsigned parse: digits only (0x hex allowed), within [min, max]. */
-static bool parse_u64(uint64_t *out, const char *s, uint64_t min,
-                      uint64_t max)
+static bool parse_u64(uint64_t *out, const char *s, uint64_t min, uint64_t max)
 {
     if (!s || !*s || *s == '-' || *s == '+' || *s == ' ')
         return false;
@@ -129,8 +128,9 @@ static int pick_kernel(const kernel_t **k, const char *impl)
     if (rc == ERR_ARG)
         return usage_error("unknown kernel '%s'", impl);
     if (rc == ERR_UNSUPPORTED) {
-        fprintf(stderr, "%s: kernel '%s' cannot run on this CPU (see "
-                        "'pickaxe-bench kernels')\n",
+        fprintf(stderr,
+                "%s: kernel '%s' cannot run on this CPU (see "
+                "'pickaxe-bench kernels')\n",
                 prog, impl);
         return 1;
     }
@@ -180,9 +180,8 @@ static int cmd_kernels(int argc, char **argv)
                    avail ? "true" : "false", k == autok ? "true" : "false",
                    test);
         else
-            printf("%-8s %5u  %-9s %-9s %s\n", kernel_name(k),
-                   kernel_lanes(k), avail ? "yes" : "no", test,
-                   k == autok ? "<- auto" : "");
+            printf("%-8s %5u  %-9s %-9s %s\n", kernel_name(k), kernel_lanes(k),
+                   avail ? "yes" : "no", test, k == autok ? "<- auto" : "");
         if (avail && st != 0)
             log_error("bench", "kernel %s failed its known answers",
                       kernel_name(k));
@@ -283,8 +282,7 @@ static int cmd_hashrate(int argc, char **argv)
         }
     }
     if (optind < argc)
-        return usage_error("hashrate: unexpected argument '%s'",
-                           argv[optind]);
+        return usage_error("hashrate: unexpected argument '%s'", argv[optind]);
     if (!have_threads || seconds == 0)
         return usage_error("hashrate needs --threads N and --seconds S");
     const kernel_t *k;
@@ -317,8 +315,9 @@ static int cmd_hashrate(int argc, char **argv)
         if (live) {
             double t = now_s();
             uint64_t h = pool_total_hashes(p);
-            fprintf(stderr, "\r  %5.1f s  %s x%u  %9.2f MH/s now  %9.2f MH/s "
-                            "avg ",
+            fprintf(stderr,
+                    "\r  %5.1f s  %s x%u  %9.2f MH/s now  %9.2f MH/s "
+                    "avg ",
                     t - t0, kernel_name(k), n,
                     (double)(h - last_h) / (t - last_t) / 1e6,
                     (double)h / (t - t0) / 1e6);
@@ -388,8 +387,8 @@ static bool print_hit(void *arg, uint32_t nonce, const uint8_t hash[32])
     char shown[HEX_HASH_LEN + 1];
     hex_from_hash(shown, hash);
     if (o->json)
-        printf("%s{\"nonce\":%" PRIu32 ",\"hash\":\"%s\"}",
-               o->found ? "," : "", nonce, shown);
+        printf("%s{\"nonce\":%" PRIu32 ",\"hash\":\"%s\"}", o->found ? "," : "",
+               nonce, shown);
     else
         printf("%" PRIu32 " %s\n", nonce, shown);
     o->found++;
@@ -513,8 +512,7 @@ static int cmd_switch(int argc, char **argv)
             break;
         case 'n':
             if (!parse_u64(&jobs, optarg, 1, 100000))
-                return usage_error("--jobs takes 1..100000, not '%s'",
-                                   optarg);
+                return usage_error("--jobs takes 1..100000, not '%s'", optarg);
             break;
         case 'm':
             if (!parse_u64(&interval_ms, optarg, 1, 10000))
@@ -533,8 +531,7 @@ static int cmd_switch(int argc, char **argv)
         case ':':
             return usage_error("switch: %s needs a value", argv[optind - 1]);
         default:
-            return usage_error("switch: unknown option '%s'",
-                               argv[optind - 1]);
+            return usage_error("switch: unknown option '%s'", argv[optind - 1]);
         }
     }
     if (optind < argc)

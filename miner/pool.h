@@ -57,8 +57,8 @@ typedef struct {
     /* Merkle branch of the coinbase, bottom-up (may be NULL when 0). */
     const uint8_t (*branch)[32];
     size_t branch_len;
-    uint8_t target[32];         /* little-endian */
-    uint64_t extranonce_start;  /* worker i starts at extranonce_start + i */
+    uint8_t target[32];        /* little-endian */
+    uint64_t extranonce_start; /* worker i starts at extranonce_start + i */
     /* Nonces scanned per header before rolling: 0 means all 2^32. Smaller
      * values exist for tests and for short demo blocks. */
     uint64_t nonces_per_header;
@@ -70,8 +70,8 @@ typedef struct {
     uint64_t extranonce; /* as placed in the coinbase (little-endian) */
     uint32_t nonce;
     uint32_t time;
-    uint8_t header[80];  /* the full header, nonce included */
-    uint8_t hash[32];    /* SHA256d(header), SHA-256 byte order */
+    uint8_t header[80]; /* the full header, nonce included */
+    uint8_t hash[32];   /* SHA256d(header), SHA-256 byte order */
 } pool_solution_t;
 
 /*

@@ -229,7 +229,8 @@ Test(pool, extranonce_roll_rebuilds_merkle_root, .timeout = 60)
     size_t distinct = 0;
     for (int i = 0; i < WANT; i++) {
         cr_assert_geq(got[i].extranonce, j.extranonce_start);
-        unsigned worker = (unsigned)((got[i].extranonce - j.extranonce_start) % N);
+        unsigned worker =
+            (unsigned)((got[i].extranonce - j.extranonce_start) % N);
         /* Worker w scans nonce slice w: [32w, 32w + 32). */
         cr_assert_eq(got[i].nonce / 32, worker, "nonce %u with extranonce %llu",
                      got[i].nonce, (unsigned long long)got[i].extranonce);
