@@ -126,6 +126,8 @@ Test(pool, start_stop_restart, .timeout = 60)
         cr_assert_eq(pool_set_job(p, &j), 0);
         WAIT_FOR(pool_thread_hashes(p, 0) > 0 && pool_thread_hashes(p, 1) > 0);
         cr_assert_gt(pool_hashrate(p), 0);
+        cr_assert_gt(pool_thread_cpu_seconds(p, 0), 0);
+        cr_assert_lt(pool_thread_cpu_seconds(p, 2), 0, "no worker 2");
         pool_free(&p);
         cr_assert_null(p);
     }
