@@ -2,11 +2,13 @@
  * node_impl — the node's state, shared by the files that make up the node
  * (node.c: lifecycle, main loop, gossip, requests, mining; sync.c: catching
  * up from peers; rpc.c: JSON queries). Nothing outside these files includes
- * it. Everything here belongs to the main loop's thread.
+ * it. Every field is used under `lock` (see node.c for the two threads).
  */
 #ifndef PICKAXE_NODE_IMPL_H
 #define PICKAXE_NODE_IMPL_H
 
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -40,6 +42,9 @@ typedef struct {
 } node_job_t;
 
 struct node {
+    /* Held by whichever thread works on the fields below (node.c). */
+    pthread_mutex_t lock;
+    atomic_bool server_stop;
     node_config_t cfg;
     const params_t *params;
     chain_t *chain;
@@ -70,6 +75,7 @@ struct node {
     uint64_t next_status_ms, next_poll_ms;
     size_t poll_cursor;
     uint64_t blocks_relayed, txs_relayed;
+    uint64_t stale_solutions; /* found for a template no longer on the tip */
 };
 
 /* Counts one refusal. */

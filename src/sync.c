@@ -23,8 +23,13 @@ static int ask(node_t *n, wire_msg_t *reply, uint8_t **raw, uint64_t peer,
     int rc = wire_encode(&out, n->params->network_id, req);
     size_t len = 0;
     *raw = NULL;
-    if (rc == 0)
+    if (rc == 0) {
+        /* Waiting on the peer: let the request thread answer meanwhile
+         * (the peer may be asking us something right now). */
+        pthread_mutex_unlock(&n->lock);
         rc = p2p_request(n->p2p, raw, &len, peer, out.data, out.len);
+        pthread_mutex_lock(&n->lock);
+    }
     buf_deinit(&out);
     if (rc)
         return rc;
