@@ -87,3 +87,11 @@ END {
     printf "auto picks: %s\n", auto
     printf "work switch (%s, all cores): p50 %.0f us, p99 %.0f us\n", sw_impl, sw_p50, sw_p99
 }' "$results"
+
+# Block validation: a full block of signed transfers against libsecp256k1's
+# bare verification rate, measured in the same run.
+echo
+echo "== block validation"
+cmd="$BIN validate --rounds 7"
+echo "\$ $cmd"
+$cmd
