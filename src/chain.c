@@ -749,13 +749,53 @@ size_t chain_orphan_count(const chain_t *c)
 
 /* ---- adding blocks ------------------------------------------------------------- */
 
-static int add_one(chain_t *c, const char **reason, const block_t *b,
-                   const uint8_t hash[32])
+/* True when two transactions serialize to the same bytes. */
+static bool same_tx(const tx_t *a, const tx_t *b)
 {
-    if (hashmap_get(c->nodes, hash)) {
+    buf_t x, y;
+    buf_init(&x);
+    buf_init(&y);
+    bool same = tx_serialize(&x, a) == 0 && tx_serialize(&y, b) == 0 &&
+                x.len == y.len && memcmp(x.data, y.data, x.len) == 0;
+    buf_deinit(&x);
+    buf_deinit(&y);
+    return same;
+}
+
+/*
+ * A block whose header we already have. An exact copy is a duplicate. A
+ * different body under the same header was changed after mining (a
+ * transaction tampered with, or the duplicated-transaction mutation): the
+ * header's merkle root does not commit to it, so it is refused with the
+ * reason the body earns, and never remembered -- the hash is the real
+ * block's.
+ */
+static int check_known(const chain_node_t *known, const char **reason,
+                       const block_t *b)
+{
+    bool same = b->tx_count == known->block.tx_count;
+    for (size_t i = 0; same && i < b->tx_count; i++)
+        same = same_tx(&b->txs[i], &known->block.txs[i]);
+    if (same) {
         set_reason(reason, "duplicate");
         return ERR_DUPLICATE;
     }
+    uint8_t root[32];
+    int rc = b->tx_count ? block_compute_merkle_root(root, b) : ERR_INVALID;
+    if (rc == ERR_NOMEM)
+        return rc;
+    set_reason(reason, rc == ERR_INVALID && b->tx_count
+                           ? "bad-txns-duplicate"
+                           : b->tx_count ? "bad-txnmrklroot" : "bad-blk-length");
+    return ERR_INVALID;
+}
+
+static int add_one(chain_t *c, const char **reason, const block_t *b,
+                   const uint8_t hash[32])
+{
+    const chain_node_t *known = hashmap_get(c->nodes, hash);
+    if (known)
+        return check_known(known, reason, b);
     const char *known_bad = hashmap_get(c->invalid, hash);
     if (known_bad) {
         set_reason(reason, known_bad);
@@ -863,6 +903,17 @@ int chain_add_block(chain_t *c, const char **reason, const block_t *block)
     }
     free(queue);
     return 0;
+}
+
+bool chain_is_stale_fork(const chain_t *c, const block_header_t *h)
+{
+    const chain_node_t *parent = hashmap_get(c->nodes, h->prev_hash);
+    uint32_t best = (uint32_t)(c->main_len - 1);
+    if (!parent || parent->height + 1 + c->cfg.prune_depth > best)
+        return false;
+    uint8_t hash[32];
+    block_compute_hash(hash, h);
+    return hashmap_get(c->nodes, hash) == NULL;
 }
 
 int chain_verify_block(chain_t *c, const char **reason, const block_t *block)

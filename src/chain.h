@@ -13,6 +13,10 @@
  *   unknown parent  -> kept in a bounded orphan pool (ERR_ORPHAN); the caller
  *                      asks chain_orphan_missing() which ancestor to fetch.
  *                      When that parent is accepted, its orphans follow.
+ *   known hash      -> ERR_DUPLICATE ("duplicate") for an exact copy; a copy
+ *                      whose body differs (tampered after mining, or the
+ *                      duplicated-transaction mutation) is ERR_INVALID with
+ *                      the body's reason and is not remembered.
  *   refused         -> ERR_INVALID with a reason. Refusals that a header
  *                      commits to are remembered by hash so a re-send is
  *                      refused at once; refusals that can change
@@ -111,7 +115,9 @@ void chain_free(chain_t **c);
  * Validates a block and adds it to the tree (the seed's addBlock).
  * Returns: 0 when accepted (best chain or side branch);
  *          ERR_DUPLICATE when already in the tree (reason "duplicate");
- *          ERR_INVALID with *reason set when a consensus rule fails;
+ *          ERR_INVALID with *reason set when a consensus rule fails, or
+ *          when the hash is in the tree but the body is not the one its
+ *          header commits to ("bad-txnmrklroot", "bad-txns-duplicate");
  *          ERR_ORPHAN when the parent is unknown (kept in the orphan pool;
  *          reason "orphan"); ERR_NOMEM.
  * Out:     reason  static string, may be NULL.
@@ -128,6 +134,19 @@ int chain_add_block(chain_t *c, const char **reason, const block_t *block);
  * Returns: 0 valid; ERR_INVALID with *reason; ERR_ORPHAN; ERR_NOMEM.
  */
 int chain_verify_block(chain_t *c, const char **reason, const block_t *block);
+
+/*
+ * Policy for a block nobody asked for (gossip), not a consensus rule: true
+ * when its parent is in the tree but so far behind the best tip that the
+ * block would sit `prune_depth` or more blocks below it -- a branch that is
+ * stale on arrival (the "block inserted in the middle of the chain"). Such a
+ * block may carry valid work, yet no honest node that follows the network
+ * mines or relays it; the node refuses it as "stale-fork" instead of storing
+ * and relaying it. Blocks fetched by sync are never judged by this, so a
+ * heavier branch, however deep its fork point, still wins.
+ * Returns false for a block already in the tree or on an unknown parent.
+ */
+bool chain_is_stale_fork(const chain_t *c, const block_header_t *h);
 
 /* Best tip, and the best chain's height. */
 const chain_node_t *chain_tip(const chain_t *c);
