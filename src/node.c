@@ -21,8 +21,20 @@
  * Misbehaviour scoring: a block refused by a consensus rule costs its sender
  * NODE_BAD_BLOCK_POINTS (a ban at p2p's threshold); a block refused for a
  * reason that can change (time-too-new) or that is merely an orphan costs
- * nothing. Transactions with bad signatures cost a little; nonce and funds
- * refusals cost nothing, because honest races produce them.
+ * nothing. A gossiped block on a branch already stale on arrival
+ * (chain_is_stale_fork) is refused as "stale-fork" and costs a little: it
+ * may carry valid work, and an honest node that was cut off could send one
+ * before it catches up. Transactions with bad signatures cost a little;
+ * nonce and funds refusals cost nothing, because honest races produce them.
+ * Every refusal, orphans included, is counted by reason (rpc status).
+ *
+ * Request flood control: the request thread gives each client connection a
+ * token bucket (NODE_REQ_RATE a second, NODE_REQ_BURST at once) for the
+ * peer protocol's requests and for frames it cannot decode; a request over
+ * the budget is answered "rate-limited" without taking the node lock, so a
+ * flood costs the main loop nothing and honest peers (ZeroMQ's ROUTER
+ * serves connections in turn) still get their answers. Queries and
+ * submitted transactions (the cli and wallets) are not limited here.
  */
 #include "node.h"
 #include "err.h"
@@ -52,6 +64,10 @@
 #define NODE_BAD_TX_POINTS 5
 #define NODE_MEMPOOL_MAX 50000
 #define NODE_BATCH 64 /* messages of one kind handled per turn */
+#define NODE_STALE_FORK_POINTS 10
+#define NODE_REQ_RATE 500  /* requests a second per connection ... */
+#define NODE_REQ_BURST 1000 /* ... after a burst of this many */
+#define NODE_REQ_SLOTS 64  /* connections tracked (least recent evicted) */
 
 uint64_t node_now_ms(void)
 {
@@ -135,7 +151,18 @@ int node_accept_block(node_t *n, const char **reason, const block_t *b,
                       uint64_t peer, bool do_relay)
 {
     const char *why = NULL;
-    int rc = chain_add_block(n->chain, &why, b);
+    int rc;
+    if (peer && do_relay && chain_is_stale_fork(n->chain, &b->header)) {
+        /* Gossip only: blocks fetched by sync may build a heavier branch
+         * from however deep a fork point. */
+        why = "stale-fork";
+        node_tally(&n->refused_blocks, why);
+        p2p_misbehaving(n->p2p, peer, NODE_STALE_FORK_POINTS, why);
+        if (reason)
+            *reason = why;
+        return ERR_INVALID;
+    }
+    rc = chain_add_block(n->chain, &why, b);
     if (reason)
         *reason = why;
     if (rc == 0) {
@@ -149,6 +176,7 @@ int node_accept_block(node_t *n, const char **reason, const block_t *b,
             buf_deinit(&raw);
         }
     } else if (rc == ERR_ORPHAN) {
+        node_tally(&n->refused_blocks, "orphan");
         if (peer)
             sync_with_peer(n, peer, NULL);
     } else if (rc == ERR_INVALID) {
@@ -543,21 +571,88 @@ static void serve_one(node_t *n, const server_req_t *req)
     wire_msg_clear(&m);
 }
 
+/* Per-connection token buckets of the request thread (owned by it). */
+typedef struct {
+    struct {
+        uint64_t key;     /* hash of the ROUTER routing id; 0 = free */
+        double tokens;
+        uint64_t last_ms; /* last refill, and recency for eviction */
+    } slot[NODE_REQ_SLOTS];
+} req_limiter_t;
+
+static uint64_t routing_key(const server_req_t *req)
+{
+    uint64_t h = 1469598103934665603ull; /* FNV-1a */
+    for (size_t i = 0; i < req->id_len; i++)
+        h = (h ^ req->id[i]) * 1099511628211ull;
+    return h ? h : 1;
+}
+
+/* Takes a token from the connection's bucket; false when it is empty. */
+static bool req_allowed(req_limiter_t *l, const server_req_t *req)
+{
+    uint64_t key = routing_key(req), now = node_now_ms();
+    size_t victim = 0;
+    for (size_t i = 0; i < NODE_REQ_SLOTS; i++) {
+        if (l->slot[i].key == key) {
+            double t = l->slot[i].tokens +
+                       (double)(now - l->slot[i].last_ms) * NODE_REQ_RATE /
+                           1000.0;
+            l->slot[i].tokens = t > NODE_REQ_BURST ? NODE_REQ_BURST : t;
+            l->slot[i].last_ms = now;
+            if (l->slot[i].tokens < 1.0)
+                return false;
+            l->slot[i].tokens -= 1.0;
+            return true;
+        }
+        if (l->slot[i].last_ms < l->slot[victim].last_ms)
+            victim = i;
+    }
+    l->slot[victim].key = key;
+    l->slot[victim].tokens = NODE_REQ_BURST - 1;
+    l->slot[victim].last_ms = now;
+    return true;
+}
+
+/* Whether a request counts against its connection's budget: the peer
+ * protocol's requests and anything that is not a well-formed request of our
+ * network. */
+static bool req_limited_kind(const node_t *n, const server_req_t *req,
+                             bool *malformed)
+{
+    uint16_t type = 0;
+    *malformed = wire_peek(&type, n->params->network_id, req->data,
+                           req->len) != 0;
+    return *malformed || (type != WIRE_QUERY && type != WIRE_SUBMIT_TX);
+}
+
 /* The request thread: answers peers, the cli and wallets while the main
  * loop may be waiting on a peer itself (two nodes syncing from each other
  * would otherwise each wait for the other's answer until both time out). */
 static void *serve_thread(void *arg)
 {
     node_t *n = arg;
+    req_limiter_t *limiter = calloc(1, sizeof *limiter);
     while (!atomic_load(&n->server_stop)) {
         server_req_t req;
         if (server_recv(n->server, &req, NODE_SERVE_WAIT_MS) != 0)
             continue;
+        bool malformed = false;
+        if (limiter && req_limited_kind(n, &req, &malformed) &&
+            !req_allowed(limiter, &req)) {
+            atomic_fetch_add(&n->requests_limited, 1);
+            reply_error(n, &req, ERR_FULL, "rate-limited");
+            server_req_clear(&req);
+            continue;
+        }
+        if (malformed)
+            atomic_fetch_add(&n->requests_malformed, 1);
         pthread_mutex_lock(&n->lock);
         serve_one(n, &req);
         pthread_mutex_unlock(&n->lock);
         server_req_clear(&req);
     }
+    free(limiter);
     return NULL;
 }
 

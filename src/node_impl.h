@@ -63,6 +63,8 @@ struct node {
     uint64_t job_ms;    /* when the current job was made */
 
     node_tally_t refused_blocks, refused_txs;
+    /* Requests refused by the request thread without the lock. */
+    atomic_uint_fast64_t requests_limited, requests_malformed;
     hashmap_t *rejected; /* txid -> reason (static), bounded */
 
     /* When each recent peer was last synced from (a flood of orphans from

@@ -76,13 +76,22 @@ static json_t *m_status(node_t *n)
         difficulty = uint256_to_double(&limit) / uint256_to_double(&target);
     char bits[9];
     snprintf(bits, sizeof bits, "%08x", tip->block.header.bits);
+    json_t *requests = json_object();
+    uint64_t limited = atomic_load(&n->requests_limited);
+    uint64_t malformed = atomic_load(&n->requests_malformed);
+    if (requests && limited)
+        json_object_set_new(requests, "rate-limited",
+                            json_integer((json_int_t)limited));
+    if (requests && malformed)
+        json_object_set_new(requests, "malformed",
+                            json_integer((json_int_t)malformed));
     json_t *refused = json_pack("{s:o,s:o}", "blocks",
                                 tally_json(&n->refused_blocks), "transactions",
                                 tally_json(&n->refused_txs));
     char id[17];
     snprintf(id, sizeof id, "%016llx",
              (unsigned long long)p2p_node_id(n->p2p));
-    return ok(json_pack(
+    json_t *r = ok(json_pack(
         "{s:s,s:i,s:o,s:s,s:i,s:i,s:f,s:b,s:i,s:s,s:f,s:s,s:i,s:i,s:s,s:s,"
         "s:i,s:o}",
         "network", n->params->name, "height", (json_int_t)tip->height, "tip",
@@ -97,6 +106,12 @@ static json_t *m_status(node_t *n)
         "gossip", p2p_gossip_endpoint(n->p2p), "uptime",
         (json_int_t)((node_now_ms() - n->started_ms) / 1000), "refused",
         refused));
+    if (r && requests)
+        json_object_set_new(json_object_get(r, "result"), "requests_refused",
+                            requests);
+    else
+        json_decref(requests);
+    return r;
 }
 
 static json_t *m_getblock(node_t *n, const json_t *params)
