@@ -94,7 +94,10 @@
 #define WIRE_MAX_MEMPOOL 10000  /* transactions in one MEMPOOL */
 #define WIRE_MAX_TX_SIZE 1024   /* any transaction blob, generous on purpose */
 #define WIRE_MIN_BLOCK_SIZE (BLOCK_HEADER_SIZE + 4)
-#define WIRE_MAX_BLOCK_SIZE BLOCK_MAX_SIZE
+/* Twice the consensus limit: the frame limit only bounds memory, and a block
+ * somewhat over BLOCK_MAX_SIZE must reach the node so that consensus refuses
+ * it by name (bad-blk-size) and scores its sender. */
+#define WIRE_MAX_BLOCK_SIZE (2 * BLOCK_MAX_SIZE)
 #define WIRE_MAX_JSON (1024u * 1024) /* QUERY / REPLY text */
 
 typedef enum {
