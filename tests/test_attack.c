@@ -1,0 +1,279 @@
+/*
+ * test_attack — every builder of src/attack.c, offered to an honest regtest
+ * chain and mempool the way a node offers gossip, is refused with exactly
+ * the reason its kind names; and the mutated or tampered copy of a valid
+ * block does not poison the real one.
+ */
+#include "attack.h"
+#include "err.h"
+#include "fixtures.h"
+#include "mempool.h"
+#include "state.h"
+#include "template.h"
+#include "wire.h"
+
+#include <criterion/criterion.h>
+#include <string.h>
+#include <time.h>
+
+/* An honest chain with history: miners paid, a confirmed transfer (to
+ * replay), and the adversary funded with a confirmed spend of its own. */
+typedef struct {
+    chain_t *c;
+    mempool_t *m;
+    attack_env_t env;
+    fx_key_t miner, user;
+} world_t;
+
+static void world_init(world_t *w)
+{
+    memset(w, 0, sizeof *w);
+    w->c = fx_chain(NULL);
+    w->m = mempool_new(params_regtest()->network_id, 1000);
+    cr_assert_not_null(w->m);
+    fx_key(&w->miner, 1);
+    fx_key(&w->user, 2);
+    fx_key_t adv;
+    fx_key(&adv, 3);
+    w->env.params = params_regtest();
+    w->env.chain = w->c;
+    memcpy(w->env.secret, adv.secret, 32);
+    memcpy(w->env.pub, adv.pub, 32);
+    w->env.now = (int64_t)time(NULL);
+
+    const chain_node_t *tip = chain_tip(w->c);
+    for (int i = 0; i < 3; i++)
+        tip = fx_extend(w->c, tip, w->user.pub, NULL, 0, 100 + i);
+    tx_t t;
+    fx_transfer(&t, params_regtest(), &w->user, w->miner.pub, 5 * COIN, 10, 0);
+    tip = fx_extend(w->c, tip, w->miner.pub, &t, 1, 200);
+
+    /* The adversary funds itself the way pickaxe-adversary does. */
+    attack_out_t out = {0};
+    cr_assert_eq(attack_build_funding(&w->env, &out), 0);
+    block_t b;
+    cr_assert_eq(block_parse(&b, out.items[0].bytes.data,
+                             out.items[0].bytes.len), 0);
+    cr_assert_eq(chain_add_block(w->c, NULL, &b), 0);
+    block_deinit(&b);
+    attack_out_clear(&out);
+    cr_assert_eq(attack_build_funding(&w->env, &out), 0);
+    cr_assert_eq(out.items[0].type, WIRE_NEW_TX);
+    tx_t spend;
+    cr_assert_eq(tx_parse_bytes(&spend, out.items[0].bytes.data,
+                                out.items[0].bytes.len), 0);
+    cr_assert_eq(mempool_add(w->m, NULL, chain_state(w->c), &spend), 0,
+                 "the funding transfer is valid");
+    attack_out_clear(&out);
+    tip = fx_extend(w->c, chain_tip(w->c), w->miner.pub, &spend, 1, 300);
+    cr_assert(attack_funded(&w->env));
+    cr_assert_eq(attack_build_funding(&w->env, &out), ERR_DUPLICATE);
+
+    for (int i = 0; i < 8; i++)
+        tip = fx_extend(w->c, tip, w->miner.pub, NULL, 0, 400 + i);
+    mempool_free(&w->m);
+    w->m = mempool_new(params_regtest()->network_id, 1000);
+}
+
+/* The miner's next nonce on the chain. */
+static uint64_t account_nonce_of(const world_t *w)
+{
+    account_t a;
+    state_get(chain_state(w->c), &a, w->miner.pub);
+    return a.nonce;
+}
+
+static void world_deinit(world_t *w)
+{
+    mempool_free(&w->m);
+    chain_free(&w->c);
+}
+
+/* Offers an item as a node offers gossip; returns the refusal reason, or
+ * "accepted". */
+static const char *offer(world_t *w, const attack_item_t *it)
+{
+    if (it->channel == ATTACK_REQUEST || it->type == 0) {
+        wire_msg_t m;
+        if (wire_decode(&m, params_regtest()->network_id, it->bytes.data,
+                        it->bytes.len) != 0)
+            return "malformed";
+        bool request = m.type == WIRE_GET_HEADERS ||
+                       m.type == WIRE_GET_BLOCKS;
+        wire_msg_clear(&m);
+        return request && it->channel == ATTACK_REQUEST ? "rate-limited"
+                                                        : "decoded";
+    }
+    const char *why = NULL;
+    if (it->type == WIRE_NEW_TX) {
+        tx_t tx;
+        if (tx_parse_bytes(&tx, it->bytes.data, it->bytes.len) != 0)
+            return "malformed";
+        int rc = mempool_add(w->m, &why, chain_state(w->c), &tx);
+        return rc == 0 ? "accepted" : why;
+    }
+    block_t b;
+    if (block_parse(&b, it->bytes.data, it->bytes.len) != 0)
+        return "malformed";
+    int rc;
+    if (chain_is_stale_fork(w->c, &b.header)) {
+        why = "stale-fork";
+        rc = ERR_INVALID;
+    } else {
+        rc = chain_add_block(w->c, &why, &b);
+    }
+    block_deinit(&b);
+    return rc == 0 ? "accepted" : why;
+}
+
+Test(attack, every_kind_refused_with_its_reason)
+{
+    world_t w;
+    world_init(&w);
+    size_t nkinds;
+    const attack_kind_t *kinds = attack_kinds(&nkinds);
+    cr_assert_geq(nkinds, 28);
+    uint32_t height = chain_height(w.c);
+    for (size_t k = 0; k < nkinds; k++) {
+        attack_out_t out = {0};
+        int rc = attack_build(&kinds[k], &w.env, &out);
+        cr_assert_eq(rc, 0, "%s: build failed (%d)", kinds[k].name, rc);
+        bool seen = false;
+        for (size_t i = 0; i < out.count; i++) {
+            const char *got = offer(&w, &out.items[i]);
+            cr_assert_str_eq(got, out.items[i].reason, "%s item %zu: %s",
+                             kinds[k].name, i, got);
+            seen |= strcmp(got, kinds[k].reason) == 0;
+        }
+        cr_assert(seen, "%s: no item refused as %s", kinds[k].name,
+                  kinds[k].reason);
+        attack_out_clear(&out);
+        cr_assert_eq(chain_height(w.c), height, "%s moved the tip",
+                     kinds[k].name);
+    }
+    /* Twice round: nothing a first refusal remembered changes the reason. */
+    for (size_t k = 0; k < nkinds; k++) {
+        attack_out_t out = {0};
+        cr_assert_eq(attack_build(&kinds[k], &w.env, &out), 0);
+        for (size_t i = 0; i < out.count; i++)
+            cr_assert_str_eq(offer(&w, &out.items[i]), out.items[i].reason,
+                             "%s, second round", kinds[k].name);
+        attack_out_clear(&out);
+    }
+    world_deinit(&w);
+}
+
+Test(attack, names_are_unique_and_found)
+{
+    size_t n;
+    const attack_kind_t *kinds = attack_kinds(&n);
+    for (size_t i = 0; i < n; i++) {
+        cr_assert_eq(attack_find(kinds[i].name), &kinds[i]);
+        cr_assert_not_null(kinds[i].reason);
+    }
+    cr_assert_null(attack_find("no-such-kind"));
+}
+
+Test(attack, money_kinds_wait_for_funds)
+{
+    chain_t *c = fx_chain(NULL);
+    fx_key_t adv;
+    fx_key(&adv, 9);
+    attack_env_t env = {.params = params_regtest(), .chain = c,
+                        .now = (int64_t)time(NULL)};
+    memcpy(env.secret, adv.secret, 32);
+    memcpy(env.pub, adv.pub, 32);
+    attack_out_t out = {0};
+    cr_assert_eq(attack_build(attack_find("blk-double-spend"), &env, &out),
+                 ERR_NOT_FOUND);
+    cr_assert_eq(attack_build(attack_find("blk-replay"), &env, &out),
+                 ERR_NOT_FOUND);
+    cr_assert_eq(attack_build(attack_find("blk-stale-fork"), &env, &out),
+                 ERR_NOT_FOUND, "needs a chain longer than the prune depth");
+    cr_assert_eq(out.count, 0);
+    chain_free(&c);
+}
+
+Test(attack, work_over_budget_is_skipped)
+{
+    chain_t *c = fx_chain(NULL);
+    attack_env_t env = {.params = params_regtest(), .chain = c,
+                        .now = (int64_t)time(NULL)};
+    block_t b;
+    cr_assert_eq(template_build(&b, c, chain_tip(c), env.pub, NULL, 0,
+                                (uint32_t)env.now, 1),
+                 0);
+    b.header.bits = 0x1d00ffff; /* Bitcoin's first difficulty */
+    cr_assert_eq(attack_solve(&b, 1u << 20), ERR_RANGE);
+    b.header.bits = params_regtest()->pow_limit_bits;
+    cr_assert_eq(attack_solve(&b, 1u << 20), 0);
+    cr_assert(block_check_pow(&b.header));
+    block_deinit(&b);
+    chain_free(&c);
+}
+
+/* The duplicated-transaction mutation of a fresh block with three
+ * transactions keeps its merkle root and hash. Seen first, it must be
+ * refused without marking the hash bad, so the real block still gets in. */
+Test(attack, mutation_does_not_poison_the_real_block)
+{
+    world_t w;
+    world_init(&w);
+    tx_t txs[2];
+    fx_transfer(&txs[0], params_regtest(), &w.miner, w.user.pub, COIN, 1,
+                account_nonce_of(&w));
+    fx_transfer(&txs[1], params_regtest(), &w.miner, w.user.pub, COIN, 1,
+                account_nonce_of(&w) + 1);
+    block_t real, mutated, tampered;
+    fx_block(&real, w.c, chain_tip(w.c), w.miner.pub, txs, 2, 77);
+    cr_assert_eq(block_copy(&mutated, &real), 0);
+    tx_t last = real.txs[2];
+    cr_assert_eq(block_add_tx(&mutated, &last), 0);
+    uint8_t h1[32], h2[32];
+    block_compute_hash(h1, &real.header);
+    block_compute_hash(h2, &mutated.header);
+    cr_assert_eq(memcmp(h1, h2, 32), 0, "same header, same hash");
+    cr_assert_eq(block_copy(&tampered, &real), 0);
+    tampered.txs[1].amount++;
+
+    const char *why = NULL;
+    cr_assert_eq(chain_add_block(w.c, &why, &mutated), ERR_INVALID);
+    cr_assert_str_eq(why, "bad-txns-duplicate");
+    cr_assert_eq(chain_add_block(w.c, &why, &tampered), ERR_INVALID);
+    cr_assert_str_eq(why, "bad-txnmrklroot");
+    cr_assert_eq(chain_add_block(w.c, &why, &real), 0, "poisoned: %s", why);
+    cr_assert_eq(memcmp(chain_tip(w.c)->hash, h1, 32), 0);
+
+    /* Once the real block is in, copies are judged against it. */
+    cr_assert_eq(chain_add_block(w.c, &why, &mutated), ERR_INVALID);
+    cr_assert_str_eq(why, "bad-txns-duplicate");
+    cr_assert_eq(chain_add_block(w.c, &why, &tampered), ERR_INVALID);
+    cr_assert_str_eq(why, "bad-txnmrklroot");
+    cr_assert_eq(chain_add_block(w.c, &why, &real), ERR_DUPLICATE);
+    cr_assert_str_eq(why, "duplicate");
+    block_deinit(&real);
+    block_deinit(&mutated);
+    block_deinit(&tampered);
+    world_deinit(&w);
+}
+
+Test(attack, stale_fork_only_deep_and_unknown)
+{
+    world_t w;
+    world_init(&w);
+    uint32_t tip = chain_height(w.c);
+    block_t near, deep;
+    fx_block(&near, w.c, chain_at_height(w.c, tip - 6), w.miner.pub, NULL, 0,
+             1);
+    fx_block(&deep, w.c, chain_at_height(w.c, tip - 7), w.miner.pub, NULL, 0,
+             2);
+    cr_assert_not(chain_is_stale_fork(w.c, &near.header));
+    cr_assert(chain_is_stale_fork(w.c, &deep.header));
+    cr_assert_not(chain_is_stale_fork(w.c, &chain_tip(w.c)->block.header),
+                  "a block we have is a duplicate, not a stale fork");
+    /* Consensus still takes it (sync may need it for a heavier branch). */
+    cr_assert_eq(chain_add_block(w.c, NULL, &deep), 0);
+    block_deinit(&near);
+    block_deinit(&deep);
+    world_deinit(&w);
+}
