@@ -300,6 +300,9 @@ static void take_solutions(node_t *n)
                 j = &n->jobs[k];
         if (!j)
             continue; /* a job older than the previous one: stale */
+        if (memcmp(j->tpl.header.prev_hash, chain_tip(n->chain)->hash, 32))
+            continue; /* built on a tip we have left: at best a tie we would
+                         lose, and every peer would store and relay it */
         block_t b;
         if (job_apply_solution(&b, &j->tpl, &sol) != 0) {
             log_warn("node", "a solution did not match its job");
@@ -568,6 +571,11 @@ static void serve_requests(node_t *n, int timeout_ms)
         serve_one(n, &req);
         server_req_clear(&req);
     }
+}
+
+void node_serve_pending(node_t *n)
+{
+    serve_requests(n, 0);
 }
 
 /* ---- gossip ---------------------------------------------------------------- */

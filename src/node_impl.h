@@ -51,6 +51,7 @@ struct node {
     pool_t *pool;
     bool loading; /* replaying the store: nothing to persist */
     bool syncing; /* inside sync_with_peer */
+    bool waiting; /* answering requests while a peer request runs (sync.c) */
 
     node_job_t jobs[2]; /* current and previous */
     uint64_t next_job_id;
@@ -93,6 +94,10 @@ int node_accept_tx(node_t *n, const char **reason, const tx_t *tx,
 
 /* Mines a block on the tip on the calling thread (regtest: `generate`). */
 int node_generate_block(node_t *n, uint8_t hash[32], const uint8_t miner[32]);
+
+/* Answers the requests already waiting on the ROUTER, without waiting for
+ * more (sync.c calls it while its own request to a peer is out). */
+void node_serve_pending(node_t *n);
 
 /* Hashes per second of this node's miner (0 when not mining). */
 double node_hashrate(const node_t *n);
