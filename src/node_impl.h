@@ -2,11 +2,13 @@
  * node_impl — the node's state, shared by the files that make up the node
  * (node.c: lifecycle, main loop, gossip, requests, mining; sync.c: catching
  * up from peers; rpc.c: JSON queries). Nothing outside these files includes
- * it. Everything here belongs to the main loop's thread.
+ * it. Every field is used under `lock` (see node.c for the two threads).
  */
 #ifndef PICKAXE_NODE_IMPL_H
 #define PICKAXE_NODE_IMPL_H
 
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -24,6 +26,7 @@
 #define NODE_MAX_REJECTED 4096
 #define NODE_MAX_RECEIVED 100000 /* blocks whose arrival time is kept */
 #define NODE_MAX_BLOCKED 64      /* peers a test partition may cut off */
+#define NODE_SYNC_SLOTS 64
 
 /* Refusals counted by reason (reasons are static strings). */
 typedef struct {
@@ -41,6 +44,9 @@ typedef struct {
 } node_job_t;
 
 struct node {
+    /* Held by whichever thread works on the fields below (node.c). */
+    pthread_mutex_t lock;
+    atomic_bool server_stop;
     node_config_t cfg;
     const params_t *params;
     chain_t *chain;
@@ -51,7 +57,6 @@ struct node {
     pool_t *pool;
     bool loading; /* replaying the store: nothing to persist */
     bool syncing; /* inside sync_with_peer */
-    bool waiting; /* answering requests while a peer request runs (sync.c) */
 
     node_job_t jobs[2]; /* current and previous */
     uint64_t next_job_id;
@@ -68,11 +73,20 @@ struct node {
      * dropped and whom we never ask anything. */
     uint64_t blocked[NODE_MAX_BLOCKED];
     size_t n_blocked;
+    bool poll_all; /* peers were let back in: the main loop asks every peer
+                      for its tip at its next turn */
+
+    /* When each recent peer was last synced from (a flood of orphans from
+     * one peer must not become a flood of requests to it). */
+    struct {
+        uint64_t peer, ms;
+    } sync_last[NODE_SYNC_SLOTS];
 
     uint64_t started_ms;
     uint64_t next_status_ms, next_poll_ms;
     size_t poll_cursor;
     uint64_t blocks_relayed, txs_relayed;
+    uint64_t stale_solutions; /* found for a template no longer on the tip */
 };
 
 /* Counts one refusal. */
@@ -94,10 +108,6 @@ int node_accept_tx(node_t *n, const char **reason, const tx_t *tx,
 
 /* Mines a block on the tip on the calling thread (regtest: `generate`). */
 int node_generate_block(node_t *n, uint8_t hash[32], const uint8_t miner[32]);
-
-/* Answers the requests already waiting on the ROUTER, without waiting for
- * more (sync.c calls it while its own request to a peer is out). */
-void node_serve_pending(node_t *n);
 
 /* Hashes per second of this node's miner (0 when not mining). */
 double node_hashrate(const node_t *n);

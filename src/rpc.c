@@ -11,7 +11,6 @@
 #include "hex.h"
 #include "json_view.h"
 #include "node_impl.h"
-#include "sync.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -405,11 +404,12 @@ static json_t *m_partition(node_t *n, const json_t *params)
     memcpy(was, n->blocked, sizeof was);
     memcpy(n->blocked, ids, count * sizeof *ids);
     n->n_blocked = count;
-    /* Healing: catch up at once with the peers let back in, rather than
-     * at the next tip poll, a few seconds away. */
+    /* Healing: the main loop catches up with the peers let back in at its
+     * next turn, rather than at the next tip poll, seconds away. (Not here:
+     * this runs on the request thread, which must stay free to answer.) */
     for (size_t i = 0; i < nwas; i++)
         if (!node_peer_blocked(n, was[i]))
-            sync_poll_peer(n, was[i]);
+            n->poll_all = true;
     json_t *arr = json_array();
     for (size_t i = 0; arr && i < count; i++) {
         char id[17];

@@ -66,7 +66,7 @@
  *               tip polls), so two groups that list each other are cut
  *               apart. The list replaces the previous one; an empty list
  *               heals, and peers let back in are asked for their tips at
- *               once.
+ *               the main loop's next turn.
  *
  * Thread safety: rpc_handle runs on the node's main loop thread, which owns
  * every structure it reads.

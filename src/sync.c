@@ -7,85 +7,12 @@
 #include "node_impl.h"
 #include "wire.h"
 
-#include <errno.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/eventfd.h>
-#include <unistd.h>
-#include <zmq.h>
 
-/* A request to a peer running on a helper thread (see request_serving). */
-typedef struct {
-    p2p_t *p2p;
-    uint64_t peer;
-    const uint8_t *req;
-    size_t req_len;
-    uint8_t *reply;
-    size_t reply_len;
-    int rc;
-    int done_fd; /* an eventfd the helper writes when the request ends */
-} peer_request_t;
-
-static void *request_thread(void *arg)
-{
-    peer_request_t *r = arg;
-    r->rc = p2p_request(r->p2p, &r->reply, &r->reply_len, r->peer, r->req,
-                        r->req_len);
-    uint64_t one = 1;
-    if (write(r->done_fd, &one, sizeof one) != (ssize_t)sizeof one)
-        log_warn("sync", "cannot signal the end of a peer request");
-    return NULL;
-}
-
-/*
- * p2p_request, but the main loop keeps answering its own ROUTER while the
- * request is out. Without this, two nodes that sync from each other at the
- * same moment (both saw an orphan, both poll) each wait for the other's
- * answer while neither answers, and both stall for the whole request
- * timeout, again and again, while their miners solve stale work and their
- * cli and wallet queries time out. The request runs on a helper thread
- * (p2p_request may be called from any thread); this thread waits on the
- * ROUTER and an eventfd together and serves what arrives. A request made
- * while already waiting (a served query that asks a peer) runs plainly.
- */
-static int request_serving(node_t *n, uint8_t **reply, size_t *len,
-                           uint64_t peer, const uint8_t *req, size_t req_len)
-{
-    peer_request_t r = {.p2p = n->p2p, .peer = peer, .req = req,
-                        .req_len = req_len, .done_fd = -1};
-    pthread_t t;
-    if (n->waiting ||
-        (r.done_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) < 0 ||
-        pthread_create(&t, NULL, request_thread, &r) != 0) {
-        if (r.done_fd >= 0)
-            close(r.done_fd);
-        return p2p_request(n->p2p, reply, len, peer, req, req_len);
-    }
-    n->waiting = true;
-    zmq_pollitem_t items[2] = {
-        {server_socket(n->server), 0, ZMQ_POLLIN, 0},
-        {NULL, r.done_fd, ZMQ_POLLIN, 0},
-    };
-    for (;;) {
-        int ready = zmq_poll(items, 2, 100);
-        if (ready < 0 && errno != EINTR)
-            break; /* cannot poll: just wait for the helper */
-        uint64_t v;
-        if (read(r.done_fd, &v, sizeof v) == (ssize_t)sizeof v)
-            break;
-        if (ready > 0 && (items[0].revents & ZMQ_POLLIN))
-            node_serve_pending(n);
-    }
-    pthread_join(t, NULL);
-    n->waiting = false;
-    close(r.done_fd);
-    if (r.rc == 0) {
-        *reply = r.reply;
-        *len = r.reply_len;
-    }
-    return r.rc;
-}
+/* At most one sync per peer this often: orphans from a peer between two
+ * syncs wait in the orphan pool and are usually resolved by the next one. */
+#define SYNC_MIN_INTERVAL_MS 1000
 
 /* Sends one request and decodes the reply, which must be of type want. */
 static int ask(node_t *n, wire_msg_t *reply, uint8_t **raw, uint64_t peer,
@@ -98,8 +25,13 @@ static int ask(node_t *n, wire_msg_t *reply, uint8_t **raw, uint64_t peer,
     buf_init(&out);
     int rc = wire_encode(&out, n->params->network_id, req);
     size_t len = 0;
-    if (rc == 0)
-        rc = request_serving(n, raw, &len, peer, out.data, out.len);
+    if (rc == 0) {
+        /* Waiting on the peer: let the request thread answer meanwhile
+         * (the peer may be asking us something right now). */
+        pthread_mutex_unlock(&n->lock);
+        rc = p2p_request(n->p2p, raw, &len, peer, out.data, out.len);
+        pthread_mutex_lock(&n->lock);
+    }
     buf_deinit(&out);
     if (rc)
         return rc;
@@ -156,10 +88,35 @@ static int fetch_blocks(node_t *n, uint64_t peer, const uint8_t (*hashes)[32],
     return rc;
 }
 
+/* True when peer was synced from less than SYNC_MIN_INTERVAL_MS ago;
+ * otherwise records now as its last sync (evicting the oldest slot). */
+static bool synced_recently(node_t *n, uint64_t peer)
+{
+    uint64_t now = node_now_ms();
+    size_t oldest = 0;
+    for (size_t i = 0; i < NODE_SYNC_SLOTS; i++) {
+        if (n->sync_last[i].peer == peer) {
+            if (now - n->sync_last[i].ms < SYNC_MIN_INTERVAL_MS)
+                return true;
+            n->sync_last[i].ms = now;
+            return false;
+        }
+        if (n->sync_last[i].ms < n->sync_last[oldest].ms)
+            oldest = i;
+    }
+    n->sync_last[oldest].peer = peer;
+    n->sync_last[oldest].ms = now;
+    return false;
+}
+
 int sync_with_peer(node_t *n, uint64_t peer, uint64_t *added)
 {
+    if (added)
+        *added = 0;
     if (n->syncing)
         return 0; /* an orphan met during a sync: the sync goes on anyway */
+    if (synced_recently(n, peer))
+        return 0;
     n->syncing = true;
     uint64_t total = 0;
     int rc = 0;
