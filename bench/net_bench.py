@@ -13,10 +13,12 @@ integration tests (tests/integration/pxnet.py).
                senders sign S x 100 transfers offline (createtx --nonce), one
                `submit -` hands them all to one node, and the clock stops when
                every node's mempool holds them all.
-  sync         a late joiner's sync speed: one node makes B blocks, a new node
-               joins, blocks per second from its start to the tip.
+  sync         a late joiner's sync speed: one node makes B blocks (regtest:
+               a coinbase each), a new node joins, blocks per second from
+               its process start to the tip.
 
-Usage: net_bench.py [--quick] [--only propagation|tps|sync] [--json FILE]
+Usage: net_bench.py [--quick] [--only propagation|tps|sync] [--sync-blocks N]
+                    [--json FILE]
 Prints a Markdown table (pasted into benchmarks.md, "## Network").
 """
 
@@ -168,6 +170,8 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--quick", action="store_true", help="fewer blocks and transfers")
     ap.add_argument("--only", choices=["propagation", "tps", "sync"])
+    ap.add_argument("--sync-blocks", type=int, help="blocks for the sync figure "
+                    "(default 5000; --quick 1000)")
     ap.add_argument("--json", help="also write the figures to this file")
     args = ap.parse_args()
     q = args.quick
@@ -187,7 +191,7 @@ def main():
         print("tps, %(nodes)d nodes, %(transfers)d transfers: submit %(submit_tps).0f/s, in every "
               "mempool %(all_mempools_tps).0f/s (complete: %(complete)s)" % r, flush=True)
     if args.only in (None, "sync"):
-        r = bench_sync(1000 if q else 5000)
+        r = bench_sync(args.sync_blocks or (1000 if q else 5000))
         results["sync"] = r
         print("sync, %(blocks)d blocks: %(seconds).1f s, %(blocks_per_s).0f blocks/s "
               "(generate: %(generate_blocks_per_s).0f blocks/s)" % r, flush=True)

@@ -995,7 +995,7 @@ static const command_t commands[] = {
      "The node's peers: id, gossip connection, misbehaviour score, message\n"
      "counts. --json: the node's array."},
     {"submit", 1, 1, OPT_TRACKER, cmd_submit,
-     "submit <tx-hex|-> [--tracker [URL]]",
+     "submit <tx-hex|-> [--tracker tcp://H:P]",
      "Hands a signed, serialized transaction to the node (refusals print\n"
      "the node's reason and exit 1), or with --tracker to the tracker,\n"
      "which relays it to every node (it only checks its shape, so check\n"
@@ -1003,7 +1003,7 @@ static const command_t commands[] = {
      "stdin. Prints the txid; --json: {\"txid\": ...}."},
     {"send", 0, 0, OPT_KEYSTORE | OPT_TO | OPT_AMOUNT | OPT_FEE | OPT_TRACKER,
      cmd_send,
-     "send --keystore F --to ADDR --amount N [--fee N] [--tracker [URL]]",
+     "send --keystore F --to ADDR --amount N [--fee N] [--tracker tcp://H:P]",
      "Sends coins from the keystore's account: asks the node for the\n"
      "account's next nonce and available balance (`balance`), signs a\n"
      "transfer and submits it to the node, or with --tracker to the tracker\n"
@@ -1037,7 +1037,7 @@ static const command_t commands[] = {
      "as `peers` shows them) and never asks them anything; the list\n"
      "replaces the previous one, and no ids heals."},
     {"tracker-peers", 0, 0, OPT_TRACKER, cmd_tracker_peers,
-     "tracker-peers [--tracker URL]",
+     "tracker-peers [--tracker tcp://H:P]",
      "The peers registered at the tracker (default: the network's tracker\n"
      "port on 127.0.0.1). --json: [{id, req, gossip}]."},
 };
@@ -1085,9 +1085,10 @@ static void usage(FILE *f)
 "  --to ADDR               recipient (send, createtx); payee (generate)\n"
 "  --amount N, --fee N     base units, or coins with a decimal point (1.5)\n"
 "  --nonce N               createtx: sign offline with this nonce\n"
-"  --tracker[=URL]         submit/send through the tracker; the tracker to\n"
-"                          ask (default tcp://127.0.0.1:18320 on demo,\n"
-"                          :28320 on regtest)\n"
+"  --tracker tcp://H:P     submit/send: hand the transaction to this tracker,\n"
+"                          which relays it to every node, instead of --node;\n"
+"                          tracker-peers: the tracker to ask (default\n"
+"                          tcp://127.0.0.1:18320 on demo, :28320 on regtest)\n"
 "\n"
 "exit status: 0 done; 1 the node refused, did not answer (\"no answer from\n"
 "...: is pickaxe-node running?\"), or a file could not be read; 2 bad\n"
@@ -1133,7 +1134,7 @@ int main(int argc, char **argv)
         {"amount", required_argument, NULL, O_AMOUNT},
         {"fee", required_argument, NULL, O_FEE},
         {"nonce", required_argument, NULL, O_NONCE},
-        {"tracker", optional_argument, NULL, O_TRACKER},
+        {"tracker", required_argument, NULL, O_TRACKER},
         {NULL, 0, NULL, 0},
     };
     cli_t cli;
@@ -1214,8 +1215,8 @@ int main(int argc, char **argv)
             cli.nonce = v, cli.given |= OPT_NONCE;
             break;
         case O_TRACKER:
-            if (optarg && (strncmp(optarg, "tcp://", 6) != 0 ||
-                           strlen(optarg) >= SOCK_ENDPOINT_MAX))
+            if (strncmp(optarg, "tcp://", 6) != 0 ||
+                strlen(optarg) >= SOCK_ENDPOINT_MAX || !strchr(optarg + 6, ':'))
                 return usage_error("--tracker takes tcp://HOST:PORT: %s",
                                    optarg);
             cli.tracker = optarg, cli.given |= OPT_TRACKER;
