@@ -163,9 +163,10 @@ class Tracker:
             argv += ["--peer-timeout", str(self.peer_timeout)]
         self.proc = self.net._spawn("tracker", argv)
 
-    def peers(self):
+    def peers(self, timeout_ms=3000):
         """The tracker's peer list, through pickaxe-cli tracker-peers."""
-        return self.net.cli_raw(["--network", self.network, "tracker-peers", "--tracker=" + self.endpoint])
+        return self.net.cli_raw(["--network", self.network, "--timeout", str(timeout_ms),
+                                 "tracker-peers", "--tracker", self.endpoint])
 
 
 class Node:
