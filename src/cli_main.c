@@ -71,6 +71,9 @@ typedef struct {
     const char *keystore, *to, *amount, *fee, *tracker;
     const char *const *args; /* the command's positional arguments */
     int nargs;
+    /* Clients kept for the whole command (one connection for `submit -`'s
+     * thousands of transactions), made on first use. */
+    rpcclient_t *node_client, *tracker_client;
 } cli_t;
 
 typedef struct {
@@ -198,7 +201,7 @@ static void print_time(const char *label, uint64_t t)
 
 /* Checks an address for --network before asking a node about it, so a
  * typo is reported as such (with address_decode's reason). */
-static int check_address(const cli_t *cli, const char *what, const char *addr)
+static int check_address(cli_t *cli, const char *what, const char *addr)
 {
     uint8_t key[32];
     const char *why = NULL;
@@ -210,7 +213,7 @@ static int check_address(const cli_t *cli, const char *what, const char *addr)
 
 /* ---- talking to the node ---------------------------------------------------- */
 
-static int timeout_for(const cli_t *cli, int dflt)
+static int timeout_for(cli_t *cli, int dflt)
 {
     return cli->timeout_ms ? cli->timeout_ms : dflt;
 }
@@ -220,7 +223,7 @@ static int timeout_for(const cli_t *cli, int dflt)
  * times within the timeout (a node that restarts meanwhile still answers);
  * `generate` is not, so it is sent once.
  */
-static rpcclient_t *open_client(const cli_t *cli, const char *endpoint,
+static rpcclient_t *open_client(cli_t *cli, const char *endpoint,
                                 bool idempotent, int dflt_timeout)
 {
     int total = timeout_for(cli, dflt_timeout);
@@ -244,10 +247,16 @@ static int call_failed(int rc, char *msg, const char *daemon)
 }
 
 /* Calls a method on --node; on failure prints why and returns NULL. */
-static json_t *node_call(const cli_t *cli, const char *method, json_t *params,
+static json_t *node_call(cli_t *cli, const char *method, json_t *params,
                          bool idempotent, int dflt_timeout, int *status)
 {
-    rpcclient_t *c = open_client(cli, cli->node, idempotent, dflt_timeout);
+    rpcclient_t *once = NULL, *c;
+    if (!idempotent)
+        c = once = open_client(cli, cli->node, false, dflt_timeout);
+    else if (cli->node_client)
+        c = cli->node_client;
+    else
+        c = cli->node_client = open_client(cli, cli->node, true, dflt_timeout);
     json_t *result = NULL;
     if (!c) {
         json_decref(params);
@@ -257,7 +266,7 @@ static json_t *node_call(const cli_t *cli, const char *method, json_t *params,
     char *msg = NULL;
     int rc = rpcclient_call(c, &result, &msg, method, params);
     json_decref(params);
-    rpcclient_free(&c);
+    rpcclient_free(&once);
     if (rc) {
         *status = call_failed(rc, msg, "pickaxe-node");
         return NULL;
@@ -582,7 +591,7 @@ static int cmd_peers(cli_t *cli)
 }
 
 /* The tracker endpoint of --tracker, or the network's default one. */
-static void tracker_endpoint(const cli_t *cli, char *out, size_t len)
+static void tracker_endpoint(cli_t *cli, char *out, size_t len)
 {
     if (cli->tracker)
         snprintf(out, len, "%s", cli->tracker);
@@ -595,7 +604,7 @@ static void tracker_endpoint(const cli_t *cli, char *out, size_t len)
  * Hands one transaction (hex) to the node with `submit`, or to the tracker
  * with SUBMIT_TX when --tracker is given. On success writes the txid.
  */
-static int submit_hex(const cli_t *cli, char txid[HEX_HASH_LEN + 1],
+static int submit_hex(cli_t *cli, char txid[HEX_HASH_LEN + 1],
                       const char *hex)
 {
     uint8_t *raw = NULL;
@@ -613,11 +622,12 @@ static int submit_hex(const cli_t *cli, char txid[HEX_HASH_LEN + 1],
     if (cli->given & OPT_TRACKER) {
         char endpoint[SOCK_ENDPOINT_MAX];
         tracker_endpoint(cli, endpoint, sizeof endpoint);
-        rpcclient_t *c = open_client(cli, endpoint, true,
-                                     CLI_DEFAULT_TIMEOUT_MS);
+        if (!cli->tracker_client)
+            cli->tracker_client = open_client(cli, endpoint, true,
+                                              CLI_DEFAULT_TIMEOUT_MS);
+        rpcclient_t *c = cli->tracker_client;
         char *msg = NULL;
         int rc = c ? rpcclient_submit_tx(c, &msg, raw, len) : ERR_NET;
-        rpcclient_free(&c);
         free(raw);
         return rc ? call_failed(rc, msg, "pickaxe-tracker")
                   : EXIT_OK;
@@ -629,7 +639,7 @@ static int submit_hex(const cli_t *cli, char txid[HEX_HASH_LEN + 1],
     return r ? EXIT_OK : st;
 }
 
-static int print_txid(const cli_t *cli, const char *txid)
+static int print_txid(cli_t *cli, const char *txid)
 {
     if (cli->json) {
         json_t *o = json_pack("{s:s}", "txid", txid);
@@ -669,7 +679,7 @@ static int cmd_submit(cli_t *cli)
 }
 
 /* Loads --keystore, saying why not on failure. */
-static wallet_t *load_keystore(const cli_t *cli)
+static wallet_t *load_keystore(cli_t *cli)
 {
     wallet_t *w = NULL;
     const char *why = NULL;
@@ -1270,5 +1280,8 @@ int main(int argc, char **argv)
     else
         snprintf(cli.node, sizeof cli.node, "tcp://127.0.0.1:%u",
                  (unsigned)cli.params->default_port);
-    return cmd->run(&cli);
+    int status = cmd->run(&cli);
+    rpcclient_free(&cli.node_client);
+    rpcclient_free(&cli.tracker_client);
+    return status;
 }
