@@ -1,9 +1,10 @@
 /*
  * rpc — the node's JSON queries (see rpc.h for the method table).
  *
- * Each method reads the node's state on the main loop's thread and builds a
- * reply; none blocks except `generate`, which mines regtest blocks (a couple
- * of hashes each) on the spot.
+ * Each method reads the node's state on the request thread, under the node
+ * lock, and builds a reply; none waits on anything but `generate`, which
+ * mines regtest blocks (a couple of hashes each) on the spot, and
+ * `verifychain`, which validates the whole best chain again.
  */
 #include "rpc.h"
 #include "address.h"

@@ -56,9 +56,9 @@
  *   verifychain -> {valid (bool), height, tip, reason and bad_height (when
  *               not valid)}: checks the whole best chain again from genesis
  *               with chain_is_valid_chain (linkage, proof of work, every
- *               block rule and signature, on a fresh state). Takes the main
- *               loop for as long as that takes (about a second per few
- *               thousand blocks).
+ *               block rule and signature, on a fresh state). Holds the
+ *               node lock while it runs (tens of milliseconds for thousands
+ *               of coinbase-only blocks; a signature check per transfer).
  *   partition   {block_peers: [peer id, ...]} -> {blocked: [...]}: a test
  *               switch, regtest only (ERR_UNSUPPORTED elsewhere). Gossip
  *               from the listed peers (ids as `peers` and `status` show
@@ -68,8 +68,9 @@
  *               heals, and peers let back in are asked for their tips at
  *               the main loop's next turn.
  *
- * Thread safety: rpc_handle runs on the node's main loop thread, which owns
- * every structure it reads.
+ * Thread safety: rpc_handle runs on the node's request thread with the node
+ * lock held (node.c), so it sees the chain, mempool and store as the main
+ * loop left them and changes them as the main loop would.
  */
 #ifndef PICKAXE_RPC_H
 #define PICKAXE_RPC_H
