@@ -281,6 +281,12 @@ class Net:
             raise CliError(list(args), r.returncode, r.stderr)
         return json.loads(r.stdout) if r.stdout.strip() else None
 
+    def cli_text(self, args, timeout=150):
+        """Runs pickaxe-cli ARGS (no --json); returns (status, stdout,
+        stderr)."""
+        r = subprocess.run([CLI] + list(args), capture_output=True, text=True, timeout=timeout)
+        return r.returncode, r.stdout, r.stderr
+
     def keystore(self, name, network="regtest"):
         """Makes a keystore in the Net's directory; returns (path, address)."""
         path = os.path.join(self.dir, name + ".key")

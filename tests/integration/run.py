@@ -119,6 +119,25 @@ def cli_against_one_node(net):
     expect_cli_error(lambda: node.cli("submit", signed["hex"]), 1, "nonce")
     assert node.tx(signed["txid"])["status"] == "confirmed"
 
+    # Readable output: amounts in coins with 8 decimals and in base units.
+    base = ["--network", "regtest", "--node", node.endpoint]
+    rc, out, _ = net.cli_text(base + ["balance", bob])
+    assert rc == 0 and "1.50001007 coins (150001007 units)" in out, out
+    for args, words in ((["status"], ["height", "tip", "peers", "mempool", "refused blk"]),
+                        (["getblock", "1"], ["block", "previous", "merkle root", "coinbase"]),
+                        (["getchain", "--limit", "2"], ["0  ", "1  "]),
+                        (["tx", txid], ["confirmed in block 4"]),
+                        (["mempool"], ["0 pending transactions"]),
+                        (["peers"], ["no peers"]),
+                        (["verifychain"], ["valid: 6 blocks"]),
+                        (["send", "--help"], ["usage: pickaxe-cli", "base units"]),
+                        (["--help"], ["commands:", "exit status"]),
+                        (["--version"], ["pickaxe-cli "])):
+        rc, out, err = net.cli_text(base + args)
+        assert rc == 0, (args, err)
+        for w in words:
+            assert w in out, (args, w, out)
+
     # Errors: the node's message and exit 1; bad input exit 2; no node exit 1.
     expect_cli_error(lambda: node.cli("getblock", "999"), 1, "pickaxe-cli: no such block")
     expect_cli_error(lambda: node.cli("balance", "pxrt1qqqq"), 2)
