@@ -99,8 +99,10 @@ $(TSAN_LIB): $(patsubst %.c,$(BUILD)/tsan/obj/%.o,$(LIB_SRCS))
 # filter patterns written there would never match.
 main_obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(filter %/$(1)_main.c,$(MAIN_SRCS)))
 .SECONDEXPANSION:
+# Objects before the library, so bench/ objects (added below) find their
+# symbols in it.
 $(BUILD)/pickaxe-%: $$(call main_obj,$$*) $(LIB)
-	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(CFLAGS) -o $@ $(filter-out $(LIB),$^) $(LIB) $(LDLIBS)
 
 $(BUILD)/pickaxe-bench: $(patsubst %.c,$(BUILD)/obj/%.o,$(BENCH_SRCS))
 

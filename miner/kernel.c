@@ -11,11 +11,13 @@
  * PICKAXE_NO_KERNEL list is read on each query so tests can change it.
  *
  * kernel_auto() prefers, among available kernels: avx512, shani2, shani,
- * avx2, generic. That order is measured, not assumed: on the 2-core AMD EPYC
- * (Zen 4 core, SHA-NI and AVX-512) this project is benchmarked on, avx512 is
- * the fastest (see benchmarks.md, "Miner"); shani2 comes next because SHA-NI
- * rounds have a 4-cycle latency, so one stream leaves the unit idle half the
- * time; AVX2 (no rotate, 8 lanes) trails the SHA extensions.
+ * avx2, generic. That order is measured, not assumed. On the 2-core AMD EPYC
+ * this project is benchmarked on (a Zen 4 core: SHA-NI, and AVX-512 executed
+ * as two 256-bit halves), per CPU-second of one worker: avx512 33.8 MH/s,
+ * shani2 28.1, shani 17.4, avx2 13.3, generic 2.8, OpenSSL 6.2 (benchmarks.md,
+ * "Miner"). shani2 beats shani because sha256rnds2 has a 4-cycle latency
+ * but issues every cycle, so one stream leaves the unit idle most of the
+ * time; AVX2 (no rotate, no three-input logic, 8 lanes) trails both.
  */
 #include "kernel.h"
 
@@ -43,9 +45,8 @@ const uint32_t kernel_k[64] = {
     0x5b9cca4f, 0x682e6ff3, 0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208,
     0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2};
 
-const uint32_t kernel_iv[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372,
-                               0xa54ff53a, 0x510e527f, 0x9b05688c,
-                               0x1f83d9ab, 0x5be0cd19};
+const uint32_t kernel_iv[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
+                               0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
 
 /* ---- scalar SHA-256 pieces for job preparation and verification ---- */
 
@@ -82,8 +83,8 @@ static inline uint32_t maj(uint32_t a, uint32_t b, uint32_t c)
 static void rounds(uint32_t s[8], const uint32_t w[64], int from, int to)
 {
     for (int i = from; i < to; i++) {
-        uint32_t t1 = s[7] + bs1(s[4]) + ch(s[4], s[5], s[6]) + kernel_k[i] +
-                      w[i];
+        uint32_t t1 =
+            s[7] + bs1(s[4]) + ch(s[4], s[5], s[6]) + kernel_k[i] + w[i];
         uint32_t t2 = bs0(s[0]) + maj(s[0], s[1], s[2]);
         memmove(s + 1, s, 7 * sizeof *s);
         s[4] += t1;
@@ -203,8 +204,8 @@ bool kernel_hash_meets(const uint8_t hash[32], const uint8_t target[32])
     return true;
 }
 
-bool kernel_candidate(const kernel_job_t *job, uint32_t nonce,
-                      kernel_hit_fn fn, void *arg)
+bool kernel_candidate(const kernel_job_t *job, uint32_t nonce, kernel_hit_fn fn,
+                      void *arg)
 {
     uint8_t hash[32];
     kernel_hash(hash, job, nonce);
@@ -219,7 +220,7 @@ enum {
     F_SSE41 = 1 << 0,
     F_SSSE3 = 1 << 1,
     F_SHA = 1 << 2,
-    F_AVX2 = 1 << 3, /* instructions and YMM state */
+    F_AVX2 = 1 << 3,   /* instructions and YMM state */
     F_AVX512 = 1 << 4, /* F, VL, BW and ZMM + opmask state */
 };
 
@@ -246,8 +247,8 @@ static void detect_cpu(void)
     if (c & bit_SSSE3)
         f |= F_SSSE3;
     uint64_t xcr0 = osxsave ? read_xcr0() : 0;
-    bool ymm_state = (xcr0 & 0x6) == 0x6;          /* SSE, AVX */
-    bool zmm_state = (xcr0 & 0xe6) == 0xe6;        /* + opmask, ZMM */
+    bool ymm_state = (xcr0 & 0x6) == 0x6;   /* SSE, AVX */
+    bool zmm_state = (xcr0 & 0xe6) == 0xe6; /* + opmask, ZMM */
     if (__get_cpuid_count(7, 0, &a, &b, &c, &d)) {
         if (b & bit_SHA)
             f |= F_SHA;
@@ -421,8 +422,8 @@ int kernel_self_test(const kernel_t *k)
     kernel_job_t job;
     kernel_job_init(&job, header, target);
     self_hits_t hits = {0};
-    if (kernel_scan(k, NULL, &job, GENESIS_NONCE - 100, 200, collect,
-                    &hits) != 0)
+    if (kernel_scan(k, NULL, &job, GENESIS_NONCE - 100, 200, collect, &hits) !=
+        0)
         return ERR_INVALID;
     sha256d(want, header, sizeof header);
     if (hits.n != 1 || hits.nonces[0] != GENESIS_NONCE ||

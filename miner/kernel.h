@@ -56,18 +56,18 @@ typedef struct {
     /* First hash, second block: state before round 4 is
      * (r3a + W3, a3, a2, a1, r3e + W3, e3, e2, e1). */
     uint32_t r3a, r3e, a3, a2, a1, e3, e2, e1;
-    uint32_t x4, x5, x6;   /* h + K + W of rounds 4..6 (h is fixed there) */
-    uint32_t kw[18];       /* K + W of rounds 7..17 (W fixed there) */
-    uint32_t w16, w17;     /* schedule words that do not depend on W3 */
-    uint32_t c18, c19;     /* W18 = c18 + s0(W3), W19 = c19 + W3 */
+    uint32_t x4, x5, x6;    /* h + K + W of rounds 4..6 (h is fixed there) */
+    uint32_t kw[18];        /* K + W of rounds 7..17 (W fixed there) */
+    uint32_t w16, w17;      /* schedule words that do not depend on W3 */
+    uint32_t c18, c19;      /* W18 = c18 + s0(W3), W19 = c19 + W3 */
     uint32_t c30, c31, c32; /* constant terms of W30, W31, W32 */
     /* Second hash (fixed initial state, 32-byte message + padding). */
-    uint32_t h2a1, h2e1;   /* after round 0: A1 = h2a1 + W0, E1 = h2e1 + W0 */
+    uint32_t h2a1, h2e1; /* after round 0: A1 = h2a1 + W0, E1 = h2e1 + W0 */
     uint32_t h2x1, h2x2, h2x3; /* h + K of rounds 1..3 */
-    uint32_t h2kw[16];     /* K + W of rounds 8..15 */
-    uint32_t h2s1_256;     /* s1(W15 = 256), constant term of W17 */
-    uint32_t h2s0_pad;     /* s0(W8 = 0x80000000), term of W23 */
-    uint32_t h2s0_256;     /* s0(W15 = 256), term of W30 */
+    uint32_t h2kw[16];         /* K + W of rounds 8..15 */
+    uint32_t h2s1_256;         /* s1(W15 = 256), constant term of W17 */
+    uint32_t h2s0_pad;         /* s0(W8 = 0x80000000), term of W23 */
+    uint32_t h2s0_256;         /* s0(W15 = 256), term of W30 */
     /* The candidate test after round 60: with the round's sum s (without
      * K60), H7 = s + h7k. */
     uint32_t h7k;
@@ -108,7 +108,8 @@ const char *kernel_name(const kernel_t *k);
 /* Nonces the kernel hashes per step (1, 2, 8 or 16). */
 unsigned kernel_lanes(const kernel_t *k);
 
-/* True when this CPU and OS can run k and PICKAXE_NO_KERNEL does not name it. */
+/* True when this CPU and OS can run k and PICKAXE_NO_KERNEL does not name it.
+ */
 bool kernel_available(const kernel_t *k);
 
 /* Number of kernels, and the i-th (0 <= i < kernel_count()), in the order of

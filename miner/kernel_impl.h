@@ -25,8 +25,7 @@ extern const uint32_t kernel_iv[8];
  * false).
  */
 typedef uint64_t (*kernel_scan_fn)(const kernel_job_t *job, uint32_t start,
-                                   uint64_t count, kernel_hit_fn fn,
-                                   void *arg);
+                                   uint64_t count, kernel_hit_fn fn, void *arg);
 
 uint64_t sha256_generic_scan(const kernel_job_t *job, uint32_t start,
                              uint64_t count, kernel_hit_fn fn, void *arg);
@@ -47,8 +46,8 @@ uint64_t sha256_avx512_scan(const kernel_job_t *job, uint32_t start,
  * with the whole target, and calls fn on a hit.
  * Returns: false when fn asked to stop scanning, true otherwise.
  */
-bool kernel_candidate(const kernel_job_t *job, uint32_t nonce,
-                      kernel_hit_fn fn, void *arg);
+bool kernel_candidate(const kernel_job_t *job, uint32_t nonce, kernel_hit_fn fn,
+                      void *arg);
 
 /* The 32-bit word the early test compares: top 32 bits of the hash as a
  * little-endian number is bswap(H7), H7 = round-60 sum + job->h7k. */

@@ -38,7 +38,7 @@
 #include "sha256.h"
 
 #define LAT_RING 4096
-#define BATCH_TARGET_NS 200000 /* about 0.2 ms of hashing per batch */
+#define BATCH_TARGET_NS 50000 /* about 0.05 ms of hashing per batch */
 #define BATCH_MIN 64
 #define BATCH_MAX (1u << 22)
 
@@ -117,8 +117,7 @@ static void build_header(struct worker *w)
         uint8_t leaf[32], root[32];
         le64_put(w->cb + w->job.coinbase_prefix_len, w->extranonce);
         sha256d(leaf, w->cb, w->cb_len);
-        merkle_root_from_branch(root, leaf,
-                                (const uint8_t(*)[32])w->branch,
+        merkle_root_from_branch(root, leaf, (const uint8_t(*)[32])w->branch,
                                 w->job.branch_len);
         memcpy(w->header + 36, root, 32);
     }
@@ -173,8 +172,8 @@ static int adopt(struct worker *w)
     w->time = le32_get(j->header + 68);
     w->extranonce = j->extranonce_start + w->index;
 
-    uint64_t span = j->nonces_per_header ? j->nonces_per_header
-                                         : (uint64_t)1 << 32;
+    uint64_t span =
+        j->nonces_per_header ? j->nonces_per_header : (uint64_t)1 << 32;
     if (span < p->n)
         span = p->n;
     uint64_t slice = (span + p->n - 1) / p->n;
@@ -210,8 +209,9 @@ static bool on_hit(void *arg, uint32_t nonce, const uint8_t hash[32])
     if (memcmp(s.hash, hash, 32) != 0 ||
         !kernel_hash_meets(s.hash, w->job.target)) {
         atomic_fetch_add(&p->rejected, 1);
-        log_error("pool", "kernel %s reported nonce %u, which the reference "
-                          "hash refutes; dropped",
+        log_error("pool",
+                  "kernel %s reported nonce %u, which the reference "
+                  "hash refutes; dropped",
                   kernel_name(p->kernel), nonce);
         return true;
     }
@@ -237,8 +237,9 @@ static void bind_to_core(struct worker *w)
     if (!w->cpuset)
         return;
     if (hwloc_set_cpubind(p->topo, w->cpuset, HWLOC_CPUBIND_THREAD) != 0)
-        log_warn("pool", "worker %u: cannot bind to its core (%s); running "
-                         "unbound",
+        log_warn("pool",
+                 "worker %u: cannot bind to its core (%s); running "
+                 "unbound",
                  w->index, strerror(errno));
 }
 
@@ -268,8 +269,9 @@ static void *worker_main(void *arg)
                 if (adopt(w) != 0) {
                     /* Out of memory: keep the old job (if any) and retry
                      * at the next batch. */
-                    log_error("pool", "worker %u: out of memory adopting "
-                                      "job; retrying",
+                    log_error("pool",
+                              "worker %u: out of memory adopting "
+                              "job; retrying",
                               w->index);
                     pthread_mutex_unlock(&p->mu);
                     if (my_gen == 0)
@@ -347,9 +349,14 @@ pool_t *pool_new(unsigned threads, const char *impl)
                   rc == ERR_ARG ? "unknown" : "not supported by this CPU");
         return NULL;
     }
+    /* DESIGN.md: a kernel is checked against known answers before use. */
+    if (kernel_self_test(k) != 0) {
+        log_error("pool", "kernel %s fails its known answers; refusing it",
+                  kernel_name(k));
+        return NULL;
+    }
     if (threads > POOL_MAX_THREADS) {
-        log_error("pool", "%u threads: at most %d", threads,
-                  POOL_MAX_THREADS);
+        log_error("pool", "%u threads: at most %d", threads, POOL_MAX_THREADS);
         return NULL;
     }
     struct pool *p = calloc(1, sizeof *p);
@@ -556,6 +563,16 @@ double pool_hashrate(const pool_t *p)
     for (unsigned i = 0; i < p->n; i++)
         sum += pool_thread_hashrate(p, i);
     return sum;
+}
+
+double pool_thread_cpu_seconds(const pool_t *p, unsigned i)
+{
+    clockid_t cid;
+    struct timespec ts;
+    if (i >= p->n || pthread_getcpuclockid(p->w[i].thread, &cid) != 0 ||
+        clock_gettime(cid, &ts) != 0)
+        return -1;
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 uint64_t pool_dropped(const pool_t *p)

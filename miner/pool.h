@@ -14,7 +14,7 @@
  *
  * States: a pool is idle (no job yet, or paused) or hashing. pool_set_job()
  * publishes a job by bumping a generation counter; every worker compares it
- * with its own after each batch (a batch is sized to take about 0.2 ms), so
+ * with its own after each batch (a batch is sized to take about 0.05 ms), so
  * all workers are on the new job within about one batch. The time from
  * publication to the last worker's switch is recorded for each publication
  * (pool_switch_latency()). pool_pause() returns once every worker has
@@ -57,8 +57,8 @@ typedef struct {
     /* Merkle branch of the coinbase, bottom-up (may be NULL when 0). */
     const uint8_t (*branch)[32];
     size_t branch_len;
-    uint8_t target[32];         /* little-endian */
-    uint64_t extranonce_start;  /* worker i starts at extranonce_start + i */
+    uint8_t target[32];        /* little-endian */
+    uint64_t extranonce_start; /* worker i starts at extranonce_start + i */
     /* Nonces scanned per header before rolling: 0 means all 2^32. Smaller
      * values exist for tests and for short demo blocks. */
     uint64_t nonces_per_header;
@@ -70,15 +70,16 @@ typedef struct {
     uint64_t extranonce; /* as placed in the coinbase (little-endian) */
     uint32_t nonce;
     uint32_t time;
-    uint8_t header[80];  /* the full header, nonce included */
-    uint8_t hash[32];    /* SHA256d(header), SHA-256 byte order */
+    uint8_t header[80]; /* the full header, nonce included */
+    uint8_t hash[32];   /* SHA256d(header), SHA-256 byte order */
 } pool_solution_t;
 
 /*
  * Creates a pool and starts its threads, idle until the first job.
- * Returns: the pool (owned; pool_free() it), or NULL when impl is unknown or
- *          cannot run on this CPU, threads > POOL_MAX_THREADS, or a thread
- *          or allocation failed (the reason is logged).
+ * Returns: the pool (owned; pool_free() it), or NULL when impl is unknown,
+ *          cannot run on this CPU or fails its known answers
+ *          (kernel_self_test), threads > POOL_MAX_THREADS, or a thread or
+ *          allocation failed (the reason is logged).
  * In:      threads  worker count; 0 = one per core.
  *          impl     kernel name or "auto" (NULL = "auto").
  * Binding a thread to its core is best effort: a failure is logged as a
@@ -125,6 +126,12 @@ uint64_t pool_total_hashes(const pool_t *p);
  * the workers spent hashing (pauses and idle time excluded). */
 double pool_thread_hashrate(const pool_t *p, unsigned i);
 double pool_hashrate(const pool_t *p);
+
+/* CPU time worker i has used since it started, in seconds (-1 when the
+ * system cannot tell). Unlike wall time it excludes the time the worker was
+ * preempted, so hashes / CPU seconds is the kernel's speed on a core even
+ * when other processes share the machine. */
+double pool_thread_cpu_seconds(const pool_t *p, unsigned i);
 
 /* Solutions dropped because the queue was full, and kernel hits that failed
  * the reference re-check (always 0 unless a kernel is broken). */

@@ -38,9 +38,9 @@ uint64_t sha256_avx2_scan(const kernel_job_t *job, uint32_t start,
                           uint64_t count, kernel_hit_fn fn, void *arg)
 {
     const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
-    const __m256i bswap = _mm256_setr_epi8(
-        3, 2, 1, 0, 7, 6, 5, 4, 11, 10, 9, 8, 15, 14, 13, 12, 3, 2, 1, 0, 7, 6,
-        5, 4, 11, 10, 9, 8, 15, 14, 13, 12);
+    const __m256i bswap =
+        _mm256_setr_epi8(3, 2, 1, 0, 7, 6, 5, 4, 11, 10, 9, 8, 15, 14, 13, 12,
+                         3, 2, 1, 0, 7, 6, 5, 4, 11, 10, 9, 8, 15, 14, 13, 12);
     const __m256i want = BC(0u - job->h7k);
     const __m256i h7k = BC(job->h7k);
     const __m256i top = BC(job->target_top);
@@ -64,8 +64,7 @@ uint64_t sha256_avx2_scan(const kernel_job_t *job, uint32_t start,
             while (m) {
                 unsigned l = (unsigned)__builtin_ctz(m);
                 m &= m - 1;
-                if (!kernel_candidate(job, start + (uint32_t)(i + l), fn,
-                                      arg))
+                if (!kernel_candidate(job, start + (uint32_t)(i + l), fn, arg))
                     return i + l + 1;
             }
         }

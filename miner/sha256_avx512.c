@@ -42,8 +42,8 @@
 uint64_t sha256_avx512_scan(const kernel_job_t *job, uint32_t start,
                             uint64_t count, kernel_hit_fn fn, void *arg)
 {
-    const __m512i lane = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10,
-                                           11, 12, 13, 14, 15);
+    const __m512i lane =
+        _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
     const __m512i bswap = _mm512_broadcast_i32x4(
         _mm_setr_epi8(3, 2, 1, 0, 7, 6, 5, 4, 11, 10, 9, 8, 15, 14, 13, 12));
     const __m512i want = BC(0u - job->h7k);
@@ -58,8 +58,8 @@ uint64_t sha256_avx512_scan(const kernel_job_t *job, uint32_t start,
         if (exact)
             m = _mm512_cmpeq_epi32_mask(s, want);
         else
-            m = _mm512_cmple_epu32_mask(
-                _mm512_shuffle_epi8(ADD(s, h7k), bswap), top);
+            m = _mm512_cmple_epu32_mask(_mm512_shuffle_epi8(ADD(s, h7k), bswap),
+                                        top);
         if (__builtin_expect(m != 0, 0)) {
             uint64_t left = count - i;
             if (left < 16)
@@ -67,8 +67,7 @@ uint64_t sha256_avx512_scan(const kernel_job_t *job, uint32_t start,
             while (m) {
                 unsigned l = (unsigned)__builtin_ctz(m);
                 m &= (__mmask16)(m - 1);
-                if (!kernel_candidate(job, start + (uint32_t)(i + l), fn,
-                                      arg))
+                if (!kernel_candidate(job, start + (uint32_t)(i + l), fn, arg))
                     return i + l + 1;
             }
         }

@@ -9,6 +9,7 @@
  * AVX2 itself where the CPU has them). No early exit: every hash is full.
  */
 #include <openssl/evp.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,10 +23,24 @@ static void die(const char *what)
     abort();
 }
 
+/* Fetched once: an implicit fetch (EVP_sha256()) would look the algorithm
+ * up in the provider store, under a lock, on every EVP_DigestInit_ex, which
+ * costs time and makes threads contend. */
+static EVP_MD *md_sha256;
+static pthread_once_t md_once = PTHREAD_ONCE_INIT;
+
+static void md_fetch(void)
+{
+    md_sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
+}
+
 uint64_t sha256_openssl_scan(const kernel_job_t *job, uint32_t start,
                              uint64_t count, kernel_hit_fn fn, void *arg)
 {
-    const EVP_MD *md = EVP_sha256();
+    pthread_once(&md_once, md_fetch);
+    const EVP_MD *md = md_sha256;
+    if (!md)
+        die("SHA256 fetch");
     EVP_MD_CTX *mid = EVP_MD_CTX_new(), *c = EVP_MD_CTX_new();
     if (!mid || !c || EVP_DigestInit_ex(mid, md, NULL) != 1 ||
         EVP_DigestUpdate(mid, job->header, 64) != 1)

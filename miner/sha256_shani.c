@@ -1,6 +1,9 @@
 /*
- * sha256_shani — the x86 SHA-extension kernel, one nonce at a time: the dependency chain of sha256rnds2 (4-cycle latency on current cores) bounds its speed; it exists for CPUs where the unit is not pipelined and as the baseline that shani2 improves on.
- * The rounds are in sha256d_shani_tmpl.h, shared with the other SHA-NI kernel.
+ * sha256_shani — the x86 SHA-extension kernel, one nonce at a time: the
+ * dependency chain of sha256rnds2 (4-cycle latency on current cores) bounds its
+ * speed; it exists for CPUs where the unit is not pipelined and as the baseline
+ * that shani2 improves on. The rounds are in sha256d_shani_tmpl.h, shared with
+ * the other SHA-NI kernel.
  *
  * Compiled with -msha -msse4.1; only called when kernel.c has seen SHA,
  * SSSE3 and SSE4.1 in CPUID.
@@ -14,7 +17,7 @@
 #include "sha256d_shani_tmpl.h"
 
 uint64_t sha256_shani_scan(const kernel_job_t *job, uint32_t start,
-                    uint64_t count, kernel_hit_fn fn, void *arg)
+                           uint64_t count, kernel_hit_fn fn, void *arg)
 {
     shani_ctx_t c;
     shani_ctx_init(&c, job);

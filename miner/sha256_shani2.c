@@ -1,6 +1,8 @@
 /*
- * sha256_shani2 — the x86 SHA-extension kernel, two nonces interleaved, so two independent sha256rnds2 chains keep the SHA unit busy while each waits out its latency.
- * The rounds are in sha256d_shani_tmpl.h, shared with the other SHA-NI kernel.
+ * sha256_shani2 — the x86 SHA-extension kernel, two nonces interleaved, so two
+ * independent sha256rnds2 chains keep the SHA unit busy while each waits out
+ * its latency. The rounds are in sha256d_shani_tmpl.h, shared with the other
+ * SHA-NI kernel.
  *
  * Compiled with -msha -msse4.1; only called when kernel.c has seen SHA,
  * SSSE3 and SSE4.1 in CPUID.
@@ -14,7 +16,7 @@
 #include "sha256d_shani_tmpl.h"
 
 uint64_t sha256_shani2_scan(const kernel_job_t *job, uint32_t start,
-                    uint64_t count, kernel_hit_fn fn, void *arg)
+                            uint64_t count, kernel_hit_fn fn, void *arg)
 {
     shani_ctx_t c;
     shani_ctx_init(&c, job);

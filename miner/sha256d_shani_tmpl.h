@@ -33,8 +33,8 @@ static void shani_ctx_init(shani_ctx_t *c, const kernel_job_t *job)
 {
     const uint32_t *m = job->mid, *b = job->blk, *iv = kernel_iv;
     /* _mm_set_epi32 lists lanes high to low: ABEF has A in the top lane. */
-    c->abef = _mm_set_epi32((int)job->a2, (int)job->a1, (int)job->e2,
-                            (int)job->e1);
+    c->abef =
+        _mm_set_epi32((int)job->a2, (int)job->a1, (int)job->e2, (int)job->e1);
     c->cdgh = _mm_set_epi32((int)m[0], (int)m[1], (int)m[4], (int)m[5]);
     c->mid_abef = _mm_set_epi32((int)m[0], (int)m[1], (int)m[4], (int)m[5]);
     c->mid_cdgh = _mm_set_epi32((int)m[2], (int)m[3], (int)m[6], (int)m[7]);
@@ -94,7 +94,8 @@ static inline void shani_sums(const shani_ctx_t *c, const uint32_t *nonce,
     }
     _Pragma("GCC unroll 4") for (int q = 1; q < 4; q++)
         FOR_WAYS SH_QR(A[l], C[l], c->kw[q]);
-    _Pragma("GCC unroll 12") for (int r = 16; r < 64; r += 4) {
+    _Pragma("GCC unroll 12") for (int r = 16; r < 64; r += 4)
+    {
         FOR_WAYS
         {
             __m128i n = SH_SCHED(m0[l], m1[l], m2[l], m3[l]);
@@ -123,7 +124,8 @@ static inline void shani_sums(const shani_ctx_t *c, const uint32_t *nonce,
     FOR_WAYS SH_QR(A[l], C[l], _mm_add_epi32(m1[l], shani_k(4)));
     FOR_WAYS SH_QR(A[l], C[l], c->h2kw[2]);
     FOR_WAYS SH_QR(A[l], C[l], c->h2kw[3]);
-    _Pragma("GCC unroll 11") for (int r = 16; r < 60; r += 4) {
+    _Pragma("GCC unroll 11") for (int r = 16; r < 60; r += 4)
+    {
         FOR_WAYS
         {
             __m128i n = SH_SCHED(m0[l], m1[l], m2[l], m3[l]);
@@ -138,8 +140,7 @@ static inline void shani_sums(const shani_ctx_t *c, const uint32_t *nonce,
     FOR_WAYS
     {
         __m128i n = SH_SCHED(m0[l], m1[l], m2[l], m3[l]);
-        C[l] = _mm_sha256rnds2_epu32(C[l], A[l],
-                                     _mm_add_epi32(n, shani_k(60)));
+        C[l] = _mm_sha256rnds2_epu32(C[l], A[l], _mm_add_epi32(n, shani_k(60)));
         h7[l] = (uint32_t)_mm_cvtsi128_si32(C[l]);
     }
 }

@@ -31,63 +31,63 @@
 
 /* One round: a..h are variable names rotated by the caller; X is h + K + W.
  * Writes the new e into D and the new a into H. */
-#define TMPL_RND(A, B, C, D, E, F, G, H, X)                                   \
+#define TMPL_RND(A, B, C, D, E, F, G, H, X)                                    \
     do {                                                                       \
-        V t1_ = ADD(ADD(X, CH(E, F, G)), BS1(E));                             \
+        V t1_ = ADD(ADD(X, CH(E, F, G)), BS1(E));                              \
         D = ADD(D, t1_);                                                       \
-        H = ADD(t1_, ADD(BS0(A), MAJ(A, B, C)));                              \
+        H = ADD(t1_, ADD(BS0(A), MAJ(A, B, C)));                               \
     } while (0)
 
 /* A round whose new a is never read: only the new e. */
-#define TMPL_RND_E(A, B, C, D, E, F, G, H, X)                                 \
+#define TMPL_RND_E(A, B, C, D, E, F, G, H, X)                                  \
     do {                                                                       \
-        V t1_ = ADD(ADD(X, CH(E, F, G)), BS1(E));                             \
+        V t1_ = ADD(ADD(X, CH(E, F, G)), BS1(E));                              \
         D = ADD(D, t1_);                                                       \
     } while (0)
 
 /* Round i with message word w (K added here). */
-#define TMPL_RK(A, B, C, D, E, F, G, H, i, w)                                 \
+#define TMPL_RK(A, B, C, D, E, F, G, H, i, w)                                  \
     TMPL_RND(A, B, C, D, E, F, G, H, ADD(H, ADD(w, BC(kernel_k[i]))))
 
 /* Round with a job constant kw = K + W. */
-#define TMPL_RC(A, B, C, D, E, F, G, H, kwv)                                  \
+#define TMPL_RC(A, B, C, D, E, F, G, H, kwv)                                   \
     TMPL_RND(A, B, C, D, E, F, G, H, ADD(H, BC(kwv)))
 
 /* Schedule: w (holding W[i-16]) becomes W[i]. */
-#define TMPL_SCH(w, wm2, wm7, wm15)                                           \
+#define TMPL_SCH(w, wm2, wm7, wm15)                                            \
     w = ADD(ADD(SS1(wm2), wm7), ADD(SS0(wm15), w))
 
 /* Rounds i0+1 .. i0+15 with the generic schedule (i0 a multiple of 16). */
-#define TMPL_ROUNDS_1_15(i0)                                                  \
-    TMPL_SCH(x1, x15, x10, x2);                                               \
-    TMPL_RK(h, a, b, c, d, e, f, g, (i0) + 1, x1);                            \
-    TMPL_SCH(x2, x0, x11, x3);                                                \
-    TMPL_RK(g, h, a, b, c, d, e, f, (i0) + 2, x2);                            \
-    TMPL_SCH(x3, x1, x12, x4);                                                \
-    TMPL_RK(f, g, h, a, b, c, d, e, (i0) + 3, x3);                            \
-    TMPL_SCH(x4, x2, x13, x5);                                                \
-    TMPL_RK(e, f, g, h, a, b, c, d, (i0) + 4, x4);                            \
-    TMPL_SCH(x5, x3, x14, x6);                                                \
-    TMPL_RK(d, e, f, g, h, a, b, c, (i0) + 5, x5);                            \
-    TMPL_SCH(x6, x4, x15, x7);                                                \
-    TMPL_RK(c, d, e, f, g, h, a, b, (i0) + 6, x6);                            \
-    TMPL_SCH(x7, x5, x0, x8);                                                 \
-    TMPL_RK(b, c, d, e, f, g, h, a, (i0) + 7, x7);                            \
-    TMPL_SCH(x8, x6, x1, x9);                                                 \
-    TMPL_RK(a, b, c, d, e, f, g, h, (i0) + 8, x8);                            \
-    TMPL_SCH(x9, x7, x2, x10);                                                \
-    TMPL_RK(h, a, b, c, d, e, f, g, (i0) + 9, x9);                            \
-    TMPL_SCH(x10, x8, x3, x11);                                               \
-    TMPL_RK(g, h, a, b, c, d, e, f, (i0) + 10, x10);                          \
-    TMPL_SCH(x11, x9, x4, x12);                                               \
-    TMPL_RK(f, g, h, a, b, c, d, e, (i0) + 11, x11);                          \
-    TMPL_SCH(x12, x10, x5, x13);                                              \
-    TMPL_RK(e, f, g, h, a, b, c, d, (i0) + 12, x12);                          \
-    TMPL_SCH(x13, x11, x6, x14);                                              \
-    TMPL_RK(d, e, f, g, h, a, b, c, (i0) + 13, x13);                          \
-    TMPL_SCH(x14, x12, x7, x15);                                              \
-    TMPL_RK(c, d, e, f, g, h, a, b, (i0) + 14, x14);                          \
-    TMPL_SCH(x15, x13, x8, x0);                                               \
+#define TMPL_ROUNDS_1_15(i0)                                                   \
+    TMPL_SCH(x1, x15, x10, x2);                                                \
+    TMPL_RK(h, a, b, c, d, e, f, g, (i0) + 1, x1);                             \
+    TMPL_SCH(x2, x0, x11, x3);                                                 \
+    TMPL_RK(g, h, a, b, c, d, e, f, (i0) + 2, x2);                             \
+    TMPL_SCH(x3, x1, x12, x4);                                                 \
+    TMPL_RK(f, g, h, a, b, c, d, e, (i0) + 3, x3);                             \
+    TMPL_SCH(x4, x2, x13, x5);                                                 \
+    TMPL_RK(e, f, g, h, a, b, c, d, (i0) + 4, x4);                             \
+    TMPL_SCH(x5, x3, x14, x6);                                                 \
+    TMPL_RK(d, e, f, g, h, a, b, c, (i0) + 5, x5);                             \
+    TMPL_SCH(x6, x4, x15, x7);                                                 \
+    TMPL_RK(c, d, e, f, g, h, a, b, (i0) + 6, x6);                             \
+    TMPL_SCH(x7, x5, x0, x8);                                                  \
+    TMPL_RK(b, c, d, e, f, g, h, a, (i0) + 7, x7);                             \
+    TMPL_SCH(x8, x6, x1, x9);                                                  \
+    TMPL_RK(a, b, c, d, e, f, g, h, (i0) + 8, x8);                             \
+    TMPL_SCH(x9, x7, x2, x10);                                                 \
+    TMPL_RK(h, a, b, c, d, e, f, g, (i0) + 9, x9);                             \
+    TMPL_SCH(x10, x8, x3, x11);                                                \
+    TMPL_RK(g, h, a, b, c, d, e, f, (i0) + 10, x10);                           \
+    TMPL_SCH(x11, x9, x4, x12);                                                \
+    TMPL_RK(f, g, h, a, b, c, d, e, (i0) + 11, x11);                           \
+    TMPL_SCH(x12, x10, x5, x13);                                               \
+    TMPL_RK(e, f, g, h, a, b, c, d, (i0) + 12, x12);                           \
+    TMPL_SCH(x13, x11, x6, x14);                                               \
+    TMPL_RK(d, e, f, g, h, a, b, c, (i0) + 13, x13);                           \
+    TMPL_SCH(x14, x12, x7, x15);                                               \
+    TMPL_RK(c, d, e, f, g, h, a, b, (i0) + 14, x14);                           \
+    TMPL_SCH(x15, x13, x8, x0);                                                \
     TMPL_RK(b, c, d, e, f, g, h, a, (i0) + 15, x15)
 
 static inline V tmpl_sha256d_sum(const kernel_job_t *job, V w3)

@@ -129,8 +129,8 @@ int main(void)
             fprintf(stderr, "[FAIL] %s::%s\n", t->suite, t->name);
         } else {
             crash++;
-            fprintf(stderr, "[CRASH] %s::%s (status %d)\n", t->suite,
-                    t->name, st);
+            fprintf(stderr, "[CRASH] %s::%s (status %d)\n", t->suite, t->name,
+                    st);
         }
     }
     printf("[====] Synthesis: Tested: %d | Passing: %d | Failing: %d | "

@@ -106,8 +106,7 @@ static size_t check_range(const kernel_t *k, const uint8_t header_in[80],
     hits_t h;
     hits_init(&h, count + 1);
     uint64_t scanned = 0;
-    cr_assert_eq(kernel_scan(k, &scanned, &job, start, count, collect, &h),
-                 0);
+    cr_assert_eq(kernel_scan(k, &scanned, &job, start, count, collect, &h), 0);
     cr_assert_eq(scanned, count);
     size_t j = 0;
     for (uint64_t i = 0; i < count; i++) {
@@ -190,13 +189,11 @@ static void check_real_blocks(const kernel_t *k)
             end = 0xffffffffu;
         hits_t h;
         hits_init(&h, 4);
-        cr_assert_eq(kernel_scan(k, NULL, &job, start, end - start + 1,
-                                 collect, &h),
-                     0);
-        cr_assert_eq(h.n, 1, "%s, block %zu: %zu hits", kernel_name(k), b,
-                     h.n);
-        cr_assert_eq(h.nonces[0], nonce, "%s, block %zu: nonce",
-                     kernel_name(k), b);
+        cr_assert_eq(
+            kernel_scan(k, NULL, &job, start, end - start + 1, collect, &h), 0);
+        cr_assert_eq(h.n, 1, "%s, block %zu: %zu hits", kernel_name(k), b, h.n);
+        cr_assert_eq(h.nonces[0], nonce, "%s, block %zu: nonce", kernel_name(k),
+                     b);
         hex_from_hash(shown, h.hashes[0]);
         cr_assert_str_eq(shown, real_blocks[b].id, "%s, block %zu: hash",
                          kernel_name(k), b);
@@ -275,9 +272,9 @@ static void check_ranges(const kernel_t *k)
     hits_init(&h, 1);
     cr_assert_eq(kernel_scan(k, NULL, &job, 0xffffffffu, 2, collect, &h),
                  ERR_RANGE);
-    cr_assert_eq(kernel_scan(k, NULL, &job, 0, ((uint64_t)1 << 32) + 1,
-                             collect, &h),
-                 ERR_RANGE);
+    cr_assert_eq(
+        kernel_scan(k, NULL, &job, 0, ((uint64_t)1 << 32) + 1, collect, &h),
+        ERR_RANGE);
     cr_assert_eq(h.n, 0);
     uint64_t scanned = 99;
     cr_assert_eq(kernel_scan(k, &scanned, &job, 5, 0, collect, &h), 0);
@@ -351,8 +348,7 @@ static void check_boundaries(const kernel_t *k)
     minus_one(target, hash);
     hits_init(&h, 32);
     scan_one(k, &h, header, target, nonce);
-    cr_assert_eq(h.n, 0, "%s: genesis, target == hash - 1",
-                 kernel_name(k));
+    cr_assert_eq(h.n, 0, "%s: genesis, target == hash - 1", kernel_name(k));
     hits_free(&h);
 }
 

@@ -126,6 +126,8 @@ Test(pool, start_stop_restart, .timeout = 60)
         cr_assert_eq(pool_set_job(p, &j), 0);
         WAIT_FOR(pool_thread_hashes(p, 0) > 0 && pool_thread_hashes(p, 1) > 0);
         cr_assert_gt(pool_hashrate(p), 0);
+        cr_assert_gt(pool_thread_cpu_seconds(p, 0), 0);
+        cr_assert_lt(pool_thread_cpu_seconds(p, 2), 0, "no worker 2");
         pool_free(&p);
         cr_assert_null(p);
     }
@@ -229,7 +231,8 @@ Test(pool, extranonce_roll_rebuilds_merkle_root, .timeout = 60)
     size_t distinct = 0;
     for (int i = 0; i < WANT; i++) {
         cr_assert_geq(got[i].extranonce, j.extranonce_start);
-        unsigned worker = (unsigned)((got[i].extranonce - j.extranonce_start) % N);
+        unsigned worker =
+            (unsigned)((got[i].extranonce - j.extranonce_start) % N);
         /* Worker w scans nonce slice w: [32w, 32w + 32). */
         cr_assert_eq(got[i].nonce / 32, worker, "nonce %u with extranonce %llu",
                      got[i].nonce, (unsigned long long)got[i].extranonce);

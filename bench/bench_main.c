@@ -1,0 +1,631 @@
+/*
+ * pickaxe-bench — hashrate and kernel benchmarks, nonce scanning of a given
+ * header, work-switch latency, and (validate.c) block validation.
+ *
+ *   pickaxe-bench [--log-level L] kernels [--json]
+ *   pickaxe-bench hashrate --threads N --seconds S [--impl X] [--json]
+ *   pickaxe-bench scan --header HEX160 --start N --count M [--impl X] [--json]
+ *   pickaxe-bench switch [--threads N] [--jobs K] [--interval-ms T]
+ *                        [--impl X] [--json]
+ *   pickaxe-bench validate [--rounds N] [--threads N] [--json]
+ *
+ * The kernels, hashrate and scan interfaces are stable (DESIGN.md): scripts
+ * and other tools parse their --json output. Human output goes to stdout;
+ * the live status line of hashrate and all diagnostics go to stderr. Exit
+ * status: 0 success, 1 failure while running, 2 bad usage (with a one-line
+ * message).
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "block.h"
+#include "bytes.h"
+#include "err.h"
+#include "hex.h"
+#include "kernel.h"
+#include "log.h"
+#include "pool.h"
+#include "uint256.h"
+#include "validate.h"
+
+#ifndef PICKAXE_VERSION
+#define PICKAXE_VERSION "0.1.0"
+#endif
+
+#define EXIT_USAGE 2
+
+static const char usage_text[] =
+    "usage: pickaxe-bench [--log-level LEVEL] COMMAND [OPTIONS]\n"
+    "\n"
+    "Commands:\n"
+    "  kernels [--json]\n"
+    "      List the SHA-256d kernels, whether this CPU runs them, and which\n"
+    "      one 'auto' picks.\n"
+    "  hashrate --threads N --seconds S [--impl X] [--json]\n"
+    "      Mine a synthetic job with the worker pool for S seconds on N\n"
+    "      threads (0 = one per core) and report hashes per second.\n"
+    "  scan --header HEX160 --start N --count M [--impl X] [--json]\n"
+    "      Print every nonce in [N, N+M) whose hash meets the header's own\n"
+    "      bits, with the hash (byte-reversed, as block ids are shown).\n"
+    "  switch [--threads N] [--jobs K] [--interval-ms T] [--impl X] [--json]\n"
+    "      Publish K jobs T ms apart to a hashing pool and report how long\n"
+    "      the last worker took to switch (p50, p99).\n"
+    "  validate [--rounds N] [--threads N] [--json]\n"
+    "      Time full validation of a block filled with signed transfers.\n"
+    "\n"
+    "Options:\n"
+    "  --impl X          kernel: auto (default), generic, openssl, shani,\n"
+    "                    shani2, avx2, avx512\n"
+    "  --json            machine-readable output on stdout\n"
+    "  --log-level L     error, warn (default), info or debug\n"
+    "  --help            this text;  --version  the version\n";
+
+static const char *prog = "pickaxe-bench";
+
+static int usage_error(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2)));
+static int usage_error(const char *fmt, ...)
+{
+    va_list ap;
+    fprintf(stderr, "%s: ", prog);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, " (try --help)\n");
+    return EXIT_USAGE;
+}
+
+/* Strict unsigned parse: digits only (0x hex allowed), within [min, max]. */
+static bool parse_u64(uint64_t *out, const char *s, uint64_t min, uint64_t max)
+{
+    if (!s || !*s || *s == '-' || *s == '+' || *s == ' ')
+        return false;
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 0);
+    if (errno || *end || v < min || v > max)
+        return false;
+    *out = v;
+    return true;
+}
+
+static bool parse_seconds(double *out, const char *s)
+{
+    if (!s || !*s)
+        return false;
+    char *end;
+    double v = strtod(s, &end);
+    if (*end || !(v > 0) || v > 86400)
+        return false;
+    *out = v;
+    return true;
+}
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void sleep_s(double s)
+{
+    struct timespec ts = {(time_t)s, (long)((s - (double)(time_t)s) * 1e9)};
+    nanosleep(&ts, NULL);
+}
+
+/* Resolves --impl; prints the one-line error itself. */
+static int pick_kernel(const kernel_t **k, const char *impl)
+{
+    int rc = kernel_select(k, impl);
+    if (rc == ERR_ARG)
+        return usage_error("unknown kernel '%s'", impl);
+    if (rc == ERR_UNSUPPORTED) {
+        fprintf(stderr,
+                "%s: kernel '%s' cannot run on this CPU (see "
+                "'pickaxe-bench kernels')\n",
+                prog, impl);
+        return 1;
+    }
+    return 0;
+}
+
+/* ---- kernels ---- */
+
+static int cmd_kernels(int argc, char **argv)
+{
+    int json = 0;
+    static const struct option opts[] = {{"json", no_argument, NULL, 'j'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
+    int ch;
+    optind = 1;
+    while ((ch = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
+        switch (ch) {
+        case 'j':
+            json = 1;
+            break;
+        case 'h':
+            fputs(usage_text, stdout);
+            return 0;
+        default:
+            return usage_error("kernels: unknown option '%s'",
+                               argv[optind - 1]);
+        }
+    }
+    if (optind < argc)
+        return usage_error("kernels: unexpected argument '%s'", argv[optind]);
+    const kernel_t *autok = kernel_auto();
+    if (json)
+        printf("[");
+    else
+        printf("%-8s %5s  %-9s %-9s %s\n", "kernel", "lanes", "available",
+               "self-test", "auto");
+    for (size_t i = 0; i < kernel_count(); i++) {
+        const kernel_t *k = kernel_at(i);
+        bool avail = kernel_available(k);
+        int st = avail ? kernel_self_test(k) : ERR_UNSUPPORTED;
+        const char *test = !avail ? "-" : st == 0 ? "ok" : "FAILED";
+        if (json)
+            printf("%s{\"name\":\"%s\",\"lanes\":%u,\"available\":%s,"
+                   "\"auto\":%s,\"self_test\":\"%s\"}",
+                   i ? "," : "", kernel_name(k), kernel_lanes(k),
+                   avail ? "true" : "false", k == autok ? "true" : "false",
+                   test);
+        else
+            printf("%-8s %5u  %-9s %-9s %s\n", kernel_name(k), kernel_lanes(k),
+                   avail ? "yes" : "no", test, k == autok ? "<- auto" : "");
+        if (avail && st != 0)
+            log_error("bench", "kernel %s failed its known answers",
+                      kernel_name(k));
+    }
+    if (json)
+        printf("]\n");
+    return 0;
+}
+
+/* ---- a synthetic job ---- */
+
+/* A job like a node's: a real-looking header and coinbase, three merkle
+ * siblings and a target no test run will meet (top 64 bits zero). */
+static void synthetic_job(pool_job_t *j, uint64_t id,
+                          const uint8_t (*branch)[32])
+{
+    static const uint8_t prefix[] = "pickaxe-bench coinbase prefix";
+    static const uint8_t suffix[] = "pickaxe-bench coinbase suffix";
+    memset(j, 0, sizeof *j);
+    j->job_id = id;
+    le32_put(j->header, 0x20000000u);
+    for (int i = 0; i < 32; i++)
+        j->header[4 + i] = (uint8_t)(i * 13 + id);
+    le32_put(j->header + 68, (uint32_t)time(NULL));
+    le32_put(j->header + 72, 0x1703a30cu);
+    j->coinbase_prefix = prefix;
+    j->coinbase_prefix_len = sizeof prefix - 1;
+    j->coinbase_suffix = suffix;
+    j->coinbase_suffix_len = sizeof suffix - 1;
+    j->branch = branch;
+    j->branch_len = 3;
+    memset(j->target, 0xff, 24);
+    j->extranonce_start = id << 16;
+}
+
+static const uint8_t bench_branch[3][32] = {{1, 2, 3}, {4, 5, 6}, {7, 8, 9}};
+
+/* ---- hashrate ---- */
+
+static void fmt_count(char *out, size_t n, uint64_t v)
+{
+    char tmp[32];
+    int len = snprintf(tmp, sizeof tmp, "%" PRIu64, v);
+    size_t o = 0;
+    for (int i = 0; i < len && o + 2 < n; i++) {
+        out[o++] = tmp[i];
+        if ((len - i - 1) % 3 == 0 && i != len - 1)
+            out[o++] = ',';
+    }
+    out[o] = 0;
+}
+
+static int cmd_hashrate(int argc, char **argv)
+{
+    int json = 0;
+    uint64_t threads = 0;
+    double seconds = 0;
+    bool have_threads = false;
+    const char *impl = "auto";
+    static const struct option opts[] = {
+        {"threads", required_argument, NULL, 't'},
+        {"seconds", required_argument, NULL, 's'},
+        {"impl", required_argument, NULL, 'i'},
+        {"json", no_argument, NULL, 'j'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}};
+    int ch;
+    optind = 1;
+    while ((ch = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
+        switch (ch) {
+        case 't':
+            if (!parse_u64(&threads, optarg, 0, POOL_MAX_THREADS))
+                return usage_error("--threads takes 0..%d (0 = one per "
+                                   "core), not '%s'",
+                                   POOL_MAX_THREADS, optarg);
+            have_threads = true;
+            break;
+        case 's':
+            if (!parse_seconds(&seconds, optarg))
+                return usage_error("--seconds takes a number in (0, 86400], "
+                                   "not '%s'",
+                                   optarg);
+            break;
+        case 'i':
+            impl = optarg;
+            break;
+        case 'j':
+            json = 1;
+            break;
+        case 'h':
+            fputs(usage_text, stdout);
+            return 0;
+        case ':':
+            return usage_error("hashrate: %s needs a value", argv[optind - 1]);
+        default:
+            return usage_error("hashrate: unknown option '%s'",
+                               argv[optind - 1]);
+        }
+    }
+    if (optind < argc)
+        return usage_error("hashrate: unexpected argument '%s'", argv[optind]);
+    if (!have_threads || seconds == 0)
+        return usage_error("hashrate needs --threads N and --seconds S");
+    const kernel_t *k;
+    int rc = pick_kernel(&k, impl);
+    if (rc)
+        return rc;
+
+    pool_t *p = pool_new((unsigned)threads, kernel_name(k));
+    if (!p) {
+        fprintf(stderr, "%s: cannot start the worker pool\n", prog);
+        return 1;
+    }
+    unsigned n = pool_threads(p);
+    pool_job_t job;
+    synthetic_job(&job, 1, bench_branch);
+    if (pool_set_job(p, &job) != 0) {
+        pool_free(&p);
+        fprintf(stderr, "%s: out of memory\n", prog);
+        return 1;
+    }
+    bool live = !json && isatty(STDERR_FILENO);
+    double cpu0[POOL_MAX_THREADS];
+    for (unsigned i = 0; i < n; i++)
+        cpu0[i] = pool_thread_cpu_seconds(p, i);
+    double t0 = now_s(), t_end = t0 + seconds, last_t = t0;
+    uint64_t last_h = 0;
+    while (now_s() < t_end) {
+        double left = t_end - now_s();
+        sleep_s(left < 0.5 ? (left > 0 ? left : 0) : 0.5);
+        if (live) {
+            double t = now_s();
+            uint64_t h = pool_total_hashes(p);
+            fprintf(stderr,
+                    "\r  %5.1f s  %s x%u  %9.2f MH/s now  %9.2f MH/s "
+                    "avg ",
+                    t - t0, kernel_name(k), n,
+                    (double)(h - last_h) / (t - last_t) / 1e6,
+                    (double)h / (t - t0) / 1e6);
+            last_t = t;
+            last_h = h;
+        }
+    }
+    pool_pause(p);
+    double wall = now_s() - t0;
+    uint64_t total = pool_total_hashes(p);
+    if (live)
+        fprintf(stderr, "\r%78s\r", "");
+    double rate = (double)total / wall;
+    /* Per-thread speed over the CPU time each worker got: on a shared
+     * machine it shows the kernel's speed on a core apart from preemption;
+     * the wall-clock rate above is what the pool delivered. */
+    double cpu_rate = 0, cpu_total = 0;
+    double thread_cpu[POOL_MAX_THREADS], thread_rate[POOL_MAX_THREADS];
+    for (unsigned i = 0; i < n; i++) {
+        double c = pool_thread_cpu_seconds(p, i) - cpu0[i];
+        thread_cpu[i] = c;
+        thread_rate[i] = c > 0 ? (double)pool_thread_hashes(p, i) / c : 0;
+        cpu_rate += thread_rate[i];
+        cpu_total += c;
+    }
+    if (json) {
+        printf("{\"impl\":\"%s\",\"threads\":%u,\"seconds\":%.3f,"
+               "\"hashes\":%" PRIu64 ",\"hashrate\":%.0f,"
+               "\"cpu_seconds\":%.3f,\"hashrate_cpu\":%.0f,\"per_thread\":[",
+               kernel_name(k), n, wall, total, rate, cpu_total, cpu_rate);
+        for (unsigned i = 0; i < n; i++)
+            printf("%s{\"hashes\":%" PRIu64 ",\"cpu_seconds\":%.3f,"
+                   "\"hashrate_cpu\":%.0f}",
+                   i ? "," : "", pool_thread_hashes(p, i), thread_cpu[i],
+                   thread_rate[i]);
+        printf("]}\n");
+    } else {
+        char c[40];
+        printf("pickaxe-bench hashrate: kernel %s, %u thread%s, %.1f s\n",
+               kernel_name(k), n, n == 1 ? "" : "s", wall);
+        printf("  %-7s %18s %9s %14s\n", "thread", "hashes", "cpu s",
+               "MH/cpu-s");
+        for (unsigned i = 0; i < n; i++) {
+            fmt_count(c, sizeof c, pool_thread_hashes(p, i));
+            printf("  %-7u %18s %9.2f %14.2f\n", i, c, thread_cpu[i],
+                   thread_rate[i] / 1e6);
+        }
+        fmt_count(c, sizeof c, total);
+        printf("  %-7s %18s %9.2f %14.2f\n", "total", c, cpu_total,
+               cpu_rate / 1e6);
+        printf("  hashrate %.2f MH/s (wall clock)\n", rate / 1e6);
+    }
+    pool_free(&p);
+    return 0;
+}
+
+/* ---- scan ---- */
+
+typedef struct {
+    bool json;
+    size_t found;
+} scan_out_t;
+
+static bool print_hit(void *arg, uint32_t nonce, const uint8_t hash[32])
+{
+    scan_out_t *o = arg;
+    char shown[HEX_HASH_LEN + 1];
+    hex_from_hash(shown, hash);
+    if (o->json)
+        printf("%s{\"nonce\":%" PRIu32 ",\"hash\":\"%s\"}", o->found ? "," : "",
+               nonce, shown);
+    else
+        printf("%" PRIu32 " %s\n", nonce, shown);
+    o->found++;
+    return true;
+}
+
+static int cmd_scan(int argc, char **argv)
+{
+    int json = 0;
+    const char *impl = "auto", *header_hex = NULL;
+    uint64_t start = 0, count = 0;
+    bool have_start = false, have_count = false;
+    static const struct option opts[] = {
+        {"header", required_argument, NULL, 'H'},
+        {"start", required_argument, NULL, 's'},
+        {"count", required_argument, NULL, 'c'},
+        {"impl", required_argument, NULL, 'i'},
+        {"json", no_argument, NULL, 'j'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}};
+    int ch;
+    optind = 1;
+    while ((ch = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
+        switch (ch) {
+        case 'H':
+            header_hex = optarg;
+            break;
+        case 's':
+            if (!parse_u64(&start, optarg, 0, 0xffffffffu))
+                return usage_error("--start takes a nonce 0..4294967295, "
+                                   "not '%s'",
+                                   optarg);
+            have_start = true;
+            break;
+        case 'c':
+            if (!parse_u64(&count, optarg, 1, (uint64_t)1 << 32))
+                return usage_error("--count takes 1..4294967296, not '%s'",
+                                   optarg);
+            have_count = true;
+            break;
+        case 'i':
+            impl = optarg;
+            break;
+        case 'j':
+            json = 1;
+            break;
+        case 'h':
+            fputs(usage_text, stdout);
+            return 0;
+        case ':':
+            return usage_error("scan: %s needs a value", argv[optind - 1]);
+        default:
+            return usage_error("scan: unknown option '%s'", argv[optind - 1]);
+        }
+    }
+    if (optind < argc)
+        return usage_error("scan: unexpected argument '%s'", argv[optind]);
+    if (!header_hex || !have_start || !have_count)
+        return usage_error("scan needs --header HEX160, --start N and "
+                           "--count M");
+    uint8_t header[80];
+    if (hex_decode(header, sizeof header, header_hex) != 0)
+        return usage_error("--header takes 160 hex characters (an 80-byte "
+                           "header), got %zu characters",
+                           strlen(header_hex));
+    if (count > ((uint64_t)1 << 32) - start)
+        return usage_error("--start + --count passes nonce 4294967295");
+    uint32_t bits = le32_get(header + 72);
+    uint256_t t;
+    uint8_t target[32];
+    if (block_bits_to_target(&t, bits) != 0)
+        return usage_error("the header's bits 0x%08" PRIx32
+                           " do not encode a valid target",
+                           bits);
+    uint256_to_le(target, &t);
+    const kernel_t *k;
+    int rc = pick_kernel(&k, impl);
+    if (rc)
+        return rc;
+
+    kernel_job_t job;
+    kernel_job_init(&job, header, target);
+    scan_out_t out = {.json = json};
+    if (json)
+        printf("{\"impl\":\"%s\",\"found\":[", kernel_name(k));
+    rc = kernel_scan(k, NULL, &job, (uint32_t)start, count, print_hit, &out);
+    if (json)
+        printf("]}\n");
+    if (rc != 0) {
+        fprintf(stderr, "%s: scan failed: %s\n", prog, err_str(rc));
+        return 1;
+    }
+    log_info("bench", "scan: %zu of %" PRIu64 " nonces meet bits 0x%08" PRIx32,
+             out.found, count, bits);
+    return 0;
+}
+
+/* ---- switch ---- */
+
+static int cmd_switch(int argc, char **argv)
+{
+    int json = 0;
+    uint64_t threads = 0, jobs = 200, interval_ms = 10;
+    const char *impl = "auto";
+    static const struct option opts[] = {
+        {"threads", required_argument, NULL, 't'},
+        {"jobs", required_argument, NULL, 'n'},
+        {"interval-ms", required_argument, NULL, 'm'},
+        {"impl", required_argument, NULL, 'i'},
+        {"json", no_argument, NULL, 'j'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}};
+    int ch;
+    optind = 1;
+    while ((ch = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
+        switch (ch) {
+        case 't':
+            if (!parse_u64(&threads, optarg, 0, POOL_MAX_THREADS))
+                return usage_error("--threads takes 0..%d, not '%s'",
+                                   POOL_MAX_THREADS, optarg);
+            break;
+        case 'n':
+            if (!parse_u64(&jobs, optarg, 1, 100000))
+                return usage_error("--jobs takes 1..100000, not '%s'", optarg);
+            break;
+        case 'm':
+            if (!parse_u64(&interval_ms, optarg, 1, 10000))
+                return usage_error("--interval-ms takes 1..10000, not '%s'",
+                                   optarg);
+            break;
+        case 'i':
+            impl = optarg;
+            break;
+        case 'j':
+            json = 1;
+            break;
+        case 'h':
+            fputs(usage_text, stdout);
+            return 0;
+        case ':':
+            return usage_error("switch: %s needs a value", argv[optind - 1]);
+        default:
+            return usage_error("switch: unknown option '%s'", argv[optind - 1]);
+        }
+    }
+    if (optind < argc)
+        return usage_error("switch: unexpected argument '%s'", argv[optind]);
+    const kernel_t *k;
+    int rc = pick_kernel(&k, impl);
+    if (rc)
+        return rc;
+    pool_t *p = pool_new((unsigned)threads, kernel_name(k));
+    if (!p) {
+        fprintf(stderr, "%s: cannot start the worker pool\n", prog);
+        return 1;
+    }
+    pool_job_t job;
+    synthetic_job(&job, 1, bench_branch);
+    pool_set_job(p, &job);
+    sleep_s(0.2); /* workers running, batch sizes settled */
+    for (uint64_t i = 0; i < jobs; i++) {
+        synthetic_job(&job, i + 2, bench_branch);
+        if (pool_set_job(p, &job) != 0) {
+            pool_free(&p);
+            fprintf(stderr, "%s: out of memory\n", prog);
+            return 1;
+        }
+        sleep_s((double)interval_ms / 1000.0);
+    }
+    double p50 = 0, p99 = 0;
+    size_t samples = 0;
+    rc = pool_switch_latency(p, &p50, &p99, &samples);
+    unsigned n = pool_threads(p);
+    pool_free(&p);
+    if (rc != 0) {
+        fprintf(stderr, "%s: no switch was measured\n", prog);
+        return 1;
+    }
+    if (json)
+        printf("{\"impl\":\"%s\",\"threads\":%u,\"jobs\":%" PRIu64
+               ",\"samples\":%zu,\"p50_us\":%.1f,\"p99_us\":%.1f}\n",
+               kernel_name(k), n, jobs, samples, p50, p99);
+    else
+        printf("pickaxe-bench switch: kernel %s, %u threads, %" PRIu64
+               " jobs %" PRIu64 " ms apart, %zu switches measured\n"
+               "  publish -> last worker switched: p50 %.1f us, p99 %.1f us\n",
+               kernel_name(k), n, jobs, interval_ms, samples, p50, p99);
+    return 0;
+}
+
+/* ---- main ---- */
+
+int main(int argc, char **argv)
+{
+    log_level_t level = LOG_WARN;
+    static const struct option opts[] = {
+        {"log-level", required_argument, NULL, 'l'},
+        {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},
+        {NULL, 0, NULL, 0}};
+    int ch;
+    /* '+': stop at the command; its options are parsed by the command. */
+    while ((ch = getopt_long(argc, argv, "+:", opts, NULL)) != -1) {
+        switch (ch) {
+        case 'l':
+            if (log_parse_level(&level, optarg) != 0)
+                return usage_error("--log-level takes error, warn, info or "
+                                   "debug, not '%s'",
+                                   optarg);
+            break;
+        case 'h':
+            fputs(usage_text, stdout);
+            return 0;
+        case 'V':
+            printf("pickaxe-bench %s\n", PICKAXE_VERSION);
+            return 0;
+        case ':':
+            return usage_error("%s needs a value", argv[optind - 1]);
+        default:
+            return usage_error("unknown option '%s'", argv[optind - 1]);
+        }
+    }
+    log_set_level(level);
+    if (optind >= argc)
+        return usage_error("missing command");
+    const char *cmd = argv[optind];
+    int sub_argc = argc - optind;
+    char **sub_argv = argv + optind;
+    if (strcmp(cmd, "kernels") == 0)
+        return cmd_kernels(sub_argc, sub_argv);
+    if (strcmp(cmd, "hashrate") == 0)
+        return cmd_hashrate(sub_argc, sub_argv);
+    if (strcmp(cmd, "scan") == 0)
+        return cmd_scan(sub_argc, sub_argv);
+    if (strcmp(cmd, "switch") == 0)
+        return cmd_switch(sub_argc, sub_argv);
+    if (strcmp(cmd, "validate") == 0)
+        return bench_validate_main(sub_argc, sub_argv);
+    return usage_error("unknown command '%s'", cmd);
+}
