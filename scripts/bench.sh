@@ -87,3 +87,12 @@ END {
     printf "auto picks: %s\n", auto
     printf "work switch (%s, all cores): p50 %.0f us, p99 %.0f us\n", sw_impl, sw_p50, sw_p99
 }' "$results"
+
+# The network's figures (benchmarks.md, "Network"): real trackers and nodes
+# on 127.0.0.1, driven through pickaxe-cli. BENCH_NETWORK=0 skips them.
+if [ "${BENCH_NETWORK:-1}" != 0 ]; then
+    echo
+    echo "== pickaxe network benchmark"
+    echo "\$ python3 bench/net_bench.py"
+    python3 bench/net_bench.py
+fi
