@@ -101,11 +101,12 @@ function shortHash(h) {
   return h && h.length > 20 ? h.slice(0, 10) + '\u2026' + h.slice(-6) : (h || '');
 }
 
-function shortAddr(a) {
+function shortAddr(a, compact) {
   if (!a) return '';
   const sep = a.lastIndexOf('1');
   if (sep < 0 || a.length < 24) return a;
-  return a.slice(0, sep + 7) + '\u2026' + a.slice(-6);
+  const keep = compact ? 4 : 6;
+  return a.slice(0, sep + 1 + keep) + '\u2026' + a.slice(-keep);
 }
 
 function timeAgo(unixSeconds) {
@@ -133,9 +134,9 @@ function hashNode(full, shown) {
   return n;
 }
 
-function addrNode(addr) {
+function addrNode(addr, compact) {
   if (!addr) return el('span', { class: 'text-body-secondary', text: '\u2013' });
-  const wrap = el('span', {}, hashNode(addr, shortAddr(addr)));
+  const wrap = el('span', {}, hashNode(addr, shortAddr(addr, compact)));
   if (addr === state.address) wrap.append(' ', el('span', { class: 'badge text-bg-warning px-you', text: 'you' }));
   return wrap;
 }
@@ -229,7 +230,7 @@ function setPill(kind, text) {
 function markDown(reason) {
   state.down = true;
   state.connected = false;
-  $('conn-banner-text').textContent = reason;
+  $('conn-banner-text').textContent = /[.!?]$/.test(reason) ? reason : reason + '.';
   $('conn-banner').classList.remove('d-none');
   setPill('down', 'offline');
 }
@@ -301,7 +302,7 @@ function blockCard(b, isNew) {
     el('div', { class: 'small mt-1' }, hashNode(b.hash)),
     el('div', { class: 'mt-2' },
       el('span', { class: 'badge text-bg-light border', text: b.txCount + (b.txCount === 1 ? ' transaction' : ' transactions') })),
-    el('div', { class: 'small text-body-secondary mt-1 text-truncate' }, 'mined by ', addrNode(b.miner))));
+    el('div', { class: 'small text-body-secondary mt-1 text-nowrap' }, 'miner ', addrNode(b.miner, true))));
   const open = () => showBlock(b.hash);
   card.addEventListener('click', open);
   card.addEventListener('keydown', (ev) => { if (ev.key === 'Enter' || ev.key === ' ') { ev.preventDefault(); open(); } });
@@ -356,7 +357,7 @@ async function fetchNetwork() {
   $('net-hashrate').textContent = formatHashrate(d.hashrate.network);
   $('net-difficulty').textContent = Number(d.difficulty).toPrecision(4);
   $('net-mempool').textContent = d.mempool + (d.mempool === 1 ? ' transfer' : ' transfers');
-  $('net-tracker').textContent = d.tracker ? (d.tracker.reachable ? `up \u00b7 ${d.tracker.peers} nodes` : 'unreachable') : 'none';
+  $('net-tracker').textContent = d.tracker ? (d.tracker.reachable ? `up \u00b7 ${d.tracker.peers} node${d.tracker.peers === 1 ? '' : 's'}` : 'unreachable') : 'none';
   renderTally($('net-refused-blocks'), d.refused && d.refused.blocks, 'None refused.');
   renderTally($('net-refused-txs'), d.refused && d.refused.transactions, 'None refused.');
   const peers = (d.peers || []).map((p) => el('li', { class: 'd-flex justify-content-between' },

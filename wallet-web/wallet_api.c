@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "err.h"
@@ -32,6 +33,10 @@
 #include "log.h"
 #include "node_link.h"
 #include "sock.h"
+
+/* How long a send waits for the tracker's relay to reach our node before
+ * handing the transfer to the node itself. */
+#define WALLET_API_RELAY_WAIT_MS 500
 
 /* ---- request parsing ------------------------------------------------------- */
 
@@ -673,6 +678,43 @@ static json_t *h_block(wallet_api_t *a, int *status, const char *id)
     return ok_reply(status, b);
 }
 
+/* After the tracker took a transfer: waits up to WALLET_API_RELAY_WAIT_MS
+ * for its relay to reach our node. Returns the node's status for it
+ * ("pending", "rejected" with *reason, "confirmed"), or NULL when the node
+ * has not heard of it (or does not answer). */
+static const char *await_relay(wallet_api_t *a, char *reason,
+                               size_t reason_len, const char *txid_hex)
+{
+    static const char *const known[] = {"pending", "rejected", "confirmed"};
+    uint64_t end = sock_now_ms() + WALLET_API_RELAY_WAIT_MS;
+    for (;;) {
+        json_t *res = NULL;
+        json_t *p = json_pack("{s:s}", "txid", txid_hex);
+        node_link_error_t e;
+        int rc = p ? node_link_query(a->link, &res, &e, "tx", p) : ERR_NOMEM;
+        json_decref(p);
+        if (rc) {
+            json_decref(res);
+            return NULL;
+        }
+        const char *st = json_string_value(json_object_get(res, "status"));
+        for (size_t i = 0; st && i < 3; i++) {
+            if (strcmp(st, known[i]) == 0) {
+                const char *why =
+                    json_string_value(json_object_get(res, "reason"));
+                snprintf(reason, reason_len, "%s", why ? why : "");
+                json_decref(res);
+                return known[i];
+            }
+        }
+        json_decref(res);
+        if (sock_now_ms() >= end)
+            return NULL;
+        struct timespec ts = {0, 20 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+}
+
 static json_t *h_send(wallet_api_t *a, int *status, const char *body,
                       size_t len)
 {
@@ -713,31 +755,46 @@ static json_t *h_send(wallet_api_t *a, int *status, const char *body,
     tx_compute_txid(txid, &tx);
     hex_from_hash(txid_hex, txid);
 
-    /* The seed's flow: the tracker relays it to every node. Then our own
-     * node, whose answer says at once whether it was accepted. */
+    /* The seed's flow: the tracker relays it to every node, ours included.
+     * The relay is PUB/SUB, which may drop it, so when our node has not
+     * heard of it shortly after, it gets it straight (the node's answer,
+     * accepted or why not, is the same either way). */
     node_link_error_t te, ne;
     bool have_tracker = *node_link_tracker(a->link) != '\0';
     int trc = have_tracker ? node_link_submit(a->link, &te, true, &tx)
                            : ERR_ARG;
-    int nrc = node_link_submit(a->link, &ne, false, &tx);
-    bool node_answered = nrc == 0 || ne.remote;
-    if (trc != 0 && !node_answered) {
-        log_warn("wallet", "send %.16s...: neither tracker nor node answered",
-                 txid_hex);
-        return error_reply(status, MHD_HTTP_SERVICE_UNAVAILABLE,
-                           "nothing was sent: %s; %s",
-                           have_tracker ? te.message : "no tracker",
-                           ne.message);
+    const char *st = NULL;
+    char reason[256] = "";
+    if (trc == 0)
+        st = await_relay(a, reason, sizeof reason, txid_hex);
+    bool direct = st == NULL;
+    int nrc = 0;
+    if (direct) {
+        nrc = node_link_submit(a->link, &ne, false, &tx);
+        if (nrc == 0) {
+            st = "pending";
+        } else if (ne.remote) {
+            st = "rejected";
+            snprintf(reason, sizeof reason, "%s", ne.message);
+        } else if (trc == 0) {
+            st = "pending"; /* relayed; our node is just not answering */
+        } else {
+            log_warn("wallet", "send %.16s...: neither tracker nor node "
+                     "answered", txid_hex);
+            return error_reply(status, MHD_HTTP_SERVICE_UNAVAILABLE,
+                               "nothing was sent: %s; %s",
+                               have_tracker ? te.message : "no tracker",
+                               ne.message);
+        }
     }
     sent_tx_t *rec = sent_add(a, &tx, txid);
     snprintf(rec->via, sizeof rec->via, "%s",
-             trc == 0 ? (node_answered ? "tracker+node" : "tracker")
-                      : "node");
-    const char *st = "pending";
-    if (nrc != 0 && ne.remote) {
+             trc != 0 ? "node"
+                      : direct && (nrc == 0 || ne.remote) ? "tracker+node"
+                                                          : "tracker");
+    if (strcmp(st, "rejected") == 0) {
         rec->rejected = true;
-        snprintf(rec->reason, sizeof rec->reason, "%s", ne.message);
-        st = "rejected";
+        snprintf(rec->reason, sizeof rec->reason, "%s", reason);
     }
     log_info("wallet", "sent %s (%s, %" PRIu64 " units to %.24s..., nonce %"
              PRIu64 ") via %s: %s%s%s", txid_hex,

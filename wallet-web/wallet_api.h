@@ -36,13 +36,14 @@
  * balance method), refused when amount + fee exceeds the available balance,
  * signed unless sign is false (an unsigned transfer exists only to show the
  * network refusing it: "bad-txns-unsigned"), then submitted to the tracker
- * (the seed's flow: the tracker relays it to every node) and to the wallet's
- * own node (the tracker's relay is PUB/SUB, which may drop a message, and
- * the node's answer tells at once whether it was accepted and, if not, why;
- * a duplicate is harmless). When the tracker is unreachable, the node alone
- * gets it. The service remembers every transfer it sent (the last
- * WALLET_API_MAX_SENT), so /transaction/<txid> reports a refusal even when
- * the node kept no trace of it.
+ * (the seed's flow: the tracker relays it to every node). The relay is
+ * PUB/SUB, which may drop a message, so when the wallet's own node has not
+ * heard of the transfer half a second later, the node gets it straight; the
+ * same happens at once when the tracker is unreachable. The send's reply
+ * carries the node's verdict (pending, or rejected with the reason). The
+ * service remembers every transfer it sent (the last WALLET_API_MAX_SENT),
+ * so /transaction/<txid> reports a refusal even when the node kept no trace
+ * of it, and hands a remembered transfer the node has lost to it again.
  *
  * Requests are checked before anything else: a body over
  * WALLET_API_MAX_BODY bytes is 413; a POST that is not application/json is
