@@ -91,8 +91,8 @@ static int exchange(node_link_t *l, reqclient_t *c, const char *who,
     if (rc) {
         free(*raw);
         *raw = NULL;
-        set_err(err, rc == ERR_NOMEM ? rc : ERR_PARSE, false, "%s %s: %s",
-                who, reqclient_endpoint(c),
+        set_err(err, rc == ERR_NOMEM ? rc : ERR_PARSE, false, "%s %s: %s", who,
+                reqclient_endpoint(c),
                 rc == ERR_INVALID ? "it is on another network"
                                   : "malformed reply");
         return rc == ERR_NOMEM ? rc : ERR_PARSE;
@@ -117,8 +117,8 @@ static int read_reply(json_t **result, node_link_error_t *err,
                 wire_type_name(m->type));
         return ERR_PARSE;
     }
-    json_t *j = json_loadb((const char *)m->u.blob.data, m->u.blob.len, 0,
-                           NULL);
+    json_t *j =
+        json_loadb((const char *)m->u.blob.data, m->u.blob.len, 0, NULL);
     json_t *res = json_object_get(j, "result");
     json_t *e = json_object_get(j, "error");
     if (res) {

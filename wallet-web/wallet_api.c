@@ -38,10 +38,10 @@
  * handing the transfer to the node itself. */
 #define WALLET_API_RELAY_WAIT_MS 500
 
-/* ---- request parsing ------------------------------------------------------- */
+/* ---- request parsing -------------------------------------------------------
+ */
 
-int wallet_api_parse_coins(uint64_t *units, const char **why,
-                           const char *text)
+int wallet_api_parse_coins(uint64_t *units, const char **why, const char *text)
 {
     const char *dummy;
     if (!why)
@@ -100,8 +100,8 @@ int wallet_api_parse_coins(uint64_t *units, const char **why,
     return 0;
 }
 
-int wallet_api_parse_amount(uint64_t *units, const char **why,
-                            const json_t *v, bool allow_zero)
+int wallet_api_parse_amount(uint64_t *units, const char **why, const json_t *v,
+                            bool allow_zero)
 {
     const char *dummy;
     if (!why)
@@ -166,7 +166,8 @@ int wallet_api_parse_send(wallet_api_send_t *out, char *why, size_t why_len,
         return ERR_PARSE;
     }
     json_error_t jerr;
-    json_t *j = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
+    json_t *j =
+        json_loadb(body, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
     if (!j) {
         if (strstr(jerr.text, "too big"))
             put_why(why, why_len,
@@ -323,15 +324,15 @@ bool wallet_api_static_path_ok(const char *path)
         }
         if (seg_start && *p == '.')
             return false;
-        if (!isalnum((unsigned char)*p) && *p != '.' && *p != '_' &&
-            *p != '-')
+        if (!isalnum((unsigned char)*p) && *p != '.' && *p != '_' && *p != '-')
             return false;
         seg_start = false;
     }
     return true;
 }
 
-/* ---- the service's state ----------------------------------------------------- */
+/* ---- the service's state
+ * ----------------------------------------------------- */
 
 typedef struct {
     bool used;
@@ -450,7 +451,8 @@ static sent_tx_t *sent_add(wallet_api_t *a, const tx_t *tx,
     return s;
 }
 
-/* ---- replies ------------------------------------------------------------------ */
+/* ---- replies
+ * ------------------------------------------------------------------ */
 
 static json_t *error_reply(int *status, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -510,7 +512,8 @@ static uint64_t get_u64(const json_t *o, const char *key)
     return v > 0 ? (uint64_t)v : 0;
 }
 
-/* ---- handlers ------------------------------------------------------------------ */
+/* ---- handlers
+ * ------------------------------------------------------------------ */
 
 static json_t *h_address(wallet_api_t *a, int *status)
 {
@@ -539,12 +542,11 @@ static json_t *h_connect(wallet_api_t *a, int *status)
                            "the node is on network %s, the wallet on %s",
                            net ? net : "?", a->params->name);
     }
-    json_t *r = json_pack("{s:b,s:s,s:O,s:O,s:s,s:s,s:s}", "connected", 1,
-                          "network", a->params->name, "height",
-                          json_object_get(st, "height"), "peers",
-                          json_object_get(st, "peers"), "node",
-                          node_link_node(a->link), "tracker",
-                          node_link_tracker(a->link), "address", a->address);
+    json_t *r = json_pack(
+        "{s:b,s:s,s:O,s:O,s:s,s:s,s:s}", "connected", 1, "network",
+        a->params->name, "height", json_object_get(st, "height"), "peers",
+        json_object_get(st, "peers"), "node", node_link_node(a->link),
+        "tracker", node_link_tracker(a->link), "address", a->address);
     json_decref(st);
     if (r && *node_link_tracker(a->link)) {
         size_t peers = 0;
@@ -565,7 +567,8 @@ static void trim_block(json_t *b)
 {
     json_object_del(b, "raw");
     json_t *data = json_object_get(b, "data");
-    json_object_set_new(b, "txCount", json_integer((json_int_t)json_array_size(data)));
+    json_object_set_new(b, "txCount",
+                        json_integer((json_int_t)json_array_size(data)));
     json_t *cb = json_array_get(data, 0);
     json_t *to = json_object_get(cb, "to");
     if (to)
@@ -610,9 +613,8 @@ static json_t *h_blockchain(wallet_api_t *a, int *status,
     json_int_t total = height + 1;
     return ok_reply(status,
                     json_pack("{s:I,s:I,s:i,s:I,s:I,s:o}", "height", height,
-                              "page",
-                              (json_int_t)(offset / q.limit + 1), "limit",
-                              (int)q.limit, "pages",
+                              "page", (json_int_t)(offset / q.limit + 1),
+                              "limit", (int)q.limit, "pages",
                               (total + q.limit - 1) / q.limit, "from",
                               height - offset, "blocks", blocks));
 }
@@ -682,8 +684,8 @@ static json_t *h_block(wallet_api_t *a, int *status, const char *id)
  * for its relay to reach our node. Returns the node's status for it
  * ("pending", "rejected" with *reason, "confirmed"), or NULL when the node
  * has not heard of it (or does not answer). */
-static const char *await_relay(wallet_api_t *a, char *reason,
-                               size_t reason_len, const char *txid_hex)
+static const char *await_relay(wallet_api_t *a, char *reason, size_t reason_len,
+                               const char *txid_hex)
 {
     static const char *const known[] = {"pending", "rejected", "confirmed"};
     uint64_t end = sock_now_ms() + WALLET_API_RELAY_WAIT_MS;
@@ -720,8 +722,8 @@ static json_t *h_send(wallet_api_t *a, int *status, const char *body,
 {
     wallet_api_send_t s;
     char why[WALLET_API_ERR_MAX];
-    int rc = wallet_api_parse_send(&s, why, sizeof why, a->params->hrp, body,
-                                   len);
+    int rc =
+        wallet_api_parse_send(&s, why, sizeof why, a->params->hrp, body, len);
     if (rc == ERR_RANGE && len > WALLET_API_MAX_BODY)
         return error_reply(status, MHD_HTTP_CONTENT_TOO_LARGE, "%s", why);
     if (rc)
@@ -735,11 +737,11 @@ static json_t *h_send(wallet_api_t *a, int *status, const char *body,
     uint64_t nonce = get_u64(bal, "nonce");
     json_decref(bal);
     if (s.amount + s.fee > available)
-        return error_reply(
-            status, MHD_HTTP_BAD_REQUEST,
-            "insufficient funds: amount %" PRIu64 " + fee %" PRIu64
-            " = %" PRIu64 " base units, but only %" PRIu64 " are available",
-            s.amount, s.fee, s.amount + s.fee, available);
+        return error_reply(status, MHD_HTTP_BAD_REQUEST,
+                           "insufficient funds: amount %" PRIu64
+                           " + fee %" PRIu64 " = %" PRIu64
+                           " base units, but only %" PRIu64 " are available",
+                           s.amount, s.fee, s.amount + s.fee, available);
     tx_t tx;
     const char *phrase = NULL;
     rc = wallet_create_transaction(a->wallet, &tx, &phrase, s.recipient,
@@ -761,8 +763,8 @@ static json_t *h_send(wallet_api_t *a, int *status, const char *body,
      * accepted or why not, is the same either way). */
     node_link_error_t te, ne;
     bool have_tracker = *node_link_tracker(a->link) != '\0';
-    int trc = have_tracker ? node_link_submit(a->link, &te, true, &tx)
-                           : ERR_ARG;
+    int trc =
+        have_tracker ? node_link_submit(a->link, &te, true, &tx) : ERR_ARG;
     const char *st = NULL;
     char reason[256] = "";
     if (trc == 0)
@@ -779,8 +781,10 @@ static json_t *h_send(wallet_api_t *a, int *status, const char *body,
         } else if (trc == 0) {
             st = "pending"; /* relayed; our node is just not answering */
         } else {
-            log_warn("wallet", "send %.16s...: neither tracker nor node "
-                     "answered", txid_hex);
+            log_warn("wallet",
+                     "send %.16s...: neither tracker nor node "
+                     "answered",
+                     txid_hex);
             return error_reply(status, MHD_HTTP_SERVICE_UNAVAILABLE,
                                "nothing was sent: %s; %s",
                                have_tracker ? te.message : "no tracker",
@@ -789,22 +793,23 @@ static json_t *h_send(wallet_api_t *a, int *status, const char *body,
     }
     sent_tx_t *rec = sent_add(a, &tx, txid);
     snprintf(rec->via, sizeof rec->via, "%s",
-             trc != 0 ? "node"
-                      : direct && (nrc == 0 || ne.remote) ? "tracker+node"
-                                                          : "tracker");
+             trc != 0                            ? "node"
+             : direct && (nrc == 0 || ne.remote) ? "tracker+node"
+                                                 : "tracker");
     if (strcmp(st, "rejected") == 0) {
         rec->rejected = true;
         snprintf(rec->reason, sizeof rec->reason, "%s", reason);
     }
-    log_info("wallet", "sent %s (%s, %" PRIu64 " units to %.24s..., nonce %"
-             PRIu64 ") via %s: %s%s%s", txid_hex,
-             s.sign ? "signed" : "unsigned", s.amount, s.recipient, nonce,
-             rec->via, st, rec->rejected ? ": " : "", rec->reason);
-    json_t *r = json_pack("{s:s,s:s,s:s,s:I,s:I,s:I,s:b,s:s}", "txid",
-                          txid_hex, "status", st, "via", rec->via, "nonce",
-                          (json_int_t)nonce, "amount", (json_int_t)s.amount,
-                          "fee", (json_int_t)s.fee, "signed", s.sign,
-                          "recipient", s.recipient);
+    log_info("wallet",
+             "sent %s (%s, %" PRIu64 " units to %.24s..., nonce %" PRIu64
+             ") via %s: %s%s%s",
+             txid_hex, s.sign ? "signed" : "unsigned", s.amount, s.recipient,
+             nonce, rec->via, st, rec->rejected ? ": " : "", rec->reason);
+    json_t *r =
+        json_pack("{s:s,s:s,s:s,s:I,s:I,s:I,s:b,s:s}", "txid", txid_hex,
+                  "status", st, "via", rec->via, "nonce", (json_int_t)nonce,
+                  "amount", (json_int_t)s.amount, "fee", (json_int_t)s.fee,
+                  "signed", s.sign, "recipient", s.recipient);
     if (r && rec->rejected)
         json_object_set_new(r, "reason", json_string(rec->reason));
     return ok_reply(status, r);
@@ -868,8 +873,8 @@ static json_t *estimate_hashrate(const json_t *blocks)
 {
     size_t n = json_array_size(blocks);
     /* The genesis block's time is fixed long ago: leave it out. */
-    if (n && json_integer_value(json_object_get(
-                 json_array_get(blocks, n - 1), "blockHeight")) == 0)
+    if (n && json_integer_value(json_object_get(json_array_get(blocks, n - 1),
+                                                "blockHeight")) == 0)
         n--;
     if (n < 2)
         return json_null();
@@ -900,9 +905,9 @@ static json_t *h_network(wallet_api_t *a, int *status)
         json_decref(st);
         return reply;
     }
-    json_t *recent = ask(a, &reply, status, "getchain",
-                         json_pack("{s:i,s:i,s:b}", "from", 0, "limit", 20,
-                                   "newest_first", 1));
+    json_t *recent = ask(
+        a, &reply, status, "getchain",
+        json_pack("{s:i,s:i,s:b}", "from", 0, "limit", 20, "newest_first", 1));
     json_decref(reply); /* an estimate is optional */
     json_t *r = json_pack(
         "{s:O,s:O,s:O,s:O,s:O,s:O,s:s,s:{s:O,s:o},s:O,s:O,s:O,s:O,s:O,s:o,"
@@ -933,7 +938,8 @@ static json_t *h_network(wallet_api_t *a, int *status)
     return ok_reply(status, r);
 }
 
-/* ---- routing ------------------------------------------------------------------- */
+/* ---- routing
+ * ------------------------------------------------------------------- */
 
 static json_t *wrong_method(int *status, const char *want, const char *path)
 {
@@ -952,8 +958,7 @@ json_t *wallet_api_handle(wallet_api_t *a, int *status, const char *method,
     if (strcmp(path, "/wallet/balance") == 0)
         return get ? h_balance(a, status) : wrong_method(status, "GET", path);
     if (strcmp(path, "/connect") == 0)
-        return post ? h_connect(a, status)
-                    : wrong_method(status, "POST", path);
+        return post ? h_connect(a, status) : wrong_method(status, "POST", path);
     if (strcmp(path, "/blockchain") == 0)
         return get ? h_blockchain(a, status, query)
                    : wrong_method(status, "GET", path);
@@ -974,7 +979,8 @@ json_t *wallet_api_handle(wallet_api_t *a, int *status, const char *method,
     return NULL;
 }
 
-/* ---- HTTP ---------------------------------------------------------------------- */
+/* ---- HTTP
+ * ---------------------------------------------------------------------- */
 
 /* One request's state across libmicrohttpd's calls. */
 typedef struct {
@@ -1089,9 +1095,8 @@ static bool host_ok(const wallet_api_t *a, const char *host)
 }
 
 /* Checks made before a body is read: they decide on headers alone. */
-static enum MHD_Result check_headers(wallet_api_t *a,
-                                     struct MHD_Connection *c, bool post,
-                                     bool *refused)
+static enum MHD_Result check_headers(wallet_api_t *a, struct MHD_Connection *c,
+                                     bool post, bool *refused)
 {
     *refused = true;
     const char *host =
@@ -1101,12 +1106,11 @@ static enum MHD_Result check_headers(wallet_api_t *a,
                           "this wallet answers only to 127.0.0.1 or "
                           "localhost");
     if (post) {
-        const char *origin = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
-                                                         "Origin");
+        const char *origin =
+            MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Origin");
         char self[200];
         snprintf(self, sizeof self, "http://%s", host ? host : "");
-        if (origin && strcmp(origin, "null") != 0 &&
-            strcmp(origin, self) != 0)
+        if (origin && strcmp(origin, "null") != 0 && strcmp(origin, self) != 0)
             return send_error(c, MHD_HTTP_FORBIDDEN,
                               "cross-site requests are refused");
         const char *len = MHD_lookup_connection_value(
@@ -1121,9 +1125,9 @@ static enum MHD_Result check_headers(wallet_api_t *a,
         const char *type = MHD_lookup_connection_value(
             c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
         bool has_body = len && strtoull(len, NULL, 10) > 0;
-        bool chunked = MHD_lookup_connection_value(
-                           c, MHD_HEADER_KIND,
-                           MHD_HTTP_HEADER_TRANSFER_ENCODING) != NULL;
+        bool chunked =
+            MHD_lookup_connection_value(
+                c, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING) != NULL;
         if ((has_body || chunked) &&
             (!type || strncasecmp(type, "application/json", 16) != 0))
             return send_error(c, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE,
@@ -1135,8 +1139,7 @@ static enum MHD_Result check_headers(wallet_api_t *a,
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
                                   const char *url, const char *method,
-                                  const char *version,
-                                  const char *upload_data,
+                                  const char *version, const char *upload_data,
                                   size_t *upload_data_size, void **con_cls)
 {
     (void)version;
@@ -1177,8 +1180,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
         MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "from"),
     };
     int status = MHD_HTTP_OK;
-    json_t *reply = wallet_api_handle(a, &status, method, url, &q, cc->body,
-                                      cc->len);
+    json_t *reply =
+        wallet_api_handle(a, &status, method, url, &q, cc->body, cc->len);
     if (reply) {
         log_debug("wallet", "%s %s -> %d", method, url, status);
         return send_json(c, status, reply);
@@ -1218,8 +1221,8 @@ int wallet_api_start(wallet_api_t *a, const char **reason)
     struct sockaddr_in v4;
     struct sockaddr_in6 v6;
     struct sockaddr *addr;
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO |
-                     MHD_USE_ERROR_LOG;
+    unsigned flags =
+        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ERROR_LOG;
     memset(&v4, 0, sizeof v4);
     memset(&v6, 0, sizeof v6);
     if (inet_pton(AF_INET, a->http_host, &v4.sin_addr) == 1) {

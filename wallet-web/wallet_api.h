@@ -96,8 +96,7 @@
  *          why    a static phrase naming the problem (may be NULL).
  * In:      text   NUL-terminated.
  */
-int wallet_api_parse_coins(uint64_t *units, const char **why,
-                           const char *text);
+int wallet_api_parse_coins(uint64_t *units, const char **why, const char *text);
 
 /**
  * Parses an amount field: a JSON integer of base units, or a string of coins
@@ -110,8 +109,8 @@ int wallet_api_parse_coins(uint64_t *units, const char **why,
  * Out:     units  (only on success); why  a static phrase (may be NULL).
  * In:      v      the field's value (borrowed; NULL is ERR_ARG).
  */
-int wallet_api_parse_amount(uint64_t *units, const char **why,
-                            const json_t *v, bool allow_zero);
+int wallet_api_parse_amount(uint64_t *units, const char **why, const json_t *v,
+                            bool allow_zero);
 
 /* A parsed send request. */
 typedef struct {
@@ -144,9 +143,9 @@ int wallet_api_parse_send(wallet_api_send_t *out, char *why, size_t why_len,
 /* Which blocks GET /blockchain lists: `limit` blocks, the newest at height
  * tip - offset, going down. */
 typedef struct {
-    bool by_height;  /* ?from= given: offset is computed from the tip */
-    uint32_t from;   /* the height of the first block, when by_height */
-    uint32_t page;   /* 1-based, when !by_height */
+    bool by_height; /* ?from= given: offset is computed from the tip */
+    uint32_t from;  /* the height of the first block, when by_height */
+    uint32_t page;  /* 1-based, when !by_height */
     uint32_t limit;
 } wallet_api_chain_query_t;
 
@@ -167,20 +166,21 @@ int wallet_api_parse_chain_query(wallet_api_chain_query_t *q, char *why,
  */
 bool wallet_api_static_path_ok(const char *path);
 
-/* ---- the service ----------------------------------------------------------- */
+/* ---- the service -----------------------------------------------------------
+ */
 
 typedef struct wallet_api wallet_api_t;
 
 typedef struct {
-    const params_t *params;  /* the network (borrowed) */
-    const wallet_t *wallet;  /* the key (borrowed; outlives the service) */
-    const char *node;        /* "tcp://HOST:PORT" */
-    const char *tracker;     /* "tcp://HOST:PORT" or NULL */
-    const char *http_host;   /* address to bind, e.g. "127.0.0.1" */
-    uint16_t http_port;      /* 0: any free port (wallet_api_port()) */
-    const char *web_root;    /* directory of the page; NULL: API only */
-    int timeout_ms;          /* one attempt to reach the node or tracker */
-    int retries;             /* further attempts for a node query */
+    const params_t *params; /* the network (borrowed) */
+    const wallet_t *wallet; /* the key (borrowed; outlives the service) */
+    const char *node;       /* "tcp://HOST:PORT" */
+    const char *tracker;    /* "tcp://HOST:PORT" or NULL */
+    const char *http_host;  /* address to bind, e.g. "127.0.0.1" */
+    uint16_t http_port;     /* 0: any free port (wallet_api_port()) */
+    const char *web_root;   /* directory of the page; NULL: API only */
+    int timeout_ms;         /* one attempt to reach the node or tracker */
+    int retries;            /* further attempts for a node query */
 } wallet_api_config_t;
 
 /* Fills cfg with defaults: 127.0.0.1:8080, timeouts 1500 ms, 1 retry. */

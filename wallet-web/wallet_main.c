@@ -34,23 +34,30 @@ static void on_signal(int sig)
 
 static void usage(FILE *f)
 {
-    fprintf(f,
+    fprintf(
+        f,
         "usage: pickaxe-wallet [options]\n"
         "\n"
         "Runs a wallet: keeps one key in a keystore file (created, mode 0600,\n"
-        "when missing), serves the wallet page and its JSON API over HTTP, and\n"
-        "sends signed transfers to the network through the tracker and a node.\n"
+        "when missing), serves the wallet page and its JSON API over HTTP, "
+        "and\n"
+        "sends signed transfers to the network through the tracker and a "
+        "node.\n"
         "\n"
         "options:\n"
-        "  --node tcp://H:P       the node to ask (default tcp://127.0.0.1:PORT,\n"
+        "  --node tcp://H:P       the node to ask (default "
+        "tcp://127.0.0.1:PORT,\n"
         "                         the network's default node port)\n"
         "  --tracker tcp://H:P    the tracker that relays sends (default\n"
-        "                         tcp://127.0.0.1:PORT-%d; \"none\": node only)\n"
+        "                         tcp://127.0.0.1:PORT-%d; \"none\": node "
+        "only)\n"
         "  --http HOST:PORT       where to serve the page (default\n"
         "                         127.0.0.1:8080; HOST is a numeric address)\n"
-        "  --keystore FILE        the key (default ~/.pickaxe/NETWORK/wallet.keystore)\n"
+        "  --keystore FILE        the key (default "
+        "~/.pickaxe/NETWORK/wallet.keystore)\n"
         "  --network NAME         demo (default) or regtest\n"
-        "  --web-root DIR         the page's files (default: wallet-web/ beside\n"
+        "  --web-root DIR         the page's files (default: wallet-web/ "
+        "beside\n"
         "                         the build directory)\n"
         "  --timeout MS           how long one request to the node may take\n"
         "                         (default 1500; one retry)\n"
@@ -213,8 +220,7 @@ int main(int argc, char **argv)
 
     char http_host[64];
     uint16_t http_port;
-    if (sock_parse_hostport(http_host, sizeof http_host, &http_port, http) !=
-        0)
+    if (sock_parse_hostport(http_host, sizeof http_host, &http_port, http) != 0)
         return fail("--http takes HOST:PORT, e.g. 127.0.0.1:8080", http);
 
     char ks[PATH_MAX];
@@ -240,14 +246,18 @@ int main(int argc, char **argv)
     }
 
     if (mkdir_parent(ks) != 0)
-        return fprintf(stderr, "pickaxe-wallet: cannot create the directory "
-                       "of %s: %s\n", ks, strerror(errno)), 1;
+        return fprintf(stderr,
+                       "pickaxe-wallet: cannot create the directory "
+                       "of %s: %s\n",
+                       ks, strerror(errno)),
+               1;
     wallet_t *w = NULL;
     bool created = false;
     const char *why = NULL;
     if (wallet_load_or_create(&w, &created, &why, ks) != 0)
         return fprintf(stderr, "pickaxe-wallet: %s: %s\n", ks,
-                       why ? why : "cannot load or create the keystore"), 1;
+                       why ? why : "cannot load or create the keystore"),
+               1;
     char address[ADDRESS_MAX_LEN];
     wallet_get_public_key_str(w, params->hrp, address, sizeof address);
     if (print_address) {
@@ -285,11 +295,11 @@ int main(int argc, char **argv)
     }
     if (!root[0])
         log_warn("wallet", "no web root found: serving the API only "
-                 "(give --web-root DIR)");
+                           "(give --web-root DIR)");
     bool v6 = strchr(http_host, ':') != NULL;
     char host_shown[80];
-    snprintf(host_shown, sizeof host_shown, "%s%s%s", v6 ? "[" : "",
-             http_host, v6 ? "]" : "");
+    snprintf(host_shown, sizeof host_shown, "%s%s%s", v6 ? "[" : "", http_host,
+             v6 ? "]" : "");
     log_info("wallet", "%s wallet on http://%s:%u/ (node %s, tracker %s)",
              params->name, host_shown, wallet_api_port(api), node_ep,
              tracker_ep[0] ? tracker_ep : "none");
