@@ -1,15 +1,22 @@
 /*
  * node — lifecycle, main loop, gossip, requests and mining (see node.h).
  *
- * One loop, one thread, owns the chain, mempool and store. Each turn it
- *   1. answers requests waiting on the ROUTER (peers' sync requests, queries),
- *   2. drains the p2p inbox (NEW_BLOCK, NEW_TX, the tracker's TX, PEER_JOINED),
- *   3. takes the pool's solutions and submits them as blocks,
- *   4. gives the pool a new job when the tip changed (at once) or the
- *      mempool changed (at most every NODE_JOB_REFRESH_MS),
- *   5. now and then asks a peer for its tip, and prints a status line.
- * It sleeps only in zmq_poll on the ROUTER, a couple of milliseconds at a
- * time, so gossip waits at most that long.
+ * Two threads share the chain, mempool and store under one lock (n->lock):
+ *
+ *   main loop       each turn drains the p2p inbox (NEW_BLOCK, NEW_TX, the
+ *                   tracker's TX, PEER_JOINED), takes the pool's solutions
+ *                   and submits them as blocks, gives the pool a new job
+ *                   when the tip changed (at once) or the mempool changed (at
+ *                   most every NODE_JOB_REFRESH_MS), now and then asks a peer
+ *                   for its tip, and prints a status line.
+ *   request thread  owns the ROUTER socket and answers peers' sync requests
+ *                   and the cli's and wallets' queries.
+ *
+ * The main loop holds the lock except while it waits: for the inbox (a
+ * couple of milliseconds at a time, so gossip waits at most that long) and
+ * for a peer's answer during a sync (sync.c). So a node that is waiting on a
+ * peer still answers that peer, and two nodes syncing from each other never
+ * wait on each other.
  *
  * Misbehaviour scoring: a block refused by a consensus rule costs its sender
  * NODE_BAD_BLOCK_POINTS (a ban at p2p's threshold); a block refused for a
@@ -29,6 +36,8 @@
 #include "wire.h"
 
 #include <jansson.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,6 +45,7 @@
 #include <time.h>
 
 #define NODE_POLL_MS 2
+#define NODE_SERVE_WAIT_MS 50 /* how often the request thread checks for stop */
 #define NODE_JOB_REFRESH_MS 250
 #define NODE_TIP_POLL_MS 3000
 #define NODE_BAD_BLOCK_POINTS 25
@@ -267,8 +277,14 @@ static void take_solutions(node_t *n)
         for (int k = 0; k < 2; k++)
             if (n->jobs[k].live && n->jobs[k].job_id == sol.job_id)
                 j = &n->jobs[k];
-        if (!j)
-            continue; /* a job older than the previous one: stale */
+        /* A job older than the previous one, or one whose parent is no
+         * longer the tip (our own block or a peer's got there first):
+         * submitting it would only make a competing sibling. */
+        if (!j || memcmp(j->tpl.header.prev_hash, chain_tip(n->chain)->hash,
+                         32) != 0) {
+            n->stale_solutions++;
+            continue;
+        }
         block_t b;
         if (job_apply_solution(&b, &j->tpl, &sol) != 0) {
             log_warn("node", "a solution did not match its job");
@@ -284,6 +300,8 @@ static void take_solutions(node_t *n)
             log_warn("node", "our own block was refused: %s", why ? why : "?");
         }
         block_deinit(&b);
+        if (n->job_urgent)
+            update_job(n); /* workers leave the solved job at once */
     }
 }
 
@@ -525,18 +543,22 @@ static void serve_one(node_t *n, const server_req_t *req)
     wire_msg_clear(&m);
 }
 
-static void serve_requests(node_t *n, int timeout_ms)
+/* The request thread: answers peers, the cli and wallets while the main
+ * loop may be waiting on a peer itself (two nodes syncing from each other
+ * would otherwise each wait for the other's answer until both time out). */
+static void *serve_thread(void *arg)
 {
-    for (int i = 0; i < NODE_BATCH; i++) {
+    node_t *n = arg;
+    while (!atomic_load(&n->server_stop)) {
         server_req_t req;
-        int rc = server_recv(n->server, &req, i == 0 ? timeout_ms : 0);
-        if (rc == ERR_TIMEOUT)
-            return;
-        if (rc)
+        if (server_recv(n->server, &req, NODE_SERVE_WAIT_MS) != 0)
             continue;
+        pthread_mutex_lock(&n->lock);
         serve_one(n, &req);
+        pthread_mutex_unlock(&n->lock);
         server_req_clear(&req);
     }
+    return NULL;
 }
 
 /* ---- gossip ---------------------------------------------------------------- */
@@ -583,11 +605,21 @@ static void handle_gossip(node_t *n, const p2p_msg_t *pm)
     wire_msg_clear(&m);
 }
 
-static void drain_inbox(node_t *n)
+/* Handles what the inbox holds, first waiting up to wait_ms (with the
+ * node lock released) for something to arrive. */
+static void drain_inbox(node_t *n, int wait_ms)
 {
     for (int i = 0; i < NODE_BATCH; i++) {
         p2p_msg_t pm;
-        if (p2p_receive_data(n->p2p, &pm, 0) != 0)
+        int rc;
+        if (i == 0 && wait_ms) {
+            pthread_mutex_unlock(&n->lock);
+            rc = p2p_receive_data(n->p2p, &pm, wait_ms);
+            pthread_mutex_lock(&n->lock);
+        } else {
+            rc = p2p_receive_data(n->p2p, &pm, 0);
+        }
+        if (rc != 0)
             return;
         handle_gossip(n, &pm);
         p2p_msg_clear(&pm);
@@ -641,6 +673,7 @@ node_t *node_new(const node_config_t *cfg, const char **reason)
     if (!n->cfg.gossip_port)
         n->cfg.gossip_port = (uint16_t)(cfg->port + 1);
     n->started_ms = node_now_ms();
+    pthread_mutex_init(&n->lock, NULL);
     n->rejected = hashmap_new();
     n->mempool = mempool_new(n->params->network_id, NODE_MEMPOOL_MAX);
     int rc = persist_open(&n->store, reason, cfg->data_dir, n->params);
@@ -679,27 +712,34 @@ node_t *node_new(const node_config_t *cfg, const char **reason)
              n->params->name, loaded, cfg->data_dir, chain_height(n->chain),
              refused ? " (some stored blocks were refused)" : "");
 
-    char endpoint[NODE_ENDPOINT_MAX + 32];
-    snprintf(endpoint, sizeof endpoint, "tcp://%s:%u", cfg->listen_host,
-             cfg->port);
+    const char *adv = strcmp(cfg->listen_host, "0.0.0.0") == 0
+                          ? "127.0.0.1"
+                          : cfg->listen_host;
+    char endpoint[SOCK_ENDPOINT_MAX];
+    p2p_config_t pc;
+    p2p_config_init(&pc, n->params->network_id);
+    if (sock_endpoint(endpoint, sizeof endpoint, cfg->listen_host,
+                      cfg->port) != 0 ||
+        sock_endpoint(pc.gossip_bind, sizeof pc.gossip_bind, cfg->listen_host,
+                      n->cfg.gossip_port) != 0 ||
+        sock_endpoint(pc.request_advertise, sizeof pc.request_advertise, adv,
+                      cfg->port) != 0 ||
+        strlen(cfg->tracker) >= sizeof pc.tracker) {
+        *reason = "an endpoint is too long";
+        node_free(&n);
+        return NULL;
+    }
+    memcpy(pc.tracker, cfg->tracker, strlen(cfg->tracker) + 1);
+    /* The main loop waits on peers' answers: keep a silent peer's cost at
+     * about two seconds. */
+    pc.request_timeout_ms = 1000;
+    pc.request_retries = 1;
     n->server = server_new(endpoint);
     if (!n->server) {
         *reason = "cannot bind the request port (in use?)";
         node_free(&n);
         return NULL;
     }
-    p2p_config_t pc;
-    p2p_config_init(&pc, n->params->network_id);
-    if (cfg->tracker[0]) {
-        snprintf(pc.tracker, sizeof pc.tracker, "%s", cfg->tracker);
-    }
-    snprintf(pc.gossip_bind, sizeof pc.gossip_bind, "tcp://%s:%u",
-             cfg->listen_host, n->cfg.gossip_port);
-    const char *adv = strcmp(cfg->listen_host, "0.0.0.0") == 0
-                          ? "127.0.0.1"
-                          : cfg->listen_host;
-    snprintf(pc.request_advertise, sizeof pc.request_advertise,
-             "tcp://%s:%u", adv, cfg->port);
     n->p2p = p2p_new(&pc);
     if (!n->p2p) {
         *reason = "cannot bind the gossip port (in use?)";
@@ -722,8 +762,17 @@ node_t *node_new(const node_config_t *cfg, const char **reason)
 
 int node_run(node_t *n, volatile sig_atomic_t *stop)
 {
+    pthread_t server;
+    atomic_store(&n->server_stop, false);
+    if (pthread_create(&server, NULL, serve_thread, n) != 0) {
+        log_error("node", "cannot start the request thread");
+        return ERR_NOMEM;
+    }
+    pthread_mutex_lock(&n->lock);
     if (n->cfg.tracker[0]) {
+        pthread_mutex_unlock(&n->lock);
         int rc = p2p_join_network(n->p2p);
+        pthread_mutex_lock(&n->lock);
         if (rc)
             log_warn("node", "tracker %s did not answer (%s); carrying on and "
                      "retrying in the background", n->cfg.tracker,
@@ -739,8 +788,7 @@ int node_run(node_t *n, volatile sig_atomic_t *stop)
     n->next_poll_ms = node_now_ms() + NODE_TIP_POLL_MS;
 
     while (!*stop) {
-        serve_requests(n, NODE_POLL_MS);
-        drain_inbox(n);
+        drain_inbox(n, NODE_POLL_MS);
         take_solutions(n);
         uint64_t now = node_now_ms();
         if (n->job_urgent ||
@@ -758,6 +806,9 @@ int node_run(node_t *n, volatile sig_atomic_t *stop)
     log_info("node", "stopping: leaving the network");
     if (n->pool)
         pool_pause(n->pool);
+    pthread_mutex_unlock(&n->lock);
+    atomic_store(&n->server_stop, true);
+    pthread_join(server, NULL);
     p2p_leave_network(n->p2p);
     return 0;
 }
@@ -776,6 +827,7 @@ void node_free(node_t **np)
     mempool_free(&n->mempool);
     store_close(&n->store);
     hashmap_free(&n->rejected);
+    pthread_mutex_destroy(&n->lock);
     free(n);
     *np = NULL;
 }

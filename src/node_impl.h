@@ -2,11 +2,13 @@
  * node_impl — the node's state, shared by the files that make up the node
  * (node.c: lifecycle, main loop, gossip, requests, mining; sync.c: catching
  * up from peers; rpc.c: JSON queries). Nothing outside these files includes
- * it. Everything here belongs to the main loop's thread.
+ * it. Every field is used under `lock` (see node.c for the two threads).
  */
 #ifndef PICKAXE_NODE_IMPL_H
 #define PICKAXE_NODE_IMPL_H
 
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -22,6 +24,7 @@
 
 #define NODE_MAX_REASONS 64
 #define NODE_MAX_REJECTED 4096
+#define NODE_SYNC_SLOTS 64
 
 /* Refusals counted by reason (reasons are static strings). */
 typedef struct {
@@ -39,6 +42,9 @@ typedef struct {
 } node_job_t;
 
 struct node {
+    /* Held by whichever thread works on the fields below (node.c). */
+    pthread_mutex_t lock;
+    atomic_bool server_stop;
     node_config_t cfg;
     const params_t *params;
     chain_t *chain;
@@ -59,10 +65,17 @@ struct node {
     node_tally_t refused_blocks, refused_txs;
     hashmap_t *rejected; /* txid -> reason (static), bounded */
 
+    /* When each recent peer was last synced from (a flood of orphans from
+     * one peer must not become a flood of requests to it). */
+    struct {
+        uint64_t peer, ms;
+    } sync_last[NODE_SYNC_SLOTS];
+
     uint64_t started_ms;
     uint64_t next_status_ms, next_poll_ms;
     size_t poll_cursor;
     uint64_t blocks_relayed, txs_relayed;
+    uint64_t stale_solutions; /* found for a template no longer on the tip */
 };
 
 /* Counts one refusal. */

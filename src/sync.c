@@ -10,6 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* At most one sync per peer this often: orphans from a peer between two
+ * syncs wait in the orphan pool and are usually resolved by the next one. */
+#define SYNC_MIN_INTERVAL_MS 1000
+
 /* Sends one request and decodes the reply, which must be of type want. */
 static int ask(node_t *n, wire_msg_t *reply, uint8_t **raw, uint64_t peer,
                const wire_msg_t *req, uint16_t want)
@@ -19,8 +23,13 @@ static int ask(node_t *n, wire_msg_t *reply, uint8_t **raw, uint64_t peer,
     int rc = wire_encode(&out, n->params->network_id, req);
     size_t len = 0;
     *raw = NULL;
-    if (rc == 0)
+    if (rc == 0) {
+        /* Waiting on the peer: let the request thread answer meanwhile
+         * (the peer may be asking us something right now). */
+        pthread_mutex_unlock(&n->lock);
         rc = p2p_request(n->p2p, raw, &len, peer, out.data, out.len);
+        pthread_mutex_lock(&n->lock);
+    }
     buf_deinit(&out);
     if (rc)
         return rc;
@@ -77,10 +86,35 @@ static int fetch_blocks(node_t *n, uint64_t peer, const uint8_t (*hashes)[32],
     return rc;
 }
 
+/* True when peer was synced from less than SYNC_MIN_INTERVAL_MS ago;
+ * otherwise records now as its last sync (evicting the oldest slot). */
+static bool synced_recently(node_t *n, uint64_t peer)
+{
+    uint64_t now = node_now_ms();
+    size_t oldest = 0;
+    for (size_t i = 0; i < NODE_SYNC_SLOTS; i++) {
+        if (n->sync_last[i].peer == peer) {
+            if (now - n->sync_last[i].ms < SYNC_MIN_INTERVAL_MS)
+                return true;
+            n->sync_last[i].ms = now;
+            return false;
+        }
+        if (n->sync_last[i].ms < n->sync_last[oldest].ms)
+            oldest = i;
+    }
+    n->sync_last[oldest].peer = peer;
+    n->sync_last[oldest].ms = now;
+    return false;
+}
+
 int sync_with_peer(node_t *n, uint64_t peer, uint64_t *added)
 {
+    if (added)
+        *added = 0;
     if (n->syncing)
         return 0; /* an orphan met during a sync: the sync goes on anyway */
+    if (synced_recently(n, peer))
+        return 0;
     n->syncing = true;
     uint64_t total = 0;
     int rc = 0;
