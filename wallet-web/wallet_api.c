@@ -1222,7 +1222,7 @@ int wallet_api_start(wallet_api_t *a, const char **reason)
     struct sockaddr_in6 v6;
     struct sockaddr *addr;
     unsigned flags =
-        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ERROR_LOG;
+        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL | MHD_USE_ERROR_LOG;
     memset(&v4, 0, sizeof v4);
     memset(&v6, 0, sizeof v6);
     if (inet_pton(AF_INET, a->http_host, &v4.sin_addr) == 1) {

@@ -51,7 +51,7 @@
  * a Host header other than the address the service is bound to is refused
  * (DNS rebinding), and so is a POST whose Origin is another site.
  *
- * Threads: libmicrohttpd runs with MHD_USE_INTERNAL_POLLING_THREAD and
+ * Threads: libmicrohttpd runs with MHD_USE_INTERNAL_POLLING_THREAD (poll) and
  * without thread-per-connection, so every request is handled, one after
  * another, on one thread, the one that owns the ZeroMQ sockets of the node
  * link (ZeroMQ sockets are single-threaded). A slow node therefore delays

@@ -52,7 +52,9 @@ static void usage(FILE *f)
         "                         tcp://127.0.0.1:PORT-%d; \"none\": node "
         "only)\n"
         "  --http HOST:PORT       where to serve the page (default\n"
-        "                         127.0.0.1:8080; HOST is a numeric address)\n"
+        "                         127.0.0.1:8080; HOST is localhost or a "
+        "numeric\n"
+        "                         address; 0.0.0.0 opens it to the network)\n"
         "  --keystore FILE        the key (default "
         "~/.pickaxe/NETWORK/wallet.keystore)\n"
         "  --network NAME         demo (default) or regtest\n"
@@ -222,6 +224,8 @@ int main(int argc, char **argv)
     uint16_t http_port;
     if (sock_parse_hostport(http_host, sizeof http_host, &http_port, http) != 0)
         return fail("--http takes HOST:PORT, e.g. 127.0.0.1:8080", http);
+    if (strcmp(http_host, "localhost") == 0)
+        snprintf(http_host, sizeof http_host, "127.0.0.1");
 
     char ks[PATH_MAX];
     if (keystore) {
