@@ -99,8 +99,8 @@ function generate(count, address) {
     { stdio: ['ignore', 'ignore', 'pipe'], timeout: 30000 });
 }
 
-async function shot(page, name) {
-  await page.screenshot({ path: path.join(ART, `${name}.png`), fullPage: true });
+async function shot(page, name, fullPage = true) {
+  await page.screenshot({ path: path.join(ART, `${name}.png`), fullPage });
 }
 
 async function step(name, fn) {
@@ -291,7 +291,7 @@ try {
       if ((await coinbase.count()) !== 1) throw new Error('no coinbase row');
       if (!(await coinbase.textContent()).includes('coinbase')) throw new Error('the coinbase is not marked');
       await alicePage.waitForTimeout(400); // the modal's fade
-      await shot(alicePage, '07-block-modal');
+      await shot(alicePage, '07-block-modal', false); // the modal covers the viewport only
     } finally {
       await alicePage.keyboard.press('Escape');
       await alicePage.locator('#block-modal').waitFor({ state: 'hidden', timeout: 5000 });
