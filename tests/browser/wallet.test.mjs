@@ -100,6 +100,7 @@ function generate(count, address) {
 }
 
 async function shot(page, name, fullPage = true) {
+  await page.bringToFront();
   await page.screenshot({ path: path.join(ART, `${name}.png`), fullPage });
 }
 
@@ -162,6 +163,9 @@ try {
     executablePath: '/usr/bin/chromium',
     headless: true,
     viewport: { width: 1280, height: 900 },
+    // Two pages share one window; the one behind would never finish a CSS
+    // transition (a modal's fade), so screenshots are taken without motion.
+    reducedMotion: 'reduce',
     args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
       '--disable-component-update', '--disable-sync'],
   });
