@@ -692,7 +692,7 @@ static const attack_kind_t KINDS[] = {
     {"tx-overspend", "bad-txns-insufficient-funds",
      "a signed transfer from an empty account", b_tx_overspend, false},
     {"tx-replay", "bad-txns-nonce-replay",
-     "a confirmed transfer sent again (old nonce)", b_tx_replay, false},
+     "a confirmed transfer sent again (old nonce)", b_tx_replay, true},
     {"blk-bad-hash", "high-hash",
      "the newest block with its header changed after mining", b_blk_bad_hash,
      false},

@@ -84,8 +84,9 @@ typedef struct {
     const char *reason; /* the refusal an honest node gives */
     const char *what;   /* one line for --help and logs */
     attack_build_fn build;
-    /* The items reuse the hash of a valid block (a tampered or mutated
-     * copy): that hash may well be on the honest chain, with its real body. */
+    /* The items reuse the id of something valid (a tampered or mutated
+     * copy of a block, a replayed transfer): that id may well be on the
+     * honest chain, with its real contents. */
     bool same_hash;
 } attack_kind_t;
 

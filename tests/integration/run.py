@@ -353,6 +353,116 @@ class TestTimeout(Exception):
 _live_nets = []
 
 
+ADVERSARY = os.path.join(pxnet.BUILD, "pickaxe-adversary")
+
+
+def _refusals(nodes):
+    """Every node's refusal tallies merged: reason -> count, for blocks,
+    transactions and requests together."""
+    seen = {}
+    for n in nodes:
+        st = n.status()
+        for tally in (st["refused"]["blocks"], st["refused"]["transactions"],
+                      st.get("requests_refused", {})):
+            for reason, count in tally.items():
+                seen[reason] = seen.get(reason, 0) + count
+    return seen
+
+
+@test(150)
+def adversary_every_attack_refused(net):
+    """Three honest regtest nodes mining (a block every ~0.3 s, in turn,
+    with `generate`) and pickaxe-adversary running every attack kind: every
+    kind is sent and refused with its own reason, the adversary comes back
+    under new identities when banned, the honest chain keeps growing, and
+    afterwards no node holds an attack block or transaction and every
+    node's chain passes chain_is_valid_chain (verifychain)."""
+    import json
+    import threading
+    tracker = net.tracker("regtest")
+    nodes = [net.node("honest%d" % i, "regtest", tracker) for i in range(3)]
+    nodes[0].generate(12)
+    wait_until("the nodes to share 12 blocks", lambda: same_tip(nodes) and nodes[2].height() == 12, 20)
+    stats_path = os.path.join(net.dir, "adversary.json")
+    net._spawn("adversary", [ADVERSARY, "--network", "regtest", "--tracker", tracker.endpoint,
+                             "--attacks", "all", "--rate", "25", "--stats", stats_path])
+
+    def stats():
+        try:
+            with open(stats_path) as f:
+                return json.load(f)
+        except FileNotFoundError:
+            return None
+
+    stop = threading.Event()
+    generated = [0]
+    mining_errors = []
+
+    def mine():
+        i = 0
+        while not stop.is_set():
+            try:
+                nodes[i % 3].generate(1)
+                generated[0] += 1
+            except Exception as e:  # reported below; the loop goes on
+                mining_errors.append(str(e))
+            i += 1
+            stop.wait(0.3)
+
+    miner = threading.Thread(target=mine)
+    miner.start()
+    try:
+        kinds = wait_until("the adversary's stats", stats, 20)["kinds"]
+        expected = {k["reason"] for k in kinds.values()}
+
+        def all_refused():
+            st = stats()
+            unsent = [name for name, k in st["kinds"].items() if k["sent"] == 0]
+            missing = expected - set(_refusals(nodes))
+            return not unsent and not missing and st["identities"] >= 3
+        try:
+            wait_until("every kind sent and refused with its reason", all_refused, 75, 0.5)
+        except pxnet.Timeout:
+            st = stats()
+            raise AssertionError("unsent: %s; reasons never seen: %s; identities %d" % (
+                [n for n, k in st["kinds"].items() if k["sent"] == 0],
+                sorted(expected - set(_refusals(nodes))), st["identities"]))
+    finally:
+        stop.set()
+        miner.join()
+    final = stats()
+    for p in net.procs:
+        if p.name == "adversary":
+            assert p.stop() == 0, "the adversary did not stop cleanly"
+    assert not mining_errors, mining_errors[:3]
+    wait_until("the honest nodes to agree", lambda: same_tip(nodes), 20)
+
+    # The honest chain grew by every block the honest nodes mined, and only
+    # by valid blocks: the adversary's one funding block at most besides.
+    height = nodes[0].height()
+    assert height >= 12 + generated[0], (height, generated[0])
+    assert height <= 12 + generated[0] + final["funding_sent"], (height, generated[0])
+    for n in nodes:
+        v = n.cli("verifychain")
+        assert v["valid"] is True, (n.name, v)
+    chain = nodes[0].getchain()
+    check_chain_linkage(chain)
+    in_chain = {b["hash"] for b in chain}
+    txids = {t["txid"] for b in chain for t in b["data"]}
+    pending = set().union(*(n.mempool_txids() for n in nodes))
+    for name, k in final["kinds"].items():
+        if k["same_hash"]:
+            continue  # the id of a valid block or transfer, rightly on the chain
+        for attack_id in k["ids"]:
+            assert attack_id not in in_chain, "%s block %s accepted" % (name, attack_id)
+            assert attack_id not in txids, "%s transaction %s accepted" % (name, attack_id)
+            assert attack_id not in pending, "%s transaction %s in a mempool" % (name, attack_id)
+    seen = _refusals(nodes)
+    print("      %d attacks under %d identities; refusals: %s" % (
+        sum(k["sent"] for k in final["kinds"].values()), final["identities"],
+        ", ".join("%s %d" % (r, c) for r, c in sorted(seen.items()))))
+
+
 def _on_alarm(signum, frame):
     raise TestTimeout()
 
