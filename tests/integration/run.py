@@ -171,7 +171,10 @@ def four_nodes_converge_while_mining(net):
                      interval=0.02)
     statuses = [n.status() for n in nodes]
     assert all(s["hashrate"] > 0 for s in statuses[:2]), "miners report no hashrate"
-    assert all(s["refused"]["blocks"] == {} for s in statuses), \
+    # No honest block refused as invalid. Orphans are counted too (a block
+    # relayed by one peer may overtake its parent relayed by another), but
+    # they are waiting, not refused.
+    assert all(set(s["refused"]["blocks"]) <= {"orphan"} for s in statuses), \
         [s["refused"] for s in statuses]
     # Every node's best chain, checked by the node (chain_is_valid_chain)
     # and here (linkage), agrees with the others up to the shorter tip.
