@@ -1,21 +1,26 @@
 #!/bin/sh
 # Starts a local pickaxe network on the demo network and two wallet pages:
 #   a tracker (127.0.0.1:18320), three mining nodes (18330, 18340, 18350),
-#   Alice's wallet (http://127.0.0.1:8080/, on node 1, which mines to her)
-#   and Bob's wallet (http://127.0.0.1:8081/, on node 2).
+#   Alice's wallet (http://127.0.0.1:8080/, on node 1, which mines to her),
+#   Bob's wallet (http://127.0.0.1:8081/, on node 2), and pickaxe-adversary
+#   throwing invalid blocks and transactions at the nodes (the wallet page's
+#   network card shows them refused, by reason, live).
 # Mining threads are shared out over the machine's cores. Everything lives
 # in build/demo/ (chains, keystores, logs) and is reused by the next run;
 # --reset (or `make demo RESET=1`) starts from nothing. Ctrl-C stops every
 # process this script started.
 #
 # Usage: scripts/demo.sh [--reset]
-# Environment: ALICE_PORT, BOB_PORT (8080, 8081), DEMO_DIR (build/demo).
+# Environment: ALICE_PORT, BOB_PORT (8080, 8081), DEMO_DIR (build/demo),
+#   ADVERSARY_RATE (attacks a second, default 2; ADVERSARY=0: no adversary).
 set -eu
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
 DIR=${DEMO_DIR:-$BUILD/demo}
 ALICE_PORT=${ALICE_PORT:-8080}
 BOB_PORT=${BOB_PORT:-8081}
+ADVERSARY=${ADVERSARY:-1}
+ADVERSARY_RATE=${ADVERSARY_RATE:-2}
 TRACKER=127.0.0.1:18320
 
 reset=0
@@ -23,7 +28,7 @@ for arg in "$@"; do
     case $arg in
     --reset) reset=1 ;;
     -h | --help)
-        sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'
+        sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'
         exit 0
         ;;
     *)
@@ -33,7 +38,7 @@ for arg in "$@"; do
     esac
 done
 
-for b in pickaxe-tracker pickaxe-node pickaxe-wallet; do
+for b in pickaxe-tracker pickaxe-node pickaxe-wallet pickaxe-adversary; do
     if [ ! -x "$BUILD/$b" ]; then
         echo "demo: building (make)..." >&2
         make --no-print-directory all >&2
@@ -130,6 +135,11 @@ for port in 18330 18340 18350; do
         --listen "127.0.0.1:$port" --data-dir "$DIR/node$i" --threads "$threads" $miner
     i=$((i + 1))
 done
+if [ "$ADVERSARY" != 0 ]; then
+    # Ports of its own, new ones each time the nodes ban it.
+    start adversary "$BUILD/pickaxe-adversary" --network demo --tracker "tcp://$TRACKER" \
+        --rate "$ADVERSARY_RATE" --stats "$DIR/adversary.json"
+fi
 start alice "$BUILD/pickaxe-wallet" --network demo --node tcp://127.0.0.1:18330 \
     --tracker "tcp://$TRACKER" --http "127.0.0.1:$ALICE_PORT" --keystore "$DIR/alice.keystore"
 start bob "$BUILD/pickaxe-wallet" --network demo --node tcp://127.0.0.1:18340 \
@@ -159,6 +169,7 @@ cat <<EOF
     Bob's wallet     http://127.0.0.1:$BOB_PORT/   ($bob)
 
     tracker tcp://$TRACKER; nodes tcp://127.0.0.1:18330, :18340, :18350
+    adversary        $( [ "$ADVERSARY" != 0 ] && echo "$ADVERSARY_RATE attacks a second (log: $DIR/logs/adversary.log); see the network card" || echo "off (ADVERSARY=0)")
     logs and data    $DIR/  (kept for the next run; --reset or make demo RESET=1 starts afresh)
 
   Press Ctrl-C to stop everything.
