@@ -73,7 +73,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--phase", type=float, default=60)
     ap.add_argument("--rounds", type=int, default=2)
-    ap.add_argument("--warmup", type=float, default=60)
+    ap.add_argument("--warmup", type=float, default=90)
     ap.add_argument("--no-pin", action="store_true")
     ap.add_argument("--network", default="demo", choices=("demo", "regtest"))
     ap.add_argument("--json")

@@ -104,3 +104,14 @@ if [ "${BENCH_NETWORK:-1}" != 0 ]; then
     echo "\$ python3 bench/net_bench.py"
     python3 bench/net_bench.py
 fi
+
+# What pickaxe-adversary at full rate costs honest miners (benchmarks.md,
+# "Adversary"). BENCH_ADVERSARY=0 skips it.
+if [ "${BENCH_ADVERSARY:-1}" != 0 ]; then
+    echo
+    echo "== adversary benchmark"
+    echo "\$ python3 bench/adversary_bench.py --network demo"
+    python3 bench/adversary_bench.py --network demo
+    echo "\$ python3 bench/adversary_bench.py --network regtest --phase 30 --warmup 5"
+    python3 bench/adversary_bench.py --network regtest --phase 30 --warmup 5
+fi

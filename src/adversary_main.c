@@ -58,13 +58,13 @@
 #include <zmq.h>
 
 #define PICKAXE_VERSION "0.1.0"
-#define ADV_FOLLOW_MS 500      /* how often we ask a peer for its tip */
-#define ADV_BAN_CHECK_MS 300   /* how often we look ourselves up */
+#define ADV_FOLLOW_MS 500    /* how often we ask a peer for its tip */
+#define ADV_BAN_CHECK_MS 300 /* how often we look ourselves up */
 #define ADV_STATS_MS 1000
-#define ADV_FUND_MS 2000       /* how often funding is tried again */
-#define ADV_JOIN_WAIT_MS 4000  /* longest wait for peers to subscribe */
-#define ADV_SETTLE_MS 150      /* subscriptions reach our PUB after connect */
-#define ADV_MAX_IDS 40         /* ids kept per kind in the stats */
+#define ADV_FUND_MS 2000      /* how often funding is tried again */
+#define ADV_JOIN_WAIT_MS 4000 /* longest wait for peers to subscribe */
+#define ADV_SETTLE_MS 150     /* subscriptions reach our PUB after connect */
+#define ADV_MAX_IDS 40        /* ids kept per kind in the stats */
 
 static volatile sig_atomic_t stop_flag;
 
@@ -113,7 +113,8 @@ typedef struct {
     size_t cursor;
 } adv_t;
 
-/* ---- the request endpoint --------------------------------------------------- */
+/* ---- the request endpoint ---------------------------------------------------
+ */
 
 static void answer(adv_t *a, const server_req_t *req)
 {
@@ -178,7 +179,8 @@ static void publish_tip(adv_t *a)
     pthread_mutex_unlock(&a->tip_lock);
 }
 
-/* ---- identities ---------------------------------------------------------------- */
+/* ---- identities
+ * ---------------------------------------------------------------- */
 
 static void drop_identity(adv_t *a)
 {
@@ -202,8 +204,7 @@ static bool check_peers(adv_t *a, size_t *connected, size_t *honest)
     if (n > 32)
         n = 32;
     char me[17];
-    snprintf(me, sizeof me, "%016llx",
-             (unsigned long long)p2p_node_id(a->p2p));
+    snprintf(me, sizeof me, "%016llx", (unsigned long long)p2p_node_id(a->p2p));
     static const char q[] = "{\"method\":\"peers\"}";
     buf_t frame;
     buf_init(&frame);
@@ -274,8 +275,10 @@ static int new_identity(adv_t *a)
     a->server_running = true;
     int rc = p2p_join_network(a->p2p);
     if (rc)
-        log_warn("adversary", "tracker did not answer (%s); retrying in the "
-                 "background", err_str(rc));
+        log_warn("adversary",
+                 "tracker did not answer (%s); retrying in the "
+                 "background",
+                 err_str(rc));
     a->identities++;
     a->since_rotation = 0;
     a->banned = false;
@@ -297,7 +300,8 @@ static int new_identity(adv_t *a)
     return 0;
 }
 
-/* ---- following the chain --------------------------------------------------------- */
+/* ---- following the chain
+ * --------------------------------------------------------- */
 
 static void add_block(adv_t *a, const uint8_t *data, size_t len)
 {
@@ -362,7 +366,8 @@ static void follow_peer(adv_t *a, uint64_t peer)
         wire_msg_clear(&reply);
         free(raw);
         for (size_t i = 0; want && i < nwant; i += WIRE_MAX_BLOCKS) {
-            size_t k = nwant - i < WIRE_MAX_BLOCKS ? nwant - i : WIRE_MAX_BLOCKS;
+            size_t k =
+                nwant - i < WIRE_MAX_BLOCKS ? nwant - i : WIRE_MAX_BLOCKS;
             wire_msg_init(&req, WIRE_GET_BLOCKS);
             req.u.get_blocks.count = (uint16_t)k;
             req.u.get_blocks.hashes = &want[i][0];
@@ -418,7 +423,8 @@ static void drain(adv_t *a, int wait_ms)
     }
 }
 
-/* ---- sending ------------------------------------------------------------------------ */
+/* ---- sending
+ * ------------------------------------------------------------------------ */
 
 /* Sends request frames to every honest node's request endpoint on fresh
  * connections (a new routing id each time), without waiting for answers. */
@@ -529,7 +535,8 @@ static void fund(adv_t *a)
     attack_out_clear(&out);
 }
 
-/* ---- stats -------------------------------------------------------------------------- */
+/* ---- stats
+ * -------------------------------------------------------------------------- */
 
 static void write_stats(adv_t *a)
 {
@@ -541,25 +548,24 @@ static void write_stats(adv_t *a)
         json_t *ids = json_array();
         for (size_t i = 0; ids && i < st->n_ids; i++)
             json_array_append_new(ids, json_string(st->ids[i]));
-        json_object_set_new(
-            kinds, a->kinds[k]->name,
-            json_pack("{s:s,s:b,s:I,s:I,s:I,s:I,s:o}", "reason",
-                      a->kinds[k]->reason, "same_hash",
-                      a->kinds[k]->same_hash, "sent", (json_int_t)st->sent,
-                      "items", (json_int_t)st->items, "not_ready",
-                      (json_int_t)st->not_ready, "over_budget",
-                      (json_int_t)st->over_budget, "ids", ids));
+        json_object_set_new(kinds, a->kinds[k]->name,
+                            json_pack("{s:s,s:b,s:I,s:I,s:I,s:I,s:o}", "reason",
+                                      a->kinds[k]->reason, "same_hash",
+                                      a->kinds[k]->same_hash, "sent",
+                                      (json_int_t)st->sent, "items",
+                                      (json_int_t)st->items, "not_ready",
+                                      (json_int_t)st->not_ready, "over_budget",
+                                      (json_int_t)st->over_budget, "ids", ids));
     }
     char me[17];
     snprintf(me, sizeof me, "%016llx",
              (unsigned long long)(a->p2p ? p2p_node_id(a->p2p) : 0));
-    json_t *j = json_pack("{s:s,s:I,s:s,s:I,s:b,s:I,s:o}", "network",
-                          a->params->name, "identities",
-                          (json_int_t)a->identities, "node_id", me,
-                          "followed_height",
-                          (json_int_t)chain_height(a->chain), "funded",
-                          attack_funded(&a->env), "funding_sent",
-                          (json_int_t)a->funding_sent, "kinds", kinds);
+    json_t *j =
+        json_pack("{s:s,s:I,s:s,s:I,s:b,s:I,s:o}", "network", a->params->name,
+                  "identities", (json_int_t)a->identities, "node_id", me,
+                  "followed_height", (json_int_t)chain_height(a->chain),
+                  "funded", attack_funded(&a->env), "funding_sent",
+                  (json_int_t)a->funding_sent, "kinds", kinds);
     char tmp[4096];
     snprintf(tmp, sizeof tmp, "%s.tmp", a->stats_path);
     if (j && json_dump_file(j, tmp, JSON_INDENT(1)) == 0)
@@ -572,21 +578,26 @@ static void log_summary(adv_t *a)
     uint64_t sent = 0;
     for (size_t k = 0; k < a->nkinds; k++)
         sent += a->stats[k].sent;
-    log_info("adversary", "%llu attacks sent under %llu identities; "
+    log_info("adversary",
+             "%llu attacks sent under %llu identities; "
              "following height %u%s",
              (unsigned long long)sent, (unsigned long long)a->identities,
              chain_height(a->chain),
              attack_funded(&a->env) ? "" : " (not funded yet)");
 }
 
-/* ---- main ------------------------------------------------------------------------------ */
+/* ---- main
+ * ------------------------------------------------------------------------------
+ */
 
 static void usage(FILE *f)
 {
-    fprintf(f,
+    fprintf(
+        f,
         "usage: pickaxe-adversary --tracker tcp://HOST:PORT [options]\n"
         "\n"
-        "A malicious peer for showing that honest nodes hold: joins the network\n"
+        "A malicious peer for showing that honest nodes hold: joins the "
+        "network\n"
         "like a node, follows the honest chain, and keeps publishing invalid\n"
         "blocks and transactions of every kind below, round-robin; when the\n"
         "honest nodes ban it, it comes back under a new identity.\n"
@@ -637,7 +648,8 @@ static int parse_attacks(adv_t *a, const char *list)
     char buf[2048];
     snprintf(buf, sizeof buf, "%s", list);
     char *save = NULL;
-    for (char *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+    for (char *t = strtok_r(buf, ",", &save); t;
+         t = strtok_r(NULL, ",", &save)) {
         const attack_kind_t *k = attack_find(t);
         if (!k) {
             fail("unknown attack kind (see --list)", t);
@@ -673,7 +685,8 @@ static void run(adv_t *a)
                 a->banned = true;
             next_ban = sock_now_ms() + ADV_BAN_CHECK_MS;
         }
-        if (a->banned || (a->rotate_after && a->since_rotation >= a->rotate_after)) {
+        if (a->banned ||
+            (a->rotate_after && a->since_rotation >= a->rotate_after)) {
             log_info("adversary", "%s: coming back under a new identity",
                      a->banned ? "banned" : "rotating");
             if (new_identity(a) != 0) {
@@ -712,8 +725,21 @@ int main(int argc, char **argv)
     a.rate = 5;
     a.env.max_hashes = 1u << 22;
     snprintf(a.host, sizeof a.host, "127.0.0.1");
-    enum { O_TRACKER = 1, O_NETWORK, O_ATTACKS, O_RATE, O_LISTEN, O_ROTATE,
-           O_BUDGET, O_DURATION, O_STATS, O_LOG, O_LIST, O_HELP, O_VERSION };
+    enum {
+        O_TRACKER = 1,
+        O_NETWORK,
+        O_ATTACKS,
+        O_RATE,
+        O_LISTEN,
+        O_ROTATE,
+        O_BUDGET,
+        O_DURATION,
+        O_STATS,
+        O_LOG,
+        O_LIST,
+        O_HELP,
+        O_VERSION
+    };
     static const struct option opts[] = {
         {"tracker", required_argument, NULL, O_TRACKER},
         {"network", required_argument, NULL, O_NETWORK},
@@ -754,7 +780,8 @@ int main(int argc, char **argv)
         case O_LISTEN:
             if (!*optarg || strlen(optarg) >= 200 || strchr(optarg, ':'))
                 return fail("--listen takes a HOST (ports are chosen anew "
-                            "for each identity)", optarg);
+                            "for each identity)",
+                            optarg);
             snprintf(a.host, sizeof a.host, "%s", optarg);
             break;
         case O_ROTATE:
@@ -828,8 +855,7 @@ int main(int argc, char **argv)
              a.params->name, a.nkinds, a.rate, a.tracker);
     int rc = new_identity(&a);
     if (rc) {
-        fprintf(stderr, "pickaxe-adversary: cannot open ports on %s\n",
-                a.host);
+        fprintf(stderr, "pickaxe-adversary: cannot open ports on %s\n", a.host);
         drop_identity(&a);
         chain_free(&a.chain);
         return 1;

@@ -27,7 +27,8 @@
 /* Transfers that take a block over BLOCK_MAX_SIZE. */
 #define ATTACK_OVERSIZE_TXS (BLOCK_MAX_SIZE / TX_TRANSFER_SIZE + 16)
 
-/* ---- items ------------------------------------------------------------------ */
+/* ---- items ------------------------------------------------------------------
+ */
 
 static attack_item_t *push(attack_out_t *out, attack_channel_t ch,
                            uint16_t type, const char *reason)
@@ -75,7 +76,8 @@ void attack_out_clear(attack_out_t *out)
     memset(out, 0, sizeof *out);
 }
 
-/* ---- small helpers -------------------------------------------------------------- */
+/* ---- small helpers
+ * -------------------------------------------------------------- */
 
 static void random_bytes(uint8_t *p, size_t n)
 {
@@ -213,8 +215,8 @@ static bool find_rich(const attack_env_t *env, uint8_t key[32], account_t *a)
 }
 
 /* A transfer from the adversary's key, signed. */
-static int our_transfer(const attack_env_t *env, tx_t *tx,
-                        const uint8_t to[32], uint64_t amount, uint64_t nonce)
+static int our_transfer(const attack_env_t *env, tx_t *tx, const uint8_t to[32],
+                        uint64_t amount, uint64_t nonce)
 {
     tx_init_transfer(tx, env->pub, to, amount, 1, nonce);
     return tx_sign_with_secret(tx, env->secret, env->params->network_id) == 0
@@ -228,7 +230,8 @@ bool attack_funded(const attack_env_t *env)
     return a.balance > 2 && a.nonce >= 1;
 }
 
-/* ---- transactions ------------------------------------------------------------ */
+/* ---- transactions
+ * ------------------------------------------------------------ */
 
 /* A transfer from a miner's account, signed by nobody who owns it. */
 static int b_tx_bad_sig(attack_env_t *env, attack_out_t *out)
@@ -252,8 +255,7 @@ static int b_tx_unsigned(attack_env_t *env, attack_out_t *out)
         a = account(env, env->pub);
     }
     tx_t tx;
-    tx_init_transfer(&tx, victim, env->pub, 1 + env->seq++ % 1000, 1,
-                     a.nonce);
+    tx_init_transfer(&tx, victim, env->pub, 1 + env->seq++ % 1000, 1, a.nonce);
     return push_tx(out, &tx, "bad-txns-unsigned");
 }
 
@@ -278,7 +280,8 @@ static int b_tx_replay(attack_env_t *env, attack_out_t *out)
     return push_tx(out, &tx, "bad-txns-nonce-replay");
 }
 
-/* ---- blocks: header and proof of work -------------------------------------- */
+/* ---- blocks: header and proof of work --------------------------------------
+ */
 
 /* The newest honest block with its header changed after it was mined. */
 static int b_blk_bad_hash(attack_env_t *env, attack_out_t *out)
@@ -387,8 +390,8 @@ static int b_blk_stale_fork(attack_env_t *env, attack_out_t *out)
     if (tip < back)
         return ERR_NOT_FOUND;
     block_t b;
-    int rc = template_on(env, &b, chain_at_height(env->chain, tip - back),
-                         NULL, 0);
+    int rc =
+        template_on(env, &b, chain_at_height(env->chain, tip - back), NULL, 0);
     if (rc)
         return rc;
     return finish(env, out, &b, "stale-fork", false);
@@ -417,7 +420,8 @@ static int b_blk_time_past(attack_env_t *env, attack_out_t *out)
     return finish(env, out, &b, "time-too-old", false);
 }
 
-/* ---- blocks: body ---------------------------------------------------------- */
+/* ---- blocks: body ----------------------------------------------------------
+ */
 
 /* An honest block from a little back, a transaction changed, re-sent: the
  * header (so the hash) is the honest one. */
@@ -425,7 +429,8 @@ static int b_blk_tampered(attack_env_t *env, attack_out_t *out)
 {
     uint32_t tip = chain_height(env->chain);
     uint32_t back = (uint32_t)(env->seq++ % 5);
-    const chain_node_t *n = chain_at_height(env->chain, tip > back ? tip - back : 0);
+    const chain_node_t *n =
+        chain_at_height(env->chain, tip > back ? tip - back : 0);
     block_t b;
     if (block_copy(&b, &n->block) != 0)
         return ERR_NOMEM;
@@ -506,9 +511,10 @@ static int b_blk_overspend(attack_env_t *env, attack_out_t *out)
     random_key(to, s);
     /* More than the account holds even after this block's coinbase, which
      * pays the adversary first. */
-    uint64_t more = params_block_subsidy(env->params, chain_height(env->chain) + 1) + COIN;
-    uint64_t amount = a.balance > MAX_MONEY - 1 - more ? MAX_MONEY - 1
-                                                       : a.balance + more;
+    uint64_t more =
+        params_block_subsidy(env->params, chain_height(env->chain) + 1) + COIN;
+    uint64_t amount =
+        a.balance > MAX_MONEY - 1 - more ? MAX_MONEY - 1 : a.balance + more;
     int rc = our_transfer(env, &tx, to, amount, a.nonce);
     block_t b;
     if (rc == 0 && (rc = tip_template(env, &b, &tx, 1)) == 0)
@@ -602,7 +608,8 @@ static int b_blk_oversized(attack_env_t *env, attack_out_t *out)
     return finish(env, out, &b, "bad-blk-size", true);
 }
 
-/* ---- bytes ------------------------------------------------------------------- */
+/* ---- bytes
+ * ------------------------------------------------------------------- */
 
 /* The newest honest block cut short. */
 static int b_blk_truncated(attack_env_t *env, attack_out_t *out)
@@ -681,7 +688,8 @@ static int b_flood_requests(attack_env_t *env, attack_out_t *out)
     return 0;
 }
 
-/* ---- catalogue ----------------------------------------------------------------- */
+/* ---- catalogue
+ * ----------------------------------------------------------------- */
 
 static const attack_kind_t KINDS[] = {
     {"tx-bad-sig", "bad-txns-sig",
@@ -746,8 +754,7 @@ static const attack_kind_t KINDS[] = {
     {"flood-orphans", "orphan", "a burst of blocks on unknown parents",
      b_flood_orphans, false},
     {"flood-requests", "rate-limited",
-     "a burst of header, block and garbage requests", b_flood_requests,
-     false},
+     "a burst of header, block and garbage requests", b_flood_requests, false},
 };
 
 const attack_kind_t *attack_kinds(size_t *n)

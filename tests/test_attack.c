@@ -52,16 +52,17 @@ static void world_init(world_t *w)
     attack_out_t out = {0};
     cr_assert_eq(attack_build_funding(&w->env, &out), 0);
     block_t b;
-    cr_assert_eq(block_parse(&b, out.items[0].bytes.data,
-                             out.items[0].bytes.len), 0);
+    cr_assert_eq(
+        block_parse(&b, out.items[0].bytes.data, out.items[0].bytes.len), 0);
     cr_assert_eq(chain_add_block(w->c, NULL, &b), 0);
     block_deinit(&b);
     attack_out_clear(&out);
     cr_assert_eq(attack_build_funding(&w->env, &out), 0);
     cr_assert_eq(out.items[0].type, WIRE_NEW_TX);
     tx_t spend;
-    cr_assert_eq(tx_parse_bytes(&spend, out.items[0].bytes.data,
-                                out.items[0].bytes.len), 0);
+    cr_assert_eq(
+        tx_parse_bytes(&spend, out.items[0].bytes.data, out.items[0].bytes.len),
+        0);
     cr_assert_eq(mempool_add(w->m, NULL, chain_state(w->c), &spend), 0,
                  "the funding transfer is valid");
     attack_out_clear(&out);
@@ -98,8 +99,7 @@ static const char *offer(world_t *w, const attack_item_t *it)
         if (wire_decode(&m, params_regtest()->network_id, it->bytes.data,
                         it->bytes.len) != 0)
             return "malformed";
-        bool request = m.type == WIRE_GET_HEADERS ||
-                       m.type == WIRE_GET_BLOCKS;
+        bool request = m.type == WIRE_GET_HEADERS || m.type == WIRE_GET_BLOCKS;
         wire_msg_clear(&m);
         return request && it->channel == ATTACK_REQUEST ? "rate-limited"
                                                         : "decoded";
@@ -179,8 +179,8 @@ Test(attack, money_kinds_wait_for_funds)
     chain_t *c = fx_chain(NULL);
     fx_key_t adv;
     fx_key(&adv, 9);
-    attack_env_t env = {.params = params_regtest(), .chain = c,
-                        .now = (int64_t)time(NULL)};
+    attack_env_t env = {
+        .params = params_regtest(), .chain = c, .now = (int64_t)time(NULL)};
     memcpy(env.secret, adv.secret, 32);
     memcpy(env.pub, adv.pub, 32);
     attack_out_t out = {0};
@@ -197,8 +197,8 @@ Test(attack, money_kinds_wait_for_funds)
 Test(attack, work_over_budget_is_skipped)
 {
     chain_t *c = fx_chain(NULL);
-    attack_env_t env = {.params = params_regtest(), .chain = c,
-                        .now = (int64_t)time(NULL)};
+    attack_env_t env = {
+        .params = params_regtest(), .chain = c, .now = (int64_t)time(NULL)};
     block_t b;
     cr_assert_eq(template_build(&b, c, chain_tip(c), env.pub, NULL, 0,
                                 (uint32_t)env.now, 1),
