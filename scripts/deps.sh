@@ -9,7 +9,7 @@ pkgs="build-essential pkg-config libssl-dev libzmq3-dev libczmq-dev \
 libhwloc-dev libcriterion-dev libsecp256k1-dev libmicrohttpd-dev \
 libjansson-dev libsqlite3-dev"
 case "$what" in
-test) pkgs="$pkgs python3" ;;
+test) pkgs="$pkgs python3 clang libclang-rt-dev" ;; # clang: fuzz harnesses
 demo) pkgs="$pkgs python3" ;;
 esac
 missing=""
