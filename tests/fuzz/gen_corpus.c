@@ -2,13 +2,12 @@
  * gen_corpus — writes the fuzzers' seed inputs: valid encodings of every
  * wire message type, real regtest blocks and transactions (mined and signed
  * by the library itself), Bitcoin's genesis header, BIP-173/350 strings,
- * pickaxe addresses, hex.
+ * pickaxe addresses, hex, a query for every rpc method.
  *
  * Usage: gen-corpus DIR   (make fuzz-corpus runs it on tests/fuzz/corpus)
  * Writes DIR/<target>/seed-<name>; existing seeds of the same name are
- * replaced, other files (crash regressions) are left alone. Signatures use
- * fresh randomness, so transfers differ from run to run; everything else is
- * deterministic.
+ * replaced, other files (crash regressions) are left alone. The output is
+ * the same every run (signatures use fixed auxiliary data).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -79,6 +78,20 @@ typedef struct {
     uint8_t hashes[3][32];
 } chain_seeds_t;
 
+/* Signs with fixed auxiliary data, so the seeds are the same every run. */
+static void sign(tx_t *tx, const uint8_t secret[32],
+                 const uint8_t network_id[32])
+{
+    static const uint8_t aux[32] = {0};
+    keys_keypair_t kp;
+    uint8_t msg[32];
+    tx_sighash(msg, tx, network_id);
+    if (keys_keypair_from_secret(&kp, secret) != 0 ||
+        keys_sign_with_aux(tx->sig, &kp, msg, aux) != 0)
+        die("sign");
+    keys_keypair_wipe(&kp);
+}
+
 static void make_chain(chain_seeds_t *s)
 {
     const params_t *p = params_regtest();
@@ -108,8 +121,7 @@ static void make_chain(chain_seeds_t *s)
     for (int i = 0; i < 3; i++) {
         tx_init_transfer(&t[i], alice, bob, 1000 + (uint64_t)i, 10,
                          (uint64_t)i);
-        if (tx_sign_with_secret(&t[i], alice_sk, p->network_id) != 0)
-            die("sign");
+        sign(&t[i], alice_sk, p->network_id);
     }
     const chain_node_t *n1 = chain_tip(c);
     if (template_build(&b2, c, n1, bob, t, 3, n1->block.header.time + 1, 2) ||
@@ -363,6 +375,60 @@ static void text_seeds(const chain_seeds_t *s)
     put_text("hex", "bad-char", -1, "0g");
 }
 
+/* ---- rpc queries -------------------------------------------------------------- */
+
+static void rpc_seeds(const chain_seeds_t *s)
+{
+    uint8_t sk[32], pub[32];
+    key(sk, pub, 1);
+    char addr[ADDRESS_MAX_LEN], hash[HEX_HASH_LEN + 1], gen[HEX_HASH_LEN + 1];
+    char tx[2 * TX_MAX_SIZE + 1], q[1024];
+    if (address_encode(addr, sizeof addr, ADDRESS_HRP_REGTEST, pub))
+        die("address");
+    hex_from_hash(hash, s->hashes[2]);
+    hex_from_hash(gen, s->hashes[0]);
+    hex_encode(tx, s->transfer.data, s->transfer.len);
+
+    static const char *const fixed[][2] = {
+        {"status", "{\"method\":\"status\"}"},
+        {"getchain", "{\"method\":\"getchain\",\"params\":{\"from\":0,"
+                     "\"limit\":3,\"newest_first\":true}}"},
+        {"getblock-height", "{\"method\":\"getblock\",\"params\":"
+                            "{\"height\":0}}"},
+        {"mempool", "{\"method\":\"mempool\",\"params\":{}}"},
+        {"peers", "{\"method\":\"peers\"}"},
+        {"unknown", "{\"method\":\"nope\",\"params\":[]}"},
+        {"not-an-object", "[1,2,3]"},
+    };
+    for (size_t i = 0; i < sizeof fixed / sizeof *fixed; i++)
+        put("rpc", fixed[i][0], fixed[i][1], strlen(fixed[i][1]));
+
+    /* One call per format, so -Wformat=2 checks each. */
+    snprintf(q, sizeof q,
+             "{\"method\":\"getblock\",\"params\":{\"hash\":\"%s\"}}", gen);
+    put("rpc", "getblock-hash", q, strlen(q));
+    snprintf(q, sizeof q,
+             "{\"method\":\"balance\",\"params\":{\"address\":\"%s\"}}",
+             addr);
+    put("rpc", "balance", q, strlen(q));
+    snprintf(q, sizeof q,
+             "{\"method\":\"generate\",\"params\":{\"count\":2,"
+             "\"address\":\"%s\"}}",
+             addr);
+    put("rpc", "generate", q, strlen(q));
+    snprintf(q, sizeof q, "{\"method\":\"tx\",\"params\":{\"txid\":\"%s\"}}",
+             hash);
+    put("rpc", "tx", q, strlen(q));
+    snprintf(q, sizeof q,
+             "{\"method\":\"submit\",\"params\":{\"hex\":\"%s\"}}", tx);
+    put("rpc", "submit", q, strlen(q));
+    snprintf(q, sizeof q,
+             "{\"method\":\"balance_after\",\"params\":{\"address\":"
+             "\"%s\",\"txid\":\"%s\"}}",
+             addr, hash);
+    put("rpc", "balance_after", q, strlen(q));
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 2) {
@@ -407,6 +473,7 @@ int main(int argc, char **argv)
 
     wire_seeds(&s);
     text_seeds(&s);
+    rpc_seeds(&s);
 
     buf_deinit(&s.genesis);
     buf_deinit(&s.small);
