@@ -177,9 +177,10 @@ test: deps-test
 bench: all
 	@scripts/bench.sh
 
+# RESET=1 throws away the demo's chains and keystores (build/demo/) first.
 demo: deps-demo
 	@$(MAKE) --no-print-directory all
-	@scripts/demo.sh
+	@scripts/demo.sh $(if $(filter 1 yes true,$(RESET)),--reset)
 
 format:
 	clang-format -i $(wildcard src/*.[ch] miner/*.[ch] net/*.[ch] bench/*.[ch] wallet-web/*.[ch] tests/*.[ch])

@@ -95,3 +95,12 @@ echo "== block validation"
 cmd="$BIN validate --rounds 7"
 echo "\$ $cmd"
 $cmd
+
+# The network's figures (benchmarks.md, "Network"): real trackers and nodes
+# on 127.0.0.1, driven through pickaxe-cli. BENCH_NETWORK=0 skips them.
+if [ "${BENCH_NETWORK:-1}" != 0 ]; then
+    echo
+    echo "== pickaxe network benchmark"
+    echo "\$ python3 bench/net_bench.py"
+    python3 bench/net_bench.py
+fi

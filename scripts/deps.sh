@@ -9,9 +9,16 @@ pkgs="build-essential pkg-config libssl-dev libzmq3-dev libczmq-dev \
 libhwloc-dev libcriterion-dev libsecp256k1-dev libmicrohttpd-dev \
 libjansson-dev libsqlite3-dev"
 case "$what" in
-test) pkgs="$pkgs python3 clang libclang-rt-dev" ;; # clang: fuzz harnesses
+# The browser tests drive Debian's Chromium with playwright-core from npm;
+# the fuzz harnesses need clang and its libFuzzer/sanitizer runtimes.
+test) pkgs="$pkgs python3 chromium nodejs clang libclang-rt-dev" ;;
 demo) pkgs="$pkgs python3" ;;
 esac
+# npm may come with nodejs (NodeSource's package bundles it) or separately
+# (Debian's): ask for Debian's only when no npm is there.
+if [ "$what" = test ] && ! command -v npm >/dev/null 2>&1; then
+    pkgs="$pkgs npm"
+fi
 missing=""
 for p in $pkgs; do
     if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed"; then

@@ -76,6 +76,36 @@ void node_tally(node_tally_t *t, const char *reason)
     }
 }
 
+bool node_peer_blocked(const node_t *n, uint64_t peer)
+{
+    for (size_t i = 0; peer && i < n->n_blocked; i++)
+        if (n->blocked[i] == peer)
+            return true;
+    return false;
+}
+
+uint64_t node_block_received_us(const node_t *n, const uint8_t hash[32])
+{
+    return n->received ? (uint64_t)(uintptr_t)hashmap_get(n->received, hash)
+                       : 0;
+}
+
+/* Notes when a block was accepted, for `getblock` (propagation latency). */
+static void note_received(node_t *n, const block_t *b)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    uint64_t us = (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+    if (n->received && hashmap_count(n->received) >= NODE_MAX_RECEIVED)
+        hashmap_free(&n->received);
+    if (!n->received)
+        n->received = hashmap_new();
+    uint8_t hash[32];
+    block_compute_hash(hash, &b->header);
+    if (n->received)
+        hashmap_put(n->received, hash, (void *)(uintptr_t)us);
+}
+
 /* ---- chain callbacks ---------------------------------------------------------- */
 
 static void on_connected(void *ctx, const chain_node_t *cn)
@@ -139,6 +169,7 @@ int node_accept_block(node_t *n, const char **reason, const block_t *b,
     if (reason)
         *reason = why;
     if (rc == 0) {
+        note_received(n, b);
         if (do_relay) {
             buf_t raw;
             buf_init(&raw);
@@ -566,6 +597,8 @@ static void *serve_thread(void *arg)
 static void handle_gossip(node_t *n, const p2p_msg_t *pm)
 {
     wire_msg_t m;
+    if (node_peer_blocked(n, pm->peer_id))
+        return; /* a test partition cuts this peer off */
     if (wire_decode(&m, n->params->network_id, pm->data, pm->len) != 0)
         return; /* p2p already checked and scored it */
     switch (m.type) {
@@ -640,6 +673,16 @@ static void poll_next_peer(node_t *n)
         sync_poll_peer(n, p->peer.id);
         return;
     }
+}
+
+/* Asks every peer for its tip (after a test partition heals, rpc.c). */
+static void poll_all_peers(node_t *n)
+{
+    p2p_peer_info_t peers[P2P_MAX_PEERS];
+    size_t count = p2p_peers(n->p2p, peers, P2P_MAX_PEERS);
+    for (size_t i = 0; i < count && i < P2P_MAX_PEERS; i++)
+        if (!peers[i].banned)
+            sync_poll_peer(n, peers[i].peer.id);
 }
 
 static void status_line(node_t *n)
@@ -794,6 +837,10 @@ int node_run(node_t *n, volatile sig_atomic_t *stop)
         if (n->job_urgent ||
             (n->job_dirty && now - n->job_ms >= NODE_JOB_REFRESH_MS))
             update_job(n);
+        if (n->poll_all) {
+            n->poll_all = false;
+            poll_all_peers(n);
+        }
         if (now >= n->next_poll_ms) {
             poll_next_peer(n);
             n->next_poll_ms = now + NODE_TIP_POLL_MS;
@@ -827,6 +874,7 @@ void node_free(node_t **np)
     mempool_free(&n->mempool);
     store_close(&n->store);
     hashmap_free(&n->rejected);
+    hashmap_free(&n->received);
     pthread_mutex_destroy(&n->lock);
     free(n);
     *np = NULL;

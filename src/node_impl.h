@@ -24,6 +24,8 @@
 
 #define NODE_MAX_REASONS 64
 #define NODE_MAX_REJECTED 4096
+#define NODE_MAX_RECEIVED 100000 /* blocks whose arrival time is kept */
+#define NODE_MAX_BLOCKED 64      /* peers a test partition may cut off */
 #define NODE_SYNC_SLOTS 64
 
 /* Refusals counted by reason (reasons are static strings). */
@@ -64,6 +66,15 @@ struct node {
 
     node_tally_t refused_blocks, refused_txs;
     hashmap_t *rejected; /* txid -> reason (static), bounded */
+    hashmap_t *received; /* block hash -> wall-clock microseconds when this
+                            node accepted it (as a pointer), bounded */
+
+    /* Test partition (rpc "partition", regtest only): peers whose gossip is
+     * dropped and whom we never ask anything. */
+    uint64_t blocked[NODE_MAX_BLOCKED];
+    size_t n_blocked;
+    bool poll_all; /* peers were let back in: the main loop asks every peer
+                      for its tip at its next turn */
 
     /* When each recent peer was last synced from (a flood of orphans from
      * one peer must not become a flood of requests to it). */
@@ -102,5 +113,12 @@ int node_generate_block(node_t *n, uint8_t hash[32], const uint8_t miner[32]);
 double node_hashrate(const node_t *n);
 
 uint64_t node_now_ms(void);
+
+/* True when a test partition cuts this peer off (see rpc "partition"). */
+bool node_peer_blocked(const node_t *n, uint64_t peer);
+
+/* Wall-clock microseconds when this node accepted the block, or 0 when it
+ * does not know (loaded from the store, or forgotten). */
+uint64_t node_block_received_us(const node_t *n, const uint8_t hash[32]);
 
 #endif

@@ -1,9 +1,10 @@
 /*
  * rpc — the node's JSON queries (see rpc.h for the method table).
  *
- * Each method reads the node's state on the main loop's thread and builds a
- * reply; none blocks except `generate`, which mines regtest blocks (a couple
- * of hashes each) on the spot.
+ * Each method reads the node's state on the request thread, under the node
+ * lock, and builds a reply; none waits on anything but `generate`, which
+ * mines regtest blocks (a couple of hashes each) on the spot, and
+ * `verifychain`, which validates the whole best chain again.
  */
 #include "rpc.h"
 #include "address.h"
@@ -124,6 +125,9 @@ static json_t *m_getblock(node_t *n, const json_t *params)
             b, "confirmations",
             json_integer(x->in_main ? chain_height(n->chain) - x->height + 1
                                     : 0));
+        uint64_t us = node_block_received_us(n, x->hash);
+        if (us)
+            json_object_set_new(b, "received", json_integer((json_int_t)us));
     }
     return ok(b);
 }
@@ -338,6 +342,84 @@ static json_t *m_generate(node_t *n, const json_t *params)
     return ok(json_pack("{s:o}", "hashes", hashes));
 }
 
+/* Checks the whole best chain again from genesis, as a newcomer would. */
+static json_t *m_verifychain(node_t *n)
+{
+    const chain_node_t **nodes = NULL;
+    size_t count = 0;
+    if (chain_get_longest_chain(n->chain, &nodes, &count) != 0)
+        return rpc_error(ERR_NOMEM, NULL);
+    const block_t **blocks = malloc((count ? count : 1) * sizeof *blocks);
+    if (!blocks) {
+        free(nodes);
+        return rpc_error(ERR_NOMEM, NULL);
+    }
+    for (size_t i = 0; i < count; i++)
+        blocks[i] = &nodes[i]->block;
+    const char *why = NULL;
+    uint32_t bad = 0;
+    bool valid = chain_is_valid_chain(n->params, blocks, count, &why, &bad);
+    free(blocks);
+    free(nodes);
+    json_t *r = json_pack("{s:b,s:I,s:o}", "valid", valid, "height",
+                          (json_int_t)chain_height(n->chain), "tip",
+                          hash_json(chain_tip(n->chain)->hash));
+    if (r && !valid) {
+        json_object_set_new(r, "reason", json_string(why ? why : "invalid"));
+        json_object_set_new(r, "bad_height", json_integer(bad));
+    }
+    return ok(r);
+}
+
+/* Reads a peer id as `status` and `peers` show it (16 hex digits). */
+static int parse_peer_id(uint64_t *id, const char *text)
+{
+    char *end;
+    if (!text || strlen(text) != 16)
+        return ERR_ARG;
+    unsigned long long v = strtoull(text, &end, 16);
+    if (*end || v == 0)
+        return ERR_ARG;
+    *id = v;
+    return 0;
+}
+
+/* The test partition switch (regtest only, see rpc.h). */
+static json_t *m_partition(node_t *n, const json_t *params)
+{
+    if (strcmp(n->params->name, "regtest") != 0)
+        return rpc_error(ERR_UNSUPPORTED, "partition works on regtest only");
+    json_t *list = json_object_get(params, "block_peers");
+    if (!json_is_array(list) || json_array_size(list) > NODE_MAX_BLOCKED)
+        return rpc_error(ERR_ARG, "\"block_peers\" must be an array of at "
+                                  "most 64 peer ids");
+    uint64_t ids[NODE_MAX_BLOCKED];
+    size_t count = json_array_size(list);
+    for (size_t i = 0; i < count; i++)
+        if (parse_peer_id(&ids[i],
+                          json_string_value(json_array_get(list, i))) != 0)
+            return rpc_error(ERR_ARG, "a peer id is 16 hex digits, as "
+                                      "`peers` shows it");
+    uint64_t was[NODE_MAX_BLOCKED];
+    size_t nwas = n->n_blocked;
+    memcpy(was, n->blocked, sizeof was);
+    memcpy(n->blocked, ids, count * sizeof *ids);
+    n->n_blocked = count;
+    /* Healing: the main loop catches up with the peers let back in at its
+     * next turn, rather than at the next tip poll, seconds away. (Not here:
+     * this runs on the request thread, which must stay free to answer.) */
+    for (size_t i = 0; i < nwas; i++)
+        if (!node_peer_blocked(n, was[i]))
+            n->poll_all = true;
+    json_t *arr = json_array();
+    for (size_t i = 0; arr && i < count; i++) {
+        char id[17];
+        snprintf(id, sizeof id, "%016llx", (unsigned long long)ids[i]);
+        json_array_append_new(arr, json_string(id));
+    }
+    return ok(json_pack("{s:o}", "blocked", arr));
+}
+
 json_t *rpc_handle(node_t *n, const json_t *request)
 {
     const char *method = json_string_value(json_object_get(request, "method"));
@@ -372,6 +454,10 @@ json_t *rpc_handle(node_t *n, const json_t *request)
         r = m_submit(n, params);
     else if (strcmp(method, "generate") == 0)
         r = m_generate(n, params);
+    else if (strcmp(method, "verifychain") == 0)
+        r = m_verifychain(n);
+    else if (strcmp(method, "partition") == 0)
+        r = m_partition(n, params);
     else
         r = rpc_error(ERR_ARG, "unknown method");
     json_decref(empty);

@@ -24,7 +24,10 @@
  *                   orphans, forks, node_id, gossip, uptime (s),
  *                   refused: {blocks: {reason: count},
  *                             transactions: {reason: count}}}
- *   getblock    {hash} | {height}  -> block; error ERR_NOT_FOUND
+ *   getblock    {hash} | {height}  -> block, plus mainChain (bool),
+ *               confirmations, and received (wall-clock microseconds since
+ *               the Unix epoch when this node accepted the block; absent for
+ *               blocks loaded from the store); error ERR_NOT_FOUND
  *   getchain    {from?: height (default 0), limit?: (default 100, max 1000),
  *                newest_first?: bool}
  *               -> [block...] on the best chain
@@ -50,9 +53,24 @@
  *               address} -> {hashes: [...]}: mines that many blocks at once
  *               on the calling thread with the reference hash; regtest only
  *               (ERR_UNSUPPORTED elsewhere).
+ *   verifychain -> {valid (bool), height, tip, reason and bad_height (when
+ *               not valid)}: checks the whole best chain again from genesis
+ *               with chain_is_valid_chain (linkage, proof of work, every
+ *               block rule and signature, on a fresh state). Holds the
+ *               node lock while it runs (tens of milliseconds for thousands
+ *               of coinbase-only blocks; a signature check per transfer).
+ *   partition   {block_peers: [peer id, ...]} -> {blocked: [...]}: a test
+ *               switch, regtest only (ERR_UNSUPPORTED elsewhere). Gossip
+ *               from the listed peers (ids as `peers` and `status` show
+ *               them) is dropped and they are never asked anything (sync,
+ *               tip polls), so two groups that list each other are cut
+ *               apart. The list replaces the previous one; an empty list
+ *               heals, and peers let back in are asked for their tips at
+ *               the main loop's next turn.
  *
- * Thread safety: rpc_handle runs on the node's main loop thread, which owns
- * every structure it reads.
+ * Thread safety: rpc_handle runs on the node's request thread with the node
+ * lock held (node.c), so it sees the chain, mempool and store as the main
+ * loop left them and changes them as the main loop would.
  */
 #ifndef PICKAXE_RPC_H
 #define PICKAXE_RPC_H

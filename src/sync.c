@@ -18,11 +18,13 @@
 static int ask(node_t *n, wire_msg_t *reply, uint8_t **raw, uint64_t peer,
                const wire_msg_t *req, uint16_t want)
 {
+    *raw = NULL;
+    if (node_peer_blocked(n, peer))
+        return ERR_NET; /* a test partition cuts this peer off */
     buf_t out;
     buf_init(&out);
     int rc = wire_encode(&out, n->params->network_id, req);
     size_t len = 0;
-    *raw = NULL;
     if (rc == 0) {
         /* Waiting on the peer: let the request thread answer meanwhile
          * (the peer may be asking us something right now). */

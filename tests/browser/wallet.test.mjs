@@ -1,0 +1,360 @@
+// Browser tests of the wallet page (run by tests/browser/run.sh).
+//
+// Starts a regtest network of its own on free 127.0.0.1 ports: a tracker,
+// one node that does not mine (blocks come from the node's `generate` query,
+// sent with pickaxe-cli), and two wallet services, Alice and Bob. Then, in
+// headless Chromium, it walks through what a person does with the page and
+// saves a screenshot of each step in build/browser-artifacts/.
+//
+// Each step prints "ok - NAME" or "FAIL - NAME: why"; the last line is
+// "N passed, N failed", and the exit status is non-zero on any failure.
+
+import { spawn, execFileSync } from 'node:child_process';
+import { createRequire } from 'node:module';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+
+const BUILD = process.env.BUILD || 'build';
+const require = createRequire(path.resolve(process.env.PW_DIR || `${BUILD}/browser`) + '/');
+const { chromium } = require('playwright-core');
+
+const ART = path.resolve(BUILD, 'browser-artifacts');
+const CLI = process.env.CLI || `${BUILD}/pickaxe-cli`;
+fs.rmSync(ART, { recursive: true, force: true });
+fs.mkdirSync(path.join(ART, 'logs'), { recursive: true });
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'pickaxe-browser-'));
+
+let passed = 0;
+let failed = 0;
+const procs = new Map();
+
+// ---- helpers ----------------------------------------------------------------
+
+function portFree(port) {
+  return new Promise((resolve) => {
+    const s = net.createServer();
+    s.once('error', () => resolve(false));
+    s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
+  });
+}
+
+// A port whose successor is free too (request port + gossip port).
+async function freePair(taken) {
+  for (;;) {
+    const p = 20000 + Math.floor(Math.random() * 40000);
+    if (taken.has(p) || taken.has(p + 1)) continue;
+    if ((await portFree(p)) && (await portFree(p + 1))) {
+      taken.add(p);
+      taken.add(p + 1);
+      return p;
+    }
+  }
+}
+
+function start(name, args) {
+  const log = fs.openSync(path.join(ART, 'logs', `${name}.log`), 'a');
+  const child = spawn(path.join(BUILD, args[0]), args.slice(1), {
+    stdio: ['ignore', log, log],
+    env: { ...process.env, PICKAXE_LOG_LEVEL: 'info' },
+  });
+  procs.set(name, child);
+  return child;
+}
+
+async function stop(name) {
+  const child = procs.get(name);
+  if (!child || child.exitCode !== null) return;
+  const done = new Promise((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  const t = setTimeout(() => child.kill('SIGKILL'), 5000);
+  await done;
+  clearTimeout(t);
+  procs.delete(name);
+}
+
+async function until(fn, ms, what) {
+  const end = Date.now() + ms;
+  let last;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v) return v;
+    } catch (e) {
+      last = e;
+    }
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}${last ? ` (${last.message})` : ''}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+async function getJson(url, opts) {
+  const r = await fetch(url, opts);
+  return { status: r.status, body: await r.json() };
+}
+
+function generate(count, address) {
+  execFileSync(CLI, ['--network', 'regtest', '--node', nodeEp, 'generate', String(count), '--to', address],
+    { stdio: ['ignore', 'ignore', 'pipe'], timeout: 30000 });
+}
+
+async function shot(page, name, fullPage = true) {
+  await page.bringToFront();
+  await page.screenshot({ path: path.join(ART, `${name}.png`), fullPage });
+}
+
+async function step(name, fn) {
+  try {
+    await fn();
+    passed++;
+    console.log(`ok - ${name}`);
+  } catch (e) {
+    failed++;
+    console.log(`FAIL - ${name}: ${e.message.split('\n')[0]}`);
+    for (const [who, p] of [['alice', alicePage], ['bob', bobPage]]) {
+      if (p) await p.screenshot({ path: path.join(ART, `FAIL-${who}-${name.replace(/\W+/g, '-')}.png`), fullPage: true }).catch(() => {});
+    }
+  }
+}
+
+async function text(page, selector) {
+  return (await page.locator(selector).first().textContent()) || '';
+}
+
+// ---- the network ---------------------------------------------------------------
+
+const taken = new Set();
+const trackerPort = await freePair(taken);
+const nodePort = await freePair(taken);
+const alicePort = await freePair(taken);
+const bobPort = await freePair(taken);
+const trackerEp = `tcp://127.0.0.1:${trackerPort}`;
+const nodeEp = `tcp://127.0.0.1:${nodePort}`;
+const nodeArgs = ['pickaxe-node', '--network', 'regtest', '--no-mine', '--tracker', trackerEp,
+  '--listen', `127.0.0.1:${nodePort}`, '--data-dir', path.join(tmp, 'node')];
+const walletArgs = (who, port) => ['pickaxe-wallet', '--network', 'regtest', '--node', nodeEp,
+  '--tracker', trackerEp, '--http', `127.0.0.1:${port}`, '--keystore', path.join(tmp, `${who}.keystore`)];
+
+let context;
+let alicePage;
+let bobPage;
+let alice;
+let bob;
+const aliceUrl = `http://127.0.0.1:${alicePort}/`;
+const bobUrl = `http://127.0.0.1:${bobPort}/`;
+
+async function cleanup() {
+  if (context) await context.close().catch(() => {});
+  for (const name of [...procs.keys()]) await stop(name);
+  fs.rmSync(tmp, { recursive: true, force: true });
+}
+
+try {
+  start('tracker', ['pickaxe-tracker', '--network', 'regtest', '--listen', `127.0.0.1:${trackerPort}`]);
+  start('node', nodeArgs);
+  start('alice', walletArgs('alice', alicePort));
+  start('bob', walletArgs('bob', bobPort));
+  alice = (await until(() => getJson(aliceUrl + 'wallet/address').then((r) => r.body.address), 10000, "Alice's wallet"));
+  bob = (await until(() => getJson(bobUrl + 'wallet/address').then((r) => r.body.address), 10000, "Bob's wallet"));
+  await until(() => getJson(aliceUrl + 'wallet/balance').then((r) => r.status === 200), 10000, 'the node');
+
+  context = await chromium.launchPersistentContext(path.join(tmp, 'profile'), {
+    executablePath: '/usr/bin/chromium',
+    headless: true,
+    viewport: { width: 1280, height: 900 },
+    // Two pages share one window; the one behind would never finish a CSS
+    // transition (a modal's fade), so screenshots are taken without motion.
+    reducedMotion: 'reduce',
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync'],
+  });
+  const pageErrors = [];
+  alicePage = context.pages()[0] || (await context.newPage());
+  alicePage.on('pageerror', (e) => pageErrors.push(e.message));
+  bobPage = await context.newPage();
+  bobPage.on('pageerror', (e) => pageErrors.push(e.message));
+
+  await step('keystores are created with mode 0600', async () => {
+    for (const who of ['alice', 'bob']) {
+      const mode = fs.statSync(path.join(tmp, `${who}.keystore`)).mode & 0o777;
+      if (mode !== 0o600) throw new Error(`${who}'s keystore has mode ${mode.toString(8)}`);
+    }
+  });
+
+  await step('the page loads: address, connection, genesis block, network', async () => {
+    await alicePage.goto(aliceUrl);
+    await until(async () => (await text(alicePage, '#address')) === alice, 10000, 'the address');
+    await until(async () => (await text(alicePage, '#conn-text')) === 'connected', 10000, 'connected');
+    await alicePage.locator('.px-block[data-height="0"]').waitFor({ timeout: 10000 });
+    await until(async () => (await text(alicePage, '#net-height')) === '0', 10000, 'the network card');
+    const bal = await text(alicePage, '#balance-available');
+    if (!bal.includes('0.00')) throw new Error(`balance shows "${bal}"`);
+    await shot(alicePage, '01-alice-loaded');
+  });
+
+  await step('the Copy button copies the address and says so', async () => {
+    await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: aliceUrl.slice(0, -1) });
+    await alicePage.click('#copy-address');
+    await until(async () => (await text(alicePage, '#copy-address')) === 'Copied', 3000, '"Copied"');
+    const viaApi = await alicePage.evaluate(() => navigator.clipboard.readText());
+    if (viaApi !== alice) throw new Error(`the clipboard holds "${viaApi}"`);
+  });
+
+  await step('Copy works without navigator.clipboard (plain-HTTP pages)', async () => {
+    await alicePage.evaluate(() => navigator.clipboard.writeText(''));
+    await until(async () => (await text(alicePage, '#copy-address')) === 'Copy', 3000, 'the label back');
+    // What a page served from a non-local name over HTTP sees.
+    await alicePage.evaluate(() => Object.defineProperty(navigator, 'clipboard', { value: undefined, configurable: true }));
+    await alicePage.click('#copy-address');
+    await until(async () => (await text(alicePage, '#copy-address')) === 'Copied', 3000, '"Copied"');
+    const buffer = await alicePage.evaluate(() => document.getElementById('copy-buffer').value);
+    if (buffer !== alice) throw new Error('the fallback did not copy the address');
+    await alicePage.reload();
+    await until(async () => (await text(alicePage, '#address')) === alice, 10000, 'the address after a reload');
+  });
+
+  await step("mined coins appear in Alice's balance", async () => {
+    generate(3, alice);
+    await until(async () => (await text(alicePage, '#balance-available')).includes('150.00'), 15000, '150 coins');
+    await alicePage.locator('.px-block[data-height="3"]').waitFor({ timeout: 10000 });
+    await shot(alicePage, '02-alice-mined');
+  });
+
+  await step('a mistyped address is caught in the form', async () => {
+    // Swap two characters of Bob's address: the checksum catches it.
+    const i = bob.length - 10;
+    const typo = bob.slice(0, i) + bob[i + 1] + bob[i] + bob.slice(i + 2);
+    if (typo === bob) throw new Error('the typo is no typo');
+    await alicePage.fill('#recipient', typo);
+    await alicePage.fill('#amount', '1');
+    await alicePage.click('#send-button');
+    await until(async () => (await text(alicePage, '#recipient-feedback')).includes('checksum'), 3000, 'the checksum message');
+    await alicePage.fill('#recipient', 'px1qqqq');
+    await alicePage.click('#send-button');
+    await until(async () => (await text(alicePage, '#recipient-feedback')).includes('another network'), 3000, 'the network message');
+    if ((await alicePage.locator('.tx-item').count()) !== 0) throw new Error('something was sent');
+    await shot(alicePage, '03-bad-address');
+  });
+
+  await step('an amount over the balance is caught in the form', async () => {
+    await alicePage.fill('#recipient', bob);
+    await alicePage.fill('#amount', '150');
+    await alicePage.click('#send-button');
+    await until(async () => (await text(alicePage, '#amount-feedback')).includes('more than you can spend'), 3000, 'the balance message');
+    await alicePage.fill('#amount', '0');
+    await alicePage.click('#send-button');
+    await until(async () => (await text(alicePage, '#amount-feedback')).includes('more than zero'), 3000, 'the zero message');
+    await alicePage.fill('#amount', '1.123456789');
+    await alicePage.click('#send-button');
+    await until(async () => (await text(alicePage, '#amount-feedback')).includes('8 decimals'), 3000, 'the decimals message');
+    if ((await alicePage.locator('.tx-item').count()) !== 0) throw new Error('something was sent');
+    await shot(alicePage, '04-over-balance');
+  });
+
+  let txid;
+  await step('Alice sends 12.5 coins to Bob through the form; it is pending', async () => {
+    await alicePage.fill('#recipient', bob);
+    await alicePage.fill('#amount', '12.5');
+    await alicePage.click('#send-button');
+    const item = alicePage.locator('.tx-item').first();
+    await item.waitFor({ timeout: 10000 });
+    txid = await item.getAttribute('data-txid');
+    if (!/^[0-9a-f]{64}$/.test(txid || '')) throw new Error(`no txid: ${txid}`);
+    const st = await item.locator('.tx-status').getAttribute('data-status');
+    if (st !== 'pending') throw new Error(`status ${st}: ${await item.textContent()}`);
+    await until(async () => (await text(alicePage, '#balance-pending')).includes('137.4999'), 10000, 'the pending balance');
+    await shot(alicePage, '05-sent-pending');
+  });
+
+  await step('a block confirms it and the page says so', async () => {
+    generate(1, alice);
+    const status = alicePage.locator(`.tx-item[data-txid="${txid}"] .tx-status`);
+    await until(async () => (await status.getAttribute('data-status')) === 'confirmed', 15000, 'confirmed');
+    const t = await status.textContent();
+    if (!t.includes('1 confirmation')) throw new Error(`status says "${t}"`);
+    await shot(alicePage, '06-confirmed');
+  });
+
+  await step('the modal of the confirming block lists the transfer with balances after', async () => {
+    try {
+      const card = alicePage.locator('.px-block[data-height="4"]');
+      await card.waitFor({ timeout: 10000 });
+      await card.click();
+      const row = alicePage.locator(`#block-modal .tx-row[data-txid="${txid}"]`);
+      await row.waitFor({ timeout: 10000 });
+      const cells = await row.locator('td').allTextContents();
+      // Type, txid, from, to, amount, fee, sender after, recipient after.
+      if (!cells[0].includes('transfer')) throw new Error(`type ${cells[0]}`);
+      if (!cells[4].startsWith('12.50')) throw new Error(`amount ${cells[4]}`);
+      if (!cells[5].startsWith('0.0001')) throw new Error(`fee ${cells[5]}`);
+      // 150 mined + the coinbase of this block (50.0001) - 12.5 - 0.0001.
+      if (!cells[6].startsWith('187.50')) throw new Error(`sender after ${cells[6]}`);
+      if (!cells[7].startsWith('12.50')) throw new Error(`recipient after ${cells[7]}`);
+      const coinbase = alicePage.locator('#block-modal .tx-row[data-type="coinbase"]');
+      if ((await coinbase.count()) !== 1) throw new Error('no coinbase row');
+      if (!(await coinbase.textContent()).includes('coinbase')) throw new Error('the coinbase is not marked');
+      await alicePage.waitForTimeout(400); // the modal's fade
+      await shot(alicePage, '07-block-modal', false); // the modal covers the viewport only
+    } finally {
+      await alicePage.keyboard.press('Escape');
+      await alicePage.locator('#block-modal').waitFor({ state: 'hidden', timeout: 5000 });
+    }
+  });
+
+  await step("Bob's page shows his new balance", async () => {
+    await bobPage.goto(bobUrl);
+    await until(async () => (await text(bobPage, '#balance-available')).includes('12.50'), 15000, "Bob's 12.5 coins");
+    await shot(bobPage, '08-bob-received');
+  });
+
+  await step('an unsigned send is refused and the reason is shown', async () => {
+    await alicePage.fill('#recipient', bob);
+    await alicePage.fill('#amount', '1');
+    await alicePage.uncheck('#sign');
+    await alicePage.click('#send-button');
+    await until(async () => (await alicePage.locator('.tx-item').first().getAttribute('data-txid')) !== txid, 10000, 'a new transfer');
+    const status = alicePage.locator('.tx-item').first().locator('.tx-status');
+    await until(async () => (await status.getAttribute('data-status')) === 'rejected', 10000, 'rejected');
+    const t = await status.textContent();
+    if (!t.includes('bad-txns-unsigned')) throw new Error(`status says "${t}"`);
+    const unsignedTxid = await alicePage.locator('.tx-item').first().getAttribute('data-txid');
+    const r = await getJson(`${aliceUrl}transaction/${unsignedTxid}`);
+    if (r.body.status !== 'rejected' || r.body.reason !== 'bad-txns-unsigned') throw new Error(JSON.stringify(r.body));
+    await alicePage.check('#sign');
+    await until(async () => (await text(alicePage, '#net-refused-txs')).includes('bad-txns-unsigned'), 10000, 'the network card');
+    await shot(alicePage, '09-unsigned-refused');
+  });
+
+  await step('a lost node shows a banner, and the page recovers by itself', async () => {
+    await stop('node');
+    await alicePage.locator('#conn-banner').waitFor({ state: 'visible', timeout: 20000 });
+    await shot(alicePage, '10-node-lost');
+    start('node', nodeArgs);
+    await alicePage.locator('#conn-banner').waitFor({ state: 'hidden', timeout: 30000 });
+    await until(async () => (await text(alicePage, '#conn-text')) === 'connected', 10000, 'connected again');
+    await until(async () => (await text(alicePage, '#net-height')) === '4', 10000, 'the height after the restart');
+    await shot(alicePage, '11-node-back');
+  });
+
+  await step('the page threw no script errors', async () => {
+    if (pageErrors.length) throw new Error(pageErrors.join('; '));
+  });
+
+  await step('the page is usable on a phone-sized screen', async () => {
+    await alicePage.setViewportSize({ width: 390, height: 844 });
+    await alicePage.waitForTimeout(300);
+    const overflow = await alicePage.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    await shot(alicePage, '12-phone');
+    if (overflow > 1) throw new Error(`the page is ${overflow}px wider than the screen`);
+  });
+} catch (e) {
+  failed++;
+  console.log(`FAIL - setup: ${e.message}`);
+} finally {
+  await cleanup();
+}
+
+console.log(`screenshots and logs: ${ART}`);
+console.log(`${passed} passed, ${failed} failed`);
+process.exit(failed ? 1 : 0);

@@ -1,0 +1,415 @@
+#!/usr/bin/env python3
+"""Integration tests: real pickaxe-tracker and pickaxe-node processes on
+127.0.0.1 (free ports, temporary data directories), driven only through
+pickaxe-cli --json.
+
+Each test gets a fresh pxnet.Net, a hard time limit (SIGALRM), and cleanup of
+every process it started whatever happens. Deterministic tests use the
+regtest network without mining (--no-mine) and make blocks with `generate`;
+only the test about mining mines for real (demo network, one thread on two
+nodes). Waiting is polling with deadlines.
+
+Usage: run.py [-k SUBSTRING] [-v]   (-v prints the processes' logs on
+failure; they are printed anyway for a failed test's last lines)
+Prints one line per test and ends with "N passed, N failed"; exits 1 when
+anything failed. scripts/run-tests.sh runs it.
+"""
+
+import os
+import signal
+import sys
+import time
+import traceback
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import pxnet  # noqa: E402
+from pxnet import (COIN, DEFAULT_FEE, SUBSIDY, CliError, Net, check_chain_linkage,  # noqa: E402
+                   same_tip, wait_until)
+
+TESTS = []
+
+
+def test(limit):
+    """Registers a test function with its time limit in seconds."""
+    def wrap(fn):
+        TESTS.append((fn.__name__, limit, fn))
+        return fn
+    return wrap
+
+
+def expect_cli_error(fn, status=1, contains=None):
+    try:
+        fn()
+    except CliError as e:
+        assert e.status == status, "exit %d, wanted %d: %s" % (e.status, status, e.stderr)
+        if contains:
+            assert contains in e.stderr, "%r not in %r" % (contains, e.stderr)
+        return e
+    raise AssertionError("pickaxe-cli succeeded where it should have failed")
+
+
+def all_see_tx_confirmed(nodes, txid):
+    return all(n.tx(txid)["status"] == "confirmed" for n in nodes)
+
+
+# ---- tests ---------------------------------------------------------------------
+
+
+@test(60)
+def cli_against_one_node(net):
+    """Every cli command against one regtest node: keystores, generate,
+    balances, send, tx states, blocks, chain, errors and exit codes."""
+    node = net.node("solo")
+    alice_key, alice = net.keystore("alice")
+    assert oct(os.stat(alice_key).st_mode & 0o777) == "0o600"
+    again = net.cli_raw(["--network", "regtest", "newaddress", "--keystore", alice_key])
+    assert again == {"address": alice, "keystore": alice_key, "created": False}
+    _, bob = net.keystore("bob")
+
+    st = node.status()
+    for key in ("network", "height", "tip", "work", "peers", "mempool", "hashrate", "refused"):
+        assert key in st, key
+    assert st["network"] == "regtest" and st["height"] == 0
+    assert st["refused"] == {"blocks": {}, "transactions": {}}
+
+    hashes = node.generate(3, to=alice)
+    assert len(hashes) == 3 and node.tip() == hashes[-1]
+    b = node.balance(alice)
+    assert (b["address"], b["confirmed"], b["pending"], b["available"], b["nonce"]) == \
+        (alice, 3 * SUBSIDY, 3 * SUBSIDY, 3 * SUBSIDY, 0)
+
+    sent = node.cli("send", "--keystore", alice_key, "--to", bob, "--amount", "1.5")
+    txid = sent["txid"]
+    assert sent["amount"] == 150_000_000 and sent["fee"] == DEFAULT_FEE and sent["nonce"] == 0
+    assert node.tx(txid)["status"] == "pending"
+    assert txid in node.mempool_txids()
+    b = node.balance(alice)
+    assert b["pending"] == 3 * SUBSIDY - 150_000_000 - DEFAULT_FEE and b["nonce"] == 1
+    assert node.balance(bob)["pending"] == 150_000_000
+
+    # A second send uses the next nonce from the mempool; base units too.
+    txid2 = node.cli("send", "--keystore", alice_key, "--to", bob, "--amount", "1000",
+                     "--fee", "2000")["txid"]
+    assert node.tx(txid2)["tx"]["nonce"] == 1
+    node.generate(1)
+    t = node.tx(txid)
+    assert t["status"] == "confirmed" and t["height"] == 4 and t["confirmations"] == 1
+    assert node.balance(bob)["confirmed"] == 150_000_000 + 1000
+    after = node.cli("balance-after", alice, txid)
+    assert after["balance"] == 3 * SUBSIDY - 150_000_000 - DEFAULT_FEE
+
+    blk = node.cli("getblock", "4")
+    for key in ("blockId", "hash", "previousHash", "previousBlockIndex", "blockHeight",
+                "merkleRoot", "timestamp", "nonce", "data", "version", "bits", "raw"):
+        assert key in blk, key
+    assert blk["blockHeight"] == 4 and len(blk["data"]) == 3
+    assert blk["data"][0]["type"] == "coinbase"
+    assert blk["data"][0]["amount"] == SUBSIDY + DEFAULT_FEE + 2000
+    assert node.cli("getblock", blk["hash"])["raw"] == blk["raw"]
+    chain = node.getchain()
+    assert check_chain_linkage(chain) == node.tip() and len(chain) == 5
+    assert [b["blockHeight"] for b in node.cli("getchain", "--from", "1", "--limit", "2")] == [1, 2]
+    assert node.cli("verifychain")["valid"] is True
+
+    # A transfer signed offline, submitted as hex; then replayed (refused).
+    signed = node.cli("createtx", "--keystore", alice_key, "--to", bob, "--amount", "7",
+                      "--nonce", "2")
+    assert node.cli("submit", signed["hex"])["txid"] == signed["txid"]
+    node.generate(1)
+    expect_cli_error(lambda: node.cli("submit", signed["hex"]), 1, "nonce")
+    assert node.tx(signed["txid"])["status"] == "confirmed"
+
+    # Readable output: amounts in coins with 8 decimals and in base units.
+    base = ["--network", "regtest", "--node", node.endpoint]
+    rc, out, _ = net.cli_text(base + ["balance", bob])
+    assert rc == 0 and "1.50001007 coins (150001007 units)" in out, out
+    for args, words in ((["status"], ["height", "tip", "peers", "mempool", "refused blk"]),
+                        (["getblock", "1"], ["block", "previous", "merkle root", "coinbase"]),
+                        (["getchain", "--limit", "2"], ["0  ", "1  "]),
+                        (["tx", txid], ["confirmed in block 4"]),
+                        (["mempool"], ["0 pending transactions"]),
+                        (["peers"], ["no peers"]),
+                        (["verifychain"], ["valid: 6 blocks"]),
+                        (["send", "--help"], ["usage: pickaxe-cli", "base units"]),
+                        (["--help"], ["commands:", "exit status"]),
+                        (["--version"], ["pickaxe-cli "])):
+        rc, out, err = net.cli_text(base + args)
+        assert rc == 0, (args, err)
+        for w in words:
+            assert w in out, (args, w, out)
+
+    # Errors: the node's message and exit 1; bad input exit 2; no node exit 1.
+    expect_cli_error(lambda: node.cli("getblock", "999"), 1, "pickaxe-cli: no such block")
+    expect_cli_error(lambda: node.cli("balance", "pxrt1qqqq"), 2)
+    expect_cli_error(lambda: node.cli("send", "--keystore", alice_key, "--to", bob,
+                                      "--amount", "1000000.0"), 1, "not enough")
+    expect_cli_error(lambda: node.cli("status", "--limit", "3"), 2, "does not take --limit")
+    expect_cli_error(lambda: net.cli_raw(["--network", "demo", "--node", node.endpoint, "status"]),
+                     1, "regtest network, not demo")
+    silent = "tcp://127.0.0.1:%d" % pxnet.free_port_pair()
+    t0 = time.monotonic()
+    expect_cli_error(lambda: net.cli_raw(["--network", "regtest", "--node", silent,
+                                          "--timeout", "1000", "status"]),
+                     1, "no answer from %s" % silent)
+    assert time.monotonic() - t0 < 5, "gave up too late"
+
+
+@test(150)
+def four_nodes_converge_while_mining(net):
+    """Demo network, two of four nodes mining with one thread each: every
+    node follows one tip, and every node's chain is valid and the same."""
+    tracker = net.tracker("demo")
+    nodes = [net.node("n%d" % i, "demo", tracker, mine=i < 2) for i in range(4)]
+    wait_until("all four nodes to list 3 peers",
+               lambda: all(n.status()["peers"] == 3 for n in nodes), 20)
+    wait_until("every node at height >= 30", lambda: min(n.height() for n in nodes) >= 30, 90)
+    wait_until("the four nodes on one tip", lambda: same_tip(nodes), 60, interval=0.02)
+    # Once more, a few blocks later, with the difficulty climbing.
+    target = nodes[0].height() + 5
+    wait_until("five more blocks", lambda: min(n.height() for n in nodes) >= target, 90)
+    tip = wait_until("the four nodes on one tip again", lambda: same_tip(nodes), 60,
+                     interval=0.02)
+    statuses = [n.status() for n in nodes]
+    assert all(s["hashrate"] > 0 for s in statuses[:2]), "miners report no hashrate"
+    assert all(s["refused"]["blocks"] == {} for s in statuses), \
+        [s["refused"] for s in statuses]
+    # Every node's best chain, checked by the node (chain_is_valid_chain)
+    # and here (linkage), agrees with the others up to the shorter tip.
+    chains = []
+    for n in nodes:
+        v = n.cli("verifychain")
+        assert v["valid"], (n.name, v)
+        chains.append(n.getchain())
+        check_chain_linkage(chains[-1])
+    shortest = min(len(c) for c in chains)
+    assert shortest >= 31
+    for c in chains[1:]:
+        assert [b["hash"] for b in c[:shortest]] == [b["hash"] for b in chains[0][:shortest]]
+    # Both miners found blocks.
+    miners = {b["data"][0]["to"] for b in chains[0][1:]}
+    assert len(miners) >= 2, "only one miner's coinbases in the chain"
+    assert tip in [b["hash"] for b in max(chains, key=len)]
+
+
+@test(60)
+def transaction_through_tracker(net):
+    """A transfer submitted at the tracker reaches every node's mempool, is
+    mined, and every node agrees on the balances."""
+    tracker = net.tracker("regtest")
+    nodes = [net.node("n%d" % i, "regtest", tracker) for i in range(3)]
+    wait_until("peers", lambda: all(n.status()["peers"] == 2 for n in nodes), 20)
+    alice_key, alice = net.keystore("alice")
+    _, bob = net.keystore("bob")
+    _, carol = net.keystore("carol")
+    nodes[0].generate(1, to=alice)
+    tip = nodes[0].tip()
+    wait_until("the block everywhere", lambda: all(n.tip() == tip for n in nodes), 15)
+
+    sent = nodes[0].cli("send", "--keystore", alice_key, "--to", bob, "--amount", "12.5",
+                        "--fee", "5000", "--tracker=" + tracker.endpoint)
+    assert sent["via"] == "tracker"
+    txid = sent["txid"]
+    wait_until("the transfer in every mempool",
+               lambda: all(txid in n.mempool_txids() for n in nodes), 15)
+    nodes[2].generate(1, to=carol)
+    wait_until("the transfer confirmed everywhere", lambda: all_see_tx_confirmed(nodes, txid), 15)
+    for n in nodes:
+        assert n.balance(alice)["confirmed"] == SUBSIDY - 1_250_000_000 - 5000, n.name
+        assert n.balance(bob)["confirmed"] == 1_250_000_000, n.name
+        assert n.balance(carol)["confirmed"] == SUBSIDY + 5000, n.name
+        assert n.cli("mempool") == [], n.name
+    # A malformed transaction is refused by the tracker itself.
+    expect_cli_error(lambda: nodes[0].cli("submit", "00" * 10, "--tracker=" + tracker.endpoint),
+                     1, "not a serialized transaction")
+
+
+@test(90)
+def late_joiner_syncs_200_blocks(net):
+    """A node that joins after 200 blocks downloads and validates them."""
+    tracker = net.tracker("regtest")
+    a = net.node("a", "regtest", tracker)
+    a.generate(200)
+    tip = a.tip()
+    b = net.node("late", "regtest", tracker)
+    wait_until("the late node at the tip", lambda: b.tip() == tip, 60)
+    assert b.height() == 200
+    assert b.cli("verifychain")["valid"]
+    check_chain_linkage(b.getchain())
+
+
+@test(90)
+def killed_node_resumes_from_store(net):
+    """SIGKILL a synced node; restarted alone it has its chain from its
+    store; restarted with the network it catches up."""
+    tracker = net.tracker("regtest")
+    a = net.node("a", "regtest", tracker)
+    b = net.node("b", "regtest", tracker)
+    a.generate(120)
+    tip = a.tip()
+    wait_until("b at a's tip", lambda: b.tip() == tip, 30)
+    b.proc.kill()
+    a.generate(30)
+    new_tip = a.tip()
+    b.start(with_tracker=False)  # no tracker, no peers: only its store
+    st = b.status()
+    assert (st["height"], st["tip"]) == (120, tip), st
+    assert b.cli("verifychain")["valid"]
+    assert b.proc.stop() == 0, "SIGTERM should end the node cleanly"
+    b.start()
+    wait_until("b catching up after its restart", lambda: b.tip() == new_tip, 30)
+    assert b.height() == 150
+
+
+@test(90)
+def tracker_down_and_back(net):
+    """With the tracker killed, nodes keep making and gossiping blocks (and
+    relaying transactions); when it is back every node registers again."""
+    tracker = net.tracker("regtest", peer_timeout=3)
+    nodes = [net.node("n%d" % i, "regtest", tracker) for i in range(3)]
+    ids = {n.node_id for n in nodes}
+    wait_until("three peers at the tracker",
+               lambda: {p["id"] for p in tracker.peers()} == ids, 20)
+    alice_key, alice = net.keystore("alice")
+    _, bob = net.keystore("bob")
+    tracker.proc.kill()
+    expect_cli_error(tracker.peers, 1, "is pickaxe-tracker running?")
+
+    nodes[0].generate(3, to=alice)
+    tip = nodes[0].tip()
+    wait_until("blocks gossiped without the tracker", lambda: all(n.tip() == tip for n in nodes), 20)
+    txid = nodes[1].cli("send", "--keystore", alice_key, "--to", bob, "--amount", "1000")["txid"]
+    wait_until("a transfer gossiped without the tracker",
+               lambda: all(txid in n.mempool_txids() for n in nodes), 20)
+    nodes[2].generate(1)
+    wait_until("it is mined and seen everywhere", lambda: all_see_tx_confirmed(nodes, txid), 20)
+
+    tracker.start()  # same port, empty table
+    wait_until("every node registered again",
+               lambda: {p["id"] for p in tracker.peers()} == ids, 30, interval=0.2)
+    assert all(n.status()["peers"] == 2 for n in nodes)
+    nodes[1].generate(1)
+    tip = nodes[1].tip()
+    wait_until("gossip after the tracker's return", lambda: all(n.tip() == tip for n in nodes), 20)
+
+
+@test(120)
+def partition_and_heal(net):
+    """Two groups cut apart (rpc partition) mine separately; healed, all
+    converge on the branch with more work, and the transfer mined only on
+    the losing branch returns to the mempools and gets mined again."""
+    tracker = net.tracker("regtest")
+    nodes = [net.node("n%d" % i, "regtest", tracker) for i in range(4)]
+    wait_until("peers", lambda: all(n.status()["peers"] == 3 for n in nodes), 20)
+    left, right = nodes[:2], nodes[2:]
+    alice_key, alice = net.keystore("alice")
+    _, bob = net.keystore("bob")
+    nodes[0].generate(2, to=alice)
+    base = nodes[0].tip()
+    wait_until("the funding blocks everywhere", lambda: all(n.tip() == base for n in nodes), 20)
+
+    for group, other in ((left, right), (right, left)):
+        for n in group:
+            n.cli("partition", *[o.node_id for o in other])
+
+    # Right: a transfer, mined in 2 blocks. Left: 4 empty blocks (more work).
+    txid = right[0].cli("send", "--keystore", alice_key, "--to", bob, "--amount", "3.0")["txid"]
+    wait_until("the transfer in the right group's mempools",
+               lambda: all(txid in n.mempool_txids() for n in right), 15)
+    right[0].generate(2)
+    right_tip = right[0].tip()
+    left[0].generate(4)
+    left_tip = left[0].tip()
+    wait_until("each group on its own tip",
+               lambda: all(n.tip() == right_tip for n in right) and
+               all(n.tip() == left_tip for n in left), 20)
+    assert all(n.tx(txid)["status"] == "confirmed" for n in right)
+    assert all(n.tx(txid)["status"] == "unknown" for n in left), "the cut let a transaction through"
+    assert right[1].balance(bob)["confirmed"] == 3 * COIN
+
+    for n in nodes:
+        n.cli("partition")  # heal
+    wait_until("every node on the heavier branch", lambda: all(n.tip() == left_tip for n in nodes), 30)
+    assert all(n.height() == 6 for n in nodes)
+    for n in right:
+        t = n.tx(txid)
+        assert t["status"] == "pending", (n.name, t)
+    assert right[1].balance(bob) == {"address": bob, "confirmed": 0, "pending": 3 * COIN,
+                                     "available": 0, "nonce": 0}
+    right[1].generate(1)
+    wait_until("the returned transfer mined and seen everywhere",
+               lambda: all_see_tx_confirmed(nodes, txid), 20)
+    for n in nodes:
+        assert n.balance(bob)["confirmed"] == 3 * COIN, n.name
+        assert n.balance(alice)["confirmed"] == 2 * SUBSIDY - 3 * COIN - DEFAULT_FEE, n.name
+        assert n.cli("verifychain")["valid"], n.name
+
+
+# ---- runner ----------------------------------------------------------------------
+
+class TestTimeout(Exception):
+    pass
+
+
+_live_nets = []
+
+
+def _on_alarm(signum, frame):
+    raise TestTimeout()
+
+
+def _on_term(signum, frame):
+    for net in _live_nets:
+        net.close()
+    sys.exit(1)
+
+
+def main(argv):
+    pattern = None
+    verbose = "-v" in argv
+    if "-k" in argv:
+        pattern = argv[argv.index("-k") + 1]
+    for binary in (pxnet.CLI, pxnet.NODE, pxnet.TRACKER):
+        if not os.access(binary, os.X_OK):
+            print("missing %s: run make first" % binary)
+            print("0 passed, 1 failed")
+            return 1
+    signal.signal(signal.SIGALRM, _on_alarm)
+    signal.signal(signal.SIGTERM, _on_term)
+    passed = failed = 0
+    started = time.monotonic()
+    for name, limit, fn in TESTS:
+        if pattern and pattern not in name:
+            continue
+        t0 = time.monotonic()
+        net = Net(prefix="pickaxe-it-%s-" % name)
+        _live_nets.append(net)
+        error = None
+        signal.alarm(limit)
+        try:
+            fn(net)
+        except TestTimeout:
+            error = "took longer than its %d s limit" % limit
+        except Exception:
+            error = traceback.format_exc()
+        finally:
+            signal.alarm(0)
+            logs = net.logs(40 if verbose else 12) if error else ""
+            net.close()
+            _live_nets.remove(net)
+        took = time.monotonic() - t0
+        if error:
+            failed += 1
+            print("FAIL  %-36s %6.1f s" % (name, took))
+            print("      " + error.strip().replace("\n", "\n      "))
+            print(logs)
+        else:
+            passed += 1
+            print("ok    %-36s %6.1f s" % (name, took))
+        sys.stdout.flush()
+    print("integration: %.1f s" % (time.monotonic() - started))
+    print("%d passed, %d failed" % (passed, failed))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
