@@ -2,7 +2,8 @@
  * gen_corpus — writes the fuzzers' seed inputs: valid encodings of every
  * wire message type, real regtest blocks and transactions (mined and signed
  * by the library itself), Bitcoin's genesis header, BIP-173/350 strings,
- * pickaxe addresses, hex, a query for every rpc method.
+ * pickaxe addresses, hex, a query for every rpc method, wallet service
+ * requests.
  *
  * Usage: gen-corpus DIR   (make fuzz-corpus runs it on tests/fuzz/corpus)
  * Writes DIR/<target>/seed-<name>; existing seeds of the same name are
@@ -429,6 +430,42 @@ static void rpc_seeds(const chain_seeds_t *s)
     put("rpc", "balance_after", q, strlen(q));
 }
 
+/* ---- wallet service requests ------------------------------------------------- */
+
+static void wallet_seeds(void)
+{
+    uint8_t sk[32], pub[32];
+    key(sk, pub, 2);
+    char addr[ADDRESS_MAX_LEN], body[512];
+    if (address_encode(addr, sizeof addr, ADDRESS_HRP_REGTEST, pub))
+        die("address");
+    /* fuzz_wallet_api: first byte 0 coins, 1 amount, 2 send body, 3 chain
+     * query, 4 static path. */
+    put_text("wallet_api", "coins", 0, "1.5");
+    put_text("wallet_api", "coins-max", 0, "21000000.00000000");
+    put_text("wallet_api", "coins-unit", 0, "0.00000001");
+    put_text("wallet_api", "amount-int", 1, "150000000");
+    put_text("wallet_api", "amount-str", 1, "\"0.25\"");
+    put_text("wallet_api", "amount-real", 1, "1.5");
+    snprintf(body, sizeof body,
+             "{\"recipient\":\"%s\",\"amount\":\"1.5\",\"fee\":1000,"
+             "\"sign\":true}",
+             addr);
+    put_text("wallet_api", "send", 2, body);
+    snprintf(body, sizeof body,
+             "{\"recipient\":\"%s\",\"amount\":100000000,\"sign\":false}",
+             addr);
+    put_text("wallet_api", "send-unsigned", 2, body);
+    static const char page[] = "\x03" "2\0" "10";
+    put("wallet_api", "chain-page", page, sizeof page - 1);
+    static const char from[] = "\x06" "\0" "100\0" "4294967295";
+    put("wallet_api", "chain-from", from, sizeof from - 1);
+    put_text("wallet_api", "path-root", 4, "/");
+    put_text("wallet_api", "path-page", 4, "/wallet_ui.html");
+    put_text("wallet_api", "path-vendor", 4, "/vendor/bootstrap.min.css");
+    put_text("wallet_api", "path-traversal", 4, "/../etc/passwd");
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 2) {
@@ -474,6 +511,7 @@ int main(int argc, char **argv)
     wire_seeds(&s);
     text_seeds(&s);
     rpc_seeds(&s);
+    wallet_seeds();
 
     buf_deinit(&s.genesis);
     buf_deinit(&s.small);
