@@ -169,7 +169,8 @@ fuzz: fuzz-build
 	@scripts/fuzz.sh --seconds $(FUZZ_SECONDS) --jobs $(FUZZ_JOBS) --keep
 
 # Everything: unit tests (plain, ASan+UBSan, TSan), a short run of each fuzz
-# harness, then integration and browser tests. scripts/run-tests.sh prints one summary line at the end.
+# harness, then integration and browser tests. scripts/run-tests.sh prints
+# one summary line at the end.
 test: deps-test
 	@$(MAKE) --no-print-directory unit-tests
 	@FUZZ_TEST_SECONDS=$(FUZZ_TEST_SECONDS) scripts/run-tests.sh
