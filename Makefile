@@ -6,7 +6,9 @@
 #   tests/                         test_X.c   -> build/tests/test_X (Criterion)
 # Every library source is also built with AddressSanitizer and
 # UndefinedBehaviorSanitizer (build/asan/) for the unit tests, and with
-# ThreadSanitizer (build/tsan/) for the tests listed in TSAN_TESTS.
+# ThreadSanitizer (build/tsan/) for the tests listed in TSAN_TESTS, and
+# with clang's libFuzzer instrumentation plus ASan and UBSan (build/fuzz/)
+# for the fuzz harnesses tests/fuzz/fuzz_X.c -> build/fuzz/fuzz_X.
 
 BUILD    := build
 CC       ?= cc
@@ -23,6 +25,19 @@ TESTLIBS := -lcriterion
 ASAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
               -fno-sanitize-recover=all
 TSAN_FLAGS := -O1 -g -fsanitize=thread
+
+# Fuzz harnesses: clang and libFuzzer (tests/fuzz/fuzz.h says what they check).
+# The library objects get the coverage instrumentation without libFuzzer's
+# main(); only the harnesses link it. gcc-only flags are dropped from KFLAGS.
+FUZZ_CC     ?= clang
+FUZZ_FLAGS  := -O1 -g -fsanitize=fuzzer-no-link,address,undefined \
+               -fno-omit-frame-pointer -fno-sanitize-recover=all
+GCC_ONLY_FLAGS := -fschedule-insns
+# make fuzz: seconds per harness, and how many harnesses run at once.
+FUZZ_SECONDS ?= 60
+FUZZ_JOBS    ?= 2
+# make test: seconds per harness (two at a time).
+FUZZ_TEST_SECONDS ?= 5
 
 # Per-file target flags for the SIMD kernels (dispatched at run time, so
 # only these files may contain instructions the CPU might lack). The AVX-512
@@ -49,12 +64,16 @@ BINS       := $(patsubst %_main.c,$(BUILD)/pickaxe-%,$(notdir $(MAIN_SRCS)))
 TESTS      := $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRCS))
 ASAN_TESTS := $(patsubst tests/%.c,$(BUILD)/asan/tests/%,$(TEST_SRCS))
 TSAN_BINS  := $(patsubst %,$(BUILD)/tsan/tests/%,$(TSAN_TESTS))
+FUZZ_SRCS  := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BINS  := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRCS))
 
 LIB      := $(BUILD)/libpickaxe.a
 ASAN_LIB := $(BUILD)/asan/libpickaxe.a
 TSAN_LIB := $(BUILD)/tsan/libpickaxe.a
+FUZZ_LIB := $(BUILD)/fuzz/libpickaxe.a
 
-.PHONY: all deps deps-test deps-demo test unit-tests demo bench fuzz clean format
+.PHONY: all deps deps-test deps-demo test unit-tests demo bench fuzz \
+        fuzz-build fuzz-corpus clean format
 .DEFAULT_GOAL := all
 # Keep objects of test binaries (make would delete them as intermediates).
 .SECONDARY:
@@ -82,6 +101,10 @@ $(BUILD)/tsan/obj/%.o: %.c | deps
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CSTD) $(WARN) -pthread $(TSAN_FLAGS) $(KFLAGS.$(notdir $*)) -c $< -o $@
 
+$(BUILD)/fuzz/obj/%.o: %.c | deps
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(CPPFLAGS) $(CSTD) $(WARN) -pthread $(FUZZ_FLAGS) $(filter-out $(GCC_ONLY_FLAGS),$(KFLAGS.$(notdir $*))) -c $< -o $@
+
 $(LIB): $(patsubst %.c,$(BUILD)/obj/%.o,$(LIB_SRCS))
 	@rm -f $@
 	ar rcs $@ $^
@@ -89,6 +112,9 @@ $(ASAN_LIB): $(patsubst %.c,$(BUILD)/asan/obj/%.o,$(LIB_SRCS))
 	@rm -f $@
 	ar rcs $@ $^
 $(TSAN_LIB): $(patsubst %.c,$(BUILD)/tsan/obj/%.o,$(LIB_SRCS))
+	@rm -f $@
+	ar rcs $@ $^
+$(FUZZ_LIB): $(patsubst %.c,$(BUILD)/fuzz/obj/%.o,$(LIB_SRCS))
 	@rm -f $@
 	ar rcs $@ $^
 
@@ -118,13 +144,36 @@ $(BUILD)/tsan/tests/%: $(BUILD)/tsan/obj/tests/%.o $(patsubst %.c,$(BUILD)/tsan/
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(TSAN_FLAGS) -o $@ $^ $(TESTLIBS) $(LDLIBS)
 
-unit-tests: all $(TESTS) $(ASAN_TESTS) $(TSAN_BINS)
+unit-tests: all $(TESTS) $(ASAN_TESTS) $(TSAN_BINS) $(FUZZ_BINS)
 
-# Everything: unit tests (plain, ASan+UBSan, TSan), then integration and
-# browser tests. scripts/run-tests.sh prints one summary line at the end.
+# ---- fuzzing ----------------------------------------------------------------------
+
+$(BUILD)/fuzz/fuzz_%: $(BUILD)/fuzz/obj/tests/fuzz/fuzz_%.o $(FUZZ_LIB)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer -pthread -o $@ $^ $(LDLIBS)
+
+# The seed generator is a plain program on the plain library.
+$(BUILD)/fuzz/gen-corpus: $(BUILD)/obj/tests/fuzz/gen_corpus.o $(LIB)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+fuzz-build: deps-test
+	@$(MAKE) --no-print-directory $(FUZZ_BINS)
+
+# Rewrites the committed seeds (tests/fuzz/corpus/<target>/seed-*) after a
+# format change; crash regressions there are left alone.
+fuzz-corpus: all $(BUILD)/fuzz/gen-corpus
+	$(BUILD)/fuzz/gen-corpus tests/fuzz/corpus
+
+# Each harness for FUZZ_SECONDS, FUZZ_JOBS at a time, growing a corpus kept
+# in build/fuzz/corpus/; crashes land in build/fuzz/artifacts/.
+fuzz: fuzz-build
+	@scripts/fuzz.sh --seconds $(FUZZ_SECONDS) --jobs $(FUZZ_JOBS) --keep
+
+# Everything: unit tests (plain, ASan+UBSan, TSan), a short run of each fuzz
+# harness, then integration and browser tests. scripts/run-tests.sh prints
+# one summary line at the end.
 test: deps-test
 	@$(MAKE) --no-print-directory unit-tests
-	@scripts/run-tests.sh
+	@FUZZ_TEST_SECONDS=$(FUZZ_TEST_SECONDS) scripts/run-tests.sh
 
 bench: all
 	@scripts/bench.sh

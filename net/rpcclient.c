@@ -18,6 +18,7 @@ struct rpcclient {
     uint8_t network_id[32];
     int timeout_ms;
     int retries;
+    bool remote; /* the last failure was the server's own error */
 };
 
 /* Sets *err_msg (when wanted) to a formatted, malloc'd message. */
@@ -61,6 +62,11 @@ void rpcclient_free(rpcclient_t **c)
     reqclient_free(&(*c)->req);
     free(*c);
     *c = NULL;
+}
+
+bool rpcclient_last_error_remote(const rpcclient_t *c)
+{
+    return c->remote;
 }
 
 const char *rpcclient_endpoint(const rpcclient_t *c)
@@ -109,6 +115,7 @@ int rpcclient_request(rpcclient_t *c, wire_msg_t *reply, uint8_t **raw,
 {
     if (err_msg)
         *err_msg = NULL;
+    c->remote = false;
     buf_t out;
     buf_init(&out);
     int rc = wire_encode(&out, c->network_id, req);
@@ -141,6 +148,7 @@ int rpcclient_request(rpcclient_t *c, wire_msg_t *reply, uint8_t **raw,
     } else if (rc) {
         say(err_msg, "%s sent a malformed reply", rpcclient_endpoint(c));
     } else if (m.type == WIRE_ERROR) {
+        c->remote = true;
         rc = server_code(m.u.error.code);
         say(err_msg, "%s", m.u.error.reason);
         wire_msg_clear(&m);
@@ -193,6 +201,7 @@ int rpcclient_call(rpcclient_t *c, json_t **result, char **err_msg,
     if (res) {
         *result = json_incref(res);
     } else if (json_is_object(err)) {
+        c->remote = true;
         const char *msg = json_string_value(json_object_get(err, "message"));
         json_t *code = json_object_get(err, "code");
         rc = json_is_integer(code) ? server_code(json_integer_value(code))

@@ -117,6 +117,11 @@ int rpcclient_request(rpcclient_t *c, wire_msg_t *reply, uint8_t **raw,
 /* True when rc (returned by a call above) means that nobody answered. */
 bool rpcclient_no_answer(int rc);
 
+/* True when the last failed call failed because the server answered with an
+ * error of its own (a refusal), false when the exchange itself failed (no
+ * answer, another network, a malformed reply). */
+bool rpcclient_last_error_remote(const rpcclient_t *c);
+
 /* The endpoint the client talks to (borrowed; lives as long as c). */
 const char *rpcclient_endpoint(const rpcclient_t *c);
 

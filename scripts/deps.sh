@@ -9,8 +9,9 @@ pkgs="build-essential pkg-config libssl-dev libzmq3-dev libczmq-dev \
 libhwloc-dev libcriterion-dev libsecp256k1-dev libmicrohttpd-dev \
 libjansson-dev libsqlite3-dev"
 case "$what" in
-# The browser tests drive Debian's Chromium with playwright-core from npm.
-test) pkgs="$pkgs python3 chromium nodejs" ;;
+# The browser tests drive Debian's Chromium with playwright-core from npm;
+# the fuzz harnesses need clang and its libFuzzer/sanitizer runtimes.
+test) pkgs="$pkgs python3 chromium nodejs clang libclang-rt-dev" ;;
 demo) pkgs="$pkgs python3" ;;
 esac
 # npm may come with nodejs (NodeSource's package bundles it) or separately

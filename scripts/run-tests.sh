@@ -1,7 +1,8 @@
 #!/bin/sh
 # Runs every built test suite and prints one summary line at the end:
-#   unit tests (plain), the same under ASan+UBSan, the TSan ones, then the
-#   integration and browser suites when they exist.
+#   unit tests (plain), the same under ASan+UBSan, the TSan ones, a short
+#   run of every fuzz harness, then the integration and browser suites when
+#   they exist.
 # Exits non-zero when anything failed or crashed.
 set -u
 cd "$(dirname "$0")/.."
@@ -52,6 +53,26 @@ for variant in plain asan tsan; do
         run_criterion "$variant" "$bin"
     done
 done
+
+# Fuzz harnesses (build/fuzz/fuzz_*, libFuzzer): each runs for
+# FUZZ_TEST_SECONDS from its committed corpus, which replays every input that
+# ever crashed it first; each harness counts as one test.
+if ls "$BUILD"/fuzz/fuzz_* >/dev/null 2>&1; then
+    out=$(mktemp)
+    BUILD=$BUILD scripts/fuzz.sh --seconds "${FUZZ_TEST_SECONDS:-5}" \
+        --jobs "${FUZZ_TEST_JOBS:-2}" >"$out" 2>&1
+    rc=$?
+    grep -v -E '^[0-9]+ passed, [0-9]+ failed$' "$out"
+    line=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$out" | tail -1)
+    p=$(echo "$line" | sed -n 's/^\([0-9]*\) passed.*/\1/p')
+    f=$(echo "$line" | sed -n 's/.* \([0-9]*\) failed.*/\1/p')
+    p=${p:-0} f=${f:-0}
+    [ "$rc" -ne 0 ] && [ "$f" -eq 0 ] && f=1
+    passed=$((passed + p))
+    failed=$((failed + f))
+    [ "$rc" -ne 0 ] && failures="$failures fuzz"
+    rm -f "$out"
+fi
 
 # Integration and browser suites print their own "N passed, N failed" line.
 for suite in tests/integration/run.py tests/browser/run.sh; do

@@ -126,8 +126,11 @@ int bech32_decode(bech32_encoding_t *enc, char *hrp, size_t hrp_len,
         return refuse(reason, "empty human-readable part");
     size_t dlen = len - hlen - 1;
 
-    /* Lower-case copies of the hrp and the symbols, checked before the sum. */
-    char h[BECH32_MAX_HRP_LEN + 1];
+    /* Lower-case copies of the hrp and the symbols, checked before the sum.
+     * The hrp is not yet known to fit BECH32_MAX_HRP_LEN: only the checksum
+     * length check below implies it, so h holds any hrp of a string within
+     * BECH32_MAX_LEN (an 84-byte h overflowed on "aaa...a1qqqqq"). */
+    char h[BECH32_MAX_LEN];
     uint8_t d[BECH32_MAX_LEN];
     for (size_t i = 0; i < hlen; i++) {
         char c = str[i];

@@ -152,10 +152,12 @@ int block_copy(block_t *dst, const block_t *src)
 
 int block_add_tx(block_t *b, const tx_t *tx)
 {
+    /* tx may be one of b's own transactions, which realloc() moves. */
+    tx_t t = *tx;
     tx_t *txs = realloc(b->txs, (b->tx_count + 1) * sizeof *txs);
     if (!txs)
         return ERR_NOMEM;
-    txs[b->tx_count++] = *tx;
+    txs[b->tx_count++] = t;
     b->txs = txs;
     return 0;
 }

@@ -110,8 +110,10 @@ int block_parse(block_t *b, const uint8_t *data, size_t len);
 
 /*
  * Merkle root over the leaf hashes of the body (merkle.h).
- * Returns: 0; ERR_INVALID when the list repeats a leaf (the CVE-2012-2459
- *          mutation) or is empty; ERR_NOMEM.
+ * Returns: 0; ERR_INVALID when the tree pairs two equal siblings (which
+ *          catches the CVE-2012-2459 mutation, as Bitcoin does: a repeat
+ *          that is not paired, like [a b a], passes here and is refused by
+ *          the chain's txid check) or when the body is empty; ERR_NOMEM.
  */
 int block_compute_merkle_root(uint8_t root[32], const block_t *b);
 

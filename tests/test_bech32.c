@@ -412,6 +412,31 @@ Test(bech32, decode_reports_small_buffers)
                  ERR_RANGE);
 }
 
+/* Found by tests/fuzz/fuzz_address (tests/fuzz/corpus/address/crash-*): a
+ * string of at most 90 characters whose last '1' comes after the 84th
+ * character has an hrp longer than BECH32_MAX_HRP_LEN, and the decoder used
+ * to copy that hrp into its 84-byte scratch buffer before noticing that too
+ * little was left for a checksum: a stack overflow of up to 6 bytes. It must
+ * be refused, and the ASan build of this test would catch the overflow. */
+Test(bech32, hrp_longer_than_83_characters_is_refused)
+{
+    for (size_t hlen = BECH32_MAX_HRP_LEN + 1; hlen < BECH32_MAX_LEN; hlen++) {
+        char s[BECH32_MAX_LEN + 1];
+        memset(s, 'a', hlen);
+        s[hlen] = '1';
+        memset(s + hlen + 1, 'q', BECH32_MAX_LEN - hlen - 1);
+        s[BECH32_MAX_LEN] = '\0';
+        check_invalid(s, "checksum too short");
+        int v = -1;
+        uint8_t prog[BECH32_SEGWIT_MAX_PROGRAM];
+        size_t plen = sizeof prog;
+        const char *reason = NULL;
+        cr_assert_eq(bech32_segwit_decode(&v, prog, &plen, &reason, "bc", s),
+                     ERR_PARSE);
+        cr_assert_not_null(reason);
+    }
+}
+
 Test(bech32, convert_bits_round_trip_and_padding)
 {
     uint8_t bytes[32], five[52], back[32];

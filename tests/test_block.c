@@ -631,3 +631,21 @@ Test(block, copy_is_deep)
     cr_assert_eq(e2.tx_count, 0);
     block_deinit(&e2);
 }
+
+/* Found by tests/fuzz/fuzz_block: appending a transaction of the block's own
+ * body (its CVE-2012-2459 mutation, [.. x] -> [.. x x]) read the source
+ * after realloc() had freed it. The ASan build of this test caught it. */
+Test(block, add_tx_may_append_a_tx_of_its_own_body)
+{
+    block_t b;
+    sample_block(&b, 2);
+    for (int i = 0; i < 64; i++) {
+        uint8_t want[32], got[32];
+        tx_leaf_hash(want, &b.txs[b.tx_count - 1]);
+        cr_assert_eq(block_add_tx(&b, &b.txs[b.tx_count - 1]), 0);
+        tx_leaf_hash(got, &b.txs[b.tx_count - 1]);
+        cr_assert_arr_eq(got, want, 32);
+    }
+    cr_assert_eq(b.tx_count, 3 + 64);
+    block_deinit(&b);
+}

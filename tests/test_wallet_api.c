@@ -442,7 +442,7 @@ Test(wallet_api, http_without_a_node, .init = absent_node, .fini = stop_api)
 
     http(&r, port, "GET", "/wallet/balance", NULL, NULL);
     cr_assert_eq(r.status, 503, "%s", r.body);
-    cr_assert(strstr(r.body, "\"error\":\"node tcp://127.0.0.1:"), "%s",
+    cr_assert(strstr(r.body, "\"error\":\"no answer from tcp://127.0.0.1:"), "%s",
               r.body);
 
     http(&r, port, "POST", "/connect", NULL, NULL);

@@ -1202,6 +1202,11 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
     *con_cls = NULL;
 }
 
+/* libmicrohttpd's printf-style log callback; the attribute tells clang
+ * (-Wformat-nonliteral, in the fuzz build) that fmt is a format. */
+static void on_mhd_log(void *cls, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
+
 static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 {
     (void)cls;
