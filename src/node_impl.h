@@ -78,11 +78,12 @@ struct node {
     bool poll_all; /* peers were let back in: the main loop asks every peer
                       for its tip at its next turn */
 
-    /* When each recent peer was last synced from (a flood of orphans from
-     * one peer must not become a flood of requests to it). */
+    /* Until when each recent peer is not to be asked anything (sync.c): a
+     * flood of orphans from one peer must not become a flood of requests to
+     * it, and a silent peer must not stall the main loop again and again. */
     struct {
-        uint64_t peer, ms;
-    } sync_last[NODE_SYNC_SLOTS];
+        uint64_t peer, until;
+    } sync_hold[NODE_SYNC_SLOTS];
 
     uint64_t started_ms;
     uint64_t next_status_ms, next_poll_ms;

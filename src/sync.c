@@ -13,6 +13,8 @@
 /* At most one sync per peer this often: orphans from a peer between two
  * syncs wait in the orphan pool and are usually resolved by the next one. */
 #define SYNC_MIN_INTERVAL_MS 1000
+/* A peer that did not answer is not asked again for this long. */
+#define SYNC_SILENT_HOLD_MS 30000
 
 /* Sends one request and decodes the reply, which must be of type want. */
 static int ask(node_t *n, wire_msg_t *reply, uint8_t **raw, uint64_t peer,
@@ -88,25 +90,44 @@ static int fetch_blocks(node_t *n, uint64_t peer, const uint8_t (*hashes)[32],
     return rc;
 }
 
-/* True when peer was synced from less than SYNC_MIN_INTERVAL_MS ago;
- * otherwise records now as its last sync (evicting the oldest slot). */
-static bool synced_recently(node_t *n, uint64_t peer)
+/* The slot of a peer in the hold table, taking the one held longest ago
+ * when the peer has none. */
+static size_t hold_slot(node_t *n, uint64_t peer)
 {
-    uint64_t now = node_now_ms();
     size_t oldest = 0;
     for (size_t i = 0; i < NODE_SYNC_SLOTS; i++) {
-        if (n->sync_last[i].peer == peer) {
-            if (now - n->sync_last[i].ms < SYNC_MIN_INTERVAL_MS)
-                return true;
-            n->sync_last[i].ms = now;
-            return false;
-        }
-        if (n->sync_last[i].ms < n->sync_last[oldest].ms)
+        if (n->sync_hold[i].peer == peer)
+            return i;
+        if (n->sync_hold[i].until < n->sync_hold[oldest].until)
             oldest = i;
     }
-    n->sync_last[oldest].peer = peer;
-    n->sync_last[oldest].ms = now;
-    return false;
+    n->sync_hold[oldest].peer = peer;
+    n->sync_hold[oldest].until = 0;
+    return oldest;
+}
+
+/* True when the node may ask peer now. */
+static bool peer_ready(node_t *n, uint64_t peer)
+{
+    for (size_t i = 0; i < NODE_SYNC_SLOTS; i++)
+        if (n->sync_hold[i].peer == peer)
+            return node_now_ms() >= n->sync_hold[i].until;
+    return true;
+}
+
+/* Asks nothing of peer for the next ms milliseconds. */
+static void hold_peer(node_t *n, uint64_t peer, uint64_t ms)
+{
+    n->sync_hold[hold_slot(n, peer)].until = node_now_ms() + ms;
+}
+
+/* After a peer failed to answer, the main loop must not wait on it again
+ * soon: a peer that gossips orphans and never answers would otherwise stall
+ * the loop for the whole request timeout, again and again. */
+static void after_request(node_t *n, uint64_t peer, int rc)
+{
+    if (rc == ERR_TIMEOUT || rc == ERR_NET)
+        hold_peer(n, peer, SYNC_SILENT_HOLD_MS);
 }
 
 int sync_with_peer(node_t *n, uint64_t peer, uint64_t *added)
@@ -115,8 +136,9 @@ int sync_with_peer(node_t *n, uint64_t peer, uint64_t *added)
         *added = 0;
     if (n->syncing)
         return 0; /* an orphan met during a sync: the sync goes on anyway */
-    if (synced_recently(n, peer))
+    if (!peer_ready(n, peer))
         return 0;
+    hold_peer(n, peer, SYNC_MIN_INTERVAL_MS);
     n->syncing = true;
     uint64_t total = 0;
     int rc = 0;
@@ -161,6 +183,7 @@ int sync_with_peer(node_t *n, uint64_t peer, uint64_t *added)
             break;
     }
     n->syncing = false;
+    after_request(n, peer, rc);
     if (total)
         log_info("sync", "%llu blocks from peer %016llx, height now %u",
                  (unsigned long long)total, (unsigned long long)peer,
@@ -172,11 +195,14 @@ int sync_with_peer(node_t *n, uint64_t peer, uint64_t *added)
 
 int sync_poll_peer(node_t *n, uint64_t peer)
 {
+    if (!peer_ready(n, peer))
+        return 0;
     wire_msg_t req;
     wire_msg_init(&req, WIRE_GET_TIP);
     wire_msg_t reply;
     uint8_t *raw;
     int rc = ask(n, &reply, &raw, peer, &req, WIRE_TIP);
+    after_request(n, peer, rc);
     if (rc)
         return rc;
     uint256_t theirs;
