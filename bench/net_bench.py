@@ -10,9 +10,12 @@ integration tests (tests/integration/pxnet.py).
                node - received at the origin. Reports p50 and p99 over every
                (block, node) pair and over each block's slowest node.
   tps          transfers per second accepted into every mempool: S funded
-               senders sign S x 100 transfers offline (createtx --nonce), one
-               `submit -` hands them all to one node, and the clock stops when
-               every node's mempool holds them all.
+               senders sign S x 100 transfers offline (createtx --nonce);
+               `submit -` hands them to one node (or to the tracker with
+               --tps-via tracker; or from several clients at once with
+               --tps-clients N, each taking whole senders so nonces stay in
+               order), and the clock stops when every node's mempool holds
+               them all.
   sync         a late joiner's sync speed: one node makes B blocks (regtest:
                a coinbase each), a new node joins, blocks per second from
                its process start to the tip.
@@ -90,29 +93,42 @@ def bench_propagation(count, blocks):
         }
 
 
-def bench_tps(count, senders, per_sender):
+def bench_tps(count, senders, per_sender, via="node", clients=1):
     with Net(prefix="pickaxe-bench-") as net:
-        _, nodes = start_network(net, count)
+        tracker, nodes = start_network(net, count)
         keys = [net.keystore("s%02d" % i) for i in range(senders)]
         _, sink = net.keystore("sink")
         for _, addr in keys:
             nodes[0].generate(1, to=addr)
         tip = nodes[0].tip()
         wait_until("funding blocks everywhere", lambda: all(n.tip() == tip for n in nodes), 30)
-        lines = []
-        for nonce in range(per_sender):  # interleaved, each sender in nonce order
-            for path, _ in keys:
+        # One list per sender, in nonce order; `clients` pickaxe-cli
+        # processes submit concurrently, each taking whole senders, so no
+        # sender's transfers arrive out of order and no single client's
+        # round trips set the pace.
+        per_key = [[] for _ in keys]
+        for nonce in range(per_sender):
+            for i, (path, _) in enumerate(keys):
                 r = net.cli_raw(["--network", "regtest", "createtx", "--keystore", path,
                                  "--to", sink, "--amount", "1000", "--nonce", str(nonce)])
-                lines.append(r["hex"])
-        total = len(lines)
+                per_key[i].append(r["hex"])
+        total = sum(len(v) for v in per_key)
+        route = ["--tracker", tracker.endpoint] if via == "tracker" else []
+        batches = [[] for _ in range(clients)]
+        for i, txs in enumerate(per_key):
+            batches[i % clients].extend(txs)
         t0 = time.monotonic()
-        sub = subprocess.run([CLI, "--network", "regtest", "--node", nodes[0].endpoint, "submit", "-"],
-                             input="\n".join(lines) + "\n", capture_output=True, text=True,
-                             timeout=300)
+        procs = [subprocess.Popen([CLI, "--network", "regtest", "--node",
+                                   nodes[i % count].endpoint, "submit", "-"] + route,
+                                  stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                                  stderr=subprocess.PIPE, text=True)
+                 for i in range(clients)]
+        errors = [p.communicate("\n".join(b) + "\n", timeout=300)[1]
+                  for p, b in zip(procs, batches)]
         t_submitted = time.monotonic()
-        if sub.returncode != 0:
-            raise RuntimeError("submit failed: " + sub.stderr[-500:])
+        for p, err in zip(procs, errors):
+            if p.returncode != 0:
+                raise RuntimeError("submit failed: " + err[-500:])
         counts = {}
 
         def all_full():
@@ -127,7 +143,7 @@ def bench_tps(count, senders, per_sender):
             complete = False
         t1 = time.monotonic()
         return {
-            "nodes": count, "transfers": total, "complete": complete,
+            "nodes": count, "transfers": total, "complete": complete, "via": via, "clients": clients,
             "min_mempool": min(counts.values()),
             "submit_tps": total / (t_submitted - t0),
             "all_mempools_tps": total / (t1 - t0),
@@ -173,6 +189,11 @@ def main():
     ap.add_argument("--sync-blocks", type=int, help="blocks for the sync figure "
                     "(default 5000; --quick 1000)")
     ap.add_argument("--json", help="also write the figures to this file")
+    ap.add_argument("--tps-via", choices=["node", "tracker"], default="node",
+                    help="where transfers are submitted (default: the first node)")
+    ap.add_argument("--tps-clients", type=int, default=1,
+                    help="concurrent submitting clients, each taking whole "
+                         "senders, spread over the nodes (default 1)")
     args = ap.parse_args()
     q = args.quick
     results = {"machine": machine(), "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}
@@ -186,7 +207,8 @@ def main():
                   "p99 %(p99_ms).2f ms; to all nodes p50 %(all_p50_ms).2f ms p99 %(all_p99_ms).2f ms"
                   % r, flush=True)
     if args.only in (None, "tps"):
-        r = bench_tps(8, 10 if q else 20, 20 if q else 100)
+        r = bench_tps(8, 10 if q else 20, 20 if q else 100, via=args.tps_via,
+                      clients=args.tps_clients)
         results["tps"] = r
         print("tps, %(nodes)d nodes, %(transfers)d transfers: submit %(submit_tps).0f/s, in every "
               "mempool %(all_mempools_tps).0f/s (complete: %(complete)s)" % r, flush=True)
