@@ -1,0 +1,299 @@
+/*
+ * Tests for src/rpc.c: the node's JSON queries (rpc.h) answered by a real
+ * in-process regtest node (node_new with a temporary data directory, no
+ * tracker, no miner; its main loop is not running, so rpc_handle is called
+ * directly, as the request thread does). Covers each method's answer shape,
+ * the state it reports after blocks and transfers, and every kind of bad
+ * query.
+ */
+#include <criterion/criterion.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "address.h"
+#include "err.h"
+#include "fixtures.h"
+#include "hex.h"
+#include "node.h"
+#include "rpc.h"
+
+static node_t *node;
+static char dir[64];
+static fx_key_t alice, bob;
+static char alice_addr[100], bob_addr[100];
+
+static void start(void)
+{
+    strcpy(dir, "/tmp/pickaxe-rpc-XXXXXX");
+    cr_assert_not_null(mkdtemp(dir));
+    node_config_t cfg;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.params = params_regtest();
+    snprintf(cfg.data_dir, sizeof cfg.data_dir, "%s", dir);
+    strcpy(cfg.listen_host, "127.0.0.1");
+    srand((unsigned)time(NULL) ^ (unsigned)getpid());
+    const char *why = "?";
+    for (int tries = 0; !node && tries < 50; tries++) {
+        cfg.port = (uint16_t)(20000 + 2 * (rand() % 20000));
+        node = node_new(&cfg, &why);
+    }
+    cr_assert_not_null(node, "node_new: %s", why);
+    fx_key(&alice, 1);
+    fx_key(&bob, 2);
+    cr_assert_eq(address_encode(alice_addr, sizeof alice_addr, "pxrt",
+                                alice.pub), 0);
+    cr_assert_eq(address_encode(bob_addr, sizeof bob_addr, "pxrt", bob.pub),
+                 0);
+}
+
+static void stop(void)
+{
+    node_free(&node);
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    cr_assert_eq(system(cmd), 0);
+}
+
+TestSuite(rpc, .init = start, .fini = stop);
+
+/* Asks the node; returns the whole answer (caller json_decref). */
+static json_t *ask(const char *method, json_t *params)
+{
+    json_t *q = json_pack("{s:s}", "method", method);
+    if (params)
+        json_object_set_new(q, "params", params);
+    json_t *a = rpc_handle(node, q);
+    json_decref(q);
+    cr_assert_not_null(a);
+    cr_assert(json_object_size(a) == 1, "one of result or error");
+    return a;
+}
+
+/* The result of a call that must succeed (borrowed from *holder). */
+static json_t *ok(json_t **holder, const char *method, json_t *params)
+{
+    *holder = ask(method, params);
+    json_t *r = json_object_get(*holder, "result");
+    cr_assert_not_null(r, "%s failed: %s", method,
+                       json_dumps(*holder, JSON_COMPACT));
+    return r;
+}
+
+/* Expects an error with this code whose message contains `text`. */
+static void refused(const char *method, json_t *params, int code,
+                    const char *text)
+{
+    json_t *a = ask(method, params);
+    json_t *e = json_object_get(a, "error");
+    cr_assert_not_null(e, "%s should fail", method);
+    cr_assert_eq(json_integer_value(json_object_get(e, "code")), code,
+                 "%s: %s", method, json_dumps(a, JSON_COMPACT));
+    const char *msg = json_string_value(json_object_get(e, "message"));
+    cr_assert(msg && strstr(msg, text), "%s: message %s lacks %s", method,
+              msg ? msg : "(none)", text);
+    json_decref(a);
+}
+
+static json_int_t int_of(const json_t *o, const char *key)
+{
+    json_t *v = json_object_get(o, key);
+    cr_assert(json_is_integer(v), "%s is not an integer", key);
+    return json_integer_value(v);
+}
+
+static void mine(int count, const char *to)
+{
+    json_t *h;
+    json_t *r = ok(&h, "generate", json_pack("{s:i,s:s}", "count", count,
+                                             "address", to));
+    cr_assert_eq(json_array_size(json_object_get(r, "hashes")),
+                 (size_t)count);
+    json_decref(h);
+}
+
+/* A transfer from alice, signed (or not), as hex. */
+static void transfer_hex(char *hex, uint64_t amount, uint64_t nonce,
+                         bool sign)
+{
+    tx_t t;
+    if (sign)
+        fx_transfer(&t, params_regtest(), &alice, bob.pub, amount, 500, nonce);
+    else
+        tx_init_transfer(&t, alice.pub, bob.pub, amount, 500, nonce);
+    buf_t raw;
+    buf_init(&raw);
+    cr_assert_eq(tx_serialize(&raw, &t), 0);
+    hex_encode(hex, raw.data, raw.len);
+    buf_deinit(&raw);
+}
+
+Test(rpc, bad_queries_are_refused_with_their_reason)
+{
+    json_t *q = json_string("status");
+    json_t *a = rpc_handle(node, q);
+    cr_assert_eq(json_integer_value(json_object_get(
+                     json_object_get(a, "error"), "code")),
+                 ERR_ARG);
+    json_decref(a);
+    json_decref(q);
+    refused("nosuchmethod", NULL, ERR_ARG, "unknown method");
+    refused("status", json_string("x"), ERR_ARG, "params");
+    refused("getblock", json_object(), ERR_ARG, "missing hash");
+    refused("getblock", json_pack("{s:s}", "hash", "abc"), ERR_ARG, "64 hex");
+    refused("getblock", json_pack("{s:i}", "height", 99), ERR_NOT_FOUND,
+            "no such block");
+    refused("getchain", json_pack("{s:i}", "limit", 0), ERR_ARG, "limit");
+    refused("balance", json_object(), ERR_ARG, "address");
+    /* A one-character typo in an address: the checksum catches it. */
+    char typo[100];
+    strcpy(typo, alice_addr);
+    typo[10] = typo[10] == 'q' ? 'p' : 'q';
+    refused("balance", json_pack("{s:s}", "address", typo), ERR_ARG,
+            "checksum");
+    refused("balance", json_pack("{s:s}", "address", "px1qqqq"), ERR_ARG, "");
+    refused("submit", json_pack("{s:s}", "hex", "00ff"), ERR_PARSE,
+            "malformed transaction");
+    refused("generate", json_pack("{s:i}", "count", 0), ERR_ARG, "count");
+}
+
+Test(rpc, status_and_blocks_follow_the_chain)
+{
+    json_t *h;
+    json_t *s = ok(&h, "status", NULL);
+    cr_assert_str_eq(json_string_value(json_object_get(s, "network")),
+                     "regtest");
+    cr_assert_eq(int_of(s, "height"), 0);
+    cr_assert_eq(int_of(s, "mempool"), 0);
+    cr_assert_not(json_is_true(json_object_get(s, "mining")));
+    cr_assert(json_is_object(
+        json_object_get(json_object_get(s, "refused"), "blocks")));
+    json_decref(h);
+
+    mine(3, alice_addr);
+    s = ok(&h, "status", NULL);
+    cr_assert_eq(int_of(s, "height"), 3);
+    char tip[65];
+    snprintf(tip, sizeof tip, "%s",
+             json_string_value(json_object_get(s, "tip")));
+    json_decref(h);
+
+    json_t *h2;
+    json_t *b = ok(&h2, "getblock", json_pack("{s:i}", "height", 3));
+    cr_assert_str_eq(json_string_value(json_object_get(b, "hash")), tip);
+    cr_assert_eq(int_of(b, "blockHeight"), 3);
+    cr_assert_eq(int_of(b, "previousBlockIndex"), 2);
+    cr_assert_eq(int_of(b, "confirmations"), 1);
+    cr_assert_not_null(json_string_value(json_object_get(b, "raw")));
+    json_decref(h2);
+    b = ok(&h2, "getblock", json_pack("{s:s}", "hash", tip));
+    cr_assert_eq(int_of(b, "blockHeight"), 3);
+    json_decref(h2);
+
+    json_t *c = ok(&h2, "getchain", json_pack("{s:i,s:i}", "from", 1,
+                                              "limit", 10));
+    cr_assert_eq(json_array_size(c), 3, "blocks 1..3");
+    cr_assert_eq(int_of(json_array_get(c, 0), "blockHeight"), 1);
+    json_decref(h2);
+    c = ok(&h2, "getchain", json_pack("{s:b,s:i}", "newest_first", 1,
+                                      "limit", 2));
+    cr_assert_eq(int_of(json_array_get(c, 0), "blockHeight"), 3);
+    cr_assert_eq(int_of(json_array_get(c, 1), "blockHeight"), 2);
+    json_decref(h2);
+
+    json_t *v = ok(&h2, "verifychain", NULL);
+    cr_assert(json_is_true(json_object_get(v, "valid")), "%s",
+              json_dumps(v, JSON_COMPACT));
+    json_decref(h2);
+}
+
+Test(rpc, a_transfer_from_pending_to_confirmed)
+{
+    mine(2, alice_addr); /* alice: 100 coins */
+    char hex[TX_MAX_SIZE * 2 + 1];
+    transfer_hex(hex, 30 * COIN, 0, true);
+    json_t *h;
+    json_t *r = ok(&h, "submit", json_pack("{s:s}", "hex", hex));
+    char txid[65];
+    snprintf(txid, sizeof txid, "%s",
+             json_string_value(json_object_get(r, "txid")));
+    json_decref(h);
+
+    r = ok(&h, "tx", json_pack("{s:s}", "txid", txid));
+    cr_assert_str_eq(json_string_value(json_object_get(r, "status")),
+                     "pending");
+    json_decref(h);
+    r = ok(&h, "balance", json_pack("{s:s}", "address", alice_addr));
+    cr_assert_eq(int_of(r, "confirmed"), 100 * COIN);
+    cr_assert_eq(int_of(r, "available"), 70 * COIN - 500);
+    cr_assert_eq(int_of(r, "nonce"), 1, "the next transfer's nonce");
+    json_decref(h);
+    r = ok(&h, "balance", json_pack("{s:s}", "address", bob_addr));
+    cr_assert_eq(int_of(r, "confirmed"), 0);
+    cr_assert_eq(int_of(r, "pending"), 30 * COIN);
+    json_decref(h);
+    r = ok(&h, "mempool", NULL);
+    cr_assert_eq(json_array_size(r), 1);
+    json_decref(h);
+
+    mine(1, bob_addr);
+    r = ok(&h, "tx", json_pack("{s:s}", "txid", txid));
+    cr_assert_str_eq(json_string_value(json_object_get(r, "status")),
+                     "confirmed");
+    cr_assert_eq(int_of(r, "height"), 3);
+    cr_assert_eq(int_of(r, "confirmations"), 1);
+    json_decref(h);
+    r = ok(&h, "balance", json_pack("{s:s}", "address", bob_addr));
+    cr_assert_eq(int_of(r, "confirmed"), 30 * COIN + 50 * COIN + 500);
+    json_decref(h);
+    r = ok(&h, "balance_after", json_pack("{s:s,s:s}", "address", alice_addr,
+                                          "txid", txid));
+    cr_assert_eq(int_of(r, "balance"), 70 * COIN - 500);
+    json_decref(h);
+
+    /* The same transfer again is a replay now. */
+    refused("submit", json_pack("{s:s}", "hex", hex), ERR_INVALID,
+            "bad-txns-nonce-replay");
+}
+
+Test(rpc, a_refused_transfer_is_remembered_and_counted)
+{
+    mine(1, alice_addr);
+    char hex[TX_MAX_SIZE * 2 + 1];
+    transfer_hex(hex, COIN, 0, false);
+    refused("submit", json_pack("{s:s}", "hex", hex), ERR_INVALID,
+            "bad-txns-unsigned");
+    tx_t t;
+    uint8_t raw[TX_MAX_SIZE];
+    size_t len = strlen(hex) / 2;
+    cr_assert_eq(hex_decode(raw, len, hex), 0);
+    cr_assert_eq(tx_parse_bytes(&t, raw, len), 0);
+    uint8_t id[32];
+    char txid[65];
+    tx_compute_txid(id, &t);
+    hex_from_hash(txid, id);
+
+    json_t *h;
+    json_t *r = ok(&h, "tx", json_pack("{s:s}", "txid", txid));
+    cr_assert_str_eq(json_string_value(json_object_get(r, "status")),
+                     "rejected");
+    cr_assert_str_eq(json_string_value(json_object_get(r, "reason")),
+                     "bad-txns-unsigned");
+    json_decref(h);
+    r = ok(&h, "status", NULL);
+    json_t *txs = json_object_get(json_object_get(r, "refused"),
+                                  "transactions");
+    cr_assert_eq(int_of(txs, "bad-txns-unsigned"), 1);
+    json_decref(h);
+
+    char unknown[65];
+    memset(unknown, 'a', 64);
+    unknown[64] = '\0';
+    r = ok(&h, "tx", json_pack("{s:s}", "txid", unknown));
+    cr_assert_str_eq(json_string_value(json_object_get(r, "status")),
+                     "unknown");
+    json_decref(h);
+}
