@@ -3,7 +3,8 @@
  * header, work-switch latency, and (validate.c) block validation.
  *
  *   pickaxe-bench [--log-level L] kernels [--json]
- *   pickaxe-bench hashrate --threads N --seconds S [--impl X] [--json]
+ *   pickaxe-bench hashrate --threads N --seconds S [--impl X] [--versions V]
+ *                          [--json]
  *   pickaxe-bench scan --header HEX160 --start N --count M [--impl X] [--json]
  *   pickaxe-bench switch [--threads N] [--jobs K] [--interval-ms T]
  *                        [--impl X] [--json]
@@ -48,9 +49,13 @@ static const char usage_text[] =
     "  kernels [--json]\n"
     "      List the SHA-256d kernels, whether this CPU runs them, and which\n"
     "      one 'auto' picks.\n"
-    "  hashrate --threads N --seconds S [--impl X] [--json]\n"
+    "  hashrate --threads N --seconds S [--impl X] [--versions V] [--json]\n"
     "      Mine a synthetic job with the worker pool for S seconds on N\n"
-    "      threads (0 = one per core) and report hashes per second.\n"
+    "      threads (0 = one per core) and report hashes per second. The\n"
+    "      job lets workers roll up to V versions of each header (1, 2, 4,\n"
+    "      8 or 16; default 16, as a node's jobs do); kernels that gain\n"
+    "      nothing from it hash one. --versions 1 measures plain nonce\n"
+    "      scanning.\n"
     "  scan --header HEX160 --start N --count M [--impl X] [--json]\n"
     "      Print every nonce in [N, N+M) whose hash meets the header's own\n"
     "      bits, with the hash (byte-reversed, as block ids are shown).\n"
@@ -166,21 +171,22 @@ static int cmd_kernels(int argc, char **argv)
     if (json)
         printf("[");
     else
-        printf("%-8s %5s  %-9s %-9s %s\n", "kernel", "lanes", "available",
-               "self-test", "auto");
+        printf("%-8s %5s %8s  %-9s %-9s %s\n", "kernel", "lanes", "versions",
+               "available", "self-test", "auto");
     for (size_t i = 0; i < kernel_count(); i++) {
         const kernel_t *k = kernel_at(i);
         bool avail = kernel_available(k);
         int st = avail ? kernel_self_test(k) : ERR_UNSUPPORTED;
         const char *test = !avail ? "-" : st == 0 ? "ok" : "FAILED";
         if (json)
-            printf("%s{\"name\":\"%s\",\"lanes\":%u,\"available\":%s,"
-                   "\"auto\":%s,\"self_test\":\"%s\"}",
+            printf("%s{\"name\":\"%s\",\"lanes\":%u,\"versions\":%u,"
+                   "\"available\":%s,\"auto\":%s,\"self_test\":\"%s\"}",
                    i ? "," : "", kernel_name(k), kernel_lanes(k),
-                   avail ? "true" : "false", k == autok ? "true" : "false",
-                   test);
+                   kernel_roll_versions(k), avail ? "true" : "false",
+                   k == autok ? "true" : "false", test);
         else
-            printf("%-8s %5u  %-9s %-9s %s\n", kernel_name(k), kernel_lanes(k),
+            printf("%-8s %5u %8u  %-9s %-9s %s\n", kernel_name(k),
+                   kernel_lanes(k), kernel_roll_versions(k),
                    avail ? "yes" : "no", test, k == autok ? "<- auto" : "");
         if (avail && st != 0)
             log_error("bench", "kernel %s failed its known answers",
@@ -194,7 +200,8 @@ static int cmd_kernels(int argc, char **argv)
 /* ---- a synthetic job ---- */
 
 /* A job like a node's: a real-looking header and coinbase, three merkle
- * siblings and a target no test run will meet (top 64 bits zero). */
+ * siblings, version rolling allowed, and a target no test run will meet
+ * (top 64 bits zero). */
 static void synthetic_job(pool_job_t *j, uint64_t id,
                           const uint8_t (*branch)[32])
 {
@@ -215,6 +222,7 @@ static void synthetic_job(pool_job_t *j, uint64_t id,
     j->branch_len = 3;
     memset(j->target, 0xff, 24);
     j->extranonce_start = id << 16;
+    j->version_roll = KERNEL_ROLL_MAX;
 }
 
 static const uint8_t bench_branch[3][32] = {{1, 2, 3}, {4, 5, 6}, {7, 8, 9}};
@@ -241,10 +249,12 @@ static int cmd_hashrate(int argc, char **argv)
     double seconds = 0;
     bool have_threads = false;
     const char *impl = "auto";
+    uint64_t versions = KERNEL_ROLL_MAX;
     static const struct option opts[] = {
         {"threads", required_argument, NULL, 't'},
         {"seconds", required_argument, NULL, 's'},
         {"impl", required_argument, NULL, 'i'},
+        {"versions", required_argument, NULL, 'v'},
         {"json", no_argument, NULL, 'j'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
@@ -267,6 +277,13 @@ static int cmd_hashrate(int argc, char **argv)
             break;
         case 'i':
             impl = optarg;
+            break;
+        case 'v':
+            if (!parse_u64(&versions, optarg, 1, KERNEL_ROLL_MAX) ||
+                (versions & (versions - 1)) != 0)
+                return usage_error("--versions takes 1, 2, 4, 8 or 16, not "
+                                   "'%s'",
+                                   optarg);
             break;
         case 'j':
             json = 1;
@@ -298,6 +315,11 @@ static int cmd_hashrate(int argc, char **argv)
     unsigned n = pool_threads(p);
     pool_job_t job;
     synthetic_job(&job, 1, bench_branch);
+    job.version_roll = (unsigned)versions;
+    /* What the workers roll: the job's allowance, capped by the kernel. */
+    unsigned rolled = kernel_roll_versions(k) < job.version_roll
+                          ? kernel_roll_versions(k)
+                          : job.version_roll;
     if (pool_set_job(p, &job) != 0) {
         pool_free(&p);
         fprintf(stderr, "%s: out of memory\n", prog);
@@ -344,10 +366,11 @@ static int cmd_hashrate(int argc, char **argv)
         cpu_total += c;
     }
     if (json) {
-        printf("{\"impl\":\"%s\",\"threads\":%u,\"seconds\":%.3f,"
-               "\"hashes\":%" PRIu64 ",\"hashrate\":%.0f,"
+        printf("{\"impl\":\"%s\",\"threads\":%u,\"versions\":%u,"
+               "\"seconds\":%.3f,\"hashes\":%" PRIu64 ",\"hashrate\":%.0f,"
                "\"cpu_seconds\":%.3f,\"hashrate_cpu\":%.0f,\"per_thread\":[",
-               kernel_name(k), n, wall, total, rate, cpu_total, cpu_rate);
+               kernel_name(k), n, rolled, wall, total, rate, cpu_total,
+               cpu_rate);
         for (unsigned i = 0; i < n; i++)
             printf("%s{\"hashes\":%" PRIu64 ",\"cpu_seconds\":%.3f,"
                    "\"hashrate_cpu\":%.0f}",
@@ -356,8 +379,10 @@ static int cmd_hashrate(int argc, char **argv)
         printf("]}\n");
     } else {
         char c[40];
-        printf("pickaxe-bench hashrate: kernel %s, %u thread%s, %.1f s\n",
-               kernel_name(k), n, n == 1 ? "" : "s", wall);
+        printf("pickaxe-bench hashrate: kernel %s, %u thread%s, %u "
+               "version%s per nonce, %.1f s\n",
+               kernel_name(k), n, n == 1 ? "" : "s", rolled,
+               rolled == 1 ? "" : "s", wall);
         printf("  %-7s %18s %9s %14s\n", "thread", "hashes", "cpu s",
                "MH/cpu-s");
         for (unsigned i = 0; i < n; i++) {

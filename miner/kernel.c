@@ -214,6 +214,32 @@ bool kernel_candidate(const kernel_job_t *job, uint32_t nonce, kernel_hit_fn fn,
     return fn(arg, nonce, hash);
 }
 
+bool kernel_roll_candidate(const kernel_rolljob_t *rj, unsigned i,
+                           uint32_t nonce, kernel_roll_hit_fn fn, void *arg)
+{
+    uint8_t hash[32];
+    kernel_hash(hash, &rj->job[i], nonce);
+    if (!kernel_hash_meets(hash, rj->job[i].target))
+        return true;
+    return fn(arg, i, nonce, hash);
+}
+
+void kernel_rolljob_init(kernel_rolljob_t *rj, const uint8_t header[80],
+                         const uint8_t target[32], unsigned versions)
+{
+    unsigned n = 1;
+    while (n * 2 <= versions && n * 2 <= KERNEL_ROLL_MAX)
+        n *= 2;
+    rj->versions = n;
+    uint8_t h[KERNEL_HEADER_SIZE];
+    memcpy(h, header, sizeof h);
+    const uint32_t base = le32_get(header);
+    for (unsigned i = 0; i < n; i++) {
+        le32_put(h, kernel_rolled_version(base, i));
+        kernel_job_init(&rj->job[i], h, target);
+    }
+}
+
 /* ---- CPU features ---- */
 
 enum {
@@ -274,16 +300,21 @@ struct kernel {
     unsigned lanes;
     unsigned needs; /* F_* bits */
     kernel_scan_fn scan;
+    /* Several versions at once (NULL: one after the other), and the job
+     * size it is fastest with. */
+    kernel_scan_rolled_fn scan_rolled;
+    unsigned roll_versions;
 };
 
 /* Listed in the order of kernel.h; AUTO_ORDER below is by speed. */
 static const struct kernel kernels[] = {
-    {"generic", 1, 0, sha256_generic_scan},
-    {"openssl", 1, 0, sha256_openssl_scan},
-    {"shani", 1, F_SHA | F_SSE41 | F_SSSE3, sha256_shani_scan},
-    {"shani2", 2, F_SHA | F_SSE41 | F_SSSE3, sha256_shani2_scan},
-    {"avx2", 8, F_AVX2, sha256_avx2_scan},
-    {"avx512", 16, F_AVX512, sha256_avx512_scan},
+    {"generic", 1, 0, sha256_generic_scan, NULL, 1},
+    {"openssl", 1, 0, sha256_openssl_scan, NULL, 1},
+    {"shani", 1, F_SHA | F_SSE41 | F_SSSE3, sha256_shani_scan, NULL, 1},
+    {"shani2", 2, F_SHA | F_SSE41 | F_SSSE3, sha256_shani2_scan, NULL, 1},
+    {"avx2", 8, F_AVX2, sha256_avx2_scan, NULL, 1},
+    {"avx512", 16, F_AVX512, sha256_avx512_scan, sha256_avx512_scan_rolled,
+     KERNEL_ROLL_MAX},
 };
 #define N_KERNELS (sizeof kernels / sizeof kernels[0])
 
@@ -317,6 +348,11 @@ const char *kernel_name(const kernel_t *k)
 unsigned kernel_lanes(const kernel_t *k)
 {
     return k->lanes;
+}
+
+unsigned kernel_roll_versions(const kernel_t *k)
+{
+    return k->roll_versions;
 }
 
 bool kernel_available(const kernel_t *k)
@@ -376,6 +412,102 @@ int kernel_scan(const kernel_t *k, uint64_t *scanned, const kernel_job_t *job,
     if (!kernel_available(k))
         return ERR_UNSUPPORTED;
     uint64_t n = count ? k->scan(job, start, count, fn, arg) : 0;
+    if (scanned)
+        *scanned = n;
+    return 0;
+}
+
+/* ---- rolled scans for kernels without their own ---- */
+
+/* A kernel that hashes one version at a time scans a chunk of nonces in
+ * every version, then reports the chunk's hits in (nonce, version) order. */
+#define ROLL_CHUNK 64
+
+typedef struct {
+    uint32_t nonce;
+    unsigned i;
+    uint8_t hash[32];
+} roll_hit_t;
+
+typedef struct {
+    roll_hit_t hits[ROLL_CHUNK * KERNEL_ROLL_MAX];
+    size_t n;
+    unsigned i;
+} roll_chunk_t;
+
+static bool roll_collect(void *arg, uint32_t nonce, const uint8_t hash[32])
+{
+    roll_chunk_t *c = arg;
+    roll_hit_t *h = &c->hits[c->n++]; /* at most one per (nonce, version) */
+    h->nonce = nonce;
+    h->i = c->i;
+    memcpy(h->hash, hash, 32);
+    return true;
+}
+
+static uint64_t scan_versions_in_turn(const kernel_t *k,
+                                      const kernel_rolljob_t *rj,
+                                      uint32_t start, uint64_t count,
+                                      kernel_roll_hit_fn fn, void *arg)
+{
+    static _Thread_local roll_chunk_t c;
+    for (uint64_t done = 0; done < count; done += ROLL_CHUNK) {
+        uint64_t n = count - done < ROLL_CHUNK ? count - done : ROLL_CHUNK;
+        uint32_t at = start + (uint32_t)done;
+        c.n = 0;
+        for (c.i = 0; c.i < rj->versions; c.i++)
+            k->scan(&rj->job[c.i], at, n, roll_collect, &c);
+        /* Insertion sort: hits are rare, the chunk small. */
+        for (size_t a = 1; a < c.n; a++) {
+            roll_hit_t h = c.hits[a];
+            size_t b = a;
+            while (b > 0 && (c.hits[b - 1].nonce > h.nonce ||
+                             (c.hits[b - 1].nonce == h.nonce &&
+                              c.hits[b - 1].i > h.i))) {
+                c.hits[b] = c.hits[b - 1];
+                b--;
+            }
+            c.hits[b] = h;
+        }
+        for (size_t a = 0; a < c.n; a++) {
+            if (!fn(arg, c.hits[a].i, c.hits[a].nonce, c.hits[a].hash))
+                return (uint64_t)(c.hits[a].nonce - start) + 1;
+        }
+    }
+    return count;
+}
+
+/* kernel_scan() of a one-version rolled job: the hit callback gains i. */
+typedef struct {
+    kernel_roll_hit_fn fn;
+    void *arg;
+} roll_one_t;
+
+static bool roll_one_hit(void *arg, uint32_t nonce, const uint8_t hash[32])
+{
+    const roll_one_t *o = arg;
+    return o->fn(o->arg, 0, nonce, hash);
+}
+
+int kernel_scan_rolled(const kernel_t *k, uint64_t *scanned,
+                       const kernel_rolljob_t *rj, uint32_t start,
+                       uint64_t count, kernel_roll_hit_fn fn, void *arg)
+{
+    if (count > ((uint64_t)1 << 32) - start)
+        return ERR_RANGE;
+    if (!kernel_available(k))
+        return ERR_UNSUPPORTED;
+    uint64_t n = 0;
+    if (count == 0) {
+        n = 0;
+    } else if (rj->versions <= 1) {
+        roll_one_t o = {fn, arg};
+        n = k->scan(&rj->job[0], start, count, roll_one_hit, &o);
+    } else if (k->scan_rolled) {
+        n = k->scan_rolled(rj, start, count, fn, arg);
+    } else {
+        n = scan_versions_in_turn(k, rj, start, count, fn, arg);
+    }
     if (scanned)
         *scanned = n;
     return 0;

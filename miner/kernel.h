@@ -22,6 +22,17 @@
  * of its message schedule with the constant padding words folded in. Kernels
  * only read a job, so one job may be scanned by many threads at once.
  *
+ * Version rolling (BIP 320). A rolled job (kernel_rolljob_t) covers up to
+ * KERNEL_ROLL_MAX headers that differ only in the version bits from
+ * KERNEL_ROLL_SHIFT up: header i has version base ^ (i << KERNEL_ROLL_SHIFT),
+ * so header 0 is the one given. Their first 64 bytes, hence their midstates,
+ * differ; their last 16 bytes, hence the second block's message schedule,
+ * do not. A kernel that scans several versions at once computes that
+ * schedule once per nonce for all of them (avx512 does: it is the largest
+ * nonce-dependent part of the first hash); the others scan one version after
+ * the other. Either way every (version, nonce) pair is one full SHA256d, so
+ * hashes = nonces x versions.
+ *
  * Availability is decided at run time from CPUID and, for the AVX kinds,
  * from the register state the operating system saves (XGETBV). A kernel the
  * CPU lacks is never executed: kernel_scan() refuses it with
@@ -83,6 +94,27 @@ typedef bool (*kernel_hit_fn)(void *arg, uint32_t nonce,
 
 typedef struct kernel kernel_t;
 
+/* Version rolling: bits KERNEL_ROLL_SHIFT .. of the version (BIP 320's
+ * general-purpose bits start at 13); at most KERNEL_ROLL_MAX versions. */
+#define KERNEL_ROLL_SHIFT 13
+#define KERNEL_ROLL_MAX 16
+
+/* One prepared job per version; job[i] hashes version
+ * kernel_rolled_version(base, i). */
+typedef struct {
+    unsigned versions; /* 1, 2, 4, 8 or 16 */
+    kernel_job_t job[KERNEL_ROLL_MAX];
+} kernel_rolljob_t;
+
+/*
+ * Called for each (version, nonce) whose hash meets the target, in
+ * increasing nonce order and, for one nonce, increasing version index i
+ * (the header's version is kernel_rolled_version(base, i)). Return true to
+ * go on scanning, false to stop.
+ */
+typedef bool (*kernel_roll_hit_fn)(void *arg, unsigned i, uint32_t nonce,
+                                   const uint8_t hash[32]);
+
 /*
  * Prepares a job. The nonce bytes of header (76..79) are ignored.
  * Out: job. In: header (80 bytes), target (32 bytes, little-endian).
@@ -101,6 +133,38 @@ void kernel_job_init(kernel_job_t *job, const uint8_t header[80],
  */
 int kernel_scan(const kernel_t *k, uint64_t *scanned, const kernel_job_t *job,
                 uint32_t start, uint64_t count, kernel_hit_fn fn, void *arg);
+
+/* The version of rolled header i of a job whose first header has version
+ * base. */
+static inline uint32_t kernel_rolled_version(uint32_t base, unsigned i)
+{
+    return base ^ ((uint32_t)i << KERNEL_ROLL_SHIFT);
+}
+
+/*
+ * Prepares a rolled job of versions headers (1, 2, 4, 8 or 16; others are
+ * rounded down to one of these, 0 to 1): header as given, then with its
+ * version rolled. The nonce bytes of header are ignored.
+ */
+void kernel_rolljob_init(kernel_rolljob_t *rj, const uint8_t header[80],
+                         const uint8_t target[32], unsigned versions);
+
+/*
+ * Scans nonces start .. start+count-1 of every version of rj and calls fn
+ * for each (version, nonce) that meets the target, in the order described
+ * at kernel_roll_hit_fn. With rj->versions == 1 this is kernel_scan().
+ * Returns: as kernel_scan().
+ * Out:     *scanned (may be NULL) = nonces tried, each in every version:
+ *          count, or fewer when fn asked to stop (then the stopping nonce
+ *          is the last one counted).
+ */
+int kernel_scan_rolled(const kernel_t *k, uint64_t *scanned,
+                       const kernel_rolljob_t *rj, uint32_t start,
+                       uint64_t count, kernel_roll_hit_fn fn, void *arg);
+
+/* The number of versions k hashes at once, sharing work between them: the
+ * rolled job size that makes k fastest (1 when it gains nothing). */
+unsigned kernel_roll_versions(const kernel_t *k);
 
 /* The kernel's name ("generic", "avx512", ...). */
 const char *kernel_name(const kernel_t *k);

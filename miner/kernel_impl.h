@@ -40,6 +40,17 @@ uint64_t sha256_avx2_scan(const kernel_job_t *job, uint32_t start,
 uint64_t sha256_avx512_scan(const kernel_job_t *job, uint32_t start,
                             uint64_t count, kernel_hit_fn fn, void *arg);
 
+/* The rolled-scan contract: as kernel_scan_fn over every version of rj
+ * (rj->versions >= 2), reporting hits in kernel_roll_hit_fn's order. Only
+ * kernels that share work between versions have one. */
+typedef uint64_t (*kernel_scan_rolled_fn)(const kernel_rolljob_t *rj,
+                                          uint32_t start, uint64_t count,
+                                          kernel_roll_hit_fn fn, void *arg);
+
+uint64_t sha256_avx512_scan_rolled(const kernel_rolljob_t *rj, uint32_t start,
+                                   uint64_t count, kernel_roll_hit_fn fn,
+                                   void *arg);
+
 /*
  * A nonce passed a kernel's early test (the top 32 bits of its hash are at
  * most the target's). Recomputes the full hash in portable C, compares it
@@ -48,6 +59,14 @@ uint64_t sha256_avx512_scan(const kernel_job_t *job, uint32_t start,
  */
 bool kernel_candidate(const kernel_job_t *job, uint32_t nonce, kernel_hit_fn fn,
                       void *arg);
+
+/*
+ * As kernel_candidate for version i of a rolled job: recomputes the hash of
+ * (rj->job[i], nonce) in portable C and calls fn(arg, i, nonce, hash) on a
+ * hit. Returns: false when fn asked to stop, true otherwise.
+ */
+bool kernel_roll_candidate(const kernel_rolljob_t *rj, unsigned i,
+                           uint32_t nonce, kernel_roll_hit_fn fn, void *arg);
 
 /* The 32-bit word the early test compares: top 32 bits of the hash as a
  * little-endian number is bswap(H7), H7 = round-60 sum + job->h7k. */

@@ -63,8 +63,9 @@ struct worker {
     uint64_t lo, hi, cursor; /* this worker's nonce slice, next nonce */
     uint64_t extranonce;
     uint32_t time;
+    unsigned versions; /* headers per nonce (version rolling) */
     uint8_t header[80];
-    kernel_job_t kjob;
+    kernel_rolljob_t kjob; /* kjob.versions headers per nonce */
 };
 
 struct pool {
@@ -122,7 +123,7 @@ static void build_header(struct worker *w)
         memcpy(w->header + 36, root, 32);
     }
     le32_put(w->header + 68, w->time);
-    kernel_job_init(&w->kjob, w->header, w->job.target);
+    kernel_rolljob_init(&w->kjob, w->header, w->job.target, w->versions);
     w->cursor = w->lo;
 }
 
@@ -171,6 +172,10 @@ static int adopt(struct worker *w)
     memcpy(w->header, j->header, 80);
     w->time = le32_get(j->header + 68);
     w->extranonce = j->extranonce_start + w->index;
+    /* Roll as many versions as the job allows and the kernel gains from. */
+    unsigned allowed = j->version_roll ? j->version_roll : 1;
+    unsigned best = kernel_roll_versions(p->kernel);
+    w->versions = allowed < best ? allowed : best;
 
     uint64_t span =
         j->nonces_per_header ? j->nonces_per_header : (uint64_t)1 << 32;
@@ -198,12 +203,15 @@ static void note_switch(struct pool *p, uint64_t g)
 }
 
 /* Kernel hit: verify with the reference hash, then queue. */
-static bool on_hit(void *arg, uint32_t nonce, const uint8_t hash[32])
+static bool on_hit(void *arg, unsigned vi, uint32_t nonce,
+                   const uint8_t hash[32])
 {
     struct worker *w = arg;
     struct pool *p = w->pool;
     pool_solution_t s;
+    const uint32_t version = kernel_rolled_version(le32_get(w->header), vi);
     memcpy(s.header, w->header, 80);
+    le32_put(s.header, version);
     le32_put(s.header + 76, nonce);
     sha256d(s.hash, s.header, 80);
     if (memcmp(s.hash, hash, 32) != 0 ||
@@ -217,6 +225,7 @@ static bool on_hit(void *arg, uint32_t nonce, const uint8_t hash[32])
     }
     s.job_id = w->job.job_id;
     s.extranonce = w->has_coinbase ? w->extranonce : 0;
+    s.version = version;
     s.nonce = nonce;
     s.time = w->time;
     pthread_mutex_lock(&p->mu);
@@ -288,10 +297,11 @@ static void *worker_main(void *arg)
         uint64_t left = w->hi - w->cursor;
         uint64_t count = batch < left ? batch : left, done = 0;
         uint64_t t0 = now_ns();
-        kernel_scan(p->kernel, &done, &w->kjob, (uint32_t)w->cursor, count,
-                    on_hit, w);
+        kernel_scan_rolled(p->kernel, &done, &w->kjob, (uint32_t)w->cursor,
+                           count, on_hit, w);
         uint64_t dt = now_ns() - t0;
-        atomic_fetch_add_explicit(&w->hashes, done, memory_order_relaxed);
+        atomic_fetch_add_explicit(&w->hashes, done * w->kjob.versions,
+                                  memory_order_relaxed);
         atomic_fetch_add_explicit(&w->busy_ns, dt, memory_order_relaxed);
         w->cursor += done;
         if (w->cursor >= w->hi)

@@ -12,6 +12,12 @@
  * rebuilds the merkle root from the branch. A job without a coinbase rolls
  * the header time instead (+1 second per spent slice).
  *
+ * Version rolling: a job may let workers hash up to version_roll versions of
+ * each header (BIP 320's bits, from bit 13 up: kernel.h); a worker rolls as
+ * many as the job allows and its kernel gains from (kernel_roll_versions),
+ * and a solution carries the version it was found with. A worker's hashes
+ * count every (version, nonce) pair.
+ *
  * States: a pool is idle (no job yet, or paused) or hashing. pool_set_job()
  * publishes a job by bumping a generation counter; every worker compares it
  * with its own after each batch (a batch is sized to take about 0.05 ms), so
@@ -48,6 +54,11 @@ typedef struct {
     /* Version, previous hash, merkle root (replaced when there is a
      * coinbase), time, bits; the nonce bytes are ignored. */
     uint8_t header[80];
+    /* Versions a worker may hash per header: 0 or 1 = the header's own
+     * only; up to KERNEL_ROLL_MAX (16), rounded down to a power of two.
+     * Version i is the header's ^ (i << 13), so the version bits 13..16 of
+     * a solution may differ from the header's. */
+    unsigned version_roll;
     /* Coinbase around the extra-nonce; coinbase_prefix NULL = no coinbase:
      * the header's merkle root is used as is and the time rolls. */
     const uint8_t *coinbase_prefix;
@@ -68,6 +79,7 @@ typedef struct {
 typedef struct {
     uint64_t job_id;
     uint64_t extranonce; /* as placed in the coinbase (little-endian) */
+    uint32_t version;    /* the header's, possibly rolled */
     uint32_t nonce;
     uint32_t time;
     uint8_t header[80]; /* the full header, nonce included */

@@ -3,6 +3,7 @@
  */
 #include "job.h"
 #include "err.h"
+#include "kernel.h"
 #include "merkle.h"
 
 #include <stdlib.h>
@@ -51,6 +52,8 @@ int job_from_template(pool_job_t *job, job_parts_t *parts, const block_t *tpl,
     job->branch_len = parts->branch_len;
     uint256_to_le(job->target, &target);
     job->extranonce_start = tpl->txs[0].extra_nonce;
+    /* Any version >= 1 is valid, so workers may roll its bits 13..16. */
+    job->version_roll = KERNEL_ROLL_MAX;
     return 0;
 }
 
@@ -73,6 +76,7 @@ int job_apply_solution(block_t *block, const block_t *tpl,
         block_deinit(&b);
         return rc == ERR_INVALID ? ERR_INVALID : rc;
     }
+    b.header.version = sol->version;
     b.header.time = sol->time;
     b.header.nonce = sol->nonce;
     uint8_t hash[32];

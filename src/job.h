@@ -3,9 +3,10 @@
  *
  * job_from_template() cuts a template's coinbase around its 8-byte
  * extra-nonce (tx.h fixes where it sits), computes the coinbase's merkle
- * branch and the target, and fills a pool job (miner/pool.h). When a worker
- * finds a nonce, job_apply_solution() writes the solution's extra-nonce,
- * time and nonce back into a copy of the template, giving the block to
+ * branch and the target, and fills a pool job (miner/pool.h) that lets
+ * workers roll the version's bits 13..16 (any version >= 1 is valid). When a
+ * worker finds a nonce, job_apply_solution() writes the solution's
+ * extra-nonce, version, time and nonce back into a copy of the template, giving the block to
  * submit. The caller keeps the template (and the returned branch) alive
  * while the job may still produce solutions.
  */
@@ -38,7 +39,7 @@ void job_parts_deinit(job_parts_t *parts);
 
 /*
  * Makes the solved block: a copy of tpl with the solution's extra-nonce in
- * the coinbase, its merkle root, time and nonce.
+ * the coinbase, its merkle root, version, time and nonce.
  * Returns: 0; ERR_INVALID when the result's hash differs from the
  *          solution's (the solution is not for this template); ERR_NOMEM.
  * Out:     block, owned by the caller.

@@ -74,6 +74,10 @@ static void check_template_with(size_t ntx)
     sol.job_id = 5;
     sol.extranonce = 1234;
     block_header_t h = tpl.header;
+    /* A worker rolling versions found it with version bits 13..16 moved. */
+    cr_assert_eq(job.version_roll, 16);
+    h.version ^= 3u << 13;
+    sol.version = h.version;
     root_for(h.merkle_root, &job, sol.extranonce);
     uint256_t tg;
     block_bits_to_target(&tg, h.bits);
@@ -88,6 +92,7 @@ static void check_template_with(size_t ntx)
     block_t solved;
     cr_assert_eq(job_apply_solution(&solved, &tpl, &sol), 0);
     cr_assert_eq(solved.txs[0].extra_nonce, 1234);
+    cr_assert_eq(solved.header.version, tpl.header.version ^ (3u << 13));
     cr_assert_eq(chain_add_block(c, NULL, &solved), 0);
     block_deinit(&solved);
 

@@ -13,7 +13,11 @@
  *     modulo the lane count;
  *   - targets equal to a hash (found) and one below it (not found), for both
  *     the zero-top-word early test and the general one;
- *   - the hit callback can stop a scan.
+ *   - the hit callback can stop a scan;
+ *   - version rolling (kernel_scan_rolled): the real headers above with
+ *     their version moved to another roll index are found at that index
+ *     only; every (version, nonce) pair agrees with OpenSSL, reported in
+ *     (nonce, version) order, for every job size; stopping mid-nonce.
  * A kernel this CPU lacks is skipped with a message. Counts are smaller under
  * the sanitizers so the suite stays fast there too.
  */
@@ -373,6 +377,173 @@ static void check_stop(const kernel_t *k)
     hits_free(&h);
 }
 
+/* ---- version rolling ---- */
+
+typedef struct {
+    uint32_t nonce;
+    unsigned i;
+    uint8_t hash[32];
+} roll_hit_t;
+
+typedef struct {
+    roll_hit_t *hits;
+    size_t n, cap;
+    size_t stop_after; /* 0 = never stop */
+} roll_hits_t;
+
+static void roll_hits_init(roll_hits_t *h, size_t cap)
+{
+    memset(h, 0, sizeof *h);
+    h->hits = malloc(cap * sizeof *h->hits);
+    h->cap = cap;
+    cr_assert_not_null(h->hits);
+}
+
+static bool roll_collect(void *arg, unsigned i, uint32_t nonce,
+                         const uint8_t hash[32])
+{
+    roll_hits_t *h = arg;
+    cr_assert_lt(h->n, h->cap, "more hits than expected");
+    h->hits[h->n].nonce = nonce;
+    h->hits[h->n].i = i;
+    memcpy(h->hits[h->n].hash, hash, 32);
+    h->n++;
+    return !(h->stop_after && h->n == h->stop_after);
+}
+
+static void check_rolled_real_blocks(const kernel_t *k)
+{
+    const uint32_t half = 512 / SCALE;
+    for (size_t b = 0; b < sizeof real_blocks / sizeof real_blocks[0]; b++) {
+        uint8_t header[80], target[32];
+        char shown[65];
+        cr_assert_eq(hex_decode(header, 80, real_blocks[b].header), 0);
+        uint32_t nonce = le32_get(header + 76), bits = le32_get(header + 72);
+        uint256_t t;
+        cr_assert_eq(block_bits_to_target(&t, bits), 0);
+        uint256_to_le(target, &t);
+        /* The block's real version is roll index `at` of the job. */
+        const unsigned at = (unsigned)(3 + 5 * b) % KERNEL_ROLL_MAX;
+        const uint32_t real = le32_get(header);
+        le32_put(header, kernel_rolled_version(real, at));
+        kernel_rolljob_t rj;
+        kernel_rolljob_init(&rj, header, target, KERNEL_ROLL_MAX);
+        cr_assert_eq(rj.versions, KERNEL_ROLL_MAX);
+        cr_assert_eq(le32_get(rj.job[at].header), real);
+
+        uint32_t start = nonce > half ? nonce - half : 0;
+        uint64_t end = (uint64_t)nonce + half;
+        if (end > 0xffffffffu)
+            end = 0xffffffffu;
+        roll_hits_t h;
+        roll_hits_init(&h, 4);
+        uint64_t scanned = 0;
+        cr_assert_eq(kernel_scan_rolled(k, &scanned, &rj, start,
+                                        end - start + 1, roll_collect, &h),
+                     0);
+        cr_assert_eq(scanned, end - start + 1);
+        cr_assert_eq(h.n, 1, "%s, block %zu: %zu hits", kernel_name(k), b, h.n);
+        cr_assert_eq(h.hits[0].nonce, nonce, "%s, block %zu: nonce",
+                     kernel_name(k), b);
+        cr_assert_eq(h.hits[0].i, at, "%s, block %zu: version index %u",
+                     kernel_name(k), b, h.hits[0].i);
+        hex_from_hash(shown, h.hits[0].hash);
+        cr_assert_str_eq(shown, real_blocks[b].id, "%s, block %zu: hash",
+                         kernel_name(k), b);
+        free(h.hits);
+    }
+}
+
+/* Scans [start, start+count) of `versions` versions of header and checks
+ * every (version, nonce) pair and the order against OpenSSL. */
+static size_t check_rolled_range(const kernel_t *k, const uint8_t header_in[80],
+                                 const uint8_t target[32], unsigned versions,
+                                 uint32_t start, uint64_t count)
+{
+    uint8_t header[80];
+    memcpy(header, header_in, 80);
+    const uint32_t base = le32_get(header);
+    kernel_rolljob_t rj;
+    kernel_rolljob_init(&rj, header, target, versions);
+    cr_assert_eq(rj.versions, versions);
+    roll_hits_t h;
+    roll_hits_init(&h, count * versions + 1);
+    uint64_t scanned = 0;
+    cr_assert_eq(
+        kernel_scan_rolled(k, &scanned, &rj, start, count, roll_collect, &h),
+        0);
+    cr_assert_eq(scanned, count);
+    size_t j = 0;
+    for (uint64_t n = 0; n < count; n++) {
+        for (unsigned i = 0; i < versions; i++) {
+            uint32_t nonce = (uint32_t)(start + n);
+            uint8_t want[32];
+            le32_put(header, kernel_rolled_version(base, i));
+            ref_hash(want, header, nonce);
+            bool hit = kernel_hash_meets(want, target);
+            bool got = j < h.n && h.hits[j].nonce == nonce && h.hits[j].i == i;
+            cr_assert_eq(hit, got,
+                         "%s, %u versions: (%u, nonce %u): OpenSSL says %s, "
+                         "kernel %s",
+                         kernel_name(k), versions, i, nonce,
+                         hit ? "hit" : "miss", got ? "hit" : "miss");
+            if (got) {
+                cr_assert_arr_eq(h.hits[j].hash, want, 32,
+                                 "%s: (%u, nonce %u): hash", kernel_name(k), i,
+                                 nonce);
+                j++;
+            }
+        }
+    }
+    cr_assert_eq(j, h.n, "%s: hits outside the range", kernel_name(k));
+    free(h.hits);
+    return j;
+}
+
+static void check_rolled_random(const kernel_t *k)
+{
+    uint8_t header[80], target[32];
+    size_t total = 0;
+    for (unsigned versions = 2; versions <= KERNEL_ROLL_MAX; versions *= 2) {
+        random_header(header);
+        memset(target, 0xff, 32);
+        le32_put(target + 28, 0x0fffffffu); /* about one in 16 */
+        total += check_rolled_range(k, header, target, versions,
+                                    (uint32_t)rnd() & 0x7fffffffu,
+                                    1024 / SCALE + versions + 3);
+        /* Up to the end of the nonce space, a length not a multiple of 16. */
+        check_rolled_range(k, header, target, versions, 0xffffffffu - 36, 37);
+        /* Regtest's bits: about every other pair hits. */
+        uint256_t t;
+        cr_assert_eq(block_bits_to_target(&t, 0x207fffffu), 0);
+        uint256_to_le(target, &t);
+        check_rolled_range(k, header, target, versions, 5, 50);
+    }
+    /* 30 x (1024 / SCALE) pairs at about 1 in 16: expect ~1,900 / SCALE. */
+    cr_assert_gt(total, (size_t)1000 / SCALE);
+}
+
+static void check_rolled_stop(const kernel_t *k)
+{
+    uint8_t header[80], target[32];
+    random_header(header);
+    memset(target, 0xff, 32); /* every pair hits */
+    kernel_rolljob_t rj;
+    kernel_rolljob_init(&rj, header, target, 4);
+    roll_hits_t h;
+    roll_hits_init(&h, 100);
+    h.stop_after = 6; /* nonce 10 in versions 0..3, nonce 11 in 0..1 */
+    uint64_t scanned = 0;
+    cr_assert_eq(
+        kernel_scan_rolled(k, &scanned, &rj, 10, 100, roll_collect, &h), 0);
+    cr_assert_eq(h.n, 6);
+    cr_assert_eq(scanned, 2, "%s: scanned %llu", kernel_name(k),
+                 (unsigned long long)scanned);
+    cr_assert(h.hits[3].nonce == 10 && h.hits[3].i == 3);
+    cr_assert(h.hits[5].nonce == 11 && h.hits[5].i == 1);
+    free(h.hits);
+}
+
 #define KERNEL_TESTS(K)                                                        \
     Test(kernel, K##_real_blocks, .timeout = 60)                               \
     {                                                                          \
@@ -397,6 +568,18 @@ static void check_stop(const kernel_t *k)
     Test(kernel, K##_self_test)                                                \
     {                                                                          \
         cr_assert_eq(kernel_self_test(need(#K)), 0);                           \
+    }                                                                          \
+    Test(kernel, K##_rolled_real_blocks, .timeout = 60)                        \
+    {                                                                          \
+        check_rolled_real_blocks(need(#K));                                    \
+    }                                                                          \
+    Test(kernel, K##_rolled_agrees_with_openssl, .timeout = 60)                \
+    {                                                                          \
+        check_rolled_random(need(#K));                                         \
+    }                                                                          \
+    Test(kernel, K##_rolled_callback_stops_scan)                               \
+    {                                                                          \
+        check_rolled_stop(need(#K));                                           \
     }
 
 KERNEL_TESTS(generic)
@@ -495,4 +678,62 @@ Test(kernel, job_ignores_header_nonce)
     cr_assert_arr_eq(x, y, 32);
     ref_hash(ref, h1, 42);
     cr_assert_arr_eq(x, ref, 32);
+}
+
+/* ---- rolled jobs ---- */
+
+Test(kernel, rolljob_sizes_and_versions)
+{
+    uint8_t header[80] = {0}, target[32];
+    memset(target, 0xff, 32);
+    le32_put(header, 0x20000001u);
+    static const unsigned ask[][2] = {{0, 1}, {1, 1},  {2, 2},   {3, 2},
+                                      {7, 4}, {8, 8},  {15, 8},  {16, 16},
+                                      {17, 16}, {1000, 16}};
+    for (size_t a = 0; a < sizeof ask / sizeof ask[0]; a++) {
+        kernel_rolljob_t rj;
+        kernel_rolljob_init(&rj, header, target, ask[a][0]);
+        cr_assert_eq(rj.versions, ask[a][1], "asked %u, got %u", ask[a][0],
+                     rj.versions);
+        for (unsigned i = 0; i < rj.versions; i++) {
+            uint32_t v = le32_get(rj.job[i].header);
+            cr_assert_eq(v, 0x20000001u ^ (i << 13));
+            /* Only bits 13..16 move; the rest is the header's. */
+            cr_assert_eq(v & ~(uint32_t)0x1e000, 0x20000001u);
+            cr_assert_arr_eq(rj.job[i].header + 4, header + 4, 72);
+        }
+    }
+    /* Index 0 is the header itself, so a one-version job is a plain one. */
+    cr_assert_eq(kernel_rolled_version(0x20000000u, 0), 0x20000000u);
+    cr_assert_eq(kernel_rolled_version(1, 15), 1u ^ (15u << 13));
+}
+
+Test(kernel, roll_versions_per_kernel)
+{
+    cr_assert_eq(kernel_roll_versions(kernel_find("avx512")), KERNEL_ROLL_MAX);
+    static const char *const one[] = {"generic", "openssl", "shani", "shani2",
+                                      "avx2"};
+    for (size_t i = 0; i < sizeof one / sizeof one[0]; i++)
+        cr_assert_eq(kernel_roll_versions(kernel_find(one[i])), 1, "%s",
+                     one[i]);
+}
+
+Test(kernel, rolled_scan_refuses_what_kernel_scan_refuses)
+{
+    uint8_t header[80] = {1}, target[32];
+    memset(target, 0xff, 32);
+    kernel_rolljob_t rj;
+    kernel_rolljob_init(&rj, header, target, 4);
+    roll_hits_t h;
+    roll_hits_init(&h, 4);
+    const kernel_t *k = kernel_find("generic");
+    cr_assert_eq(kernel_scan_rolled(k, NULL, &rj, 0xffffffffu, 2, roll_collect,
+                                    &h),
+                 ERR_RANGE);
+    uint64_t scanned = 7;
+    cr_assert_eq(kernel_scan_rolled(k, &scanned, &rj, 3, 0, roll_collect, &h),
+                 0);
+    cr_assert_eq(scanned, 0);
+    cr_assert_eq(h.n, 0);
+    free(h.hits);
 }

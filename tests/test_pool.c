@@ -3,7 +3,7 @@
  * worker on the new generation after a publication); solutions on trivial
  * targets are valid block headers (merkle root rebuilt from the coinbase
  * with the reported extra-nonce and the branch, hash re-checked); extra-nonce
- * and time rolling; disjoint work; pause stops hashing. Also built with
+ * and time rolling; version rolling; disjoint work; pause stops hashing. Also built with
  * ThreadSanitizer (with the runner in criterion_tsan.h, since Criterion
  * itself cannot start under TSan). Waits poll with generous deadlines; no
  * timing is asserted.
@@ -83,7 +83,14 @@ static void check_solution(const pool_solution_t *s, const pool_job_t *j)
     cr_assert_eq(s->job_id, j->job_id);
     cr_assert_eq(le32_get(s->header + 76), s->nonce);
     cr_assert_eq(le32_get(s->header + 68), s->time);
-    cr_assert_arr_eq(s->header, j->header, 36, "version / previous hash");
+    /* The version is the job's, or with bits 13..16 rolled when the job
+     * allows it and the kernel rolls. */
+    uint32_t moved = le32_get(s->header) ^ le32_get(j->header);
+    cr_assert_eq(le32_get(s->header), s->version);
+    cr_assert_eq(moved & ~(uint32_t)0x1e000, 0, "version bits outside 13..16");
+    cr_assert_lt(moved >> 13, j->version_roll ? j->version_roll : 1,
+                 "version index past the job's allowance");
+    cr_assert_arr_eq(s->header + 4, j->header + 4, 32, "previous hash");
     cr_assert_arr_eq(s->header + 72, j->header + 72, 4, "bits");
     if (j->coinbase_prefix) {
         uint8_t cb[256], h[32];
@@ -292,5 +299,33 @@ Test(pool, pause_stops_hashing_and_resume_restarts, .timeout = 60)
     pool_resume(p);
     WAIT_FOR(pool_total_hashes(p) > h);
     WAIT_FOR(pool_min_worker_generation(p) == pool_generation(p));
+    pool_free(&p);
+}
+
+Test(pool, version_rolling_solutions_are_valid, .timeout = 60)
+{
+    /* auto is avx512 where the CPU has it, the kernel that rolls. */
+    pool_t *p = pool_new(2, "auto");
+    cr_assert_not_null(p);
+    const unsigned rolls = kernel_roll_versions(kernel_auto());
+    pool_job_t j;
+    make_job(&j, 42, true, 0x0f);
+    j.version_roll = 8;
+    cr_assert_eq(pool_set_job(p, &j), 0);
+    unsigned seen = 0; /* version indexes seen, as bits */
+    for (int i = 0; i < 64; i++) {
+        pool_solution_t s;
+        cr_assert_eq(pool_next_solution(p, &s, 20000), 0);
+        check_solution(&s, &j);
+        unsigned idx = (le32_get(s.header) ^ le32_get(j.header)) >> 13;
+        cr_assert_lt(idx, rolls < 8 ? rolls : 8);
+        seen |= 1u << idx;
+    }
+    /* 64 solutions spread over 8 versions (1 where the kernel does not
+     * roll): more than one version shows up unless nothing rolls. */
+    if (rolls > 1)
+        cr_assert_gt(__builtin_popcount(seen), 1, "no rolled version found");
+    else
+        cr_assert_eq(seen, 1);
     pool_free(&p);
 }
