@@ -3,7 +3,9 @@
 # like with like on a shared, noisy machine.
 #   - every kernel this CPU runs: hashrate on 1 thread and on every core
 #     (wall clock, and per CPU-second of the workers: the latter is immune
-#     to other processes preempting the workers);
+#     to other processes preempting the workers), with the version rolling a
+#     node's jobs allow; a kernel that rolls (shares work between versions)
+#     is also measured on plain nonce scanning (--versions 1), as "K-v1";
 #   - scaling (all cores / one), and the best kernel against the OpenSSL
 #     yardstick measured in the same run;
 #   - work-switch latency (publish -> last worker on the new job), p50 / p99.
@@ -40,14 +42,25 @@ field() { # json name -> number (the top-level one, before per_thread)
 
 results=$(mktemp)
 trap 'rm -f "$results"' EXIT
-for k in $kernels; do
+rolls() { # kernel -> versions it hashes at once
+    echo "$json" | tr '{' '\n' | sed -n "s/.*\"name\":\"$1\".*\"versions\":\([0-9]*\).*/\1/p"
+}
+measure() { # label, then pickaxe-bench hashrate options
+    label=$1
+    shift
     for t in 1 0; do
-        cmd="$BIN hashrate --threads $t --seconds $SECONDS_EACH --impl $k --json"
+        cmd="$BIN hashrate --threads $t --seconds $SECONDS_EACH $* --json"
         echo "\$ $cmd"
         out=$($cmd)
         echo "$out"
-        echo "$k $t $(field "$out" threads) $(field "$out" hashrate) $(field "$out" hashrate_cpu)" >>"$results"
+        echo "$label $t $(field "$out" threads) $(field "$out" hashrate) $(field "$out" hashrate_cpu)" >>"$results"
     done
+}
+for k in $kernels; do
+    measure "$k" --impl "$k"
+    if [ "$(rolls "$k")" -gt 1 ] 2>/dev/null; then
+        measure "$k-v1" --impl "$k" --versions 1
+    fi
 done
 echo
 
@@ -76,6 +89,7 @@ END {
             w1[k] / 1e6, wn[k] / 1e6, w1[k] ? wn[k] / w1[k] : 0,
             c1[k] / 1e6, cn[k] / 1e6, c1[k] ? cn[k] / c1[k] : 0,
             k == auto ? "   <- auto" : ""
+        if (k ~ /-v1$/) continue
         if (best == "" || w1[k] > w1[best]) best = k
         if (bestc == "" || c1[k] > c1[bestc]) bestc = k
     }
@@ -84,6 +98,14 @@ END {
         printf "best kernel on 1 thread: %s %.2f MH/s = %.2fx openssl (%.2f MH/s); per CPU-second %s %.2fx\n",
             best, w1[best] / 1e6, w1[best] / w1["openssl"], w1["openssl"] / 1e6,
             bestc, c1[bestc] / c1["openssl"]
+    for (i = 0; i < n; i++) {
+        k = order[i]
+        if (k ~ /-v1$/ && w1[k] > 0) {
+            r = substr(k, 1, length(k) - 3)
+            printf "version rolling: %s %.2f MH/s vs %.2f plain on 1 thread = %.2fx (per CPU-second %.2fx)\n",
+                r, w1[r] / 1e6, w1[k] / 1e6, w1[r] / w1[k], c1[k] ? c1[r] / c1[k] : 0
+        }
+    }
     printf "auto picks: %s\n", auto
     printf "work switch (%s, all cores): p50 %.0f us, p99 %.0f us\n", sw_impl, sw_p50, sw_p99
 }' "$results"
