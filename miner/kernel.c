@@ -13,11 +13,17 @@
  * kernel_auto() prefers, among available kernels: avx512, shani2, shani,
  * avx2, generic. That order is measured, not assumed. On the 2-core AMD EPYC
  * this project is benchmarked on (a Zen 4 core: SHA-NI, and AVX-512 executed
- * as two 256-bit halves), per CPU-second of one worker: avx512 33.8 MH/s,
- * shani2 28.1, shani 17.4, avx2 13.3, generic 2.8, OpenSSL 6.2 (benchmarks.md,
+ * as two 256-bit halves), per CPU-second of one worker: avx512 33.8 MH/s on
+ * one version and about 41 rolling 16 versions (as node jobs allow), shani2
+ * 28.1, shani 17.4, avx2 13.3, generic 2.8, OpenSSL 6.2 (benchmarks.md,
  * "Miner"). shani2 beats shani because sha256rnds2 has a 4-cycle latency
  * but issues every cycle, so one stream leaves the unit idle most of the
  * time; AVX2 (no rotate, no three-input logic, 8 lanes) trails both.
+ *
+ * Rolled jobs (kernel_scan_rolled) go to a kernel's own rolled scan when it
+ * has one; otherwise each chunk of nonces is scanned version after version
+ * and the chunk's hits are put in (nonce, version) order before they are
+ * reported, so every kernel reports the same hits in the same order.
  */
 #include "kernel.h"
 
