@@ -1,9 +1,10 @@
 /*
  * sha256d_roll_tmpl — SHA256d of one nonce per lane in two versions of a
  * header at once (version rolling, kernel.h), written for any lane type
- * with 32 registers to spare: included by sha256_avx512.c after the same
- * operation macros sha256d_tmpl.h needs (V, BC, ADD, BS0, BS1, SS0, SS1,
- * CH, MAJ). No include guard: it is a template.
+ * with 32 registers to spare: included by sha256_avx512.c after
+ * sha256d_tmpl.h, whose operation macros (V, BC, ADD, BS0, BS1, SS0, SS1,
+ * CH, MAJ) and round macros (TMPL_RND, TMPL_RND_E) it uses. No include
+ * guard: it is a template.
  *
  * Two savings over hashing each header on its own with sha256d_tmpl.h:
  *
@@ -31,30 +32,17 @@
  *     kw for the same w3.
  */
 
-#define TMPLR_RND(A, B, C, D, E, F, G, H, X)                                   \
-    do {                                                                       \
-        V t1_ = ADD(ADD(X, CH(E, F, G)), BS1(E));                              \
-        D = ADD(D, t1_);                                                       \
-        H = ADD(t1_, ADD(BS0(A), MAJ(A, B, C)));                               \
-    } while (0)
-
-#define TMPLR_RND_E(A, B, C, D, E, F, G, H, X)                                 \
-    do {                                                                       \
-        V t1_ = ADD(ADD(X, CH(E, F, G)), BS1(E));                              \
-        D = ADD(D, t1_);                                                       \
-    } while (0)
-
 /* The same round in both streams: state names end in 0 and 1. */
 #define TMPLR_R2(A, B, C, D, E, F, G, H, X0, X1)                               \
     do {                                                                       \
-        TMPLR_RND(A##0, B##0, C##0, D##0, E##0, F##0, G##0, H##0, X0);         \
-        TMPLR_RND(A##1, B##1, C##1, D##1, E##1, F##1, G##1, H##1, X1);         \
+        TMPL_RND(A##0, B##0, C##0, D##0, E##0, F##0, G##0, H##0, X0);         \
+        TMPL_RND(A##1, B##1, C##1, D##1, E##1, F##1, G##1, H##1, X1);         \
     } while (0)
 
 #define TMPLR_R2E(A, B, C, D, E, F, G, H, X0, X1)                              \
     do {                                                                       \
-        TMPLR_RND_E(A##0, B##0, C##0, D##0, E##0, F##0, G##0, H##0, X0);       \
-        TMPLR_RND_E(A##1, B##1, C##1, D##1, E##1, F##1, G##1, H##1, X1);       \
+        TMPL_RND_E(A##0, B##0, C##0, D##0, E##0, F##0, G##0, H##0, X0);       \
+        TMPL_RND_E(A##1, B##1, C##1, D##1, E##1, F##1, G##1, H##1, X1);       \
     } while (0)
 
 /* Round i of the first hash: K + W shared, from kw. */
@@ -329,8 +317,8 @@ static inline void tmpl_roll_sums(const kernel_job_t *ja,
 #undef TMPLR_START2
 }
 
-#undef TMPLR_RND
-#undef TMPLR_RND_E
+#undef TMPL_RND
+#undef TMPL_RND_E
 #undef TMPLR_R2
 #undef TMPLR_R2E
 #undef TMPLR_R2S

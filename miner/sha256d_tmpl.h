@@ -261,8 +261,7 @@ static inline V tmpl_sha256d_sum(const kernel_job_t *job, V w3)
     return ADD(ADD(ADD(h, d), ADD(x12, CH(a, b, c))), BS1(a));
 }
 
-#undef TMPL_RND
-#undef TMPL_RND_E
+/* TMPL_RND and TMPL_RND_E stay defined for sha256d_roll_tmpl.h. */
 #undef TMPL_RK
 #undef TMPL_RC
 #undef TMPL_SCH
