@@ -385,7 +385,8 @@ static void reconcile(p2p_t *p)
 
 static bool gossip_type(uint16_t type)
 {
-    return type == WIRE_NEW_BLOCK || type == WIRE_NEW_TX || type == WIRE_TIP;
+    return type == WIRE_NEW_BLOCK || type == WIRE_NEW_TX ||
+           type == WIRE_NEW_TXS || type == WIRE_TIP;
 }
 
 /* Checks one frame from a peer and queues it, or scores the peer. */

@@ -95,7 +95,7 @@ typedef struct {
 
 /* Where a received message came from. */
 typedef enum {
-    P2P_FROM_PEER = 0,    /* a peer's gossip (NEW_BLOCK, NEW_TX, TIP) */
+    P2P_FROM_PEER = 0,    /* a peer's gossip (NEW_BLOCK, NEW_TX(S), TIP) */
     P2P_FROM_TRACKER = 1, /* PEER_JOINED, PEER_LEFT, TX */
 } p2p_source_t;
 

@@ -237,21 +237,47 @@ static void remember_rejected(node_t *n, const tx_t *tx, const char *why)
     hashmap_put(n->rejected, txid, (void *)(why ? why : "rejected"));
 }
 
+void node_flush_relay(node_t *n)
+{
+    if (txbatch_count(&n->relay_batch) == 0)
+        return;
+    buf_t frame;
+    buf_init(&frame);
+    if (txbatch_encode(&n->relay_batch, &frame, n->params->network_id) == 0 &&
+        p2p_broadcast(n->p2p, frame.data, frame.len) == 0)
+        n->tx_frames_relayed++;
+    buf_deinit(&frame);
+    txbatch_clear(&n->relay_batch);
+}
+
+/* Queues an accepted transaction for the next NEW_TXS frame. */
+static void relay_tx(node_t *n, const tx_t *tx, const uint8_t txid[32])
+{
+    buf_t raw;
+    buf_init(&raw);
+    if (tx_serialize(&raw, tx) == 0) {
+        if (txbatch_full(&n->relay_batch))
+            node_flush_relay(n);
+        if (txbatch_add(&n->relay_batch, txid, raw.data, raw.len) == 0)
+            n->txs_relayed++;
+    }
+    buf_deinit(&raw);
+}
+
 int node_accept_tx(node_t *n, const char **reason, const tx_t *tx,
-                   uint64_t peer)
+                   const uint8_t txid[32], uint64_t peer)
 {
     const char *why = NULL;
     int rc = mempool_add(n->mempool, &why, chain_state(n->chain), tx);
     if (reason)
         *reason = why;
     if (rc == 0) {
-        buf_t raw;
-        buf_init(&raw);
-        if (tx_serialize(&raw, tx) == 0) {
-            relay(n, WIRE_NEW_TX, &raw);
-            n->txs_relayed++;
+        uint8_t id[32];
+        if (!txid) {
+            tx_compute_txid(id, tx);
+            txid = id;
         }
-        buf_deinit(&raw);
+        relay_tx(n, tx, txid);
         n->job_dirty = true;
     } else if (rc != ERR_DUPLICATE) {
         node_tally(&n->refused_txs, why);
@@ -553,7 +579,7 @@ static void serve_submit(node_t *n, const server_req_t *req,
         return;
     }
     const char *why = NULL;
-    int rc = node_accept_tx(n, &why, &tx, 0);
+    int rc = node_accept_tx(n, &why, &tx, NULL, 0);
     if (rc == 0 || rc == ERR_DUPLICATE) {
         wire_msg_t r;
         wire_msg_init(&r, WIRE_ACK);
@@ -561,6 +587,60 @@ static void serve_submit(node_t *n, const server_req_t *req,
     } else {
         reply_error(n, req, rc, why ? why : err_str(rc));
     }
+}
+
+/*
+ * SUBMIT_TXS: many transactions in one request, one answer each. Runs
+ * without the node lock except around each mempool admission, so the main
+ * loop (blocks, peers' gossip) is never held up for a whole batch of
+ * signature checks. The accepted ones leave in NEW_TXS frames as usual.
+ */
+static void serve_submit_batch(node_t *n, const server_req_t *req)
+{
+    wire_msg_t m;
+    int rc = wire_decode(&m, n->params->network_id, req->data, req->len);
+    if (rc) {
+        reply_error(n, req, rc,
+                    rc == ERR_INVALID ? "wrong network" : "malformed request");
+        return;
+    }
+    wire_result_t *res = calloc(m.u.list.count ? m.u.list.count : 1,
+                                sizeof *res);
+    if (!res) {
+        reply_error(n, req, ERR_NOMEM, "out of memory");
+        wire_msg_clear(&m);
+        return;
+    }
+    for (size_t i = 0; i < m.u.list.count; i++) {
+        tx_t tx;
+        uint8_t txid[32];
+        const char *why = NULL;
+        if (tx_parse_bytes(&tx, m.u.list.items[i].data,
+                           m.u.list.items[i].len) != 0) {
+            res[i].code = ERR_PARSE;
+            strcpy(res[i].reason, "malformed transaction");
+            continue;
+        }
+        tx_compute_txid(txid, &tx);
+        pthread_mutex_lock(&n->lock);
+        rc = node_accept_tx(n, &why, &tx, txid, 0);
+        pthread_mutex_unlock(&n->lock);
+        if (rc != 0 && rc != ERR_DUPLICATE) {
+            res[i].code = rc;
+            snprintf(res[i].reason, sizeof res[i].reason, "%s",
+                     why ? why : err_str(rc));
+        }
+    }
+    pthread_mutex_lock(&n->lock);
+    node_flush_relay(n);
+    pthread_mutex_unlock(&n->lock);
+    wire_msg_t r;
+    wire_msg_init(&r, WIRE_SUBMITTED);
+    r.u.results.count = m.u.list.count;
+    r.u.results.items = res;
+    reply_msg(n, req, &r);
+    free(res);
+    wire_msg_clear(&m);
 }
 
 static void serve_one(node_t *n, const server_req_t *req)
@@ -654,7 +734,8 @@ static bool req_limited_kind(const node_t *n, const server_req_t *req,
     uint16_t type = 0;
     *malformed = wire_peek(&type, n->params->network_id, req->data,
                            req->len) != 0;
-    return *malformed || (type != WIRE_QUERY && type != WIRE_SUBMIT_TX);
+    return *malformed || (type != WIRE_QUERY && type != WIRE_SUBMIT_TX &&
+                          type != WIRE_SUBMIT_TXS);
 }
 
 /* The request thread: answers peers, the cli and wallets while the main
@@ -678,6 +759,14 @@ static void *serve_thread(void *arg)
         }
         if (malformed)
             atomic_fetch_add(&n->requests_malformed, 1);
+        uint16_t type = 0;
+        if (!malformed &&
+            wire_peek(&type, n->params->network_id, req.data, req.len) == 0 &&
+            type == WIRE_SUBMIT_TXS) {
+            serve_submit_batch(n, &req); /* takes the lock per transaction */
+            server_req_clear(&req);
+            continue;
+        }
         pthread_mutex_lock(&n->lock);
         serve_one(n, &req);
         pthread_mutex_unlock(&n->lock);
@@ -688,6 +777,41 @@ static void *serve_thread(void *arg)
 }
 
 /* ---- gossip ---------------------------------------------------------------- */
+
+/* A peer's batch of transactions. One we already hold costs a lookup of
+ * its claimed txid, before any parsing or hashing: that is what makes a
+ * full mesh, where every transaction arrives from every peer, cheap. A new
+ * one is parsed and its txid checked against the claim (a wrong claim is
+ * the sender's fault, and it could have made the lookup skip something). */
+static void handle_new_txs(node_t *n, const wire_msg_t *m, uint64_t peer)
+{
+    for (size_t i = 0; i < m->u.txs.count; i++) {
+        const wire_txitem_t *it = &m->u.txs.items[i];
+        if (mempool_has(n->mempool, it->txid)) {
+            n->txs_known_dropped++;
+            continue;
+        }
+        tx_t tx;
+        uint8_t txid[32];
+        if (tx_parse_bytes(&tx, it->tx.data, it->tx.len) != 0) {
+            node_tally(&n->refused_txs, "malformed");
+            if (peer &&
+                p2p_misbehaving(n->p2p, peer, NODE_BAD_TX_POINTS,
+                                "malformed transaction"))
+                return;
+            continue;
+        }
+        tx_compute_txid(txid, &tx);
+        if (memcmp(txid, it->txid, 32) != 0) {
+            node_tally(&n->refused_txs, "bad-txid");
+            if (peer && p2p_misbehaving(n->p2p, peer, NODE_BAD_TX_POINTS,
+                                        "transaction under a wrong txid"))
+                return;
+            continue;
+        }
+        node_accept_tx(n, NULL, &tx, txid, peer);
+    }
+}
 
 static void handle_gossip(node_t *n, const p2p_msg_t *pm)
 {
@@ -720,9 +844,12 @@ static void handle_gossip(node_t *n, const p2p_msg_t *pm)
                                 "malformed transaction");
             break;
         }
-        node_accept_tx(n, NULL, &tx, pm->peer_id);
+        node_accept_tx(n, NULL, &tx, NULL, pm->peer_id);
         break;
     }
+    case WIRE_NEW_TXS:
+        handle_new_txs(n, &m, pm->peer_id);
+        break;
     case WIRE_PEER_JOINED:
         if (m.u.peer.id != p2p_node_id(n->p2p))
             sync_poll_peer(n, m.u.peer.id);
@@ -812,6 +939,7 @@ node_t *node_new(const node_config_t *cfg, const char **reason)
         n->cfg.gossip_port = (uint16_t)(cfg->port + 1);
     n->started_ms = node_now_ms();
     pthread_mutex_init(&n->lock, NULL);
+    txbatch_init(&n->relay_batch);
     n->rejected = hashmap_new();
     n->mempool = mempool_new(n->params->network_id, NODE_MEMPOOL_MAX);
     int rc = persist_open(&n->store, reason, cfg->data_dir, n->params);
@@ -927,6 +1055,7 @@ int node_run(node_t *n, volatile sig_atomic_t *stop)
 
     while (!*stop) {
         drain_inbox(n, NODE_POLL_MS);
+        node_flush_relay(n);
         take_solutions(n);
         uint64_t now = node_now_ms();
         if (n->job_urgent ||
@@ -970,6 +1099,7 @@ void node_free(node_t **np)
     store_close(&n->store);
     hashmap_free(&n->rejected);
     hashmap_free(&n->received);
+    txbatch_deinit(&n->relay_batch);
     pthread_mutex_destroy(&n->lock);
     free(n);
     *np = NULL;
