@@ -897,7 +897,8 @@ static void poll_next_peer(node_t *n)
     }
 }
 
-/* Asks every peer for its tip (after a test partition heals, rpc.c). */
+/* Asks every peer for its tip, then for its pending transactions (after a
+ * test partition heals, rpc.c: the gossip we dropped meanwhile is lost). */
 static void poll_all_peers(node_t *n)
 {
     p2p_peer_info_t peers[P2P_MAX_PEERS];
@@ -905,6 +906,9 @@ static void poll_all_peers(node_t *n)
     for (size_t i = 0; i < count && i < P2P_MAX_PEERS; i++)
         if (!peers[i].banned)
             sync_poll_peer(n, peers[i].peer.id);
+    for (size_t i = 0; i < count && i < P2P_MAX_PEERS; i++)
+        if (!peers[i].banned)
+            sync_mempool_from_peer(n, peers[i].peer.id, NULL);
 }
 
 static void status_line(node_t *n)
@@ -1049,6 +1053,11 @@ int node_run(node_t *n, volatile sig_atomic_t *stop)
     size_t count = p2p_peers(n->p2p, peers, P2P_MAX_PEERS);
     for (size_t i = 0; i < count && i < P2P_MAX_PEERS && !*stop; i++)
         sync_poll_peer(n, peers[i].peer.id);
+    /* And take the pending transactions of the first peer that answers:
+     * they were gossiped before we listened. */
+    for (size_t i = 0; i < count && i < P2P_MAX_PEERS && !*stop; i++)
+        if (sync_mempool_from_peer(n, peers[i].peer.id, NULL) == 0)
+            break;
     update_job(n);
     n->next_status_ms = node_now_ms() + 1000 * n->cfg.status_interval_s;
     n->next_poll_ms = node_now_ms() + NODE_TIP_POLL_MS;
