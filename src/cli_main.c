@@ -1217,7 +1217,9 @@ static const command_t commands[] = {
      "the node's reason and exit 1), or with --tracker to the tracker,\n"
      "which relays it to every node (it only checks its shape, so check\n"
      "the outcome with `tx`). With - reads one transaction per line from\n"
-     "stdin. Prints the txid; --json: {\"txid\": ...}."},
+     "stdin and hands the node up to 256 per request (whatever stdin has\n"
+     "ready), printing a txid per line, or the reason and line number of a\n"
+     "refused one (exit 1). Prints the txid; --json: {\"txid\": ...}."},
     {"send", 0, 0, OPT_KEYSTORE | OPT_TO | OPT_AMOUNT | OPT_FEE | OPT_TRACKER,
      cmd_send,
      "send --keystore F --to ADDR --amount N [--fee N] [--tracker tcp://H:P]",

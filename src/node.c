@@ -3,8 +3,10 @@
  *
  * Two threads share the chain, mempool and store under one lock (n->lock):
  *
- *   main loop       each turn drains the p2p inbox (NEW_BLOCK, NEW_TX, the
- *                   tracker's TX, PEER_JOINED), takes the pool's solutions
+ *   main loop       each turn drains the p2p inbox (NEW_BLOCK, NEW_TXS,
+ *                   NEW_TX, the tracker's TX, PEER_JOINED), publishes the
+ *                   transactions it accepted as one NEW_TXS frame (see
+ *                   "Transaction relay"), takes the pool's solutions
  *                   and submits them as blocks, gives the pool a new job
  *                   when the tip changed (at once) or the mempool changed (at
  *                   most every NODE_JOB_REFRESH_MS), now and then asks a peer
@@ -18,13 +20,26 @@
  * peer still answers that peer, and two nodes syncing from each other never
  * wait on each other.
  *
+ * Transaction relay: every transaction this node accepts -- from a peer, the
+ * tracker, the cli or a wallet -- joins relay_batch (txbatch.h), which goes
+ * out as one NEW_TXS frame when it holds WIRE_MAX_TX_BATCH or at the end of
+ * the main loop's turn, so frames carry one transaction when the network is
+ * quiet and hundreds when it is busy. A NEW_TXS item whose txid the mempool
+ * holds is dropped after that lookup alone: in a full mesh a node receives
+ * each transaction from every peer, and only the first copy is parsed,
+ * hashed and checked. The request thread takes SUBMIT_TXS batches and
+ * admits them one transaction per lock turn. Gossip may still miss a node,
+ * so a node asks a peer for its mempool when it starts and when a test
+ * partition heals (sync.h).
+ *
  * Misbehaviour scoring: a block refused by a consensus rule costs its sender
  * NODE_BAD_BLOCK_POINTS (a ban at p2p's threshold); a block refused for a
  * reason that can change (time-too-new) or that is merely an orphan costs
  * nothing. A gossiped block on a branch already stale on arrival
  * (chain_is_stale_fork) is refused as "stale-fork" and costs a little: it
  * may carry valid work, and an honest node that was cut off could send one
- * before it catches up. Transactions with bad signatures cost a little;
+ * before it catches up. Transactions with bad signatures cost a little, as
+ * does a NEW_TXS item that does not parse or is not what its txid claims;
  * nonce and funds refusals cost nothing, because honest races produce them.
  * Every refusal, orphans included, is counted by reason (rpc status).
  *
@@ -34,7 +49,8 @@
  * the budget is answered "rate-limited" without taking the node lock, so a
  * flood costs the main loop nothing and honest peers (ZeroMQ's ROUTER
  * serves connections in turn) still get their answers. Queries and
- * submitted transactions (the cli and wallets) are not limited here.
+ * submitted transactions (SUBMIT_TX, SUBMIT_TXS: the cli and wallets) are
+ * not limited here.
  */
 #include "node.h"
 #include "err.h"
