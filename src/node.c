@@ -80,6 +80,7 @@
 #define NODE_BAD_TX_POINTS 5
 #define NODE_MEMPOOL_MAX 50000
 #define NODE_BATCH 64 /* messages of one kind handled per turn */
+#define NODE_TURN_MS 20 /* ... or fewer, once the turn has taken this long */
 #define NODE_STALE_FORK_POINTS 10
 #define NODE_REQ_RATE 500  /* requests a second per connection ... */
 #define NODE_REQ_BURST 1000 /* ... after a burst of this many */
@@ -880,7 +881,13 @@ static void handle_gossip(node_t *n, const p2p_msg_t *pm)
  * node lock released) for something to arrive. */
 static void drain_inbox(node_t *n, int wait_ms)
 {
+    uint64_t until = UINT64_MAX;
     for (int i = 0; i < NODE_BATCH; i++) {
+        /* A NEW_TXS frame may hold hundreds of signatures to check: end
+         * the turn after NODE_TURN_MS of work, so that the miner's
+         * solutions and new jobs never wait long behind them. */
+        if (node_now_ms() >= until)
+            return;
         p2p_msg_t pm;
         int rc;
         if (i == 0 && wait_ms) {
@@ -892,6 +899,8 @@ static void drain_inbox(node_t *n, int wait_ms)
         }
         if (rc != 0)
             return;
+        if (i == 0)
+            until = node_now_ms() + NODE_TURN_MS;
         handle_gossip(n, &pm);
         p2p_msg_clear(&pm);
     }

@@ -715,15 +715,16 @@ static void until_heard(p2p_t *p, void *pub, uint64_t id, const buf_t *frame)
     cr_assert(heard, "peer %llx heard", (unsigned long long)id);
 }
 
+/* Good frames p has read from peer id (0 when it does not know it). No
+ * assertion here: it is polled in loops. */
 static uint64_t peer_messages(p2p_t *p, uint64_t id)
 {
     p2p_peer_info_t info;
-    cr_assert_eq(p2p_peer(p, &info, id), 0);
-    return info.messages;
+    return p2p_peer(p, &info, id) == 0 ? info.messages : 0;
 }
 
 Test(p2p, flooding_peer_held_to_its_inbox_share, .init = quiet,
-     .timeout = 15)
+     .timeout = 10)
 {
     p2p_config_t cfg;
     p2p_config_init(&cfg, NET);
