@@ -93,6 +93,13 @@ def bench_propagation(count, blocks):
         }
 
 
+def cpu_seconds(pid):
+    """User + system CPU seconds a process has used so far (/proc)."""
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def bench_tps(count, senders, per_sender, via="node", clients=1):
     with Net(prefix="pickaxe-bench-") as net:
         tracker, nodes = start_network(net, count)
@@ -117,6 +124,7 @@ def bench_tps(count, senders, per_sender, via="node", clients=1):
         batches = [[] for _ in range(clients)]
         for i, txs in enumerate(per_key):
             batches[i % clients].extend(txs)
+        cpu0 = [cpu_seconds(n.proc.popen.pid) for n in nodes]
         t0 = time.monotonic()
         procs = [subprocess.Popen([CLI, "--network", "regtest", "--node",
                                    nodes[i % count].endpoint, "submit", "-"] + route,
@@ -142,7 +150,15 @@ def bench_tps(count, senders, per_sender, via="node", clients=1):
         except AssertionError:
             complete = False
         t1 = time.monotonic()
+        cpu = sum(cpu_seconds(n.proc.popen.pid) for n in nodes) - sum(cpu0)
+        relay = [n.status().get("tx_relay", {}) for n in nodes]
         return {
+            # CPU every node process used from the first submission until
+            # every mempool was full, per transfer and per node (the
+            # status polls above are included: about 20 a second).
+            "node_cpu_us_per_tx": 1e6 * cpu / (total * count),
+            "tx_frames": sum(r.get("frames", 0) for r in relay),
+            "known_dropped": sum(r.get("known_dropped", 0) for r in relay),
             "nodes": count, "transfers": total, "complete": complete, "via": via, "clients": clients,
             "min_mempool": min(counts.values()),
             "submit_tps": total / (t_submitted - t0),
@@ -191,6 +207,8 @@ def main():
     ap.add_argument("--json", help="also write the figures to this file")
     ap.add_argument("--tps-via", choices=["node", "tracker"], default="node",
                     help="where transfers are submitted (default: the first node)")
+    ap.add_argument("--tps-senders", type=int,
+                    help="funded senders, 100 transfers each (default 20; --quick 10)")
     ap.add_argument("--tps-clients", type=int, default=1,
                     help="concurrent submitting clients, each taking whole "
                          "senders, spread over the nodes (default 1)")
@@ -207,11 +225,13 @@ def main():
                   "p99 %(p99_ms).2f ms; to all nodes p50 %(all_p50_ms).2f ms p99 %(all_p99_ms).2f ms"
                   % r, flush=True)
     if args.only in (None, "tps"):
-        r = bench_tps(8, 10 if q else 20, 20 if q else 100, via=args.tps_via,
-                      clients=args.tps_clients)
+        r = bench_tps(8, args.tps_senders or (10 if q else 20), 20 if q else 100,
+                      via=args.tps_via, clients=args.tps_clients)
         results["tps"] = r
         print("tps, %(nodes)d nodes, %(transfers)d transfers: submit %(submit_tps).0f/s, in every "
-              "mempool %(all_mempools_tps).0f/s (complete: %(complete)s)" % r, flush=True)
+              "mempool %(all_mempools_tps).0f/s (complete: %(complete)s); node CPU "
+              "%(node_cpu_us_per_tx).0f us per transfer per node; %(tx_frames)d NEW_TXS frames, "
+              "%(known_dropped)d known transfers dropped by txid" % r, flush=True)
     if args.only in (None, "sync"):
         r = bench_sync(args.sync_blocks or (1000 if q else 5000))
         results["sync"] = r

@@ -61,7 +61,8 @@ typedef struct {
     reqclient_t *rc; /* cached request client; NULL while checked out */
     bool manual;     /* added by p2p_add_peer(): the tracker cannot drop it */
     bool connected;
-    uint64_t messages, bad_messages;
+    uint64_t messages, bad_messages, dropped;
+    size_t inbox_bytes; /* of its frames waiting in the inbox */
 } entry_t;
 
 typedef struct {
@@ -298,8 +299,9 @@ static bool score_locked(p2p_t *p, entry_t *e, int points, const char *why)
     return true;
 }
 
-/* Queues an inbox item; takes ownership of data. Caller holds the lock. */
-static void inbox_push(p2p_t *p, p2p_source_t src, uint64_t peer_id,
+/* Queues an inbox item; takes ownership of data. Caller holds the lock.
+ * Returns false when the item was dropped (inbox full). */
+static bool inbox_push(p2p_t *p, p2p_source_t src, uint64_t peer_id,
                        uint16_t type, uint8_t *data, size_t len)
 {
     item_t *it = malloc(sizeof *it);
@@ -310,7 +312,7 @@ static void inbox_push(p2p_t *p, p2p_source_t src, uint64_t peer_id,
                      (unsigned long long)p->inbox_dropped);
         free(it);
         free(data);
-        return;
+        return false;
     }
     it->msg.source = src;
     it->msg.peer_id = peer_id;
@@ -319,6 +321,7 @@ static void inbox_push(p2p_t *p, p2p_source_t src, uint64_t peer_id,
     it->msg.len = len;
     queue_push(&p->inbox, it);
     pthread_cond_signal(&p->inbox_cond);
+    return true;
 }
 
 /* ---- I/O thread ------------------------------------------------------------------ */
@@ -385,7 +388,8 @@ static void reconcile(p2p_t *p)
 
 static bool gossip_type(uint16_t type)
 {
-    return type == WIRE_NEW_BLOCK || type == WIRE_NEW_TX || type == WIRE_TIP;
+    return type == WIRE_NEW_BLOCK || type == WIRE_NEW_TX ||
+           type == WIRE_NEW_TXS || type == WIRE_TIP;
 }
 
 /* Checks one frame from a peer and queues it, or scores the peer. */
@@ -406,7 +410,20 @@ static void from_peer(p2p_t *p, uint64_t peer_id, uint8_t *data, size_t len)
     }
     if (rc == 0 && gossip_type(type)) {
         e->messages++;
-        inbox_push(p, P2P_FROM_PEER, peer_id, type, data, len);
+        /* Over its share, unless nothing of its is waiting (so a frame
+         * larger than the share still gets through, one at a time). */
+        if (e->inbox_bytes && e->inbox_bytes + len > p->cfg.peer_inbox_bytes) {
+            if (e->dropped++ % 1000 == 0)
+                log_warn("p2p", "peer %016llx: its share of the inbox is "
+                         "full; %llu frames dropped",
+                         (unsigned long long)peer_id,
+                         (unsigned long long)e->dropped);
+            pthread_mutex_unlock(&p->lock);
+            free(data);
+            return;
+        }
+        if (inbox_push(p, P2P_FROM_PEER, peer_id, type, data, len))
+            e->inbox_bytes += len;
         pthread_mutex_unlock(&p->lock);
         return;
     }
@@ -782,13 +799,15 @@ void p2p_config_init(p2p_config_t *cfg, const uint8_t network_id[32])
     cfg->ban_threshold = 100;
     cfg->ban_ms = 10 * 60 * 1000;
     cfg->inbox_max = 10000;
+    cfg->peer_inbox_bytes = 16u * 1024 * 1024;
 }
 
 static bool config_ok(const p2p_config_t *c)
 {
     return c->request_timeout_ms > 0 && c->request_retries >= 0 &&
            c->tracker_timeout_ms > 0 && c->tracker_retries >= 0 &&
-           c->ban_threshold > 0 && c->inbox_max > 0 && c->gossip_bind[0] &&
+           c->ban_threshold > 0 && c->inbox_max > 0 &&
+           c->peer_inbox_bytes > 0 && c->gossip_bind[0] &&
            memchr(c->tracker, 0, sizeof c->tracker) &&
            memchr(c->tracker_pub, 0, sizeof c->tracker_pub) &&
            memchr(c->gossip_bind, 0, sizeof c->gossip_bind) &&
@@ -1034,6 +1053,12 @@ int p2p_receive_data(p2p_t *p, p2p_msg_t *msg, int timeout_ms)
             break;
     }
     item_t *it = queue_pop(&p->inbox);
+    if (it && it->msg.source == P2P_FROM_PEER) {
+        entry_t *e = find_peer(p, it->msg.peer_id);
+        if (e) /* (a peer removed and added again starts from 0) */
+            e->inbox_bytes -= it->msg.len < e->inbox_bytes ? it->msg.len
+                                                           : e->inbox_bytes;
+    }
     pthread_mutex_unlock(&p->lock);
     if (!it)
         return ERR_TIMEOUT;
@@ -1099,6 +1124,7 @@ static void info_of(p2p_t *p, p2p_peer_info_t *out, const entry_t *e,
     out->score = e->score;
     out->messages = e->messages;
     out->bad_messages = e->bad_messages;
+    out->dropped = e->dropped;
 }
 
 size_t p2p_peers(p2p_t *p, p2p_peer_info_t *out, size_t max)

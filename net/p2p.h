@@ -37,6 +37,14 @@
  *                   call (a mutex hand-over, which ZeroMQ allows) or makes a
  *                   temporary one when another thread has it.
  *
+ * Fair share. Each peer's frames may take at most peer_inbox_bytes of the
+ * inbox at a time; past that, its new frames are dropped (and counted), not
+ * anyone else's. A peer that floods batches of transactions or blocks
+ * faster than the node can check them therefore costs the node a bounded
+ * amount of memory and delays honest peers' gossip by at most that share.
+ * Dropping is not misbehaviour -- an honest peer may simply be faster than
+ * we are -- and what is dropped is caught up by sync like any lost gossip.
+ *
  * Misbehaviour. Each peer has a score; malformed frames, another network's
  * frames and message types that have no business on a gossip socket add
  * points automatically, and the node adds points for what only it can judge
@@ -91,11 +99,14 @@ typedef struct {
     int ban_threshold;        /* score at which a peer is banned */
     uint32_t ban_ms;          /* how long a ban lasts */
     size_t inbox_max;         /* messages waiting; beyond, new ones drop */
+    size_t peer_inbox_bytes;  /* bytes of one peer's frames waiting in the
+                                 inbox; beyond, that peer's new ones drop
+                                 (one frame always fits) */
 } p2p_config_t;
 
 /* Where a received message came from. */
 typedef enum {
-    P2P_FROM_PEER = 0,    /* a peer's gossip (NEW_BLOCK, NEW_TX, TIP) */
+    P2P_FROM_PEER = 0,    /* a peer's gossip (NEW_BLOCK, NEW_TX(S), TIP) */
     P2P_FROM_TRACKER = 1, /* PEER_JOINED, PEER_LEFT, TX */
 } p2p_source_t;
 
@@ -116,6 +127,7 @@ typedef struct {
     int score;
     uint64_t messages;     /* good frames received from it */
     uint64_t bad_messages; /* frames dropped as malformed or misplaced */
+    uint64_t dropped;      /* good frames dropped: its inbox share was full */
 } p2p_peer_info_t;
 
 /* Fills cfg with defaults for a network: no tracker, gossip on

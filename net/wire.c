@@ -142,8 +142,10 @@ static const blob_limits_t *blob_limits(uint16_t type)
 {
     switch (type) {
     case WIRE_SUBMIT_TX:
+    case WIRE_SUBMIT_TXS:
     case WIRE_TX:
     case WIRE_NEW_TX:
+    case WIRE_NEW_TXS:
     case WIRE_MEMPOOL:
         return &TX_LIMITS;
     case WIRE_NEW_BLOCK:
@@ -167,6 +169,8 @@ const char *wire_type_name(uint16_t type)
     case WIRE_SUBMIT_TX: return "SUBMIT_TX";
     case WIRE_QUERY: return "QUERY";
     case WIRE_REPLY: return "REPLY";
+    case WIRE_SUBMIT_TXS: return "SUBMIT_TXS";
+    case WIRE_SUBMITTED: return "SUBMITTED";
     case WIRE_REGISTER: return "REGISTER";
     case WIRE_REGISTER_OK: return "REGISTER_OK";
     case WIRE_PING: return "PING";
@@ -188,6 +192,7 @@ const char *wire_type_name(uint16_t type)
     case WIRE_MEMPOOL: return "MEMPOOL";
     case WIRE_NEW_BLOCK: return "NEW_BLOCK";
     case WIRE_NEW_TX: return "NEW_TX";
+    case WIRE_NEW_TXS: return "NEW_TXS";
     default: return "UNKNOWN";
     }
 }
@@ -211,6 +216,16 @@ void wire_msg_clear(wire_msg_t *msg)
         return;
     free(msg->owned_);
     memset(msg, 0, sizeof *msg);
+}
+
+/* The cap of a blob list's count. */
+static size_t list_cap(uint16_t type)
+{
+    switch (type) {
+    case WIRE_BLOCKS: return WIRE_MAX_BLOCKS;
+    case WIRE_MEMPOOL: return WIRE_MAX_MEMPOOL;
+    default: return WIRE_MAX_TX_BATCH; /* SUBMIT_TXS */
+    }
 }
 
 /* Checks what the decoder would refuse, so the encoder never emits it. */
@@ -261,12 +276,28 @@ static bool payload_ok(const wire_msg_t *m)
                (!m->u.get_blocks.count || m->u.get_blocks.hashes);
     case WIRE_BLOCKS:
     case WIRE_MEMPOOL:
-        if (m->u.list.count >
-                (m->type == WIRE_BLOCKS ? WIRE_MAX_BLOCKS : WIRE_MAX_MEMPOOL) ||
+    case WIRE_SUBMIT_TXS:
+        if (m->u.list.count > list_cap(m->type) ||
             (m->u.list.count && !m->u.list.items))
             return false;
         for (size_t i = 0; i < m->u.list.count; i++)
             if (!blob_ok(&m->u.list.items[i], lim))
+                return false;
+        return true;
+    case WIRE_NEW_TXS:
+        if (m->u.txs.count > WIRE_MAX_TX_BATCH ||
+            (m->u.txs.count && !m->u.txs.items))
+            return false;
+        for (size_t i = 0; i < m->u.txs.count; i++)
+            if (!m->u.txs.items[i].txid || !blob_ok(&m->u.txs.items[i].tx, lim))
+                return false;
+        return true;
+    case WIRE_SUBMITTED:
+        if (m->u.results.count > WIRE_MAX_TX_BATCH ||
+            (m->u.results.count && !m->u.results.items))
+            return false;
+        for (size_t i = 0; i < m->u.results.count; i++)
+            if (!str_ok(m->u.results.items[i].reason, 0))
                 return false;
         return true;
     default:
@@ -333,9 +364,24 @@ static void put_payload(buf_t *b, const wire_msg_t *m)
         break;
     case WIRE_BLOCKS:
     case WIRE_MEMPOOL:
+    case WIRE_SUBMIT_TXS:
         buf_put_u16(b, m->u.list.count);
         for (size_t i = 0; i < m->u.list.count; i++)
             put_blob(b, &m->u.list.items[i]);
+        break;
+    case WIRE_NEW_TXS:
+        buf_put_u16(b, m->u.txs.count);
+        for (size_t i = 0; i < m->u.txs.count; i++) {
+            buf_put(b, m->u.txs.items[i].txid, 32);
+            put_blob(b, &m->u.txs.items[i].tx);
+        }
+        break;
+    case WIRE_SUBMITTED:
+        buf_put_u16(b, m->u.results.count);
+        for (size_t i = 0; i < m->u.results.count; i++) {
+            buf_put_u32(b, (uint32_t)m->u.results.items[i].code);
+            put_str(b, m->u.results.items[i].reason);
+        }
         break;
     default: /* ACK, PEERS, GET_TIP, GET_MEMPOOL: empty */
         break;
@@ -495,6 +541,51 @@ static int rd_blob_list(reader_t *r, wire_msg_t *m, size_t cap)
     return 0;
 }
 
+static int rd_tx_items(reader_t *r, wire_msg_t *m)
+{
+    uint16_t n;
+    if (rd_count(r, &n, WIRE_MAX_TX_BATCH, 32 + 4 + TX_LIMITS.min))
+        return ERR_PARSE;
+    wire_txitem_t *items = NULL;
+    if (n) {
+        items = calloc(n, sizeof *items);
+        if (!items)
+            return ERR_NOMEM;
+        m->owned_ = items;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (rd_view(r, &items[i].txid, 32) ||
+            rd_blob(r, &items[i].tx, &TX_LIMITS))
+            return ERR_PARSE;
+    m->u.txs.count = n;
+    m->u.txs.items = items;
+    return 0;
+}
+
+static int rd_results(reader_t *r, wire_msg_t *m)
+{
+    uint16_t n;
+    /* smallest answer: code 4 + an empty string 2 */
+    if (rd_count(r, &n, WIRE_MAX_TX_BATCH, 4 + 2))
+        return ERR_PARSE;
+    wire_result_t *items = NULL;
+    if (n) {
+        items = calloc(n, sizeof *items);
+        if (!items)
+            return ERR_NOMEM;
+        m->owned_ = items;
+    }
+    for (size_t i = 0; i < n; i++) {
+        uint32_t code;
+        if (rd_u32(r, &code) || rd_str(r, items[i].reason, 0))
+            return ERR_PARSE;
+        items[i].code = (int32_t)code;
+    }
+    m->u.results.count = n;
+    m->u.results.items = items;
+    return 0;
+}
+
 static int rd_payload(reader_t *r, wire_msg_t *m)
 {
     uint8_t known;
@@ -561,7 +652,12 @@ static int rd_payload(reader_t *r, wire_msg_t *m)
     case WIRE_BLOCKS:
         return rd_blob_list(r, m, WIRE_MAX_BLOCKS);
     case WIRE_MEMPOOL:
-        return rd_blob_list(r, m, WIRE_MAX_MEMPOOL);
+    case WIRE_SUBMIT_TXS:
+        return rd_blob_list(r, m, list_cap(m->type));
+    case WIRE_NEW_TXS:
+        return rd_tx_items(r, m);
+    case WIRE_SUBMITTED:
+        return rd_results(r, m);
     default:
         return ERR_PARSE; /* a type this version does not define */
     }

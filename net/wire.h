@@ -35,6 +35,12 @@
  *   common   ACK         (empty)
  *            ERROR       code i32 (err.h) | reason str
  *            SUBMIT_TX   tx blob                      (to tracker or node)
+ *            SUBMIT_TXS  count u16 | tx blob * count  (cli -> node)
+ *            SUBMITTED   count u16 | (code i32 | reason str) * count
+ *                                                     (node -> cli: one
+ *                                                     answer per SUBMIT_TXS
+ *                                                     item, in order; code 0
+ *                                                     = accepted or known)
  *            QUERY       JSON text blob               (cli/wallet -> node)
  *            REPLY       JSON text blob
  *   tracker  REGISTER    peer (the registering node)
@@ -58,6 +64,14 @@
  *            MEMPOOL     count u16 | tx blob * count
  *            NEW_BLOCK   block blob                   (node PUB)
  *            NEW_TX      tx blob                      (node PUB)
+ *            NEW_TXS     count u16 | (txid [32] | tx blob) * count
+ *                                                     (node PUB)
+ *
+ * NEW_TXS is how a node relays transactions: many per frame, each behind
+ * the txid its sender computed, so a receiver drops one it already holds
+ * after a 32-byte lookup, before parsing or hashing anything. The txid is a
+ * claim: a receiver that does parse the transaction checks it and counts a
+ * wrong one against the sender. NEW_TX (one per frame) is still accepted.
  *
  * Chain work is a 256-bit little-endian number (uint256_to_le()).
  *
@@ -93,6 +107,9 @@
 #define WIRE_MAX_BLOCKS 8       /* blocks in one BLOCKS (8 x 1 MiB fits) */
 #define WIRE_MAX_MEMPOOL 10000  /* transactions in one MEMPOOL */
 #define WIRE_MAX_TX_SIZE 1024   /* any transaction blob, generous on purpose */
+/* Transactions in one NEW_TXS or SUBMIT_TXS, answers in one SUBMITTED:
+ * 256 x (32 + 4 + 1024) bytes stays far below WIRE_MAX_PAYLOAD. */
+#define WIRE_MAX_TX_BATCH 256
 #define WIRE_MIN_BLOCK_SIZE (BLOCK_HEADER_SIZE + 4)
 /* Twice the consensus limit: the frame limit only bounds memory, and a block
  * somewhat over BLOCK_MAX_SIZE must reach the node so that consensus refuses
@@ -107,6 +124,8 @@ typedef enum {
     WIRE_SUBMIT_TX = 0x0003,
     WIRE_QUERY = 0x0004,
     WIRE_REPLY = 0x0005,
+    WIRE_SUBMIT_TXS = 0x0006,
+    WIRE_SUBMITTED = 0x0007,
     /* tracker protocol */
     WIRE_REGISTER = 0x0101,
     WIRE_REGISTER_OK = 0x0102,
@@ -130,6 +149,7 @@ typedef enum {
     WIRE_MEMPOOL = 0x0209,
     WIRE_NEW_BLOCK = 0x020a,
     WIRE_NEW_TX = 0x020b,
+    WIRE_NEW_TXS = 0x020c,
 } wire_type_t;
 
 /* A borrowed byte string: a transaction, a block, or JSON text. */
@@ -144,6 +164,19 @@ typedef struct {
     char req[WIRE_MAX_STR + 1];    /* request endpoint, tcp://host:port */
     char gossip[WIRE_MAX_STR + 1]; /* gossip (PUB) endpoint */
 } wire_peer_t;
+
+/* One NEW_TXS item: the txid as its sender computed it, and the
+ * transaction (both borrowed). */
+typedef struct {
+    const uint8_t *txid; /* 32 bytes */
+    wire_blob_t tx;
+} wire_txitem_t;
+
+/* One SUBMITTED answer. */
+typedef struct {
+    int32_t code;                  /* 0, or an err.h code */
+    char reason[WIRE_MAX_STR + 1]; /* NUL-terminated; "" when accepted */
+} wire_result_t;
 
 typedef struct {
     uint32_t height;
@@ -191,7 +224,15 @@ typedef struct {
         struct {
             uint16_t count;
             const wire_blob_t *items;
-        } list; /* BLOCKS, MEMPOOL */
+        } list; /* BLOCKS, MEMPOOL, SUBMIT_TXS */
+        struct {
+            uint16_t count;
+            const wire_txitem_t *items;
+        } txs; /* NEW_TXS */
+        struct {
+            uint16_t count;
+            const wire_result_t *items;
+        } results; /* SUBMITTED */
     } u;
     void *owned_; /* private: what wire_decode() allocated */
 } wire_msg_t;
@@ -203,7 +244,8 @@ typedef struct {
 void wire_msg_init(wire_msg_t *msg, uint16_t type);
 
 /*
- * Frees what wire_decode() allocated (peer and blob arrays) and empties msg.
+ * Frees what wire_decode() allocated (peer, blob, item and result arrays)
+ * and empties msg.
  * Harmless on a hand-filled message, a cleared one, or NULL.
  */
 void wire_msg_clear(wire_msg_t *msg);

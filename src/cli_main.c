@@ -37,7 +37,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <time.h>
+#include <unistd.h>
 
 #define PICKAXE_VERSION "0.1.0"
 #define CLI_DEFAULT_TIMEOUT_MS 10000
@@ -651,6 +653,188 @@ static int print_txid(cli_t *cli, const char *txid)
     return EXIT_OK;
 }
 
+/* Lines of `submit -` waiting to go to a node in one SUBMIT_TXS. */
+typedef struct {
+    char *hex[WIRE_MAX_TX_BATCH];
+    uint8_t *raw[WIRE_MAX_TX_BATCH];
+    size_t len[WIRE_MAX_TX_BATCH];
+    unsigned long line[WIRE_MAX_TX_BATCH];
+    size_t n;
+    bool one_by_one; /* the node does not take SUBMIT_TXS */
+} submit_batch_t;
+
+static void submit_batch_clear(submit_batch_t *b)
+{
+    for (size_t i = 0; i < b->n; i++) {
+        free(b->hex[i]);
+        free(b->raw[i]);
+    }
+    b->n = 0;
+}
+
+/* Submits one line on its own (the --tracker path, and a node that does
+ * not take SUBMIT_TXS); prints its txid or why it failed. */
+static int submit_line(cli_t *cli, const char *hex, unsigned long line)
+{
+    char txid[HEX_HASH_LEN + 1];
+    if (submit_hex(cli, txid, hex) != EXIT_OK) {
+        fprintf(stderr, "pickaxe-cli: (line %lu)\n", line);
+        return EXIT_FAIL;
+    }
+    return print_txid(cli, txid);
+}
+
+/*
+ * Sends the waiting lines as one SUBMIT_TXS and prints, line by line, the
+ * txid or the node's reason. One round trip (and one lock turn and relay
+ * frame at the node) for up to WIRE_MAX_TX_BATCH transactions is what lets
+ * one client keep a node's signature checks busy. A node that refuses the
+ * request itself (an older node: "malformed request") gets the lines one
+ * by one, as before.
+ */
+static int submit_batch_send(cli_t *cli, submit_batch_t *b)
+{
+    int st = EXIT_OK;
+    if (b->n == 0)
+        return st;
+    wire_blob_t items[WIRE_MAX_TX_BATCH];
+    for (size_t i = 0; i < b->n; i++)
+        items[i] = (wire_blob_t){b->raw[i], b->len[i]};
+    wire_msg_t req, reply;
+    wire_msg_init(&req, WIRE_SUBMIT_TXS);
+    req.u.list.count = (uint16_t)b->n;
+    req.u.list.items = items;
+    uint8_t *frame = NULL;
+    char *msg = NULL;
+    rpcclient_t *c = b->one_by_one ? NULL : cli->node_client;
+    if (!b->one_by_one && !c)
+        c = cli->node_client = open_client(cli, cli->node, true,
+                                           CLI_DEFAULT_TIMEOUT_MS);
+    int rc = c ? rpcclient_request(c, &reply, &frame, &msg, &req) : ERR_NET;
+    if (rc == 0 && (reply.type != WIRE_SUBMITTED ||
+                    reply.u.results.count != b->n)) {
+        wire_msg_clear(&reply);
+        free(frame);
+        rc = ERR_PARSE;
+        free(msg);
+        msg = strdup("the node's answer to SUBMIT_TXS does not match it");
+    } else if (rc && c && rpcclient_last_error_remote(c)) {
+        b->one_by_one = true;
+    }
+    if (b->one_by_one) {
+        free(msg);
+        for (size_t i = 0; i < b->n; i++)
+            if (submit_line(cli, b->hex[i], b->line[i]) != EXIT_OK)
+                st = EXIT_FAIL;
+        submit_batch_clear(b);
+        return st;
+    }
+    if (rc) {
+        call_failed(rc, msg, "pickaxe-node");
+        fprintf(stderr, "pickaxe-cli: (lines %lu-%lu)\n", b->line[0],
+                b->line[b->n - 1]);
+        submit_batch_clear(b);
+        return EXIT_FAIL;
+    }
+    free(msg);
+    for (size_t i = 0; i < b->n; i++) {
+        const wire_result_t *r = &reply.u.results.items[i];
+        if (r->code != 0) {
+            failure("%s", r->reason[0] ? r->reason : err_str(r->code));
+            fprintf(stderr, "pickaxe-cli: (line %lu)\n", b->line[i]);
+            st = EXIT_FAIL;
+            continue;
+        }
+        tx_t tx;
+        uint8_t id[32];
+        char txid[HEX_HASH_LEN + 1];
+        tx_parse_bytes(&tx, b->raw[i], b->len[i]); /* parsed when queued */
+        tx_compute_txid(id, &tx);
+        hex_from_hash(txid, id);
+        print_txid(cli, txid);
+    }
+    wire_msg_clear(&reply);
+    free(frame);
+    submit_batch_clear(b);
+    return st;
+}
+
+/* Queues one line of `submit -` for the next SUBMIT_TXS, or reports it
+ * when it is not a transaction at all. */
+static int submit_batch_add(submit_batch_t *b, const char *hex,
+                            unsigned long line)
+{
+    uint8_t *raw = NULL;
+    size_t len = 0;
+    tx_t tx;
+    char *copy = strdup(hex);
+    if (!copy || hex_decode_alloc(&raw, &len, hex) != 0 ||
+        tx_parse_bytes(&tx, raw, len) != 0) {
+        free(copy);
+        free(raw);
+        failure("not a serialized transaction: %.20s%s", hex,
+                strlen(hex) > 20 ? "..." : "");
+        fprintf(stderr, "pickaxe-cli: (line %lu)\n", line);
+        return EXIT_FAIL;
+    }
+    b->hex[b->n] = copy;
+    b->raw[b->n] = raw;
+    b->len[b->n] = len;
+    b->line[b->n] = line;
+    b->n++;
+    return EXIT_OK;
+}
+
+/* Reads stdin a line at a time, and tells whether more is ready without
+ * waiting, so `submit -` sends what it has before it blocks on a pipe that
+ * a slow writer feeds. */
+typedef struct {
+    char buf[64 * 1024];
+    size_t start, end;
+    bool eof;
+} line_reader_t;
+
+/* True when a whole line is buffered, or stdin can be read at once. */
+static bool line_ready(line_reader_t *r)
+{
+    if (r->eof || memchr(r->buf + r->start, '\n', r->end - r->start))
+        return true;
+    struct pollfd pfd = {.fd = STDIN_FILENO, .events = POLLIN};
+    return poll(&pfd, 1, 0) > 0;
+}
+
+/* The next line, without its end of line, in out (cut at max - 1
+ * characters); false at the end of input. */
+static bool line_next(line_reader_t *r, char *out, size_t max)
+{
+    for (;;) {
+        char *nl = memchr(r->buf + r->start, '\n', r->end - r->start);
+        if (nl || (r->eof && r->end > r->start) ||
+            r->end - r->start == sizeof r->buf) {
+            size_t len = nl ? (size_t)(nl - (r->buf + r->start))
+                            : r->end - r->start;
+            size_t keep = len < max - 1 ? len : max - 1;
+            memcpy(out, r->buf + r->start, keep);
+            out[keep] = '\0';
+            r->start += nl ? len + 1 : len;
+            return true;
+        }
+        if (r->eof)
+            return false;
+        memmove(r->buf, r->buf + r->start, r->end - r->start);
+        r->end -= r->start;
+        r->start = 0;
+        ssize_t got = read(STDIN_FILENO, r->buf + r->end,
+                           sizeof r->buf - r->end);
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got <= 0)
+            r->eof = true;
+        else
+            r->end += (size_t)got;
+    }
+}
+
 static int cmd_submit(cli_t *cli)
 {
     if (strcmp(cli->args[0], "-") != 0) {
@@ -658,23 +842,46 @@ static int cmd_submit(cli_t *cli)
         int st = submit_hex(cli, txid, cli->args[0]);
         return st ? st : print_txid(cli, txid);
     }
-    /* One hex transaction per line on stdin; one txid per line out. */
+    /* One hex transaction per line on stdin; one txid per line out. To a
+     * node they go WIRE_MAX_TX_BATCH at a time; to the tracker (which
+     * relays each one as it comes) one at a time. */
+    submit_batch_t *batch = calloc(1, sizeof *batch);
+    line_reader_t *in = calloc(1, sizeof *in);
+    if (!batch || !in) {
+        free(batch);
+        free(in);
+        return failure("out of memory");
+    }
+    batch->one_by_one = (cli->given & OPT_TRACKER) != 0;
     char line[2 * WIRE_MAX_TX_SIZE + 8];
     int st = EXIT_OK;
     unsigned long n = 0;
-    while (fgets(line, sizeof line, stdin)) {
+    for (;;) {
+        /* Nothing more to read right now: send what is waiting first. */
+        if (batch->n && !line_ready(in) &&
+            submit_batch_send(cli, batch) != EXIT_OK)
+            st = EXIT_FAIL;
+        if (!line_next(in, line, sizeof line))
+            break;
         line[strcspn(line, " \t\r\n")] = '\0';
         if (!line[0])
             continue;
-        char txid[HEX_HASH_LEN + 1];
         n++;
-        if (submit_hex(cli, txid, line) != EXIT_OK) {
-            st = EXIT_FAIL;
-            fprintf(stderr, "pickaxe-cli: (line %lu)\n", n);
+        if (batch->one_by_one) {
+            if (submit_line(cli, line, n) != EXIT_OK)
+                st = EXIT_FAIL;
             continue;
         }
-        print_txid(cli, txid);
+        if (submit_batch_add(batch, line, n) != EXIT_OK)
+            st = EXIT_FAIL;
+        if (batch->n == WIRE_MAX_TX_BATCH &&
+            submit_batch_send(cli, batch) != EXIT_OK)
+            st = EXIT_FAIL;
     }
+    if (submit_batch_send(cli, batch) != EXIT_OK)
+        st = EXIT_FAIL;
+    free(batch);
+    free(in);
     return st;
 }
 
@@ -1010,7 +1217,9 @@ static const command_t commands[] = {
      "the node's reason and exit 1), or with --tracker to the tracker,\n"
      "which relays it to every node (it only checks its shape, so check\n"
      "the outcome with `tx`). With - reads one transaction per line from\n"
-     "stdin. Prints the txid; --json: {\"txid\": ...}."},
+     "stdin and hands the node up to 256 per request (whatever stdin has\n"
+     "ready), printing a txid per line, or the reason and line number of a\n"
+     "refused one (exit 1). Prints the txid; --json: {\"txid\": ...}."},
     {"send", 0, 0, OPT_KEYSTORE | OPT_TO | OPT_AMOUNT | OPT_FEE | OPT_TRACKER,
      cmd_send,
      "send --keystore F --to ADDR --amount N [--fee N] [--tracker tcp://H:P]",

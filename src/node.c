@@ -3,8 +3,10 @@
  *
  * Two threads share the chain, mempool and store under one lock (n->lock):
  *
- *   main loop       each turn drains the p2p inbox (NEW_BLOCK, NEW_TX, the
- *                   tracker's TX, PEER_JOINED), takes the pool's solutions
+ *   main loop       each turn drains the p2p inbox (NEW_BLOCK, NEW_TXS,
+ *                   NEW_TX, the tracker's TX, PEER_JOINED), publishes the
+ *                   transactions it accepted as one NEW_TXS frame (see
+ *                   "Transaction relay"), takes the pool's solutions
  *                   and submits them as blocks, gives the pool a new job
  *                   when the tip changed (at once) or the mempool changed (at
  *                   most every NODE_JOB_REFRESH_MS), now and then asks a peer
@@ -18,13 +20,26 @@
  * peer still answers that peer, and two nodes syncing from each other never
  * wait on each other.
  *
+ * Transaction relay: every transaction this node accepts -- from a peer, the
+ * tracker, the cli or a wallet -- joins relay_batch (txbatch.h), which goes
+ * out as one NEW_TXS frame when it holds WIRE_MAX_TX_BATCH or at the end of
+ * the main loop's turn, so frames carry one transaction when the network is
+ * quiet and hundreds when it is busy. A NEW_TXS item whose txid the mempool
+ * holds is dropped after that lookup alone: in a full mesh a node receives
+ * each transaction from every peer, and only the first copy is parsed,
+ * hashed and checked. The request thread takes SUBMIT_TXS batches and
+ * admits them one transaction per lock turn. Gossip may still miss a node,
+ * so a node asks a peer for its mempool when it starts and when a test
+ * partition heals (sync.h).
+ *
  * Misbehaviour scoring: a block refused by a consensus rule costs its sender
  * NODE_BAD_BLOCK_POINTS (a ban at p2p's threshold); a block refused for a
  * reason that can change (time-too-new) or that is merely an orphan costs
  * nothing. A gossiped block on a branch already stale on arrival
  * (chain_is_stale_fork) is refused as "stale-fork" and costs a little: it
  * may carry valid work, and an honest node that was cut off could send one
- * before it catches up. Transactions with bad signatures cost a little;
+ * before it catches up. Transactions with bad signatures cost a little, as
+ * does a NEW_TXS item that does not parse or is not what its txid claims;
  * nonce and funds refusals cost nothing, because honest races produce them.
  * Every refusal, orphans included, is counted by reason (rpc status).
  *
@@ -34,7 +49,8 @@
  * the budget is answered "rate-limited" without taking the node lock, so a
  * flood costs the main loop nothing and honest peers (ZeroMQ's ROUTER
  * serves connections in turn) still get their answers. Queries and
- * submitted transactions (the cli and wallets) are not limited here.
+ * submitted transactions (SUBMIT_TX, SUBMIT_TXS: the cli and wallets) are
+ * not limited here.
  */
 #include "node.h"
 #include "err.h"
@@ -64,6 +80,7 @@
 #define NODE_BAD_TX_POINTS 5
 #define NODE_MEMPOOL_MAX 50000
 #define NODE_BATCH 64 /* messages of one kind handled per turn */
+#define NODE_TURN_MS 20 /* ... or fewer, once the turn has taken this long */
 #define NODE_STALE_FORK_POINTS 10
 #define NODE_REQ_RATE 500  /* requests a second per connection ... */
 #define NODE_REQ_BURST 1000 /* ... after a burst of this many */
@@ -237,21 +254,47 @@ static void remember_rejected(node_t *n, const tx_t *tx, const char *why)
     hashmap_put(n->rejected, txid, (void *)(why ? why : "rejected"));
 }
 
+void node_flush_relay(node_t *n)
+{
+    if (txbatch_count(&n->relay_batch) == 0)
+        return;
+    buf_t frame;
+    buf_init(&frame);
+    if (txbatch_encode(&n->relay_batch, &frame, n->params->network_id) == 0 &&
+        p2p_broadcast(n->p2p, frame.data, frame.len) == 0)
+        n->tx_frames_relayed++;
+    buf_deinit(&frame);
+    txbatch_clear(&n->relay_batch);
+}
+
+/* Queues an accepted transaction for the next NEW_TXS frame. */
+static void relay_tx(node_t *n, const tx_t *tx, const uint8_t txid[32])
+{
+    buf_t raw;
+    buf_init(&raw);
+    if (tx_serialize(&raw, tx) == 0) {
+        if (txbatch_full(&n->relay_batch))
+            node_flush_relay(n);
+        if (txbatch_add(&n->relay_batch, txid, raw.data, raw.len) == 0)
+            n->txs_relayed++;
+    }
+    buf_deinit(&raw);
+}
+
 int node_accept_tx(node_t *n, const char **reason, const tx_t *tx,
-                   uint64_t peer)
+                   const uint8_t txid[32], uint64_t peer)
 {
     const char *why = NULL;
     int rc = mempool_add(n->mempool, &why, chain_state(n->chain), tx);
     if (reason)
         *reason = why;
     if (rc == 0) {
-        buf_t raw;
-        buf_init(&raw);
-        if (tx_serialize(&raw, tx) == 0) {
-            relay(n, WIRE_NEW_TX, &raw);
-            n->txs_relayed++;
+        uint8_t id[32];
+        if (!txid) {
+            tx_compute_txid(id, tx);
+            txid = id;
         }
-        buf_deinit(&raw);
+        relay_tx(n, tx, txid);
         n->job_dirty = true;
     } else if (rc != ERR_DUPLICATE) {
         node_tally(&n->refused_txs, why);
@@ -553,7 +596,7 @@ static void serve_submit(node_t *n, const server_req_t *req,
         return;
     }
     const char *why = NULL;
-    int rc = node_accept_tx(n, &why, &tx, 0);
+    int rc = node_accept_tx(n, &why, &tx, NULL, 0);
     if (rc == 0 || rc == ERR_DUPLICATE) {
         wire_msg_t r;
         wire_msg_init(&r, WIRE_ACK);
@@ -561,6 +604,60 @@ static void serve_submit(node_t *n, const server_req_t *req,
     } else {
         reply_error(n, req, rc, why ? why : err_str(rc));
     }
+}
+
+/*
+ * SUBMIT_TXS: many transactions in one request, one answer each. Runs
+ * without the node lock except around each mempool admission, so the main
+ * loop (blocks, peers' gossip) is never held up for a whole batch of
+ * signature checks. The accepted ones leave in NEW_TXS frames as usual.
+ */
+static void serve_submit_batch(node_t *n, const server_req_t *req)
+{
+    wire_msg_t m;
+    int rc = wire_decode(&m, n->params->network_id, req->data, req->len);
+    if (rc) {
+        reply_error(n, req, rc,
+                    rc == ERR_INVALID ? "wrong network" : "malformed request");
+        return;
+    }
+    wire_result_t *res = calloc(m.u.list.count ? m.u.list.count : 1,
+                                sizeof *res);
+    if (!res) {
+        reply_error(n, req, ERR_NOMEM, "out of memory");
+        wire_msg_clear(&m);
+        return;
+    }
+    for (size_t i = 0; i < m.u.list.count; i++) {
+        tx_t tx;
+        uint8_t txid[32];
+        const char *why = NULL;
+        if (tx_parse_bytes(&tx, m.u.list.items[i].data,
+                           m.u.list.items[i].len) != 0) {
+            res[i].code = ERR_PARSE;
+            strcpy(res[i].reason, "malformed transaction");
+            continue;
+        }
+        tx_compute_txid(txid, &tx);
+        pthread_mutex_lock(&n->lock);
+        rc = node_accept_tx(n, &why, &tx, txid, 0);
+        pthread_mutex_unlock(&n->lock);
+        if (rc != 0 && rc != ERR_DUPLICATE) {
+            res[i].code = rc;
+            snprintf(res[i].reason, sizeof res[i].reason, "%s",
+                     why ? why : err_str(rc));
+        }
+    }
+    pthread_mutex_lock(&n->lock);
+    node_flush_relay(n);
+    pthread_mutex_unlock(&n->lock);
+    wire_msg_t r;
+    wire_msg_init(&r, WIRE_SUBMITTED);
+    r.u.results.count = m.u.list.count;
+    r.u.results.items = res;
+    reply_msg(n, req, &r);
+    free(res);
+    wire_msg_clear(&m);
 }
 
 static void serve_one(node_t *n, const server_req_t *req)
@@ -654,7 +751,8 @@ static bool req_limited_kind(const node_t *n, const server_req_t *req,
     uint16_t type = 0;
     *malformed = wire_peek(&type, n->params->network_id, req->data,
                            req->len) != 0;
-    return *malformed || (type != WIRE_QUERY && type != WIRE_SUBMIT_TX);
+    return *malformed || (type != WIRE_QUERY && type != WIRE_SUBMIT_TX &&
+                          type != WIRE_SUBMIT_TXS);
 }
 
 /* The request thread: answers peers, the cli and wallets while the main
@@ -678,6 +776,14 @@ static void *serve_thread(void *arg)
         }
         if (malformed)
             atomic_fetch_add(&n->requests_malformed, 1);
+        uint16_t type = 0;
+        if (!malformed &&
+            wire_peek(&type, n->params->network_id, req.data, req.len) == 0 &&
+            type == WIRE_SUBMIT_TXS) {
+            serve_submit_batch(n, &req); /* takes the lock per transaction */
+            server_req_clear(&req);
+            continue;
+        }
         pthread_mutex_lock(&n->lock);
         serve_one(n, &req);
         pthread_mutex_unlock(&n->lock);
@@ -688,6 +794,41 @@ static void *serve_thread(void *arg)
 }
 
 /* ---- gossip ---------------------------------------------------------------- */
+
+/* A peer's batch of transactions. One we already hold costs a lookup of
+ * its claimed txid, before any parsing or hashing: that is what makes a
+ * full mesh, where every transaction arrives from every peer, cheap. A new
+ * one is parsed and its txid checked against the claim (a wrong claim is
+ * the sender's fault, and it could have made the lookup skip something). */
+static void handle_new_txs(node_t *n, const wire_msg_t *m, uint64_t peer)
+{
+    for (size_t i = 0; i < m->u.txs.count; i++) {
+        const wire_txitem_t *it = &m->u.txs.items[i];
+        if (mempool_has(n->mempool, it->txid)) {
+            n->txs_known_dropped++;
+            continue;
+        }
+        tx_t tx;
+        uint8_t txid[32];
+        if (tx_parse_bytes(&tx, it->tx.data, it->tx.len) != 0) {
+            node_tally(&n->refused_txs, "malformed");
+            if (peer &&
+                p2p_misbehaving(n->p2p, peer, NODE_BAD_TX_POINTS,
+                                "malformed transaction"))
+                return;
+            continue;
+        }
+        tx_compute_txid(txid, &tx);
+        if (memcmp(txid, it->txid, 32) != 0) {
+            node_tally(&n->refused_txs, "bad-txid");
+            if (peer && p2p_misbehaving(n->p2p, peer, NODE_BAD_TX_POINTS,
+                                        "transaction under a wrong txid"))
+                return;
+            continue;
+        }
+        node_accept_tx(n, NULL, &tx, txid, peer);
+    }
+}
 
 static void handle_gossip(node_t *n, const p2p_msg_t *pm)
 {
@@ -720,9 +861,12 @@ static void handle_gossip(node_t *n, const p2p_msg_t *pm)
                                 "malformed transaction");
             break;
         }
-        node_accept_tx(n, NULL, &tx, pm->peer_id);
+        node_accept_tx(n, NULL, &tx, NULL, pm->peer_id);
         break;
     }
+    case WIRE_NEW_TXS:
+        handle_new_txs(n, &m, pm->peer_id);
+        break;
     case WIRE_PEER_JOINED:
         if (m.u.peer.id != p2p_node_id(n->p2p))
             sync_poll_peer(n, m.u.peer.id);
@@ -737,7 +881,13 @@ static void handle_gossip(node_t *n, const p2p_msg_t *pm)
  * node lock released) for something to arrive. */
 static void drain_inbox(node_t *n, int wait_ms)
 {
+    uint64_t until = UINT64_MAX;
     for (int i = 0; i < NODE_BATCH; i++) {
+        /* A NEW_TXS frame may hold hundreds of signatures to check: end
+         * the turn after NODE_TURN_MS of work, so that the miner's
+         * solutions and new jobs never wait long behind them. */
+        if (node_now_ms() >= until)
+            return;
         p2p_msg_t pm;
         int rc;
         if (i == 0 && wait_ms) {
@@ -749,6 +899,8 @@ static void drain_inbox(node_t *n, int wait_ms)
         }
         if (rc != 0)
             return;
+        if (i == 0)
+            until = node_now_ms() + NODE_TURN_MS;
         handle_gossip(n, &pm);
         p2p_msg_clear(&pm);
     }
@@ -770,7 +922,8 @@ static void poll_next_peer(node_t *n)
     }
 }
 
-/* Asks every peer for its tip (after a test partition heals, rpc.c). */
+/* Asks every peer for its tip, then for its pending transactions (after a
+ * test partition heals, rpc.c: the gossip we dropped meanwhile is lost). */
 static void poll_all_peers(node_t *n)
 {
     p2p_peer_info_t peers[P2P_MAX_PEERS];
@@ -778,6 +931,9 @@ static void poll_all_peers(node_t *n)
     for (size_t i = 0; i < count && i < P2P_MAX_PEERS; i++)
         if (!peers[i].banned)
             sync_poll_peer(n, peers[i].peer.id);
+    for (size_t i = 0; i < count && i < P2P_MAX_PEERS; i++)
+        if (!peers[i].banned)
+            sync_mempool_from_peer(n, peers[i].peer.id, NULL);
 }
 
 static void status_line(node_t *n)
@@ -812,6 +968,7 @@ node_t *node_new(const node_config_t *cfg, const char **reason)
         n->cfg.gossip_port = (uint16_t)(cfg->port + 1);
     n->started_ms = node_now_ms();
     pthread_mutex_init(&n->lock, NULL);
+    txbatch_init(&n->relay_batch);
     n->rejected = hashmap_new();
     n->mempool = mempool_new(n->params->network_id, NODE_MEMPOOL_MAX);
     int rc = persist_open(&n->store, reason, cfg->data_dir, n->params);
@@ -921,12 +1078,18 @@ int node_run(node_t *n, volatile sig_atomic_t *stop)
     size_t count = p2p_peers(n->p2p, peers, P2P_MAX_PEERS);
     for (size_t i = 0; i < count && i < P2P_MAX_PEERS && !*stop; i++)
         sync_poll_peer(n, peers[i].peer.id);
+    /* And take the pending transactions of the first peer that answers:
+     * they were gossiped before we listened. */
+    for (size_t i = 0; i < count && i < P2P_MAX_PEERS && !*stop; i++)
+        if (sync_mempool_from_peer(n, peers[i].peer.id, NULL) == 0)
+            break;
     update_job(n);
     n->next_status_ms = node_now_ms() + 1000 * n->cfg.status_interval_s;
     n->next_poll_ms = node_now_ms() + NODE_TIP_POLL_MS;
 
     while (!*stop) {
         drain_inbox(n, NODE_POLL_MS);
+        node_flush_relay(n);
         take_solutions(n);
         uint64_t now = node_now_ms();
         if (n->job_urgent ||
@@ -970,6 +1133,7 @@ void node_free(node_t **np)
     store_close(&n->store);
     hashmap_free(&n->rejected);
     hashmap_free(&n->received);
+    txbatch_deinit(&n->relay_batch);
     pthread_mutex_destroy(&n->lock);
     free(n);
     *np = NULL;

@@ -21,6 +21,7 @@
 #include "pool.h"
 #include "server.h"
 #include "store.h"
+#include "txbatch.h"
 
 #define NODE_MAX_REASONS 64
 #define NODE_MAX_REJECTED 4096
@@ -89,6 +90,11 @@ struct node {
     uint64_t next_status_ms, next_poll_ms;
     size_t poll_cursor;
     uint64_t blocks_relayed, txs_relayed;
+    /* Accepted transactions not yet relayed: published as one NEW_TXS
+     * frame when full or at the end of a main-loop turn (node_flush_relay). */
+    txbatch_t relay_batch;
+    uint64_t tx_frames_relayed; /* NEW_TXS frames published */
+    uint64_t txs_known_dropped; /* NEW_TXS items dropped by txid lookup */
     uint64_t stale_solutions; /* found for a template no longer on the tip */
 };
 
@@ -104,10 +110,14 @@ void node_tally(node_tally_t *t, const char *reason);
 int node_accept_block(node_t *n, const char **reason, const block_t *b,
                       uint64_t peer, bool relay);
 
-/* Offers a transaction to the mempool; relays it when accepted. Returns
- * mempool_add's answer. */
+/* Offers a transaction to the mempool; queues it for relay (relay_batch)
+ * when accepted. txid is its id when the caller has computed it, else
+ * NULL. Returns mempool_add's answer. */
 int node_accept_tx(node_t *n, const char **reason, const tx_t *tx,
-                   uint64_t peer);
+                   const uint8_t txid[32], uint64_t peer);
+
+/* Publishes the transactions waiting in relay_batch as one NEW_TXS frame. */
+void node_flush_relay(node_t *n);
 
 /* Mines a block on the tip on the calling thread (regtest: `generate`). */
 int node_generate_block(node_t *n, uint8_t hash[32], const uint8_t miner[32]);

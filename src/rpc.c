@@ -112,6 +112,16 @@ static json_t *m_status(node_t *n)
                             requests);
     else
         json_decref(requests);
+    /* Transaction relay: how many this node passed on, in how many NEW_TXS
+     * frames, and how many of its peers' it dropped by txid alone. */
+    json_t *relay = json_pack(
+        "{s:I,s:I,s:I}", "txs", (json_int_t)n->txs_relayed, "frames",
+        (json_int_t)n->tx_frames_relayed, "known_dropped",
+        (json_int_t)n->txs_known_dropped);
+    if (r && relay)
+        json_object_set_new(json_object_get(r, "result"), "tx_relay", relay);
+    else
+        json_decref(relay);
     return r;
 }
 
@@ -318,7 +328,7 @@ static json_t *m_submit(node_t *n, const json_t *params)
         tx_parse_bytes(&tx, raw, len) != 0)
         return rpc_error(ERR_PARSE, "malformed transaction");
     const char *why = NULL;
-    int rc = node_accept_tx(n, &why, &tx, 0);
+    int rc = node_accept_tx(n, &why, &tx, NULL, 0);
     if (rc != 0 && rc != ERR_DUPLICATE)
         return rpc_error(rc, why);
     uint8_t txid[32];

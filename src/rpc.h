@@ -23,7 +23,10 @@
  *                   (float, relative to the network's easiest target), bits,
  *                   orphans, forks, node_id, gossip, uptime (s),
  *                   refused: {blocks: {reason: count},
- *                             transactions: {reason: count}}}
+ *                             transactions: {reason: count}},
+ *                   tx_relay: {txs (relayed), frames (NEW_TXS frames
+ *                             published), known_dropped (peers' NEW_TXS
+ *                             items dropped by txid: already pending)}}
  *   getblock    {hash} | {height}  -> block, plus mainChain (bool),
  *               confirmations, and received (wall-clock microseconds since
  *               the Unix epoch when this node accepted the block; absent for

@@ -214,3 +214,42 @@ int sync_poll_peer(node_t *n, uint64_t peer)
         rc = sync_with_peer(n, peer, NULL);
     return rc;
 }
+
+int sync_mempool_from_peer(node_t *n, uint64_t peer, uint64_t *added)
+{
+    if (added)
+        *added = 0;
+    if (!peer_ready(n, peer))
+        return ERR_TIMEOUT; /* it did not answer a moment ago */
+    wire_msg_t req;
+    wire_msg_init(&req, WIRE_GET_MEMPOOL);
+    wire_msg_t reply;
+    uint8_t *raw;
+    int rc = ask(n, &reply, &raw, peer, &req, WIRE_MEMPOOL);
+    after_request(n, peer, rc);
+    if (rc)
+        return rc;
+    uint64_t count = 0;
+    for (size_t i = 0; i < reply.u.list.count; i++) {
+        tx_t tx;
+        uint8_t txid[32];
+        if (tx_parse_bytes(&tx, reply.u.list.items[i].data,
+                           reply.u.list.items[i].len) != 0) {
+            p2p_misbehaving(n->p2p, peer, 10, "unparsable mempool entry");
+            break;
+        }
+        tx_compute_txid(txid, &tx);
+        if (!mempool_has(n->mempool, txid) &&
+            node_accept_tx(n, NULL, &tx, txid, peer) == 0)
+            count++;
+    }
+    wire_msg_clear(&reply);
+    free(raw);
+    node_flush_relay(n);
+    if (count)
+        log_info("sync", "%llu pending transactions from peer %016llx",
+                 (unsigned long long)count, (unsigned long long)peer);
+    if (added)
+        *added = count;
+    return 0;
+}

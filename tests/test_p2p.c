@@ -6,7 +6,9 @@
  * arriving attributed to the right sender; LEAVE reaching the others as
  * PEER_LEFT; the tracker going down (gossip between known peers carries on)
  * and coming back (nodes register again); request/reply to a peer, with a
- * timeout for a silent one; misbehaviour scoring, banning and the ban's end.
+ * timeout for a silent one; misbehaviour scoring, banning and the ban's end;
+ * a flooding peer held to its share of the inbox while another's frames
+ * still get in.
  *
  * PUB/SUB loses the first messages of a fresh subscription (the slow joiner),
  * so a test that needs a broadcast to arrive repeats it until it does, under
@@ -678,4 +680,111 @@ Test(p2p, broadcast_and_receive_arguments, .init = quiet)
     cr_assert_geq(sock_now_ms() - t0, 95);
     p2p_msg_clear(NULL);
     node_stop(&a);
+}
+
+/* A PUB socket posing as a peer of p. */
+static void *fake_peer(p2p_t *p, uint64_t id, char ep[SOCK_ENDPOINT_MAX])
+{
+    void *pub = sock_new(ZMQ_PUB);
+    cr_assert(pub);
+    cr_assert_eq(sock_bind(pub, ep, SOCK_ENDPOINT_MAX, "tcp://127.0.0.1:*"),
+                 0);
+    wire_peer_t w;
+    memset(&w, 0, sizeof w);
+    w.id = id;
+    strcpy(w.req, "tcp://127.0.0.1:1");
+    strcpy(w.gossip, ep);
+    cr_assert_eq(p2p_add_peer(p, &w), 0);
+    return pub;
+}
+
+/* Sends frames from pub until one reaches p's inbox (the subscription is
+ * live), then empties the inbox. */
+static void until_heard(p2p_t *p, void *pub, uint64_t id, const buf_t *frame)
+{
+    uint64_t deadline = sock_now_ms() + 3000;
+    bool heard = false;
+    while (!heard && sock_now_ms() < deadline) {
+        sock_send(pub, frame->data, frame->len, 0);
+        p2p_msg_t m;
+        while (p2p_receive_data(p, &m, 20) == 0) {
+            heard = heard || m.peer_id == id;
+            p2p_msg_clear(&m);
+        }
+    }
+    cr_assert(heard, "peer %llx heard", (unsigned long long)id);
+}
+
+/* Good frames p has read from peer id (0 when it does not know it). No
+ * assertion here: it is polled in loops. */
+static uint64_t peer_messages(p2p_t *p, uint64_t id)
+{
+    p2p_peer_info_t info;
+    return p2p_peer(p, &info, id) == 0 ? info.messages : 0;
+}
+
+Test(p2p, flooding_peer_held_to_its_inbox_share, .init = quiet,
+     .timeout = 10)
+{
+    p2p_config_t cfg;
+    p2p_config_init(&cfg, NET);
+    cfg.peer_inbox_bytes = 2000; /* about ten NEW_TX frames */
+    p2p_t *a = p2p_new(&cfg);
+    cr_assert(a);
+    char flood_ep[SOCK_ENDPOINT_MAX], calm_ep[SOCK_ENDPOINT_MAX];
+    void *flood = fake_peer(a, 0xf100d, flood_ep);
+    void *calm = fake_peer(a, 0xca1, calm_ep);
+    uint8_t tx[TX_TRANSFER_SIZE];
+    buf_t ff, cf;
+    buf_init(&ff);
+    buf_init(&cf);
+    tx_from(tx, 0xf100d, 1);
+    cr_assert_eq(wire_encode_blob(&ff, NET, WIRE_NEW_TX, tx, sizeof tx), 0);
+    tx_from(tx, 0xca1, 1);
+    cr_assert_eq(wire_encode_blob(&cf, NET, WIRE_NEW_TX, tx, sizeof tx), 0);
+    until_heard(a, flood, 0xf100d, &ff);
+    until_heard(a, calm, 0xca1, &cf);
+
+    /* The node is busy (nobody drains the inbox) while one peer floods. */
+    uint64_t before = peer_messages(a, 0xf100d);
+    for (int i = 0; i < 200; i++)
+        cr_assert_eq(sock_send(flood, ff.data, ff.len, 0), 0);
+    uint64_t deadline = sock_now_ms() + 5000;
+    while (peer_messages(a, 0xf100d) < before + 200 &&
+           sock_now_ms() < deadline)
+        nanosleep(&(struct timespec){0, 10000000L}, NULL);
+    cr_assert_eq(peer_messages(a, 0xf100d), before + 200,
+                 "every flooded frame was read");
+    before = peer_messages(a, 0xca1);
+    cr_assert_eq(sock_send(calm, cf.data, cf.len, 0), 0);
+    deadline = sock_now_ms() + 3000;
+    while (peer_messages(a, 0xca1) == before && sock_now_ms() < deadline)
+        nanosleep(&(struct timespec){0, 10000000L}, NULL);
+
+    size_t from_flood = 0, from_calm = 0;
+    p2p_msg_t m;
+    while (p2p_receive_data(a, &m, 50) == 0) {
+        from_flood += m.peer_id == 0xf100d;
+        from_calm += m.peer_id == 0xca1;
+        p2p_msg_clear(&m);
+    }
+    cr_assert_eq(from_calm, 1, "the calm peer's frame got in");
+    cr_assert_geq(from_flood, 1);
+    cr_assert_leq(from_flood * ff.len, 2000 + ff.len,
+                  "%zu flooded frames waited", from_flood);
+    p2p_peer_info_t info;
+    cr_assert_eq(p2p_peer(a, &info, 0xf100d), 0);
+    cr_assert_eq(info.dropped, 200 - from_flood);
+    cr_assert_not(info.banned, "dropping is not misbehaviour");
+    cr_assert_eq(p2p_peer(a, &info, 0xca1), 0);
+    cr_assert_eq(info.dropped, 0);
+
+    /* Its share frees up as the node reads: it is heard again. */
+    until_heard(a, flood, 0xf100d, &ff);
+
+    buf_deinit(&ff);
+    buf_deinit(&cf);
+    sock_close(&flood);
+    sock_close(&calm);
+    p2p_free(&a);
 }

@@ -27,7 +27,8 @@ static const uint16_t ALL_TYPES[] = {
     WIRE_PEER_JOINED, WIRE_PEER_LEFT,  WIRE_TX,         WIRE_HELLO,
     WIRE_GET_TIP,     WIRE_TIP,        WIRE_GET_HEADERS, WIRE_HEADERS,
     WIRE_GET_BLOCKS,  WIRE_BLOCKS,     WIRE_GET_MEMPOOL, WIRE_MEMPOOL,
-    WIRE_NEW_BLOCK,   WIRE_NEW_TX,
+    WIRE_NEW_BLOCK,   WIRE_NEW_TX,     WIRE_NEW_TXS,    WIRE_SUBMIT_TXS,
+    WIRE_SUBMITTED,
 };
 #define N_TYPES (sizeof ALL_TYPES / sizeof ALL_TYPES[0])
 
@@ -39,6 +40,8 @@ static uint8_t hashes[5 * 32];
 static uint8_t headers[3 * BLOCK_HEADER_SIZE];
 static wire_peer_t peers[3];
 static wire_blob_t blobs[2];
+static wire_txitem_t txitems[3];
+static wire_result_t results[3];
 static const char json[] = "{\"method\":\"status\",\"params\":[]}";
 
 static void fill(uint8_t *p, size_t n, uint8_t seed)
@@ -132,10 +135,28 @@ static void sample(wire_msg_t *m, uint16_t type)
         m->u.list.items = blobs;
         break;
     case WIRE_MEMPOOL:
+    case WIRE_SUBMIT_TXS:
         blobs[0] = (wire_blob_t){tx_bytes, sizeof tx_bytes};
         blobs[1] = (wire_blob_t){tx_bytes, 53};
         m->u.list.count = 2;
         m->u.list.items = blobs;
+        break;
+    case WIRE_NEW_TXS:
+        for (int i = 0; i < 3; i++) {
+            txitems[i].txid = hashes + 32 * i;
+            txitems[i].tx = (wire_blob_t){tx_bytes, sizeof tx_bytes - 9u * i};
+        }
+        m->u.txs.count = 3;
+        m->u.txs.items = txitems;
+        break;
+    case WIRE_SUBMITTED:
+        memset(results, 0, sizeof results);
+        results[1].code = ERR_INVALID;
+        strcpy(results[1].reason, "bad-txns-nonce-replay");
+        results[2].code = ERR_PARSE;
+        strcpy(results[2].reason, "malformed transaction");
+        m->u.results.count = 3;
+        m->u.results.items = results;
         break;
     default:
         break;
@@ -217,6 +238,37 @@ Test(wire, decoded_fields)
     cr_assert_eq(m.u.list.count, 2);
     cr_assert_eq(m.u.list.items[1].len, sizeof block_b);
     cr_assert_eq(memcmp(m.u.list.items[1].data, block_b, sizeof block_b), 0);
+    wire_msg_clear(&m);
+    buf_deinit(&b);
+
+    encode_sample(&b, WIRE_NEW_TXS);
+    cr_assert_eq(wire_decode(&m, NET, b.data, b.len), 0);
+    cr_assert_eq(m.u.txs.count, 3);
+    for (int i = 0; i < 3; i++) {
+        cr_assert_eq(memcmp(m.u.txs.items[i].txid, hashes + 32 * i, 32), 0);
+        cr_assert_eq(m.u.txs.items[i].tx.len, sizeof tx_bytes - 9u * i);
+        cr_assert_eq(memcmp(m.u.txs.items[i].tx.data, tx_bytes,
+                            m.u.txs.items[i].tx.len),
+                     0);
+    }
+    wire_msg_clear(&m);
+    buf_deinit(&b);
+
+    encode_sample(&b, WIRE_SUBMITTED);
+    cr_assert_eq(wire_decode(&m, NET, b.data, b.len), 0);
+    cr_assert_eq(m.u.results.count, 3);
+    cr_assert_eq(m.u.results.items[0].code, 0);
+    cr_assert_str_eq(m.u.results.items[0].reason, "");
+    cr_assert_eq(m.u.results.items[1].code, ERR_INVALID);
+    cr_assert_str_eq(m.u.results.items[1].reason, "bad-txns-nonce-replay");
+    cr_assert_eq(m.u.results.items[2].code, ERR_PARSE);
+    wire_msg_clear(&m);
+    buf_deinit(&b);
+
+    encode_sample(&b, WIRE_SUBMIT_TXS);
+    cr_assert_eq(wire_decode(&m, NET, b.data, b.len), 0);
+    cr_assert_eq(m.u.list.count, 2);
+    cr_assert_eq(m.u.list.items[1].len, 53);
     wire_msg_clear(&m);
     buf_deinit(&b);
 
@@ -358,6 +410,124 @@ Test(wire, oversize_counts_refused)
     check_count_cap(WIRE_HEADERS, WIRE_MAX_HEADERS, BLOCK_HEADER_SIZE, 0);
     check_count_cap(WIRE_GET_BLOCKS, WIRE_MAX_GET_BLOCKS, 32, 0);
     check_count_cap(WIRE_GET_HEADERS, WIRE_MAX_LOCATOR, 32, 32);
+}
+
+/* count items of a tx batch (NEW_TXS when with_txid, else SUBMIT_TXS),
+ * each a 1-byte transaction; count_field may lie about count. */
+static void tx_batch_payload(buf_t *p, uint16_t count_field, size_t count,
+                             bool with_txid)
+{
+    buf_init(p);
+    buf_put_u16(p, count_field);
+    for (size_t i = 0; i < count; i++) {
+        uint8_t id[32];
+        memset(id, (int)i, sizeof id);
+        if (with_txid)
+            buf_put(p, id, 32);
+        buf_put_u32(p, 1);
+        buf_put_u8(p, 0x01);
+    }
+}
+
+Test(wire, tx_batches_capped)
+{
+    for (int k = 0; k < 2; k++) {
+        uint16_t type = k ? WIRE_NEW_TXS : WIRE_SUBMIT_TXS;
+        buf_t p, b;
+        wire_msg_t m;
+        /* At the cap: accepted. */
+        tx_batch_payload(&p, WIRE_MAX_TX_BATCH, WIRE_MAX_TX_BATCH, k);
+        raw_msg(&b, type, p.data, p.len);
+        cr_assert_eq(decode_copy(&m, NET, b.data, b.len), 0, "%s at cap",
+                     wire_type_name(type));
+        buf_deinit(&b);
+        buf_deinit(&p);
+        /* One over, with every item's bytes present: refused. */
+        tx_batch_payload(&p, WIRE_MAX_TX_BATCH + 1, WIRE_MAX_TX_BATCH + 1, k);
+        raw_msg(&b, type, p.data, p.len);
+        cr_assert_eq(decode_copy(&m, NET, b.data, b.len), ERR_PARSE,
+                     "%s over cap", wire_type_name(type));
+        buf_deinit(&b);
+        buf_deinit(&p);
+        /* A count that claims more items than there are bytes. */
+        tx_batch_payload(&p, 200, 3, k);
+        raw_msg(&b, type, p.data, p.len);
+        cr_assert_eq(decode_copy(&m, NET, b.data, b.len), ERR_PARSE);
+        buf_deinit(&b);
+        buf_deinit(&p);
+        /* An empty transaction inside a batch. */
+        tx_batch_payload(&p, 2, 2, k);
+        p.data[p.len - 5] = 0; /* the last item's length: 1 -> 0 ... */
+        p.len--;               /* ... and its byte gone */
+        raw_msg(&b, type, p.data, p.len);
+        cr_assert_eq(decode_copy(&m, NET, b.data, b.len), ERR_PARSE);
+        buf_deinit(&b);
+        buf_deinit(&p);
+    }
+
+    /* A transaction over WIRE_MAX_TX_SIZE inside NEW_TXS. */
+    buf_t p, b;
+    wire_msg_t m;
+    uint8_t id[32] = {0};
+    buf_init(&p);
+    buf_put_u16(&p, 1);
+    buf_put(&p, id, 32);
+    buf_put_u32(&p, WIRE_MAX_TX_SIZE + 1);
+    for (size_t i = 0; i < WIRE_MAX_TX_SIZE + 1; i++)
+        buf_put_u8(&p, 1);
+    raw_msg(&b, WIRE_NEW_TXS, p.data, p.len);
+    cr_assert_eq(decode_copy(&m, NET, b.data, b.len), ERR_PARSE);
+    buf_deinit(&b);
+    buf_deinit(&p);
+
+    /* SUBMITTED: over the cap, and an answer whose reason is unprintable. */
+    buf_init(&p);
+    buf_put_u16(&p, WIRE_MAX_TX_BATCH + 1);
+    for (size_t i = 0; i < WIRE_MAX_TX_BATCH + 1; i++) {
+        buf_put_u32(&p, 0);
+        buf_put_u16(&p, 0);
+    }
+    raw_msg(&b, WIRE_SUBMITTED, p.data, p.len);
+    cr_assert_eq(decode_copy(&m, NET, b.data, b.len), ERR_PARSE);
+    buf_deinit(&b);
+    buf_reset(&p);
+    buf_put_u16(&p, 1);
+    buf_put_u32(&p, (uint32_t)ERR_INVALID);
+    buf_put_u16(&p, 2);
+    buf_put_u8(&p, 'x');
+    buf_put_u8(&p, '\n');
+    raw_msg(&b, WIRE_SUBMITTED, p.data, p.len);
+    cr_assert_eq(decode_copy(&m, NET, b.data, b.len), ERR_PARSE);
+    buf_deinit(&b);
+    buf_deinit(&p);
+
+    /* The encoder refuses the same: over the cap, a missing txid, an
+     * unprintable reason. */
+    wire_txitem_t *many = calloc(WIRE_MAX_TX_BATCH + 1, sizeof *many);
+    for (size_t i = 0; i < WIRE_MAX_TX_BATCH + 1; i++)
+        many[i] = (wire_txitem_t){id, {id, 1}};
+    buf_init(&b);
+    wire_msg_init(&m, WIRE_NEW_TXS);
+    m.u.txs.count = WIRE_MAX_TX_BATCH + 1;
+    m.u.txs.items = many;
+    cr_assert_eq(wire_encode(&b, NET, &m), ERR_ARG);
+    m.u.txs.count = WIRE_MAX_TX_BATCH;
+    cr_assert_eq(wire_encode(&b, NET, &m), 0);
+    buf_reset(&b);
+    many[0].txid = NULL;
+    cr_assert_eq(wire_encode(&b, NET, &m), ERR_ARG);
+    free(many);
+    wire_result_t bad = {ERR_INVALID, "a\tb"};
+    wire_msg_init(&m, WIRE_SUBMITTED);
+    m.u.results.count = 1;
+    m.u.results.items = &bad;
+    cr_assert_eq(wire_encode(&b, NET, &m), ERR_ARG);
+    cr_assert_eq(b.len, 0);
+    buf_deinit(&b);
+}
+
+Test(wire, oversize_counts_refused_more)
+{
 
     /* A count claiming more items than there are bytes. */
     uint8_t p[2 + 4 + 1];

@@ -116,11 +116,27 @@ static void check_payload(const wire_msg_t *m, const uint8_t *data, size_t size)
         FUZZ_CHECK(inside(m->u.get_blocks.hashes,
                           (size_t)m->u.get_blocks.count * 32, data, size));
         break;
+    case WIRE_NEW_TXS:
+        FUZZ_CHECK(m->u.txs.count <= WIRE_MAX_TX_BATCH);
+        for (size_t i = 0; i < m->u.txs.count; i++) {
+            const wire_txitem_t *it = &m->u.txs.items[i];
+            FUZZ_CHECK(inside(it->txid, 32, data, size));
+            FUZZ_CHECK(inside(it->tx.data, it->tx.len, data, size));
+            FUZZ_CHECK(it->tx.len >= 1 && it->tx.len <= WIRE_MAX_TX_SIZE);
+            parse_tx(&it->tx);
+        }
+        break;
+    case WIRE_SUBMITTED:
+        FUZZ_CHECK(m->u.results.count <= WIRE_MAX_TX_BATCH);
+        for (size_t i = 0; i < m->u.results.count; i++)
+            FUZZ_CHECK(strlen(m->u.results.items[i].reason) <= WIRE_MAX_STR);
+        break;
     case WIRE_BLOCKS:
     case WIRE_MEMPOOL:
-        FUZZ_CHECK(m->u.list.count <= (m->type == WIRE_BLOCKS
-                                           ? WIRE_MAX_BLOCKS
-                                           : WIRE_MAX_MEMPOOL));
+    case WIRE_SUBMIT_TXS:
+        FUZZ_CHECK(m->u.list.count <= (m->type == WIRE_BLOCKS    ? WIRE_MAX_BLOCKS
+                                       : m->type == WIRE_MEMPOOL ? WIRE_MAX_MEMPOOL
+                                                                 : WIRE_MAX_TX_BATCH));
         for (size_t i = 0; i < m->u.list.count; i++) {
             const wire_blob_t *it = &m->u.list.items[i];
             FUZZ_CHECK(inside(it->data, it->len, data, size));

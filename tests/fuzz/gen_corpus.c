@@ -290,6 +290,26 @@ static void wire_seeds(const chain_seeds_t *s)
     m.u.list.count = 3;
     m.u.list.items = txs;
     put_msg(s, net, "MEMPOOL", &m);
+    m.type = WIRE_SUBMIT_TXS;
+    put_msg(s, net, "SUBMIT_TXS", &m);
+
+    /* NEW_TXS: the claimed txids here are not the transactions' own; the
+     * decoder does not look (the node checks a claim when it parses). */
+    wire_txitem_t claimed[3] = {
+        {s->hashes[0], txs[0]},
+        {s->hashes[1], txs[1]},
+        {s->hashes[2], txs[2]},
+    };
+    wire_msg_init(&m, WIRE_NEW_TXS);
+    m.u.txs.count = 3;
+    m.u.txs.items = claimed;
+    put_msg(s, net, "NEW_TXS", &m);
+
+    wire_result_t answers[2] = {{0, ""}, {-3, "bad-txns-nonce-replay"}};
+    wire_msg_init(&m, WIRE_SUBMITTED);
+    m.u.results.count = 2;
+    m.u.results.items = answers;
+    put_msg(s, net, "SUBMITTED", &m);
 
     /* Another network's message, and a future protocol version. */
     wire_msg_init(&m, WIRE_NEW_BLOCK);
