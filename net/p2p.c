@@ -461,7 +461,8 @@ static void from_tracker(p2p_t *p, uint8_t *data, size_t len)
             remove_peer(p, m.u.peer.id);
         break;
     }
-    case WIRE_TX:
+    case WIRE_NEW_TXS: /* submitted transactions, batched */
+    case WIRE_TX:      /* the same, one per frame (older trackers) */
         break;
     default:
         m.type = 0; /* nothing else belongs on the tracker's PUB */

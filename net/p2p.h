@@ -107,7 +107,7 @@ typedef struct {
 /* Where a received message came from. */
 typedef enum {
     P2P_FROM_PEER = 0,    /* a peer's gossip (NEW_BLOCK, NEW_TX(S), TIP) */
-    P2P_FROM_TRACKER = 1, /* PEER_JOINED, PEER_LEFT, TX */
+    P2P_FROM_TRACKER = 1, /* PEER_JOINED, PEER_LEFT, NEW_TXS, TX */
 } p2p_source_t;
 
 /* One inbox item. */

@@ -10,7 +10,15 @@
  *
  * Submitted transactions are relayed once: a small ring of recent
  * transaction digests turns the repeats a retrying client produces (the lazy
- * pirate pattern resends after a lost reply) into a plain ACK.
+ * pirate pattern resends after a lost reply) into a plain ACK. The digest
+ * covers the whole transaction, signature included, so a corrected
+ * resubmission of a badly signed transfer (same txid) is still relayed.
+ *
+ * Relayed transactions wait in one txbatch (txbatch.h) under the txid
+ * every node would compute, and go out as one NEW_TXS frame when the batch
+ * is full or when tracker_flush() ends the serving loop's turn: one frame
+ * and one wakeup per node for a turn's worth of submissions, and a node
+ * drops the copies it already holds by txid before parsing them.
  */
 #include "tracker.h"
 
@@ -26,6 +34,8 @@
 #include "server.h"
 #include "sha256.h"
 #include "sock.h"
+#include "tx.h"
+#include "txbatch.h"
 
 #define RECENT_TXS 256
 
@@ -45,9 +55,11 @@ struct tracker {
     uint8_t recent[RECENT_TXS][32]; /* digests of relayed transactions */
     size_t recent_next;
     size_t recent_n;
+    txbatch_t batch; /* relayed transactions not yet published */
 
     /* counters for the status line */
-    uint64_t requests, bad_requests, txs_relayed, joined, left;
+    uint64_t requests, bad_requests, txs_relayed, tx_frames, txs_refused,
+        joined, left;
 
     server_t *server;
     void *pub;
@@ -77,6 +89,7 @@ tracker_t *tracker_new(const tracker_config_t *cfg)
         free(t);
         return NULL;
     }
+    txbatch_init(&t->batch);
     atomic_init(&t->stop, 0);
     return t;
 }
@@ -87,6 +100,7 @@ void tracker_free(tracker_t **t)
         return;
     server_free(&(*t)->server);
     sock_close(&(*t)->pub);
+    txbatch_deinit(&(*t)->batch);
     free((*t)->peers);
     free(*t);
     *t = NULL;
@@ -248,37 +262,111 @@ static int handle_ping(tracker_t *t, buf_t *reply, uint64_t id,
     return wire_encode(reply, t->cfg.network_id, &m);
 }
 
-static bool seen_recently(tracker_t *t, const uint8_t digest[32])
+static bool recent_has(const tracker_t *t, const uint8_t digest[32])
 {
     for (size_t i = 0; i < t->recent_n; i++)
         if (memcmp(t->recent[i], digest, 32) == 0)
             return true;
+    return false;
+}
+
+static void recent_add(tracker_t *t, const uint8_t digest[32])
+{
     memcpy(t->recent[t->recent_next], digest, 32);
     t->recent_next = (t->recent_next + 1) % RECENT_TXS;
     if (t->recent_n < RECENT_TXS)
         t->recent_n++;
-    return false;
+}
+
+void tracker_flush(tracker_t *t)
+{
+    if (txbatch_count(&t->batch) == 0)
+        return;
+    buf_t b;
+    buf_init(&b);
+    if (txbatch_encode(&t->batch, &b, t->cfg.network_id) == 0) {
+        t->tx_frames++;
+        if (t->publish)
+            t->publish(t->publish_arg, b.data, b.len);
+    }
+    buf_deinit(&b);
+    txbatch_clear(&t->batch);
+}
+
+size_t tracker_pending_txs(const tracker_t *t)
+{
+    return txbatch_count(&t->batch);
+}
+
+/*
+ * Checks one submitted transaction for plausibility and queues it for
+ * relay, unless it was relayed recently (then it is accepted silently).
+ * A batch that fills is published at once.
+ * Returns: 0; ERR_PARSE or ERR_NOMEM with *why set (static string).
+ */
+static int relay_submitted(tracker_t *t, const char **why,
+                           const uint8_t *raw, size_t len)
+{
+    /* Wallets submit transfers; a coinbase only ever comes inside a block.
+     * A transfer has a fixed size, so these two checks make it parse. */
+    tx_t tx;
+    if (len != TX_TRANSFER_SIZE || raw[0] != TX_TRANSFER ||
+        tx_parse_bytes(&tx, raw, len) != 0) {
+        t->txs_refused++;
+        *why = "not a transfer transaction (wrong size or kind)";
+        return ERR_PARSE;
+    }
+    uint8_t digest[32], txid[32];
+    sha256(digest, raw, len);
+    if (recent_has(t, digest))
+        return 0;
+    tx_compute_txid(txid, &tx);
+    if (txbatch_full(&t->batch))
+        tracker_flush(t);
+    if (txbatch_add(&t->batch, txid, raw, len) != 0) {
+        *why = "out of memory";
+        return ERR_NOMEM;
+    }
+    recent_add(t, digest);
+    t->txs_relayed++;
+    if (txbatch_full(&t->batch))
+        tracker_flush(t);
+    return 0;
 }
 
 static int handle_submit_tx(tracker_t *t, buf_t *reply, const wire_blob_t *tx)
 {
-    /* Wallets submit transfers; a coinbase only ever comes inside a block. */
-    if (tx->len != TX_TRANSFER_SIZE || tx->data[0] != TX_TRANSFER)
-        return reply_error(t, reply, ERR_PARSE,
-                           "not a transfer transaction (wrong size or kind)");
-    uint8_t digest[32];
-    sha256(digest, tx->data, tx->len);
-    if (!seen_recently(t, digest)) {
-        buf_t b;
-        buf_init(&b);
-        if (wire_encode_blob(&b, t->cfg.network_id, WIRE_TX, tx->data,
-                             tx->len) == 0 &&
-            t->publish)
-            t->publish(t->publish_arg, b.data, b.len);
-        buf_deinit(&b);
-        t->txs_relayed++;
-    }
+    const char *why = NULL;
+    int rc = relay_submitted(t, &why, tx->data, tx->len);
+    if (rc)
+        return reply_error(t, reply, rc, why);
     return wire_encode_empty(reply, t->cfg.network_id, WIRE_ACK);
+}
+
+/* SUBMIT_TXS: each item checked and relayed as SUBMIT_TX would be, one
+ * answer per item in the same order (SUBMITTED). */
+static int handle_submit_txs(tracker_t *t, buf_t *reply, const wire_msg_t *m)
+{
+    wire_result_t *res =
+        calloc(m->u.list.count ? m->u.list.count : 1, sizeof *res);
+    if (!res)
+        return ERR_NOMEM;
+    for (size_t i = 0; i < m->u.list.count; i++) {
+        const char *why = NULL;
+        int rc = relay_submitted(t, &why, m->u.list.items[i].data,
+                                 m->u.list.items[i].len);
+        if (rc) {
+            res[i].code = rc;
+            snprintf(res[i].reason, sizeof res[i].reason, "%s", why);
+        }
+    }
+    wire_msg_t r;
+    wire_msg_init(&r, WIRE_SUBMITTED);
+    r.u.results.count = m->u.list.count;
+    r.u.results.items = res;
+    int rc = wire_encode(reply, t->cfg.network_id, &r);
+    free(res);
+    return rc;
 }
 
 int tracker_handle(tracker_t *t, buf_t *reply, const uint8_t *req,
@@ -319,6 +407,9 @@ int tracker_handle(tracker_t *t, buf_t *reply, const uint8_t *req,
         break;
     case WIRE_SUBMIT_TX:
         rc = handle_submit_tx(t, reply, &m.u.blob);
+        break;
+    case WIRE_SUBMIT_TXS:
+        rc = handle_submit_txs(t, reply, &m);
         break;
     default: {
         char why[64];
@@ -415,6 +506,9 @@ int tracker_run(tracker_t *t)
         /* Serve what is queued, but keep the timers honest under load. */
         for (int i = 0; w == 1 && i < 64 && serve_one(t, &reply); i++)
             ;
+        /* The turn's submissions leave together, a few ms after the first
+         * arrived at most. */
+        tracker_flush(t);
         now = sock_now_ms();
         if (now >= next_expire) {
             tracker_expire(t, now);
@@ -423,10 +517,13 @@ int tracker_run(tracker_t *t)
         if (t->cfg.status_ms && now >= next_status) {
             log_info("tracker",
                      "status: %zu peers, %llu requests (%llu refused), "
-                     "%llu txs relayed, %llu joined, %llu left",
+                     "%llu txs relayed in %llu frames (%llu refused), "
+                     "%llu joined, %llu left",
                      t->n_peers, (unsigned long long)t->requests,
                      (unsigned long long)t->bad_requests,
                      (unsigned long long)t->txs_relayed,
+                     (unsigned long long)t->tx_frames,
+                     (unsigned long long)t->txs_refused,
                      (unsigned long long)t->joined,
                      (unsigned long long)t->left);
             next_status = now + t->cfg.status_ms;

@@ -6,10 +6,19 @@
  * id, PING to stay listed, LEAVE when they stop; anyone may ask for PEERS.
  * A peer that has not registered or pinged for peer_timeout_ms expires. The
  * tracker announces every change on its PUB socket (PEER_JOINED, PEER_LEFT),
- * and relays each transaction a wallet submits (SUBMIT_TX -> TX on PUB), as
- * the seed's flow has it: wallet -> tracker -> all peers. The tracker holds
- * no chain, so it checks a transaction only for plausibility (the size and
- * kind byte of a transfer); nodes validate it for real.
+ * and relays each transaction a wallet submits, as the seed's flow has it:
+ * wallet -> tracker -> all peers. Transactions come one per request
+ * (SUBMIT_TX, answered ACK: the wallet) or up to WIRE_MAX_TX_BATCH per
+ * request (SUBMIT_TXS, answered SUBMITTED, one result per item in order:
+ * `pickaxe-cli --tracker submit -`), and leave on PUB in NEW_TXS frames,
+ * each transaction behind its txid, as nodes relay among themselves: a
+ * frame goes out when it holds WIRE_MAX_TX_BATCH or when tracker_flush()
+ * is called, which tracker_run() does at the end of every loop turn (so a
+ * transaction leaves within a turn, a few milliseconds). The tracker holds
+ * no chain and checks no signature, so it checks a transaction only for
+ * plausibility (the size and kind byte of a transfer); nodes validate it
+ * for real. Older nodes' single-transaction TX frame is no longer
+ * published; nodes still accept it.
  *
  * A PING from an id the tracker does not know is answered PONG{known = 0},
  * which tells the node to REGISTER again: that is how a restarted tracker
@@ -75,7 +84,8 @@ void tracker_free(tracker_t **t);
 void tracker_set_publisher(tracker_t *t, tracker_publish_fn fn, void *arg);
 
 /*
- * Answers one request, updating the peer table and publishing what changed.
+ * Answers one request, updating the peer table and publishing what changed
+ * (a submitted transaction waits for tracker_flush() or a full batch).
  * Every request gets a reply: a malformed one, another network's, or a type
  * the tracker does not serve gets an ERROR that says why.
  *
@@ -86,6 +96,18 @@ void tracker_set_publisher(tracker_t *t, tracker_publish_fn fn, void *arg);
  */
 int tracker_handle(tracker_t *t, buf_t *reply, const uint8_t *req,
                    size_t len, uint64_t now_ms);
+
+/*
+ * Publishes the transactions waiting for relay as one NEW_TXS frame, in
+ * the order they were submitted; does nothing when none wait.
+ * tracker_handle() publishes a batch by itself only when it fills;
+ * tracker_run() calls this at the end of each loop turn, and a caller that
+ * drives tracker_handle() directly calls it where its turn ends.
+ */
+void tracker_flush(tracker_t *t);
+
+/* Transactions accepted for relay and not yet published. */
+size_t tracker_pending_txs(const tracker_t *t);
 
 /*
  * Drops every peer silent for longer than the timeout, publishing

@@ -35,9 +35,10 @@
  *   common   ACK         (empty)
  *            ERROR       code i32 (err.h) | reason str
  *            SUBMIT_TX   tx blob                      (to tracker or node)
- *            SUBMIT_TXS  count u16 | tx blob * count  (cli -> node)
+ *            SUBMIT_TXS  count u16 | tx blob * count  (cli -> node or
+ *                                                     tracker)
  *            SUBMITTED   count u16 | (code i32 | reason str) * count
- *                                                     (node -> cli: one
+ *                                                     (answer -> cli: one
  *                                                     answer per SUBMIT_TXS
  *                                                     item, in order; code 0
  *                                                     = accepted or known)
@@ -52,7 +53,8 @@
  *            PEER_LIST   as REGISTER_OK
  *            PEER_JOINED peer                         (tracker PUB)
  *            PEER_LEFT   peer                         (tracker PUB)
- *            TX          tx blob                      (tracker PUB relay)
+ *            TX          tx blob                      (tracker PUB relay,
+ *                                                     older trackers)
  *   node     HELLO       node id u64 | height u32 | tip [32] | work [32]
  *            GET_TIP     (empty)
  *            TIP         height u32 | tip [32] | work [32]
@@ -65,13 +67,14 @@
  *            NEW_BLOCK   block blob                   (node PUB)
  *            NEW_TX      tx blob                      (node PUB)
  *            NEW_TXS     count u16 | (txid [32] | tx blob) * count
- *                                                     (node PUB)
+ *                                                     (node PUB, tracker PUB)
  *
- * NEW_TXS is how a node relays transactions: many per frame, each behind
- * the txid its sender computed, so a receiver drops one it already holds
- * after a 32-byte lookup, before parsing or hashing anything. The txid is a
- * claim: a receiver that does parse the transaction checks it and counts a
- * wrong one against the sender. NEW_TX (one per frame) is still accepted.
+ * NEW_TXS is how nodes and the tracker relay transactions: many per frame,
+ * each behind the txid its sender computed, so a receiver drops one it
+ * already holds after a 32-byte lookup, before parsing or hashing anything.
+ * The txid is a claim: a receiver that does parse the transaction checks it
+ * and counts a wrong one against the sender. NEW_TX and the tracker's TX
+ * (one per frame) are still accepted.
  *
  * Chain work is a 256-bit little-endian number (uint256_to_le()).
  *

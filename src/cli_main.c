@@ -653,14 +653,15 @@ static int print_txid(cli_t *cli, const char *txid)
     return EXIT_OK;
 }
 
-/* Lines of `submit -` waiting to go to a node in one SUBMIT_TXS. */
+/* Lines of `submit -` waiting to go to the node (or with --tracker the
+ * tracker) in one SUBMIT_TXS. */
 typedef struct {
     char *hex[WIRE_MAX_TX_BATCH];
     uint8_t *raw[WIRE_MAX_TX_BATCH];
     size_t len[WIRE_MAX_TX_BATCH];
     unsigned long line[WIRE_MAX_TX_BATCH];
     size_t n;
-    bool one_by_one; /* the node does not take SUBMIT_TXS */
+    bool one_by_one; /* the node or tracker does not take SUBMIT_TXS */
 } submit_batch_t;
 
 static void submit_batch_clear(submit_batch_t *b)
@@ -672,8 +673,8 @@ static void submit_batch_clear(submit_batch_t *b)
     b->n = 0;
 }
 
-/* Submits one line on its own (the --tracker path, and a node that does
- * not take SUBMIT_TXS); prints its txid or why it failed. */
+/* Submits one line on its own (to a node or tracker that does not take
+ * SUBMIT_TXS); prints its txid or why it failed. */
 static int submit_line(cli_t *cli, const char *hex, unsigned long line)
 {
     char txid[HEX_HASH_LEN + 1];
@@ -685,12 +686,14 @@ static int submit_line(cli_t *cli, const char *hex, unsigned long line)
 }
 
 /*
- * Sends the waiting lines as one SUBMIT_TXS and prints, line by line, the
- * txid or the node's reason. One round trip (and one lock turn and relay
- * frame at the node) for up to WIRE_MAX_TX_BATCH transactions is what lets
- * one client keep a node's signature checks busy. A node that refuses the
- * request itself (an older node: "malformed request") gets the lines one
- * by one, as before.
+ * Sends the waiting lines as one SUBMIT_TXS, to the node or with --tracker
+ * to the tracker, and prints, line by line, the txid or the reason it was
+ * refused. One round trip (and one lock turn and relay frame at the node,
+ * one relay frame at the tracker) for up to WIRE_MAX_TX_BATCH transactions
+ * is what lets one client keep the nodes' signature checks busy. A node or
+ * tracker that refuses the request itself (an older one: "malformed
+ * request", "does not serve SUBMIT_TXS") gets the lines one by one, as
+ * before.
  */
 static int submit_batch_send(cli_t *cli, submit_batch_t *b)
 {
@@ -706,10 +709,18 @@ static int submit_batch_send(cli_t *cli, submit_batch_t *b)
     req.u.list.items = items;
     uint8_t *frame = NULL;
     char *msg = NULL;
-    rpcclient_t *c = b->one_by_one ? NULL : cli->node_client;
-    if (!b->one_by_one && !c)
-        c = cli->node_client = open_client(cli, cli->node, true,
-                                           CLI_DEFAULT_TIMEOUT_MS);
+    bool to_tracker = (cli->given & OPT_TRACKER) != 0;
+    const char *peer = to_tracker ? "pickaxe-tracker" : "pickaxe-node";
+    rpcclient_t **slot = to_tracker ? &cli->tracker_client : &cli->node_client;
+    if (!b->one_by_one && !*slot) {
+        char endpoint[SOCK_ENDPOINT_MAX];
+        if (to_tracker)
+            tracker_endpoint(cli, endpoint, sizeof endpoint);
+        else
+            snprintf(endpoint, sizeof endpoint, "%s", cli->node);
+        *slot = open_client(cli, endpoint, true, CLI_DEFAULT_TIMEOUT_MS);
+    }
+    rpcclient_t *c = b->one_by_one ? NULL : *slot;
     int rc = c ? rpcclient_request(c, &reply, &frame, &msg, &req) : ERR_NET;
     if (rc == 0 && (reply.type != WIRE_SUBMITTED ||
                     reply.u.results.count != b->n)) {
@@ -717,7 +728,7 @@ static int submit_batch_send(cli_t *cli, submit_batch_t *b)
         free(frame);
         rc = ERR_PARSE;
         free(msg);
-        msg = strdup("the node's answer to SUBMIT_TXS does not match it");
+        msg = strdup("the answer to SUBMIT_TXS does not match it");
     } else if (rc && c && rpcclient_last_error_remote(c)) {
         b->one_by_one = true;
     }
@@ -730,7 +741,7 @@ static int submit_batch_send(cli_t *cli, submit_batch_t *b)
         return st;
     }
     if (rc) {
-        call_failed(rc, msg, "pickaxe-node");
+        call_failed(rc, msg, peer);
         fprintf(stderr, "pickaxe-cli: (lines %lu-%lu)\n", b->line[0],
                 b->line[b->n - 1]);
         submit_batch_clear(b);
@@ -842,9 +853,8 @@ static int cmd_submit(cli_t *cli)
         int st = submit_hex(cli, txid, cli->args[0]);
         return st ? st : print_txid(cli, txid);
     }
-    /* One hex transaction per line on stdin; one txid per line out. To a
-     * node they go WIRE_MAX_TX_BATCH at a time; to the tracker (which
-     * relays each one as it comes) one at a time. */
+    /* One hex transaction per line on stdin; one txid per line out. They
+     * go WIRE_MAX_TX_BATCH at a time, to the node or to the tracker. */
     submit_batch_t *batch = calloc(1, sizeof *batch);
     line_reader_t *in = calloc(1, sizeof *in);
     if (!batch || !in) {
@@ -852,7 +862,6 @@ static int cmd_submit(cli_t *cli)
         free(in);
         return failure("out of memory");
     }
-    batch->one_by_one = (cli->given & OPT_TRACKER) != 0;
     char line[2 * WIRE_MAX_TX_SIZE + 8];
     int st = EXIT_OK;
     unsigned long n = 0;
@@ -1217,7 +1226,8 @@ static const command_t commands[] = {
      "the node's reason and exit 1), or with --tracker to the tracker,\n"
      "which relays it to every node (it only checks its shape, so check\n"
      "the outcome with `tx`). With - reads one transaction per line from\n"
-     "stdin and hands the node up to 256 per request (whatever stdin has\n"
+     "stdin and hands the node (or tracker) up to 256 per request\n"
+     "(whatever stdin has ready; one by one to one that takes only one),\n"
      "ready), printing a txid per line, or the reason and line number of a\n"
      "refused one (exit 1). Prints the txid; --json: {\"txid\": ...}."},
     {"send", 0, 0, OPT_KEYSTORE | OPT_TO | OPT_AMOUNT | OPT_FEE | OPT_TRACKER,

@@ -4,13 +4,13 @@
  * Two threads share the chain, mempool and store under one lock (n->lock):
  *
  *   main loop       each turn drains the p2p inbox (NEW_BLOCK, NEW_TXS,
- *                   NEW_TX, the tracker's TX, PEER_JOINED), publishes the
- *                   transactions it accepted as one NEW_TXS frame (see
- *                   "Transaction relay"), takes the pool's solutions
- *                   and submits them as blocks, gives the pool a new job
- *                   when the tip changed (at once) or the mempool changed (at
- *                   most every NODE_JOB_REFRESH_MS), now and then asks a peer
- *                   for its tip, and prints a status line.
+ *                   NEW_TX, the tracker's NEW_TXS and TX, PEER_JOINED),
+ *                   publishes the transactions it accepted as one NEW_TXS
+ *                   frame (see "Transaction relay"), takes the pool's
+ *                   solutions and submits them as blocks, gives the pool a
+ *                   new job when the tip changed (at once) or the mempool
+ *                   changed (at most every NODE_JOB_REFRESH_MS), now and
+ *                   then asks a peer for its tip, and prints a status line.
  *   request thread  owns the ROUTER socket and answers peers' sync requests
  *                   and the cli's and wallets' queries.
  *
@@ -795,7 +795,8 @@ static void *serve_thread(void *arg)
 
 /* ---- gossip ---------------------------------------------------------------- */
 
-/* A peer's batch of transactions. One we already hold costs a lookup of
+/* A peer's batch of transactions, or the tracker's (peer 0: relayed
+ * submissions, never scored). One we already hold costs a lookup of
  * its claimed txid, before any parsing or hashing: that is what makes a
  * full mesh, where every transaction arrives from every peer, cheap. A new
  * one is parsed and its txid checked against the claim (a wrong claim is

@@ -290,7 +290,8 @@ static bool tracker_event(node_t *n, uint16_t type, uint64_t about,
 }
 
 /* Submits distinct transactions to the tracker until n's inbox receives one
- * relayed (TX from the tracker): n's tracker subscription is then live. */
+ * relayed (a NEW_TXS frame from the tracker, which reaches the inbox like a
+ * peer's): n's tracker subscription is then live. */
 static bool tracker_sub_live(node_t *n, const char *tracker, int timeout_ms)
 {
     reqclient_t *c = reqclient_new(tracker, 500, 1);
@@ -311,8 +312,9 @@ static bool tracker_sub_live(node_t *n, const char *tracker, int timeout_ms)
         buf_deinit(&b);
         p2p_msg_t m;
         while (!live && p2p_receive_data(n->p, &m, 50) == 0) {
-            live = m.source == P2P_FROM_TRACKER && m.type == WIRE_TX &&
-                   m.peer_id == 0 && m.len == WIRE_HEADER_SIZE + 4 + sizeof tx;
+            live = m.source == P2P_FROM_TRACKER && m.type == WIRE_NEW_TXS &&
+                   m.peer_id == 0 &&
+                   m.len == WIRE_HEADER_SIZE + 2 + 32 + 4 + sizeof tx;
             p2p_msg_clear(&m);
         }
     }

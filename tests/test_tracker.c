@@ -3,13 +3,17 @@
  *
  * The logic first, without sockets, on a clock the test moves: registration
  * and its announcements, refresh, PING of known and unknown peers, expiry,
- * LEAVE, PEERS, transaction relay and its de-duplication, refusals (wrong
- * network, garbage, wrong type, full table, bad endpoints), and a node that
- * restarts under a new id.
+ * LEAVE, PEERS, transaction relay and its de-duplication, relay in NEW_TXS
+ * batches (one frame per flush, in submission order, under the txids nodes
+ * compute; a full batch published at once), SUBMIT_TXS with one answer per
+ * item, refusals (wrong network, garbage, wrong type, malformed or
+ * over-cap SUBMIT_TXS, full table, bad endpoints), and a node that restarts
+ * under a new id.
  *
  * Then the real thing: the tracker loop in a thread on 127.0.0.1 with free
  * ports, a SUB socket on its PUB, two peers registering through reqclient,
- * PEER_JOINED seen, a submitted transaction relayed, and both peers expiring
+ * PEER_JOINED seen, submitted transactions relayed (SUBMIT_TX and
+ * SUBMIT_TXS, each turn's as one NEW_TXS frame), and both peers expiring
  * with PEER_LEFT.
  */
 #include <criterion/criterion.h>
@@ -244,11 +248,56 @@ Test(tracker, leave_announces)
     tracker_free(&t);
 }
 
-static void transfer_bytes(uint8_t tx[TX_TRANSFER_SIZE], uint8_t seed)
+/* A plausible transfer (not validly signed: the tracker does not check);
+ * distinct seeds give distinct transfers with distinct txids. */
+static void transfer_bytes(uint8_t tx[TX_TRANSFER_SIZE], uint16_t seed)
 {
     for (size_t i = 0; i < TX_TRANSFER_SIZE; i++)
         tx[i] = (uint8_t)(seed + i);
+    tx[1] = (uint8_t)(seed >> 8); /* in the txid's part */
     tx[0] = TX_TRANSFER;
+}
+
+/* The txid a node computes for these bytes. */
+static void txid_of(uint8_t txid[32], const uint8_t *raw, size_t len)
+{
+    tx_t tx;
+    cr_assert_eq(tx_parse_bytes(&tx, raw, len), 0);
+    tx_compute_txid(txid, &tx);
+}
+
+/* Checks that published message i is a NEW_TXS frame of count items,
+ * item k being transfer_bytes(seed[k]) under its txid. */
+static void published_batch(const recorder_t *r, size_t i,
+                            const uint16_t *seeds, size_t count)
+{
+    wire_msg_t m;
+    published(&m, r, i, WIRE_NEW_TXS);
+    cr_assert_eq(m.u.txs.count, count, "frame %zu holds %u, wanted %zu", i,
+                 (unsigned)m.u.txs.count, count);
+    for (size_t k = 0; k < count; k++) {
+        uint8_t tx[TX_TRANSFER_SIZE], id[32];
+        transfer_bytes(tx, seeds[k]);
+        txid_of(id, tx, sizeof tx);
+        const wire_txitem_t *it = &m.u.txs.items[k];
+        cr_assert_eq(it->tx.len, sizeof tx);
+        cr_assert_eq(memcmp(it->tx.data, tx, sizeof tx), 0,
+                     "item %zu is transfer %u", k, (unsigned)seeds[k]);
+        cr_assert_eq(memcmp(it->txid, id, 32), 0, "item %zu's txid", k);
+    }
+    wire_msg_clear(&m);
+}
+
+static void submit_one(tracker_t *t, wire_msg_t *reply, buf_t *rb,
+                       uint16_t seed)
+{
+    uint8_t tx[TX_TRANSFER_SIZE];
+    transfer_bytes(tx, seed);
+    wire_msg_t req;
+    wire_msg_init(&req, WIRE_SUBMIT_TX);
+    req.u.blob.data = tx;
+    req.u.blob.len = sizeof tx;
+    ask(t, reply, rb, &req, 0);
 }
 
 Test(tracker, submit_tx_is_relayed_once)
@@ -257,7 +306,7 @@ Test(tracker, submit_tx_is_relayed_once)
     tracker_t *t = make_tracker(&rec, 15000);
     uint8_t tx[TX_TRANSFER_SIZE];
     transfer_bytes(tx, 7);
-    wire_msg_t reply, m, req;
+    wire_msg_t reply, req;
     buf_t rb;
     buf_init(&rb);
 
@@ -266,19 +315,27 @@ Test(tracker, submit_tx_is_relayed_once)
     req.u.blob.len = sizeof tx;
     ask(t, &reply, &rb, &req, 0);
     cr_assert_eq(reply.type, WIRE_ACK);
-    published(&m, &rec, 0, WIRE_TX);
-    cr_assert_eq(m.u.blob.len, sizeof tx);
-    cr_assert_eq(memcmp(m.u.blob.data, tx, sizeof tx), 0);
+    cr_assert_eq(rec.n, 0, "waits for the end of the turn");
+    cr_assert_eq(tracker_pending_txs(t), 1);
+    tracker_flush(t);
+    cr_assert_eq(tracker_pending_txs(t), 0);
+    published_batch(&rec, 0, (const uint16_t[]){7}, 1);
+    tracker_flush(t);
+    cr_assert_eq(rec.n, 1, "an empty flush publishes nothing");
 
     /* A retried submission is acknowledged but not relayed again. */
     ask(t, &reply, &rb, &req, 1);
     cr_assert_eq(reply.type, WIRE_ACK);
+    cr_assert_eq(tracker_pending_txs(t), 0);
+    tracker_flush(t);
     cr_assert_eq(rec.n, 1);
 
     /* A different transaction is. */
     transfer_bytes(tx, 8);
     ask(t, &reply, &rb, &req, 2);
+    tracker_flush(t);
     cr_assert_eq(rec.n, 2);
+    published_batch(&rec, 1, (const uint16_t[]){8}, 1);
 
     /* Implausible ones are refused with a reason. */
     req.u.blob.len = 53;
@@ -290,9 +347,246 @@ Test(tracker, submit_tx_is_relayed_once)
     tx[0] = TX_COINBASE;
     ask(t, &reply, &rb, &req, 4);
     cr_assert_eq(reply.type, WIRE_ERROR);
+    tracker_flush(t);
     cr_assert_eq(rec.n, 2);
     buf_deinit(&rb);
     recorder_clear(&rec);
+    tracker_free(&t);
+}
+
+Test(tracker, a_turns_submissions_leave_in_one_frame_in_order)
+{
+    recorder_t rec;
+    tracker_t *t = make_tracker(&rec, 15000);
+    wire_msg_t reply;
+    buf_t rb;
+    buf_init(&rb);
+    const uint16_t seeds[] = {40, 3, 300, 41, 9};
+    for (size_t i = 0; i < 5; i++) {
+        submit_one(t, &reply, &rb, seeds[i]);
+        cr_assert_eq(reply.type, WIRE_ACK);
+    }
+    submit_one(t, &reply, &rb, 3); /* a repeat within the turn */
+    cr_assert_eq(reply.type, WIRE_ACK);
+    cr_assert_eq(rec.n, 0);
+    cr_assert_eq(tracker_pending_txs(t), 5);
+    tracker_flush(t);
+    cr_assert_eq(rec.n, 1, "one frame for the turn");
+    published_batch(&rec, 0, seeds, 5);
+
+    /* The next turn's go in a frame of their own. */
+    submit_one(t, &reply, &rb, 500);
+    tracker_flush(t);
+    cr_assert_eq(rec.n, 2);
+    published_batch(&rec, 1, (const uint16_t[]){500}, 1);
+    buf_deinit(&rb);
+    recorder_clear(&rec);
+    tracker_free(&t);
+}
+
+Test(tracker, a_full_batch_is_published_at_once)
+{
+    recorder_t rec;
+    tracker_t *t = make_tracker(&rec, 15000);
+    wire_msg_t reply;
+    buf_t rb;
+    buf_init(&rb);
+    uint16_t seeds[WIRE_MAX_TX_BATCH + 3];
+    for (size_t i = 0; i < WIRE_MAX_TX_BATCH + 3; i++)
+        seeds[i] = (uint16_t)(1000 + i);
+    for (size_t i = 0; i < WIRE_MAX_TX_BATCH; i++) {
+        cr_assert_eq(rec.n, 0, "published early, at %zu", i);
+        submit_one(t, &reply, &rb, seeds[i]);
+        cr_assert_eq(reply.type, WIRE_ACK);
+    }
+    cr_assert_eq(rec.n, 1, "the full batch leaves without a flush");
+    cr_assert_eq(tracker_pending_txs(t), 0);
+    published_batch(&rec, 0, seeds, WIRE_MAX_TX_BATCH);
+    for (size_t i = WIRE_MAX_TX_BATCH; i < WIRE_MAX_TX_BATCH + 3; i++)
+        submit_one(t, &reply, &rb, seeds[i]);
+    cr_assert_eq(rec.n, 1);
+    tracker_flush(t);
+    cr_assert_eq(rec.n, 2);
+    published_batch(&rec, 1, seeds + WIRE_MAX_TX_BATCH, 3);
+    buf_deinit(&rb);
+    recorder_clear(&rec);
+    tracker_free(&t);
+}
+
+Test(tracker, submit_txs_answers_each_item)
+{
+    recorder_t rec;
+    tracker_t *t = make_tracker(&rec, 15000);
+    wire_msg_t reply;
+    buf_t rb;
+    buf_init(&rb);
+    submit_one(t, &reply, &rb, 1); /* relayed before: known */
+    tracker_flush(t);
+    recorder_clear(&rec);
+
+    uint8_t tx[6][TX_TRANSFER_SIZE];
+    transfer_bytes(tx[0], 10);
+    transfer_bytes(tx[1], 1);  /* relayed before */
+    transfer_bytes(tx[2], 11);
+    tx[2][0] = TX_COINBASE;    /* not a transfer */
+    transfer_bytes(tx[3], 12);
+    transfer_bytes(tx[4], 10); /* repeats item 0 */
+    transfer_bytes(tx[5], 13);
+    wire_blob_t items[7];
+    for (size_t i = 0; i < 6; i++)
+        items[i] = (wire_blob_t){tx[i], TX_TRANSFER_SIZE};
+    items[6] = (wire_blob_t){tx[5], 53}; /* wrong size */
+    wire_msg_t req;
+    wire_msg_init(&req, WIRE_SUBMIT_TXS);
+    req.u.list.count = 7;
+    req.u.list.items = items;
+    ask(t, &reply, &rb, &req, 0);
+    cr_assert_eq(reply.type, WIRE_SUBMITTED, "answered %s",
+                 wire_type_name(reply.type));
+    cr_assert_eq(reply.u.results.count, 7);
+    const int want[7] = {0, 0, ERR_PARSE, 0, 0, 0, ERR_PARSE};
+    for (size_t i = 0; i < 7; i++) {
+        cr_assert_eq(reply.u.results.items[i].code, want[i], "item %zu", i);
+        if (want[i])
+            cr_assert(strstr(reply.u.results.items[i].reason, "transfer"));
+        else
+            cr_assert_str_eq(reply.u.results.items[i].reason, "");
+    }
+    wire_msg_clear(&reply);
+    cr_assert_eq(rec.n, 0);
+    tracker_flush(t);
+    cr_assert_eq(rec.n, 1, "one frame for the request");
+    published_batch(&rec, 0, (const uint16_t[]){10, 12, 13}, 3);
+
+    /* A full request of new transfers fills a batch: it leaves at once. */
+    wire_blob_t *many = calloc(WIRE_MAX_TX_BATCH, sizeof *many);
+    uint8_t(*raw)[TX_TRANSFER_SIZE] = calloc(WIRE_MAX_TX_BATCH, sizeof *raw);
+    uint16_t seeds[WIRE_MAX_TX_BATCH];
+    cr_assert(many && raw);
+    for (size_t i = 0; i < WIRE_MAX_TX_BATCH; i++) {
+        seeds[i] = (uint16_t)(2000 + i);
+        transfer_bytes(raw[i], seeds[i]);
+        many[i] = (wire_blob_t){raw[i], TX_TRANSFER_SIZE};
+    }
+    req.u.list.count = WIRE_MAX_TX_BATCH;
+    req.u.list.items = many;
+    ask(t, &reply, &rb, &req, 0);
+    cr_assert_eq(reply.type, WIRE_SUBMITTED);
+    cr_assert_eq(reply.u.results.count, WIRE_MAX_TX_BATCH);
+    for (size_t i = 0; i < WIRE_MAX_TX_BATCH; i++)
+        cr_assert_eq(reply.u.results.items[i].code, 0);
+    wire_msg_clear(&reply);
+    cr_assert_eq(rec.n, 2);
+    published_batch(&rec, 1, seeds, WIRE_MAX_TX_BATCH);
+
+    /* No transactions at all: no results, nothing published. */
+    req.u.list.count = 0;
+    ask(t, &reply, &rb, &req, 0);
+    cr_assert_eq(reply.type, WIRE_SUBMITTED);
+    cr_assert_eq(reply.u.results.count, 0);
+    tracker_flush(t);
+    cr_assert_eq(rec.n, 2);
+    free(many);
+    free(raw);
+    buf_deinit(&rb);
+    recorder_clear(&rec);
+    tracker_free(&t);
+}
+
+/* A SUBMIT_TXS frame with a hand-made payload (so it can lie). */
+static void raw_submit_txs(buf_t *b, const buf_t *payload)
+{
+    buf_init(b);
+    buf_put_u32(b, WIRE_MAGIC);
+    buf_put_u16(b, WIRE_VERSION);
+    buf_put_u16(b, WIRE_SUBMIT_TXS);
+    buf_put(b, NET, 32);
+    buf_put_u32(b, (uint32_t)payload->len);
+    buf_put(b, payload->data, payload->len);
+}
+
+/* Hands the tracker a raw frame; checks it answers ERROR with code. */
+static void refused_raw(tracker_t *t, const buf_t *frame, int code)
+{
+    buf_t rb;
+    wire_msg_t reply;
+    buf_init(&rb);
+    cr_assert_eq(tracker_handle(t, &rb, frame->data, frame->len, 0), 0);
+    cr_assert_eq(wire_decode(&reply, NET, rb.data, rb.len), 0);
+    cr_assert_eq(reply.type, WIRE_ERROR);
+    cr_assert_eq(reply.u.error.code, code);
+    buf_deinit(&rb);
+}
+
+Test(tracker, malformed_submit_txs_is_refused)
+{
+    recorder_t rec;
+    tracker_t *t = make_tracker(&rec, 15000);
+    uint8_t tx[TX_TRANSFER_SIZE];
+    transfer_bytes(tx, 5);
+    buf_t p, f;
+
+    /* One over the cap, every item present. */
+    buf_init(&p);
+    buf_put_u16(&p, WIRE_MAX_TX_BATCH + 1);
+    for (size_t i = 0; i < WIRE_MAX_TX_BATCH + 1; i++) {
+        buf_put_u32(&p, sizeof tx);
+        buf_put(&p, tx, sizeof tx);
+    }
+    raw_submit_txs(&f, &p);
+    refused_raw(t, &f, ERR_PARSE);
+    buf_deinit(&f);
+
+    /* A count claiming more items than there are. */
+    buf_reset(&p);
+    buf_put_u16(&p, 3);
+    buf_put_u32(&p, sizeof tx);
+    buf_put(&p, tx, sizeof tx);
+    raw_submit_txs(&f, &p);
+    refused_raw(t, &f, ERR_PARSE);
+    buf_deinit(&f);
+
+    /* An item whose length runs past the frame. */
+    buf_reset(&p);
+    buf_put_u16(&p, 1);
+    buf_put_u32(&p, sizeof tx + 1);
+    buf_put(&p, tx, sizeof tx);
+    raw_submit_txs(&f, &p);
+    refused_raw(t, &f, ERR_PARSE);
+    buf_deinit(&f);
+
+    /* A truncated count, and trailing bytes after the items. */
+    buf_reset(&p);
+    buf_put_u8(&p, 1);
+    raw_submit_txs(&f, &p);
+    refused_raw(t, &f, ERR_PARSE);
+    buf_deinit(&f);
+    buf_reset(&p);
+    buf_put_u16(&p, 1);
+    buf_put_u32(&p, sizeof tx);
+    buf_put(&p, tx, sizeof tx);
+    buf_put_u8(&p, 0);
+    raw_submit_txs(&f, &p);
+    refused_raw(t, &f, ERR_PARSE);
+    buf_deinit(&f);
+
+    /* The encoder will not make an over-cap one either. */
+    wire_blob_t *many = calloc(WIRE_MAX_TX_BATCH + 1, sizeof *many);
+    cr_assert(many);
+    for (size_t i = 0; i < WIRE_MAX_TX_BATCH + 1; i++)
+        many[i] = (wire_blob_t){tx, sizeof tx};
+    wire_msg_t req;
+    wire_msg_init(&req, WIRE_SUBMIT_TXS);
+    req.u.list.count = WIRE_MAX_TX_BATCH + 1;
+    req.u.list.items = many;
+    buf_reset(&p);
+    cr_assert_eq(wire_encode(&p, NET, &req), ERR_ARG);
+    free(many);
+
+    tracker_flush(t);
+    cr_assert_eq(rec.n, 0, "nothing relayed");
+    cr_assert_eq(tracker_pending_txs(t), 0);
+    buf_deinit(&p);
     tracker_free(&t);
 }
 
@@ -425,9 +719,12 @@ static bool sub_wait(void *sub, wire_msg_t *m, uint8_t **raw, uint16_t type,
         size_t len;
         if (sock_recv(sub, &data, &len, ZMQ_DONTWAIT) != 0)
             continue;
-        if (wire_decode(m, NET, data, len) == 0 && m->type == type) {
-            *raw = data;
-            return true;
+        if (wire_decode(m, NET, data, len) == 0) {
+            if (m->type == type) {
+                *raw = data;
+                return true;
+            }
+            wire_msg_clear(m);
         }
         free(data);
     }
@@ -481,11 +778,36 @@ Test(tracker, over_sockets, .timeout = 20)
         cr_assert_eq(request(c, &reply, &raw, &req), 0);
         cr_assert_eq(reply.type, WIRE_ACK);
         free(raw);
-        live = sub_wait(sub, &m, &pub_raw, WIRE_TX, 100);
+        live = sub_wait(sub, &m, &pub_raw, WIRE_NEW_TXS, 100);
     }
     cr_assert(live, "subscription never became live");
-    cr_assert_eq(memcmp(m.u.blob.data, tx, sizeof tx), 0,
+    cr_assert_eq(m.u.txs.count, 1, "the loop's turn ends with a flush");
+    cr_assert_eq(memcmp(m.u.txs.items[0].tx.data, tx, sizeof tx), 0,
                  "the relayed transaction is the one submitted");
+    wire_msg_clear(&m);
+    free(pub_raw);
+
+    /* A SUBMIT_TXS is answered item by item and relayed as one frame. */
+    uint8_t batch[3][TX_TRANSFER_SIZE];
+    wire_blob_t items[3];
+    for (int i = 0; i < 3; i++) {
+        transfer_bytes(batch[i], (uint16_t)(700 + i));
+        items[i] = (wire_blob_t){batch[i], TX_TRANSFER_SIZE};
+    }
+    wire_msg_init(&req, WIRE_SUBMIT_TXS);
+    req.u.list.count = 3;
+    req.u.list.items = items;
+    cr_assert_eq(request(c, &reply, &raw, &req), 0);
+    cr_assert_eq(reply.type, WIRE_SUBMITTED);
+    cr_assert_eq(reply.u.results.count, 3);
+    wire_msg_clear(&reply);
+    free(raw);
+    cr_assert(sub_wait(sub, &m, &pub_raw, WIRE_NEW_TXS, 3000));
+    cr_assert_eq(m.u.txs.count, 3);
+    for (int i = 0; i < 3; i++)
+        cr_assert_eq(memcmp(m.u.txs.items[i].tx.data, batch[i],
+                            TX_TRANSFER_SIZE), 0);
+    wire_msg_clear(&m);
     free(pub_raw);
 
     /* Two peers register and are announced. */

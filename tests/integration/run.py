@@ -198,7 +198,8 @@ def four_nodes_converge_while_mining(net):
 @test(60)
 def transaction_through_tracker(net):
     """A transfer submitted at the tracker reaches every node's mempool, is
-    mined, and every node agrees on the balances."""
+    mined, and every node agrees on the balances; a batch handed to the
+    tracker by `submit -` reaches every mempool too."""
     tracker = net.tracker("regtest")
     nodes = [net.node("n%d" % i, "regtest", tracker) for i in range(3)]
     wait_until("peers", lambda: all(n.status()["peers"] == 2 for n in nodes), 20)
@@ -222,6 +223,21 @@ def transaction_through_tracker(net):
         assert n.balance(bob)["confirmed"] == 1_250_000_000, n.name
         assert n.balance(carol)["confirmed"] == SUBSIDY + 5000, n.name
         assert n.cli("mempool") == [], n.name
+    # `submit -` hands the tracker many at once (SUBMIT_TXS); it relays them
+    # in NEW_TXS frames; a bad line is reported by its number.
+    signed = [net.cli_raw(["--network", "regtest", "createtx", "--keystore", alice_key,
+                           "--to", bob, "--amount", "1000", "--nonce", str(nonce)])
+              for nonce in range(1, 6)]
+    lines = [t["hex"] for t in signed[:2]] + ["00" * 10] + [t["hex"] for t in signed[2:]]
+    p = subprocess.run([pxnet.CLI, "--network", "regtest", "--tracker", tracker.endpoint,
+                        "submit", "-"], input="\n".join(lines) + "\n", capture_output=True,
+                       text=True, timeout=60)
+    assert p.returncode == 1, (p.returncode, p.stderr)
+    assert "(line 3)" in p.stderr, p.stderr
+    assert p.stdout.split() == [t["txid"] for t in signed], p.stdout
+    want = {t["txid"] for t in signed}
+    wait_until("the batch in every mempool",
+               lambda: all(want <= n.mempool_txids() for n in nodes), 15)
     # A malformed transaction is refused by the tracker itself.
     expect_cli_error(lambda: nodes[0].cli("submit", "00" * 10, "--tracker=" + tracker.endpoint),
                      1, "not a serialized transaction")
