@@ -192,9 +192,17 @@ int state_apply_coinbase(state_t *s, state_undo_t *undo, const char **reason,
 
 int state_revert(state_t *s, const state_undo_t *undo)
 {
+    static const account_t none = {0};
     int rc = 0;
     for (size_t i = undo->count; i > 0; i--) {
         const state_undo_entry_t *e = &undo->entries[i - 1];
+        /* An account the log created goes again, so the map holds only
+         * accounts that exist. (In an overlay a zero record must stay: it
+         * hides what the base says.) */
+        if (!s->base && memcmp(&e->before, &none, sizeof none) == 0) {
+            free(hashmap_remove(s->accounts, e->key));
+            continue;
+        }
         if (state_set(s, e->key, &e->before) != 0)
             rc = ERR_NOMEM;
     }

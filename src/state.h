@@ -89,8 +89,10 @@ int state_apply_transfer(state_t *s, state_undo_t *undo, const char **reason,
 int state_apply_coinbase(state_t *s, state_undo_t *undo, const char **reason,
                          const tx_t *tx);
 
-/* Restores every account in undo, newest change first. The log itself is
- * left as it was (an overlay replays main-chain logs it must not consume).
+/* Restores every account in undo, newest change first; an account the log
+ * created is removed again (an overlay keeps its zero record instead, since
+ * that hides the base's). The log itself is left as it was (an overlay
+ * replays main-chain logs it must not consume).
  * Returns 0 or ERR_NOMEM (only possible on an overlay). */
 int state_revert(state_t *s, const state_undo_t *undo);
 

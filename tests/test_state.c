@@ -319,16 +319,20 @@ Test(state, undo_log_revert_restores_exactly)
     expect(s, carol, 100, 0);
     expect(s, dave, 100, 0);
 
-    /* Accounts the log created read as never seen again. */
+    /* Accounts the log created read as never seen again, and are gone
+     * from the map, not kept as zero records. */
     state_undo_t fresh = {0};
     uint8_t eve[32];
     memset(eve, 0xe5, 32);
+    size_t accounts = state_count(s);
     tx_t t = transfer(alice, eve, 1, 0, 0);
     cr_assert_eq(state_apply_transfer(s, &fresh, NULL, &t), 0);
     expect(s, eve, 1, 0);
+    cr_assert_eq(state_count(s), accounts + 1);
     cr_assert_eq(state_revert(s, &fresh), 0);
     expect(s, eve, 0, 0);
     expect(s, alice, 1000, 0);
+    cr_assert_eq(state_count(s), accounts, "eve's record was left behind");
 
     state_undo_deinit(&b1);
     state_undo_deinit(&b2);
