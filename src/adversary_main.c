@@ -566,13 +566,12 @@ static void write_stats(adv_t *a)
             json_array_append_new(valid, json_string(st->valid_ids[i]));
         json_object_set_new(
             kinds, a->kinds[k]->name,
-            json_pack("{s:s,s:b,s:I,s:I,s:I,s:I,s:o,s:o}", "reason",
-                      a->kinds[k]->reason, "same_hash", a->kinds[k]->same_hash,
-                      "sent", (json_int_t)st->sent, "items",
-                      (json_int_t)st->items, "not_ready",
-                      (json_int_t)st->not_ready, "over_budget",
-                      (json_int_t)st->over_budget, "ids", ids, "valid_ids",
-                      valid));
+            json_pack(
+                "{s:s,s:b,s:I,s:I,s:I,s:I,s:o,s:o}", "reason",
+                a->kinds[k]->reason, "same_hash", a->kinds[k]->same_hash,
+                "sent", (json_int_t)st->sent, "items", (json_int_t)st->items,
+                "not_ready", (json_int_t)st->not_ready, "over_budget",
+                (json_int_t)st->over_budget, "ids", ids, "valid_ids", valid));
     }
     char me[17];
     snprintf(me, sizeof me, "%016llx",

@@ -376,8 +376,8 @@ static int b_txs_mixed(attack_env_t *env, attack_out_t *out)
     tx_t txs[2];
     tx_init_transfer(&txs[0], victim, env->pub, v.balance - 1, 1, v.nonce);
     random_bytes(txs[0].sig, sizeof txs[0].sig);
-    int rc = our_transfer(env, &txs[1], env->pub, 1,
-                          account(env, env->pub).nonce);
+    int rc =
+        our_transfer(env, &txs[1], env->pub, 1, account(env, env->pub).nonce);
     if (rc)
         return rc;
     uint8_t ids[2][32];

@@ -356,9 +356,9 @@ Test(attack, txs_bad_txid_is_a_valid_transfer_under_another_id)
     attack_item_t *it = build_txs(&w, &out, &m, "txs-bad-txid");
     cr_assert_eq(m.u.txs.count, 1);
     tx_t tx;
-    cr_assert_eq(tx_parse_bytes(&tx, m.u.txs.items[0].tx.data,
-                                m.u.txs.items[0].tx.len),
-                 0);
+    cr_assert_eq(
+        tx_parse_bytes(&tx, m.u.txs.items[0].tx.data, m.u.txs.items[0].tx.len),
+        0);
     uint8_t real[32];
     tx_compute_txid(real, &tx);
     cr_assert_neq(memcmp(real, m.u.txs.items[0].txid, 32), 0,
@@ -397,7 +397,8 @@ Test(attack, txs_malformed_item_does_not_parse)
         cr_assert_neq(tx_parse_bytes(&tx, b->data, b->len), 0,
                       "round %d: garbage parsed", round);
         bad_kind |= b->data[0] > TX_TRANSFER;
-        short_transfer |= b->data[0] == TX_TRANSFER && b->len < TX_TRANSFER_SIZE;
+        short_transfer |=
+            b->data[0] == TX_TRANSFER && b->len < TX_TRANSFER_SIZE;
         const char *why[1];
         cr_assert_eq(offer_txs(&w, why, 1, &m), 1);
         cr_assert_str_eq(why[0], "malformed");
