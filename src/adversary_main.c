@@ -30,8 +30,9 @@
  * difficulty has climbed, and the cheap ones go on.
  *
  * --stats FILE keeps a JSON summary up to date (every second and at exit):
- * per kind, the reason expected, how many were sent or skipped, and the ids
- * of the last blocks and transactions sent, for tests to look for.
+ * per kind, the reason expected, how many were sent or skipped, the ids
+ * of the last blocks and transactions sent, and the ids of valid
+ * transactions sent beside invalid ones (valid_ids), for tests to look for.
  */
 #include "attack.h"
 #include "chain.h"
@@ -78,6 +79,10 @@ typedef struct {
     uint64_t sent, items, not_ready, over_budget;
     char ids[ADV_MAX_IDS][65];
     size_t next_id, n_ids;
+    /* Valid transactions sent beside invalid ones (attack_item_t.valid_id),
+     * which honest nodes must take. */
+    char valid_ids[ADV_MAX_IDS][65];
+    size_t next_valid, n_valid;
 } kind_stats_t;
 
 typedef struct {
@@ -475,16 +480,25 @@ static void send_items(adv_t *a, const attack_out_t *out)
         flood(a, out, 0);
 }
 
-static void record(kind_stats_t *st, const attack_out_t *out)
+/* Keeps id in a ring of the last ADV_MAX_IDS. */
+static void keep_id(char ring[][65], size_t *next, size_t *n,
+                    const uint8_t id[32])
 {
     static const uint8_t zero[32];
+    if (memcmp(id, zero, 32) == 0)
+        return;
+    hex_from_hash(ring[*next], id);
+    *next = (*next + 1) % ADV_MAX_IDS;
+    if (*n < ADV_MAX_IDS)
+        (*n)++;
+}
+
+static void record(kind_stats_t *st, const attack_out_t *out)
+{
     for (size_t i = 0; i < out->count; i++) {
-        if (memcmp(out->items[i].id, zero, 32) == 0)
-            continue;
-        hex_from_hash(st->ids[st->next_id], out->items[i].id);
-        st->next_id = (st->next_id + 1) % ADV_MAX_IDS;
-        if (st->n_ids < ADV_MAX_IDS)
-            st->n_ids++;
+        keep_id(st->ids, &st->next_id, &st->n_ids, out->items[i].id);
+        keep_id(st->valid_ids, &st->next_valid, &st->n_valid,
+                out->items[i].valid_id);
     }
 }
 
@@ -545,17 +559,19 @@ static void write_stats(adv_t *a)
     json_t *kinds = json_object();
     for (size_t k = 0; kinds && k < a->nkinds; k++) {
         kind_stats_t *st = &a->stats[k];
-        json_t *ids = json_array();
+        json_t *ids = json_array(), *valid = json_array();
         for (size_t i = 0; ids && i < st->n_ids; i++)
             json_array_append_new(ids, json_string(st->ids[i]));
-        json_object_set_new(kinds, a->kinds[k]->name,
-                            json_pack("{s:s,s:b,s:I,s:I,s:I,s:I,s:o}", "reason",
-                                      a->kinds[k]->reason, "same_hash",
-                                      a->kinds[k]->same_hash, "sent",
-                                      (json_int_t)st->sent, "items",
-                                      (json_int_t)st->items, "not_ready",
-                                      (json_int_t)st->not_ready, "over_budget",
-                                      (json_int_t)st->over_budget, "ids", ids));
+        for (size_t i = 0; valid && i < st->n_valid; i++)
+            json_array_append_new(valid, json_string(st->valid_ids[i]));
+        json_object_set_new(
+            kinds, a->kinds[k]->name,
+            json_pack(
+                "{s:s,s:b,s:I,s:I,s:I,s:I,s:o,s:o}", "reason",
+                a->kinds[k]->reason, "same_hash", a->kinds[k]->same_hash,
+                "sent", (json_int_t)st->sent, "items", (json_int_t)st->items,
+                "not_ready", (json_int_t)st->not_ready, "over_budget",
+                (json_int_t)st->over_budget, "ids", ids, "valid_ids", valid));
     }
     char me[17];
     snprintf(me, sizeof me, "%016llx",
@@ -619,12 +635,12 @@ static void usage(FILE *f)
         "  --help, --version\n");
 }
 
-static void list_kinds(void)
+static void list_kinds(FILE *f)
 {
     size_t n;
     const attack_kind_t *k = attack_kinds(&n);
     for (size_t i = 0; i < n; i++)
-        printf("%-24s %-28s %s\n", k[i].name, k[i].reason, k[i].what);
+        fprintf(f, "%-24s %-28s %s\n", k[i].name, k[i].reason, k[i].what);
 }
 
 static int fail(const char *msg, const char *arg)
@@ -812,10 +828,12 @@ int main(int argc, char **argv)
             break;
         }
         case O_LIST:
-            list_kinds();
+            list_kinds(stdout);
             return 0;
         case O_HELP:
             usage(stdout);
+            printf("\nattack kinds (name, reason honest nodes give, what):\n");
+            list_kinds(stdout);
             return 0;
         case O_VERSION:
             printf("pickaxe-adversary %s\n", PICKAXE_VERSION);

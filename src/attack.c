@@ -280,6 +280,129 @@ static int b_tx_replay(attack_env_t *env, attack_out_t *out)
     return push_tx(out, &tx, "bad-txns-nonce-replay");
 }
 
+/* ---- transaction batches (NEW_TXS)
+ * ------------------------------------------------------------ */
+
+/*
+ * NEW_TXS carries each transaction behind the txid its sender claims, so a
+ * receiver can drop one it holds after a lookup, before parsing anything.
+ * A receiver that does parse an item must check the claim, refuse an item
+ * that is no transaction, and judge every item on its own: one bad item
+ * does not make the frame's others bad. These kinds send a whole frame
+ * (type 0), built here because a blob cannot say what they lie about.
+ */
+
+/* Appends one NEW_TXS frame of n items, sent as is. Out: *item. */
+static int push_txs(attack_item_t **item, attack_out_t *out,
+                    const attack_env_t *env, const wire_txitem_t *items,
+                    size_t n, const char *reason)
+{
+    attack_item_t *it = push(out, ATTACK_GOSSIP, 0, reason);
+    if (!it)
+        return ERR_NOMEM;
+    wire_msg_t m;
+    wire_msg_init(&m, WIRE_NEW_TXS);
+    m.u.txs.count = (uint16_t)n;
+    m.u.txs.items = items;
+    if (wire_encode(&it->bytes, env->params->network_id, &m) != 0)
+        return ERR_NOMEM;
+    *item = it;
+    return 0;
+}
+
+/* A valid transfer of our own behind the txid of another one (the same
+ * transfer with one unit more): only checking the claim stops it. */
+static int b_txs_bad_txid(attack_env_t *env, attack_out_t *out)
+{
+    if (!attack_funded(env))
+        return ERR_NOT_FOUND;
+    account_t a = account(env, env->pub);
+    uint8_t to[32], s[32];
+    random_key(to, s);
+    tx_t tx;
+    int rc = our_transfer(env, &tx, to, 1 + env->seq++ % 1000, a.nonce);
+    if (rc)
+        return rc;
+    tx_t other = tx;
+    other.amount++;
+    uint8_t claim[32];
+    tx_compute_txid(claim, &other);
+    buf_t raw;
+    buf_init(&raw);
+    wire_txitem_t item = {.txid = claim};
+    attack_item_t *it = NULL;
+    rc = tx_serialize(&raw, &tx) ? ERR_NOMEM : 0;
+    if (rc == 0) {
+        item.tx.data = raw.data;
+        item.tx.len = raw.len;
+        rc = push_txs(&it, out, env, &item, 1, "bad-txid");
+    }
+    if (rc == 0)
+        tx_compute_txid(it->id, &tx); /* the transfer that must stay out */
+    buf_deinit(&raw);
+    return rc;
+}
+
+/* Bytes of about a transfer's length that are no transaction (a kind
+ * that does not exist, or a transfer cut short), behind a made-up txid. */
+static int b_txs_malformed(attack_env_t *env, attack_out_t *out)
+{
+    uint8_t junk[TX_TRANSFER_SIZE], claim[32];
+    random_bytes(junk, sizeof junk);
+    random_bytes(claim, sizeof claim);
+    size_t len = sizeof junk;
+    if (env->seq++ % 2) {
+        junk[0] = (uint8_t)(TX_TRANSFER + 1 + junk[0] % (255 - TX_TRANSFER));
+    } else {
+        junk[0] = TX_TRANSFER;
+        len -= 1 + env->seq % 64;
+    }
+    wire_txitem_t item = {.txid = claim, .tx = {junk, len}};
+    attack_item_t *it;
+    return push_txs(&it, out, env, &item, 1, "malformed");
+}
+
+/* One frame, each item behind its true txid: a miner's coins taken with a
+ * made-up signature (as tx-bad-sig), then a valid transfer of our own (one
+ * unit to ourselves: the same txid until it is confirmed). The bad item
+ * comes first, so a receiver that gave up on the frame at it would never
+ * take the valid one. */
+static int b_txs_mixed(attack_env_t *env, attack_out_t *out)
+{
+    uint8_t victim[32];
+    account_t v;
+    if (!attack_funded(env) || !find_rich(env, victim, &v))
+        return ERR_NOT_FOUND;
+    tx_t txs[2];
+    tx_init_transfer(&txs[0], victim, env->pub, v.balance - 1, 1, v.nonce);
+    random_bytes(txs[0].sig, sizeof txs[0].sig);
+    int rc =
+        our_transfer(env, &txs[1], env->pub, 1, account(env, env->pub).nonce);
+    if (rc)
+        return rc;
+    uint8_t ids[2][32];
+    buf_t raw[2];
+    wire_txitem_t items[2];
+    for (int i = 0; i < 2; i++) {
+        buf_init(&raw[i]);
+        tx_compute_txid(ids[i], &txs[i]);
+        if (tx_serialize(&raw[i], &txs[i]) != 0)
+            rc = ERR_NOMEM;
+        items[i] = (wire_txitem_t){ids[i], {raw[i].data, raw[i].len}};
+    }
+    attack_item_t *it = NULL;
+    if (rc == 0)
+        rc = push_txs(&it, out, env, items, 2, "bad-txns-sig");
+    if (rc == 0) {
+        memcpy(it->id, ids[0], 32);
+        memcpy(it->valid_id, ids[1], 32);
+    }
+    env->seq++;
+    buf_deinit(&raw[0]);
+    buf_deinit(&raw[1]);
+    return rc;
+}
+
 /* ---- blocks: header and proof of work --------------------------------------
  */
 
@@ -701,6 +824,15 @@ static const attack_kind_t KINDS[] = {
      "a signed transfer from an empty account", b_tx_overspend, false},
     {"tx-replay", "bad-txns-nonce-replay",
      "a confirmed transfer sent again (old nonce)", b_tx_replay, true},
+    {"txs-bad-txid", "bad-txid",
+     "a valid transfer in a NEW_TXS batch under another transfer's txid",
+     b_txs_bad_txid, false},
+    {"txs-malformed", "malformed",
+     "bytes that are no transaction in a NEW_TXS batch", b_txs_malformed,
+     false},
+    {"txs-mixed", "bad-txns-sig",
+     "a NEW_TXS batch of a made-up signature, then a valid transfer",
+     b_txs_mixed, false},
     {"blk-bad-hash", "high-hash",
      "the newest block with its header changed after mining", b_blk_bad_hash,
      false},

@@ -6,7 +6,9 @@
  * kept in step with honest peers, so tips, heights, difficulty, median time
  * and account states are the network's) and writes the bytes to send: blobs
  * for NEW_BLOCK / NEW_TX gossip, whole frames for gossip that is not even a
- * message, or request frames for an honest node's request endpoint. Nothing
+ * message or that a blob cannot say (NEW_TXS batches whose items lie about
+ * their txids, do not parse, or mix a valid transfer with an invalid one),
+ * or request frames for an honest node's request endpoint. Nothing
  * here touches a socket; pickaxe-adversary sends what the builders make, and
  * tests/test_attack.c offers the same bytes to a fresh chain and mempool to
  * prove each is refused with exactly its reason.
@@ -52,6 +54,10 @@ typedef struct {
     uint16_t type;
     buf_t bytes;
     uint8_t id[32]; /* block hash or txid; zero for garbage */
+    /* A valid transaction the item carries too (a NEW_TXS frame that
+     * mixes one with an invalid one): honest nodes must still take it on
+     * its own merits. Zero when there is none. */
+    uint8_t valid_id[32];
     /* The reason an honest node gives for this item (the kind's, except
      * for helper items such as the invalid parent of blk-bad-parent). */
     const char *reason;

@@ -90,8 +90,45 @@ static void world_deinit(world_t *w)
     chain_free(&w->c);
 }
 
+/*
+ * Offers a NEW_TXS frame's items as node.c's handle_new_txs does: an item
+ * whose claimed txid the mempool holds is dropped ("known"); otherwise it
+ * must parse ("malformed") and be what its txid claims ("bad-txid") before
+ * the mempool judges it. Each item is judged on its own.
+ * Out: why[i] for each of the frame's items (at most max); returns the
+ * frame's item count.
+ */
+static size_t offer_txs(world_t *w, const char **why, size_t max,
+                        const wire_msg_t *m)
+{
+    cr_assert_eq(m->type, WIRE_NEW_TXS);
+    for (size_t i = 0; i < m->u.txs.count && i < max; i++) {
+        const wire_txitem_t *item = &m->u.txs.items[i];
+        tx_t tx;
+        uint8_t txid[32];
+        if (mempool_has(w->m, item->txid)) {
+            why[i] = "known";
+            continue;
+        }
+        if (tx_parse_bytes(&tx, item->tx.data, item->tx.len) != 0) {
+            why[i] = "malformed";
+            continue;
+        }
+        tx_compute_txid(txid, &tx);
+        if (memcmp(txid, item->txid, 32) != 0) {
+            why[i] = "bad-txid";
+            continue;
+        }
+        why[i] = NULL;
+        if (mempool_add(w->m, &why[i], chain_state(w->c), &tx) == 0)
+            why[i] = "accepted";
+    }
+    return m->u.txs.count;
+}
+
 /* Offers an item as a node offers gossip; returns the refusal reason, or
- * "accepted". */
+ * "accepted" (for a NEW_TXS frame: its first item's refusal, or "accepted"
+ * when every item was taken or known). */
 static const char *offer(world_t *w, const attack_item_t *it)
 {
     if (it->channel == ATTACK_REQUEST || it->type == 0) {
@@ -99,6 +136,15 @@ static const char *offer(world_t *w, const attack_item_t *it)
         if (wire_decode(&m, params_regtest()->network_id, it->bytes.data,
                         it->bytes.len) != 0)
             return "malformed";
+        if (m.type == WIRE_NEW_TXS && it->channel == ATTACK_GOSSIP) {
+            const char *why[WIRE_MAX_TX_BATCH];
+            size_t n = offer_txs(w, why, WIRE_MAX_TX_BATCH, &m);
+            wire_msg_clear(&m);
+            for (size_t i = 0; i < n; i++)
+                if (strcmp(why[i], "accepted") && strcmp(why[i], "known"))
+                    return why[i];
+            return "accepted";
+        }
         bool request = m.type == WIRE_GET_HEADERS || m.type == WIRE_GET_BLOCKS;
         wire_msg_clear(&m);
         return request && it->channel == ATTACK_REQUEST ? "rate-limited"
@@ -132,7 +178,7 @@ Test(attack, every_kind_refused_with_its_reason)
     world_init(&w);
     size_t nkinds;
     const attack_kind_t *kinds = attack_kinds(&nkinds);
-    cr_assert_geq(nkinds, 28);
+    cr_assert_geq(nkinds, 31);
     uint32_t height = chain_height(w.c);
     for (size_t k = 0; k < nkinds; k++) {
         attack_out_t out = {0};
@@ -187,6 +233,10 @@ Test(attack, money_kinds_wait_for_funds)
     cr_assert_eq(attack_build(attack_find("blk-double-spend"), &env, &out),
                  ERR_NOT_FOUND);
     cr_assert_eq(attack_build(attack_find("blk-replay"), &env, &out),
+                 ERR_NOT_FOUND);
+    cr_assert_eq(attack_build(attack_find("txs-bad-txid"), &env, &out),
+                 ERR_NOT_FOUND);
+    cr_assert_eq(attack_build(attack_find("txs-mixed"), &env, &out),
                  ERR_NOT_FOUND);
     cr_assert_eq(attack_build(attack_find("blk-stale-fork"), &env, &out),
                  ERR_NOT_FOUND, "needs a chain longer than the prune depth");
@@ -275,5 +325,122 @@ Test(attack, stale_fork_only_deep_and_unknown)
     cr_assert_eq(chain_add_block(w.c, NULL, &deep), 0);
     block_deinit(&near);
     block_deinit(&deep);
+    world_deinit(&w);
+}
+
+/* Builds one attack of a kind and decodes its one NEW_TXS frame. */
+static attack_item_t *build_txs(world_t *w, attack_out_t *out, wire_msg_t *m,
+                                const char *kind)
+{
+    cr_assert_eq(attack_build(attack_find(kind), &w->env, out), 0, "%s", kind);
+    cr_assert_eq(out->count, 1, "%s: one frame", kind);
+    attack_item_t *it = &out->items[0];
+    cr_assert_eq(it->channel, ATTACK_GOSSIP);
+    cr_assert_eq(it->type, 0, "%s: a whole frame, sent as is", kind);
+    cr_assert_eq(wire_decode(m, params_regtest()->network_id, it->bytes.data,
+                             it->bytes.len),
+                 0, "%s: the frame must decode, or no node sees its items",
+                 kind);
+    cr_assert_eq(m->type, WIRE_NEW_TXS);
+    return it;
+}
+
+/* A valid transfer behind a txid that is not its own: refused by the claim
+ * check alone (offered without its lie, the same transfer is taken). */
+Test(attack, txs_bad_txid_is_a_valid_transfer_under_another_id)
+{
+    world_t w;
+    world_init(&w);
+    attack_out_t out = {0};
+    wire_msg_t m;
+    attack_item_t *it = build_txs(&w, &out, &m, "txs-bad-txid");
+    cr_assert_eq(m.u.txs.count, 1);
+    tx_t tx;
+    cr_assert_eq(
+        tx_parse_bytes(&tx, m.u.txs.items[0].tx.data, m.u.txs.items[0].tx.len),
+        0);
+    uint8_t real[32];
+    tx_compute_txid(real, &tx);
+    cr_assert_neq(memcmp(real, m.u.txs.items[0].txid, 32), 0,
+                  "the claim must not be the transfer's txid");
+    cr_assert_eq(memcmp(real, it->id, 32), 0, "the id kept is the real one");
+    cr_assert_eq(memcmp(tx.sender, w.env.pub, 32), 0);
+
+    const char *why[1];
+    cr_assert_eq(offer_txs(&w, why, 1, &m), 1);
+    cr_assert_str_eq(why[0], "bad-txid");
+    cr_assert_not(mempool_has(w.m, real));
+    const char *reason = NULL;
+    cr_assert_eq(mempool_add(w.m, &reason, chain_state(w.c), &tx), 0,
+                 "valid but for the claim: %s", reason);
+    wire_msg_clear(&m);
+    attack_out_clear(&out);
+    world_deinit(&w);
+}
+
+/* Garbage of about a transfer's length, in a frame that decodes: both
+ * shapes (a kind that does not exist, a transfer cut short) fail to parse. */
+Test(attack, txs_malformed_item_does_not_parse)
+{
+    world_t w;
+    world_init(&w);
+    bool bad_kind = false, short_transfer = false;
+    for (int round = 0; round < 8; round++) {
+        attack_out_t out = {0};
+        wire_msg_t m;
+        build_txs(&w, &out, &m, "txs-malformed");
+        cr_assert_eq(m.u.txs.count, 1);
+        const wire_blob_t *b = &m.u.txs.items[0].tx;
+        cr_assert_leq(b->len, TX_TRANSFER_SIZE);
+        cr_assert_geq(b->len, TX_TRANSFER_SIZE - 64);
+        tx_t tx;
+        cr_assert_neq(tx_parse_bytes(&tx, b->data, b->len), 0,
+                      "round %d: garbage parsed", round);
+        bad_kind |= b->data[0] > TX_TRANSFER;
+        short_transfer |=
+            b->data[0] == TX_TRANSFER && b->len < TX_TRANSFER_SIZE;
+        const char *why[1];
+        cr_assert_eq(offer_txs(&w, why, 1, &m), 1);
+        cr_assert_str_eq(why[0], "malformed");
+        wire_msg_clear(&m);
+        attack_out_clear(&out);
+    }
+    cr_assert(bad_kind && short_transfer, "both shapes of garbage are sent");
+    world_deinit(&w);
+}
+
+/* A frame of a made-up signature, then a valid transfer: each behind its
+ * true txid; the bad one is refused as bad-txns-sig and the valid one,
+ * after it in the same frame, is still taken. Sent again, the valid one is
+ * known and the bad one refused again. */
+Test(attack, txs_mixed_valid_item_survives_the_bad_one)
+{
+    world_t w;
+    world_init(&w);
+    for (int round = 0; round < 2; round++) {
+        attack_out_t out = {0};
+        wire_msg_t m;
+        attack_item_t *it = build_txs(&w, &out, &m, "txs-mixed");
+        cr_assert_eq(m.u.txs.count, 2);
+        for (size_t i = 0; i < 2; i++) {
+            tx_t tx;
+            uint8_t txid[32];
+            cr_assert_eq(tx_parse_bytes(&tx, m.u.txs.items[i].tx.data,
+                                        m.u.txs.items[i].tx.len),
+                         0);
+            tx_compute_txid(txid, &tx);
+            cr_assert_eq(memcmp(txid, m.u.txs.items[i].txid, 32), 0,
+                         "item %zu is under its true txid", i);
+            cr_assert_eq(memcmp(txid, i ? it->valid_id : it->id, 32), 0);
+        }
+        const char *why[2];
+        cr_assert_eq(offer_txs(&w, why, 2, &m), 2);
+        cr_assert_str_eq(why[0], "bad-txns-sig");
+        cr_assert_str_eq(why[1], round == 0 ? "accepted" : "known");
+        cr_assert(mempool_has(w.m, it->valid_id));
+        cr_assert_not(mempool_has(w.m, it->id));
+        wire_msg_clear(&m);
+        attack_out_clear(&out);
+    }
     world_deinit(&w);
 }
