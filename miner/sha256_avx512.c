@@ -35,8 +35,7 @@ uint64_t sha256_avx512_scan(const kernel_job_t *job, uint32_t start,
         if (exact)
             m = _mm512_cmpeq_epi32_mask(s, want);
         else
-            m = _mm512_cmple_epu32_mask(avx512_bswap32(ADD(s, h7k)),
-                                        top);
+            m = _mm512_cmple_epu32_mask(avx512_bswap32(ADD(s, h7k)), top);
         if (__builtin_expect(m != 0, 0)) {
             uint64_t left = count - i;
             if (left < 16)

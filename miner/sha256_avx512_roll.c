@@ -18,7 +18,9 @@
 #include "kernel_impl.h"
 #include "sha256_avx512_ops.h"
 
+/* The one-version template first: the rolled one uses its round macros. */
 #include "sha256d_tmpl.h"
+/* (kept apart so that include sorting cannot swap them) */
 #include "sha256d_roll_tmpl.h"
 
 /* Two versions' round-60 sums; kept out of line so the loop around it stays

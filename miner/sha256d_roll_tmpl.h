@@ -35,14 +35,14 @@
 /* The same round in both streams: state names end in 0 and 1. */
 #define TMPLR_R2(A, B, C, D, E, F, G, H, X0, X1)                               \
     do {                                                                       \
-        TMPL_RND(A##0, B##0, C##0, D##0, E##0, F##0, G##0, H##0, X0);         \
-        TMPL_RND(A##1, B##1, C##1, D##1, E##1, F##1, G##1, H##1, X1);         \
+        TMPL_RND(A##0, B##0, C##0, D##0, E##0, F##0, G##0, H##0, X0);          \
+        TMPL_RND(A##1, B##1, C##1, D##1, E##1, F##1, G##1, H##1, X1);          \
     } while (0)
 
 #define TMPLR_R2E(A, B, C, D, E, F, G, H, X0, X1)                              \
     do {                                                                       \
-        TMPL_RND_E(A##0, B##0, C##0, D##0, E##0, F##0, G##0, H##0, X0);       \
-        TMPL_RND_E(A##1, B##1, C##1, D##1, E##1, F##1, G##1, H##1, X1);       \
+        TMPL_RND_E(A##0, B##0, C##0, D##0, E##0, F##0, G##0, H##0, X0);        \
+        TMPL_RND_E(A##1, B##1, C##1, D##1, E##1, F##1, G##1, H##1, X1);        \
     } while (0)
 
 /* Round i of the first hash: K + W shared, from kw. */

@@ -43,7 +43,8 @@ static void check_template_with(size_t ntx)
     block_t tpl;
     const chain_node_t *tip = chain_tip(c);
     cr_assert_eq(template_build(&tpl, c, tip, b.pub, txs, ntx,
-                                tip->block.header.time + 1, 77), 0);
+                                tip->block.header.time + 1, 77),
+                 0);
     pool_job_t job;
     job_parts_t parts;
     cr_assert_eq(job_from_template(&job, &parts, &tpl, 5), 0);

@@ -3,10 +3,10 @@
  * worker on the new generation after a publication); solutions on trivial
  * targets are valid block headers (merkle root rebuilt from the coinbase
  * with the reported extra-nonce and the branch, hash re-checked); extra-nonce
- * and time rolling; version rolling; disjoint work; pause stops hashing. Also built with
- * ThreadSanitizer (with the runner in criterion_tsan.h, since Criterion
- * itself cannot start under TSan). Waits poll with generous deadlines; no
- * timing is asserted.
+ * and time rolling; version rolling; disjoint work; pause stops hashing. Also
+ * built with ThreadSanitizer (with the runner in criterion_tsan.h, since
+ * Criterion itself cannot start under TSan). Waits poll with generous
+ * deadlines; no timing is asserted.
  */
 #ifdef __SANITIZE_THREAD__
 #include "criterion_tsan.h"

@@ -1,0 +1,10 @@
+/*
+ * Tests for miner/sha256_avx2.c, the 8-lane AVX2 kernel: every property of
+ * kernel_checks.h, on one-version jobs and on rolled jobs (which it scans one
+ * version after the other through kernel.c). Skipped with a message where the
+ * CPU lacks it.
+ */
+#include "kernel_checks.h"
+
+KERNEL_TESTS(avx2)
+KERNEL_ROLL_TESTS(avx2)
