@@ -59,6 +59,7 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
+sys.dont_write_bytecode = True  # no __pycache__ left in scripts/ or tests/
 sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
 import pxnet  # noqa: E402
 import pxquery  # noqa: E402
@@ -67,6 +68,7 @@ from soak_report import (GOAL_STATUS_MS, build_report, clock, loadavg, percentil
 from pxnet import BUILD, Net, check_chain_linkage  # noqa: E402
 
 ADVERSARY = os.path.join(BUILD, "pickaxe-adversary")
+ADV_MAX_IDS = 40  # ids the adversary's --stats file keeps per kind (adversary_main.c)
 
 
 def now_utc():
@@ -227,6 +229,8 @@ class Soak:
         self.interrupted = False
         self.failures = []
         self.attack_ids = {}   # kind -> set of ids (kinds whose ids are not valid objects)
+        self.items_read = {}   # kind -> items sent at the last read of the stats
+        self.ids_missed = 0    # items sent between two reads beyond the ids kept
         self.adv_stats = None
         self.mem = {}          # name -> [(t, rss, hwm)]
         self.deaths = {}
@@ -269,12 +273,19 @@ class Soak:
         for kind, k in st.get("kinds", {}).items():
             if not k.get("same_hash"):
                 self.attack_ids.setdefault(kind, set()).update(k.get("ids", []))
+                # The file keeps the last ADV_MAX_IDS ids of a kind: more
+                # items than that since the last read, and some went unseen.
+                new = k["items"] - self.items_read.get(kind, 0)
+                if k.get("ids"):
+                    self.ids_missed += max(0, new - ADV_MAX_IDS)
+            self.items_read[kind] = k["items"]
 
     def sample_memory(self):
         t = time.monotonic() - self.t0
         for p in self.net.procs:
             m = proc_memory(p.popen.pid) if p.alive() else None
-            if m:
+            last = self.mem.get(p.name)
+            if m and not (last and t - last[-1][0] < 1.0):  # the end's sample may follow one
                 self.mem.setdefault(p.name, []).append((round(t, 1), m[0], m[1]))
 
     def check_alive(self):
@@ -435,6 +446,7 @@ class Soak:
                 "details": (accepted_blocks + accepted_txs)[:100],
                 "attack_ids_checked": len(ids),
                 "attack_items_sent": sum(kinds[n]["items"] for n in id_kinds),
+                "attack_ids_possibly_missed": self.ids_missed,
                 "kinds_without_ids": no_id, "kinds_reusing_valid_ids": same,
             },
         }

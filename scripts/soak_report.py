@@ -157,8 +157,8 @@ def print_summary(r, path):
 
     c = r["config"]
     print()
-    print("== soak: %s of %d min%s; %d demo nodes x %d mining thread(s), adversary --rate %s "
-          "--attacks all" % (clock(r["elapsed_s"]), c["minutes"],
+    print("== soak: %s of %s%s; %d demo nodes x %d mining thread(s), adversary --rate %s "
+          "--attacks all" % (clock(r["elapsed_s"]), clock(c["minutes"] * 60),
                              " (interrupted)" if r["interrupted"] else "", c["nodes"],
                              c["threads_per_node"], c["adversary_rate"]))
     print("   machine: %s, %d cores; started %s; load average %s at start, %s at end" % (
@@ -203,11 +203,12 @@ def print_summary(r, path):
     inv = r["invalid_accepted"]
     valid = sum(1 for c in r["checks"].values() if (c.get("verifychain") or {}).get("valid"))
     print("invalid blocks accepted: %d; invalid transactions accepted: %d (verifychain passed on "
-          "%d of %d nodes; %d distinct attack ids collected for %d items sent by the kinds that "
-          "have ids, looked for in every checked node's best chain and mempool; without an id of "
-          "their own: %s)" % (
+          "%d of %d nodes; %d distinct attack ids (of %d items sent, repeats included; %d possibly "
+          "missed between two reads of the adversary's stats) looked for in every checked node's "
+          "best chain and mempool; without an id of their own: %s)" % (
               inv["blocks"], inv["transactions"], valid, len(r["checks"]),
               inv["attack_ids_checked"], inv["attack_items_sent"],
+              inv["attack_ids_possibly_missed"],
               ", ".join(inv["kinds_without_ids"] + inv["kinds_reusing_valid_ids"]) or "none"))
     for d in inv["details"][:10]:
         print("   " + d)
