@@ -1,4 +1,4 @@
-# pickaxe — one entry point: make, make test, make demo, make bench.
+# pickaxe — one entry point: make, make test, make demo, make bench, make soak.
 #
 # Sources are found by directory, so adding a module is adding a file:
 #   src/ miner/ net/ wallet-web/   *.c       -> build/libpickaxe.a
@@ -78,7 +78,7 @@ ASAN_LIB := $(BUILD)/asan/libpickaxe.a
 TSAN_LIB := $(BUILD)/tsan/libpickaxe.a
 FUZZ_LIB := $(BUILD)/fuzz/libpickaxe.a
 
-.PHONY: all deps deps-test deps-demo test unit-tests demo bench fuzz \
+.PHONY: all deps deps-test deps-demo test unit-tests demo bench soak fuzz \
         fuzz-build fuzz-corpus clean format
 .DEFAULT_GOAL := all
 # Keep objects of test binaries (make would delete them as intermediates).
@@ -183,6 +183,16 @@ test: deps-test
 
 bench: all
 	@scripts/bench.sh
+
+# A demo network (SOAK_NODES mining nodes) and the adversary flat out for
+# SOAK_MINUTES, every node's status polled every second; prints the longest
+# status answer and main-loop turn, honest blocks, attacks refused, invalid
+# blocks accepted (must be 0) and memory, and writes build/soak/*.json
+# (scripts/soak.py --help; benchmarks.md, "Soak").
+SOAK_MINUTES ?= 30
+SOAK_NODES   ?= 3
+soak: all
+	@scripts/soak.py --minutes $(SOAK_MINUTES) --nodes $(SOAK_NODES)
 
 # RESET=1 throws away the demo's chains and keystores (build/demo/) first.
 demo: deps-demo
