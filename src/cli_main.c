@@ -1089,8 +1089,17 @@ static int cmd_generate(cli_t *cli)
         json_array_foreach(json_object_get(r, "hashes"), i, h)
             printf("%s\n", json_string_value(h));
     }
+    /* A node that stopped early (disk full, say) still returns the blocks
+     * it made; say how far it got and why, and fail. */
+    json_t *err = json_object_get(r, "error");
+    if (err) {
+        fflush(stdout);
+        st = failure("generated %" PRIu64 " of %" PRIu64 " blocks; "
+                     "stopped: %s",
+                     jint(r, "made"), count, jstr(err, "message"));
+    }
     json_decref(r);
-    return EXIT_OK;
+    return st;
 }
 
 static int cmd_verifychain(cli_t *cli)
@@ -1256,7 +1265,11 @@ static const command_t commands[] = {
     {"generate", 1, 1, OPT_TO, cmd_generate, "generate <n> [--to ADDR]",
      "regtest only: the node mines n blocks (1..1000) at once, paying ADDR\n"
      "(default: the node's miner address). Sent once, never retried\n"
-     "(default timeout 120 s). Prints the block hashes; --json: {hashes}."},
+     "(default timeout 120 s). Prints the block hashes; --json: {hashes,\n"
+     "asked, made}. When the node stops early (e.g. its disk is full) it\n"
+     "still prints the hashes of the blocks made, says on stderr\n"
+     "\"generated M of N blocks; stopped: REASON\" and exits 1; --json then\n"
+     "also has error: {code, message}."},
     {"verifychain", 0, 0, 0, cmd_verifychain, "verifychain",
      "The node checks its whole best chain again from genesis (linkage,\n"
      "proof of work, every rule and signature). Exits 1 when invalid.\n"

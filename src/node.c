@@ -442,7 +442,8 @@ static void take_solutions(node_t *n)
     }
 }
 
-int node_generate_block(node_t *n, uint8_t hash[32], const uint8_t miner[32])
+int node_generate_block(node_t *n, const char **reason, uint8_t hash[32],
+                        const uint8_t miner[32])
 {
     block_t b;
     int rc = build_template(n, &b, miner, 0);
@@ -451,7 +452,7 @@ int node_generate_block(node_t *n, uint8_t hash[32], const uint8_t miner[32])
     rc = template_solve(&b);
     if (rc == 0) {
         block_compute_hash(hash, &b.header);
-        rc = node_accept_block(n, NULL, &b, 0, true);
+        rc = node_accept_block(n, reason, &b, 0, true);
     }
     block_deinit(&b);
     return rc;

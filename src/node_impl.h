@@ -125,8 +125,16 @@ int node_accept_tx(node_t *n, const char **reason, const tx_t *tx,
 /* Publishes the transactions waiting in relay_batch as one NEW_TXS frame. */
 void node_flush_relay(node_t *n);
 
-/* Mines a block on the tip on the calling thread (regtest: `generate`). */
-int node_generate_block(node_t *n, uint8_t hash[32], const uint8_t miner[32]);
+/*
+ * Mines a block on the tip on the calling thread (regtest: `generate`).
+ * Returns: 0 with hash set; node_accept_block's refusal otherwise, e.g.
+ *          ERR_FULL or ERR_IO with reason "not-stored" when the store could
+ *          not keep the block (the block is then not on the chain either);
+ *          template errors (with reason untouched).
+ * Out:     reason  why it was refused (static string; may be NULL).
+ */
+int node_generate_block(node_t *n, const char **reason, uint8_t hash[32],
+                        const uint8_t miner[32]);
 
 /* Hashes per second of this node's miner (0 when not mining). */
 double node_hashrate(const node_t *n);

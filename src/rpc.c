@@ -355,16 +355,44 @@ static json_t *m_generate(node_t *n, const json_t *params)
         return rpc_error(ERR_ARG, "no address given and no miner address set");
     }
     json_t *hashes = json_array();
-    for (json_int_t i = 0; hashes && i < count; i++) {
+    if (!hashes)
+        return rpc_error(ERR_NOMEM, NULL);
+    json_int_t made = 0;
+    uint32_t height = 0;
+    const char *why = NULL;
+    int rc = 0;
+    for (; made < count; made++) {
         uint8_t h[32];
-        int rc = node_generate_block(n, h, key);
-        if (rc) {
-            json_decref(hashes);
-            return rpc_error(rc, "could not mine a block");
-        }
+        height = chain_height(n->chain) + 1;
+        rc = node_generate_block(n, &why, h, key);
+        if (rc)
+            break;
         json_array_append_new(hashes, hash_json(h));
     }
-    return ok(json_pack("{s:o}", "hashes", hashes));
+    if (rc == 0)
+        return ok(json_pack("{s:o,s:I,s:I}", "hashes", hashes, "asked", count,
+                            "made", made));
+    /* Stopped early. The blocks made so far are on the chain: their hashes
+     * go back with the reason, so nothing made is lost to the caller. */
+    char msg[160];
+    if (why && strcmp(why, "not-stored") == 0)
+        snprintf(msg, sizeof msg,
+                 "the node could not store block %" JSON_INTEGER_FORMAT
+                 " (height %u): %s",
+                 made + 1, height,
+                 rc == ERR_FULL ? "disk full" : "store write failed");
+    else
+        snprintf(msg, sizeof msg,
+                 "could not make block %" JSON_INTEGER_FORMAT
+                 " (height %u): %s",
+                 made + 1, height, why ? why : err_str(rc));
+    if (made == 0) {
+        json_decref(hashes);
+        return rpc_error(rc, msg);
+    }
+    return ok(json_pack("{s:o,s:I,s:I,s:{s:i,s:s}}", "hashes", hashes, "asked",
+                        count, "made", made, "error", "code", rc, "message",
+                        msg));
 }
 
 /* Checks the whole best chain again from genesis, as a newcomer would. */

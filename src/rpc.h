@@ -53,9 +53,15 @@
  *               transaction is an ERR_INVALID error whose message is the
  *               reason (and the node remembers it for `tx`).
  *   generate    {count: 1..1000, address?: default the node's miner
- *               address} -> {hashes: [...]}: mines that many blocks at once
- *               on the calling thread with the reference hash; regtest only
- *               (ERR_UNSUPPORTED elsewhere).
+ *               address} -> {hashes: [...], asked, made}: mines that many
+ *               blocks at once on the calling thread with the reference
+ *               hash; regtest only (ERR_UNSUPPORTED elsewhere). When it
+ *               stops early (e.g. the disk is full: the block is refused
+ *               and not stored) after making some, the result also has
+ *               error: {code, message}, e.g. ERR_FULL "the node could not
+ *               store block 47 (height 1047): disk full", and hashes holds
+ *               the `made` (< asked) blocks that are on the chain; when it
+ *               made none, the answer is that error.
  *   verifychain -> {valid (bool), height, tip, reason and bad_height (when
  *               not valid)}: checks the whole best chain again from genesis
  *               with chain_is_valid_chain (linkage, proof of work, every

@@ -7,10 +7,14 @@
  * query.
  */
 #include <criterion/criterion.h>
+#include <errno.h>
 #include <jansson.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -112,6 +116,9 @@ static void mine(int count, const char *to)
                                              "address", to));
     cr_assert_eq(json_array_size(json_object_get(r, "hashes")),
                  (size_t)count);
+    cr_assert_eq(json_integer_value(json_object_get(r, "made")), count);
+    cr_assert_eq(json_integer_value(json_object_get(r, "asked")), count);
+    cr_assert_null(json_object_get(r, "error"));
     json_decref(h);
 }
 
@@ -207,6 +214,92 @@ Test(rpc, status_and_blocks_follow_the_chain)
     json_t *v = ok(&h2, "verifychain", NULL);
     cr_assert(json_is_true(json_object_get(v, "valid")), "%s",
               json_dumps(v, JSON_COMPACT));
+    json_decref(h2);
+}
+
+/* Size of the node's dir/name; 0 when absent. */
+static uint64_t store_file_size(const char *name)
+{
+    char path[128];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    struct stat sb;
+    return stat(path, &sb) == 0 ? (uint64_t)sb.st_size : 0;
+}
+
+static void set_fsize(rlim_t soft)
+{
+    struct rlimit rl;
+    cr_assert_eq(getrlimit(RLIMIT_FSIZE, &rl), 0);
+    cr_assert(soft <= rl.rlim_max, "the hard file-size limit is too low");
+    rl.rlim_cur = soft;
+    cr_assert_eq(setrlimit(RLIMIT_FSIZE, &rl), 0, "%s", strerror(errno));
+}
+
+/*
+ * The disk fills while generate mines: the blocks made before go back with
+ * how many were asked and made and why it stopped; the block the store
+ * could not keep is not on the chain. No room is real: this test process's
+ * file-size limit, past which the kernel refuses the store's writes (EFBIG)
+ * as a full disk would (ENOSPC); it lasts only this test's process.
+ */
+Test(rpc, generate_stopped_by_a_full_disk_returns_what_it_made)
+{
+    signal(SIGXFSZ, SIG_IGN);
+    struct rlimit orig;
+    cr_assert_eq(getrlimit(RLIMIT_FSIZE, &orig), 0);
+    mine(3, alice_addr);
+    /* 64 KiB more for the store's largest file: a few blocks' worth of
+     * log (each block writes some 20 KiB of it), not a hundred. */
+    uint64_t big = store_file_size("chain.db-wal");
+    if (store_file_size("chain.db") > big)
+        big = store_file_size("chain.db");
+    set_fsize((rlim_t)(big + 64 * 1024));
+    json_t *h;
+    json_t *r = ok(&h, "generate",
+                   json_pack("{s:i,s:s}", "count", 100, "address", alice_addr));
+    json_t *hashes = json_object_get(r, "hashes");
+    json_int_t made = int_of(r, "made");
+    cr_assert_eq(int_of(r, "asked"), 100);
+    cr_assert(made >= 1 && made < 100, "made %d", (int)made);
+    cr_assert_eq(json_array_size(hashes), (size_t)made);
+    json_t *err = json_object_get(r, "error");
+    cr_assert_eq(int_of(err, "code"), ERR_FULL);
+    const char *msg = json_string_value(json_object_get(err, "message"));
+    char want[96];
+    snprintf(want, sizeof want,
+             "could not store block %d (height %d): disk full", (int)made + 1,
+             (int)made + 4);
+    cr_assert(msg && strstr(msg, want), "message %s lacks %s", msg, want);
+    /* Every hash returned is on the best chain, the last one its tip. */
+    for (size_t i = 0; i < json_array_size(hashes); i++) {
+        json_t *h2;
+        json_t *b = ok(&h2, "getblock",
+                       json_pack("{s:O}", "hash", json_array_get(hashes, i)));
+        cr_assert_eq(int_of(b, "blockHeight"), 4 + (json_int_t)i);
+        cr_assert(json_is_true(json_object_get(b, "mainChain")));
+        json_decref(h2);
+    }
+    json_t *h2;
+    json_t *st = ok(&h2, "status", NULL);
+    cr_assert_eq(int_of(st, "height"), 3 + made);
+    cr_assert_str_eq(json_string_value(json_object_get(st, "tip")),
+                     json_string_value(json_array_get(hashes, made - 1)));
+    json_decref(h2);
+    json_decref(h);
+
+    /* Still no room: nothing made, so the answer is the error itself. */
+    refused("generate",
+            json_pack("{s:i,s:s}", "count", 5, "address", alice_addr), ERR_FULL,
+            "could not store block 1");
+
+    /* Room again: the node goes on from where it stopped. */
+    set_fsize(orig.rlim_cur);
+    mine(2, alice_addr);
+    st = ok(&h2, "status", NULL);
+    cr_assert_eq(int_of(st, "height"), 3 + made + 2);
+    json_decref(h2);
+    json_t *v = ok(&h2, "verifychain", NULL);
+    cr_assert(json_is_true(json_object_get(v, "valid")));
     json_decref(h2);
 }
 

@@ -15,6 +15,7 @@ Prints one line per test and ends with "N passed, N failed"; exits 1 when
 anything failed. scripts/run-tests.sh runs it.
 """
 
+import json
 import os
 import signal
 import subprocess
@@ -340,6 +341,49 @@ def killed_node_resumes_from_store(net):
     b.start()
     wait_until("b catching up after its restart", lambda: b.tip() == new_tip, 30)
     assert b.height() == 150
+
+
+@test(90)
+def generate_stops_on_a_full_disk(net):
+    """A node whose store runs out of room refuses the block it cannot keep;
+    `generate` says how many blocks it made and why it stopped and keeps
+    their hashes; restarted with room, the node has every block it made.
+    No room is the kernel's: the node runs under prlimit --fsize, so its
+    writes past the limit fail with EFBIG as a full disk's fail with ENOSPC
+    (a small file system would need a mount, which needs root)."""
+    node = net.node("full", "regtest", start=False)
+    node.proc = net._spawn(node.name, ["prlimit", "--fsize=%d" % (160 * 1024), "--"]
+                           + node.argv())
+    wait_until("the limited node to answer", lambda: node.status(timeout_ms=1000), 20)
+    base = [pxnet.CLI, "--network", "regtest", "--node", node.endpoint]
+    r = subprocess.run(base[:1] + ["--json"] + base[1:] + ["generate", "100"],
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 1, (r.returncode, r.stderr)
+    out = json.loads(r.stdout)
+    made = out["made"]
+    assert out["asked"] == 100 and 1 <= made < 100, out
+    assert len(out["hashes"]) == made, out
+    assert out["error"]["code"] == -10, out  # ERR_FULL
+    want = ("generated %d of 100 blocks; stopped: the node could not store block %d "
+            "(height %d): disk full" % (made, made + 1, made + 1))
+    assert want in r.stderr, r.stderr
+    assert node.proc.alive(), "the node died of the full disk"
+    st = node.status()
+    assert (st["height"], st["tip"]) == (made, out["hashes"][-1]), st
+    # Still no room: nothing made, and the text output says why.
+    r = subprocess.run(base + ["generate", "5"], capture_output=True, text=True, timeout=60)
+    assert (r.returncode, r.stdout) == (1, ""), (r.returncode, r.stdout, r.stderr)
+    assert "could not store block 1 (height %d): disk full" % (made + 1) in r.stderr, r.stderr
+    with open(node.proc.log_path, errors="replace") as f:
+        assert "no room on the disk" in f.read()
+    # Restarted without the limit: every block it made, and room for more.
+    assert node.proc.stop() == 0
+    node.start()
+    st = node.status()
+    assert (st["height"], st["tip"]) == (made, out["hashes"][-1]), st
+    node.generate(3)
+    assert node.height() == made + 3
+    assert node.cli("verifychain")["valid"]
 
 
 @test(90)
