@@ -63,6 +63,8 @@ typedef struct {
     bool connected;
     uint64_t messages, bad_messages, dropped;
     size_t inbox_bytes; /* of its frames waiting in the inbox */
+    bool unresponsive;       /* its last request timed out */
+    uint64_t last_answer_ms; /* when it last answered one; 0: never */
 } entry_t;
 
 typedef struct {
@@ -240,8 +242,10 @@ static int upsert_peer(p2p_t *p, const wire_peer_t *peer, bool manual)
             }
     }
     if (e) {
-        if (strcmp(e->peer.req, peer->req) != 0)
+        if (strcmp(e->peer.req, peer->req) != 0) {
             reqclient_free(&e->rc);
+            e->unresponsive = false; /* a new endpoint: not asked yet */
+        }
         e->peer = *peer;
         e->manual = e->manual || manual;
     } else {
@@ -1091,9 +1095,15 @@ int p2p_request(p2p_t *p, uint8_t **reply, size_t *reply_len,
     int r = reqclient_request(rc, reply, reply_len, req, req_len);
 
     /* Check it back in, unless the peer moved, left, or another thread
-     * cached one meanwhile. */
+     * cached one meanwhile; and note whether the peer answered. */
     pthread_mutex_lock(&p->lock);
     e = find_peer(p, peer_id);
+    if (e && r == 0) {
+        e->unresponsive = false;
+        e->last_answer_ms = sock_now_ms();
+    } else if (e && r == ERR_TIMEOUT) {
+        e->unresponsive = true;
+    }
     if (e && !e->rc && strcmp(e->peer.req, endpoint) == 0) {
         e->rc = rc;
         rc = NULL;
@@ -1126,6 +1136,11 @@ static void info_of(p2p_t *p, p2p_peer_info_t *out, const entry_t *e,
     out->messages = e->messages;
     out->bad_messages = e->bad_messages;
     out->dropped = e->dropped;
+    out->unresponsive = e->unresponsive;
+    out->last_answer_age_ms =
+        e->last_answer_ms == 0 ? -1
+        : now > e->last_answer_ms ? (int64_t)(now - e->last_answer_ms)
+                                  : 0;
 }
 
 size_t p2p_peers(p2p_t *p, p2p_peer_info_t *out, size_t max)

@@ -9,7 +9,10 @@
  * gossip from peers, and the tracker's announcements and relayed
  * transactions -- lands in one inbox that the node drains with
  * p2p_receive_data(). Requests to one peer (GET_HEADERS, ...) go through
- * p2p_request(), which never blocks forever (reqclient.h).
+ * p2p_request(), which never blocks forever (reqclient.h) and notes how the
+ * peer answered: a peer whose last request timed out is "unresponsive"
+ * until it answers one again, however connected its gossip socket looks (a
+ * stopped process keeps its TCP connections open).
  *
  * Threads. ZeroMQ sockets are single-threaded, so each socket has exactly
  * one owner:
@@ -128,6 +131,8 @@ typedef struct {
     uint64_t messages;     /* good frames received from it */
     uint64_t bad_messages; /* frames dropped as malformed or misplaced */
     uint64_t dropped;      /* good frames dropped: its inbox share was full */
+    bool unresponsive;     /* the last request we sent it timed out */
+    int64_t last_answer_age_ms; /* since it last answered one; -1: never */
 } p2p_peer_info_t;
 
 /* Fills cfg with defaults for a network: no tracker, gossip on
@@ -203,7 +208,9 @@ void p2p_msg_clear(p2p_msg_t *msg);
 
 /*
  * Sends a request to one peer's request endpoint and waits for the reply,
- * with the configured timeout and retries.
+ * with the configured timeout and retries. A reply marks the peer
+ * responsive and notes the time; ERR_TIMEOUT marks it unresponsive
+ * (p2p_peer_info_t).
  * Returns: 0; ERR_NOT_FOUND when the peer is unknown or banned;
  *          ERR_TIMEOUT; ERR_NET; ERR_NOMEM.
  * Out:     reply (malloc'd, owned by the caller) and reply_len, only on

@@ -13,12 +13,26 @@
  *                   then asks a peer for its tip, and prints a status line.
  *   request thread  owns the ROUTER socket and answers peers' sync requests
  *                   and the cli's and wallets' queries.
+ *   watcher         looks at the main loop's turn record (loopwatch.h)
+ *                   and logs an error when a turn runs for more than
+ *                   LOOPWATCH_STUCK_MS; it never takes the lock.
  *
  * The main loop holds the lock except while it waits: for the inbox (a
  * couple of milliseconds at a time, so gossip waits at most that long) and
  * for a peer's answer during a sync (sync.c). So a node that is waiting on a
  * peer still answers that peer, and two nodes syncing from each other never
  * wait on each other.
+ *
+ * A stuck main loop is visible from outside. Each turn notes when it began
+ * and which phase it is in ("inbox: block from peer", "mining: solutions",
+ * "sync: waiting for a peer", ...) in n->watch, which any thread reads
+ * without the lock. A JSON query is parsed and answered on the request
+ * thread with the lock held for the answer alone (node_query); `status`
+ * waits for the lock at most NODE_STATUS_WAIT_MS and otherwise answers what
+ * it can read without it -- the main loop's record, uptime, peers -- marked
+ * "busy", so a loop that spins with the lock held (no gossip, no mining, no
+ * other answer) is told apart from a node that is merely gone. Other
+ * requests wait for the lock as long as it takes.
  *
  * Transaction relay: every transaction this node accepts -- from a peer, the
  * tracker, the cli or a wallet -- joins relay_batch (txbatch.h), which goes
@@ -85,6 +99,7 @@
 #define NODE_REQ_RATE 500  /* requests a second per connection ... */
 #define NODE_REQ_BURST 1000 /* ... after a burst of this many */
 #define NODE_REQ_SLOTS 64  /* connections tracked (least recent evicted) */
+#define NODE_STATUS_WAIT_MS 250 /* `status` waits this long for the lock */
 
 uint64_t node_now_ms(void)
 {
@@ -562,13 +577,52 @@ static void serve_mempool(node_t *n, const server_req_t *req)
     free(d.items);
 }
 
-static void serve_query(node_t *n, const server_req_t *req,
-                        const wire_msg_t *m)
+/* Takes the node lock, waiting at most ms. Returns 0 or ERR_TIMEOUT. */
+static int lock_within(node_t *n, unsigned ms)
 {
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until); /* pthread_mutex_timedlock's */
+    until.tv_sec += ms / 1000;
+    until.tv_nsec += (long)(ms % 1000) * 1000000L;
+    if (until.tv_nsec >= 1000000000L) {
+        until.tv_sec++;
+        until.tv_nsec -= 1000000000L;
+    }
+    return pthread_mutex_timedlock(&n->lock, &until) == 0 ? 0 : ERR_TIMEOUT;
+}
+
+json_t *node_query(node_t *n, const json_t *request)
+{
+    const char *method = json_string_value(json_object_get(request, "method"));
+    if (method && strcmp(method, "status") == 0) {
+        /* `status` is how one finds out that the main loop is stuck with
+         * the lock held: it must answer then too. */
+        if (lock_within(n, NODE_STATUS_WAIT_MS) != 0)
+            return rpc_status_busy(n);
+    } else {
+        pthread_mutex_lock(&n->lock);
+    }
+    json_t *answer = rpc_handle(n, request);
+    pthread_mutex_unlock(&n->lock);
+    return answer;
+}
+
+/* A JSON query (rpc.h): parsed and answered without the node lock but for
+ * node_query's time inside it. */
+static void serve_query(node_t *n, const server_req_t *req)
+{
+    wire_msg_t m;
+    int rc = wire_decode(&m, n->params->network_id, req->data, req->len);
+    if (rc) {
+        reply_error(n, req, rc,
+                    rc == ERR_INVALID ? "wrong network" : "malformed request");
+        return;
+    }
     json_error_t jerr;
-    json_t *q = json_loadb((const char *)m->u.blob.data, m->u.blob.len, 0,
+    json_t *q = json_loadb((const char *)m.u.blob.data, m.u.blob.len, 0,
                            &jerr);
-    json_t *answer = q ? rpc_handle(n, q) : rpc_error(ERR_PARSE, "not JSON");
+    wire_msg_clear(&m);
+    json_t *answer = q ? node_query(n, q) : rpc_error(ERR_PARSE, "not JSON");
     json_decref(q);
     char *text = answer ? json_dumps(answer, JSON_COMPACT) : NULL;
     json_decref(answer);
@@ -689,9 +743,6 @@ static void serve_one(node_t *n, const server_req_t *req)
     case WIRE_SUBMIT_TX:
         serve_submit(n, req, &m);
         break;
-    case WIRE_QUERY:
-        serve_query(n, req, &m);
-        break;
     default:
         reply_error(n, req, ERR_ARG, "not a request this node answers");
         break;
@@ -779,8 +830,13 @@ static void *serve_thread(void *arg)
         uint16_t type = 0;
         if (!malformed &&
             wire_peek(&type, n->params->network_id, req.data, req.len) == 0 &&
-            type == WIRE_SUBMIT_TXS) {
-            serve_submit_batch(n, &req); /* takes the lock per transaction */
+            (type == WIRE_SUBMIT_TXS || type == WIRE_QUERY)) {
+            /* These take the lock themselves: per transaction, and for
+             * the query's answer alone. */
+            if (type == WIRE_SUBMIT_TXS)
+                serve_submit_batch(n, &req);
+            else
+                serve_query(n, &req);
             server_req_clear(&req);
             continue;
         }
@@ -840,6 +896,7 @@ static void handle_gossip(node_t *n, const p2p_msg_t *pm)
         return; /* p2p already checked and scored it */
     switch (m.type) {
     case WIRE_NEW_BLOCK: {
+        loopwatch_at(&n->watch, "inbox: block from peer");
         block_t b;
         if (block_parse(&b, m.u.blob.data, m.u.blob.len) != 0) {
             node_tally(&n->refused_blocks, "malformed");
@@ -854,6 +911,7 @@ static void handle_gossip(node_t *n, const p2p_msg_t *pm)
     }
     case WIRE_NEW_TX:
     case WIRE_TX: {
+        loopwatch_at(&n->watch, "inbox: transaction");
         tx_t tx;
         if (tx_parse_bytes(&tx, m.u.blob.data, m.u.blob.len) != 0) {
             node_tally(&n->refused_txs, "malformed");
@@ -866,9 +924,11 @@ static void handle_gossip(node_t *n, const p2p_msg_t *pm)
         break;
     }
     case WIRE_NEW_TXS:
+        loopwatch_at(&n->watch, "inbox: transactions");
         handle_new_txs(n, &m, pm->peer_id);
         break;
     case WIRE_PEER_JOINED:
+        loopwatch_at(&n->watch, "inbox: peer joined");
         if (m.u.peer.id != p2p_node_id(n->p2p))
             sync_poll_peer(n, m.u.peer.id);
         break;
@@ -892,8 +952,10 @@ static void drain_inbox(node_t *n, int wait_ms)
         p2p_msg_t pm;
         int rc;
         if (i == 0 && wait_ms) {
+            loopwatch_at(&n->watch, "inbox: waiting");
             pthread_mutex_unlock(&n->lock);
             rc = p2p_receive_data(n->p2p, &pm, wait_ms);
+            loopwatch_at(&n->watch, "inbox: taking the node lock");
             pthread_mutex_lock(&n->lock);
         } else {
             rc = p2p_receive_data(n->p2p, &pm, 0);
@@ -968,6 +1030,7 @@ node_t *node_new(const node_config_t *cfg, const char **reason)
     if (!n->cfg.gossip_port)
         n->cfg.gossip_port = (uint16_t)(cfg->port + 1);
     n->started_ms = node_now_ms();
+    loopwatch_init(&n->watch, n->started_ms, "start: loading the chain");
     pthread_mutex_init(&n->lock, NULL);
     txbatch_init(&n->relay_batch);
     n->rejected = hashmap_new();
@@ -1064,8 +1127,13 @@ int node_run(node_t *n, volatile sig_atomic_t *stop)
         log_error("node", "cannot start the request thread");
         return ERR_NOMEM;
     }
+    /* The start counts as the first turn: a start that hangs is as stuck
+     * as any turn. */
+    if (loopwatch_start(&n->watch, "node") != 0)
+        log_warn("node", "cannot start the main loop's watcher");
     pthread_mutex_lock(&n->lock);
     if (n->cfg.tracker[0]) {
+        loopwatch_at(&n->watch, "start: joining the network");
         pthread_mutex_unlock(&n->lock);
         int rc = p2p_join_network(n->p2p);
         pthread_mutex_lock(&n->lock);
@@ -1075,12 +1143,14 @@ int node_run(node_t *n, volatile sig_atomic_t *stop)
                      err_str(rc));
     }
     /* Catch up with everyone we know before mining on an old tip. */
+    loopwatch_at(&n->watch, "start: catching up with peers");
     p2p_peer_info_t peers[P2P_MAX_PEERS];
     size_t count = p2p_peers(n->p2p, peers, P2P_MAX_PEERS);
     for (size_t i = 0; i < count && i < P2P_MAX_PEERS && !*stop; i++)
         sync_poll_peer(n, peers[i].peer.id);
     /* And take the pending transactions of the first peer that answers:
      * they were gossiped before we listened. */
+    loopwatch_at(&n->watch, "start: pending transactions from peers");
     for (size_t i = 0; i < count && i < P2P_MAX_PEERS && !*stop; i++)
         if (sync_mempool_from_peer(n, peers[i].peer.id, NULL) == 0)
             break;
@@ -1089,26 +1159,36 @@ int node_run(node_t *n, volatile sig_atomic_t *stop)
     n->next_poll_ms = node_now_ms() + NODE_TIP_POLL_MS;
 
     while (!*stop) {
+        loopwatch_turn(&n->watch, node_now_ms());
         drain_inbox(n, NODE_POLL_MS);
+        loopwatch_at(&n->watch, "relay: transactions");
         node_flush_relay(n);
+        loopwatch_at(&n->watch, "mining: solutions");
         take_solutions(n);
         uint64_t now = node_now_ms();
         if (n->job_urgent ||
-            (n->job_dirty && now - n->job_ms >= NODE_JOB_REFRESH_MS))
+            (n->job_dirty && now - n->job_ms >= NODE_JOB_REFRESH_MS)) {
+            loopwatch_at(&n->watch, "mining: new job");
             update_job(n);
+        }
         if (n->poll_all) {
+            loopwatch_at(&n->watch, "sync: asking every peer");
             n->poll_all = false;
             poll_all_peers(n);
         }
         if (now >= n->next_poll_ms) {
+            loopwatch_at(&n->watch, "sync: asking a peer for its tip");
             poll_next_peer(n);
             n->next_poll_ms = now + NODE_TIP_POLL_MS;
         }
         if (now >= n->next_status_ms) {
+            loopwatch_at(&n->watch, "status");
             status_line(n);
             n->next_status_ms = now + 1000 * n->cfg.status_interval_s;
         }
     }
+    loopwatch_stop(&n->watch);
+    loopwatch_at(&n->watch, "stopped");
     log_info("node", "stopping: leaving the network");
     if (n->pool)
         pool_pause(n->pool);
@@ -1135,6 +1215,7 @@ void node_free(node_t **np)
     hashmap_free(&n->rejected);
     hashmap_free(&n->received);
     txbatch_deinit(&n->relay_batch);
+    loopwatch_deinit(&n->watch);
     pthread_mutex_destroy(&n->lock);
     free(n);
     *np = NULL;

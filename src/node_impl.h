@@ -2,7 +2,9 @@
  * node_impl — the node's state, shared by the files that make up the node
  * (node.c: lifecycle, main loop, gossip, requests, mining; sync.c: catching
  * up from peers; rpc.c: JSON queries). Nothing outside these files includes
- * it. Every field is used under `lock` (see node.c for the two threads).
+ * it, but for tests that must hold the lock themselves (test_rpc.c). Every
+ * field is used under `lock` (see node.c for the threads), except the
+ * atomics and `watch`, which any thread reads without it.
  */
 #ifndef PICKAXE_NODE_IMPL_H
 #define PICKAXE_NODE_IMPL_H
@@ -15,6 +17,7 @@
 #include "chain.h"
 #include "hashmap.h"
 #include "job.h"
+#include "loopwatch.h"
 #include "mempool.h"
 #include "node.h"
 #include "p2p.h"
@@ -68,6 +71,9 @@ struct node {
     node_tally_t refused_blocks, refused_txs;
     /* Requests refused by the request thread without the lock. */
     atomic_uint_fast64_t requests_limited, requests_malformed;
+    /* How the main loop is doing (loopwatch.h): written by the main loop,
+     * read by `status` even when the lock is not to be had. */
+    loopwatch_t watch;
     hashmap_t *rejected; /* txid -> reason (static), bounded */
     hashmap_t *received; /* block hash -> wall-clock microseconds when this
                             node accepted it (as a pointer), bounded */

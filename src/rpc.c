@@ -2,7 +2,8 @@
  * rpc — the node's JSON queries (see rpc.h for the method table).
  *
  * Each method reads the node's state on the request thread, under the node
- * lock, and builds a reply; none waits on anything but `generate`, which
+ * lock, and builds a reply (but for rpc_status_busy, which reads only what
+ * needs no lock: atomics, constants and the thread-safe p2p module); none waits on anything but `generate`, which
  * mines regtest blocks (a couple of hashes each) on the spot, and
  * `verifychain`, which validates the whole best chain again.
  */
@@ -65,6 +66,29 @@ static json_t *param_hash(uint8_t h[32], const json_t *params, const char *name)
     return NULL;
 }
 
+/* The main loop's turn record (loopwatch.h): atomics, no lock needed. */
+static json_t *main_loop_json(node_t *n)
+{
+    loopwatch_view_t v;
+    loopwatch_read(&n->watch, &v, node_now_ms());
+    return json_pack("{s:I,s:I,s:s}", "turn_age_ms", (json_int_t)v.turn_age_ms,
+                     "longest_turn_ms", (json_int_t)v.longest_turn_ms,
+                     "where", v.where ? v.where : "?");
+}
+
+json_t *rpc_status_busy(node_t *n)
+{
+    char id[17];
+    snprintf(id, sizeof id, "%016llx",
+             (unsigned long long)p2p_node_id(n->p2p));
+    return ok(json_pack(
+        "{s:s,s:s,s:s,s:I,s:I,s:b,s:o}", "network", n->params->name,
+        "node_id", id, "gossip", p2p_gossip_endpoint(n->p2p), "uptime",
+        (json_int_t)((node_now_ms() - n->started_ms) / 1000), "peers",
+        (json_int_t)p2p_peers(n->p2p, NULL, 0), "busy", 1, "main_loop",
+        main_loop_json(n)));
+}
+
 static json_t *m_status(node_t *n)
 {
     const chain_node_t *tip = chain_tip(n->chain);
@@ -122,6 +146,14 @@ static json_t *m_status(node_t *n)
         json_object_set_new(json_object_get(r, "result"), "tx_relay", relay);
     else
         json_decref(relay);
+    json_t *loop = main_loop_json(n);
+    if (r && loop) {
+        json_object_set_new(json_object_get(r, "result"), "busy",
+                            json_false());
+        json_object_set_new(json_object_get(r, "result"), "main_loop", loop);
+    } else {
+        json_decref(loop);
+    }
     return r;
 }
 
@@ -303,14 +335,19 @@ static json_t *m_peers(node_t *n)
         char id[17];
         snprintf(id, sizeof id, "%016llx",
                  (unsigned long long)peers[i].peer.id);
+        const p2p_peer_info_t *p = &peers[i];
+        json_t *age = p->last_answer_age_ms < 0
+                          ? json_null()
+                          : json_integer(p->last_answer_age_ms / 1000);
         json_array_append_new(
-            arr, json_pack("{s:s,s:s,s:s,s:b,s:b,s:i,s:I,s:I}", "id", id,
-                           "req", peers[i].peer.req, "gossip",
-                           peers[i].peer.gossip, "connected",
-                           peers[i].connected, "banned", peers[i].banned,
-                           "score", peers[i].score, "messages",
-                           (json_int_t)peers[i].messages, "bad_messages",
-                           (json_int_t)peers[i].bad_messages));
+            arr,
+            json_pack("{s:s,s:s,s:s,s:b,s:b,s:i,s:I,s:I,s:b,s:o}", "id", id,
+                      "req", p->peer.req, "gossip", p->peer.gossip,
+                      "connected", p->connected, "banned", p->banned, "score",
+                      p->score, "messages", (json_int_t)p->messages,
+                      "bad_messages", (json_int_t)p->bad_messages,
+                      "responsive", !p->unresponsive, "last_answer_age_s",
+                      age));
     }
     free(peers);
     return ok(arr);

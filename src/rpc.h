@@ -26,7 +26,20 @@
  *                             transactions: {reason: count}},
  *                   tx_relay: {txs (relayed), frames (NEW_TXS frames
  *                             published), known_dropped (peers' NEW_TXS
- *                             items dropped by txid: already pending)}}
+ *                             items dropped by txid: already pending)},
+ *                   busy: false,
+ *                   main_loop: {turn_age_ms (since the main loop's current
+ *                             turn began: a few ms on a healthy node, which
+ *                             turns every couple of milliseconds; the
+ *                             node's start counts as its first turn),
+ *                             longest_turn_ms (since the start, the current
+ *                             turn included), where (the phase the loop is
+ *                             in, e.g. "inbox: block from peer")}}
+ *               When the main loop holds the node lock for more than a
+ *               quarter of a second (node_query), status answers what it can
+ *               read without it: {network, node_id, gossip, uptime, peers,
+ *               busy: true, main_loop}. A main loop whose turn_age_ms runs
+ *               into seconds is stuck (LOOPWATCH_STUCK_MS, loopwatch.h).
  *   getblock    {hash} | {height}  -> block, plus mainChain (bool),
  *               confirmations, and received (wall-clock microseconds since
  *               the Unix epoch when this node accepted the block; absent for
@@ -48,7 +61,11 @@
  *               reason (when rejected)}
  *   mempool     -> [tx...] (json_view tx objects)
  *   peers       -> [{id, req, gossip, connected, banned, score, messages,
- *                    bad_messages}]
+ *                    bad_messages, responsive, last_answer_age_s}]
+ *               responsive is false when the peer's last request from us
+ *               timed out (until it answers one again); last_answer_age_s
+ *               is the seconds since it last answered one, null when it
+ *               never has.
  *   submit      {hex: serialized transaction} -> {txid}; a refused
  *               transaction is an ERR_INVALID error whose message is the
  *               reason (and the node remembers it for `tx`).
@@ -73,7 +90,8 @@
  *
  * Thread safety: rpc_handle runs on the node's request thread with the node
  * lock held (node.c), so it sees the chain, mempool and store as the main
- * loop left them and changes them as the main loop would.
+ * loop left them and changes them as the main loop would. rpc_status_busy
+ * needs no lock.
  */
 #ifndef PICKAXE_RPC_H
 #define PICKAXE_RPC_H
@@ -89,6 +107,13 @@ struct node;
  * In:      request  the parsed query (borrowed).
  */
 json_t *rpc_handle(struct node *n, const json_t *request);
+
+/*
+ * The `status` answer that needs no node lock (see status above), for when
+ * the lock cannot be had: {"result": {..., "busy": true, "main_loop": ...}}.
+ * Returns: a new object, or NULL when out of memory.
+ */
+json_t *rpc_status_busy(struct node *n);
 
 /* Builds {"error": {"code": code, "message": message}} (new reference). */
 json_t *rpc_error(int code, const char *message);

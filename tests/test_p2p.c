@@ -6,7 +6,8 @@
  * arriving attributed to the right sender; LEAVE reaching the others as
  * PEER_LEFT; the tracker going down (gossip between known peers carries on)
  * and coming back (nodes register again); request/reply to a peer, with a
- * timeout for a silent one; misbehaviour scoring, banning and the ban's end;
+ * timeout for a silent one, which marks it unresponsive until it answers
+ * again; misbehaviour scoring, banning and the ban's end;
  * a flooding peer held to its share of the inbox while another's frames
  * still get in.
  *
@@ -119,7 +120,7 @@ typedef struct {
     server_t *srv;
     pthread_t th;
     atomic_int stop;
-    bool silent;
+    atomic_bool silent; /* the test may switch it while the server runs */
     uint32_t height; /* what it answers to GET_TIP */
 } node_t;
 
@@ -133,7 +134,7 @@ static void *node_server(void *arg)
         if (server_recv(n->srv, &req, 20) != 0)
             continue;
         wire_msg_t m;
-        if (!n->silent && wire_decode(&m, NET, req.data, req.len) == 0 &&
+        if (!atomic_load(&n->silent) && wire_decode(&m, NET, req.data, req.len) == 0 &&
             m.type == WIRE_GET_TIP) {
             wire_msg_t tip;
             wire_msg_init(&tip, WIRE_TIP);
@@ -153,7 +154,7 @@ static void node_start(node_t *n, const char *tracker,
 {
     memset(n, 0, sizeof *n);
     n->height = height;
-    n->silent = silent;
+    atomic_store(&n->silent, silent);
     n->srv = server_new("tcp://127.0.0.1:*");
     cr_assert(n->srv);
     cr_assert_eq(pthread_create(&n->th, NULL, node_server, n), 0);
@@ -552,6 +553,57 @@ Test(p2p, request_reply_and_timeout, .init = quiet, .timeout = 10)
     node_stop(&a);
     node_stop(&b);
     node_stop(&c);
+}
+
+/* Asks peer for its tip; returns p2p_request's answer. */
+static int ask_tip(node_t *from, uint64_t peer)
+{
+    buf_t req;
+    buf_init(&req);
+    cr_assert_eq(wire_encode_empty(&req, NET, WIRE_GET_TIP), 0);
+    uint8_t *reply = NULL;
+    size_t len = 0;
+    int rc = p2p_request(from->p, &reply, &len, peer, req.data, req.len);
+    free(reply);
+    buf_deinit(&req);
+    return rc;
+}
+
+Test(p2p, a_peer_that_stops_answering_is_unresponsive_until_it_answers,
+     .init = quiet, .timeout = 10)
+{
+    node_t a, b;
+    node_start(&a, NULL, NULL, 1, false);
+    node_start(&b, NULL, NULL, 5, false);
+    wire_peer_t pb = peer_of(&b);
+    cr_assert_eq(p2p_add_peer(a.p, &pb), 0);
+    p2p_peer_info_t info;
+    cr_assert_eq(p2p_peer(a.p, &info, pb.id), 0);
+    cr_assert(!info.unresponsive, "not asked yet: not unresponsive");
+    cr_assert_eq(info.last_answer_age_ms, -1, "never answered");
+
+    cr_assert_eq(ask_tip(&a, pb.id), 0);
+    cr_assert_eq(p2p_peer(a.p, &info, pb.id), 0);
+    cr_assert(!info.unresponsive);
+    cr_assert(info.last_answer_age_ms >= 0 && info.last_answer_age_ms < 5000);
+
+    /* It stops answering (its gossip socket stays connected). */
+    atomic_store(&b.silent, true);
+    cr_assert_eq(ask_tip(&a, pb.id), ERR_TIMEOUT);
+    cr_assert_eq(p2p_peer(a.p, &info, pb.id), 0);
+    cr_assert(info.unresponsive);
+    cr_assert(info.last_answer_age_ms >= 0, "it did answer once");
+    p2p_peer_info_t all[4];
+    cr_assert_eq(p2p_peers(a.p, all, 4), 1);
+    cr_assert(all[0].unresponsive, "the list says so too");
+
+    /* It answers again. */
+    atomic_store(&b.silent, false);
+    cr_assert_eq(ask_tip(&a, pb.id), 0);
+    cr_assert_eq(p2p_peer(a.p, &info, pb.id), 0);
+    cr_assert(!info.unresponsive);
+    node_stop(&a);
+    node_stop(&b);
 }
 
 Test(p2p, misbehaving_peer_is_banned_then_forgiven, .init = quiet,

@@ -2,7 +2,8 @@
  * Tests for src/rpc.c: the node's JSON queries (rpc.h) answered by a real
  * in-process regtest node (node_new with a temporary data directory, no
  * tracker, no miner; its main loop is not running, so rpc_handle is called
- * directly, as the request thread does). Covers each method's answer shape,
+ * directly, as the request thread does; test_node.c runs the loop). Covers
+ * each method's answer shape (status's main_loop and its busy variant too),
  * the state it reports after blocks and transfers, and every kind of bad
  * query.
  */
@@ -208,6 +209,47 @@ Test(rpc, status_and_blocks_follow_the_chain)
     cr_assert(json_is_true(json_object_get(v, "valid")), "%s",
               json_dumps(v, JSON_COMPACT));
     json_decref(h2);
+}
+
+/* The main loop's record (loopwatch.h) in status. This node's main loop
+ * never runs, so its only "turn" is the start, still going. */
+static void check_main_loop(const json_t *s, const char *where)
+{
+    json_t *loop = json_object_get(s, "main_loop");
+    cr_assert(json_is_object(loop), "%s", json_dumps(s, JSON_COMPACT));
+    json_int_t age = int_of(loop, "turn_age_ms");
+    json_int_t longest = int_of(loop, "longest_turn_ms");
+    cr_assert(age >= 0 && longest >= age, "age %lld, longest %lld",
+              (long long)age, (long long)longest);
+    cr_assert(age <= 1000 * int_of(s, "uptime") + 1000,
+              "the turn cannot be older than the node");
+    cr_assert_str_eq(json_string_value(json_object_get(loop, "where")),
+                     where);
+}
+
+Test(rpc, status_reports_the_main_loop)
+{
+    json_t *h;
+    json_t *s = ok(&h, "status", NULL);
+    cr_assert(json_is_false(json_object_get(s, "busy")));
+    check_main_loop(s, "start: loading the chain");
+    json_decref(h);
+
+    /* What status says when the node lock cannot be had: what needs no
+     * lock, marked busy, and nothing of the chain. */
+    h = rpc_status_busy(node);
+    cr_assert_not_null(h);
+    s = json_object_get(h, "result");
+    cr_assert(json_is_true(json_object_get(s, "busy")));
+    cr_assert_str_eq(json_string_value(json_object_get(s, "network")),
+                     "regtest");
+    cr_assert_eq(strlen(json_string_value(json_object_get(s, "node_id"))),
+                 16);
+    cr_assert_eq(int_of(s, "peers"), 0);
+    cr_assert_null(json_object_get(s, "height"));
+    cr_assert_null(json_object_get(s, "mempool"));
+    check_main_loop(s, "start: loading the chain");
+    json_decref(h);
 }
 
 Test(rpc, a_transfer_from_pending_to_confirmed)
