@@ -5,10 +5,15 @@
  *
  * Every command but `newaddress` and `createtx --nonce` talks to one node
  * over its request port with the node's JSON queries (src/rpc.h) through
- * net/rpcclient.h, which never waits longer than --timeout: a node that does
- * not answer is reported as such and the command exits 1. The node's own
- * refusals ({"error": {code, message}}) print as "pickaxe-cli: MESSAGE" and
- * exit 1. Bad flags or arguments print one line and exit 2.
+ * net/rpcclient.h, which never waits longer than --timeout. When the node
+ * cannot be reached the cli says which of three things it is, and exits 1:
+ * nothing listens on the port (a plain TCP connection is refused: said at
+ * once, before any query); the node answers `status` but its main loop has
+ * not turned for seconds (status answers even then, marked busy); or the
+ * port takes connections and nothing answers within the timeout (a stopped
+ * or swamped process). The node's own refusals ({"error": {code,
+ * message}}) print as "pickaxe-cli: MESSAGE" and exit 1. Bad flags or
+ * arguments print one line and exit 2.
  *
  * Output: readable text by default (amounts in coins with 8 decimals and in
  * base units); with --json, the node's answer as JSON, so scripts and the
@@ -20,6 +25,7 @@
 #include "err.h"
 #include "hex.h"
 #include "log.h"
+#include "loopwatch.h"
 #include "params.h"
 #include "rpcclient.h"
 #include "sock.h"
@@ -46,6 +52,8 @@
 #define CLI_GENERATE_TIMEOUT_MS 120000
 #define CLI_DEFAULT_FEE 1000
 #define CLI_CHAIN_PAGE 1000 /* the node's getchain limit */
+#define CLI_PROBE_MS 3000   /* a TCP connection to the node, before asking */
+#define CLI_STATUS_PEEK_MS 2000 /* `status` asked to explain a silence */
 
 /* Exit statuses. */
 enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
@@ -223,18 +231,111 @@ static int timeout_for(cli_t *cli, int dflt)
 /*
  * Opens a client. Queries are idempotent, so they are tried up to three
  * times within the timeout (a node that restarts meanwhile still answers);
- * `generate` is not, so it is sent once.
+ * `generate` is not, so it is sent once. A port where nothing listens is
+ * reported at once ("nothing listens on ..."), rather than after the whole
+ * timeout: ZeroMQ alone would keep trying to connect until then.
  */
 static rpcclient_t *open_client(cli_t *cli, const char *endpoint,
-                                bool idempotent, int dflt_timeout)
+                                bool idempotent, int dflt_timeout,
+                                const char *daemon)
 {
     int total = timeout_for(cli, dflt_timeout);
     int retries = idempotent && total >= 600 ? 2 : 0;
     rpcclient_t *c = rpcclient_new(endpoint, cli->params->network_id,
                                    total / (retries + 1), retries);
-    if (!c)
+    if (!c) {
         failure("cannot open a connection to %s", endpoint);
+        return NULL;
+    }
+    char *why = NULL;
+    if (rpcclient_probe(c, total < CLI_PROBE_MS ? total : CLI_PROBE_MS,
+                        &why) == ERR_NET) {
+        failure("%s; is %s running?", why ? why : endpoint, daemon);
+        rpcclient_free(&c);
+    }
+    free(why);
     return c;
+}
+
+/* "800 ms", "12 s", "3 min 20 s". */
+static const char *say_ms(char out[32], uint64_t ms)
+{
+    if (ms < 1000)
+        snprintf(out, 32, "%" PRIu64 " ms", ms);
+    else if (ms < 10000)
+        snprintf(out, 32, "%.1f s", (double)ms / 1000.0);
+    else if (ms < 120000)
+        snprintf(out, 32, "%" PRIu64 " s", (ms + 500) / 1000);
+    else
+        snprintf(out, 32, "%" PRIu64 " min %" PRIu64 " s", ms / 60000,
+                 ms / 1000 % 60);
+    return out;
+}
+
+/*
+ * Reads the main_loop object of a status answer (rpc.h). Returns true when
+ * the loop is stuck: its current turn has run past LOOPWATCH_STUCK_MS (the
+ * node's own threshold for logging it). Writes a sentence to say about it.
+ */
+static bool main_loop_stuck(const json_t *status, char *line, size_t len)
+{
+    const json_t *loop = json_object_get(status, "main_loop");
+    json_int_t age = json_integer_value(json_object_get(loop, "turn_age_ms"));
+    const char *where = json_string_value(json_object_get(loop, "where"));
+    char t[32];
+    say_ms(t, age > 0 ? (uint64_t)age : 0);
+    bool stuck = age > LOOPWATCH_STUCK_MS;
+    if (stuck)
+        snprintf(line, len,
+                 "the node is running but its main loop has not turned for "
+                 "%s (stuck in \"%s\")",
+                 t, where ? where : "?");
+    else if (json_is_true(json_object_get(status, "busy")))
+        snprintf(line, len,
+                 "the node is running but its main loop holds the node lock "
+                 "(for %s so far, in \"%s\")",
+                 t, where ? where : "?");
+    else
+        snprintf(line, len, "the node answers and its main loop turns");
+    return stuck;
+}
+
+/*
+ * Explains a silence of the node at endpoint, whose message so far is msg
+ * ("no answer from ... within 10 s"): nothing listens there (any more); or
+ * the node answers `status` (which it does with its main loop stuck,
+ * rpc.h) and that says why; or the port takes connections and nothing
+ * answers (a stopped or swamped process). `status` is not asked again when
+ * it was the silent call. Prints one line.
+ */
+static void explain_silence(cli_t *cli, const char *endpoint,
+                            const char *msg, bool ask_status)
+{
+    rpcclient_t *peek = rpcclient_new(endpoint, cli->params->network_id,
+                                      CLI_STATUS_PEEK_MS, 0);
+    char *why = NULL;
+    int rc = peek ? rpcclient_probe(peek, CLI_PROBE_MS, &why) : ERR_NOMEM;
+    if (rc == ERR_NET) {
+        failure("%s; is the node running?", why ? why : msg);
+    } else if (rc == ERR_TIMEOUT || !peek) {
+        failure("%s: is the node running?", msg);
+    } else {
+        json_t *st = NULL;
+        char line[512];
+        if (ask_status &&
+            rpcclient_call(peek, &st, NULL, "status", NULL) == 0 &&
+            json_is_object(json_object_get(st, "main_loop"))) {
+            main_loop_stuck(st, line, sizeof line);
+            failure("%s: %s", msg, line);
+        } else {
+            failure("%s; the port accepts connections, so the node is "
+                    "running but does not answer (stopped, or swamped?)",
+                    msg);
+        }
+        json_decref(st);
+    }
+    free(why);
+    rpcclient_free(&peek);
 }
 
 /* Reports a failed call the way the man page says; returns EXIT_FAIL. */
@@ -248,17 +349,31 @@ static int call_failed(int rc, char *msg, const char *daemon)
     return EXIT_FAIL;
 }
 
+/* As call_failed, for a call of method to --node: a silence is
+ * explained. */
+static int node_call_failed(cli_t *cli, int rc, char *msg, const char *method)
+{
+    if (!rpcclient_no_answer(rc))
+        return call_failed(rc, msg, "the node");
+    explain_silence(cli, cli->node, msg ? msg : "no answer",
+                    strcmp(method, "status") != 0);
+    free(msg);
+    return EXIT_FAIL;
+}
+
 /* Calls a method on --node; on failure prints why and returns NULL. */
 static json_t *node_call(cli_t *cli, const char *method, json_t *params,
                          bool idempotent, int dflt_timeout, int *status)
 {
     rpcclient_t *once = NULL, *c;
     if (!idempotent)
-        c = once = open_client(cli, cli->node, false, dflt_timeout);
+        c = once = open_client(cli, cli->node, false, dflt_timeout,
+                               "the node");
     else if (cli->node_client)
         c = cli->node_client;
     else
-        c = cli->node_client = open_client(cli, cli->node, true, dflt_timeout);
+        c = cli->node_client =
+            open_client(cli, cli->node, true, dflt_timeout, "the node");
     json_t *result = NULL;
     if (!c) {
         json_decref(params);
@@ -270,7 +385,7 @@ static json_t *node_call(cli_t *cli, const char *method, json_t *params,
     json_decref(params);
     rpcclient_free(&once);
     if (rc) {
-        *status = call_failed(rc, msg, "pickaxe-node");
+        *status = node_call_failed(cli, rc, msg, method);
         return NULL;
     }
     *status = EXIT_OK;
@@ -300,6 +415,42 @@ static void print_refused(const char *label, const json_t *tally)
     printf("\n");
 }
 
+/* The "main loop" line of `status`: how long the current turn has run,
+ * where, and the longest turn. */
+static void print_main_loop(const json_t *r)
+{
+    const json_t *loop = json_object_get(r, "main_loop");
+    if (!loop)
+        return; /* an older node */
+    char age[32], longest[32];
+    say_ms(age, jint(loop, "turn_age_ms"));
+    say_ms(longest, jint(loop, "longest_turn_ms"));
+    if (jint(loop, "turn_age_ms") > LOOPWATCH_STUCK_MS)
+        printf("%-12s STUCK: no turn for %s, in \"%s\" (longest turn %s)\n",
+               "main loop", age, jstr(loop, "where"), longest);
+    else if (json_is_true(json_object_get(r, "busy")))
+        printf("%-12s holds the node lock: this turn %s so far, in \"%s\" "
+               "(longest turn %s)\n",
+               "main loop", age, jstr(loop, "where"), longest);
+    else
+        printf("%-12s turning: this turn %s, in \"%s\" (longest turn %s)\n",
+               "main loop", age, jstr(loop, "where"), longest);
+}
+
+/* What `status` can show while the main loop holds the node lock. */
+static void print_busy_status(const json_t *r)
+{
+    printf("%-12s %s\n", "network", jstr(r, "network"));
+    print_main_loop(r);
+    printf("%-12s the main loop holds the node lock: chain, mempool and "
+           "mining figures wait for it\n",
+           "busy");
+    printf("%-12s %" PRIu64 "\n", "peers", jint(r, "peers"));
+    printf("%-12s %s\n", "node id", jstr(r, "node_id"));
+    printf("%-12s %s\n", "gossip", jstr(r, "gossip"));
+    printf("%-12s %" PRIu64 " s\n", "uptime", jint(r, "uptime"));
+}
+
 static int cmd_status(cli_t *cli)
 {
     int st;
@@ -310,6 +461,13 @@ static int cmd_status(cli_t *cli)
         print_json(r);
         json_decref(r);
         return EXIT_OK;
+    }
+    char line[512];
+    bool stuck = main_loop_stuck(r, line, sizeof line);
+    if (json_is_true(json_object_get(r, "busy"))) {
+        print_busy_status(r);
+        json_decref(r);
+        return stuck ? failure("%s", line) : EXIT_OK;
     }
     double rate = json_number_value(json_object_get(r, "hashrate"));
     printf("%-12s %s\n", "network", jstr(r, "network"));
@@ -339,8 +497,9 @@ static int cmd_status(cli_t *cli)
     printf("%-12s %s\n", "node id", jstr(r, "node_id"));
     printf("%-12s %s\n", "gossip", jstr(r, "gossip"));
     printf("%-12s %" PRIu64 " s\n", "uptime", jint(r, "uptime"));
+    print_main_loop(r);
     json_decref(r);
-    return EXIT_OK;
+    return stuck ? failure("%s", line) : EXIT_OK;
 }
 
 static void print_tx_line(const json_t *tx)
@@ -571,20 +730,29 @@ static int cmd_peers(cli_t *cli)
     } else if (json_array_size(r) == 0) {
         printf("no peers\n");
     } else {
-        printf("%-16s  %-9s %5s %9s %5s  %s\n", "id", "state", "score",
-               "messages", "bad", "request endpoint");
+        printf("%-16s  %-12s %5s %9s %5s %8s  %s\n", "id", "state",
+               "score", "messages", "bad", "answered", "request endpoint");
         size_t i;
         json_t *p;
         json_array_foreach(r, i, p) {
+            /* A stopped process keeps its connections: "connected" says
+             * nothing about whether it answers. */
             const char *state =
-                json_is_true(json_object_get(p, "banned"))      ? "banned"
+                json_is_true(json_object_get(p, "banned")) ? "banned"
+                : json_is_false(json_object_get(p, "responsive"))
+                    ? "unresponsive"
                 : json_is_true(json_object_get(p, "connected")) ? "connected"
                                                                 : "waiting";
-            printf("%-16s  %-9s %5" JSON_INTEGER_FORMAT " %9" PRIu64
-                   " %5" PRIu64 "  %s\n",
+            char answered[32] = "never";
+            json_t *age = json_object_get(p, "last_answer_age_s");
+            if (json_is_integer(age))
+                snprintf(answered, sizeof answered, "%" PRIu64 " s ago",
+                         jint(p, "last_answer_age_s"));
+            printf("%-16s  %-12s %5" JSON_INTEGER_FORMAT " %9" PRIu64
+                   " %5" PRIu64 " %8s  %s\n",
                    jstr(p, "id"), state,
                    json_integer_value(json_object_get(p, "score")),
-                   jint(p, "messages"), jint(p, "bad_messages"),
+                   jint(p, "messages"), jint(p, "bad_messages"), answered,
                    jstr(p, "req"));
         }
     }
@@ -625,14 +793,17 @@ static int submit_hex(cli_t *cli, char txid[HEX_HASH_LEN + 1],
         char endpoint[SOCK_ENDPOINT_MAX];
         tracker_endpoint(cli, endpoint, sizeof endpoint);
         if (!cli->tracker_client)
-            cli->tracker_client = open_client(cli, endpoint, true,
-                                              CLI_DEFAULT_TIMEOUT_MS);
+            cli->tracker_client = open_client(
+                cli, endpoint, true, CLI_DEFAULT_TIMEOUT_MS, "the tracker");
         rpcclient_t *c = cli->tracker_client;
+        if (!c) {
+            free(raw);
+            return EXIT_FAIL; /* open_client said why */
+        }
         char *msg = NULL;
-        int rc = c ? rpcclient_submit_tx(c, &msg, raw, len) : ERR_NET;
+        int rc = rpcclient_submit_tx(c, &msg, raw, len);
         free(raw);
-        return rc ? call_failed(rc, msg, "pickaxe-tracker")
-                  : EXIT_OK;
+        return rc ? call_failed(rc, msg, "the tracker") : EXIT_OK;
     }
     free(raw);
     int st;
@@ -710,7 +881,7 @@ static int submit_batch_send(cli_t *cli, submit_batch_t *b)
     uint8_t *frame = NULL;
     char *msg = NULL;
     bool to_tracker = (cli->given & OPT_TRACKER) != 0;
-    const char *peer = to_tracker ? "pickaxe-tracker" : "pickaxe-node";
+    const char *peer = to_tracker ? "the tracker" : "the node";
     rpcclient_t **slot = to_tracker ? &cli->tracker_client : &cli->node_client;
     if (!b->one_by_one && !*slot) {
         char endpoint[SOCK_ENDPOINT_MAX];
@@ -718,7 +889,14 @@ static int submit_batch_send(cli_t *cli, submit_batch_t *b)
             tracker_endpoint(cli, endpoint, sizeof endpoint);
         else
             snprintf(endpoint, sizeof endpoint, "%s", cli->node);
-        *slot = open_client(cli, endpoint, true, CLI_DEFAULT_TIMEOUT_MS);
+        *slot = open_client(cli, endpoint, true, CLI_DEFAULT_TIMEOUT_MS,
+                            peer);
+        if (!*slot) { /* open_client said why */
+            fprintf(stderr, "pickaxe-cli: (lines %lu-%lu)\n", b->line[0],
+                    b->line[b->n - 1]);
+            submit_batch_clear(b);
+            return EXIT_FAIL;
+        }
     }
     rpcclient_t *c = b->one_by_one ? NULL : *slot;
     int rc = c ? rpcclient_request(c, &reply, &frame, &msg, &req) : ERR_NET;
@@ -741,7 +919,10 @@ static int submit_batch_send(cli_t *cli, submit_batch_t *b)
         return st;
     }
     if (rc) {
-        call_failed(rc, msg, peer);
+        if (to_tracker)
+            call_failed(rc, msg, peer);
+        else
+            node_call_failed(cli, rc, msg, "submit");
         fprintf(stderr, "pickaxe-cli: (lines %lu-%lu)\n", b->line[0],
                 b->line[b->n - 1]);
         submit_batch_clear(b);
@@ -1142,7 +1323,8 @@ static int cmd_tracker_peers(cli_t *cli)
 {
     char endpoint[SOCK_ENDPOINT_MAX];
     tracker_endpoint(cli, endpoint, sizeof endpoint);
-    rpcclient_t *c = open_client(cli, endpoint, true, CLI_DEFAULT_TIMEOUT_MS);
+    rpcclient_t *c = open_client(cli, endpoint, true, CLI_DEFAULT_TIMEOUT_MS,
+                                 "the tracker");
     if (!c)
         return EXIT_FAIL;
     wire_msg_t req, reply;
@@ -1152,7 +1334,7 @@ static int cmd_tracker_peers(cli_t *cli)
     int rc = rpcclient_request(c, &reply, &raw, &msg, &req);
     rpcclient_free(&c);
     if (rc)
-        return call_failed(rc, msg, "pickaxe-tracker");
+        return call_failed(rc, msg, "the tracker");
     if (reply.type != WIRE_PEER_LIST) {
         wire_msg_clear(&reply);
         free(raw);
@@ -1189,8 +1371,14 @@ static int cmd_tracker_peers(cli_t *cli)
 static const command_t commands[] = {
     {"status", 0, 0, 0, cmd_status, "status",
      "The node's height, tip, chain work, difficulty, hashrate, peers,\n"
-     "mempool size, side branches, and blocks and transactions it refused\n"
-     "(by reason). --json: the node's status object as it is (rpc.h)."},
+     "mempool size, side branches, blocks and transactions it refused (by\n"
+     "reason), and its main loop: how long the current turn has run and\n"
+     "where. A node whose main loop holds the node lock still answers,\n"
+     "with what it can tell without it (busy). Exits 1 when the main loop\n"
+     "has not turned for over 3 s (\"the node is running but its main loop\n"
+     "has not turned for 12 s (stuck in ...)\"). --json: the node's status\n"
+     "object as it is (rpc.h: busy, main_loop {turn_age_ms,\n"
+     "longest_turn_ms, where}), exit 0 whenever the node answered."},
     {"getblock", 1, 1, 0, cmd_getblock, "getblock <hash|height>",
      "One block, by hash (any branch the node keeps) or by height (best\n"
      "chain). --json: the seed's field names (blockId, previousHash,\n"
@@ -1218,8 +1406,10 @@ static const command_t commands[] = {
     {"mempool", 0, 0, 0, cmd_mempool, "mempool",
      "The pending transactions. --json: an array of transactions."},
     {"peers", 0, 0, 0, cmd_peers, "peers",
-     "The node's peers: id, gossip connection, misbehaviour score, message\n"
-     "counts. --json: the node's array."},
+     "The node's peers: id, state (banned; unresponsive: its last request\n"
+     "from the node timed out; connected; waiting), misbehaviour score,\n"
+     "message counts, when it last answered a request. --json: the node's\n"
+     "array (responsive, last_answer_age_s: null when never)."},
     {"submit", 1, 1, OPT_TRACKER, cmd_submit,
      "submit <tx-hex|-> [--tracker tcp://H:P]",
      "Hands a signed, serialized transaction to the node (refusals print\n"
@@ -1319,9 +1509,11 @@ static void usage(FILE *f)
 "                          tracker-peers: the tracker to ask (default\n"
 "                          tcp://127.0.0.1:18320 on demo, :28320 on regtest)\n"
 "\n"
-"exit status: 0 done; 1 the node refused, did not answer (\"no answer from\n"
-"...: is pickaxe-node running?\"), or a file could not be read; 2 bad\n"
-"flags or arguments.\n"
+"exit status: 0 done; 1 the node refused, could not be reached (\"nothing\n"
+"listens on tcp://...\", said at once), did not answer (\"no answer from\n"
+"... within 10 s\", with why when the node can tell: its main loop is\n"
+"stuck, or the port takes connections but nothing answers), or a file\n"
+"could not be read; 2 bad flags or arguments.\n"
 "\n"
 "examples:\n"
 "  pickaxe-cli status\n"
