@@ -93,18 +93,18 @@ typedef struct {
     /* The node's request endpoint (its ROUTER, see server.h) as peers should
      * reach it; required to join through a tracker. */
     char request_advertise[SOCK_ENDPOINT_MAX];
-    uint64_t node_id;         /* 0: random */
-    int request_timeout_ms;   /* per attempt, p2p_request() */
+    uint64_t node_id;       /* 0: random */
+    int request_timeout_ms; /* per attempt, p2p_request() */
     int request_retries;
-    int tracker_timeout_ms;   /* per attempt, REGISTER / PING / LEAVE */
+    int tracker_timeout_ms; /* per attempt, REGISTER / PING / LEAVE */
     int tracker_retries;
     uint32_t ping_interval_ms; /* 0: a third of the tracker's peer timeout */
-    int ban_threshold;        /* score at which a peer is banned */
-    uint32_t ban_ms;          /* how long a ban lasts */
-    size_t inbox_max;         /* messages waiting; beyond, new ones drop */
-    size_t peer_inbox_bytes;  /* bytes of one peer's frames waiting in the
-                                 inbox; beyond, that peer's new ones drop
-                                 (one frame always fits) */
+    int ban_threshold;         /* score at which a peer is banned */
+    uint32_t ban_ms;           /* how long a ban lasts */
+    size_t inbox_max;          /* messages waiting; beyond, new ones drop */
+    size_t peer_inbox_bytes;   /* bytes of one peer's frames waiting in the
+                                  inbox; beyond, that peer's new ones drop
+                                  (one frame always fits) */
 } p2p_config_t;
 
 /* Where a received message came from. */
@@ -216,8 +216,8 @@ void p2p_msg_clear(p2p_msg_t *msg);
  * Out:     reply (malloc'd, owned by the caller) and reply_len, only on
  *          success.
  */
-int p2p_request(p2p_t *p, uint8_t **reply, size_t *reply_len,
-                uint64_t peer_id, const uint8_t *req, size_t req_len);
+int p2p_request(p2p_t *p, uint8_t **reply, size_t *reply_len, uint64_t peer_id,
+                const uint8_t *req, size_t req_len);
 
 /*
  * Counts misbehaviour against a peer; at the threshold it is banned.

@@ -233,8 +233,8 @@ int rpcclient_call(rpcclient_t *c, json_t **result, char **err_msg,
         return rc;
     json_t *answer = NULL;
     if (reply.type == WIRE_REPLY)
-        answer = json_loadb((const char *)reply.u.blob.data,
-                            reply.u.blob.len, 0, NULL);
+        answer = json_loadb((const char *)reply.u.blob.data, reply.u.blob.len,
+                            0, NULL);
     wire_msg_clear(&reply);
     free(raw);
     json_t *res = json_object_get(answer, "result");
@@ -270,8 +270,8 @@ int rpcclient_submit_tx(rpcclient_t *c, char **err_msg, const uint8_t *raw,
     if (rc)
         return rc;
     if (reply.type != WIRE_ACK) {
-        say(err_msg, "%s answered %s to a transaction",
-            rpcclient_endpoint(c), wire_type_name(reply.type));
+        say(err_msg, "%s answered %s to a transaction", rpcclient_endpoint(c),
+            wire_type_name(reply.type));
         rc = ERR_PARSE;
     }
     wire_msg_clear(&reply);

@@ -38,12 +38,12 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <jansson.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <poll.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -97,9 +97,10 @@ typedef struct {
 
 static const command_t *find_command(const char *name);
 
-/* ---- small helpers --------------------------------------------------------- */
+/* ---- small helpers ------------------------------------------------------- */
 
-static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int usage_error(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2)));
 static int usage_error(const char *fmt, ...)
 {
     char line[512];
@@ -221,7 +222,7 @@ static int check_address(cli_t *cli, const char *what, const char *addr)
     return 0;
 }
 
-/* ---- talking to the node ---------------------------------------------------- */
+/* ---- talking to the node ------------------------------------------------- */
 
 static int timeout_for(cli_t *cli, int dflt)
 {
@@ -248,8 +249,8 @@ static rpcclient_t *open_client(cli_t *cli, const char *endpoint,
         return NULL;
     }
     char *why = NULL;
-    if (rpcclient_probe(c, total < CLI_PROBE_MS ? total : CLI_PROBE_MS,
-                        &why) == ERR_NET) {
+    if (rpcclient_probe(c, total < CLI_PROBE_MS ? total : CLI_PROBE_MS, &why) ==
+        ERR_NET) {
         failure("%s; is %s running?", why ? why : endpoint, daemon);
         rpcclient_free(&c);
     }
@@ -308,11 +309,11 @@ static bool main_loop_stuck(const json_t *status, char *line, size_t len)
  * answers (a stopped or swamped process). `status` is not asked again when
  * it was the silent call. Prints one line.
  */
-static void explain_silence(cli_t *cli, const char *endpoint,
-                            const char *msg, bool ask_status)
+static void explain_silence(cli_t *cli, const char *endpoint, const char *msg,
+                            bool ask_status)
 {
-    rpcclient_t *peek = rpcclient_new(endpoint, cli->params->network_id,
-                                      CLI_STATUS_PEEK_MS, 0);
+    rpcclient_t *peek =
+        rpcclient_new(endpoint, cli->params->network_id, CLI_STATUS_PEEK_MS, 0);
     char *why = NULL;
     int rc = peek ? rpcclient_probe(peek, CLI_PROBE_MS, &why) : ERR_NOMEM;
     if (rc == ERR_NET) {
@@ -367,8 +368,7 @@ static json_t *node_call(cli_t *cli, const char *method, json_t *params,
 {
     rpcclient_t *once = NULL, *c;
     if (!idempotent)
-        c = once = open_client(cli, cli->node, false, dflt_timeout,
-                               "the node");
+        c = once = open_client(cli, cli->node, false, dflt_timeout, "the node");
     else if (cli->node_client)
         c = cli->node_client;
     else
@@ -395,7 +395,7 @@ static json_t *node_call(cli_t *cli, const char *method, json_t *params,
 #define QUERY(cli, method, params, status)                                     \
     node_call(cli, method, params, true, CLI_DEFAULT_TIMEOUT_MS, status)
 
-/* ---- commands ----------------------------------------------------------------- */
+/* ---- commands ------------------------------------------------------------ */
 
 static void print_refused(const char *label, const json_t *tally)
 {
@@ -407,7 +407,8 @@ static void print_refused(const char *label, const json_t *tally)
     const char *key;
     json_t *v;
     bool first = true;
-    json_object_foreach((json_t *)tally, key, v) {
+    json_object_foreach((json_t *)tally, key, v)
+    {
         printf("%s%s %" JSON_INTEGER_FORMAT, first ? "" : ", ", key,
                json_integer_value(v));
         first = false;
@@ -524,8 +525,8 @@ static void print_block(const json_t *b)
     printf("%-12s %s\n", "block", jstr(b, "hash"));
     json_t *main_chain = json_object_get(b, "mainChain");
     if (main_chain)
-        printf("%-12s %" PRIu64 " (%s, %" PRIu64 " confirmation%s)\n",
-               "height", jint(b, "blockHeight"),
+        printf("%-12s %" PRIu64 " (%s, %" PRIu64 " confirmation%s)\n", "height",
+               jint(b, "blockHeight"),
                json_is_true(main_chain) ? "main chain" : "side branch",
                jint(b, "confirmations"),
                jint(b, "confirmations") == 1 ? "" : "s");
@@ -555,7 +556,8 @@ static int cmd_getblock(cli_t *cli)
         params = json_pack("{s:I}", "height", (json_int_t)height);
     } else {
         return usage_error("getblock takes a block hash (64 hex digits) or a "
-                           "height: %s", arg);
+                           "height: %s",
+                           arg);
     }
     int st;
     json_t *r = QUERY(cli, "getblock", params, &st);
@@ -584,9 +586,8 @@ static int cmd_getchain(cli_t *cli)
         if (want > CLI_CHAIN_PAGE)
             want = CLI_CHAIN_PAGE;
         json_t *params = json_pack(
-            "{s:I,s:I,s:b}", "from",
-            (json_int_t)(from + json_array_size(all)), "limit",
-            (json_int_t)want, "newest_first", newest);
+            "{s:I,s:I,s:b}", "from", (json_int_t)(from + json_array_size(all)),
+            "limit", (json_int_t)want, "newest_first", newest);
         int st;
         json_t *page = QUERY(cli, "getchain", params, &st);
         if (!page) {
@@ -604,7 +605,8 @@ static int cmd_getchain(cli_t *cli)
     } else {
         size_t i;
         json_t *b;
-        json_array_foreach(all, i, b) {
+        json_array_foreach(all, i, b)
+        {
             char when[32] = "?";
             time_t t = (time_t)jint(b, "timestamp");
             struct tm tm;
@@ -624,8 +626,8 @@ static int cmd_balance(cli_t *cli)
     if (check_address(cli, "address", cli->args[0]))
         return EXIT_USAGE;
     int st;
-    json_t *r = QUERY(cli, "balance", json_pack("{s:s}", "address",
-                                                cli->args[0]), &st);
+    json_t *r =
+        QUERY(cli, "balance", json_pack("{s:s}", "address", cli->args[0]), &st);
     if (!r)
         return st;
     if (cli->json) {
@@ -646,9 +648,10 @@ static int cmd_balance_after(cli_t *cli)
     if (check_address(cli, "address", cli->args[0]))
         return EXIT_USAGE;
     int st;
-    json_t *r = QUERY(cli, "balance_after",
-                      json_pack("{s:s,s:s}", "address", cli->args[0], "txid",
-                                cli->args[1]), &st);
+    json_t *r = QUERY(
+        cli, "balance_after",
+        json_pack("{s:s,s:s}", "address", cli->args[0], "txid", cli->args[1]),
+        &st);
     if (!r)
         return st;
     if (cli->json) {
@@ -665,8 +668,7 @@ static int cmd_balance_after(cli_t *cli)
 static int cmd_tx(cli_t *cli)
 {
     int st;
-    json_t *r = QUERY(cli, "tx", json_pack("{s:s}", "txid", cli->args[0]),
-                      &st);
+    json_t *r = QUERY(cli, "tx", json_pack("{s:s}", "txid", cli->args[0]), &st);
     if (!r)
         return st;
     if (cli->json) {
@@ -730,11 +732,12 @@ static int cmd_peers(cli_t *cli)
     } else if (json_array_size(r) == 0) {
         printf("no peers\n");
     } else {
-        printf("%-16s  %-12s %5s %9s %5s %8s  %s\n", "id", "state",
-               "score", "messages", "bad", "answered", "request endpoint");
+        printf("%-16s  %-12s %5s %9s %5s %8s  %s\n", "id", "state", "score",
+               "messages", "bad", "answered", "request endpoint");
         size_t i;
         json_t *p;
-        json_array_foreach(r, i, p) {
+        json_array_foreach(r, i, p)
+        {
             /* A stopped process keeps its connections: "connected" says
              * nothing about whether it answers. */
             const char *state =
@@ -774,8 +777,7 @@ static void tracker_endpoint(cli_t *cli, char *out, size_t len)
  * Hands one transaction (hex) to the node with `submit`, or to the tracker
  * with SUBMIT_TX when --tracker is given. On success writes the txid.
  */
-static int submit_hex(cli_t *cli, char txid[HEX_HASH_LEN + 1],
-                      const char *hex)
+static int submit_hex(cli_t *cli, char txid[HEX_HASH_LEN + 1], const char *hex)
 {
     uint8_t *raw = NULL;
     size_t len = 0;
@@ -889,8 +891,7 @@ static int submit_batch_send(cli_t *cli, submit_batch_t *b)
             tracker_endpoint(cli, endpoint, sizeof endpoint);
         else
             snprintf(endpoint, sizeof endpoint, "%s", cli->node);
-        *slot = open_client(cli, endpoint, true, CLI_DEFAULT_TIMEOUT_MS,
-                            peer);
+        *slot = open_client(cli, endpoint, true, CLI_DEFAULT_TIMEOUT_MS, peer);
         if (!*slot) { /* open_client said why */
             fprintf(stderr, "pickaxe-cli: (lines %lu-%lu)\n", b->line[0],
                     b->line[b->n - 1]);
@@ -900,8 +901,8 @@ static int submit_batch_send(cli_t *cli, submit_batch_t *b)
     }
     rpcclient_t *c = b->one_by_one ? NULL : *slot;
     int rc = c ? rpcclient_request(c, &reply, &frame, &msg, &req) : ERR_NET;
-    if (rc == 0 && (reply.type != WIRE_SUBMITTED ||
-                    reply.u.results.count != b->n)) {
+    if (rc == 0 &&
+        (reply.type != WIRE_SUBMITTED || reply.u.results.count != b->n)) {
         wire_msg_clear(&reply);
         free(frame);
         rc = ERR_PARSE;
@@ -1003,8 +1004,8 @@ static bool line_next(line_reader_t *r, char *out, size_t max)
         char *nl = memchr(r->buf + r->start, '\n', r->end - r->start);
         if (nl || (r->eof && r->end > r->start) ||
             r->end - r->start == sizeof r->buf) {
-            size_t len = nl ? (size_t)(nl - (r->buf + r->start))
-                            : r->end - r->start;
+            size_t len =
+                nl ? (size_t)(nl - (r->buf + r->start)) : r->end - r->start;
             size_t keep = len < max - 1 ? len : max - 1;
             memcpy(out, r->buf + r->start, keep);
             out[keep] = '\0';
@@ -1016,8 +1017,8 @@ static bool line_next(line_reader_t *r, char *out, size_t max)
         memmove(r->buf, r->buf + r->start, r->end - r->start);
         r->end -= r->start;
         r->start = 0;
-        ssize_t got = read(STDIN_FILENO, r->buf + r->end,
-                           sizeof r->buf - r->end);
+        ssize_t got =
+            read(STDIN_FILENO, r->buf + r->end, sizeof r->buf - r->end);
         if (got < 0 && errno == EINTR)
             continue;
         if (got <= 0)
@@ -1083,7 +1084,8 @@ static wallet_t *load_keystore(cli_t *cli)
     int rc = wallet_load(&w, &why, cli->keystore);
     if (rc == ERR_NOT_FOUND) {
         failure("%s: no such keystore (make one with pickaxe-cli newaddress "
-                "--keystore %s)", cli->keystore, cli->keystore);
+                "--keystore %s)",
+                cli->keystore, cli->keystore);
         return NULL;
     }
     if (rc) {
@@ -1101,10 +1103,12 @@ static int build_transfer(cli_t *cli, tx_t *tx, uint64_t *amount_out,
     uint64_t amount, fee = CLI_DEFAULT_FEE;
     if (parse_amount(&amount, cli->amount) != 0 || amount == 0)
         return usage_error("--amount takes base units (150000000) or coins "
-                           "with a decimal point (1.5): %s", cli->amount);
+                           "with a decimal point (1.5): %s",
+                           cli->amount);
     if ((cli->given & OPT_FEE) && parse_amount(&fee, cli->fee) != 0)
         return usage_error("--fee takes base units or coins with a decimal "
-                           "point: %s", cli->fee);
+                           "point: %s",
+                           cli->fee);
     if (check_address(cli, "--to", cli->to))
         return EXIT_USAGE;
     const char *why = NULL;
@@ -1115,8 +1119,8 @@ static int build_transfer(cli_t *cli, tx_t *tx, uint64_t *amount_out,
     uint64_t nonce = cli->nonce;
     if (ask_nonce) {
         int st;
-        json_t *b = QUERY(cli, "balance", json_pack("{s:s}", "address", from),
-                          &st);
+        json_t *b =
+            QUERY(cli, "balance", json_pack("{s:s}", "address", from), &st);
         if (!b) {
             wallet_free(&w);
             return st;
@@ -1132,8 +1136,8 @@ static int build_transfer(cli_t *cli, tx_t *tx, uint64_t *amount_out,
                            from, coins(a, available), coins(c, amount), fee);
         }
     }
-    int rc = wallet_create_transaction(w, tx, &why, cli->to, amount, fee,
-                                       nonce, true, cli->params->hrp,
+    int rc = wallet_create_transaction(w, tx, &why, cli->to, amount, fee, nonce,
+                                       true, cli->params->hrp,
                                        cli->params->network_id);
     wallet_free(&w);
     if (rc)
@@ -1162,8 +1166,8 @@ static int cmd_send(cli_t *cli)
     tx_t tx;
     uint64_t amount, fee, nonce;
     char from[ADDRESS_MAX_LEN];
-    int st = build_transfer(cli, &tx, &amount, &fee, &nonce, from,
-                            sizeof from, true);
+    int st = build_transfer(cli, &tx, &amount, &fee, &nonce, from, sizeof from,
+                            true);
     if (st)
         return st;
     char *hex;
@@ -1175,17 +1179,17 @@ static int cmd_send(cli_t *cli)
     if (st)
         return st;
     if (cli->json) {
-        json_t *o = json_pack("{s:s,s:s,s:s,s:I,s:I,s:I,s:s}", "txid", txid,
-                              "from", from, "to", cli->to, "amount",
-                              (json_int_t)amount, "fee", (json_int_t)fee,
-                              "nonce", (json_int_t)nonce, "via",
-                              cli->given & OPT_TRACKER ? "tracker" : "node");
+        json_t *o =
+            json_pack("{s:s,s:s,s:s,s:I,s:I,s:I,s:s}", "txid", txid, "from",
+                      from, "to", cli->to, "amount", (json_int_t)amount, "fee",
+                      (json_int_t)fee, "nonce", (json_int_t)nonce, "via",
+                      cli->given & OPT_TRACKER ? "tracker" : "node");
         print_json(o);
         json_decref(o);
     } else {
         char a[32], f[32];
-        printf("sent %s coins (%" PRIu64 " units) to %s, fee %s, nonce %"
-               PRIu64 "\ntxid %s\n",
+        printf("sent %s coins (%" PRIu64 " units) to %s, fee %s, nonce %" PRIu64
+               "\ntxid %s\n",
                coins(a, amount), amount, cli->to, coins(f, fee), nonce, txid);
     }
     return EXIT_OK;
@@ -1196,8 +1200,8 @@ static int cmd_createtx(cli_t *cli)
     tx_t tx;
     uint64_t amount, fee, nonce;
     char from[ADDRESS_MAX_LEN];
-    int st = build_transfer(cli, &tx, &amount, &fee, &nonce, from,
-                            sizeof from, !(cli->given & OPT_NONCE));
+    int st = build_transfer(cli, &tx, &amount, &fee, &nonce, from, sizeof from,
+                            !(cli->given & OPT_NONCE));
     if (st)
         return st;
     char *hex;
@@ -1226,8 +1230,7 @@ static int cmd_newaddress(cli_t *cli)
     const char *why = NULL;
     int rc = wallet_load_or_create(&w, &created, &why, cli->keystore);
     if (rc)
-        return failure("%s: %s", cli->keystore,
-                       why ? why : err_str(rc));
+        return failure("%s: %s", cli->keystore, why ? why : err_str(rc));
     char addr[ADDRESS_MAX_LEN];
     wallet_get_public_key_str(w, cli->params->hrp, addr, sizeof addr);
     wallet_free(&w);
@@ -1239,8 +1242,9 @@ static int cmd_newaddress(cli_t *cli)
     } else {
         printf("%s\n", addr);
         if (!created)
-            fprintf(stderr, "pickaxe-cli: %s already existed: this is its "
-                            "address (nothing was changed)\n",
+            fprintf(stderr,
+                    "pickaxe-cli: %s already existed: this is its "
+                    "address (nothing was changed)\n",
                     cli->keystore);
     }
     return EXIT_OK;
@@ -1258,8 +1262,8 @@ static int cmd_generate(cli_t *cli)
     if (cli->given & OPT_TO)
         json_object_set_new(params, "address", json_string(cli->to));
     int st;
-    json_t *r = node_call(cli, "generate", params, false,
-                          CLI_GENERATE_TIMEOUT_MS, &st);
+    json_t *r =
+        node_call(cli, "generate", params, false, CLI_GENERATE_TIMEOUT_MS, &st);
     if (!r)
         return st;
     if (cli->json) {
@@ -1277,8 +1281,8 @@ static int cmd_generate(cli_t *cli)
 static int cmd_verifychain(cli_t *cli)
 {
     int st;
-    json_t *r = node_call(cli, "verifychain", NULL, true,
-                          CLI_GENERATE_TIMEOUT_MS, &st);
+    json_t *r =
+        node_call(cli, "verifychain", NULL, true, CLI_GENERATE_TIMEOUT_MS, &st);
     if (!r)
         return st;
     bool valid = json_is_true(json_object_get(r, "valid"));
@@ -1300,8 +1304,8 @@ static int cmd_partition(cli_t *cli)
     for (int i = 0; ids && i < cli->nargs; i++)
         json_array_append_new(ids, json_string(cli->args[i]));
     int st;
-    json_t *r = QUERY(cli, "partition", json_pack("{s:o}", "block_peers", ids),
-                      &st);
+    json_t *r =
+        QUERY(cli, "partition", json_pack("{s:o}", "block_peers", ids), &st);
     if (!r)
         return st;
     if (cli->json) {
@@ -1312,8 +1316,8 @@ static int cmd_partition(cli_t *cli)
             printf("no peer is cut off\n");
         size_t i;
         json_t *id;
-        json_array_foreach(b, i, id) printf("cut off %s\n",
-                                             json_string_value(id));
+        json_array_foreach(b, i, id)
+            printf("cut off %s\n", json_string_value(id));
     }
     json_decref(r);
     return EXIT_OK;
@@ -1323,8 +1327,8 @@ static int cmd_tracker_peers(cli_t *cli)
 {
     char endpoint[SOCK_ENDPOINT_MAX];
     tracker_endpoint(cli, endpoint, sizeof endpoint);
-    rpcclient_t *c = open_client(cli, endpoint, true, CLI_DEFAULT_TIMEOUT_MS,
-                                 "the tracker");
+    rpcclient_t *c =
+        open_client(cli, endpoint, true, CLI_DEFAULT_TIMEOUT_MS, "the tracker");
     if (!c)
         return EXIT_FAIL;
     wire_msg_t req, reply;
@@ -1359,14 +1363,13 @@ static int cmd_tracker_peers(cli_t *cli)
         size_t i;
         json_t *p;
         json_array_foreach(arr, i, p) printf("%s  %s  %s\n", jstr(p, "id"),
-                                             jstr(p, "req"),
-                                             jstr(p, "gossip"));
+                                             jstr(p, "req"), jstr(p, "gossip"));
     }
     json_decref(arr);
     return EXIT_OK;
 }
 
-/* ---- the command table and help ------------------------------------------- */
+/* ---- the command table and help ------------------------------------------ */
 
 static const command_t commands[] = {
     {"status", 0, 0, 0, cmd_status, "status",
@@ -1471,73 +1474,104 @@ static const command_t *find_command(const char *name)
 
 static void usage(FILE *f)
 {
-    fprintf(f,
-"usage: pickaxe-cli [--node tcp://HOST:PORT] [--network demo|regtest]\n"
-"                   [--timeout MS] [--json] COMMAND [ARGS...]\n"
-"\n"
-"Talks to a running pickaxe-node over its request port (the node's JSON\n"
-"queries) and prints what it says: readable text, or JSON with --json.\n"
-"Amounts are shown in coins with 8 decimals and in base units\n"
-"(1 coin = 100000000 units).\n"
-"\n"
-"options (before or after the command):\n"
-"  --node tcp://HOST:PORT  the node's request endpoint (default\n"
-"                          tcp://127.0.0.1:18330 on demo, :28330 on regtest)\n"
-"  --network NAME          demo (default) or regtest: the network the node\n"
-"                          is on (frames and addresses are per network)\n"
-"  --timeout MS            give up after MS milliseconds without an answer\n"
-"                          (default 10000; generate and verifychain 120000);\n"
-"                          queries are tried up to 3 times within it\n"
-"  --json                  print JSON instead of text\n"
-"  --log-level LEVEL       error, warn (default), info or debug\n"
-"  --help                  this text; COMMAND --help: that command's\n"
-"  --version\n"
-"\n"
-"commands:\n");
+    fprintf(
+        f,
+        "usage: pickaxe-cli [--node tcp://HOST:PORT] [--network demo|regtest]\n"
+        "                   [--timeout MS] [--json] COMMAND [ARGS...]\n"
+        "\n"
+        "Talks to a running pickaxe-node over its request port (the node's "
+        "JSON\n"
+        "queries) and prints what it says: readable text, or JSON with "
+        "--json.\n"
+        "Amounts are shown in coins with 8 decimals and in base units\n"
+        "(1 coin = 100000000 units).\n"
+        "\n"
+        "options (before or after the command):\n"
+        "  --node tcp://HOST:PORT  the node's request endpoint (default\n"
+        "                          tcp://127.0.0.1:18330 on demo, :28330 on "
+        "regtest)\n"
+        "  --network NAME          demo (default) or regtest: the network the "
+        "node\n"
+        "                          is on (frames and addresses are per "
+        "network)\n"
+        "  --timeout MS            give up after MS milliseconds without an "
+        "answer\n"
+        "                          (default 10000; generate and verifychain "
+        "120000);\n"
+        "                          queries are tried up to 3 times within it\n"
+        "  --json                  print JSON instead of text\n"
+        "  --log-level LEVEL       error, warn (default), info or debug\n"
+        "  --help                  this text; COMMAND --help: that command's\n"
+        "  --version\n"
+        "\n"
+        "commands:\n");
     for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
         fprintf(f, "  %s\n", commands[i].synopsis);
-    fprintf(f,
-"\n"
-"command options:\n"
-"  --from H, --limit N, --newest-first   getchain's window\n"
-"  --keystore FILE         the key to send from / to create (newaddress)\n"
-"  --to ADDR               recipient (send, createtx); payee (generate)\n"
-"  --amount N, --fee N     base units, or coins with a decimal point (1.5)\n"
-"  --nonce N               createtx: sign offline with this nonce\n"
-"  --tracker tcp://H:P     submit/send: hand the transaction to this tracker,\n"
-"                          which relays it to every node, instead of --node;\n"
-"                          tracker-peers: the tracker to ask (default\n"
-"                          tcp://127.0.0.1:18320 on demo, :28320 on regtest)\n"
-"\n"
-"exit status: 0 done; 1 the node refused, could not be reached (\"nothing\n"
-"listens on tcp://...\", said at once), did not answer (\"no answer from\n"
-"... within 10 s\", with why when the node can tell: its main loop is\n"
-"stuck, or the port takes connections but nothing answers), or a file\n"
-"could not be read; 2 bad flags or arguments.\n"
-"\n"
-"examples:\n"
-"  pickaxe-cli status\n"
-"  pickaxe-cli --network regtest newaddress --keystore alice.key\n"
-"  pickaxe-cli --network regtest generate 101 --to pxrt1...\n"
-"  pickaxe-cli send --keystore alice.key --to px1... --amount 1.5\n"
-"  pickaxe-cli --json getchain --from 100 --limit 10\n");
+    fprintf(
+        f,
+        "\n"
+        "command options:\n"
+        "  --from H, --limit N, --newest-first   getchain's window\n"
+        "  --keystore FILE         the key to send from / to create "
+        "(newaddress)\n"
+        "  --to ADDR               recipient (send, createtx); payee "
+        "(generate)\n"
+        "  --amount N, --fee N     base units, or coins with a decimal point "
+        "(1.5)\n"
+        "  --nonce N               createtx: sign offline with this nonce\n"
+        "  --tracker tcp://H:P     submit/send: hand the transaction to this "
+        "tracker,\n"
+        "                          which relays it to every node, instead of "
+        "--node;\n"
+        "                          tracker-peers: the tracker to ask (default\n"
+        "                          tcp://127.0.0.1:18320 on demo, :28320 on "
+        "regtest)\n"
+        "\n"
+        "exit status: 0 done; 1 the node refused, could not be reached "
+        "(\"nothing\n"
+        "listens on tcp://...\", said at once), did not answer (\"no answer "
+        "from\n"
+        "... within 10 s\", with why when the node can tell: its main loop is\n"
+        "stuck, or the port takes connections but nothing answers), or a file\n"
+        "could not be read; 2 bad flags or arguments.\n"
+        "\n"
+        "examples:\n"
+        "  pickaxe-cli status\n"
+        "  pickaxe-cli --network regtest newaddress --keystore alice.key\n"
+        "  pickaxe-cli --network regtest generate 101 --to pxrt1...\n"
+        "  pickaxe-cli send --keystore alice.key --to px1... --amount 1.5\n"
+        "  pickaxe-cli --json getchain --from 100 --limit 10\n");
 }
 
 static void command_usage(FILE *f, const command_t *c)
 {
-    fprintf(f, "usage: pickaxe-cli [options] %s\n\n%s\n\n"
-               "(pickaxe-cli --help lists the options every command takes)\n",
+    fprintf(f,
+            "usage: pickaxe-cli [options] %s\n\n%s\n\n"
+            "(pickaxe-cli --help lists the options every command takes)\n",
             c->synopsis, c->help);
 }
 
-/* ---- main ------------------------------------------------------------------- */
+/* ---- main ---------------------------------------------------------------- */
 
 int main(int argc, char **argv)
 {
     enum {
-        O_NODE = 256, O_NETWORK, O_TIMEOUT, O_JSON, O_LOG, O_HELP, O_VERSION,
-        O_FROM, O_LIMIT, O_NEWEST, O_KEYSTORE, O_TO, O_AMOUNT, O_FEE,
-        O_NONCE, O_TRACKER,
+        O_NODE = 256,
+        O_NETWORK,
+        O_TIMEOUT,
+        O_JSON,
+        O_LOG,
+        O_HELP,
+        O_VERSION,
+        O_FROM,
+        O_LIMIT,
+        O_NEWEST,
+        O_KEYSTORE,
+        O_TO,
+        O_AMOUNT,
+        O_FEE,
+        O_NONCE,
+        O_TRACKER,
     };
     static const struct option opts[] = {
         {"node", required_argument, NULL, O_NODE},
@@ -1592,7 +1626,8 @@ int main(int argc, char **argv)
             log_level_t lvl;
             if (log_parse_level(&lvl, optarg) != 0)
                 return usage_error("--log-level takes error, warn, info or "
-                                   "debug: %s", optarg);
+                                   "debug: %s",
+                                   optarg);
             log_set_level(lvl);
             break;
         }
@@ -1604,12 +1639,10 @@ int main(int argc, char **argv)
             return EXIT_OK;
         case O_FROM:
         case O_LIMIT:
-            if (parse_u64(&v, optarg, UINT32_MAX) ||
-                (ch == O_LIMIT && v == 0))
-                return usage_error("--%s takes a %s: %s",
-                                   ch == O_FROM ? "from" : "limit",
-                                   ch == O_FROM ? "height" : "count >= 1",
-                                   optarg);
+            if (parse_u64(&v, optarg, UINT32_MAX) || (ch == O_LIMIT && v == 0))
+                return usage_error(
+                    "--%s takes a %s: %s", ch == O_FROM ? "from" : "limit",
+                    ch == O_FROM ? "height" : "count >= 1", optarg);
             if (ch == O_FROM)
                 cli.from = v, cli.given |= OPT_FROM;
             else
@@ -1671,9 +1704,8 @@ int main(int argc, char **argv)
         return usage_error("usage: pickaxe-cli %s", cmd->synopsis);
     unsigned extra = cli.given & ~cmd->opts;
     for (size_t i = 0; extra && opts[i].name; i++) {
-        unsigned bit = opts[i].val >= O_FROM
-                           ? 1u << (unsigned)(opts[i].val - O_FROM)
-                           : 0;
+        unsigned bit =
+            opts[i].val >= O_FROM ? 1u << (unsigned)(opts[i].val - O_FROM) : 0;
         if (extra & bit)
             return usage_error("%s does not take --%s", cmd->name,
                                opts[i].name);

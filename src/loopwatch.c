@@ -76,9 +76,8 @@ loopwatch_event_t loopwatch_check(loopwatch_t *w, loopwatch_view_t *view,
     loopwatch_read(w, view, now_ms);
     if (w->reported_turn_ms && began != w->reported_turn_ms) {
         /* The stuck turn ended when a later one began. */
-        view->turn_age_ms = began > w->reported_turn_ms
-                                ? began - w->reported_turn_ms
-                                : 0;
+        view->turn_age_ms =
+            began > w->reported_turn_ms ? began - w->reported_turn_ms : 0;
         view->where = w->reported_where;
         w->reported_turn_ms = 0;
         w->reported_where = NULL;

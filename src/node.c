@@ -87,18 +87,19 @@
 #include <time.h>
 
 #define NODE_POLL_MS 2
-#define NODE_SERVE_WAIT_MS 50 /* how often the request thread checks for stop */
+/* How often the request thread checks for stop. */
+#define NODE_SERVE_WAIT_MS 50
 #define NODE_JOB_REFRESH_MS 250
 #define NODE_TIP_POLL_MS 3000
 #define NODE_BAD_BLOCK_POINTS 25
 #define NODE_BAD_TX_POINTS 5
 #define NODE_MEMPOOL_MAX 50000
-#define NODE_BATCH 64 /* messages of one kind handled per turn */
+#define NODE_BATCH 64   /* messages of one kind handled per turn */
 #define NODE_TURN_MS 20 /* ... or fewer, once the turn has taken this long */
 #define NODE_STALE_FORK_POINTS 10
-#define NODE_REQ_RATE 500  /* requests a second per connection ... */
-#define NODE_REQ_BURST 1000 /* ... after a burst of this many */
-#define NODE_REQ_SLOTS 64  /* connections tracked (least recent evicted) */
+#define NODE_REQ_RATE 500       /* requests a second per connection ... */
+#define NODE_REQ_BURST 1000     /* ... after a burst of this many */
+#define NODE_REQ_SLOTS 64       /* connections tracked (least recent evicted) */
 #define NODE_STATUS_WAIT_MS 250 /* `status` waits this long for the lock */
 
 uint64_t node_now_ms(void)
@@ -154,7 +155,7 @@ static void note_received(node_t *n, const block_t *b)
         hashmap_put(n->received, hash, (void *)(uintptr_t)us);
 }
 
-/* ---- chain callbacks ---------------------------------------------------------- */
+/* ---- chain callbacks ----------------------------------------------------- */
 
 static void on_connected(void *ctx, const chain_node_t *cn)
 {
@@ -197,7 +198,7 @@ static void on_removed(void *ctx, const chain_node_t *cn)
         persist_block_removed(n->store, cn);
 }
 
-/* ---- blocks and transactions ---------------------------------------------- */
+/* ---- blocks and transactions --------------------------------------------- */
 
 static void relay(node_t *n, uint16_t type, const buf_t *payload)
 {
@@ -323,7 +324,7 @@ int node_accept_tx(node_t *n, const char **reason, const tx_t *tx,
     return rc;
 }
 
-/* ---- mining --------------------------------------------------------------- */
+/* ---- mining -------------------------------------------------------------- */
 
 static void job_release(node_job_t *j)
 {
@@ -387,8 +388,8 @@ static void update_job(node_t *n)
 static void take_solutions(node_t *n)
 {
     pool_solution_t sol;
-    for (int i = 0; i < NODE_BATCH && n->pool &&
-                    pool_next_solution(n->pool, &sol, 0) == 0;
+    for (int i = 0;
+         i < NODE_BATCH && n->pool && pool_next_solution(n->pool, &sol, 0) == 0;
          i++) {
         node_job_t *j = NULL;
         for (int k = 0; k < 2; k++)
@@ -442,7 +443,7 @@ double node_hashrate(const node_t *n)
     return n->pool ? pool_hashrate(n->pool) : 0.0;
 }
 
-/* ---- requests ------------------------------------------------------------- */
+/* ---- requests ------------------------------------------------------------ */
 
 static void reply_msg(node_t *n, const server_req_t *req, const wire_msg_t *m)
 {
@@ -474,9 +475,9 @@ static void fill_tip(node_t *n, wire_tip_t *t)
 static void serve_headers(node_t *n, const server_req_t *req,
                           const wire_msg_t *m)
 {
-    const chain_node_t *fork = chain_find_fork(
-        n->chain, (const uint8_t(*)[32])m->u.get_headers.hashes,
-        m->u.get_headers.count);
+    const chain_node_t *fork =
+        chain_find_fork(n->chain, (const uint8_t(*)[32])m->u.get_headers.hashes,
+                        m->u.get_headers.count);
     uint8_t *hdrs = malloc((size_t)WIRE_MAX_HEADERS * BLOCK_HEADER_SIZE);
     if (!hdrs) {
         reply_error(n, req, ERR_NOMEM, "out of memory");
@@ -510,8 +511,8 @@ static void serve_blocks(node_t *n, const server_req_t *req,
     wire_blob_t items[WIRE_MAX_BLOCKS];
     uint16_t count = 0;
     size_t total = 0;
-    for (uint16_t i = 0;
-         i < m->u.get_blocks.count && count < WIRE_MAX_BLOCKS; i++) {
+    for (uint16_t i = 0; i < m->u.get_blocks.count && count < WIRE_MAX_BLOCKS;
+         i++) {
         const chain_node_t *x =
             chain_get(n->chain, m->u.get_blocks.hashes + 32 * (size_t)i);
         if (!x)
@@ -619,8 +620,7 @@ static void serve_query(node_t *n, const server_req_t *req)
         return;
     }
     json_error_t jerr;
-    json_t *q = json_loadb((const char *)m.u.blob.data, m.u.blob.len, 0,
-                           &jerr);
+    json_t *q = json_loadb((const char *)m.u.blob.data, m.u.blob.len, 0, &jerr);
     wire_msg_clear(&m);
     json_t *answer = q ? node_query(n, q) : rpc_error(ERR_PARSE, "not JSON");
     json_decref(q);
@@ -675,8 +675,8 @@ static void serve_submit_batch(node_t *n, const server_req_t *req)
                     rc == ERR_INVALID ? "wrong network" : "malformed request");
         return;
     }
-    wire_result_t *res = calloc(m.u.list.count ? m.u.list.count : 1,
-                                sizeof *res);
+    wire_result_t *res =
+        calloc(m.u.list.count ? m.u.list.count : 1, sizeof *res);
     if (!res) {
         reply_error(n, req, ERR_NOMEM, "out of memory");
         wire_msg_clear(&m);
@@ -753,7 +753,7 @@ static void serve_one(node_t *n, const server_req_t *req)
 /* Per-connection token buckets of the request thread (owned by it). */
 typedef struct {
     struct {
-        uint64_t key;     /* hash of the ROUTER routing id; 0 = free */
+        uint64_t key; /* hash of the ROUTER routing id; 0 = free */
         double tokens;
         uint64_t last_ms; /* last refill, and recency for eviction */
     } slot[NODE_REQ_SLOTS];
@@ -774,9 +774,8 @@ static bool req_allowed(req_limiter_t *l, const server_req_t *req)
     size_t victim = 0;
     for (size_t i = 0; i < NODE_REQ_SLOTS; i++) {
         if (l->slot[i].key == key) {
-            double t = l->slot[i].tokens +
-                       (double)(now - l->slot[i].last_ms) * NODE_REQ_RATE /
-                           1000.0;
+            double t = l->slot[i].tokens + (double)(now - l->slot[i].last_ms) *
+                                               NODE_REQ_RATE / 1000.0;
             l->slot[i].tokens = t > NODE_REQ_BURST ? NODE_REQ_BURST : t;
             l->slot[i].last_ms = now;
             if (l->slot[i].tokens < 1.0)
@@ -800,8 +799,8 @@ static bool req_limited_kind(const node_t *n, const server_req_t *req,
                              bool *malformed)
 {
     uint16_t type = 0;
-    *malformed = wire_peek(&type, n->params->network_id, req->data,
-                           req->len) != 0;
+    *malformed =
+        wire_peek(&type, n->params->network_id, req->data, req->len) != 0;
     return *malformed || (type != WIRE_QUERY && type != WIRE_SUBMIT_TX &&
                           type != WIRE_SUBMIT_TXS);
 }
@@ -849,7 +848,7 @@ static void *serve_thread(void *arg)
     return NULL;
 }
 
-/* ---- gossip ---------------------------------------------------------------- */
+/* ---- gossip -------------------------------------------------------------- */
 
 /* A peer's batch of transactions, or the tracker's (peer 0: relayed
  * submissions, never scored). One we already hold costs a lookup of
@@ -869,9 +868,8 @@ static void handle_new_txs(node_t *n, const wire_msg_t *m, uint64_t peer)
         uint8_t txid[32];
         if (tx_parse_bytes(&tx, it->tx.data, it->tx.len) != 0) {
             node_tally(&n->refused_txs, "malformed");
-            if (peer &&
-                p2p_misbehaving(n->p2p, peer, NODE_BAD_TX_POINTS,
-                                "malformed transaction"))
+            if (peer && p2p_misbehaving(n->p2p, peer, NODE_BAD_TX_POINTS,
+                                        "malformed transaction"))
                 return;
             continue;
         }
@@ -1007,14 +1005,15 @@ static void status_line(node_t *n)
     uint64_t refused = 0;
     for (size_t i = 0; i < n->refused_blocks.n; i++)
         refused += n->refused_blocks.count[i];
-    log_info("node", "height %u tip %.16s... peers %zu hashrate %.2f MH/s "
+    log_info("node",
+             "height %u tip %.16s... peers %zu hashrate %.2f MH/s "
              "mempool %zu refused blocks %llu",
              tip->height, hex, p2p_peers(n->p2p, NULL, 0),
              node_hashrate(n) / 1e6, mempool_count(n->mempool),
              (unsigned long long)refused);
 }
 
-/* ---- lifecycle ------------------------------------------------------------- */
+/* ---- lifecycle ----------------------------------------------------------- */
 
 node_t *node_new(const node_config_t *cfg, const char **reason)
 {
@@ -1077,8 +1076,8 @@ node_t *node_new(const node_config_t *cfg, const char **reason)
     char endpoint[SOCK_ENDPOINT_MAX];
     p2p_config_t pc;
     p2p_config_init(&pc, n->params->network_id);
-    if (sock_endpoint(endpoint, sizeof endpoint, cfg->listen_host,
-                      cfg->port) != 0 ||
+    if (sock_endpoint(endpoint, sizeof endpoint, cfg->listen_host, cfg->port) !=
+            0 ||
         sock_endpoint(pc.gossip_bind, sizeof pc.gossip_bind, cfg->listen_host,
                       n->cfg.gossip_port) != 0 ||
         sock_endpoint(pc.request_advertise, sizeof pc.request_advertise, adv,
@@ -1138,9 +1137,10 @@ int node_run(node_t *n, volatile sig_atomic_t *stop)
         int rc = p2p_join_network(n->p2p);
         pthread_mutex_lock(&n->lock);
         if (rc)
-            log_warn("node", "tracker %s did not answer (%s); carrying on and "
-                     "retrying in the background", n->cfg.tracker,
-                     err_str(rc));
+            log_warn("node",
+                     "tracker %s did not answer (%s); carrying on and "
+                     "retrying in the background",
+                     n->cfg.tracker, err_str(rc));
     }
     /* Catch up with everyone we know before mining on an old tip. */
     loopwatch_at(&n->watch, "start: catching up with peers");

@@ -30,18 +30,18 @@
 #define NODE_HOST_MAX 200 /* leaves room for "tcp://" and ":PORT" */
 
 typedef struct {
-    const params_t *params;                /* required */
-    char data_dir[512];                    /* required */
-    char tracker[NODE_ENDPOINT_MAX];       /* "" = no tracker */
-    char listen_host[NODE_HOST_MAX];       /* e.g. 127.0.0.1 */
-    uint16_t port;                         /* requests */
-    uint16_t gossip_port;                  /* 0 = port + 1 */
+    const params_t *params;          /* required */
+    char data_dir[512];              /* required */
+    char tracker[NODE_ENDPOINT_MAX]; /* "" = no tracker */
+    char listen_host[NODE_HOST_MAX]; /* e.g. 127.0.0.1 */
+    uint16_t port;                   /* requests */
+    uint16_t gossip_port;            /* 0 = port + 1 */
     bool mine;
-    unsigned threads;                      /* 0 = every core */
-    char impl[32];                         /* kernel name or "auto" */
+    unsigned threads; /* 0 = every core */
+    char impl[32];    /* kernel name or "auto" */
     bool has_miner_key;
-    uint8_t miner_key[32];                 /* coinbase recipient */
-    unsigned status_interval_s;            /* 0 = 5 */
+    uint8_t miner_key[32];      /* coinbase recipient */
+    unsigned status_interval_s; /* 0 = 5 */
 } node_config_t;
 
 typedef struct node node_t;

@@ -64,9 +64,9 @@ struct node {
 
     node_job_t jobs[2]; /* current and previous */
     uint64_t next_job_id;
-    bool job_urgent;    /* the tip changed */
-    bool job_dirty;     /* the mempool changed */
-    uint64_t job_ms;    /* when the current job was made */
+    bool job_urgent; /* the tip changed */
+    bool job_dirty;  /* the mempool changed */
+    uint64_t job_ms; /* when the current job was made */
 
     node_tally_t refused_blocks, refused_txs;
     /* Requests refused by the request thread without the lock. */
@@ -101,7 +101,7 @@ struct node {
     txbatch_t relay_batch;
     uint64_t tx_frames_relayed; /* NEW_TXS frames published */
     uint64_t txs_known_dropped; /* NEW_TXS items dropped by txid lookup */
-    uint64_t stale_solutions; /* found for a template no longer on the tip */
+    uint64_t stale_solutions;   /* found for a template no longer on the tip */
 };
 
 /* Counts one refusal. */

@@ -179,7 +179,8 @@ int sync_with_peer(node_t *n, uint64_t peer, uint64_t *added)
         }
         uint64_t before = total;
         for (size_t i = 0; rc == 0 && i < nwant; i += WIRE_MAX_BLOCKS) {
-            size_t k = nwant - i < WIRE_MAX_BLOCKS ? nwant - i : WIRE_MAX_BLOCKS;
+            size_t k =
+                nwant - i < WIRE_MAX_BLOCKS ? nwant - i : WIRE_MAX_BLOCKS;
             rc = fetch_blocks(n, peer, (const uint8_t(*)[32])want + i, k,
                               &total);
         }
@@ -207,8 +208,7 @@ int sync_poll_peer(node_t *n, uint64_t peer)
     wire_msg_init(&req, WIRE_GET_TIP);
     wire_msg_t reply;
     uint8_t *raw;
-    int rc = ask(n, &reply, &raw, peer, &req, WIRE_TIP,
-                 "sync: a peer's tip");
+    int rc = ask(n, &reply, &raw, peer, &req, WIRE_TIP, "sync: a peer's tip");
     after_request(n, peer, rc);
     if (rc)
         return rc;

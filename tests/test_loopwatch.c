@@ -68,8 +68,8 @@ Test(loopwatch, a_stuck_turn_is_reported_once_then_every_repeat)
     loopwatch_at(&w, "inbox: block from peer");
     uint64_t t0 = 50;
     cr_assert_eq(loopwatch_check(&w, &v, t0 + 10), LOOPWATCH_OK);
-    cr_assert_eq(loopwatch_check(&w, &v, t0 + LOOPWATCH_STUCK_MS),
-                 LOOPWATCH_OK, "at the threshold is not past it");
+    cr_assert_eq(loopwatch_check(&w, &v, t0 + LOOPWATCH_STUCK_MS), LOOPWATCH_OK,
+                 "at the threshold is not past it");
     cr_assert_eq(loopwatch_check(&w, &v, t0 + LOOPWATCH_STUCK_MS + 1),
                  LOOPWATCH_STUCK);
     cr_assert_eq(v.turn_age_ms, LOOPWATCH_STUCK_MS + 1);
@@ -130,8 +130,7 @@ static bool captured(int fd, const char *needle, int timeout_ms)
     return false;
 }
 
-Test(loopwatch, the_watcher_thread_logs_a_stuck_turn_and_its_end,
-     .timeout = 20)
+Test(loopwatch, the_watcher_thread_logs_a_stuck_turn_and_its_end, .timeout = 20)
 {
     log_set_level(LOG_INFO);
     int saved, fd = capture_stderr(&saved);

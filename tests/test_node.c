@@ -88,7 +88,6 @@ static void stop(void)
     cr_assert_eq(system(cmd), 0);
 }
 
-
 /* Asks status through node_query; returns the whole answer. */
 static json_t *status(void)
 {
@@ -148,11 +147,10 @@ Test(node, status_shows_a_turning_main_loop, .timeout = 30)
         json_t *a = status();
         cr_assert(!busy(a));
         json_int_t age = loop_int(a, "turn_age_ms");
-        cr_assert(age >= 0 && age < 1000, "turn_age_ms %lld",
-                  (long long)age);
+        cr_assert(age >= 0 && age < 1000, "turn_age_ms %lld", (long long)age);
         cr_assert(loop_int(a, "longest_turn_ms") >= age);
-        cr_assert_not_null(json_object_get(json_object_get(a, "result"),
-                                           "height"));
+        cr_assert_not_null(
+            json_object_get(json_object_get(a, "result"), "height"));
         json_decref(a);
         sleep_ms(50);
     }
@@ -207,8 +205,7 @@ Test(node, status_answers_busy_while_the_lock_is_held, .timeout = 30)
     cr_assert(json_is_integer(json_object_get(r, "uptime")));
     cr_assert_null(json_object_get(r, "height"), "needs the lock");
     json_int_t age = loop_int(a, "turn_age_ms");
-    cr_assert(age >= 1000, "the held-up turn is %lld ms old",
-              (long long)age);
+    cr_assert(age >= 1000, "the held-up turn is %lld ms old", (long long)age);
     cr_assert(loop_int(a, "longest_turn_ms") >= age);
     cr_assert_str_eq(loop_where(a), "inbox: taking the node lock");
     json_decref(a);

@@ -45,10 +45,9 @@ static void start(void)
     cr_assert_not_null(node, "node_new: %s", why);
     fx_key(&alice, 1);
     fx_key(&bob, 2);
-    cr_assert_eq(address_encode(alice_addr, sizeof alice_addr, "pxrt",
-                                alice.pub), 0);
-    cr_assert_eq(address_encode(bob_addr, sizeof bob_addr, "pxrt", bob.pub),
-                 0);
+    cr_assert_eq(
+        address_encode(alice_addr, sizeof alice_addr, "pxrt", alice.pub), 0);
+    cr_assert_eq(address_encode(bob_addr, sizeof bob_addr, "pxrt", bob.pub), 0);
 }
 
 static void stop(void)
@@ -91,8 +90,8 @@ static void refused(const char *method, json_t *params, int code,
     json_t *a = ask(method, params);
     json_t *e = json_object_get(a, "error");
     cr_assert_not_null(e, "%s should fail", method);
-    cr_assert_eq(json_integer_value(json_object_get(e, "code")), code,
-                 "%s: %s", method, json_dumps(a, JSON_COMPACT));
+    cr_assert_eq(json_integer_value(json_object_get(e, "code")), code, "%s: %s",
+                 method, json_dumps(a, JSON_COMPACT));
     const char *msg = json_string_value(json_object_get(e, "message"));
     cr_assert(msg && strstr(msg, text), "%s: message %s lacks %s", method,
               msg ? msg : "(none)", text);
@@ -109,16 +108,14 @@ static json_int_t int_of(const json_t *o, const char *key)
 static void mine(int count, const char *to)
 {
     json_t *h;
-    json_t *r = ok(&h, "generate", json_pack("{s:i,s:s}", "count", count,
-                                             "address", to));
-    cr_assert_eq(json_array_size(json_object_get(r, "hashes")),
-                 (size_t)count);
+    json_t *r = ok(&h, "generate",
+                   json_pack("{s:i,s:s}", "count", count, "address", to));
+    cr_assert_eq(json_array_size(json_object_get(r, "hashes")), (size_t)count);
     json_decref(h);
 }
 
 /* A transfer from alice, signed (or not), as hex. */
-static void transfer_hex(char *hex, uint64_t amount, uint64_t nonce,
-                         bool sign)
+static void transfer_hex(char *hex, uint64_t amount, uint64_t nonce, bool sign)
 {
     tx_t t;
     if (sign)
@@ -136,8 +133,8 @@ Test(rpc, bad_queries_are_refused_with_their_reason)
 {
     json_t *q = json_string("status");
     json_t *a = rpc_handle(node, q);
-    cr_assert_eq(json_integer_value(json_object_get(
-                     json_object_get(a, "error"), "code")),
+    cr_assert_eq(json_integer_value(
+                     json_object_get(json_object_get(a, "error"), "code")),
                  ERR_ARG);
     json_decref(a);
     json_decref(q);
@@ -194,13 +191,13 @@ Test(rpc, status_and_blocks_follow_the_chain)
     cr_assert_eq(int_of(b, "blockHeight"), 3);
     json_decref(h2);
 
-    json_t *c = ok(&h2, "getchain", json_pack("{s:i,s:i}", "from", 1,
-                                              "limit", 10));
+    json_t *c =
+        ok(&h2, "getchain", json_pack("{s:i,s:i}", "from", 1, "limit", 10));
     cr_assert_eq(json_array_size(c), 3, "blocks 1..3");
     cr_assert_eq(int_of(json_array_get(c, 0), "blockHeight"), 1);
     json_decref(h2);
-    c = ok(&h2, "getchain", json_pack("{s:b,s:i}", "newest_first", 1,
-                                      "limit", 2));
+    c = ok(&h2, "getchain",
+           json_pack("{s:b,s:i}", "newest_first", 1, "limit", 2));
     cr_assert_eq(int_of(json_array_get(c, 0), "blockHeight"), 3);
     cr_assert_eq(int_of(json_array_get(c, 1), "blockHeight"), 2);
     json_decref(h2);
@@ -223,8 +220,7 @@ static void check_main_loop(const json_t *s, const char *where)
               (long long)age, (long long)longest);
     cr_assert(age <= 1000 * int_of(s, "uptime") + 1000,
               "the turn cannot be older than the node");
-    cr_assert_str_eq(json_string_value(json_object_get(loop, "where")),
-                     where);
+    cr_assert_str_eq(json_string_value(json_object_get(loop, "where")), where);
 }
 
 Test(rpc, status_reports_the_main_loop)
@@ -243,8 +239,7 @@ Test(rpc, status_reports_the_main_loop)
     cr_assert(json_is_true(json_object_get(s, "busy")));
     cr_assert_str_eq(json_string_value(json_object_get(s, "network")),
                      "regtest");
-    cr_assert_eq(strlen(json_string_value(json_object_get(s, "node_id"))),
-                 16);
+    cr_assert_eq(strlen(json_string_value(json_object_get(s, "node_id"))), 16);
     cr_assert_eq(int_of(s, "peers"), 0);
     cr_assert_null(json_object_get(s, "height"));
     cr_assert_null(json_object_get(s, "mempool"));
@@ -291,8 +286,8 @@ Test(rpc, a_transfer_from_pending_to_confirmed)
     r = ok(&h, "balance", json_pack("{s:s}", "address", bob_addr));
     cr_assert_eq(int_of(r, "confirmed"), 30 * COIN + 50 * COIN + 500);
     json_decref(h);
-    r = ok(&h, "balance_after", json_pack("{s:s,s:s}", "address", alice_addr,
-                                          "txid", txid));
+    r = ok(&h, "balance_after",
+           json_pack("{s:s,s:s}", "address", alice_addr, "txid", txid));
     cr_assert_eq(int_of(r, "balance"), 70 * COIN - 500);
     json_decref(h);
 
@@ -326,8 +321,8 @@ Test(rpc, a_refused_transfer_is_remembered_and_counted)
                      "bad-txns-unsigned");
     json_decref(h);
     r = ok(&h, "status", NULL);
-    json_t *txs = json_object_get(json_object_get(r, "refused"),
-                                  "transactions");
+    json_t *txs =
+        json_object_get(json_object_get(r, "refused"), "transactions");
     cr_assert_eq(int_of(txs, "bad-txns-unsigned"), 1);
     json_decref(h);
 

@@ -57,8 +57,7 @@ static void reply_blob(fake_t *f, const server_req_t *req, const uint8_t *id,
 {
     buf_t out;
     buf_init(&out);
-    cr_assert_eq(wire_encode_blob(&out, id, WIRE_REPLY, text, strlen(text)),
-                 0);
+    cr_assert_eq(wire_encode_blob(&out, id, WIRE_REPLY, text, strlen(text)), 0);
     server_reply(f->srv, req, out.data, out.len);
     buf_deinit(&out);
 }
@@ -89,8 +88,8 @@ static void answer(fake_t *f, const server_req_t *req)
         wire_encode(&out, net_id(), &r);
         server_reply(f->srv, req, out.data, out.len);
     } else if (m.type == WIRE_QUERY) {
-        json_t *q = json_loadb((const char *)m.u.blob.data, m.u.blob.len, 0,
-                               NULL);
+        json_t *q =
+            json_loadb((const char *)m.u.blob.data, m.u.blob.len, 0, NULL);
         char *text = NULL;
         switch (f->mode) {
         case ANSWER: {
@@ -267,8 +266,7 @@ Test(rpcclient, another_network_is_named)
     rpcclient_t *c = rpcclient_new(server_endpoint(f.srv), net_id(), 2000, 0);
     json_t *result = NULL;
     char *msg = NULL;
-    cr_assert_eq(rpcclient_call(c, &result, &msg, "status", NULL),
-                 ERR_INVALID);
+    cr_assert_eq(rpcclient_call(c, &result, &msg, "status", NULL), ERR_INVALID);
     cr_assert(strstr(msg, "demo network, not regtest"), "%s", msg);
     free(msg);
     rpcclient_free(&c);
@@ -325,8 +323,8 @@ Test(rpcclient, the_budget_is_said_in_seconds)
     rpcclient_t *c = rpcclient_new(server_endpoint(f.srv), net_id(), 333, 2);
     json_t *result = NULL;
     char *msg = NULL;
-    cr_assert(rpcclient_no_answer(
-        rpcclient_call(c, &result, &msg, "status", NULL)));
+    cr_assert(
+        rpcclient_no_answer(rpcclient_call(c, &result, &msg, "status", NULL)));
     cr_assert(strstr(msg, " within 1 s"), "%s", msg);
     free(msg);
     rpcclient_free(&c);
