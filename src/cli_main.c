@@ -297,7 +297,9 @@ static bool main_loop_stuck(const json_t *status, char *line, size_t len)
                  "(for %s so far, in \"%s\")",
                  t, where ? where : "?");
     else
-        snprintf(line, len, "the node answers and its main loop turns");
+        snprintf(line, len,
+                 "yet the node answers status and its main loop turns (a "
+                 "slow request? try a longer --timeout)");
     return stuck;
 }
 
@@ -1323,6 +1325,26 @@ static int cmd_partition(cli_t *cli)
     return EXIT_OK;
 }
 
+static int cmd_stall(cli_t *cli)
+{
+    uint64_t ms;
+    if (parse_u64(&ms, cli->args[0], 60000) || ms == 0)
+        return usage_error("stall takes 1..60000 ms: %s", cli->args[0]);
+    int st;
+    json_t *r =
+        QUERY(cli, "stall", json_pack("{s:I}", "ms", (json_int_t)ms), &st);
+    if (!r)
+        return st;
+    if (cli->json)
+        print_json(r);
+    else
+        printf("the main loop holds the node lock for %" PRIu64
+               " ms at its next turn\n",
+               jint(r, "stall_ms"));
+    json_decref(r);
+    return EXIT_OK;
+}
+
 static int cmd_tracker_peers(cli_t *cli)
 {
     char endpoint[SOCK_ENDPOINT_MAX];
@@ -1458,6 +1480,11 @@ static const command_t commands[] = {
      "regtest only, for tests: the node drops gossip from these peers (ids\n"
      "as `peers` shows them) and never asks them anything; the list\n"
      "replaces the previous one, and no ids heals."},
+    {"stall", 1, 1, 0, cmd_stall, "stall <ms>",
+     "regtest only, for tests: the node's main loop holds the node lock\n"
+     "for ms milliseconds (1..60000) at its next turn, as a loop stuck in a\n"
+     "long operation would; `status` then answers busy and says how long\n"
+     "the loop has not turned. --json: {stall_ms}."},
     {"tracker-peers", 0, 0, OPT_TRACKER, cmd_tracker_peers,
      "tracker-peers [--tracker tcp://H:P]",
      "The peers registered at the tracker (default: the network's tracker\n"

@@ -109,8 +109,7 @@ static void *watcher(void *arg)
         switch (loopwatch_check(w, &v, now)) {
         case LOOPWATCH_STUCK:
             log_error(w->module,
-                      "main loop stuck: no turn for %.1f s, in \"%s\" "
-                      "(requests that need the node lock wait meanwhile)",
+                      "main loop stuck: no turn for %.1f s, in \"%s\"",
                       (double)v.turn_age_ms / 1000.0, v.where);
             break;
         case LOOPWATCH_RECOVERED:

@@ -2,15 +2,16 @@
  * loopwatch — how a node's main loop is doing, readable from any thread
  * without the node lock.
  *
- * The main loop calls loopwatch_turn() at the top of every turn and
- * loopwatch_at() as the turn moves through its phases (a static string per
- * phase: "inbox: block from peer", "mining: solutions", ...). Any thread may
- * read the record with loopwatch_read(): how long the current turn has run,
- * the longest turn so far and where the loop is. A healthy loop turns every
- * few milliseconds (it waits for the inbox a couple of milliseconds a turn),
- * so the age of the current turn stays small; a loop that is stuck -- say in
- * a chain operation that never ends while it holds the node lock -- shows a
- * growing age and the phase it is stuck in.
+ * The main loop calls loopwatch_turn() where each turn begins -- the node's
+ * main loop: where it goes idle, waiting a couple of milliseconds for its
+ * inbox -- and loopwatch_at() as the turn moves through its phases (a
+ * static string per phase: "inbox: block from peer", "mining: solutions",
+ * ...). Any thread may read the record with loopwatch_read(): how long the
+ * current turn has run, the longest turn so far and where the loop is. A
+ * healthy loop turns every few milliseconds, so the age of the current turn
+ * stays small, idle or busy; a loop that is stuck -- say in a chain
+ * operation that never ends while it holds the node lock -- shows a growing
+ * age and the phase it is stuck in.
  *
  * A watcher thread (loopwatch_start()) looks at the record every
  * LOOPWATCH_CHECK_MS and logs an error when a turn runs past

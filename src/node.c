@@ -31,8 +31,13 @@
  * waits for the lock at most NODE_STATUS_WAIT_MS and otherwise answers what
  * it can read without it -- the main loop's record, uptime, peers -- marked
  * "busy", so a loop that spins with the lock held (no gossip, no mining, no
- * other answer) is told apart from a node that is merely gone. Other
- * requests wait for the lock as long as it takes.
+ * other answer) is told apart from a node that is merely gone. Every
+ * other request waits for the lock at most NODE_LOCK_WAIT_MS and is then
+ * refused as busy (ERR_FULL, saying how long the loop has not turned and
+ * where): the request thread serves one request at a time, so one that
+ * waited for ever would hold up every status behind it. A turn ends where
+ * the loop goes idle, at its wait for the inbox, so an idle loop shows a
+ * turn of a couple of milliseconds.
  *
  * Transaction relay: every transaction this node accepts -- from a peer, the
  * tracker, the cli or a wallet -- joins relay_batch (txbatch.h), which goes
@@ -101,6 +106,7 @@
 #define NODE_REQ_BURST 1000     /* ... after a burst of this many */
 #define NODE_REQ_SLOTS 64       /* connections tracked (least recent evicted) */
 #define NODE_STATUS_WAIT_MS 250 /* `status` waits this long for the lock */
+#define NODE_LOCK_WAIT_MS 1000  /* any other request this long, then "busy" */
 
 uint64_t node_now_ms(void)
 {
@@ -592,6 +598,26 @@ static int lock_within(node_t *n, unsigned ms)
     return pthread_mutex_timedlock(&n->lock, &until) == 0 ? 0 : ERR_TIMEOUT;
 }
 
+/* The error a request gets when the lock was not to be had within
+ * NODE_LOCK_WAIT_MS: the main loop holds it (the request thread is the
+ * only other taker), and its record says for how long and where. */
+static void busy_reason(node_t *n, char *out, size_t len)
+{
+    loopwatch_view_t v;
+    loopwatch_read(&n->watch, &v, node_now_ms());
+    double s = (double)v.turn_age_ms / 1000.0;
+    if (v.turn_age_ms > LOOPWATCH_STUCK_MS)
+        snprintf(out, len,
+                 "the node is running but its main loop has not turned for "
+                 "%.1f s (stuck in \"%s\"); only status answers meanwhile",
+                 s, v.where ? v.where : "?");
+    else
+        snprintf(out, len,
+                 "the node is busy: its main loop holds the node lock (this "
+                 "turn %.1f s so far, in \"%s\"); try again",
+                 s, v.where ? v.where : "?");
+}
+
 json_t *node_query(node_t *n, const json_t *request)
 {
     const char *method = json_string_value(json_object_get(request, "method"));
@@ -600,8 +626,10 @@ json_t *node_query(node_t *n, const json_t *request)
          * the lock held: it must answer then too. */
         if (lock_within(n, NODE_STATUS_WAIT_MS) != 0)
             return rpc_status_busy(n);
-    } else {
-        pthread_mutex_lock(&n->lock);
+    } else if (lock_within(n, NODE_LOCK_WAIT_MS) != 0) {
+        char why[WIRE_MAX_STR + 1];
+        busy_reason(n, why, sizeof why);
+        return rpc_error(ERR_FULL, why);
     }
     json_t *answer = rpc_handle(n, request);
     pthread_mutex_unlock(&n->lock);
@@ -693,7 +721,14 @@ static void serve_submit_batch(node_t *n, const server_req_t *req)
             continue;
         }
         tx_compute_txid(txid, &tx);
-        pthread_mutex_lock(&n->lock);
+        if (lock_within(n, NODE_LOCK_WAIT_MS) != 0) {
+            /* This one and the rest: the main loop keeps the lock. */
+            for (size_t k = i; k < m.u.list.count; k++) {
+                res[k].code = ERR_FULL;
+                busy_reason(n, res[k].reason, sizeof res[k].reason);
+            }
+            break;
+        }
         rc = node_accept_tx(n, &why, &tx, txid, 0);
         pthread_mutex_unlock(&n->lock);
         if (rc != 0 && rc != ERR_DUPLICATE) {
@@ -702,9 +737,12 @@ static void serve_submit_batch(node_t *n, const server_req_t *req)
                      why ? why : err_str(rc));
         }
     }
-    pthread_mutex_lock(&n->lock);
-    node_flush_relay(n);
-    pthread_mutex_unlock(&n->lock);
+    /* (Without the lock, the main loop flushes them at the end of its
+     * turn.) */
+    if (lock_within(n, NODE_LOCK_WAIT_MS) == 0) {
+        node_flush_relay(n);
+        pthread_mutex_unlock(&n->lock);
+    }
     wire_msg_t r;
     wire_msg_init(&r, WIRE_SUBMITTED);
     r.u.results.count = m.u.list.count;
@@ -839,9 +877,14 @@ static void *serve_thread(void *arg)
             server_req_clear(&req);
             continue;
         }
-        pthread_mutex_lock(&n->lock);
-        serve_one(n, &req);
-        pthread_mutex_unlock(&n->lock);
+        if (lock_within(n, NODE_LOCK_WAIT_MS) == 0) {
+            serve_one(n, &req);
+            pthread_mutex_unlock(&n->lock);
+        } else {
+            char why[WIRE_MAX_STR + 1];
+            busy_reason(n, why, sizeof why);
+            reply_error(n, &req, ERR_FULL, why);
+        }
         server_req_clear(&req);
     }
     free(limiter);
@@ -950,6 +993,8 @@ static void drain_inbox(node_t *n, int wait_ms)
         p2p_msg_t pm;
         int rc;
         if (i == 0 && wait_ms) {
+            /* A turn ends where the loop goes idle (loopwatch.h). */
+            loopwatch_turn(&n->watch, node_now_ms());
             loopwatch_at(&n->watch, "inbox: waiting");
             pthread_mutex_unlock(&n->lock);
             rc = p2p_receive_data(n->p2p, &pm, wait_ms);
@@ -1011,6 +1056,18 @@ static void status_line(node_t *n)
              tip->height, hex, p2p_peers(n->p2p, NULL, 0),
              node_hashrate(n) / 1e6, mempool_count(n->mempool),
              (unsigned long long)refused);
+}
+
+/* Holds the lock for n->stall_ms without doing anything, as a turn stuck
+ * in a long operation would (rpc "stall", regtest only: the tests of what
+ * a stuck node looks like from outside). */
+static void stall(node_t *n, volatile sig_atomic_t *stop)
+{
+    loopwatch_at(&n->watch, "test: stalled (rpc stall)");
+    uint64_t until = node_now_ms() + n->stall_ms;
+    n->stall_ms = 0;
+    while (!*stop && node_now_ms() < until)
+        nanosleep(&(struct timespec){0, 10 * 1000000L}, NULL);
 }
 
 /* ---- lifecycle ----------------------------------------------------------- */
@@ -1159,7 +1216,8 @@ int node_run(node_t *n, volatile sig_atomic_t *stop)
     n->next_poll_ms = node_now_ms() + NODE_TIP_POLL_MS;
 
     while (!*stop) {
-        loopwatch_turn(&n->watch, node_now_ms());
+        if (n->stall_ms)
+            stall(n, stop);
         drain_inbox(n, NODE_POLL_MS);
         loopwatch_at(&n->watch, "relay: transactions");
         node_flush_relay(n);

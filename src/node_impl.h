@@ -82,8 +82,10 @@ struct node {
      * dropped and whom we never ask anything. */
     uint64_t blocked[NODE_MAX_BLOCKED];
     size_t n_blocked;
-    bool poll_all; /* peers were let back in: the main loop asks every peer
-                      for its tip at its next turn */
+    uint64_t stall_ms; /* rpc "stall" (regtest only): the main loop holds
+                          the lock this long at its next turn */
+    bool poll_all;     /* peers were let back in: the main loop asks every peer
+                          for its tip at its next turn */
 
     /* Until when each recent peer is not to be asked anything (sync.c): a
      * flood of orphans from one peer must not become a flood of requests to

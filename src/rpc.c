@@ -482,6 +482,19 @@ static json_t *m_partition(node_t *n, const json_t *params)
     return ok(json_pack("{s:o}", "blocked", arr));
 }
 
+/* The stuck-main-loop switch (regtest only, see rpc.h). */
+static json_t *m_stall(node_t *n, const json_t *params)
+{
+    if (strcmp(n->params->name, "regtest") != 0)
+        return rpc_error(ERR_UNSUPPORTED, "stall works on regtest only");
+    json_t *ms = json_object_get(params, "ms");
+    if (!json_is_integer(ms) || json_integer_value(ms) < 1 ||
+        json_integer_value(ms) > RPC_STALL_MAX_MS)
+        return rpc_error(ERR_ARG, "\"ms\" must be 1..60000");
+    n->stall_ms = (uint64_t)json_integer_value(ms);
+    return ok(json_pack("{s:I}", "stall_ms", (json_int_t)n->stall_ms));
+}
+
 json_t *rpc_handle(node_t *n, const json_t *request)
 {
     const char *method = json_string_value(json_object_get(request, "method"));
@@ -521,6 +534,8 @@ json_t *rpc_handle(node_t *n, const json_t *request)
         r = m_verifychain(n);
     else if (strcmp(method, "partition") == 0)
         r = m_partition(n, params);
+    else if (strcmp(method, "stall") == 0)
+        r = m_stall(n, params);
     else
         r = rpc_error(ERR_ARG, "unknown method");
     json_decref(empty);

@@ -29,9 +29,10 @@
  *                             items dropped by txid: already pending)},
  *                   busy: false,
  *                   main_loop: {turn_age_ms (since the main loop's current
- *                             turn began: a few ms on a healthy node, which
- *                             turns every couple of milliseconds; the
- *                             node's start counts as its first turn),
+ *                             turn began; a turn runs from one wait for
+ *                             the inbox to the next, so a healthy node,
+ *                             idle or not, shows a few ms; the node's start
+ *                             counts as its first turn),
  *                             longest_turn_ms (since the start, the current
  *                             turn included), where (the phase the loop is
  *                             in, e.g. "inbox: block from peer")}}
@@ -40,6 +41,10 @@
  *               read without it: {network, node_id, gossip, uptime, peers,
  *               busy: true, main_loop}. A main loop whose turn_age_ms runs
  *               into seconds is stuck (LOOPWATCH_STUCK_MS, loopwatch.h).
+ *               Every other method waits for the lock at most a second and
+ *               then fails with ERR_FULL and a message that says so ("the
+ *               node is running but its main loop has not turned for 12.0
+ *               s (stuck in ...)").
  *   getblock    {hash} | {height}  -> block, plus mainChain (bool),
  *               confirmations, and received (wall-clock microseconds since
  *               the Unix epoch when this node accepted the block; absent for
@@ -87,6 +92,12 @@
  *               apart. The list replaces the previous one; an empty list
  *               heals, and peers let back in are asked for their tips at
  *               the main loop's next turn.
+ *   stall       {ms: 1..60000} -> {stall_ms}: a test switch, regtest only
+ *               (ERR_UNSUPPORTED elsewhere). At its next turn the main loop
+ *               holds the node lock for ms milliseconds doing nothing, in
+ *               phase "test: stalled (rpc stall)", as a loop stuck in a
+ *               long operation would: what `status`, the log and pickaxe-cli
+ *               then say is what they say about a stuck node.
  *
  * Thread safety: rpc_handle runs on the node's request thread with the node
  * lock held (node.c), so it sees the chain, mempool and store as the main
@@ -97,6 +108,8 @@
 #define PICKAXE_RPC_H
 
 #include <jansson.h>
+
+#define RPC_STALL_MAX_MS 60000
 
 struct node;
 

@@ -42,6 +42,14 @@ static int ask(node_t *n, wire_msg_t *reply, uint8_t **raw, uint64_t peer,
     if (rc)
         return rc;
     rc = wire_decode(reply, n->params->network_id, *raw, len);
+    if (rc == 0 && reply->type == WIRE_ERROR) {
+        /* The peer's own refusal ("busy": its main loop holds its lock;
+         * "rate-limited"): an answer, not misbehaviour. */
+        wire_msg_clear(reply);
+        free(*raw);
+        *raw = NULL;
+        return ERR_FULL;
+    }
     if (rc == 0 && reply->type != want) {
         wire_msg_clear(reply);
         rc = ERR_PARSE;

@@ -4,7 +4,8 @@
  * node_run turns in a thread of the test, asked through node_query as the
  * request thread asks. Covers the main loop's record in `status` while it
  * turns, and that `status` still answers -- busy, with the stuck phase --
- * while the node lock is held elsewhere, where every other query waits.
+ * while the node lock is held elsewhere, and any other query is refused as
+ * busy after a bounded wait.
  * The lock is held by the test itself (node_impl.h), standing in for a main
  * loop that spins with it. No timing is asserted but generous deadlines.
  * Also built with ThreadSanitizer (criterion_tsan.h): the main loop, the
@@ -24,6 +25,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "err.h"
 #include "node.h"
 #include "node_impl.h"
 
@@ -208,6 +210,20 @@ Test(node, status_answers_busy_while_the_lock_is_held, .timeout = 30)
     cr_assert(age >= 1000, "the held-up turn is %lld ms old", (long long)age);
     cr_assert(loop_int(a, "longest_turn_ms") >= age);
     cr_assert_str_eq(loop_where(a), "inbox: taking the node lock");
+    json_decref(a);
+
+    /* Any other query waits a while, then is refused as busy with the
+     * same facts, rather than holding up every status behind it. */
+    json_t *q = json_pack("{s:s}", "method", "getchain");
+    a = node_query(node, q);
+    json_decref(q);
+    json_t *e = json_object_get(a, "error");
+    cr_assert_not_null(e, "%s", json_dumps(a, JSON_COMPACT));
+    cr_assert_eq(json_integer_value(json_object_get(e, "code")), ERR_FULL);
+    const char *msg = json_string_value(json_object_get(e, "message"));
+    cr_assert(msg && strstr(msg, "its main loop holds the node lock") &&
+                  strstr(msg, "inbox: taking the node lock"),
+              "%s", msg ? msg : "(none)");
     json_decref(a);
 
     pthread_mutex_lock(&h.m);

@@ -156,6 +156,9 @@ Test(rpc, bad_queries_are_refused_with_their_reason)
     refused("submit", json_pack("{s:s}", "hex", "00ff"), ERR_PARSE,
             "malformed transaction");
     refused("generate", json_pack("{s:i}", "count", 0), ERR_ARG, "count");
+    refused("stall", json_pack("{s:i}", "ms", 0), ERR_ARG, "1..60000");
+    refused("stall", json_pack("{s:i}", "ms", 60001), ERR_ARG, "1..60000");
+    refused("stall", NULL, ERR_ARG, "1..60000");
 }
 
 Test(rpc, status_and_blocks_follow_the_chain)

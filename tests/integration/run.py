@@ -190,6 +190,43 @@ def cli_tells_a_stopped_node_from_no_node(net):
     expect_cli_error(lambda: node.cli("status"), 1, "nothing listens on %s" % node.endpoint)
 
 
+@test(60)
+def cli_tells_a_stuck_main_loop(net):
+    """A main loop that holds the node lock for seconds (the regtest
+    `stall` switch stands in for a chain operation that does not end):
+    status still answers, busy, with how long the loop has not turned and
+    where; the node logs it; the cli says "the node is running but its main
+    loop has not turned for N s (stuck in ...)", for status and for a query
+    that waits for the lock in vain; afterwards all is well again."""
+    node = net.node("stuck")
+    assert node.cli("stall", "6000") == {"stall_ms": 6000}
+    wait_until("status to answer busy", lambda: node.status()["busy"], 10)
+    wait_until("the turn to pass 3 s",
+               lambda: node.status()["main_loop"]["turn_age_ms"] > 3500, 10)
+    st = node.status()
+    assert st["busy"] is True and "height" not in st, st
+    assert st["main_loop"]["where"] == "test: stalled (rpc stall)", st
+    assert st["main_loop"]["longest_turn_ms"] >= st["main_loop"]["turn_age_ms"], st
+    assert st["network"] == "regtest" and st["node_id"] == node.node_id, st
+    base = ["--network", "regtest", "--node", node.endpoint]
+    rc, out, err = net.cli_text(base + ["status"])
+    assert rc == 1 and "main loop    STUCK: no turn for" in out, (rc, out, err)
+    assert "the node is running but its main loop has not turned for" in err, err
+    assert '(stuck in "test: stalled (rpc stall)")' in err, err
+    # Any other query waits a second for the lock, then is refused: busy.
+    e = expect_cli_error(lambda: node.cli("peers"), 1,
+                         "pickaxe-cli: the node is running but its main loop has not turned for")
+    assert '(stuck in "test: stalled (rpc stall)")' in e.stderr, e.stderr
+    wait_until("the node to log it",
+               lambda: "main loop stuck: no turn for" in node.proc.tail(50), 10)
+    wait_until("the loop to turn again", lambda: not node.status()["busy"], 15)
+    wait_until("its end logged", lambda: "main loop turning again" in node.proc.tail(50), 10)
+    st = node.status()
+    assert st["main_loop"]["longest_turn_ms"] >= 5000, st["main_loop"]
+    assert node.cli("peers") == []
+    expect_cli_error(lambda: node.cli("stall", "0"), 2)
+
+
 @test(120)
 def peers_show_a_stopped_peer_unresponsive(net):
     """A peer stopped with SIGSTOP keeps its TCP connections, so it still
