@@ -57,7 +57,8 @@ KFLAGS.sha256_avx512_roll := $(KFLAGS.sha256_avx512) -fsched-pressure \
                              --param=sched-pressure-algorithm=2
 
 # Test binaries that also run under ThreadSanitizer.
-TSAN_TESTS ?= $(notdir $(basename $(wildcard tests/test_pool.c)))
+TSAN_TESTS ?= $(notdir $(basename $(wildcard tests/test_pool.c \
+                  tests/test_loopwatch.c tests/test_node.c)))
 
 LIB_SRCS  := $(filter-out %_main.c,$(wildcard src/*.c miner/*.c net/*.c wallet-web/*.c))
 MAIN_SRCS := $(wildcard src/*_main.c miner/*_main.c net/*_main.c bench/*_main.c wallet-web/*_main.c)

@@ -2,7 +2,8 @@
  * Tests for src/rpc.c: the node's JSON queries (rpc.h) answered by a real
  * in-process regtest node (node_new with a temporary data directory, no
  * tracker, no miner; its main loop is not running, so rpc_handle is called
- * directly, as the request thread does). Covers each method's answer shape,
+ * directly, as the request thread does; test_node.c runs the loop). Covers
+ * each method's answer shape (status's main_loop and its busy variant too),
  * the state it reports after blocks and transfers, and every kind of bad
  * query.
  */
@@ -48,10 +49,9 @@ static void start(void)
     cr_assert_not_null(node, "node_new: %s", why);
     fx_key(&alice, 1);
     fx_key(&bob, 2);
-    cr_assert_eq(address_encode(alice_addr, sizeof alice_addr, "pxrt",
-                                alice.pub), 0);
-    cr_assert_eq(address_encode(bob_addr, sizeof bob_addr, "pxrt", bob.pub),
-                 0);
+    cr_assert_eq(
+        address_encode(alice_addr, sizeof alice_addr, "pxrt", alice.pub), 0);
+    cr_assert_eq(address_encode(bob_addr, sizeof bob_addr, "pxrt", bob.pub), 0);
 }
 
 static void stop(void)
@@ -94,8 +94,8 @@ static void refused(const char *method, json_t *params, int code,
     json_t *a = ask(method, params);
     json_t *e = json_object_get(a, "error");
     cr_assert_not_null(e, "%s should fail", method);
-    cr_assert_eq(json_integer_value(json_object_get(e, "code")), code,
-                 "%s: %s", method, json_dumps(a, JSON_COMPACT));
+    cr_assert_eq(json_integer_value(json_object_get(e, "code")), code, "%s: %s",
+                 method, json_dumps(a, JSON_COMPACT));
     const char *msg = json_string_value(json_object_get(e, "message"));
     cr_assert(msg && strstr(msg, text), "%s: message %s lacks %s", method,
               msg ? msg : "(none)", text);
@@ -112,10 +112,9 @@ static json_int_t int_of(const json_t *o, const char *key)
 static void mine(int count, const char *to)
 {
     json_t *h;
-    json_t *r = ok(&h, "generate", json_pack("{s:i,s:s}", "count", count,
-                                             "address", to));
-    cr_assert_eq(json_array_size(json_object_get(r, "hashes")),
-                 (size_t)count);
+    json_t *r = ok(&h, "generate",
+                   json_pack("{s:i,s:s}", "count", count, "address", to));
+    cr_assert_eq(json_array_size(json_object_get(r, "hashes")), (size_t)count);
     cr_assert_eq(json_integer_value(json_object_get(r, "made")), count);
     cr_assert_eq(json_integer_value(json_object_get(r, "asked")), count);
     cr_assert_null(json_object_get(r, "error"));
@@ -123,8 +122,7 @@ static void mine(int count, const char *to)
 }
 
 /* A transfer from alice, signed (or not), as hex. */
-static void transfer_hex(char *hex, uint64_t amount, uint64_t nonce,
-                         bool sign)
+static void transfer_hex(char *hex, uint64_t amount, uint64_t nonce, bool sign)
 {
     tx_t t;
     if (sign)
@@ -142,8 +140,8 @@ Test(rpc, bad_queries_are_refused_with_their_reason)
 {
     json_t *q = json_string("status");
     json_t *a = rpc_handle(node, q);
-    cr_assert_eq(json_integer_value(json_object_get(
-                     json_object_get(a, "error"), "code")),
+    cr_assert_eq(json_integer_value(
+                     json_object_get(json_object_get(a, "error"), "code")),
                  ERR_ARG);
     json_decref(a);
     json_decref(q);
@@ -165,6 +163,9 @@ Test(rpc, bad_queries_are_refused_with_their_reason)
     refused("submit", json_pack("{s:s}", "hex", "00ff"), ERR_PARSE,
             "malformed transaction");
     refused("generate", json_pack("{s:i}", "count", 0), ERR_ARG, "count");
+    refused("stall", json_pack("{s:i}", "ms", 0), ERR_ARG, "1..60000");
+    refused("stall", json_pack("{s:i}", "ms", 60001), ERR_ARG, "1..60000");
+    refused("stall", NULL, ERR_ARG, "1..60000");
 }
 
 Test(rpc, status_and_blocks_follow_the_chain)
@@ -200,13 +201,13 @@ Test(rpc, status_and_blocks_follow_the_chain)
     cr_assert_eq(int_of(b, "blockHeight"), 3);
     json_decref(h2);
 
-    json_t *c = ok(&h2, "getchain", json_pack("{s:i,s:i}", "from", 1,
-                                              "limit", 10));
+    json_t *c =
+        ok(&h2, "getchain", json_pack("{s:i,s:i}", "from", 1, "limit", 10));
     cr_assert_eq(json_array_size(c), 3, "blocks 1..3");
     cr_assert_eq(int_of(json_array_get(c, 0), "blockHeight"), 1);
     json_decref(h2);
-    c = ok(&h2, "getchain", json_pack("{s:b,s:i}", "newest_first", 1,
-                                      "limit", 2));
+    c = ok(&h2, "getchain",
+           json_pack("{s:b,s:i}", "newest_first", 1, "limit", 2));
     cr_assert_eq(int_of(json_array_get(c, 0), "blockHeight"), 3);
     cr_assert_eq(int_of(json_array_get(c, 1), "blockHeight"), 2);
     json_decref(h2);
@@ -303,6 +304,45 @@ Test(rpc, generate_stopped_by_a_full_disk_returns_what_it_made)
     json_decref(h2);
 }
 
+/* The main loop's record (loopwatch.h) in status. This node's main loop
+ * never runs, so its only "turn" is the start, still going. */
+static void check_main_loop(const json_t *s, const char *where)
+{
+    json_t *loop = json_object_get(s, "main_loop");
+    cr_assert(json_is_object(loop), "%s", json_dumps(s, JSON_COMPACT));
+    json_int_t age = int_of(loop, "turn_age_ms");
+    json_int_t longest = int_of(loop, "longest_turn_ms");
+    cr_assert(age >= 0 && longest >= age, "age %lld, longest %lld",
+              (long long)age, (long long)longest);
+    cr_assert(age <= 1000 * int_of(s, "uptime") + 1000,
+              "the turn cannot be older than the node");
+    cr_assert_str_eq(json_string_value(json_object_get(loop, "where")), where);
+}
+
+Test(rpc, status_reports_the_main_loop)
+{
+    json_t *h;
+    json_t *s = ok(&h, "status", NULL);
+    cr_assert(json_is_false(json_object_get(s, "busy")));
+    check_main_loop(s, "start: loading the chain");
+    json_decref(h);
+
+    /* What status says when the node lock cannot be had: what needs no
+     * lock, marked busy, and nothing of the chain. */
+    h = rpc_status_busy(node);
+    cr_assert_not_null(h);
+    s = json_object_get(h, "result");
+    cr_assert(json_is_true(json_object_get(s, "busy")));
+    cr_assert_str_eq(json_string_value(json_object_get(s, "network")),
+                     "regtest");
+    cr_assert_eq(strlen(json_string_value(json_object_get(s, "node_id"))), 16);
+    cr_assert_eq(int_of(s, "peers"), 0);
+    cr_assert_null(json_object_get(s, "height"));
+    cr_assert_null(json_object_get(s, "mempool"));
+    check_main_loop(s, "start: loading the chain");
+    json_decref(h);
+}
+
 Test(rpc, a_transfer_from_pending_to_confirmed)
 {
     mine(2, alice_addr); /* alice: 100 coins */
@@ -342,8 +382,8 @@ Test(rpc, a_transfer_from_pending_to_confirmed)
     r = ok(&h, "balance", json_pack("{s:s}", "address", bob_addr));
     cr_assert_eq(int_of(r, "confirmed"), 30 * COIN + 50 * COIN + 500);
     json_decref(h);
-    r = ok(&h, "balance_after", json_pack("{s:s,s:s}", "address", alice_addr,
-                                          "txid", txid));
+    r = ok(&h, "balance_after",
+           json_pack("{s:s,s:s}", "address", alice_addr, "txid", txid));
     cr_assert_eq(int_of(r, "balance"), 70 * COIN - 500);
     json_decref(h);
 
@@ -377,8 +417,8 @@ Test(rpc, a_refused_transfer_is_remembered_and_counted)
                      "bad-txns-unsigned");
     json_decref(h);
     r = ok(&h, "status", NULL);
-    json_t *txs = json_object_get(json_object_get(r, "refused"),
-                                  "transactions");
+    json_t *txs =
+        json_object_get(json_object_get(r, "refused"), "transactions");
     cr_assert_eq(int_of(txs, "bad-txns-unsigned"), 1);
     json_decref(h);
 
