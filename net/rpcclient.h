@@ -1,5 +1,5 @@
 /*
- * rpcclient — the asking side of the node's JSON queries (src/rpc.h): what
+ * rpcclient — the asking side of the node's JSON queries (src/node/rpc.h): what
  * pickaxe-cli and the wallet service use to talk to a node, and to hand a
  * transaction to a node or a tracker.
  *
@@ -73,7 +73,7 @@ rpcclient_t *rpcclient_new(const char *endpoint, const uint8_t network_id[32],
 void rpcclient_free(rpcclient_t **c);
 
 /*
- * Calls one method of the node's JSON queries (src/rpc.h).
+ * Calls one method of the node's JSON queries (src/node/rpc.h).
  *
  * Returns: 0; the node's error code (err.h) when it answered with an error;
  *          ERR_TIMEOUT or ERR_NET when nobody answered; ERR_INVALID when

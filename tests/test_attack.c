@@ -1,5 +1,5 @@
 /*
- * test_attack — every builder of src/attack.c, offered to an honest regtest
+ * test_attack — every builder of src/adversary/attack.c, offered to an honest regtest
  * chain and mempool the way a node offers gossip, is refused with exactly
  * the reason its kind names; and the mutated or tampered copy of a valid
  * block does not poison the real one.

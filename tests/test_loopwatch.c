@@ -1,5 +1,5 @@
 /*
- * Tests for src/loopwatch.c: turn ages and the longest turn (the current one
+ * Tests for src/node/loopwatch.c: turn ages and the longest turn (the current one
  * included), the watcher's decisions on a clock the test drives (report a
  * turn once past the threshold, again only after the repeat interval, and
  * its end once), and the watcher thread's log lines, read back from stderr.

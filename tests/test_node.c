@@ -1,5 +1,5 @@
 /*
- * Tests for src/node.c with its main loop running: a real in-process
+ * Tests for src/node/node.c with its main loop running: a real in-process
  * regtest node (temporary data directory, no tracker, no miner) whose
  * node_run turns in a thread of the test, asked through node_query as the
  * request thread asks. Covers the main loop's record in `status` while it

@@ -1,5 +1,5 @@
 /*
- * Tests for src/rpc.c: the node's JSON queries (rpc.h) answered by a real
+ * Tests for src/node/rpc.c: the node's JSON queries (rpc.h) answered by a real
  * in-process regtest node (node_new with a temporary data directory, no
  * tracker, no miner; its main loop is not running, so rpc_handle is called
  * directly, as the request thread does; test_node.c runs the loop). Covers

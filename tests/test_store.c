@@ -1,5 +1,5 @@
 /*
- * Tests for src/store.c: blocks and meta round trip, idempotent puts,
+ * Tests for src/node/store.c: blocks and meta round trip, idempotent puts,
  * iteration order, status and delete, transactions (the tip lands with its
  * block or not at all; a failed write poisons its transaction, checked by
  * failing SQLite's allocations one by one), reopening, refusing what is not

@@ -454,7 +454,7 @@ static json_t *ask(wallet_api_t *a, json_t **reply, int *status,
         return NULL;
     }
     /* A node whose main loop holds its lock answers status with what it
-     * can tell without it (busy, src/rpc.h): no height, no tip. For the
+     * can tell without it (busy, src/node/rpc.h): no height, no tip. For the
      * page that is a node out of service, said as pickaxe-cli says it. */
     if (json_is_true(json_object_get(res, "busy"))) {
         json_t *loop = json_object_get(res, "main_loop");

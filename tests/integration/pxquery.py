@@ -1,4 +1,4 @@
-"""pxquery -- a node's JSON queries (src/rpc.h) over one persistent ZeroMQ
+"""pxquery -- a node's JSON queries (src/node/rpc.h) over one persistent ZeroMQ
 connection, in Python 3's standard library alone (harness for the soak and
 benchmarks).
 

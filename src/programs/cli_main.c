@@ -4,7 +4,7 @@
  * keystores, and (on regtest) mining blocks on demand.
  *
  * Every command but `newaddress` and `createtx --nonce` talks to one node
- * over its request port with the node's JSON queries (src/rpc.h) through
+ * over its request port with the node's JSON queries (src/node/rpc.h) through
  * net/rpcclient.h, which never waits longer than --timeout. When the node
  * cannot be reached the cli says which of three things it is, and exits 1:
  * nothing listens on the port (a plain TCP connection is refused: said at
