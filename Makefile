@@ -1,9 +1,18 @@
 # pickaxe — one entry point: make, make test, make demo, make bench, make soak.
 #
-# Sources are found by directory, so adding a module is adding a file:
-#   src/ miner/ net/ wallet-web/   *.c       -> build/libpickaxe.a
-#   any directory                  NAME_main.c -> build/pickaxe-NAME
-#   tests/                         test_X.c   -> build/tests/test_X (Criterion)
+# Sources are found by directory, so adding a module is adding a file. Each
+# layer is its own archive, and may include only its own headers and those
+# of the layers below it, so a wrong include fails the build:
+#
+#   src/core/       consensus library -> build/libpickaxe-core.a
+#   miner/          SHA-256d kernels  -> build/libpickaxe-miner.a     (core)
+#   net/            ZeroMQ transport  -> build/libpickaxe-net.a       (core)
+#   src/node/       the node          -> build/libpickaxe-node.a      (core, miner, net)
+#   wallet-web/     wallet service    -> build/libpickaxe-wallet.a    (core, net)
+#   src/adversary/  attack catalogue  -> build/libpickaxe-adversary.a (core, net)
+#   any directory   NAME_main.c       -> build/pickaxe-NAME (programs: any layer)
+#   tests/          test_X.c          -> build/tests/test_X (Criterion)
+#
 # Every library source is also built with AddressSanitizer and
 # UndefinedBehaviorSanitizer (build/asan/) for the unit tests, and with
 # ThreadSanitizer (build/tsan/) for the tests listed in TSAN_TESTS, and
