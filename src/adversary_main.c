@@ -2,7 +2,11 @@
  * pickaxe-adversary — a malicious peer that never stops: it joins like a
  * node, follows the honest chain, and keeps publishing every kind of invalid
  * block and transaction in the catalogue (attack.h), round-robin at --rate
- * a second, each logged and counted by kind.
+ * a second, each logged and counted by kind. One kind (orphan-storm) sends
+ * only valid blocks, in the order that once froze a node; once it is sent
+ * the adversary takes those blocks into the chain it follows, parents
+ * first, as the honest nodes will, so what it builds next is on the tip
+ * they then have.
  *
  * Joining. An identity is a node id, a request endpoint (a ROUTER answering
  * on its own thread, so honest nodes that ask us for our tip get an answer at
@@ -30,10 +34,13 @@
  * difficulty has climbed, and the cheap ones go on.
  *
  * --stats FILE keeps a JSON summary up to date (every second and at exit):
- * per kind, the reason expected, how many were sent or skipped, the ids
- * of the last blocks and transactions sent, and the ids of valid
- * transactions sent beside invalid ones (valid_ids), for tests to look for.
+ * the adversary's address (every block it mines pays it), and per kind the
+ * reason expected, whether its items are valid blocks (valid), how many
+ * were sent or skipped, the ids of the last blocks and transactions sent,
+ * and the ids of valid transactions sent beside invalid ones (valid_ids),
+ * for tests to look for.
  */
+#include "address.h"
 #include "attack.h"
 #include "chain.h"
 #include "err.h"
@@ -502,6 +509,18 @@ static void record(kind_stats_t *st, const attack_out_t *out)
     }
 }
 
+/* Takes the valid blocks we just sent into the chain we follow, parents
+ * first (the reverse of a storm's sending order), so the next attack builds
+ * on the tip the honest nodes are about to have. */
+static void adopt(adv_t *a, const attack_out_t *out)
+{
+    for (size_t i = out->count; i > 0; i--)
+        if (out->items[i - 1].type == WIRE_NEW_BLOCK)
+            add_block(a, out->items[i - 1].bytes.data,
+                      out->items[i - 1].bytes.len);
+    publish_tip(a);
+}
+
 /* One attack: the next kind in turn that can be built now. */
 static void attack_once(adv_t *a)
 {
@@ -514,6 +533,8 @@ static void attack_once(adv_t *a)
         int rc = attack_build(kind, &a->env, &out);
         if (rc == 0) {
             send_items(a, &out);
+            if (kind->valid)
+                adopt(a, &out);
             record(st, &out);
             st->sent++;
             st->items += out.count;
@@ -566,22 +587,24 @@ static void write_stats(adv_t *a)
             json_array_append_new(valid, json_string(st->valid_ids[i]));
         json_object_set_new(
             kinds, a->kinds[k]->name,
-            json_pack(
-                "{s:s,s:b,s:I,s:I,s:I,s:I,s:o,s:o}", "reason",
-                a->kinds[k]->reason, "same_hash", a->kinds[k]->same_hash,
-                "sent", (json_int_t)st->sent, "items", (json_int_t)st->items,
-                "not_ready", (json_int_t)st->not_ready, "over_budget",
-                (json_int_t)st->over_budget, "ids", ids, "valid_ids", valid));
+            json_pack("{s:s,s:b,s:b,s:I,s:I,s:I,s:I,s:o,s:o}", "reason",
+                      a->kinds[k]->reason, "same_hash", a->kinds[k]->same_hash,
+                      "valid", a->kinds[k]->valid, "sent", (json_int_t)st->sent,
+                      "items", (json_int_t)st->items, "not_ready",
+                      (json_int_t)st->not_ready, "over_budget",
+                      (json_int_t)st->over_budget, "ids", ids, "valid_ids",
+                      valid));
     }
-    char me[17];
+    char me[17], addr[128] = "";
     snprintf(me, sizeof me, "%016llx",
              (unsigned long long)(a->p2p ? p2p_node_id(a->p2p) : 0));
-    json_t *j =
-        json_pack("{s:s,s:I,s:s,s:I,s:b,s:I,s:o}", "network", a->params->name,
-                  "identities", (json_int_t)a->identities, "node_id", me,
-                  "followed_height", (json_int_t)chain_height(a->chain),
-                  "funded", attack_funded(&a->env), "funding_sent",
-                  (json_int_t)a->funding_sent, "kinds", kinds);
+    address_encode(addr, sizeof addr, a->params->hrp, a->env.pub);
+    json_t *j = json_pack("{s:s,s:s,s:I,s:s,s:I,s:b,s:I,s:o}", "network",
+                          a->params->name, "address", addr, "identities",
+                          (json_int_t)a->identities, "node_id", me,
+                          "followed_height", (json_int_t)chain_height(a->chain),
+                          "funded", attack_funded(&a->env), "funding_sent",
+                          (json_int_t)a->funding_sent, "kinds", kinds);
     char tmp[4096];
     snprintf(tmp, sizeof tmp, "%s.tmp", a->stats_path);
     if (j && json_dump_file(j, tmp, JSON_INDENT(1)) == 0)
@@ -615,8 +638,9 @@ static void usage(FILE *f)
         "A malicious peer for showing that honest nodes hold: joins the "
         "network\n"
         "like a node, follows the honest chain, and keeps publishing invalid\n"
-        "blocks and transactions of every kind below, round-robin; when the\n"
-        "honest nodes ban it, it comes back under a new identity.\n"
+        "blocks and transactions of every kind below, round-robin (and, as\n"
+        "orphan-storm, valid blocks in an order meant to freeze a node);\n"
+        "when the honest nodes ban it, it comes back under a new identity.\n"
         "\n"
         "options:\n"
         "  --tracker tcp://H:P    the tracker's request endpoint (required)\n"
