@@ -2,11 +2,18 @@
  * pickaxe-adversary — a malicious peer that never stops: it joins like a
  * node, follows the honest chain, and keeps publishing every kind of invalid
  * block and transaction in the catalogue (attack.h), round-robin at --rate
- * a second, each logged and counted by kind. One kind (orphan-storm) sends
- * only valid blocks, in the order that once froze a node; once it is sent
- * the adversary takes those blocks into the chain it follows, parents
- * first, as the honest nodes will, so what it builds next is on the tip
- * they then have.
+ * a second, each logged and counted by kind.
+ *
+ * Valid blocks (orphan-storm: competing branches in the order that once
+ * froze a node). Honest nodes take them and move their tip, so the next
+ * attacks must build on the new tip, not on the one we followed before:
+ * after a valid kind, attacks pause until we have asked a peer for its tip
+ * (ADV_RESYNC_MS later, when the nodes have taken the blocks) and synced.
+ * We do not take our own blocks on trust: sent while a ban we have not
+ * noticed yet is in force, they are dropped, and building on them would
+ * make every attack after them an orphan. That sync also tells whether the
+ * honest nodes took them (the long branch's tip, the first item, is then on
+ * the chain we follow): `landed` in the stats.
  *
  * Joining. An identity is a node id, a request endpoint (a ROUTER answering
  * on its own thread, so honest nodes that ask us for our tip get an answer at
@@ -36,9 +43,10 @@
  * --stats FILE keeps a JSON summary up to date (every second and at exit):
  * the adversary's address (every block it mines pays it), and per kind the
  * reason expected, whether its items are valid blocks (valid), how many
- * were sent or skipped, the ids of the last blocks and transactions sent,
- * and the ids of valid transactions sent beside invalid ones (valid_ids),
- * for tests to look for.
+ * were sent or skipped, for valid kinds how many the honest nodes took
+ * (landed), the ids of the last blocks and transactions sent, and the ids
+ * of valid transactions sent beside invalid ones (valid_ids), for tests to
+ * look for.
  */
 #include "address.h"
 #include "attack.h"
@@ -67,6 +75,7 @@
 
 #define PICKAXE_VERSION "0.1.0"
 #define ADV_FOLLOW_MS 500    /* how often we ask a peer for its tip */
+#define ADV_RESYNC_MS 200    /* after valid blocks: when we ask again */
 #define ADV_BAN_CHECK_MS 300 /* how often we look ourselves up */
 #define ADV_STATS_MS 1000
 #define ADV_FUND_MS 2000      /* how often funding is tried again */
@@ -84,6 +93,7 @@ static void on_signal(int sig)
 
 typedef struct {
     uint64_t sent, items, not_ready, over_budget;
+    uint64_t landed; /* valid kinds: attacks whose blocks the nodes took */
     char ids[ADV_MAX_IDS][65];
     size_t next_id, n_ids;
     /* Valid transactions sent beside invalid ones (attack_item_t.valid_id),
@@ -121,6 +131,10 @@ typedef struct {
 
     /* counters */
     kind_stats_t stats[64];
+    /* The valid attack whose landing the next sync checks (NULL: none),
+     * and the block that is on the honest chain when it landed. */
+    kind_stats_t *landing;
+    uint8_t landing_tip[32];
     uint64_t funding_sent;
     size_t cursor;
 } adv_t;
@@ -509,20 +523,9 @@ static void record(kind_stats_t *st, const attack_out_t *out)
     }
 }
 
-/* Takes the valid blocks we just sent into the chain we follow, parents
- * first (the reverse of a storm's sending order), so the next attack builds
- * on the tip the honest nodes are about to have. */
-static void adopt(adv_t *a, const attack_out_t *out)
-{
-    for (size_t i = out->count; i > 0; i--)
-        if (out->items[i - 1].type == WIRE_NEW_BLOCK)
-            add_block(a, out->items[i - 1].bytes.data,
-                      out->items[i - 1].bytes.len);
-    publish_tip(a);
-}
-
-/* One attack: the next kind in turn that can be built now. */
-static void attack_once(adv_t *a)
+/* One attack: the next kind in turn that can be built now. Returns true
+ * when it sent valid blocks (the honest tip is about to move). */
+static bool attack_once(adv_t *a)
 {
     for (size_t tries = 0; tries < a->nkinds; tries++) {
         size_t k = a->cursor++ % a->nkinds;
@@ -533,8 +536,6 @@ static void attack_once(adv_t *a)
         int rc = attack_build(kind, &a->env, &out);
         if (rc == 0) {
             send_items(a, &out);
-            if (kind->valid)
-                adopt(a, &out);
             record(st, &out);
             st->sent++;
             st->items += out.count;
@@ -545,8 +546,12 @@ static void attack_once(adv_t *a)
             log_info("adversary", "%-24s -> expect %-28s %.16s (%zu item%s)",
                      kind->name, kind->reason, hex, out.count,
                      out.count == 1 ? "" : "s");
+            if (kind->valid) {
+                a->landing = st;
+                memcpy(a->landing_tip, out.items[0].id, 32);
+            }
             attack_out_clear(&out);
-            return;
+            return kind->valid;
         }
         attack_out_clear(&out);
         if (rc == ERR_RANGE)
@@ -554,6 +559,7 @@ static void attack_once(adv_t *a)
         else
             st->not_ready++;
     }
+    return false;
 }
 
 static void fund(adv_t *a)
@@ -587,13 +593,13 @@ static void write_stats(adv_t *a)
             json_array_append_new(valid, json_string(st->valid_ids[i]));
         json_object_set_new(
             kinds, a->kinds[k]->name,
-            json_pack("{s:s,s:b,s:b,s:I,s:I,s:I,s:I,s:o,s:o}", "reason",
-                      a->kinds[k]->reason, "same_hash", a->kinds[k]->same_hash,
-                      "valid", a->kinds[k]->valid, "sent", (json_int_t)st->sent,
-                      "items", (json_int_t)st->items, "not_ready",
-                      (json_int_t)st->not_ready, "over_budget",
-                      (json_int_t)st->over_budget, "ids", ids, "valid_ids",
-                      valid));
+            json_pack(
+                "{s:s,s:b,s:b,s:I,s:I,s:I,s:I,s:I,s:o,s:o}", "reason",
+                a->kinds[k]->reason, "same_hash", a->kinds[k]->same_hash,
+                "valid", a->kinds[k]->valid, "landed", (json_int_t)st->landed,
+                "sent", (json_int_t)st->sent, "items", (json_int_t)st->items,
+                "not_ready", (json_int_t)st->not_ready, "over_budget",
+                (json_int_t)st->over_budget, "ids", ids, "valid_ids", valid));
     }
     char me[17], addr[128] = "";
     snprintf(me, sizeof me, "%016llx",
@@ -717,6 +723,10 @@ static void run(adv_t *a)
         if (now >= next_follow) {
             follow(a);
             publish_tip(a);
+            if (a->landing &&
+                chain_get(a->chain, a->landing_tip) != NULL) /* took them */
+                a->landing->landed++;
+            a->landing = NULL;
             next_follow = sock_now_ms() + ADV_FOLLOW_MS;
         }
         if (now >= next_ban) {
@@ -741,10 +751,15 @@ static void run(adv_t *a)
             next_fund = now + ADV_FUND_MS;
         }
         if (now >= next_attack) {
-            attack_once(a);
+            bool moved = attack_once(a);
             due += interval;
             if (due < (double)now - 1000)
                 due = (double)now; /* do not burst to catch up */
+            if (moved) {           /* no attack before the sync after them */
+                next_follow = now + ADV_RESYNC_MS;
+                if (due <= (double)next_follow)
+                    due = (double)next_follow + 1;
+            }
             next_attack = (uint64_t)due;
         }
         if (now >= next_stats) {
