@@ -755,8 +755,10 @@ static void run(adv_t *a)
             due += interval;
             if (due < (double)now - 1000)
                 due = (double)now; /* do not burst to catch up */
-            if (moved) {           /* no attack before the sync after them */
-                next_follow = now + ADV_RESYNC_MS;
+            if (moved) {
+                /* No attack before the sync after them, counted from when
+                 * they went out (mining them took time on demo). */
+                next_follow = sock_now_ms() + ADV_RESYNC_MS;
                 if (due <= (double)next_follow)
                     due = (double)next_follow + 1;
             }

@@ -561,7 +561,8 @@ def adversary_every_attack_refused(net):
         i = 0
         while not stop.is_set():
             try:
-                nodes[i % 3].generate(1, to=honest_addr)
+                # A bounded wait, so that a stuck node fails the test soon.
+                nodes[i % 3].cli("generate", "1", "--to", honest_addr, timeout_ms=10000)
                 generated[0] += 1
             except Exception as e:  # reported below; the loop goes on
                 mining_errors.append(str(e))
@@ -607,7 +608,14 @@ def adversary_every_attack_refused(net):
                           {"%s (as a transaction)" % r
                            for r in expected_tx - set(_tx_refusals(nodes))})
 
+        def assert_live():
+            # A stuck node fails the test at once, not at the deadline.
+            assert not status_errors, "a node stopped answering: %s" % status_errors[:3]
+            for name, took in slowest.items():
+                assert took < STATUS_SLOW_S, "%s took %.2f s to answer status" % (name, took)
+
         def all_refused():
+            assert_live()
             st = stats()
             unsent = [name for name, k in st["kinds"].items() if k["sent"] == 0]
             if not valid_taken:
@@ -635,12 +643,10 @@ def adversary_every_attack_refused(net):
         if p.name == "adversary":
             assert p.stop() == 0, "the adversary did not stop cleanly"
     final = stats()  # written at exit: counts everything sent
-    assert not mining_errors, mining_errors[:3]
     # Live all along: every status answered, and quickly; every chain grew
     # in every 10 s of the run (the miners add a block every ~0.3 s).
-    assert not status_errors, status_errors[:3]
-    for name, took in slowest.items():
-        assert took < STATUS_SLOW_S, "%s took %.2f s to answer status" % (name, took)
+    assert_live()
+    assert not mining_errors, mining_errors[:3]
     for name, seen in heights.items():
         for i, (t, h) in enumerate(seen):
             later = [h2 for t2, h2 in seen[i:] if t2 - t >= 10]
