@@ -1,4 +1,4 @@
-# pickaxe — one entry point: make, make test, make demo, make bench.
+# pickaxe — one entry point: make, make test, make demo, make bench, make soak.
 #
 # Sources are found by directory, so adding a module is adding a file:
 #   src/ miner/ net/ wallet-web/   *.c       -> build/libpickaxe.a
@@ -57,7 +57,8 @@ KFLAGS.sha256_avx512_roll := $(KFLAGS.sha256_avx512) -fsched-pressure \
                              --param=sched-pressure-algorithm=2
 
 # Test binaries that also run under ThreadSanitizer.
-TSAN_TESTS ?= $(notdir $(basename $(wildcard tests/test_pool.c)))
+TSAN_TESTS ?= $(notdir $(basename $(wildcard tests/test_pool.c \
+                  tests/test_loopwatch.c tests/test_node.c)))
 
 LIB_SRCS  := $(filter-out %_main.c,$(wildcard src/*.c miner/*.c net/*.c wallet-web/*.c))
 MAIN_SRCS := $(wildcard src/*_main.c miner/*_main.c net/*_main.c bench/*_main.c wallet-web/*_main.c)
@@ -78,7 +79,7 @@ ASAN_LIB := $(BUILD)/asan/libpickaxe.a
 TSAN_LIB := $(BUILD)/tsan/libpickaxe.a
 FUZZ_LIB := $(BUILD)/fuzz/libpickaxe.a
 
-.PHONY: all deps deps-test deps-demo test unit-tests demo bench fuzz \
+.PHONY: all deps deps-test deps-demo test unit-tests demo bench soak fuzz \
         fuzz-build fuzz-corpus clean format
 .DEFAULT_GOAL := all
 # Keep objects of test binaries (make would delete them as intermediates).
@@ -183,6 +184,16 @@ test: deps-test
 
 bench: all
 	@scripts/bench.sh
+
+# A demo network (SOAK_NODES mining nodes) and the adversary flat out for
+# SOAK_MINUTES, every node's status polled every second; prints the longest
+# status answer and main-loop turn, honest blocks, attacks refused, invalid
+# blocks accepted (must be 0) and memory, and writes build/soak/*.json
+# (scripts/soak.py --help; benchmarks.md, "Soak").
+SOAK_MINUTES ?= 30
+SOAK_NODES   ?= 3
+soak: all
+	@scripts/soak.py --minutes $(SOAK_MINUTES) --nodes $(SOAK_NODES)
 
 # RESET=1 throws away the demo's chains and keystores (build/demo/) first.
 demo: deps-demo

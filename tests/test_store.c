@@ -12,6 +12,8 @@
  *
  * Every test gets a fresh directory under /tmp and removes it afterwards.
  * The crash test prints its random seed; PICKAXE_TEST_SEED=N repeats a run.
+ * The store's use of the disk (the log's bound, no room) is tested in
+ * test_store_disk.c.
  */
 #include <criterion/criterion.h>
 #include <criterion/logging.h>

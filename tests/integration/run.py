@@ -15,6 +15,7 @@ Prints one line per test and ends with "N passed, N failed"; exits 1 when
 anything failed. scripts/run-tests.sh runs it.
 """
 
+import json
 import os
 import signal
 import subprocess
@@ -68,10 +69,14 @@ def cli_against_one_node(net):
     _, bob = net.keystore("bob")
 
     st = node.status()
-    for key in ("network", "height", "tip", "work", "peers", "mempool", "hashrate", "refused"):
+    for key in ("network", "height", "tip", "work", "peers", "mempool", "hashrate", "refused",
+                "busy", "main_loop"):
         assert key in st, key
     assert st["network"] == "regtest" and st["height"] == 0
     assert st["refused"] == {"blocks": {}, "transactions": {}}
+    loop = st["main_loop"]
+    assert st["busy"] is False and set(loop) == {"turn_age_ms", "longest_turn_ms", "where"}, st
+    assert 0 <= loop["turn_age_ms"] <= loop["longest_turn_ms"] and loop["where"], loop
 
     hashes = node.generate(3, to=alice)
     assert len(hashes) == 3 and node.tip() == hashes[-1]
@@ -124,7 +129,8 @@ def cli_against_one_node(net):
     base = ["--network", "regtest", "--node", node.endpoint]
     rc, out, _ = net.cli_text(base + ["balance", bob])
     assert rc == 0 and "1.50001007 coins (150001007 units)" in out, out
-    for args, words in ((["status"], ["height", "tip", "peers", "mempool", "refused blk"]),
+    for args, words in ((["status"], ["height", "tip", "peers", "mempool", "refused blk",
+                                      "main loop    turning"]),
                         (["getblock", "1"], ["block", "previous", "merkle root", "coinbase"]),
                         (["getchain", "--limit", "2"], ["0  ", "1  "]),
                         (["tx", txid], ["confirmed in block 4"]),
@@ -147,12 +153,117 @@ def cli_against_one_node(net):
     expect_cli_error(lambda: node.cli("status", "--limit", "3"), 2, "does not take --limit")
     expect_cli_error(lambda: net.cli_raw(["--network", "demo", "--node", node.endpoint, "status"]),
                      1, "regtest network, not demo")
-    silent = "tcp://127.0.0.1:%d" % pxnet.free_port_pair()
+    # Nothing listens there: said at once, not after the timeout.
+    absent = "tcp://127.0.0.1:%d" % pxnet.free_port_pair()
     t0 = time.monotonic()
-    expect_cli_error(lambda: net.cli_raw(["--network", "regtest", "--node", silent,
-                                          "--timeout", "1000", "status"]),
-                     1, "no answer from %s" % silent)
+    expect_cli_error(lambda: net.cli_raw(["--network", "regtest", "--node", absent, "status"]),
+                     1, "pickaxe-cli: nothing listens on %s (connection refused); "
+                        "is the node running?" % absent)
     assert time.monotonic() - t0 < 5, "gave up too late"
+
+
+@test(60)
+def cli_tells_a_stopped_node_from_no_node(net):
+    """A node that takes connections but does not answer (SIGSTOP) is told
+    apart from a port where nothing listens, and the timeout is said in
+    seconds; once it runs again it answers, and once it is gone nothing
+    listens."""
+    node = net.node("sleepy")
+    node.proc.signal(signal.SIGSTOP)
+    try:
+        t0 = time.monotonic()
+        e = expect_cli_error(lambda: node.cli("status", timeout_ms=2000), 1,
+                             "no answer from %s within 2 s" % node.endpoint)
+        assert "the node is running but does not answer" in e.stderr, e.stderr
+        assert "nothing listens" not in e.stderr, e.stderr
+        assert time.monotonic() - t0 < 15, "gave up too late"
+        # Another query: the same, explained the same way.
+        e = expect_cli_error(lambda: node.cli("peers", timeout_ms=1000), 1, "within 1 s")
+        assert "the node is running but does not answer" in e.stderr, e.stderr
+    finally:
+        node.proc.signal(signal.SIGCONT)
+    st = node.status()
+    assert st["busy"] is False, st
+    # It was stopped for seconds: that turn is the longest, and it is over.
+    assert st["main_loop"]["longest_turn_ms"] >= 1000, st["main_loop"]
+    wait_until("a short turn again", lambda: node.status()["main_loop"]["turn_age_ms"] < 1000, 10)
+    node.proc.stop()
+    expect_cli_error(lambda: node.cli("status"), 1, "nothing listens on %s" % node.endpoint)
+
+
+@test(60)
+def cli_tells_a_stuck_main_loop(net):
+    """A main loop that holds the node lock for seconds (the regtest
+    `stall` switch stands in for a chain operation that does not end):
+    status still answers, busy, with how long the loop has not turned and
+    where; the node logs it; the cli says "the node is running but its main
+    loop has not turned for N s (stuck in ...)", for status and for a query
+    that waits for the lock in vain; afterwards all is well again."""
+    node = net.node("stuck")
+    assert node.cli("stall", "6000") == {"stall_ms": 6000}
+    wait_until("status to answer busy", lambda: node.status()["busy"], 10)
+    wait_until("the turn to pass 3 s",
+               lambda: node.status()["main_loop"]["turn_age_ms"] > 3500, 10)
+    st = node.status()
+    assert st["busy"] is True and "height" not in st, st
+    assert st["main_loop"]["where"] == "test: stalled (rpc stall)", st
+    assert st["main_loop"]["longest_turn_ms"] >= st["main_loop"]["turn_age_ms"], st
+    assert st["network"] == "regtest" and st["node_id"] == node.node_id, st
+    base = ["--network", "regtest", "--node", node.endpoint]
+    rc, out, err = net.cli_text(base + ["status"])
+    assert rc == 1 and "main loop    STUCK: no turn for" in out, (rc, out, err)
+    assert "the node is running but its main loop has not turned for" in err, err
+    assert '(stuck in "test: stalled (rpc stall)")' in err, err
+    # Any other query waits a second for the lock, then is refused: busy.
+    e = expect_cli_error(lambda: node.cli("peers"), 1,
+                         "pickaxe-cli: the node is running but its main loop has not turned for")
+    assert '(stuck in "test: stalled (rpc stall)")' in e.stderr, e.stderr
+    wait_until("the node to log it",
+               lambda: "main loop stuck: no turn for" in node.proc.tail(50), 10)
+    wait_until("the loop to turn again", lambda: not node.status()["busy"], 15)
+    wait_until("its end logged", lambda: "main loop turning again" in node.proc.tail(50), 10)
+    st = node.status()
+    assert st["main_loop"]["longest_turn_ms"] >= 5000, st["main_loop"]
+    assert node.cli("peers") == []
+    expect_cli_error(lambda: node.cli("stall", "0"), 2)
+
+
+@test(120)
+def peers_show_a_stopped_peer_unresponsive(net):
+    """A peer stopped with SIGSTOP keeps its TCP connections, so it still
+    looks connected; the node's next request to it times out and `peers`
+    says it is unresponsive (json, text), until it answers again."""
+    tracker = net.tracker("regtest")
+    a = net.node("a", "regtest", tracker)
+    b = net.node("b", "regtest", tracker)
+    wait_until("a and b to see each other",
+               lambda: a.status()["peers"] == 1 and b.status()["peers"] == 1, 20)
+
+    def peer_b():
+        peers = [p for p in a.cli("peers") if p["id"] == b.node_id]
+        return peers[0] if peers else None
+
+    wait_until("a to have an answer from b (its tip polls)",
+               lambda: peer_b()["responsive"] and peer_b()["last_answer_age_s"] is not None, 20)
+    b.proc.signal(signal.SIGSTOP)
+    try:
+        # a asks each peer for its tip every few seconds; b's silence costs
+        # it the request timeout (about 2 s).
+        wait_until("b shown unresponsive", lambda: peer_b()["responsive"] is False, 30)
+        p = peer_b()
+        assert p["connected"] is True and p["banned"] is False, p
+        assert isinstance(p["last_answer_age_s"], int) and p["last_answer_age_s"] >= 0, p
+        rc, out, err = net.cli_text(["--network", "regtest", "--node", a.endpoint, "peers"])
+        line = [ln for ln in out.splitlines() if ln.startswith(b.node_id)]
+        assert rc == 0 and line and "unresponsive" in line[0] and "connected" not in line[0], out
+        # a itself is fine: it answers and its main loop turns.
+        st = a.status()
+        assert st["busy"] is False and st["main_loop"]["turn_age_ms"] < 3000, st
+    finally:
+        b.proc.signal(signal.SIGCONT)
+    # a does not ask a silent peer again for 30 s (sync.c), then b answers.
+    wait_until("b responsive again", lambda: peer_b()["responsive"] is True, 60)
+    assert peer_b()["last_answer_age_s"] < 10
 
 
 @test(150)
@@ -343,6 +454,49 @@ def killed_node_resumes_from_store(net):
 
 
 @test(90)
+def generate_stops_on_a_full_disk(net):
+    """A node whose store runs out of room refuses the block it cannot keep;
+    `generate` says how many blocks it made and why it stopped and keeps
+    their hashes; restarted with room, the node has every block it made.
+    No room is the kernel's: the node runs under prlimit --fsize, so its
+    writes past the limit fail with EFBIG as a full disk's fail with ENOSPC
+    (a small file system would need a mount, which needs root)."""
+    node = net.node("full", "regtest", start=False)
+    node.proc = net._spawn(node.name, ["prlimit", "--fsize=%d" % (160 * 1024), "--"]
+                           + node.argv())
+    wait_until("the limited node to answer", lambda: node.status(timeout_ms=1000), 20)
+    base = [pxnet.CLI, "--network", "regtest", "--node", node.endpoint]
+    r = subprocess.run(base[:1] + ["--json"] + base[1:] + ["generate", "100"],
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 1, (r.returncode, r.stderr)
+    out = json.loads(r.stdout)
+    made = out["made"]
+    assert out["asked"] == 100 and 1 <= made < 100, out
+    assert len(out["hashes"]) == made, out
+    assert out["error"]["code"] == -10, out  # ERR_FULL
+    want = ("generated %d of 100 blocks; stopped: the node could not store block %d "
+            "(height %d): disk full" % (made, made + 1, made + 1))
+    assert want in r.stderr, r.stderr
+    assert node.proc.alive(), "the node died of the full disk"
+    st = node.status()
+    assert (st["height"], st["tip"]) == (made, out["hashes"][-1]), st
+    # Still no room: nothing made, and the text output says why.
+    r = subprocess.run(base + ["generate", "5"], capture_output=True, text=True, timeout=60)
+    assert (r.returncode, r.stdout) == (1, ""), (r.returncode, r.stdout, r.stderr)
+    assert "could not store block 1 (height %d): disk full" % (made + 1) in r.stderr, r.stderr
+    with open(node.proc.log_path, errors="replace") as f:
+        assert "no room on the disk" in f.read()
+    # Restarted without the limit: every block it made, and room for more.
+    assert node.proc.stop() == 0
+    node.start()
+    st = node.status()
+    assert (st["height"], st["tip"]) == (made, out["hashes"][-1]), st
+    node.generate(3)
+    assert node.height() == made + 3
+    assert node.cli("verifychain")["valid"]
+
+
+@test(90)
 def tracker_down_and_back(net):
     """With the tracker killed, nodes keep making and gossiping blocks (and
     relaying transactions); when it is back every node registers again."""
@@ -354,7 +508,8 @@ def tracker_down_and_back(net):
     alice_key, alice = net.keystore("alice")
     _, bob = net.keystore("bob")
     tracker.proc.kill()
-    expect_cli_error(tracker.peers, 1, "is pickaxe-tracker running?")
+    expect_cli_error(tracker.peers, 1, "nothing listens on %s (connection refused); "
+                     "is the tracker running?" % tracker.endpoint)
 
     nodes[0].generate(3, to=alice)
     tip = nodes[0].tip()
