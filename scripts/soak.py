@@ -32,8 +32,9 @@ adversary_every_attack_refused checks: `verifychain` passes on every node,
 and no collected attack block or transaction id is in any node's best chain
 or mempool. Blocks on the best chain are counted by the address their
 coinbase pays: the nodes' addresses are honest blocks; any other block must
-be one of the adversary's funding blocks (valid by construction; at most
-funding_sent of them), more is an invalid block accepted.
+be one of the adversary's own valid blocks (its funding blocks and the
+blocks of orphan-storm, the one kind whose blocks are valid: at most as
+many as it sent), more is an invalid block accepted.
 
 Prints a progress line every --progress seconds and a summary at the end,
 and writes the whole report as JSON (scripts/soak_report.py; its path is
@@ -271,7 +272,9 @@ class Soak:
             return  # not written yet, or being replaced
         self.adv_stats = st
         for kind, k in st.get("kinds", {}).items():
-            if not k.get("same_hash"):
+            # same_hash: the id of a valid object; valid (orphan-storm):
+            # valid blocks, which may rightly end on the best chain.
+            if not k.get("same_hash") and not k.get("valid"):
                 self.attack_ids.setdefault(kind, set()).update(k.get("ids", []))
                 # The file keeps the last ADV_MAX_IDS ids of a kind: more
                 # items than that since the last read, and some went unseen.
@@ -411,9 +414,13 @@ class Soak:
                 c["error"] = str(e)
                 self.failures.append("%s: end-of-run check failed: %s" % (n.name, e))
             checks[n.name] = c
+        # The adversary's own valid blocks: its funding blocks and every
+        # block of its valid kinds (orphan-storm) that it sent.
+        own = st.get("funding_sent", 0) + sum(k["items"] for k in st.get("kinds", {}).values()
+                                              if k.get("valid"))
         blocks = {"from_node": chain0_node, "height": None, "honest": None, "by_node": {},
                   "other": None,
-                  "funding_sent": st.get("funding_sent", 0)}
+                  "funding_sent": st.get("funding_sent", 0), "adversary_valid_blocks_sent": own}
         if chain0:
             by = {}
             other = []
@@ -426,17 +433,17 @@ class Soak:
                     other.append(b["hash"])
             blocks.update(height=len(chain0) - 1, honest=sum(by.values()), by_node=by,
                           other=len(other))
-            if len(other) > st.get("funding_sent", 0):
+            if len(other) > own:
                 accepted_blocks.append("%d best-chain blocks pay no honest node, and the adversary "
-                                       "mined only %d funding block(s)" % (
-                                           len(other), st.get("funding_sent", 0)))
+                                       "mined only %d valid block(s)" % (len(other), own))
         kinds = st.get("kinds", {})
         # Kinds whose items have an id of their own; the others reuse a
         # valid object's id (same_hash), or are bytes that do not parse and
         # so have none (the adversary records no id for them).
         id_kinds = [n for n, k in kinds.items() if not k.get("same_hash") and self.attack_ids.get(n)]
         no_id = [n for n, k in kinds.items()
-                 if k["items"] and not k.get("same_hash") and not self.attack_ids.get(n)]
+                 if k["items"] and not k.get("same_hash") and not k.get("valid")
+                 and not self.attack_ids.get(n)]
         same = [n for n, k in kinds.items() if k["items"] and k.get("same_hash")]
         return {
             "checks": checks,

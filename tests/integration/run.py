@@ -669,6 +669,9 @@ def _taken(nodes, txids):
     return taken
 
 
+STATUS_SLOW_S = 2.0  # a status answer slower than this means a stuck node
+
+
 @test(150)
 def adversary_every_attack_refused(net):
     """Three honest regtest nodes mining (a block every ~0.3 s, in turn,
@@ -679,11 +682,19 @@ def adversary_every_attack_refused(net):
     keeps growing, a valid transfer sent in one NEW_TXS frame behind an
     invalid one is still taken, and afterwards no node holds an attack
     block or transaction and every node's chain passes chain_is_valid_chain
-    (verifychain)."""
+    (verifychain).
+
+    orphan-storm sends valid blocks in the order that once froze a node
+    (competing branches, newest first, their root last); the run lasts
+    until the nodes have taken at least three storms (the adversary sees
+    each storm's long branch on the chain it syncs from them), and all the
+    while every node answers `status` within STATUS_SLOW_S and keeps
+    growing its chain, and the honest miners' blocks keep landing on it."""
     import json
     import threading
     tracker = net.tracker("regtest")
     nodes = [net.node("honest%d" % i, "regtest", tracker) for i in range(3)]
+    _, honest_addr = net.keystore("honest")
     nodes[0].generate(12)
     wait_until("the nodes to share 12 blocks", lambda: same_tip(nodes) and nodes[2].height() == 12, 20)
     stats_path = os.path.join(net.dir, "adversary.json")
@@ -705,21 +716,44 @@ def adversary_every_attack_refused(net):
         i = 0
         while not stop.is_set():
             try:
-                nodes[i % 3].generate(1)
+                # A bounded wait, so that a stuck node fails the test soon.
+                nodes[i % 3].cli("generate", "1", "--to", honest_addr, timeout_ms=10000)
                 generated[0] += 1
             except Exception as e:  # reported below; the loop goes on
                 mining_errors.append(str(e))
             i += 1
             stop.wait(0.3)
 
+    # Every node's status, polled all along: how long each answer took,
+    # the failures, and the heights seen.
+    slowest = {n.name: 0.0 for n in nodes}
+    status_errors = []
+    heights = {n.name: [] for n in nodes}
+
+    def poll():
+        while not stop.is_set():
+            for n in nodes:
+                t0 = time.monotonic()
+                try:
+                    h = n.status(timeout_ms=int(3 * STATUS_SLOW_S * 1000))["height"]
+                    heights[n.name].append((t0, h))
+                except Exception as e:  # reported below; the loop goes on
+                    status_errors.append("%s: %s" % (n.name, e))
+                slowest[n.name] = max(slowest[n.name], time.monotonic() - t0)
+            stop.wait(0.2)
+
+    started = time.monotonic()
     miner = threading.Thread(target=mine)
+    poller = threading.Thread(target=poll)
     miner.start()
+    poller.start()
     try:
         kinds = wait_until("the adversary's stats", stats, 20)["kinds"]
         expected = {k["reason"] for k in kinds.values()}
         expected_tx = {k["reason"] for name, k in kinds.items() if name.startswith("tx")}
-        for name in ("txs-bad-txid", "txs-malformed", "txs-mixed"):
+        for name in ("txs-bad-txid", "txs-malformed", "txs-mixed", "orphan-storm"):
             assert name in kinds, "%s is not in --attacks all" % name
+        assert kinds["orphan-storm"]["valid"] is True
         # Valid transfers sent beside invalid ones in one frame (txs-mixed):
         # a node that gave up on the frame at its bad item never takes them.
         valid_taken = set()
@@ -729,57 +763,87 @@ def adversary_every_attack_refused(net):
                           {"%s (as a transaction)" % r
                            for r in expected_tx - set(_tx_refusals(nodes))})
 
+        def assert_live():
+            # A stuck node fails the test at once, not at the deadline.
+            assert not status_errors, "a node stopped answering: %s" % status_errors[:3]
+            for name, took in slowest.items():
+                assert took < STATUS_SLOW_S, "%s took %.2f s to answer status" % (name, took)
+
         def all_refused():
+            assert_live()
             st = stats()
             unsent = [name for name, k in st["kinds"].items() if k["sent"] == 0]
             if not valid_taken:
                 sent = {i for k in st["kinds"].values() for i in k["valid_ids"]}
                 valid_taken.update(_taken(nodes, sent))
+            # Long enough to see the nodes live through several storms.
             return (not unsent and not missing_reasons() and valid_taken and
-                    st["identities"] >= 3)
+                    st["identities"] >= 3 and st["kinds"]["orphan-storm"]["landed"] >= 3 and
+                    time.monotonic() - started >= 15)
         try:
             wait_until("every kind sent and refused with its reason", all_refused, 75, 0.5)
         except pxnet.Timeout:
             st = stats()
             raise AssertionError(
                 "unsent: %s; reasons never seen: %s; identities %d; "
-                "valid transfers of mixed frames taken: %d" % (
+                "valid transfers of mixed frames taken: %d; storms taken: %d" % (
                     [n for n, k in st["kinds"].items() if k["sent"] == 0],
-                    missing_reasons(), st["identities"], len(valid_taken)))
+                    missing_reasons(), st["identities"], len(valid_taken),
+                    st["kinds"]["orphan-storm"]["landed"]))
     finally:
         stop.set()
         miner.join()
-    final = stats()
+        poller.join()
     for p in net.procs:
         if p.name == "adversary":
             assert p.stop() == 0, "the adversary did not stop cleanly"
+    final = stats()  # written at exit: counts everything sent
+    # Live all along: every status answered, and quickly; every chain grew
+    # in every 10 s of the run (the miners add a block every ~0.3 s).
+    assert_live()
     assert not mining_errors, mining_errors[:3]
+    for name, seen in heights.items():
+        for i, (t, h) in enumerate(seen):
+            later = [h2 for t2, h2 in seen[i:] if t2 - t >= 10]
+            assert not later or later[0] > h, "%s stuck at height %d for 10 s" % (name, h)
     wait_until("the honest nodes to agree", lambda: same_tip(nodes), 20)
 
-    # The honest chain grew by every block the honest nodes mined, and only
-    # by valid blocks: the adversary's one funding block at most besides.
+    # The chain grew by every block the honest nodes mined (a storm that
+    # takes the tip from under an honest block brings more blocks than it
+    # displaces), and only by valid blocks: the honest miners', and the
+    # adversary's funding block and storms. Every block pays one or the
+    # other, and the honest blocks keep landing.
     height = nodes[0].height()
     assert height >= 12 + generated[0], (height, generated[0])
-    assert height <= 12 + generated[0] + final["funding_sent"], (height, generated[0])
+    chain = nodes[0].getchain()
+    payee = [b["data"][0]["to"] for b in chain[13:]]
+    honest_blocks = payee.count(honest_addr)
+    adversary_blocks = payee.count(final["address"])
+    assert honest_blocks + adversary_blocks == len(payee), set(payee)
+    storm_items = sum(k["items"] for k in final["kinds"].values() if k["valid"])
+    assert adversary_blocks <= final["funding_sent"] + storm_items, (adversary_blocks, storm_items)
+    assert honest_blocks >= generated[0] // 2, (honest_blocks, generated[0])
     for n in nodes:
         v = n.cli("verifychain")
         assert v["valid"] is True, (n.name, v)
-    chain = nodes[0].getchain()
     check_chain_linkage(chain)
     in_chain = {b["hash"] for b in chain}
     txids = {t["txid"] for b in chain for t in b["data"]}
     pending = set().union(*(n.mempool_txids() for n in nodes))
     for name, k in final["kinds"].items():
-        if k["same_hash"]:
+        if k["same_hash"] or k["valid"]:
             continue  # the id of a valid block or transfer, rightly on the chain
         for attack_id in k["ids"]:
             assert attack_id not in in_chain, "%s block %s accepted" % (name, attack_id)
             assert attack_id not in txids, "%s transaction %s accepted" % (name, attack_id)
             assert attack_id not in pending, "%s transaction %s in a mempool" % (name, attack_id)
     seen = _refusals(nodes)
-    print("      %d attacks under %d identities; %d valid transfers of mixed frames taken; refusals: %s" % (
-        sum(k["sent"] for k in final["kinds"].values()), final["identities"], len(valid_taken),
-        ", ".join("%s %d" % (r, c) for r, c in sorted(seen.items()))))
+    print("      %d attacks under %d identities; %d valid transfers of mixed frames taken; "
+          "%d storms taken, %d honest and %d adversary blocks on the chain; slowest status %.3f s; "
+          "refusals: %s" % (
+              sum(k["sent"] for k in final["kinds"].values()), final["identities"], len(valid_taken),
+              final["kinds"]["orphan-storm"]["landed"], honest_blocks, adversary_blocks,
+              max(slowest.values()), ", ".join("%s %d" % (r, c) for r, c in sorted(seen.items()))))
 
 
 def _on_alarm(signum, frame):
