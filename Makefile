@@ -157,8 +157,9 @@ unit-tests: all $(TESTS) $(ASAN_TESTS) $(TSAN_BINS) $(FUZZ_BINS)
 $(BUILD)/fuzz/fuzz_%: $(BUILD)/fuzz/obj/tests/fuzz/fuzz_%.o $(FUZZ_LIB)
 	$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer -pthread -o $@ $^ $(LDLIBS)
 
-# The seed generator is a plain program on the plain library.
-$(BUILD)/fuzz/gen-corpus: $(BUILD)/obj/tests/fuzz/gen_corpus.o $(LIB)
+# The seed generator is a plain program on the plain library, built from
+# every tests/fuzz/gen_*.c.
+$(BUILD)/fuzz/gen-corpus: $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard tests/fuzz/gen_*.c)) $(LIB)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
 fuzz-build: deps-test
