@@ -51,10 +51,11 @@ typedef struct {
     size_t n, cap;
 } hist_t;
 
-typedef struct {
+typedef struct orphan {
     block_t block;
     uint8_t hash[32];
-    uint64_t seq;
+    struct orphan *prev_sibling, *next_sibling; /* same parent */
+    struct orphan *older, *newer;               /* pool age order */
 } orphan_t;
 
 struct chain {
@@ -64,6 +65,9 @@ struct chain {
     hashmap_t *leaves;  /* hash -> chain_node_t*, borrowed */
     hashmap_t *invalid; /* hash -> const char* reason (static strings) */
     hashmap_t *orphans; /* hash -> orphan_t*, owned */
+    hashmap_t *orphans_by_parent; /* parent hash -> newest orphan_t* naming
+                                     it (borrowed; siblings linked) */
+    orphan_t *oldest_orphan, *newest_orphan;
     hashmap_t *txindex; /* txid -> txloc_t*, owned */
     hashmap_t *history; /* account -> hist_t*, owned */
     chain_node_t **main;
@@ -72,7 +76,8 @@ struct chain {
     uint64_t seq;
 };
 
-/* ---- small helpers ---------------------------------------------------------- */
+/* ---- small helpers ----------------------------------------------------------
+ */
 
 static int64_t now_of(const chain_t *c)
 {
@@ -97,6 +102,8 @@ uint32_t chain_median_time_past(const chain_node_t *node)
     size_t n = 0;
     for (; node && n < CHAIN_MTP_SPAN; node = node->parent)
         times[n++] = node->block.header.time;
+    if (n == 0)
+        return 0;
     qsort(times, n, sizeof times[0], cmp_u32);
     return times[n / 2];
 }
@@ -134,7 +141,8 @@ static void remember_invalid(chain_t *c, const uint8_t hash[32],
     hashmap_put(c->invalid, hash, (void *)why);
 }
 
-/* ---- validation ----------------------------------------------------------------- */
+/* ---- validation
+ * ----------------------------------------------------------------- */
 
 /* Checks that need only the header itself and the clock. */
 static int check_header_alone(const chain_t *c, const char **reason,
@@ -344,7 +352,7 @@ static int validate(chain_t *c, const char **reason, bool *cacheable,
     *cacheable = false;
     int rc = check_header_alone(c, reason, &b->header, hash);
     if (rc)
-        return rc; /* cheap to check again, and time-too-new can change */
+        return rc;     /* cheap to check again, and time-too-new can change */
     *cacheable = true; /* from here on, refusals follow from the header */
     rc = check_header_context(c, reason, &b->header, parent);
     if (rc)
@@ -382,7 +390,8 @@ static int validate(chain_t *c, const char **reason, bool *cacheable,
     return rc;
 }
 
-/* ---- best-chain bookkeeping ----------------------------------------------------- */
+/* ---- best-chain bookkeeping
+ * ----------------------------------------------------- */
 
 static int hist_push(chain_t *c, const uint8_t key[32], uint32_t height)
 {
@@ -533,7 +542,8 @@ static int reorganize(chain_t *c, chain_node_t *target)
     return rc == ERR_INVALID ? ERR_NOMEM : rc;
 }
 
-/* ---- tree ------------------------------------------------------------------- */
+/* ---- tree -------------------------------------------------------------------
+ */
 
 static void node_free(chain_node_t *n)
 {
@@ -635,8 +645,7 @@ static void discard_branch(chain_t *c, chain_node_t *leaf)
             uint8_t txid[32];
             tx_compute_txid(txid, &b->txs[t]);
             if (!hashmap_get(c->txindex, txid) && c->cfg.callbacks.tx_discarded)
-                c->cfg.callbacks.tx_discarded(c->cfg.callbacks.ctx,
-                                              &b->txs[t]);
+                c->cfg.callbacks.tx_discarded(c->cfg.callbacks.ctx, &b->txs[t]);
         }
     }
     chain_node_t *top_parent = seg[0]->parent;
@@ -664,17 +673,17 @@ static void prune(chain_t *c)
     free(s.victims);
 }
 
-/* ---- orphans ---------------------------------------------------------------- */
+/* ---- orphans ----------------------------------------------------------------
+ */
 
-static bool find_oldest_orphan(void *ctx, const uint8_t key[32], void *value)
-{
-    (void)key;
-    orphan_t **oldest = ctx;
-    orphan_t *o = value;
-    if (!*oldest || o->seq < (*oldest)->seq)
-        *oldest = o;
-    return true;
-}
+/*
+ * The orphan pool holds blocks whose parent is unknown. Each orphan is in
+ * three structures at once: `orphans` (by its own hash, for duplicates and
+ * chain_orphan_missing), `orphans_by_parent` (the head of a list of the
+ * orphans that name the same parent, so connecting a block finds its waiting
+ * children with one lookup), and the age list (oldest first, so a full pool
+ * evicts in O(1)). An orphan leaves all three at once.
+ */
 
 static void orphan_free(orphan_t *o)
 {
@@ -684,15 +693,39 @@ static void orphan_free(orphan_t *o)
     }
 }
 
+/* Takes o out of the pool's three structures; the caller owns it then. */
+static void orphan_unlink(chain_t *c, orphan_t *o)
+{
+    hashmap_remove(c->orphans, o->hash);
+    if (o->prev_sibling)
+        o->prev_sibling->next_sibling = o->next_sibling;
+    else if (o->next_sibling)
+        /* Replaces an existing key's value: cannot fail. */
+        (void)hashmap_put(c->orphans_by_parent, o->block.header.prev_hash,
+                          o->next_sibling);
+    else
+        hashmap_remove(c->orphans_by_parent, o->block.header.prev_hash);
+    if (o->next_sibling)
+        o->next_sibling->prev_sibling = o->prev_sibling;
+    if (o->older)
+        o->older->newer = o->newer;
+    else
+        c->oldest_orphan = o->newer;
+    if (o->newer)
+        o->newer->older = o->older;
+    else
+        c->newest_orphan = o->older;
+    o->prev_sibling = o->next_sibling = o->older = o->newer = NULL;
+}
+
 static int orphan_add(chain_t *c, const block_t *b, const uint8_t hash[32])
 {
     if (hashmap_get(c->orphans, hash))
         return 0;
-    if (hashmap_count(c->orphans) >= c->cfg.max_orphans) {
-        orphan_t *oldest = NULL;
-        hashmap_foreach(c->orphans, find_oldest_orphan, &oldest);
-        if (oldest)
-            orphan_free(hashmap_remove(c->orphans, oldest->hash));
+    if (hashmap_count(c->orphans) >= c->cfg.max_orphans && c->oldest_orphan) {
+        orphan_t *oldest = c->oldest_orphan;
+        orphan_unlink(c, oldest);
+        orphan_free(oldest);
     }
     orphan_t *o = calloc(1, sizeof *o);
     if (!o || block_copy(&o->block, b) != 0) {
@@ -700,29 +733,42 @@ static int orphan_add(chain_t *c, const block_t *b, const uint8_t hash[32])
         return ERR_NOMEM;
     }
     memcpy(o->hash, hash, 32);
-    o->seq = ++c->seq;
+    orphan_t *first = hashmap_get(c->orphans_by_parent, b->header.prev_hash);
     if (hashmap_put(c->orphans, hash, o) != 0) {
         orphan_free(o);
         return ERR_NOMEM;
     }
+    if (hashmap_put(c->orphans_by_parent, b->header.prev_hash, o) != 0) {
+        hashmap_remove(c->orphans, hash);
+        orphan_free(o);
+        return ERR_NOMEM;
+    }
+    o->next_sibling = first;
+    if (first)
+        first->prev_sibling = o;
+    o->older = c->newest_orphan;
+    if (c->newest_orphan)
+        c->newest_orphan->newer = o;
+    else
+        c->oldest_orphan = o;
+    c->newest_orphan = o;
     return 0;
 }
 
-typedef struct {
-    const uint8_t *parent;
-    orphan_t *found;
-} orphan_child_scan_t;
-
-static bool find_orphan_child(void *ctx, const uint8_t key[32], void *value)
+/* Takes every orphan waiting on parent out of the pool, oldest first
+ * (linked through next_sibling); the caller owns the list. */
+static orphan_t *orphan_take_children(chain_t *c, const uint8_t parent[32])
 {
-    (void)key;
-    orphan_child_scan_t *s = ctx;
-    orphan_t *o = value;
-    if (memcmp(o->block.header.prev_hash, s->parent, 32) == 0) {
-        s->found = o;
-        return false;
+    orphan_t *newest_first = hashmap_get(c->orphans_by_parent, parent);
+    orphan_t *list = NULL;
+    while (newest_first) {
+        orphan_t *o = newest_first;
+        newest_first = o->next_sibling;
+        orphan_unlink(c, o);
+        o->next_sibling = list;
+        list = o;
     }
-    return true;
+    return list;
 }
 
 bool chain_orphan_missing(const chain_t *c, uint8_t missing[32],
@@ -747,7 +793,8 @@ size_t chain_orphan_count(const chain_t *c)
     return hashmap_count(c->orphans);
 }
 
-/* ---- adding blocks ------------------------------------------------------------- */
+/* ---- adding blocks
+ * ------------------------------------------------------------- */
 
 /* True when two transactions serialize to the same bytes. */
 static bool same_tx(const tx_t *a, const tx_t *b)
@@ -784,14 +831,21 @@ static int check_known(const chain_node_t *known, const char **reason,
     int rc = b->tx_count ? block_compute_merkle_root(root, b) : ERR_INVALID;
     if (rc == ERR_NOMEM)
         return rc;
-    set_reason(reason, rc == ERR_INVALID && b->tx_count
-                           ? "bad-txns-duplicate"
-                           : b->tx_count ? "bad-txnmrklroot" : "bad-blk-length");
+    set_reason(reason, rc == ERR_INVALID && b->tx_count ? "bad-txns-duplicate"
+                       : b->tx_count                    ? "bad-txnmrklroot"
+                                                        : "bad-blk-length");
     return ERR_INVALID;
 }
 
+/*
+ * Validates one block and puts it in the tree. A block whose parent is
+ * unknown goes to the orphan pool when may_orphan is set, and is otherwise
+ * dropped (reason "orphan"): an orphan being connected is never put back.
+ * Does not prune: chain_add_block prunes once its whole call is done, so no
+ * branch is discarded under blocks still being connected to it.
+ */
 static int add_one(chain_t *c, const char **reason, const block_t *b,
-                   const uint8_t hash[32])
+                   const uint8_t hash[32], bool may_orphan)
 {
     const chain_node_t *known = hashmap_get(c->nodes, hash);
     if (known)
@@ -812,7 +866,7 @@ static int add_one(chain_t *c, const char **reason, const block_t *b,
         int rc = check_header_alone(c, reason, &b->header, hash);
         if (rc)
             return rc;
-        rc = orphan_add(c, b, hash);
+        rc = may_orphan ? orphan_add(c, b, hash) : 0;
         if (rc)
             return rc;
         set_reason(reason, "orphan");
@@ -857,63 +911,123 @@ static int add_one(chain_t *c, const char **reason, const block_t *b,
     if (c->main[c->main_len - 1] != old_tip && c->cfg.callbacks.tip_changed)
         c->cfg.callbacks.tip_changed(c->cfg.callbacks.ctx,
                                      c->main[c->main_len - 1]);
-    prune(c);
     return rc;
+}
+
+/* Drops the orphans that descend from a block refused for a reason its
+ * header commits to: they can never connect. Bounded by the pool's size,
+ * since every orphan visited has left the pool. */
+static void drop_descendants(chain_t *c, const uint8_t refused[32],
+                             uint8_t (*queue)[32], size_t cap)
+{
+    size_t qn = 0;
+    memcpy(queue[qn++], refused, 32);
+    while (qn) {
+        uint8_t parent[32];
+        memcpy(parent, queue[--qn], 32);
+        orphan_t *o = orphan_take_children(c, parent);
+        while (o) {
+            orphan_t *next = o->next_sibling;
+            remember_invalid(c, o->hash, "bad-prevblk");
+            if (qn < cap)
+                memcpy(queue[qn++], o->hash, 32);
+            orphan_free(o);
+            o = next;
+        }
+    }
+}
+
+/*
+ * Connects the orphans that were waiting on `hash` (just accepted), then
+ * theirs, and so on. Each orphan is taken out of the pool before it is
+ * offered, and an offered orphan is never put back (add_one without
+ * may_orphan), so every orphan is visited at most once: the work is bounded
+ * by the pool's size. Nothing is pruned until the caller is done, so every
+ * parent stays in the tree while its children are connected.
+ *
+ * The queue holds at most one hash per orphan that was in the pool, plus the
+ * first block; it is sized for that up front and never grows.
+ */
+static void connect_orphans(chain_t *c, const uint8_t hash[32])
+{
+    size_t cap = hashmap_count(c->orphans) + 1;
+    if (cap == 1)
+        return;
+    uint8_t(*queue)[32] = malloc(cap * sizeof *queue);
+    if (!queue)
+        return; /* they stay in the pool and follow a later block */
+    size_t qn = 0;
+    memcpy(queue[qn++], hash, 32);
+    while (qn) {
+        uint8_t parent[32];
+        memcpy(parent, queue[--qn], 32);
+        orphan_t *o = orphan_take_children(c, parent);
+        while (o) {
+            orphan_t *next = o->next_sibling;
+            const char *why = NULL;
+            int rc = add_one(c, &why, &o->block, o->hash, false);
+            if (rc == 0) {
+                if (qn < cap)
+                    memcpy(queue[qn++], o->hash, 32);
+            } else {
+                log_debug("chain", "orphan refused: %s", why ? why : "?");
+                /* Only header-committed refusals are remembered; a body
+                 * that does not match its header may yet come in its real
+                 * form, so children of such a copy keep waiting. */
+                if (rc == ERR_INVALID && hashmap_get(c->invalid, o->hash))
+                    drop_descendants(c, o->hash, queue + qn, cap - qn);
+            }
+            orphan_free(o);
+            o = next;
+        }
+    }
+    free(queue);
 }
 
 int chain_add_block(chain_t *c, const char **reason, const block_t *block)
 {
     uint8_t hash[32];
     block_compute_hash(hash, &block->header);
-    int rc = add_one(c, reason, block, hash);
+    int rc = add_one(c, reason, block, hash, true);
+    if (rc == ERR_INVALID && hashmap_get(c->invalid, hash) &&
+        hashmap_get(c->orphans_by_parent, hash)) {
+        size_t cap = hashmap_count(c->orphans) + 1;
+        uint8_t(*queue)[32] = malloc(cap * sizeof *queue);
+        if (queue)
+            drop_descendants(c, hash, queue, cap);
+        free(queue);
+    }
     if (rc)
         return rc;
-    /* Orphans waiting on this block (and on those, ...) follow it in. A
-     * refused orphan is just dropped: it was never accepted. */
-    uint8_t(*queue)[32] = malloc(sizeof *queue);
-    size_t qn = 0, qcap = 1;
-    if (!queue)
-        return 0;
-    memcpy(queue[qn++], hash, 32);
-    while (qn) {
-        uint8_t parent[32];
-        memcpy(parent, queue[--qn], 32);
-        for (;;) {
-            orphan_child_scan_t s = {parent, NULL};
-            hashmap_foreach(c->orphans, find_orphan_child, &s);
-            if (!s.found)
-                break;
-            orphan_t *o = hashmap_remove(c->orphans, s.found->hash);
-            const char *why = NULL;
-            if (add_one(c, &why, &o->block, o->hash) == 0) {
-                if (qn == qcap) {
-                    uint8_t(*q)[32] = realloc(queue, 2 * qcap * sizeof *q);
-                    if (q) {
-                        queue = q;
-                        qcap *= 2;
-                    }
-                }
-                if (qn < qcap)
-                    memcpy(queue[qn++], o->hash, 32);
-            } else {
-                log_debug("chain", "orphan refused: %s", why ? why : "?");
-            }
-            orphan_free(o);
-        }
-    }
-    free(queue);
+    connect_orphans(c, hash);
+    prune(c);
     return 0;
 }
 
 bool chain_is_stale_fork(const chain_t *c, const block_header_t *h)
 {
     const chain_node_t *parent = hashmap_get(c->nodes, h->prev_hash);
-    uint32_t best = (uint32_t)(c->main_len - 1);
-    if (!parent || parent->height + 1 + c->cfg.prune_depth > best)
+    size_t depth = c->cfg.prune_depth;
+    if (!parent || c->main_len <= depth)
         return false;
     uint8_t hash[32];
     block_compute_hash(hash, h);
-    return hashmap_get(c->nodes, hash) == NULL;
+    if (hashmap_get(c->nodes, hash))
+        return false;
+    /* Judged by work, not height: a long branch of easy blocks (a clock
+     * far off moves the retarget) may sit above the best tip's height yet
+     * be far lighter, and a short heavy one below it may be about to win.
+     * Stale means: with this block, the branch would still have no more
+     * work than the best chain had prune_depth blocks ago. Bits the header
+     * merely claims cannot make a block look stale; a claim of more work
+     * only lets it through to the full check of its proof of work. */
+    uint256_t work, total;
+    if (block_work_from_bits(&work, h->bits) != 0)
+        return false;
+    if (uint256_add(&total, &parent->chain_work, &work))
+        return false;
+    const chain_node_t *mark = c->main[c->main_len - 1 - depth];
+    return uint256_cmp(&total, &mark->chain_work) <= 0;
 }
 
 int chain_verify_block(chain_t *c, const char **reason, const block_t *block)
@@ -933,8 +1047,8 @@ int chain_verify_block(chain_t *c, const char **reason, const block_t *block)
         rc = check_header_context(c, reason, &block->header, parent);
     uint64_t fees;
     if (rc == 0)
-        rc = check_body(c, reason, &cacheable, &fees, block,
-                        parent->height + 1);
+        rc =
+            check_body(c, reason, &cacheable, &fees, block, parent->height + 1);
     if (rc)
         return rc;
     if ((rc = state_at(c, &view, parent)) != 0)
@@ -949,7 +1063,8 @@ int chain_verify_block(chain_t *c, const char **reason, const block_t *block)
     return rc;
 }
 
-/* ---- construction ------------------------------------------------------------ */
+/* ---- construction
+ * ------------------------------------------------------------ */
 
 chain_t *chain_new(const chain_config_t *cfg)
 {
@@ -968,13 +1083,14 @@ chain_t *chain_new(const chain_config_t *cfg)
     c->leaves = hashmap_new();
     c->invalid = hashmap_new();
     c->orphans = hashmap_new();
+    c->orphans_by_parent = hashmap_new();
     c->txindex = hashmap_new();
     c->history = hashmap_new();
     c->state = state_new();
     block_t genesis = {0};
     chain_node_t *g = NULL;
     if (!c->nodes || !c->leaves || !c->invalid || !c->orphans ||
-        !c->txindex || !c->history || !c->state ||
+        !c->orphans_by_parent || !c->txindex || !c->history || !c->state ||
         params_genesis_block(c->params, &genesis) != 0)
         goto fail;
     uint8_t hash[32];
@@ -1044,6 +1160,7 @@ void chain_free(chain_t **cp)
     hashmap_free(&c->leaves);
     hashmap_free(&c->invalid);
     hashmap_free(&c->orphans);
+    hashmap_free(&c->orphans_by_parent);
     hashmap_free(&c->txindex);
     hashmap_free(&c->history);
     state_free(&c->state);
@@ -1052,7 +1169,8 @@ void chain_free(chain_t **cp)
     *cp = NULL;
 }
 
-/* ---- queries ---------------------------------------------------------------- */
+/* ---- queries ----------------------------------------------------------------
+ */
 
 const chain_node_t *chain_tip(const chain_t *c)
 {
@@ -1217,7 +1335,8 @@ const chain_node_t *chain_find_fork(const chain_t *c,
     return c->main[0];
 }
 
-/* ---- whole-chain check ------------------------------------------------------ */
+/* ---- whole-chain check ------------------------------------------------------
+ */
 
 bool chain_is_valid_chain(const params_t *p, const block_t *const *blocks,
                           size_t n, const char **reason, uint32_t *bad_height)
@@ -1241,8 +1360,7 @@ bool chain_is_valid_chain(const params_t *p, const block_t *const *blocks,
     for (size_t i = 1; ok && i < n; i++) {
         const char *why = NULL;
         int rc = chain_add_block(c, &why, blocks[i]);
-        if (rc == 0 && (chain_height(c) != i ||
-                        !chain_tip(c)->in_main)) {
+        if (rc == 0 && (chain_height(c) != i || !chain_tip(c)->in_main)) {
             why = "bad-prevblk"; /* does not extend the previous block */
             rc = ERR_INVALID;
         }

@@ -12,7 +12,12 @@
  *
  *   unknown parent  -> kept in a bounded orphan pool (ERR_ORPHAN); the caller
  *                      asks chain_orphan_missing() which ancestor to fetch.
- *                      When that parent is accepted, its orphans follow.
+ *                      When that parent is accepted, its orphans follow, in
+ *                      the same call: each orphan is taken from the pool
+ *                      once and never put back, so a call's work is bounded
+ *                      by the blocks it connects, whatever the order blocks
+ *                      arrived in. An orphan whose ancestor is refused for
+ *                      a reason its header commits to is dropped with it.
  *   known hash      -> ERR_DUPLICATE ("duplicate") for an exact copy; a copy
  *                      whose body differs (tampered after mining, or the
  *                      duplicated-transaction mutation) is ERR_INVALID with
@@ -34,6 +39,8 @@
  * tip, and is not being extended right now (its tip is not among the last
  * `prune_depth` blocks accepted), is discarded; first its transfers that the
  * best chain lacks are offered to the tx_discarded callback, oldest first.
+ * Pruning runs once at the end of each chain_add_block call, never while
+ * the call is still connecting orphans to a branch.
  * This prunes memory; it is not a checkpoint: a heavier chain that arrives
  * later still wins.
  *
@@ -63,11 +70,11 @@ typedef struct chain_node {
     block_t block;             /* the full block */
     struct chain_node *parent; /* NULL for genesis */
     uint32_t height;
-    uint256_t chain_work;      /* cumulative work up to and including it */
-    uint64_t seq;              /* order in which blocks entered the tree */
+    uint256_t chain_work; /* cumulative work up to and including it */
+    uint64_t seq;         /* order in which blocks entered the tree */
     uint32_t children;
-    bool in_main;              /* on the best chain */
-    state_undo_t undo;         /* set while in_main (not for genesis) */
+    bool in_main;      /* on the best chain */
+    state_undo_t undo; /* set while in_main (not for genesis) */
 } chain_node_t;
 
 /* What the application hears about (all optional). */
@@ -137,14 +144,16 @@ int chain_verify_block(chain_t *c, const char **reason, const block_t *block);
 
 /*
  * Policy for a block nobody asked for (gossip), not a consensus rule: true
- * when its parent is in the tree but so far behind the best tip that the
- * block would sit `prune_depth` or more blocks below it -- a branch that is
- * stale on arrival (the "block inserted in the middle of the chain"). Such a
- * block may carry valid work, yet no honest node that follows the network
- * mines or relays it; the node refuses it as "stale-fork" instead of storing
- * and relaying it. Blocks fetched by sync are never judged by this, so a
- * heavier branch, however deep its fork point, still wins.
- * Returns false for a block already in the tree or on an unknown parent.
+ * when its parent is in the tree but its branch, this block included, would
+ * have no more work than the best chain had `prune_depth` blocks below its
+ * tip -- a branch that is stale on arrival (the "block inserted in the middle
+ * of the chain"). Such a block may carry valid work, yet no honest node that
+ * follows the network mines or relays it; the node refuses it as "stale-fork"
+ * instead of storing and relaying it. Blocks fetched by sync are never judged
+ * by this, so a heavier branch, however deep its fork point, still wins. Judged
+ * by cumulative work, not height: with the same difficulty on both sides the
+ * two agree, but a long branch of easy blocks is not "ahead" of a short heavy
+ * one. Returns false for a block already in the tree or on an unknown parent.
  */
 bool chain_is_stale_fork(const chain_t *c, const block_header_t *h);
 
@@ -175,8 +184,7 @@ int chain_get_chain_by_fork_id(const chain_t *c, const uint8_t fork_id[32],
                                const chain_node_t ***blocks, size_t *n);
 
 /* Writes up to max branch tips (best tip first). Returns how many exist. */
-size_t chain_get_forks(const chain_t *c, const chain_node_t **tips,
-                       size_t max);
+size_t chain_get_forks(const chain_t *c, const chain_node_t **tips, size_t max);
 
 /*
  * Checks a whole chain from genesis, independently of any chain_t: linkage,

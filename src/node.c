@@ -147,16 +147,50 @@ static void on_connected(void *ctx, const chain_node_t *cn)
     mempool_block_connected(n->mempool, &cn->block, chain_state(n->chain));
 }
 
+static void relay_tx(node_t *n, const tx_t *tx, const uint8_t txid[32]);
+
 static void on_disconnected(void *ctx, const chain_node_t *cn)
 {
     node_t *n = ctx;
     mempool_block_disconnected(n->mempool, &cn->block, chain_state(n->chain));
+    if (n->loading)
+        return;
+    for (size_t i = 1; i < cn->block.tx_count; i++) {
+        if (!n->returned) {
+            n->returned = malloc(NODE_MAX_RETURNED * sizeof *n->returned);
+            if (!n->returned)
+                return;
+        }
+        if (n->n_returned == NODE_MAX_RETURNED)
+            return; /* a deeper reorg: the rest wait for GET_MEMPOOL */
+        tx_compute_txid(n->returned[n->n_returned++], &cn->block.txs[i]);
+    }
 }
 
+/* A discarded side branch's transfer that the best chain lacks goes back to
+ * the mempool and, when taken, out to peers that may never have seen it. */
 static void on_discarded(void *ctx, const tx_t *tx)
 {
     node_t *n = ctx;
-    mempool_add(n->mempool, NULL, chain_state(n->chain), tx);
+    if (mempool_add(n->mempool, NULL, chain_state(n->chain), tx) == 0 &&
+        !n->loading) {
+        uint8_t txid[32];
+        tx_compute_txid(txid, tx);
+        relay_tx(n, tx, txid);
+        n->job_dirty = true;
+    }
+}
+
+/* Relays the transfers a reorg returned that are still pending once the
+ * mempool has settled on the new tip. */
+static void relay_returned(node_t *n)
+{
+    for (size_t i = 0; i < n->n_returned; i++) {
+        const tx_t *tx = mempool_get(n->mempool, n->returned[i]);
+        if (tx)
+            relay_tx(n, tx, n->returned[i]);
+    }
+    n->n_returned = 0;
 }
 
 static void on_tip(void *ctx, const chain_node_t *tip)
@@ -164,6 +198,7 @@ static void on_tip(void *ctx, const chain_node_t *tip)
     node_t *n = ctx;
     if (mempool_in_reorg(n->mempool))
         mempool_revalidate(n->mempool, chain_state(n->chain));
+    relay_returned(n);
     n->job_urgent = true;
     if (!n->loading)
         persist_tip_changed(n->store, tip);
@@ -1135,6 +1170,7 @@ void node_free(node_t **np)
     hashmap_free(&n->rejected);
     hashmap_free(&n->received);
     txbatch_deinit(&n->relay_batch);
+    free(n->returned);
     pthread_mutex_destroy(&n->lock);
     free(n);
     *np = NULL;

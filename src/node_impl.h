@@ -28,6 +28,7 @@
 #define NODE_MAX_RECEIVED 100000 /* blocks whose arrival time is kept */
 #define NODE_MAX_BLOCKED 64      /* peers a test partition may cut off */
 #define NODE_SYNC_SLOTS 64
+#define NODE_MAX_RETURNED 4096 /* txids a reorg may hand back for relay */
 
 /* Refusals counted by reason (reasons are static strings). */
 typedef struct {
@@ -96,6 +97,11 @@ struct node {
     uint64_t tx_frames_relayed; /* NEW_TXS frames published */
     uint64_t txs_known_dropped; /* NEW_TXS items dropped by txid lookup */
     uint64_t stale_solutions; /* found for a template no longer on the tip */
+    /* Transfers of blocks a reorg disconnected, by txid: once the reorg is
+     * over, those back in the mempool are relayed again, since peers that
+     * only ever saw them inside the losing blocks do not hold them. */
+    uint8_t (*returned)[32];
+    size_t n_returned;
 };
 
 /* Counts one refusal. */

@@ -29,67 +29,6 @@
 /* ---- coins and amounts ------------------------------------------------------
  */
 
-Test(wallet_api, coins_parse_exactly)
-{
-    static const struct {
-        const char *text;
-        uint64_t units;
-    } good[] = {
-        {"1", COIN},
-        {"0", 0},
-        {"1.5", 150000000},
-        {"0.1", 10000000},
-        {"0.00000001", 1},
-        {"12.34567891", 1234567891},
-        {"007.50", 750000000},
-        {"21000000", MAX_MONEY},
-        {"21000000.00000000", MAX_MONEY},
-        {"20999999.99999999", MAX_MONEY - 1},
-    };
-    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
-        uint64_t u = 0;
-        const char *why = NULL;
-        cr_assert_eq(wallet_api_parse_coins(&u, &why, good[i].text), 0,
-                     "%s: %s", good[i].text, why);
-        cr_assert_eq(u, good[i].units, "%s", good[i].text);
-    }
-}
-
-Test(wallet_api, coins_refused_with_reasons)
-{
-    static const struct {
-        const char *text;
-        int rc;
-        const char *phrase;
-    } bad[] = {
-        {"", ERR_PARSE, "not a number"},
-        {"abc", ERR_PARSE, "not a number"},
-        {"1.", ERR_PARSE, "not a number"},
-        {".5", ERR_PARSE, "not a number"},
-        {"1e5", ERR_PARSE, "not a number"},
-        {" 1", ERR_PARSE, "not a number"},
-        {"1 ", ERR_PARSE, "not a number"},
-        {"0x10", ERR_PARSE, "not a number"},
-        {"1,5", ERR_PARSE, "not a number"},
-        {"+1", ERR_PARSE, "not a number"},
-        {"-1", ERR_ARG, "positive"},
-        {"1.123456789", ERR_RANGE, "8 decimal"},
-        {"21000000.00000001", ERR_RANGE, "21,000,000"},
-        {"21000001", ERR_RANGE, "21,000,000"},
-        {"99999999999999999999999999", ERR_RANGE, "21,000,000"},
-        {"18446744073709551617", ERR_RANGE, "21,000,000"},
-    };
-    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        uint64_t u = 77;
-        const char *why = NULL;
-        cr_assert_eq(wallet_api_parse_coins(&u, &why, bad[i].text), bad[i].rc,
-                     "\"%s\"", bad[i].text);
-        cr_assert(why && strstr(why, bad[i].phrase), "\"%s\": %s", bad[i].text,
-                  why);
-        cr_assert_eq(u, 77, "output written on failure");
-    }
-}
-
 Test(wallet_api, amount_fields)
 {
     uint64_t u;

@@ -87,24 +87,12 @@
 /* ---- request parsing (no sockets, no state) ------------------------------ */
 
 /**
- * Parses a decimal amount of coins, exactly: digits, optionally a point and
- * 1 to 8 more digits ("1", "0.5", "21000000.00000000").
- *
- * Returns: 0; ERR_PARSE when it is not such a number; ERR_RANGE when it is
- *          above MAX_MONEY or has more than 8 decimals.
- * Out:     units  the amount in base units (only on success).
- *          why    a static phrase naming the problem (may be NULL).
- * In:      text   NUL-terminated.
- */
-int wallet_api_parse_coins(uint64_t *units, const char **why, const char *text);
-
-/**
  * Parses an amount field: a JSON integer of base units, or a string of coins
- * (wallet_api_parse_coins()).
+ * (amount_parse_coins() in amount.h).
  *
  * Returns: 0; ERR_ARG when the type is wrong (a real, a bool, ...) or the
  *          value is negative, or zero while allow_zero is false; ERR_PARSE
- *          or ERR_RANGE as wallet_api_parse_coins(), and ERR_RANGE for an
+ *          or ERR_RANGE as amount_parse_coins() in amount.h, and ERR_RANGE for an
  *          integer above MAX_MONEY.
  * Out:     units  (only on success); why  a static phrase (may be NULL).
  * In:      v      the field's value (borrowed; NULL is ERR_ARG).

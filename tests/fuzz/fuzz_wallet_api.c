@@ -5,7 +5,7 @@
  * and the paths it asks for static files.
  *
  * The first input byte picks the parser; the rest is its input.
- *   0  wallet_api_parse_coins: checked against a plain reference parser
+ *   0  amount_parse_coins: checked against a plain reference parser
  *      (digits, optionally a point and 1..8 digits, at most MAX_MONEY);
  *   1  wallet_api_parse_amount on any JSON value: integers and coin strings
  *      as above, every other type refused;
@@ -29,6 +29,7 @@
 #include "address.h"
 #include "err.h"
 #include "tx.h"
+#include "amount.h"
 #include "wallet_api.h"
 
 /* The reference: ^[0-9]+(\.[0-9]{1,8})?$ and at most MAX_MONEY. */
@@ -66,7 +67,7 @@ static void check_coins(const char *text)
 {
     uint64_t units = 0xa5a5a5a5a5a5a5a5ULL, want = 0;
     const char *why = NULL;
-    int rc = wallet_api_parse_coins(&units, &why, text);
+    int rc = amount_parse_coins(&units, &why, text);
     bool ok = ref_coins(&want, text);
     FUZZ_CHECK((rc == 0) == ok);
     if (rc == 0) {

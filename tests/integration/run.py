@@ -426,6 +426,47 @@ def partition_and_heal(net):
         assert n.cli("verifychain")["valid"], n.name
 
 
+@test(90)
+def reorg_returned_transfer_reaches_nodes_that_never_saw_it(net):
+    """A transfer mined only on a losing branch, by a node cut off from the
+    rest, goes back to that node's mempool when it reorgs, and out to its
+    peers: the others, which never saw it, get it and can mine it."""
+    tracker = net.tracker("regtest")
+    nodes = [net.node("n%d" % i, "regtest", tracker) for i in range(3)]
+    wait_until("peers", lambda: all(n.status()["peers"] == 2 for n in nodes), 20)
+    a, b, c = nodes
+    alice_key, alice = net.keystore("alice")
+    _, bob = net.keystore("bob")
+    a.generate(2, to=alice)
+    base = a.tip()
+    wait_until("the funding blocks everywhere", lambda: all(n.tip() == base for n in nodes), 20)
+    a.cli("partition", b.node_id, c.node_id)
+    b.cli("partition", a.node_id)
+    c.cli("partition", a.node_id)
+
+    txid = a.cli("send", "--keystore", alice_key, "--to", bob, "--amount", "2.0")["txid"]
+    a.generate(1)
+    assert a.tx(txid)["status"] == "confirmed"
+    b.generate(3)
+    heavy = b.tip()
+    wait_until("c on b's branch", lambda: c.tip() == heavy, 20)
+    assert b.tx(txid)["status"] == "unknown" and c.tx(txid)["status"] == "unknown"
+
+    # b lets a back in first and fetches a's mempool, which is empty: the
+    # transfer is inside a's block. c never lets a in.
+    b.cli("partition")
+    time.sleep(1)
+    assert txid not in b.mempool_txids()
+    a.cli("partition")
+    wait_until("a reorgs onto the heavier branch", lambda: a.tip() == heavy, 30)
+    assert a.tx(txid)["status"] == "pending", a.tx(txid)
+    wait_until("the returned transfer relayed by a, then by b to c",
+               lambda: txid in b.mempool_txids() and txid in c.mempool_txids(), 20)
+    c.generate(1)
+    wait_until("mined by a node that never saw it before",
+               lambda: all_see_tx_confirmed(nodes, txid), 20)
+
+
 # ---- runner ----------------------------------------------------------------------
 
 class TestTimeout(Exception):
