@@ -48,6 +48,7 @@ enum {
     KIT_SMALL, /* 1 coin to s+1, fee 1000 */
     KIT_LARGE, /* 2 coins to s+2, fee 3000: replaces KIT_SMALL in a pool */
     KIT_HUGE,  /* 20 million coins to s+3: never affordable here */
+    KIT_TWIN,  /* half a coin to s+1, fee 1000: KIT_SMALL's equal in a pool */
     KIT_VARIANTS
 };
 
@@ -102,13 +103,14 @@ static inline const kit_t *kit_get(void)
             kit_die("bad key");
     }
     static const uint64_t amount[KIT_VARIANTS] = {COIN, 2 * COIN,
-                                                  20000000 * COIN};
-    static const uint64_t fee[KIT_VARIANTS] = {1000, 3000, 1};
+                                                  20000000 * COIN, COIN / 2};
+    static const uint64_t fee[KIT_VARIANTS] = {1000, 3000, 1, 1000};
+    static const int to[KIT_VARIANTS] = {1, 2, 3, 1};
     for (int s = 0; s < KIT_KEYS; s++)
         for (int n = 0; n < KIT_NONCES; n++)
             for (int v = 0; v < KIT_VARIANTS; v++) {
                 tx_t *tx = &k->tx[s][n][v];
-                tx_init_transfer(tx, k->pub[s], k->pub[(s + 1 + v) % KIT_KEYS],
+                tx_init_transfer(tx, k->pub[s], k->pub[(s + to[v]) % KIT_KEYS],
                                  amount[v], fee[v], (uint64_t)n);
                 kit_sign(k, tx, s);
             }

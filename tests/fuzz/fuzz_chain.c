@@ -24,8 +24,12 @@
  *     (blockkit.h), and equal the model's accounts of the tip; the
  *     connect and disconnect callbacks see the state of their block;
  *   - the orphan pool holds exactly the model's orphans (first copy of a
- *     hash wins, the oldest goes when full), within its bound, and
+ *     hash wins, the oldest goes when full, the descendants of a block
+ *     refused for good go with it), within its bound, and
  *     chain_orphan_missing names the right ancestor;
+ *   - chain_is_stale_fork judges by work: a block new to the tree is stale
+ *     when its branch would have no more work than the best chain
+ *     prune_depth blocks under the tip;
  *   - pruning: a block leaves the tree only through block_removed, only off
  *     the best chain and at least prune_depth below the best tip; and a
  *     stale side-branch tip that is not among the last prune_depth blocks
@@ -200,6 +204,9 @@ static void on_removed(void *ctx, const chain_node_t *node)
     int i = find(w, node->hash);
     FUZZ_CHECK(i > 0 && !node->in_main && !w->b[i].removed);
     FUZZ_CHECK(node->height + w->prune_depth <= chain_height(w->c));
+    /* Not among the last prune_depth blocks accepted (max_seq is the
+     * chain's count of accepted blocks: every one went through on_added). */
+    FUZZ_CHECK(node->seq + w->prune_depth <= w->max_seq);
     w->b[i].removed = true;
 }
 
@@ -418,6 +425,18 @@ static const char *copy_reason(int copy)
 
 static void model_connect(world_t *w, int i);
 
+/* The orphans descending from a block refused for good can never connect:
+ * they leave the pool, refused for good too. */
+static void model_drop_descendants(world_t *w, int i)
+{
+    for (int j = 1; j < w->n; j++)
+        if (w->b[j].parent == i && w->b[j].orphan) {
+            w->b[j].orphan = 0;
+            w->b[j].remembered = "bad-prevblk";
+            model_drop_descendants(w, j);
+        }
+}
+
 /* A block (copy) whose parent is in the tree is validated. */
 static int model_judge(world_t *w, int i, int copy, const char **why)
 {
@@ -449,7 +468,8 @@ static void model_connect(world_t *w, int i)
         int copy = w->b[j].orphan - 1;
         w->b[j].orphan = 0;
         const char *ignored;
-        model_judge(w, j, copy, &ignored);
+        if (model_judge(w, j, copy, &ignored) != 0 && w->b[j].remembered)
+            model_drop_descendants(w, j);
     }
 }
 
@@ -575,6 +595,31 @@ static void check_best_chain(const world_t *w, int tip)
     FUZZ_CHECK(state_count(chain_state(w->c)) == accounts);
 }
 
+/*
+ * chain_is_stale_fork for block i when the best tip is at height best: a
+ * block new to the tree, on a parent in it, whose branch with it would have
+ * no more work than the best chain prune_depth blocks under its tip. Every
+ * block of the tree has the regtest bits, so work is height times one
+ * block's; a broken block's bits count for what they claim.
+ */
+static bool model_stale(const world_t *w, int i, uint32_t best)
+{
+    const fblock_t *f = &w->b[i];
+    if (i == 0 || f->in_tree || !w->b[f->parent].in_tree ||
+        best < w->prune_depth)
+        return false;
+    uint256_t unit, work, total, mark;
+    FUZZ_CHECK(block_work_from_bits(&unit, w->kit->params->pow_limit_bits) ==
+               0);
+    if (block_work_from_bits(&work, f->block.header.bits) != 0)
+        return false;
+    /* The parent's branch holds f->height blocks, genesis included. */
+    uint256_mul_u32(&total, &unit, f->height);
+    uint256_add(&total, &total, &work);
+    uint256_mul_u32(&mark, &unit, best - w->prune_depth + 1);
+    return uint256_cmp(&total, &mark) <= 0;
+}
+
 static void check_world(world_t *w)
 {
     chain_t *c = w->c;
@@ -593,6 +638,8 @@ static void check_world(world_t *w)
         const chain_node_t *node = chain_get(c, f->hash);
         FUZZ_CHECK((node != NULL) == f->in_tree);
         FUZZ_CHECK(!node || f->valid);
+        FUZZ_CHECK(chain_is_stale_fork(c, &f->block.header) ==
+                   model_stale(w, i, best));
         uint8_t missing[32];
         FUZZ_CHECK(chain_orphan_missing(c, missing, f->hash) ==
                    (f->orphan != 0));
@@ -602,6 +649,19 @@ static void check_world(world_t *w)
             while (w->b[up].parent >= 0 && w->b[w->b[up].parent].orphan)
                 up = w->b[up].parent;
             FUZZ_CHECK(memcmp(missing, w->b[w->b[up].parent].hash, 32) == 0);
+        }
+        /* The transaction index names best-chain places only (the best
+         * chain's own transactions were all looked up above). */
+        for (size_t t = 0; t < f->block.tx_count; t++) {
+            const chain_node_t *where;
+            size_t index;
+            if (chain_find_tx(c, &where, &index, f->txid[t]) != 0)
+                continue;
+            FUZZ_CHECK(where->in_main && where->height < (uint32_t)w->main_len);
+            int j = w->mainv[where->height];
+            FUZZ_CHECK(memcmp(w->b[j].hash, where->hash, 32) == 0 &&
+                       index < w->b[j].block.tx_count &&
+                       memcmp(w->b[j].txid[index], f->txid[t], 32) == 0);
         }
         if (!node)
             continue;
@@ -655,6 +715,8 @@ static void offer(world_t *w, int i, int copy)
         w->b[j].want_added = w->b[j].added = w->b[j].removed = false;
     const char *want_why = NULL, *why = NULL;
     int want = model_offer(w, i, copy, &want_why);
+    if (want == ERR_INVALID && f->remembered)
+        model_drop_descendants(w, i);
     int rc = chain_add_block(w->c, &why, sent);
     if (rc != want || (rc != 0 && (!why || strcmp(why, want_why) != 0)) ||
         w->trace)

@@ -323,7 +323,6 @@ static void on_discarded(void *ctx, const tx_t *tx)
 static void on_tip(void *ctx, const chain_node_t *tip)
 {
     world_t *w = ctx;
-    (void)tip;
     if (mempool_in_reorg(w->m))
         mempool_revalidate(w->m, chain_state(w->c));
     view_t now;
@@ -331,6 +330,10 @@ static void on_tip(void *ctx, const chain_node_t *tip)
     kit_state_t best;
     best_state(w, &best);
     bool exact = (size_t)view_count(&w->synced) + w->nreturned <= w->max_txs;
+    if (w->trace)
+        fprintf(stderr, "tip %u: %zu returned, %d pending before, %d now\n",
+                tip->height, w->nreturned, view_count(&w->synced),
+                view_count(&now));
     for (int s = 0; s < KIT_KEYS; s++) {
         kit_state_t t = best;
         int i = 0;

@@ -114,9 +114,10 @@ static void branch(prog_t *p, int sel, int order)
 /* Three funded keys: blocks paying keys 0, 1, 2 in turn, delivered. */
 static void fund(prog_t *p)
 {
-    for (int k = 0; k < 3; k++)
+    for (int k = 0; k < 3; k++) {
         extend(p, TIP(0), 2, TXS(1, k, 0, 0), MV(k, 0, 0, 0));
-    pending(p, OLDEST_FIRST);
+        pending(p, OLDEST_FIRST);
+    }
 }
 
 /*
@@ -278,6 +279,7 @@ static void chain_seeds(const char *root)
 #define SMALL 0
 #define LARGE 1
 #define HUGE 2
+#define TWIN 3
 
 /* The sender's next nonce plus d (-2..2). */
 static void offer(prog_t *p, int sender, int d, int variant)
@@ -329,14 +331,19 @@ static void mempool_seeds(const char *root)
     emit(&p, 1, PCFG(0, 0));
     pool_fund(&p);
     offer(&p, 0, 0, SMALL);
+    offer(&p, 0, -1, SMALL);
     offer(&p, 0, 0, SMALL);
     offer(&p, 0, -1, LARGE);
+    offer(&p, 0, -1, SMALL);
+    offer(&p, 0, -1, TWIN);
+    offer(&p, 0, 0, TWIN);
     offer(&p, 0, -1, SMALL);
     offer(&p, 0, 0, HUGE);
     offer(&p, 0, 1, SMALL);
     offer(&p, 0, -2, SMALL);
-    mine(&p, 1, 1);
+    mine(&p, 3, 1);
     offer(&p, 0, -1, LARGE);
+    offer(&p, 0, -2, SMALL);
     tamper(&p, 1, 0);
     tamper(&p, 1, 1);
     tamper(&p, 1, 2);

@@ -88,8 +88,8 @@ enum {
 enum {
     /* OFFER sender delta variant: mempool_add of the pre-signed transfer
      * from (sender mod 4) whose nonce is the pool's next nonce for it plus
-     * (delta mod 5) - 2, in (variant mod 3): fresh, replayed, gapped, or
-     * replacing a pending one. */
+     * (delta mod 5) - 2, in (variant mod 4, blockkit.h): fresh, replayed,
+     * gapped, or replacing a pending one (or failing to). */
     OPS_POOL_OFFER,
     /* TAMPER sender how: the sender's next transfer broken, how mod 3:
      * 0 a flipped signature, 1 no signature, 2 a coinbase instead. */
