@@ -19,6 +19,9 @@
  * Regtest: bits 0x207fffff, so about every other nonce solves a block, and
  * every valid block has the same work (a chain's work is its height).
  *
+ * Broken blocks (kit_broken) follow the adversary's catalogue, one kind per
+ * OPS_BAD_* of ops.h, each with the reason the chain must give.
+ *
  * Header-only (static inline), since a harness links only its own object
  * and the library. Not thread-safe; the harnesses run in one thread.
  */
@@ -35,6 +38,7 @@
 #include "chain.h"
 #include "err.h"
 #include "keys.h"
+#include "ops.h"
 #include "params.h"
 #include "tx.h"
 
@@ -255,6 +259,170 @@ static inline void kit_honest(block_t *out, const kit_t *k, kit_state_t *s,
     for (size_t i = 1; i < out->tx_count; i++)
         if (!kit_apply_transfer(k, s, &out->txs[i]))
             kit_die("honest block does not replay");
+}
+
+/* Where the chain refuses a broken block (its checks run cheapest first). */
+enum {
+    KIT_AT_NONE,    /* nowhere: valid on a valid parent */
+    KIT_AT_HEADER,  /* by the header alone: never an orphan, never remembered */
+    KIT_AT_CONTEXT, /* against the parent: remembered, whatever the body */
+    KIT_AT_BODY,    /* before the header commits to the body: not remembered */
+    KIT_AT_STATE,   /* after the merkle root matched: remembered */
+};
+
+typedef struct {
+    int level;          /* KIT_AT_* */
+    const char *reason; /* the chain's reason */
+} kit_fault_t;
+
+/* A sender (trying s first) whose next transfer in variant v the accounts
+ * after crediting `subsidy` to the miner can pay; -1 when none. */
+static inline int kit_payer(const kit_t *k, const kit_state_t *s, int miner,
+                            uint64_t subsidy, int first, int v)
+{
+    kit_state_t t = *s;
+    t.a[miner].balance += subsidy;
+    for (int j = 0; j < KIT_KEYS; j++) {
+        int who = (first + j) % KIT_KEYS;
+        const tx_t *tx = kit_next_tx(k, &t, who, v);
+        kit_state_t u = t;
+        if (tx && kit_apply_transfer(k, &u, tx))
+            return who;
+    }
+    return -1;
+}
+
+/*
+ * A block of the broken kind `bad` (OPS_BAD_*, ops.h) at `height` on the
+ * parent `prev` whose accounts are *s, or of the nearest kind this branch
+ * allows (the money kinds need a sender with coins and nonces left; the
+ * fallback is OPS_BAD_CB_AMOUNT). first: the sender tried first; *extra:
+ * the next coinbase extra-nonce (advanced). The block is solved, unless
+ * missing its target is the fault.
+ * Returns: where the chain refuses it and with which reason, on a parent
+ *          it holds.
+ */
+static inline kit_fault_t kit_broken(block_t *out, const kit_t *k,
+                                     const kit_state_t *s,
+                                     const uint8_t prev[32], uint32_t height,
+                                     uint32_t time, int bad, int miner,
+                                     int first, uint64_t *extra)
+{
+    uint64_t subsidy = params_block_subsidy(k->params, height);
+    tx_t txs[2];
+    size_t n = 0;
+    int who = -1;
+    switch (bad) {
+    case OPS_BAD_SIG:
+    case OPS_BAD_UNSIGNED:
+    case OPS_BAD_DOUBLE:
+        who = kit_payer(k, s, miner, subsidy, first, KIT_SMALL);
+        if (who < 0) {
+            bad = OPS_BAD_CB_AMOUNT;
+            break;
+        }
+        txs[n++] = *kit_next_tx(k, s, who, KIT_SMALL);
+        if (bad == OPS_BAD_SIG)
+            txs[0].sig[7] ^= 0x20;
+        else if (bad == OPS_BAD_UNSIGNED)
+            memset(txs[0].sig, 0, sizeof txs[0].sig);
+        else
+            txs[n++] = *kit_next_tx(k, s, who, KIT_LARGE);
+        break;
+    case OPS_BAD_REPLAY:
+    case OPS_BAD_GAP:
+    case OPS_BAD_OVERSPEND:
+        for (int j = 0; j < KIT_KEYS && who < 0; j++) {
+            int x = (first + j) % KIT_KEYS;
+            uint64_t nonce = s->a[x].nonce;
+            if (bad == OPS_BAD_REPLAY && nonce > 0 && nonce <= KIT_NONCES)
+                txs[0] = k->tx[x][nonce - 1][KIT_SMALL], who = x;
+            else if (bad == OPS_BAD_GAP && nonce + 1 < KIT_NONCES)
+                txs[0] = k->tx[x][nonce + 1][KIT_SMALL], who = x;
+            else if (bad == OPS_BAD_OVERSPEND && nonce < KIT_NONCES)
+                txs[0] = k->tx[x][nonce][KIT_HUGE], who = x;
+        }
+        if (who < 0)
+            bad = OPS_BAD_CB_AMOUNT;
+        else
+            n = 1;
+        break;
+    case OPS_BAD_DUP_TXID:
+        txs[0] = k->tx[first][0][KIT_SMALL];
+        txs[1] = txs[0];
+        txs[1].sig[9] ^= 0x04;
+        n = 2;
+        break;
+    default:
+        break;
+    }
+    kit_assemble(out, k, prev, height, time, miner, subsidy, (*extra)++, txs,
+                 n);
+    block_t *b = out;
+    static const struct {
+        int level;
+        const char *reason;
+    } what[OPS_BAD_COUNT] = {
+        [OPS_BAD_HASH] = {KIT_AT_HEADER, "high-hash"},
+        [OPS_BAD_BITS_EASY] = {KIT_AT_HEADER, "bad-diffbits"},
+        [OPS_BAD_BITS_HARD] = {KIT_AT_CONTEXT, "bad-diffbits"},
+        [OPS_BAD_TIME_FUTURE] = {KIT_AT_HEADER, "time-too-new"},
+        [OPS_BAD_TIME_PAST] = {KIT_AT_CONTEXT, "time-too-old"},
+        [OPS_BAD_VERSION] = {KIT_AT_CONTEXT, "bad-version"},
+        [OPS_BAD_MERKLE] = {KIT_AT_BODY, "bad-txnmrklroot"},
+        [OPS_BAD_CB_AMOUNT] = {KIT_AT_STATE, "bad-cb-amount"},
+        [OPS_BAD_CB_HEIGHT] = {KIT_AT_STATE, "bad-cb-height"},
+        [OPS_BAD_CB_MULTIPLE] = {KIT_AT_STATE, "bad-cb-multiple"},
+        [OPS_BAD_SIG] = {KIT_AT_STATE, "bad-txns-sig"},
+        [OPS_BAD_UNSIGNED] = {KIT_AT_STATE, "bad-txns-unsigned"},
+        [OPS_BAD_REPLAY] = {KIT_AT_STATE, "bad-txns-nonce-replay"},
+        [OPS_BAD_DOUBLE] = {KIT_AT_STATE, "bad-txns-nonce-replay"},
+        [OPS_BAD_GAP] = {KIT_AT_STATE, "bad-txns-nonce-gap"},
+        [OPS_BAD_OVERSPEND] = {KIT_AT_STATE, "bad-txns-insufficient-funds"},
+        [OPS_BAD_DUP_TXID] = {KIT_AT_STATE, "bad-txns-duplicate"},
+    };
+    kit_fault_t fault = {what[bad].level, what[bad].reason};
+    switch (bad) {
+    case OPS_BAD_BITS_EASY:
+        b->header.bits = 0x2100ffff; /* a target above the limit */
+        break;
+    case OPS_BAD_BITS_HARD:
+        b->header.bits = 0x203fffff; /* half the limit: still cheap */
+        break;
+    case OPS_BAD_TIME_FUTURE:
+        b->header.time = (uint32_t)(k->now + CHAIN_MAX_FUTURE_SECONDS + 1);
+        break;
+    case OPS_BAD_TIME_PAST:
+        /* Every valid chain's median time is at least genesis's. */
+        b->header.time = k->params->genesis_time;
+        break;
+    case OPS_BAD_VERSION:
+        b->header.version = 0;
+        break;
+    case OPS_BAD_CB_AMOUNT:
+        b->txs[0].amount = subsidy + 1;
+        break;
+    case OPS_BAD_CB_HEIGHT:
+        b->txs[0].height = height + 1;
+        break;
+    case OPS_BAD_CB_MULTIPLE: {
+        tx_t cb = b->txs[0];
+        cb.extra_nonce = (*extra)++;
+        if (block_add_tx(b, &cb) != 0)
+            kit_die("out of memory");
+        break;
+    }
+    default:
+        break;
+    }
+    kit_seal(b);
+    if (bad == OPS_BAD_MERKLE) {
+        b->header.merkle_root[0] ^= 1;
+        kit_solve(&b->header, true);
+    } else if (bad == OPS_BAD_HASH) {
+        kit_solve(&b->header, false);
+    }
+    return fault;
 }
 
 #endif

@@ -59,15 +59,6 @@ int LLVMFuzzerInitialize(int *argc, char ***argv);
 static const size_t orphan_sizes[4] = {0, 3, 8, 24};
 static const uint32_t prune_depths[4] = {0, 2, 3, 4};
 
-/* Where a broken block is refused (cheapest check first, as chain.c). */
-enum {
-    AT_NONE,    /* valid on a valid parent */
-    AT_HEADER,  /* by the header alone: never an orphan, never remembered */
-    AT_CONTEXT, /* against the parent: remembered, whatever the body */
-    AT_BODY,    /* before the header commits to the body: not remembered */
-    AT_STATE,   /* after the merkle root matched: remembered */
-};
-
 /* A copy offered: the block itself, or a body the header does not
  * commit to. */
 enum { REAL, TAMPERED, DUPLICATED };
@@ -79,7 +70,7 @@ typedef struct {
     int parent; /* -1 for genesis */
     uint32_t height;
     kit_state_t after; /* accounts after it (its parent's if invalid) */
-    int level;         /* AT_* */
+    int level;         /* KIT_AT_* */
     const char *reason;
     bool valid; /* no fault here or above */
     bool offered;
@@ -226,151 +217,6 @@ static int select_block(const world_t *w, uint8_t sel)
     return i;
 }
 
-/* A sender (trying s first) whose next transfer in variant v the accounts
- * after crediting `subsidy` to the miner can pay; -1 when none. */
-static int payer(const kit_t *k, const kit_state_t *s, int miner,
-                 uint64_t subsidy, int first, int v)
-{
-    kit_state_t t = *s;
-    t.a[miner].balance += subsidy;
-    for (int j = 0; j < KIT_KEYS; j++) {
-        int who = (first + j) % KIT_KEYS;
-        const tx_t *tx = kit_next_tx(k, &t, who, v);
-        kit_state_t u = t;
-        if (tx && kit_apply_transfer(k, &u, tx))
-            return who;
-    }
-    return -1;
-}
-
-/*
- * Fills f->block as the broken kind `bad` on parent p (or the nearest
- * kind this branch allows: the money kinds need a sender with coins), and
- * f->level / f->reason.
- */
-static void build_bad(world_t *w, fblock_t *f, const fblock_t *p, int bad,
-                      int miner, int first)
-{
-    const kit_t *k = w->kit;
-    const kit_state_t *s = &p->after;
-    uint32_t time = p->block.header.time + 1;
-    uint64_t subsidy = params_block_subsidy(k->params, f->height);
-    tx_t txs[2];
-    size_t n = 0;
-    int who = -1;
-    switch (bad) {
-    case OPS_BAD_SIG:
-    case OPS_BAD_UNSIGNED:
-    case OPS_BAD_DOUBLE:
-        who = payer(k, s, miner, subsidy, first, KIT_SMALL);
-        if (who < 0) {
-            bad = OPS_BAD_CB_AMOUNT;
-            break;
-        }
-        txs[n++] = *kit_next_tx(k, s, who, KIT_SMALL);
-        if (bad == OPS_BAD_SIG)
-            txs[0].sig[7] ^= 0x20;
-        else if (bad == OPS_BAD_UNSIGNED)
-            memset(txs[0].sig, 0, sizeof txs[0].sig);
-        else
-            txs[n++] = *kit_next_tx(k, s, who, KIT_LARGE);
-        break;
-    case OPS_BAD_REPLAY:
-    case OPS_BAD_GAP:
-    case OPS_BAD_OVERSPEND:
-        for (int j = 0; j < KIT_KEYS && who < 0; j++) {
-            int x = (first + j) % KIT_KEYS;
-            uint64_t nonce = s->a[x].nonce;
-            if (bad == OPS_BAD_REPLAY && nonce > 0 && nonce <= KIT_NONCES)
-                txs[0] = k->tx[x][nonce - 1][KIT_SMALL], who = x;
-            else if (bad == OPS_BAD_GAP && nonce + 1 < KIT_NONCES)
-                txs[0] = k->tx[x][nonce + 1][KIT_SMALL], who = x;
-            else if (bad == OPS_BAD_OVERSPEND && nonce < KIT_NONCES)
-                txs[0] = k->tx[x][nonce][KIT_HUGE], who = x;
-        }
-        if (who < 0)
-            bad = OPS_BAD_CB_AMOUNT;
-        else
-            n = 1;
-        break;
-    case OPS_BAD_DUP_TXID:
-        txs[0] = k->tx[first][0][KIT_SMALL];
-        txs[1] = txs[0];
-        txs[1].sig[9] ^= 0x04;
-        n = 2;
-        break;
-    default:
-        break;
-    }
-    kit_assemble(&f->block, k, p->hash, f->height, time, miner, subsidy,
-                 w->extra++, txs, n);
-    block_t *b = &f->block;
-    static const struct {
-        int level;
-        const char *reason;
-    } what[OPS_BAD_COUNT] = {
-        [OPS_BAD_HASH] = {AT_HEADER, "high-hash"},
-        [OPS_BAD_BITS_EASY] = {AT_HEADER, "bad-diffbits"},
-        [OPS_BAD_BITS_HARD] = {AT_CONTEXT, "bad-diffbits"},
-        [OPS_BAD_TIME_FUTURE] = {AT_HEADER, "time-too-new"},
-        [OPS_BAD_TIME_PAST] = {AT_CONTEXT, "time-too-old"},
-        [OPS_BAD_VERSION] = {AT_CONTEXT, "bad-version"},
-        [OPS_BAD_MERKLE] = {AT_BODY, "bad-txnmrklroot"},
-        [OPS_BAD_CB_AMOUNT] = {AT_STATE, "bad-cb-amount"},
-        [OPS_BAD_CB_HEIGHT] = {AT_STATE, "bad-cb-height"},
-        [OPS_BAD_CB_MULTIPLE] = {AT_STATE, "bad-cb-multiple"},
-        [OPS_BAD_SIG] = {AT_STATE, "bad-txns-sig"},
-        [OPS_BAD_UNSIGNED] = {AT_STATE, "bad-txns-unsigned"},
-        [OPS_BAD_REPLAY] = {AT_STATE, "bad-txns-nonce-replay"},
-        [OPS_BAD_DOUBLE] = {AT_STATE, "bad-txns-nonce-replay"},
-        [OPS_BAD_GAP] = {AT_STATE, "bad-txns-nonce-gap"},
-        [OPS_BAD_OVERSPEND] = {AT_STATE, "bad-txns-insufficient-funds"},
-        [OPS_BAD_DUP_TXID] = {AT_STATE, "bad-txns-duplicate"},
-    };
-    f->level = what[bad].level;
-    f->reason = what[bad].reason;
-    switch (bad) {
-    case OPS_BAD_BITS_EASY:
-        b->header.bits = 0x2100ffff; /* a target above the limit */
-        break;
-    case OPS_BAD_BITS_HARD:
-        b->header.bits = 0x203fffff; /* half the limit: still cheap */
-        break;
-    case OPS_BAD_TIME_FUTURE:
-        b->header.time = (uint32_t)(k->now + CHAIN_MAX_FUTURE_SECONDS + 1);
-        break;
-    case OPS_BAD_TIME_PAST:
-        /* Every valid chain's median time is at least genesis's. */
-        b->header.time = k->params->genesis_time;
-        break;
-    case OPS_BAD_VERSION:
-        b->header.version = 0;
-        break;
-    case OPS_BAD_CB_AMOUNT:
-        b->txs[0].amount = subsidy + 1;
-        break;
-    case OPS_BAD_CB_HEIGHT:
-        b->txs[0].height = f->height + 1;
-        break;
-    case OPS_BAD_CB_MULTIPLE: {
-        tx_t cb = b->txs[0];
-        cb.extra_nonce = w->extra++;
-        if (block_add_tx(b, &cb) != 0)
-            kit_die("out of memory");
-        break;
-    }
-    default:
-        break;
-    }
-    kit_seal(b);
-    if (bad == OPS_BAD_MERKLE) {
-        b->header.merkle_root[0] ^= 1;
-        kit_solve(&b->header, true);
-    } else if (bad == OPS_BAD_HASH) {
-        kit_solve(&b->header, false);
-    }
-}
-
 /* Builds one block on w->b[parent]; returns its index or -1 when full. */
 static int build(world_t *w, int parent, uint8_t kind, uint8_t txs, uint8_t mv)
 {
@@ -392,21 +238,26 @@ static int build(world_t *w, int parent, uint8_t kind, uint8_t txs, uint8_t mv)
         kit_honest(&f->block, k, &f->after, p->hash, f->height,
                    p->block.header.time + 1, miner, w->extra++, senders,
                    variants, txs & 3);
-        f->level = AT_NONE;
+        f->level = KIT_AT_NONE;
     } else {
-        build_bad(w, f, p, (kind - OPS_KIND_BAD_BASE) % OPS_BAD_COUNT, miner,
-                  senders[0]);
+        kit_fault_t fault =
+            kit_broken(&f->block, k, &p->after, p->hash, f->height,
+                       p->block.header.time + 1,
+                       (kind - OPS_KIND_BAD_BASE) % OPS_BAD_COUNT, miner,
+                       senders[0], &w->extra);
+        f->level = fault.level;
+        f->reason = fault.reason;
     }
     /* A time inherited from a parent in the future is a fault of its own,
      * checked with the header alone (after bits and hash). */
-    if (f->level != AT_HEADER &&
+    if (f->level != KIT_AT_HEADER &&
         (int64_t)f->block.header.time > k->now + CHAIN_MAX_FUTURE_SECONDS) {
-        f->level = AT_HEADER;
+        f->level = KIT_AT_HEADER;
         f->reason = "time-too-new";
     }
-    if (f->level != AT_NONE)
+    if (f->level != KIT_AT_NONE)
         f->after = p->after;
-    f->valid = f->level == AT_NONE && p->valid;
+    f->valid = f->level == KIT_AT_NONE && p->valid;
     block_compute_hash(f->hash, &f->block.header);
     FUZZ_CHECK(find(w, f->hash) < 0); /* extra-nonces keep blocks apart */
     FUZZ_CHECK(f->block.tx_count <= MAX_TXS);
@@ -441,13 +292,14 @@ static void model_drop_descendants(world_t *w, int i)
 static int model_judge(world_t *w, int i, int copy, const char **why)
 {
     fblock_t *f = &w->b[i];
-    if (copy != REAL && f->level != AT_HEADER && f->level != AT_CONTEXT) {
+    if (copy != REAL && f->level != KIT_AT_HEADER &&
+        f->level != KIT_AT_CONTEXT) {
         *why = copy_reason(copy);
         return ERR_INVALID;
     }
-    if (f->level != AT_NONE) {
+    if (f->level != KIT_AT_NONE) {
         *why = f->reason;
-        if (f->level == AT_CONTEXT || f->level == AT_STATE)
+        if (f->level == KIT_AT_CONTEXT || f->level == KIT_AT_STATE)
             f->remembered = f->reason;
         return ERR_INVALID;
     }
@@ -517,7 +369,7 @@ static int model_offer(world_t *w, int i, int copy, const char **why)
         f->remembered = *why = "bad-prevblk";
         return ERR_INVALID;
     }
-    if (f->level == AT_HEADER) {
+    if (f->level == KIT_AT_HEADER) {
         *why = f->reason;
         return ERR_INVALID;
     }
