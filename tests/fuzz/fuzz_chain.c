@@ -49,7 +49,7 @@
 #include "ops.h"
 #include "state.h"
 
-#define MAX_BLOCKS 96 /* genesis included */
+#define MAX_BLOCKS 64 /* genesis included */
 #define MAX_OPS 256
 #define MAX_TXS 5 /* the most any built block carries */
 
@@ -66,6 +66,7 @@ enum { REAL, TAMPERED, DUPLICATED };
 typedef struct {
     block_t block;
     uint8_t hash[32];
+    uint64_t key; /* hash_key(hash) */
     uint8_t txid[MAX_TXS][32];
     int parent; /* -1 for genesis */
     uint32_t height;
@@ -94,15 +95,29 @@ typedef struct {
     uint64_t extra, clock, max_seq;
     int mainv[MAX_BLOCKS]; /* best chain as the callbacks told it */
     int main_len;
+    /* Whether the current call changed the tree or the pool, which earns
+     * it the full check (a call that changed neither gets the light one:
+     * tip, accounts and counts). */
+    bool changed;
+    uint64_t pool_changes;
     bool trace; /* FUZZ_TRACE set: print every offer */
 } world_t;
 
 static world_t W;
 
+/* First 8 bytes of a hash, to compare cheaply before comparing all 32. */
+static uint64_t hash_key(const uint8_t hash[32])
+{
+    uint64_t k;
+    memcpy(&k, hash, sizeof k);
+    return k;
+}
+
 static int find(const world_t *w, const uint8_t hash[32])
 {
+    uint64_t k = hash_key(hash);
     for (int i = 0; i < w->n; i++)
-        if (memcmp(w->b[i].hash, hash, 32) == 0)
+        if (w->b[i].key == k && memcmp(w->b[i].hash, hash, 32) == 0)
             return i;
     return -1;
 }
@@ -130,12 +145,12 @@ static void check_accounts(const world_t *w, const kit_state_t *want)
     }
 }
 
-/* ---- callbacks: what the chain reports, checked as it happens ---------------
- */
+/* ---- callbacks: what the chain reports, checked as it happens ------------ */
 
 static int on_added(void *ctx, const chain_node_t *node)
 {
     world_t *w = ctx;
+    w->changed = true;
     int i = find(w, node->hash);
     FUZZ_CHECK(i > 0);
     fblock_t *f = &w->b[i];
@@ -155,6 +170,7 @@ static int on_added(void *ctx, const chain_node_t *node)
 static void on_connected(void *ctx, const chain_node_t *node)
 {
     world_t *w = ctx;
+    w->changed = true;
     int i = find(w, node->hash);
     FUZZ_CHECK(i > 0 && node->in_main);
     FUZZ_CHECK(w->main_len > 0 && w->mainv[w->main_len - 1] == w->b[i].parent);
@@ -166,6 +182,7 @@ static void on_connected(void *ctx, const chain_node_t *node)
 static void on_disconnected(void *ctx, const chain_node_t *node)
 {
     world_t *w = ctx;
+    w->changed = true;
     int i = find(w, node->hash);
     FUZZ_CHECK(i > 0 && !node->in_main);
     FUZZ_CHECK(w->main_len > 1 && w->mainv[w->main_len - 1] == i);
@@ -192,6 +209,7 @@ static void on_tip(void *ctx, const chain_node_t *tip)
 static void on_removed(void *ctx, const chain_node_t *node)
 {
     world_t *w = ctx;
+    w->changed = true;
     int i = find(w, node->hash);
     FUZZ_CHECK(i > 0 && !node->in_main && !w->b[i].removed);
     FUZZ_CHECK(node->height + w->prune_depth <= chain_height(w->c));
@@ -201,8 +219,7 @@ static void on_removed(void *ctx, const chain_node_t *node)
     w->b[i].removed = true;
 }
 
-/* ---- building
- * ------------------------------------------------------------------- */
+/* ---- building ----------------------------------------------------------- */
 
 /* The block `sel` names (ops.h). */
 static int select_block(const world_t *w, uint8_t sel)
@@ -259,6 +276,7 @@ static int build(world_t *w, int parent, uint8_t kind, uint8_t txs, uint8_t mv)
         f->after = p->after;
     f->valid = f->level == KIT_AT_NONE && p->valid;
     block_compute_hash(f->hash, &f->block.header);
+    f->key = hash_key(f->hash);
     FUZZ_CHECK(find(w, f->hash) < 0); /* extra-nonces keep blocks apart */
     FUZZ_CHECK(f->block.tx_count <= MAX_TXS);
     for (size_t t = 0; t < f->block.tx_count; t++)
@@ -266,8 +284,7 @@ static int build(world_t *w, int parent, uint8_t kind, uint8_t txs, uint8_t mv)
     return w->n++;
 }
 
-/* ---- the model of chain_add_block
- * ------------------------------------------------ */
+/* ---- the model of chain_add_block --------------------------------------- */
 
 static const char *copy_reason(int copy)
 {
@@ -283,6 +300,7 @@ static void model_drop_descendants(world_t *w, int i)
     for (int j = 1; j < w->n; j++)
         if (w->b[j].parent == i && w->b[j].orphan) {
             w->b[j].orphan = 0;
+            w->pool_changes++;
             w->b[j].remembered = "bad-prevblk";
             model_drop_descendants(w, j);
         }
@@ -319,6 +337,7 @@ static void model_connect(world_t *w, int i)
             continue;
         int copy = w->b[j].orphan - 1;
         w->b[j].orphan = 0;
+        w->pool_changes++;
         const char *ignored;
         if (model_judge(w, j, copy, &ignored) != 0 && w->b[j].remembered)
             model_drop_descendants(w, j);
@@ -344,8 +363,10 @@ static void model_pool_add(world_t *w, int i, int copy)
                 (oldest < 0 || w->b[j].orphan_seq < w->b[oldest].orphan_seq))
                 oldest = j;
         w->b[oldest].orphan = 0;
+        w->pool_changes++;
     }
     w->b[i].orphan = copy + 1;
+    w->pool_changes++;
     w->b[i].orphan_seq = ++w->clock;
 }
 
@@ -378,8 +399,7 @@ static int model_offer(world_t *w, int i, int copy, const char **why)
     return ERR_ORPHAN;
 }
 
-/* ---- checks
- * ------------------------------------------------------------------------ */
+/* ---- checks ------------------------------------------------------------- */
 
 /* The expected tip: most work (height, on regtest), first entered on ties. */
 static int model_tip(const world_t *w)
@@ -472,31 +492,46 @@ static bool model_stale(const world_t *w, int i, uint32_t best)
     return uint256_cmp(&total, &mark) <= 0;
 }
 
-static void check_world(world_t *w)
+static int cmp_ptr(const void *a, const void *b)
+{
+    uintptr_t x = (uintptr_t) * (const void *const *)a;
+    uintptr_t y = (uintptr_t) * (const void *const *)b;
+    return x < y ? -1 : x > y;
+}
+
+static void check_world(world_t *w, bool full)
 {
     chain_t *c = w->c;
     int tip = model_tip(w);
     FUZZ_CHECK(find(w, chain_tip(c)->hash) == tip);
+    if (!full) {
+        size_t in_tree = 0;
+        for (int i = 0; i < w->n; i++)
+            in_tree += w->b[i].in_tree;
+        FUZZ_CHECK(chain_height(c) == w->b[tip].height);
+        check_accounts(w, &w->b[tip].after);
+        FUZZ_CHECK(chain_block_count(c) == in_tree);
+        FUZZ_CHECK(chain_orphan_count(c) == (size_t)pool_count(w));
+        return;
+    }
     check_best_chain(w, tip);
 
     size_t in_tree = 0, leaves = 0;
-    bool has_child[MAX_BLOCKS] = {0};
+    uint32_t children[MAX_BLOCKS] = {0};
     for (int i = 1; i < w->n; i++)
         if (w->b[i].in_tree)
-            has_child[w->b[i].parent] = true;
+            children[w->b[i].parent]++;
     uint32_t best = w->b[tip].height;
     for (int i = 0; i < w->n; i++) {
         const fblock_t *f = &w->b[i];
         const chain_node_t *node = chain_get(c, f->hash);
         FUZZ_CHECK((node != NULL) == f->in_tree);
         FUZZ_CHECK(!node || f->valid);
-        FUZZ_CHECK(chain_is_stale_fork(c, &f->block.header) ==
-                   model_stale(w, i, best));
-        uint8_t missing[32];
-        FUZZ_CHECK(chain_orphan_missing(c, missing, f->hash) ==
-                   (f->orphan != 0));
         if (f->orphan) {
-            /* The first ancestor neither in the tree nor in the pool. */
+            /* The first ancestor neither in the tree nor in the pool (the
+             * pool's count is compared below, so it holds no others). */
+            uint8_t missing[32];
+            FUZZ_CHECK(chain_orphan_missing(c, missing, f->hash));
             int up = i;
             while (w->b[up].parent >= 0 && w->b[w->b[up].parent].orphan)
                 up = w->b[up].parent;
@@ -504,7 +539,8 @@ static void check_world(world_t *w)
         }
         /* The transaction index names best-chain places only (the best
          * chain's own transactions were all looked up above). */
-        for (size_t t = 0; t < f->block.tx_count; t++) {
+        for (size_t t = 0; (!node || !node->in_main) && t < f->block.tx_count;
+             t++) {
             const chain_node_t *where;
             size_t index;
             if (chain_find_tx(c, &where, &index, f->txid[t]) != 0)
@@ -519,14 +555,15 @@ static void check_world(world_t *w)
             continue;
         in_tree++;
         FUZZ_CHECK(node->height == f->height);
+        FUZZ_CHECK(node->children == children[i]);
         FUZZ_CHECK(i == 0 ||
                    node->parent == chain_get(c, w->b[f->parent].hash));
-        if (has_child[i])
+        if (children[i])
             continue;
         leaves++;
         /* A stale side-branch tip, not among the last prune_depth blocks
-         * accepted (the chain's seq counts at least those), is pruned by
-         * the call that made it stale. */
+         * accepted (max_seq: every accepted block went through on_added),
+         * is pruned by the call that made it stale. */
         if (!node->in_main)
             FUZZ_CHECK(node->height + w->prune_depth > best ||
                        node->seq + w->prune_depth > w->max_seq);
@@ -535,17 +572,19 @@ static void check_world(world_t *w)
     size_t pooled = (size_t)pool_count(w);
     FUZZ_CHECK(chain_orphan_count(c) == pooled && pooled <= w->max_orphans);
 
+    /* The branch tips: as many as the leaves, each a leaf, no repeats. */
     const chain_node_t *tips[MAX_BLOCKS];
     FUZZ_CHECK(chain_get_forks(c, tips, MAX_BLOCKS) == leaves);
     FUZZ_CHECK(tips[0] == chain_tip(c));
-    for (size_t i = 0; i < leaves; i++) {
-        int j = find(w, tips[i]->hash);
-        FUZZ_CHECK(j >= 0 && w->b[j].in_tree && !has_child[j]);
-    }
+    for (size_t i = 0; i < leaves; i++)
+        FUZZ_CHECK(chain_get(c, tips[i]->hash) == tips[i] &&
+                   tips[i]->children == 0);
+    qsort(tips, leaves, sizeof tips[0], cmp_ptr);
+    for (size_t i = 1; i < leaves; i++)
+        FUZZ_CHECK(tips[i - 1] != tips[i]);
 }
 
-/* ---- operations
- * ------------------------------------------------------------------ */
+/* ---- operations --------------------------------------------------------- */
 
 static void offer(world_t *w, int i, int copy)
 {
@@ -565,6 +604,11 @@ static void offer(world_t *w, int i, int copy)
     }
     for (int j = 0; j < w->n; j++)
         w->b[j].want_added = w->b[j].added = w->b[j].removed = false;
+    w->changed = false;
+    uint64_t pool_before = w->pool_changes;
+    /* The node asks this of gossiped blocks before adding them. */
+    FUZZ_CHECK(chain_is_stale_fork(w->c, &sent->header) ==
+               model_stale(w, i, w->b[model_tip(w)].height));
     const char *want_why = NULL, *why = NULL;
     int want = model_offer(w, i, copy, &want_why);
     if (want == ERR_INVALID && f->remembered)
@@ -591,7 +635,7 @@ static void offer(world_t *w, int i, int copy)
             g->in_tree = false;
         }
     }
-    check_world(w);
+    check_world(w, w->changed || w->pool_changes != pool_before);
 }
 
 static void op_pending(world_t *w, uint8_t order)
@@ -629,8 +673,7 @@ static void op_branch(world_t *w, int i, uint8_t order)
         offer(w, order & 1 ? list[n - 1 - j] : list[j], REAL);
 }
 
-/* ---- the harness
- * ------------------------------------------------------------------ */
+/* ---- the harness -------------------------------------------------------- */
 
 static int64_t fixed_now(void *ctx)
 {
@@ -666,6 +709,7 @@ static void world_init(world_t *w, uint8_t cfg_byte)
     if (block_copy(&f->block, &g->block) != 0)
         kit_die("out of memory");
     memcpy(f->hash, g->hash, 32);
+    f->key = hash_key(f->hash);
     f->parent = -1;
     f->valid = f->in_tree = f->offered = true;
     w->n = 1;
@@ -734,7 +778,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             break;
         }
     }
-    check_world(w);
+    check_world(w, true);
     world_free(w);
     return 0;
 }

@@ -167,8 +167,7 @@ static void observe(const world_t *w, view_t *v)
     }
 }
 
-/* ---- the model of mempool_add
- * ----------------------------------------------------- */
+/* ---- the model of mempool_add -------------------------------------------- */
 
 static bool pending(const view_t *v, const tx_t *tx)
 {
@@ -287,8 +286,7 @@ static void offer_tx(world_t *w, const tx_t *tx, bool sig_ok)
     w->synced = now;
 }
 
-/* ---- chain callbacks (node.c's wiring, plus checks)
- * ------------------------------ */
+/* ---- chain callbacks (node.c's wiring, plus checks) ---------------------- */
 
 static void on_connected(void *ctx, const chain_node_t *node)
 {
@@ -364,8 +362,7 @@ static void on_tip(void *ctx, const chain_node_t *tip)
     w->nreturned = 0;
 }
 
-/* ---- blocks
- * ------------------------------------------------------------------------- */
+/* ---- blocks -------------------------------------------------------------- */
 
 /* The accounts after `node`, replayed from genesis with the kit's rules. */
 static void state_after(const world_t *w, const chain_node_t *node,
@@ -488,8 +485,7 @@ static void op_fork(world_t *w, uint8_t depth, uint8_t len, uint8_t txs,
         block_deinit(&b[i]);
 }
 
-/* ---- the harness
- * ------------------------------------------------------------------ */
+/* ---- the harness --------------------------------------------------------- */
 
 static int64_t fixed_now(void *ctx)
 {

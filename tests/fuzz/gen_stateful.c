@@ -61,8 +61,7 @@ static void seed(const char *root, const char *target, const char *name,
     save(root, target, file, p);
 }
 
-/* ---- fuzz_chain ------------------------------------------------------------
- */
+/* ---- fuzz_chain ---------------------------------------------------------- */
 
 /* Block selectors (ops.h): counting back from the newest block built, or
  * from the best tip. */
@@ -271,8 +270,7 @@ static void chain_seeds(const char *root)
     save(root, "chain", "regress-orphan-prune-loop-depth2", &p);
 }
 
-/* ---- fuzz_mempool
- * ------------------------------------------------------------ */
+/* ---- fuzz_mempool -------------------------------------------------------- */
 
 /* Configuration: max_txs index ({1000, 3, 6, 12}), prune depth index. */
 #define PCFG(size, depth) ((size) | (depth) << 2)
