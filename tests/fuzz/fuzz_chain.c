@@ -430,6 +430,11 @@ static void check_best_chain(const world_t *w, int tip)
         path[i] = x;
     }
     FUZZ_CHECK(x == NULL);
+    const chain_node_t **longest;
+    size_t len;
+    FUZZ_CHECK(chain_get_longest_chain(w->c, &longest, &len) == 0);
+    FUZZ_CHECK(len == h + 1 && memcmp(longest, path, len * sizeof *path) == 0);
+    free(longest);
     kit_state_t s = {0};
     bool touched[KIT_KEYS] = {0};
     for (uint32_t i = 1; i <= h; i++) {
@@ -576,15 +581,49 @@ static void check_world(world_t *w, bool full)
     const chain_node_t *tips[MAX_BLOCKS];
     FUZZ_CHECK(chain_get_forks(c, tips, MAX_BLOCKS) == leaves);
     FUZZ_CHECK(tips[0] == chain_tip(c));
-    for (size_t i = 0; i < leaves; i++)
+    for (size_t i = 0; i < leaves; i++) {
         FUZZ_CHECK(chain_get(c, tips[i]->hash) == tips[i] &&
                    tips[i]->children == 0);
+        const chain_node_t **fork;
+        size_t len;
+        FUZZ_CHECK(chain_get_chain_by_fork_id(c, tips[i]->hash, &fork, &len) ==
+                   0);
+        FUZZ_CHECK(len == tips[i]->height + 1 && fork[len - 1] == tips[i]);
+        for (size_t j = 1; j < len; j++)
+            FUZZ_CHECK(fork[j]->parent == fork[j - 1]);
+        FUZZ_CHECK(fork[0] == chain_at_height(c, 0));
+        free(fork);
+    }
     qsort(tips, leaves, sizeof tips[0], cmp_ptr);
     for (size_t i = 1; i < leaves; i++)
         FUZZ_CHECK(tips[i - 1] != tips[i]);
 }
 
 /* ---- operations --------------------------------------------------------- */
+
+/*
+ * chain_verify_block judges a block on its parent as chain_add_block would,
+ * without the memory of known blocks and refusals, and changes nothing.
+ */
+static void check_verify(world_t *w, int i, int copy, const block_t *sent)
+{
+    const fblock_t *f = &w->b[i];
+    if (i == 0)
+        return;
+    const char *why = NULL, *want_why = "orphan";
+    int want = ERR_ORPHAN;
+    if (w->b[f->parent].in_tree) {
+        bool mutant = copy != REAL && f->level != KIT_AT_HEADER &&
+                      f->level != KIT_AT_CONTEXT;
+        want = mutant || f->level != KIT_AT_NONE ? ERR_INVALID : 0;
+        want_why = mutant ? copy_reason(copy) : f->reason;
+    }
+    size_t blocks = chain_block_count(w->c);
+    int rc = chain_verify_block(w->c, &why, sent);
+    FUZZ_CHECK(rc == want);
+    FUZZ_CHECK(rc == 0 || (why && strcmp(why, want_why) == 0));
+    FUZZ_CHECK(chain_block_count(w->c) == blocks);
+}
 
 static void offer(world_t *w, int i, int copy)
 {
@@ -606,9 +645,11 @@ static void offer(world_t *w, int i, int copy)
         w->b[j].want_added = w->b[j].added = w->b[j].removed = false;
     w->changed = false;
     uint64_t pool_before = w->pool_changes;
-    /* The node asks this of gossiped blocks before adding them. */
+    /* The node asks these of gossiped and submitted blocks first. */
     FUZZ_CHECK(chain_is_stale_fork(w->c, &sent->header) ==
                model_stale(w, i, w->b[model_tip(w)].height));
+    if (!f->offered || copy != REAL) /* once per block is enough */
+        check_verify(w, i, copy, sent);
     const char *want_why = NULL, *why = NULL;
     int want = model_offer(w, i, copy, &want_why);
     if (want == ERR_INVALID && f->remembered)

@@ -1,7 +1,7 @@
 /*
  * ops — the byte languages of the stateful harnesses (fuzz_chain,
- * fuzz_mempool), shared with gen_corpus so that the committed seeds and the
- * harnesses read the same operations.
+ * fuzz_mempool), shared with the seed generator (gen_stateful.c) so that
+ * the committed seeds and the harnesses read the same operations.
  *
  * An input is a configuration byte followed by operations. Each operation
  * is an opcode byte (taken modulo the number of operations) and a fixed
@@ -21,9 +21,10 @@
  *
  * Transfers ("txs", "mv"): txs bits 0-1 give how many transfers an honest
  * block tries to carry (0-3), bits 2-3, 4-5 and 6-7 the sender of each;
- * mv bits 0-1 pick the miner paid by the coinbase, bits 2-4 the variant
- * (blockkit.h) of each transfer. A transfer the branch cannot afford is
- * left out, so an honest block is valid by construction.
+ * mv bits 0-1 pick the miner paid by the coinbase, bits 2-4 make each
+ * transfer the large variant instead of the small one (blockkit.h). A
+ * transfer the branch cannot afford is left out, so an honest block is
+ * valid by construction.
  */
 #ifndef PICKAXE_FUZZ_OPS_H
 #define PICKAXE_FUZZ_OPS_H
