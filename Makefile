@@ -165,8 +165,9 @@ $(BUILD)/fuzz/gen-corpus: $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard tests/fuzz/
 fuzz-build: deps-test
 	@$(MAKE) --no-print-directory $(FUZZ_BINS)
 
-# Rewrites the committed seeds (tests/fuzz/corpus/<target>/seed-*) after a
-# format change; crash regressions there are left alone.
+# Rewrites the committed seeds (tests/fuzz/corpus/<target>/seed-*, and the
+# stateful targets' named reproductions regress-*) after a format change;
+# crash regressions there are left alone.
 fuzz-corpus: all $(BUILD)/fuzz/gen-corpus
 	$(BUILD)/fuzz/gen-corpus tests/fuzz/corpus
 
