@@ -1,9 +1,18 @@
-# pickaxe — one entry point: make, make test, make demo, make bench.
+# pickaxe — one entry point: make, make test, make demo, make bench, make soak.
 #
-# Sources are found by directory, so adding a module is adding a file:
-#   src/ miner/ net/ wallet-web/   *.c       -> build/libpickaxe.a
-#   any directory                  NAME_main.c -> build/pickaxe-NAME
-#   tests/                         test_X.c   -> build/tests/test_X (Criterion)
+# Sources are found by directory, so adding a module is adding a file. Each
+# layer is its own archive, and may include only its own headers and those
+# of the layers below it, so a wrong include fails the build:
+#
+#   src/core/       consensus library -> build/libpickaxe-core.a
+#   miner/          SHA-256d kernels  -> build/libpickaxe-miner.a     (core)
+#   net/            ZeroMQ transport  -> build/libpickaxe-net.a       (core)
+#   src/node/       the node          -> build/libpickaxe-node.a      (core, miner, net)
+#   wallet-web/     wallet service    -> build/libpickaxe-wallet.a    (core, net)
+#   src/adversary/  attack catalogue  -> build/libpickaxe-adversary.a (core, net)
+#   any directory   NAME_main.c       -> build/pickaxe-NAME (programs: any layer)
+#   tests/          test_X.c          -> build/tests/test_X (Criterion)
+#
 # Every library source is also built with AddressSanitizer and
 # UndefinedBehaviorSanitizer (build/asan/) for the unit tests, and with
 # ThreadSanitizer (build/tsan/) for the tests listed in TSAN_TESTS, and
@@ -16,7 +25,18 @@ CSTD     := -std=c11
 WARN     := -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes \
             -Wmissing-prototypes -Wformat=2 -Wundef -Wvla -Werror
 OPT      ?= -O2 -g
-CPPFLAGS := -D_GNU_SOURCE -Isrc -Iminer -Inet -Iwallet-web -MMD -MP
+# Which headers a source may include: its layer's and those below it.
+INC.src/core      := -Isrc/core
+INC.miner         := -Isrc/core -Iminer
+INC.net           := -Isrc/core -Inet
+INC.src/node      := -Isrc/core -Iminer -Inet -Isrc/node
+INC.wallet-web    := -Isrc/core -Inet -Iwallet-web
+INC.src/adversary := -Isrc/core -Inet -Isrc/adversary
+INC_ALL := -Isrc/core -Iminer -Inet -Isrc/node -Iwallet-web -Isrc/adversary
+# Programs (*_main.c), bench/ and tests/ may include any layer; a target may
+# narrow that with LAYER_INC (the core-alone test).
+layer_inc = $(or $(LAYER_INC),$(if $(filter %_main.c,$<),$(INC_ALL),$(or $(INC.$(patsubst %/,%,$(dir $<))),$(INC_ALL))))
+CPPFLAGS = -D_GNU_SOURCE $(layer_inc) -MMD -MP
 CFLAGS   := $(CSTD) $(WARN) $(OPT) -pthread
 LDLIBS   := -Wl,--as-needed -lsecp256k1 -lcrypto -lsqlite3 -ljansson \
             -lczmq -lzmq -lhwloc -lmicrohttpd -lpthread -lm
@@ -57,10 +77,19 @@ KFLAGS.sha256_avx512_roll := $(KFLAGS.sha256_avx512) -fsched-pressure \
                              --param=sched-pressure-algorithm=2
 
 # Test binaries that also run under ThreadSanitizer.
-TSAN_TESTS ?= $(notdir $(basename $(wildcard tests/test_pool.c)))
+TSAN_TESTS ?= $(notdir $(basename $(wildcard tests/test_pool.c \
+                  tests/test_loopwatch.c tests/test_node.c)))
 
-LIB_SRCS  := $(filter-out %_main.c,$(wildcard src/*.c miner/*.c net/*.c wallet-web/*.c))
-MAIN_SRCS := $(wildcard src/*_main.c miner/*_main.c net/*_main.c bench/*_main.c wallet-web/*_main.c)
+# Layers, highest first: the order archives are given to the linker.
+LAYERS := node wallet adversary net miner core
+SRC.core      := $(wildcard src/core/*.c)
+SRC.miner     := $(filter-out %_main.c,$(wildcard miner/*.c))
+SRC.net       := $(filter-out %_main.c,$(wildcard net/*.c))
+SRC.node      := $(filter-out %_main.c,$(wildcard src/node/*.c))
+SRC.wallet    := $(filter-out %_main.c,$(wildcard wallet-web/*.c))
+SRC.adversary := $(filter-out %_main.c,$(wildcard src/adversary/*.c))
+LIB_SRCS  := $(foreach l,$(LAYERS),$(SRC.$(l)))
+MAIN_SRCS := $(wildcard src/*/*_main.c miner/*_main.c net/*_main.c bench/*_main.c wallet-web/*_main.c)
 TEST_SRCS := $(wildcard tests/test_*.c)
 TEST_HELPERS := $(filter-out tests/test_%,$(wildcard tests/*.c))
 # bench/ files other than the main belong to pickaxe-bench alone.
@@ -73,12 +102,17 @@ TSAN_BINS  := $(patsubst %,$(BUILD)/tsan/tests/%,$(TSAN_TESTS))
 FUZZ_SRCS  := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS  := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRCS))
 
-LIB      := $(BUILD)/libpickaxe.a
-ASAN_LIB := $(BUILD)/asan/libpickaxe.a
-TSAN_LIB := $(BUILD)/tsan/libpickaxe.a
-FUZZ_LIB := $(BUILD)/fuzz/libpickaxe.a
+# The layer archives of one build variant (plain: build/, or build/asan/ ...).
+layer_libs = $(foreach l,$(LAYERS),$(1)/libpickaxe-$(l).a)
+LIB      := $(call layer_libs,$(BUILD))
+ASAN_LIB := $(call layer_libs,$(BUILD)/asan)
+TSAN_LIB := $(call layer_libs,$(BUILD)/tsan)
+FUZZ_LIB := $(call layer_libs,$(BUILD)/fuzz)
+CORE_LIB := $(BUILD)/libpickaxe-core.a
+# What the core library needs, and nothing more (test_core_alone).
+CORE_LDLIBS := -lsecp256k1 -lcrypto -lpthread -lm
 
-.PHONY: all deps deps-test deps-demo test unit-tests demo bench fuzz \
+.PHONY: all deps deps-test deps-demo test unit-tests demo bench soak fuzz \
         fuzz-build fuzz-corpus clean format
 .DEFAULT_GOAL := all
 # Keep objects of test binaries (make would delete them as intermediates).
@@ -111,18 +145,13 @@ $(BUILD)/fuzz/obj/%.o: %.c | deps
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(CPPFLAGS) $(CSTD) $(WARN) -pthread $(FUZZ_FLAGS) $(filter-out $(GCC_ONLY_FLAGS),$(KFLAGS.$(notdir $*))) -c $< -o $@
 
-$(LIB): $(patsubst %.c,$(BUILD)/obj/%.o,$(LIB_SRCS))
-	@rm -f $@
-	ar rcs $@ $^
-$(ASAN_LIB): $(patsubst %.c,$(BUILD)/asan/obj/%.o,$(LIB_SRCS))
-	@rm -f $@
-	ar rcs $@ $^
-$(TSAN_LIB): $(patsubst %.c,$(BUILD)/tsan/obj/%.o,$(LIB_SRCS))
-	@rm -f $@
-	ar rcs $@ $^
-$(FUZZ_LIB): $(patsubst %.c,$(BUILD)/fuzz/obj/%.o,$(LIB_SRCS))
-	@rm -f $@
-	ar rcs $@ $^
+# One archive per layer and variant: $(BUILD)[/VARIANT]/libpickaxe-LAYER.a.
+define layer_archive
+$(2)/libpickaxe-$(1).a: $$(patsubst %.c,$(2)/obj/%.o,$$(SRC.$(1)))
+	@rm -f $$@
+	ar rcs $$@ $$^
+endef
+$(foreach v,$(BUILD) $(BUILD)/asan $(BUILD)/tsan $(BUILD)/fuzz,$(foreach l,$(LAYERS),$(eval $(call layer_archive,$(l),$(v)))))
 
 # ---- binaries -----------------------------------------------------------------
 
@@ -149,6 +178,17 @@ $(BUILD)/asan/tests/%: $(BUILD)/asan/obj/tests/%.o $(patsubst %.c,$(BUILD)/asan/
 $(BUILD)/tsan/tests/%: $(BUILD)/tsan/obj/tests/%.o $(patsubst %.c,$(BUILD)/tsan/obj/%.o,$(TEST_HELPERS)) $(TSAN_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(TSAN_FLAGS) -o $@ $^ $(TESTLIBS) $(LDLIBS)
+
+# The consensus library stands alone: this test sees only its headers and
+# links only its archive, OpenSSL and libsecp256k1 (and Criterion).
+CORE_ALONE_OBJS := $(foreach v,obj asan/obj tsan/obj,$(BUILD)/$(v)/tests/test_core_alone.o)
+$(CORE_ALONE_OBJS): LAYER_INC := -Isrc/core
+$(BUILD)/tests/test_core_alone: $(BUILD)/obj/tests/test_core_alone.o $(CORE_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $^ $(TESTLIBS) $(CORE_LDLIBS)
+$(BUILD)/asan/tests/test_core_alone: $(BUILD)/asan/obj/tests/test_core_alone.o $(BUILD)/asan/libpickaxe-core.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(ASAN_FLAGS) -o $@ $^ $(TESTLIBS) $(CORE_LDLIBS)
 
 unit-tests: all $(TESTS) $(ASAN_TESTS) $(TSAN_BINS) $(FUZZ_BINS)
 
@@ -186,13 +226,25 @@ test: deps-test
 bench: all
 	@scripts/bench.sh
 
+# A demo network (SOAK_NODES mining nodes) and the adversary flat out for
+# SOAK_MINUTES, every node's status polled every second; prints the longest
+# status answer and main-loop turn, honest blocks, attacks refused, invalid
+# blocks accepted (must be 0) and memory, and writes build/soak/*.json
+# (scripts/soak.py --help; benchmarks.md, "Soak").
+SOAK_MINUTES ?= 30
+SOAK_NODES   ?= 3
+soak: all
+	@scripts/soak.py --minutes $(SOAK_MINUTES) --nodes $(SOAK_NODES)
+
 # RESET=1 throws away the demo's chains and keystores (build/demo/) first.
 demo: deps-demo
 	@$(MAKE) --no-print-directory all
 	@scripts/demo.sh $(if $(filter 1 yes true,$(RESET)),--reset)
 
+FORMAT_SRCS = $(wildcard src/*/*.[ch] miner/*.[ch] net/*.[ch] bench/*.[ch] \
+                wallet-web/*.[ch] tests/*.[ch] tests/fuzz/*.[ch])
 format:
-	clang-format -i $(wildcard src/*.[ch] miner/*.[ch] net/*.[ch] bench/*.[ch] wallet-web/*.[ch] tests/*.[ch])
+	clang-format -i $(FORMAT_SRCS)
 
 clean:
 	rm -rf $(BUILD)

@@ -43,7 +43,8 @@
 
 #define RECONCILE_MS 500
 #define MAX_BANS 64
-#define BURST 64 /* frames read from one socket before looking at the others */
+/* Frames read from one socket before looking at the others. */
+#define BURST 64
 
 typedef struct item {
     struct item *next;
@@ -62,7 +63,9 @@ typedef struct {
     bool manual;     /* added by p2p_add_peer(): the tracker cannot drop it */
     bool connected;
     uint64_t messages, bad_messages, dropped;
-    size_t inbox_bytes; /* of its frames waiting in the inbox */
+    size_t inbox_bytes;      /* of its frames waiting in the inbox */
+    bool unresponsive;       /* its last request timed out */
+    uint64_t last_answer_ms; /* when it last answered one; 0: never */
 } entry_t;
 
 typedef struct {
@@ -111,7 +114,7 @@ struct p2p {
     uint32_t tracker_timeout_ms; /* peer timeout the tracker announced */
 };
 
-/* ---- small helpers ------------------------------------------------------------ */
+/* ---- small helpers ------------------------------------------------------- */
 
 /* An absolute CLOCK_MONOTONIC time ms from now, for the condition variables
  * (which are set up to use that clock, so a change of the wall clock
@@ -240,8 +243,10 @@ static int upsert_peer(p2p_t *p, const wire_peer_t *peer, bool manual)
             }
     }
     if (e) {
-        if (strcmp(e->peer.req, peer->req) != 0)
+        if (strcmp(e->peer.req, peer->req) != 0) {
             reqclient_free(&e->rc);
+            e->unresponsive = false; /* a new endpoint: not asked yet */
+        }
         e->peer = *peer;
         e->manual = e->manual || manual;
     } else {
@@ -324,7 +329,7 @@ static bool inbox_push(p2p_t *p, p2p_source_t src, uint64_t peer_id,
     return true;
 }
 
-/* ---- I/O thread ------------------------------------------------------------------ */
+/* ---- I/O thread ---------------------------------------------------------- */
 
 static void *open_sub(const char *endpoint)
 {
@@ -414,7 +419,8 @@ static void from_peer(p2p_t *p, uint64_t peer_id, uint8_t *data, size_t len)
          * larger than the share still gets through, one at a time). */
         if (e->inbox_bytes && e->inbox_bytes + len > p->cfg.peer_inbox_bytes) {
             if (e->dropped++ % 1000 == 0)
-                log_warn("p2p", "peer %016llx: its share of the inbox is "
+                log_warn("p2p",
+                         "peer %016llx: its share of the inbox is "
                          "full; %llu frames dropped",
                          (unsigned long long)peer_id,
                          (unsigned long long)e->dropped);
@@ -571,7 +577,7 @@ static void *io_main(void *arg)
     return NULL;
 }
 
-/* ---- tracker thread ------------------------------------------------------------- */
+/* ---- tracker thread ------------------------------------------------------ */
 
 /* One request to the tracker, decoded. Tracker thread (or join). */
 static int tracker_ask(p2p_t *p, reqclient_t *rc, wire_msg_t *reply,
@@ -648,9 +654,8 @@ static int do_register(p2p_t *p, reqclient_t *rc)
         return ERR_PARSE;
     }
     merge_peer_list(p, &reply, false);
-    log_info("p2p", "registered with %s as %016llx: %u peers",
-             p->cfg.tracker, (unsigned long long)p->node_id,
-             (unsigned)reply.u.peer_list.count);
+    log_info("p2p", "registered with %s as %016llx: %u peers", p->cfg.tracker,
+             (unsigned long long)p->node_id, (unsigned)reply.u.peer_list.count);
     wire_msg_clear(&reply);
     free(raw);
     return 0;
@@ -768,8 +773,8 @@ static void *tracker_main(void *arg)
     if (registered) {
         /* One short attempt: leaving must not hang on a dead tracker; the
          * tracker expires us anyway. */
-        reqclient_t *quick = reqclient_new(p->cfg.tracker,
-                                           p->cfg.tracker_timeout_ms, 0);
+        reqclient_t *quick =
+            reqclient_new(p->cfg.tracker, p->cfg.tracker_timeout_ms, 0);
         if (quick) {
             wire_msg_t req, reply;
             uint8_t *raw;
@@ -786,7 +791,7 @@ static void *tracker_main(void *arg)
     return NULL;
 }
 
-/* ---- public API ---------------------------------------------------------------- */
+/* ---- public API ---------------------------------------------------------- */
 
 void p2p_config_init(p2p_config_t *cfg, const uint8_t network_id[32])
 {
@@ -828,8 +833,9 @@ static int advertised_gossip(p2p_t *p, const char *bound)
         if (sock_parse_hostport(host, sizeof host, &port, bound))
             return ERR_ARG;
         if (strcmp(host, "0.0.0.0") == 0 || strcmp(host, "*") == 0) {
-            log_warn("p2p", "gossip bound to %s; advertising 127.0.0.1 "
-                            "(set an advertised endpoint for other hosts)",
+            log_warn("p2p",
+                     "gossip bound to %s; advertising 127.0.0.1 "
+                     "(set an advertised endpoint for other hosts)",
                      bound);
             strcpy(host, "127.0.0.1");
         }
@@ -1057,8 +1063,8 @@ int p2p_receive_data(p2p_t *p, p2p_msg_t *msg, int timeout_ms)
     if (it && it->msg.source == P2P_FROM_PEER) {
         entry_t *e = find_peer(p, it->msg.peer_id);
         if (e) /* (a peer removed and added again starts from 0) */
-            e->inbox_bytes -= it->msg.len < e->inbox_bytes ? it->msg.len
-                                                           : e->inbox_bytes;
+            e->inbox_bytes -=
+                it->msg.len < e->inbox_bytes ? it->msg.len : e->inbox_bytes;
     }
     pthread_mutex_unlock(&p->lock);
     if (!it)
@@ -1068,8 +1074,8 @@ int p2p_receive_data(p2p_t *p, p2p_msg_t *msg, int timeout_ms)
     return 0;
 }
 
-int p2p_request(p2p_t *p, uint8_t **reply, size_t *reply_len,
-                uint64_t peer_id, const uint8_t *req, size_t req_len)
+int p2p_request(p2p_t *p, uint8_t **reply, size_t *reply_len, uint64_t peer_id,
+                const uint8_t *req, size_t req_len)
 {
     char endpoint[SOCK_ENDPOINT_MAX];
     pthread_mutex_lock(&p->lock);
@@ -1091,9 +1097,15 @@ int p2p_request(p2p_t *p, uint8_t **reply, size_t *reply_len,
     int r = reqclient_request(rc, reply, reply_len, req, req_len);
 
     /* Check it back in, unless the peer moved, left, or another thread
-     * cached one meanwhile. */
+     * cached one meanwhile; and note whether the peer answered. */
     pthread_mutex_lock(&p->lock);
     e = find_peer(p, peer_id);
+    if (e && r == 0) {
+        e->unresponsive = false;
+        e->last_answer_ms = sock_now_ms();
+    } else if (e && r == ERR_TIMEOUT) {
+        e->unresponsive = true;
+    }
     if (e && !e->rc && strcmp(e->peer.req, endpoint) == 0) {
         e->rc = rc;
         rc = NULL;
@@ -1103,8 +1115,7 @@ int p2p_request(p2p_t *p, uint8_t **reply, size_t *reply_len,
     return r;
 }
 
-bool p2p_misbehaving(p2p_t *p, uint64_t peer_id, int points,
-                     const char *reason)
+bool p2p_misbehaving(p2p_t *p, uint64_t peer_id, int points, const char *reason)
 {
     pthread_mutex_lock(&p->lock);
     entry_t *e = find_peer(p, peer_id);
@@ -1126,6 +1137,11 @@ static void info_of(p2p_t *p, p2p_peer_info_t *out, const entry_t *e,
     out->messages = e->messages;
     out->bad_messages = e->bad_messages;
     out->dropped = e->dropped;
+    out->unresponsive = e->unresponsive;
+    out->last_answer_age_ms = e->last_answer_ms == 0 ? -1
+                              : now > e->last_answer_ms
+                                  ? (int64_t)(now - e->last_answer_ms)
+                                  : 0;
 }
 
 size_t p2p_peers(p2p_t *p, p2p_peer_info_t *out, size_t max)

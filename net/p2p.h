@@ -9,7 +9,10 @@
  * gossip from peers, and the tracker's announcements and relayed
  * transactions -- lands in one inbox that the node drains with
  * p2p_receive_data(). Requests to one peer (GET_HEADERS, ...) go through
- * p2p_request(), which never blocks forever (reqclient.h).
+ * p2p_request(), which never blocks forever (reqclient.h) and notes how the
+ * peer answered: a peer whose last request timed out is "unresponsive"
+ * until it answers one again, however connected its gossip socket looks (a
+ * stopped process keeps its TCP connections open).
  *
  * Threads. ZeroMQ sockets are single-threaded, so each socket has exactly
  * one owner:
@@ -90,18 +93,18 @@ typedef struct {
     /* The node's request endpoint (its ROUTER, see server.h) as peers should
      * reach it; required to join through a tracker. */
     char request_advertise[SOCK_ENDPOINT_MAX];
-    uint64_t node_id;         /* 0: random */
-    int request_timeout_ms;   /* per attempt, p2p_request() */
+    uint64_t node_id;       /* 0: random */
+    int request_timeout_ms; /* per attempt, p2p_request() */
     int request_retries;
-    int tracker_timeout_ms;   /* per attempt, REGISTER / PING / LEAVE */
+    int tracker_timeout_ms; /* per attempt, REGISTER / PING / LEAVE */
     int tracker_retries;
     uint32_t ping_interval_ms; /* 0: a third of the tracker's peer timeout */
-    int ban_threshold;        /* score at which a peer is banned */
-    uint32_t ban_ms;          /* how long a ban lasts */
-    size_t inbox_max;         /* messages waiting; beyond, new ones drop */
-    size_t peer_inbox_bytes;  /* bytes of one peer's frames waiting in the
-                                 inbox; beyond, that peer's new ones drop
-                                 (one frame always fits) */
+    int ban_threshold;         /* score at which a peer is banned */
+    uint32_t ban_ms;           /* how long a ban lasts */
+    size_t inbox_max;          /* messages waiting; beyond, new ones drop */
+    size_t peer_inbox_bytes;   /* bytes of one peer's frames waiting in the
+                                  inbox; beyond, that peer's new ones drop
+                                  (one frame always fits) */
 } p2p_config_t;
 
 /* Where a received message came from. */
@@ -128,6 +131,8 @@ typedef struct {
     uint64_t messages;     /* good frames received from it */
     uint64_t bad_messages; /* frames dropped as malformed or misplaced */
     uint64_t dropped;      /* good frames dropped: its inbox share was full */
+    bool unresponsive;     /* the last request we sent it timed out */
+    int64_t last_answer_age_ms; /* since it last answered one; -1: never */
 } p2p_peer_info_t;
 
 /* Fills cfg with defaults for a network: no tracker, gossip on
@@ -203,14 +208,16 @@ void p2p_msg_clear(p2p_msg_t *msg);
 
 /*
  * Sends a request to one peer's request endpoint and waits for the reply,
- * with the configured timeout and retries.
+ * with the configured timeout and retries. A reply marks the peer
+ * responsive and notes the time; ERR_TIMEOUT marks it unresponsive
+ * (p2p_peer_info_t).
  * Returns: 0; ERR_NOT_FOUND when the peer is unknown or banned;
  *          ERR_TIMEOUT; ERR_NET; ERR_NOMEM.
  * Out:     reply (malloc'd, owned by the caller) and reply_len, only on
  *          success.
  */
-int p2p_request(p2p_t *p, uint8_t **reply, size_t *reply_len,
-                uint64_t peer_id, const uint8_t *req, size_t req_len);
+int p2p_request(p2p_t *p, uint8_t **reply, size_t *reply_len, uint64_t peer_id,
+                const uint8_t *req, size_t req_len);
 
 /*
  * Counts misbehaviour against a peer; at the threshold it is banned.

@@ -4,6 +4,7 @@
  */
 #include "rpcclient.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +13,7 @@
 #include "err.h"
 #include "params.h"
 #include "reqclient.h"
+#include "sock.h"
 
 struct rpcclient {
     reqclient_t *req;
@@ -79,6 +81,43 @@ bool rpcclient_no_answer(int rc)
     return rc == ERR_TIMEOUT || rc == ERR_NET;
 }
 
+/* "800 ms", "1.5 s", "10 s": a budget as a person would say it (a 10 s
+ * budget split into three attempts is 9999 ms, and is 10 s). */
+static void say_duration(char out[32], int ms)
+{
+    if (ms < 990) {
+        snprintf(out, 32, "%d ms", ms);
+        return;
+    }
+    int tenths = (ms + 50) / 100;
+    if (tenths % 10 == 0)
+        snprintf(out, 32, "%d s", tenths / 10);
+    else
+        snprintf(out, 32, "%d.%d s", tenths / 10, tenths % 10);
+}
+
+int rpcclient_probe(const rpcclient_t *c, int timeout_ms, char **why)
+{
+    if (why)
+        *why = NULL;
+    const char *ep = rpcclient_endpoint(c);
+    int err = 0;
+    int rc = sock_probe(ep, timeout_ms, &err);
+    char took[32];
+    say_duration(took, timeout_ms);
+    if (rc == ERR_TIMEOUT)
+        say(why, "%s did not take a connection within %s", ep, took);
+    else if (rc == ERR_NET && err == ECONNREFUSED)
+        say(why, "nothing listens on %s (connection refused)", ep);
+    else if (rc == ERR_NET && err == 0)
+        say(why, "cannot find the host of %s", ep);
+    else if (rc == ERR_NET)
+        say(why, "cannot connect to %s (%s)", ep, strerror(err));
+    else if (rc)
+        say(why, "%s: %s", ep, err_str(rc));
+    return rc == 0 || rc == ERR_TIMEOUT ? rc : ERR_NET;
+}
+
 /* The name of the network whose id the frame carries, or NULL. */
 static const char *network_of(const uint8_t *frame, size_t len)
 {
@@ -129,10 +168,12 @@ int rpcclient_request(rpcclient_t *c, wire_msg_t *reply, uint8_t **raw,
     rc = reqclient_request(c->req, &frame, &len, out.data, out.len);
     buf_deinit(&out);
     if (rc) {
-        if (rpcclient_no_answer(rc))
-            say(err_msg, "no answer from %s within %d ms",
-                rpcclient_endpoint(c), c->timeout_ms * (c->retries + 1));
-        else
+        if (rpcclient_no_answer(rc)) {
+            char budget[32];
+            say_duration(budget, c->timeout_ms * (c->retries + 1));
+            say(err_msg, "no answer from %s within %s", rpcclient_endpoint(c),
+                budget);
+        } else
             say(err_msg, "%s: %s", rpcclient_endpoint(c), err_str(rc));
         return rc;
     }
@@ -192,8 +233,8 @@ int rpcclient_call(rpcclient_t *c, json_t **result, char **err_msg,
         return rc;
     json_t *answer = NULL;
     if (reply.type == WIRE_REPLY)
-        answer = json_loadb((const char *)reply.u.blob.data,
-                            reply.u.blob.len, 0, NULL);
+        answer = json_loadb((const char *)reply.u.blob.data, reply.u.blob.len,
+                            0, NULL);
     wire_msg_clear(&reply);
     free(raw);
     json_t *res = json_object_get(answer, "result");
@@ -229,8 +270,8 @@ int rpcclient_submit_tx(rpcclient_t *c, char **err_msg, const uint8_t *raw,
     if (rc)
         return rc;
     if (reply.type != WIRE_ACK) {
-        say(err_msg, "%s answered %s to a transaction",
-            rpcclient_endpoint(c), wire_type_name(reply.type));
+        say(err_msg, "%s answered %s to a transaction", rpcclient_endpoint(c),
+            wire_type_name(reply.type));
         rc = ERR_PARSE;
     }
     wire_msg_clear(&reply);

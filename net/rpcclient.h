@@ -1,5 +1,5 @@
 /*
- * rpcclient — the asking side of the node's JSON queries (src/rpc.h): what
+ * rpcclient — the asking side of the node's JSON queries (src/node/rpc.h): what
  * pickaxe-cli and the wallet service use to talk to a node, and to hand a
  * transaction to a node or a tracker.
  *
@@ -18,11 +18,17 @@
  *                        "bad-txns-nonce-replay", "no such block") and the
  *                        node's err.h code;
  *   nobody answered      ERR_TIMEOUT (or ERR_NET when no socket could be
- *                        made): "no answer from tcp://H:P within N ms";
+ *                        made): "no answer from tcp://H:P within 10 s"
+ *                        (the whole budget, all attempts);
  *   another network      ERR_INVALID: "tcp://H:P is a regtest node, not
  *                        demo" (its reply did not decode under our id);
  *   gibberish            ERR_PARSE: a reply that is not a REPLY with a JSON
  *                        object of one of the two shapes above.
+ *
+ * ZeroMQ connects in the background and keeps retrying, so "nobody
+ * answered" covers both a port where nothing listens and a process that
+ * accepts connections but does not answer; rpcclient_probe() tells the two
+ * apart with a plain TCP connection.
  *
  * A node never sends ERR_TIMEOUT or ERR_NET as its own error code; should
  * one arrive it is returned as ERR_INVALID, so that those two codes always
@@ -67,7 +73,7 @@ rpcclient_t *rpcclient_new(const char *endpoint, const uint8_t network_id[32],
 void rpcclient_free(rpcclient_t **c);
 
 /*
- * Calls one method of the node's JSON queries (src/rpc.h).
+ * Calls one method of the node's JSON queries (src/node/rpc.h).
  *
  * Returns: 0; the node's error code (err.h) when it answered with an error;
  *          ERR_TIMEOUT or ERR_NET when nobody answered; ERR_INVALID when
@@ -113,6 +119,18 @@ int rpcclient_submit_tx(rpcclient_t *c, char **err_msg, const uint8_t *raw,
  */
 int rpcclient_request(rpcclient_t *c, wire_msg_t *reply, uint8_t **raw,
                       char **err_msg, const wire_msg_t *req);
+
+/*
+ * Whether anything accepts TCP connections at the client's endpoint (a
+ * plain connect(), nothing sent: sock_probe()).
+ * Returns: 0 when something accepts them; ERR_NET when nothing does
+ *          ("nothing listens on tcp://H:P (connection refused)", or the
+ *          connection failed another way); ERR_TIMEOUT when the host did not
+ *          answer the connection attempt within timeout_ms.
+ * Out:     why      on failure, that sentence (malloc'd; the caller frees
+ *                   it); NULL on success. May be NULL.
+ */
+int rpcclient_probe(const rpcclient_t *c, int timeout_ms, char **why);
 
 /* True when rc (returned by a call above) means that nobody answered. */
 bool rpcclient_no_answer(int rc);

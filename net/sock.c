@@ -5,11 +5,15 @@
 #include "sock.h"
 
 #include <errno.h>
+#include <netdb.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 #include <zmq.h>
 
 #include "err.h"
@@ -182,4 +186,68 @@ int sock_endpoint(char *out, size_t out_len, const char *host, unsigned port)
 {
     int n = snprintf(out, out_len, "tcp://%s:%u", host, port);
     return n < 0 || (size_t)n >= out_len ? ERR_RANGE : 0;
+}
+
+/* Connects fd to addr, waiting until deadline_ms. Returns 0, ERR_TIMEOUT,
+ * or ERR_NET with *err set. */
+static int probe_one(int fd, const struct addrinfo *ai, uint64_t deadline_ms,
+                     int *err)
+{
+    if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0)
+        return 0;
+    if (errno != EINPROGRESS) {
+        *err = errno;
+        return ERR_NET;
+    }
+    uint64_t now = sock_now_ms();
+    struct pollfd pfd = {.fd = fd, .events = POLLOUT};
+    int r = poll(&pfd, 1, now < deadline_ms ? (int)(deadline_ms - now) : 0);
+    if (r == 0)
+        return ERR_TIMEOUT;
+    int so = 0;
+    socklen_t len = sizeof so;
+    if (r < 0 || getsockopt(fd, SOL_SOCKET, SO_ERROR, &so, &len) != 0)
+        so = errno;
+    *err = so;
+    return so == 0 ? 0 : ERR_NET;
+}
+
+int sock_probe(const char *endpoint, int timeout_ms, int *errnum)
+{
+    char host[SOCK_ENDPOINT_MAX];
+    uint16_t port;
+    if (timeout_ms < 0 ||
+        sock_parse_hostport(host, sizeof host, &port, endpoint) != 0)
+        return ERR_ARG;
+    char *name = host;
+    size_t hl = strlen(host);
+    if (hl >= 2 && host[0] == '[') { /* [::1] -> ::1 */
+        host[hl - 1] = '\0';
+        name = host + 1;
+    }
+    char service[8];
+    snprintf(service, sizeof service, "%u", (unsigned)port);
+    struct addrinfo hints = {.ai_socktype = SOCK_STREAM};
+    struct addrinfo *res = NULL;
+    int err = 0, rc = ERR_NET;
+    if (getaddrinfo(name, service, &hints, &res) != 0)
+        res = NULL;
+    uint64_t deadline = sock_now_ms() + (uint64_t)timeout_ms;
+    for (const struct addrinfo *ai = res; ai && rc == ERR_NET;
+         ai = ai->ai_next) {
+        int fd = socket(ai->ai_family,
+                        ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
+                        ai->ai_protocol);
+        if (fd < 0) {
+            err = errno;
+            continue;
+        }
+        rc = probe_one(fd, ai, deadline, &err);
+        close(fd);
+    }
+    if (res)
+        freeaddrinfo(res);
+    if (rc == ERR_NET && errnum)
+        *errnum = err;
+    return rc;
 }

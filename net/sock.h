@@ -15,8 +15,11 @@
  * uses it; it may move to another thread only across a full memory barrier
  * (a mutex hand-over), as zmq_socket(3) allows.
  *
- * Also here: the monotonic clock the net modules time out with, and the
- * "HOST:PORT" / "tcp://HOST:PORT" endpoint strings of the --listen flags.
+ * Also here: the monotonic clock the net modules time out with, the
+ * "HOST:PORT" / "tcp://HOST:PORT" endpoint strings of the --listen flags,
+ * and a plain TCP probe of an endpoint (ZeroMQ connects in the background
+ * and retries for ever, so it cannot tell "nothing listens" from "nobody
+ * answers"; a bare connect() can).
  */
 #ifndef PICKAXE_SOCK_H
 #define PICKAXE_SOCK_H
@@ -85,6 +88,21 @@ uint64_t sock_now_ms(void);
  */
 int sock_parse_hostport(char *host, size_t host_len, uint16_t *port,
                         const char *text);
+
+/*
+ * Whether anything accepts TCP connections at endpoint: opens a plain TCP
+ * connection (no ZeroMQ, nothing sent) and closes it at once.
+ * Returns: 0 when a connection was accepted; ERR_NET when every address of
+ *          the host refused or failed (*errnum: the last errno, e.g.
+ *          ECONNREFUSED when nothing listens on the port; 0 when the host
+ *          name did not resolve); ERR_TIMEOUT when no answer to the
+ *          connection attempt came within timeout_ms (a host that drops
+ *          packets); ERR_ARG for a malformed endpoint.
+ * Out:     errnum   may be NULL; written for ERR_NET.
+ * In:      endpoint "tcp://HOST:PORT" (HOST a name or an address, IPv6 in
+ *                   brackets).
+ */
+int sock_probe(const char *endpoint, int timeout_ms, int *errnum);
 
 /*
  * Formats "tcp://HOST:PORT".

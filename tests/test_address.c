@@ -1,5 +1,5 @@
 /*
- * Tests for src/address.c: a known answer (BIP-350's v1 address of the
+ * Tests for src/core/address.c: a known answer (BIP-350's v1 address of the
  * generator's x coordinate), round trips on both networks, every refusal
  * reason, and that every single-character typo and every swap of adjacent
  * characters is refused.

@@ -1,5 +1,5 @@
 /*
- * Tests for src/amount.c: coins read exactly, every malformed amount refused
+ * Tests for src/core/amount.c: coins read exactly, every malformed amount refused
  * with its reason and nothing written, and formatting that reads back.
  */
 #include <criterion/criterion.h>

@@ -1,5 +1,5 @@
 /*
- * Tests for src/bech32.c: every test vector of BIP-350 (valid and invalid
+ * Tests for src/core/bech32.c: every test vector of BIP-350 (valid and invalid
  * bech32m strings, valid and invalid segwit addresses) and of BIP-173 (valid
  * and invalid bech32 strings, valid and invalid segwit addresses, whose v1+
  * entries BIP-350 turned invalid), plus bit conversion, encoder argument

@@ -1,5 +1,5 @@
 /*
- * Tests for src/block.c: the 80-byte header codec and hash against real
+ * Tests for src/core/block.c: the 80-byte header codec and hash against real
  * Bitcoin headers (genesis, block 1, block 100000, block 125552 and the
  * modern block 794143), compact bits <-> target with Bitcoin Core's
  * arith_uint256 SetCompact/GetCompact vectors, proof of work at the target

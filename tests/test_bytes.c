@@ -1,5 +1,5 @@
 /*
- * Tests for src/bytes.c and the inline helpers of bytes.h: little- and
+ * Tests for src/core/bytes.c and the inline helpers of bytes.h: little- and
  * big-endian layouts, the growable buffer (growth, reset, take, the sticky
  * failure flag) and the bounded reader (every truncation of every width
  * fails and leaves both output and cursor untouched).

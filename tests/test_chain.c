@@ -1,5 +1,5 @@
 /*
- * Tests for src/chain.c: every block rule refused with its own reason, fork
+ * Tests for src/core/chain.c: every block rule refused with its own reason, fork
  * choice, reorgs with exact state rollback, pruning of stale branches and
  * the transactions they give back, orphans, balance after a transaction and
  * whole-chain validation.

@@ -1,5 +1,5 @@
 /*
- * Tests for src/chain.c under hostile delivery orders: valid blocks sent
+ * Tests for src/core/chain.c under hostile delivery orders: valid blocks sent
  * in the worst order a peer can choose (competing orphan branches, newest
  * first, the common root last), orphans whose ancestor is refused, and the
  * stale-fork policy judged by work rather than height.

@@ -1,5 +1,5 @@
 /*
- * Tests for src/difficulty.c: regtest never retargets; the demo network
+ * Tests for src/core/difficulty.c: regtest never retargets; the demo network
  * keeps its bits at the target spacing, converges after the hashrate doubles
  * or halves (a deterministic simulation in which every block takes exactly
  * its expected number of hashes), clamps a window of lying timestamps to a

@@ -1,5 +1,5 @@
 /*
- * Tests for src/hashmap.c: put/get/replace/remove, growth to 100,000
+ * Tests for src/core/hashmap.c: put/get/replace/remove, growth to 100,000
  * entries, backward-shift deletion (removing many keys in random order, also
  * from long probe runs of keys that share a home slot, never loses another
  * key), foreach, and freeing.

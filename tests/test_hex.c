@@ -1,5 +1,5 @@
 /*
- * Tests for src/hex.c: encoding, strict decoding (exact length, odd length,
+ * Tests for src/core/hex.c: encoding, strict decoding (exact length, odd length,
  * bad characters, upper case), outputs untouched on failure, and the
  * byte-reversed display of hashes checked against Bitcoin's genesis block id.
  */

@@ -1,5 +1,5 @@
 /*
- * Tests for src/job.c: the pool's view of a template (coinbase cut around
+ * Tests for src/node/job.c: the pool's view of a template (coinbase cut around
  * the extra-nonce, merkle branch, target) rebuilds exactly the template's
  * merkle root for any extra-nonce, and a solution turns back into a block
  * the chain accepts; a solution for another template is refused.

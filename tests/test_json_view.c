@@ -1,5 +1,5 @@
 /*
- * Tests for src/json_view.c: the seed's field names and values for blocks
+ * Tests for src/node/json_view.c: the seed's field names and values for blocks
  * and both kinds of transaction, and raw hex that parses back to the block.
  */
 #include <criterion/criterion.h>

@@ -1,5 +1,5 @@
 /*
- * Tests for src/keys.c: the official BIP-340 test vectors (signing with the
+ * Tests for src/core/keys.c: the official BIP-340 test vectors (signing with the
  * given aux_rand reproduces each published signature; every verification
  * vector, including the failing ones, gives the published result), key
  * validity, random keys, fresh aux randomness, and signing from several

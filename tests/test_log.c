@@ -1,5 +1,5 @@
 /*
- * Tests for src/log.c: level names, the level filter, PICKAXE_LOG_LEVEL as
+ * Tests for src/core/log.c: level names, the level filter, PICKAXE_LOG_LEVEL as
  * the default before --log-level, and that a line reaches stderr whole,
  * with its level and module, and long lines are cut rather than overrun.
  */

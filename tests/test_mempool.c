@@ -1,5 +1,5 @@
 /*
- * Tests for src/mempool.c with real signed transfers (fixtures keys):
+ * Tests for src/core/mempool.c with real signed transfers (fixtures keys):
  * admission and every refusal reason, replace-by-fee, selection order and
  * validity, eviction in a full pool, and following the chain through
  * connected and disconnected blocks and a reorg.

@@ -1,5 +1,5 @@
 /*
- * Tests for src/merkle.c: Bitcoin block 100000's merkle root from its four
+ * Tests for src/core/merkle.c: Bitcoin block 100000's merkle root from its four
  * txids, the one-leaf and odd-count rules, CVE-2012-2459 mutation detection,
  * and the coinbase branch against the full root for 1..17 leaves.
  */

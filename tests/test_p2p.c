@@ -6,7 +6,8 @@
  * arriving attributed to the right sender; LEAVE reaching the others as
  * PEER_LEFT; the tracker going down (gossip between known peers carries on)
  * and coming back (nodes register again); request/reply to a peer, with a
- * timeout for a silent one; misbehaviour scoring, banning and the ban's end;
+ * timeout for a silent one, which marks it unresponsive until it answers
+ * again; misbehaviour scoring, banning and the ban's end;
  * a flooding peer held to its share of the inbox while another's frames
  * still get in.
  *
@@ -33,7 +34,7 @@
 
 static const uint8_t NET[32] = {0x70, 0x32, 0x70, 0x74, 0x65, 0x73, 0x74};
 
-/* ---- a tracker in a thread ---------------------------------------------------- */
+/* ---- a tracker in a thread ----------------------------------------------- */
 
 typedef struct {
     tracker_t *t;
@@ -75,8 +76,7 @@ static void tracker_start(tracker_fx_t *fx, const char *req, const char *pub)
 {
     uint64_t deadline = sock_now_ms() + 3000;
     bool ok;
-    while (!(ok = tracker_try_start(fx, req, pub)) &&
-           sock_now_ms() < deadline)
+    while (!(ok = tracker_try_start(fx, req, pub)) && sock_now_ms() < deadline)
         nanosleep(&(struct timespec){0, 20000000L}, NULL);
     cr_assert(ok, "bind %s %s", req, pub);
 }
@@ -112,15 +112,15 @@ static int tracker_count(const char *endpoint)
     return n;
 }
 
-/* ---- a node: p2p plus a request server in a thread ---------------------------- */
+/* ---- a node: p2p plus a request server in a thread ----------------------- */
 
 typedef struct {
     p2p_t *p;
     server_t *srv;
     pthread_t th;
     atomic_int stop;
-    bool silent;
-    uint32_t height; /* what it answers to GET_TIP */
+    atomic_bool silent; /* the test may switch it while the server runs */
+    uint32_t height;    /* what it answers to GET_TIP */
 } node_t;
 
 static void *node_server(void *arg)
@@ -133,7 +133,8 @@ static void *node_server(void *arg)
         if (server_recv(n->srv, &req, 20) != 0)
             continue;
         wire_msg_t m;
-        if (!n->silent && wire_decode(&m, NET, req.data, req.len) == 0 &&
+        if (!atomic_load(&n->silent) &&
+            wire_decode(&m, NET, req.data, req.len) == 0 &&
             m.type == WIRE_GET_TIP) {
             wire_msg_t tip;
             wire_msg_init(&tip, WIRE_TIP);
@@ -148,12 +149,12 @@ static void *node_server(void *arg)
     return NULL;
 }
 
-static void node_start(node_t *n, const char *tracker,
-                       const char *tracker_pub, uint32_t height, bool silent)
+static void node_start(node_t *n, const char *tracker, const char *tracker_pub,
+                       uint32_t height, bool silent)
 {
     memset(n, 0, sizeof *n);
     n->height = height;
-    n->silent = silent;
+    atomic_store(&n->silent, silent);
     n->srv = server_new("tcp://127.0.0.1:*");
     cr_assert(n->srv);
     cr_assert_eq(pthread_create(&n->th, NULL, node_server, n), 0);
@@ -219,8 +220,7 @@ static bool knows(node_t *n, node_t *other)
 }
 
 /* A NEW_TX whose bytes name its sender, so attribution can be checked. */
-static void tx_from(uint8_t tx[TX_TRANSFER_SIZE], uint64_t sender,
-                    uint32_t seq)
+static void tx_from(uint8_t tx[TX_TRANSFER_SIZE], uint64_t sender, uint32_t seq)
 {
     memset(tx, 0, TX_TRANSFER_SIZE);
     tx[0] = TX_TRANSFER;
@@ -245,8 +245,7 @@ static bool gossip_reaches(node_t *from, node_t *to, int timeout_ms)
         buf_deinit(&b);
         uint64_t until = sock_now_ms() + 100;
         p2p_msg_t m;
-        while (sock_now_ms() < until &&
-               p2p_receive_data(to->p, &m, 20) == 0) {
+        while (sock_now_ms() < until && p2p_receive_data(to->p, &m, 20) == 0) {
             bool found = false;
             wire_msg_t w;
             if (m.source == P2P_FROM_PEER && m.type == WIRE_NEW_TX) {
@@ -327,7 +326,7 @@ static void quiet(void)
     log_set_level(LOG_ERROR);
 }
 
-/* ---- tests ---------------------------------------------------------------------- */
+/* ---- tests --------------------------------------------------------------- */
 
 Test(p2p, join_see_each_other_and_broadcast, .init = quiet, .timeout = 10)
 {
@@ -348,8 +347,7 @@ Test(p2p, join_see_each_other_and_broadcast, .init = quiet, .timeout = 10)
     cr_assert(wait_peers(&a, 2, 5000), "A sees B and C");
     cr_assert(wait_peers(&b, 2, 5000), "B sees A and C");
     cr_assert(wait_peers(&c, 2, 5000), "C sees A and B");
-    cr_assert(knows(&a, &b) && knows(&a, &c) && knows(&b, &c) &&
-              knows(&c, &a));
+    cr_assert(knows(&a, &b) && knows(&a, &c) && knows(&b, &c) && knows(&c, &a));
 
     cr_assert(gossip_reaches(&a, &b, 3000), "A -> B");
     cr_assert(gossip_reaches(&a, &c, 3000), "A -> C");
@@ -554,6 +552,57 @@ Test(p2p, request_reply_and_timeout, .init = quiet, .timeout = 10)
     node_stop(&c);
 }
 
+/* Asks peer for its tip; returns p2p_request's answer. */
+static int ask_tip(node_t *from, uint64_t peer)
+{
+    buf_t req;
+    buf_init(&req);
+    cr_assert_eq(wire_encode_empty(&req, NET, WIRE_GET_TIP), 0);
+    uint8_t *reply = NULL;
+    size_t len = 0;
+    int rc = p2p_request(from->p, &reply, &len, peer, req.data, req.len);
+    free(reply);
+    buf_deinit(&req);
+    return rc;
+}
+
+Test(p2p, a_peer_that_stops_answering_is_unresponsive_until_it_answers,
+     .init = quiet, .timeout = 10)
+{
+    node_t a, b;
+    node_start(&a, NULL, NULL, 1, false);
+    node_start(&b, NULL, NULL, 5, false);
+    wire_peer_t pb = peer_of(&b);
+    cr_assert_eq(p2p_add_peer(a.p, &pb), 0);
+    p2p_peer_info_t info;
+    cr_assert_eq(p2p_peer(a.p, &info, pb.id), 0);
+    cr_assert(!info.unresponsive, "not asked yet: not unresponsive");
+    cr_assert_eq(info.last_answer_age_ms, -1, "never answered");
+
+    cr_assert_eq(ask_tip(&a, pb.id), 0);
+    cr_assert_eq(p2p_peer(a.p, &info, pb.id), 0);
+    cr_assert(!info.unresponsive);
+    cr_assert(info.last_answer_age_ms >= 0 && info.last_answer_age_ms < 5000);
+
+    /* It stops answering (its gossip socket stays connected). */
+    atomic_store(&b.silent, true);
+    cr_assert_eq(ask_tip(&a, pb.id), ERR_TIMEOUT);
+    cr_assert_eq(p2p_peer(a.p, &info, pb.id), 0);
+    cr_assert(info.unresponsive);
+    cr_assert(info.last_answer_age_ms >= 0, "it did answer once");
+    p2p_peer_info_t all[4];
+    cr_assert_eq(p2p_peers(a.p, all, 4), 1);
+    cr_assert(all[0].unresponsive, "the list says so too");
+
+    /* It answers again. */
+    atomic_store(&b.silent, false);
+    cr_assert_eq(ask_tip(&a, pb.id), 0);
+    cr_assert_eq(p2p_peer(a.p, &info, pb.id), 0);
+    cr_assert(!info.unresponsive);
+    node_stop(&a);
+    node_stop(&b);
+}
+
 Test(p2p, misbehaving_peer_is_banned_then_forgiven, .init = quiet,
      .timeout = 10)
 {
@@ -562,9 +611,8 @@ Test(p2p, misbehaving_peer_is_banned_then_forgiven, .init = quiet,
     /* A rogue publisher A subscribes to as a peer. */
     void *rogue = sock_new(ZMQ_PUB);
     char rogue_ep[SOCK_ENDPOINT_MAX];
-    cr_assert_eq(sock_bind(rogue, rogue_ep, sizeof rogue_ep,
-                           "tcp://127.0.0.1:*"),
-                 0);
+    cr_assert_eq(
+        sock_bind(rogue, rogue_ep, sizeof rogue_ep, "tcp://127.0.0.1:*"), 0);
     wire_peer_t r;
     memset(&r, 0, sizeof r);
     r.id = 0x666;
@@ -599,9 +647,9 @@ Test(p2p, misbehaving_peer_is_banned_then_forgiven, .init = quiet,
                  "nothing from the rogue reached the inbox");
     uint8_t *reply;
     size_t len;
-    cr_assert_eq(p2p_request(a.p, &reply, &len, r.id, misplaced.data,
-                             misplaced.len),
-                 ERR_NOT_FOUND, "no requests to a banned peer");
+    cr_assert_eq(
+        p2p_request(a.p, &reply, &len, r.id, misplaced.data, misplaced.len),
+        ERR_NOT_FOUND, "no requests to a banned peer");
     deadline = sock_now_ms() + 2000;
     while (sock_now_ms() < deadline && info.connected && info.banned)
         cr_assert_eq(p2p_peer(a.p, &info, r.id), 0);
@@ -689,8 +737,7 @@ static void *fake_peer(p2p_t *p, uint64_t id, char ep[SOCK_ENDPOINT_MAX])
 {
     void *pub = sock_new(ZMQ_PUB);
     cr_assert(pub);
-    cr_assert_eq(sock_bind(pub, ep, SOCK_ENDPOINT_MAX, "tcp://127.0.0.1:*"),
-                 0);
+    cr_assert_eq(sock_bind(pub, ep, SOCK_ENDPOINT_MAX, "tcp://127.0.0.1:*"), 0);
     wire_peer_t w;
     memset(&w, 0, sizeof w);
     w.id = id;
@@ -725,8 +772,7 @@ static uint64_t peer_messages(p2p_t *p, uint64_t id)
     return p2p_peer(p, &info, id) == 0 ? info.messages : 0;
 }
 
-Test(p2p, flooding_peer_held_to_its_inbox_share, .init = quiet,
-     .timeout = 10)
+Test(p2p, flooding_peer_held_to_its_inbox_share, .init = quiet, .timeout = 10)
 {
     p2p_config_t cfg;
     p2p_config_init(&cfg, NET);
@@ -752,8 +798,7 @@ Test(p2p, flooding_peer_held_to_its_inbox_share, .init = quiet,
     for (int i = 0; i < 200; i++)
         cr_assert_eq(sock_send(flood, ff.data, ff.len, 0), 0);
     uint64_t deadline = sock_now_ms() + 5000;
-    while (peer_messages(a, 0xf100d) < before + 200 &&
-           sock_now_ms() < deadline)
+    while (peer_messages(a, 0xf100d) < before + 200 && sock_now_ms() < deadline)
         nanosleep(&(struct timespec){0, 10000000L}, NULL);
     cr_assert_eq(peer_messages(a, 0xf100d), before + 200,
                  "every flooded frame was read");

@@ -1,5 +1,5 @@
 /*
- * Tests for src/params.c: network names and lookup, the genesis block of
+ * Tests for src/core/params.c: network names and lookup, the genesis block of
  * each network (its proof of work, its nonce and hash, its coinbase), network
  * ids, and the subsidy schedule.
  */

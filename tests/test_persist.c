@@ -1,5 +1,5 @@
 /*
- * Tests for src/persist.c: a chain written through its callbacks reloads to
+ * Tests for src/node/persist.c: a chain written through its callbacks reloads to
  * the same tree, tip and balances; pruned blocks leave the store; a data
  * directory of another network is refused; and a process adding blocks that
  * is SIGKILLed at random moments always reloads with every block it had

@@ -1,16 +1,21 @@
 /*
- * Tests for src/rpc.c: the node's JSON queries (rpc.h) answered by a real
+ * Tests for src/node/rpc.c: the node's JSON queries (rpc.h) answered by a real
  * in-process regtest node (node_new with a temporary data directory, no
  * tracker, no miner; its main loop is not running, so rpc_handle is called
- * directly, as the request thread does). Covers each method's answer shape,
+ * directly, as the request thread does; test_node.c runs the loop). Covers
+ * each method's answer shape (status's main_loop and its busy variant too),
  * the state it reports after blocks and transfers, and every kind of bad
  * query.
  */
 #include <criterion/criterion.h>
+#include <errno.h>
 #include <jansson.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -44,10 +49,9 @@ static void start(void)
     cr_assert_not_null(node, "node_new: %s", why);
     fx_key(&alice, 1);
     fx_key(&bob, 2);
-    cr_assert_eq(address_encode(alice_addr, sizeof alice_addr, "pxrt",
-                                alice.pub), 0);
-    cr_assert_eq(address_encode(bob_addr, sizeof bob_addr, "pxrt", bob.pub),
-                 0);
+    cr_assert_eq(
+        address_encode(alice_addr, sizeof alice_addr, "pxrt", alice.pub), 0);
+    cr_assert_eq(address_encode(bob_addr, sizeof bob_addr, "pxrt", bob.pub), 0);
 }
 
 static void stop(void)
@@ -90,8 +94,8 @@ static void refused(const char *method, json_t *params, int code,
     json_t *a = ask(method, params);
     json_t *e = json_object_get(a, "error");
     cr_assert_not_null(e, "%s should fail", method);
-    cr_assert_eq(json_integer_value(json_object_get(e, "code")), code,
-                 "%s: %s", method, json_dumps(a, JSON_COMPACT));
+    cr_assert_eq(json_integer_value(json_object_get(e, "code")), code, "%s: %s",
+                 method, json_dumps(a, JSON_COMPACT));
     const char *msg = json_string_value(json_object_get(e, "message"));
     cr_assert(msg && strstr(msg, text), "%s: message %s lacks %s", method,
               msg ? msg : "(none)", text);
@@ -108,16 +112,17 @@ static json_int_t int_of(const json_t *o, const char *key)
 static void mine(int count, const char *to)
 {
     json_t *h;
-    json_t *r = ok(&h, "generate", json_pack("{s:i,s:s}", "count", count,
-                                             "address", to));
-    cr_assert_eq(json_array_size(json_object_get(r, "hashes")),
-                 (size_t)count);
+    json_t *r = ok(&h, "generate",
+                   json_pack("{s:i,s:s}", "count", count, "address", to));
+    cr_assert_eq(json_array_size(json_object_get(r, "hashes")), (size_t)count);
+    cr_assert_eq(json_integer_value(json_object_get(r, "made")), count);
+    cr_assert_eq(json_integer_value(json_object_get(r, "asked")), count);
+    cr_assert_null(json_object_get(r, "error"));
     json_decref(h);
 }
 
 /* A transfer from alice, signed (or not), as hex. */
-static void transfer_hex(char *hex, uint64_t amount, uint64_t nonce,
-                         bool sign)
+static void transfer_hex(char *hex, uint64_t amount, uint64_t nonce, bool sign)
 {
     tx_t t;
     if (sign)
@@ -135,8 +140,8 @@ Test(rpc, bad_queries_are_refused_with_their_reason)
 {
     json_t *q = json_string("status");
     json_t *a = rpc_handle(node, q);
-    cr_assert_eq(json_integer_value(json_object_get(
-                     json_object_get(a, "error"), "code")),
+    cr_assert_eq(json_integer_value(
+                     json_object_get(json_object_get(a, "error"), "code")),
                  ERR_ARG);
     json_decref(a);
     json_decref(q);
@@ -158,6 +163,9 @@ Test(rpc, bad_queries_are_refused_with_their_reason)
     refused("submit", json_pack("{s:s}", "hex", "00ff"), ERR_PARSE,
             "malformed transaction");
     refused("generate", json_pack("{s:i}", "count", 0), ERR_ARG, "count");
+    refused("stall", json_pack("{s:i}", "ms", 0), ERR_ARG, "1..60000");
+    refused("stall", json_pack("{s:i}", "ms", 60001), ERR_ARG, "1..60000");
+    refused("stall", NULL, ERR_ARG, "1..60000");
 }
 
 Test(rpc, status_and_blocks_follow_the_chain)
@@ -193,13 +201,13 @@ Test(rpc, status_and_blocks_follow_the_chain)
     cr_assert_eq(int_of(b, "blockHeight"), 3);
     json_decref(h2);
 
-    json_t *c = ok(&h2, "getchain", json_pack("{s:i,s:i}", "from", 1,
-                                              "limit", 10));
+    json_t *c =
+        ok(&h2, "getchain", json_pack("{s:i,s:i}", "from", 1, "limit", 10));
     cr_assert_eq(json_array_size(c), 3, "blocks 1..3");
     cr_assert_eq(int_of(json_array_get(c, 0), "blockHeight"), 1);
     json_decref(h2);
-    c = ok(&h2, "getchain", json_pack("{s:b,s:i}", "newest_first", 1,
-                                      "limit", 2));
+    c = ok(&h2, "getchain",
+           json_pack("{s:b,s:i}", "newest_first", 1, "limit", 2));
     cr_assert_eq(int_of(json_array_get(c, 0), "blockHeight"), 3);
     cr_assert_eq(int_of(json_array_get(c, 1), "blockHeight"), 2);
     json_decref(h2);
@@ -208,6 +216,131 @@ Test(rpc, status_and_blocks_follow_the_chain)
     cr_assert(json_is_true(json_object_get(v, "valid")), "%s",
               json_dumps(v, JSON_COMPACT));
     json_decref(h2);
+}
+
+/* Size of the node's dir/name; 0 when absent. */
+static uint64_t store_file_size(const char *name)
+{
+    char path[128];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    struct stat sb;
+    return stat(path, &sb) == 0 ? (uint64_t)sb.st_size : 0;
+}
+
+static void set_fsize(rlim_t soft)
+{
+    struct rlimit rl;
+    cr_assert_eq(getrlimit(RLIMIT_FSIZE, &rl), 0);
+    cr_assert(soft <= rl.rlim_max, "the hard file-size limit is too low");
+    rl.rlim_cur = soft;
+    cr_assert_eq(setrlimit(RLIMIT_FSIZE, &rl), 0, "%s", strerror(errno));
+}
+
+/*
+ * The disk fills while generate mines: the blocks made before go back with
+ * how many were asked and made and why it stopped; the block the store
+ * could not keep is not on the chain. No room is real: this test process's
+ * file-size limit, past which the kernel refuses the store's writes (EFBIG)
+ * as a full disk would (ENOSPC); it lasts only this test's process.
+ */
+Test(rpc, generate_stopped_by_a_full_disk_returns_what_it_made)
+{
+    signal(SIGXFSZ, SIG_IGN);
+    struct rlimit orig;
+    cr_assert_eq(getrlimit(RLIMIT_FSIZE, &orig), 0);
+    mine(3, alice_addr);
+    /* 64 KiB more for the store's largest file: a few blocks' worth of
+     * log (each block writes some 20 KiB of it), not a hundred. */
+    uint64_t big = store_file_size("chain.db-wal");
+    if (store_file_size("chain.db") > big)
+        big = store_file_size("chain.db");
+    set_fsize((rlim_t)(big + 64 * 1024));
+    json_t *h;
+    json_t *r = ok(&h, "generate",
+                   json_pack("{s:i,s:s}", "count", 100, "address", alice_addr));
+    json_t *hashes = json_object_get(r, "hashes");
+    json_int_t made = int_of(r, "made");
+    cr_assert_eq(int_of(r, "asked"), 100);
+    cr_assert(made >= 1 && made < 100, "made %d", (int)made);
+    cr_assert_eq(json_array_size(hashes), (size_t)made);
+    json_t *err = json_object_get(r, "error");
+    cr_assert_eq(int_of(err, "code"), ERR_FULL);
+    const char *msg = json_string_value(json_object_get(err, "message"));
+    char want[96];
+    snprintf(want, sizeof want,
+             "could not store block %d (height %d): disk full", (int)made + 1,
+             (int)made + 4);
+    cr_assert(msg && strstr(msg, want), "message %s lacks %s", msg, want);
+    /* Every hash returned is on the best chain, the last one its tip. */
+    for (size_t i = 0; i < json_array_size(hashes); i++) {
+        json_t *h2;
+        json_t *b = ok(&h2, "getblock",
+                       json_pack("{s:O}", "hash", json_array_get(hashes, i)));
+        cr_assert_eq(int_of(b, "blockHeight"), 4 + (json_int_t)i);
+        cr_assert(json_is_true(json_object_get(b, "mainChain")));
+        json_decref(h2);
+    }
+    json_t *h2;
+    json_t *st = ok(&h2, "status", NULL);
+    cr_assert_eq(int_of(st, "height"), 3 + made);
+    cr_assert_str_eq(json_string_value(json_object_get(st, "tip")),
+                     json_string_value(json_array_get(hashes, made - 1)));
+    json_decref(h2);
+    json_decref(h);
+
+    /* Still no room: nothing made, so the answer is the error itself. */
+    refused("generate",
+            json_pack("{s:i,s:s}", "count", 5, "address", alice_addr), ERR_FULL,
+            "could not store block 1");
+
+    /* Room again: the node goes on from where it stopped. */
+    set_fsize(orig.rlim_cur);
+    mine(2, alice_addr);
+    st = ok(&h2, "status", NULL);
+    cr_assert_eq(int_of(st, "height"), 3 + made + 2);
+    json_decref(h2);
+    json_t *v = ok(&h2, "verifychain", NULL);
+    cr_assert(json_is_true(json_object_get(v, "valid")));
+    json_decref(h2);
+}
+
+/* The main loop's record (loopwatch.h) in status. This node's main loop
+ * never runs, so its only "turn" is the start, still going. */
+static void check_main_loop(const json_t *s, const char *where)
+{
+    json_t *loop = json_object_get(s, "main_loop");
+    cr_assert(json_is_object(loop), "%s", json_dumps(s, JSON_COMPACT));
+    json_int_t age = int_of(loop, "turn_age_ms");
+    json_int_t longest = int_of(loop, "longest_turn_ms");
+    cr_assert(age >= 0 && longest >= age, "age %lld, longest %lld",
+              (long long)age, (long long)longest);
+    cr_assert(age <= 1000 * int_of(s, "uptime") + 1000,
+              "the turn cannot be older than the node");
+    cr_assert_str_eq(json_string_value(json_object_get(loop, "where")), where);
+}
+
+Test(rpc, status_reports_the_main_loop)
+{
+    json_t *h;
+    json_t *s = ok(&h, "status", NULL);
+    cr_assert(json_is_false(json_object_get(s, "busy")));
+    check_main_loop(s, "start: loading the chain");
+    json_decref(h);
+
+    /* What status says when the node lock cannot be had: what needs no
+     * lock, marked busy, and nothing of the chain. */
+    h = rpc_status_busy(node);
+    cr_assert_not_null(h);
+    s = json_object_get(h, "result");
+    cr_assert(json_is_true(json_object_get(s, "busy")));
+    cr_assert_str_eq(json_string_value(json_object_get(s, "network")),
+                     "regtest");
+    cr_assert_eq(strlen(json_string_value(json_object_get(s, "node_id"))), 16);
+    cr_assert_eq(int_of(s, "peers"), 0);
+    cr_assert_null(json_object_get(s, "height"));
+    cr_assert_null(json_object_get(s, "mempool"));
+    check_main_loop(s, "start: loading the chain");
+    json_decref(h);
 }
 
 Test(rpc, a_transfer_from_pending_to_confirmed)
@@ -249,8 +382,8 @@ Test(rpc, a_transfer_from_pending_to_confirmed)
     r = ok(&h, "balance", json_pack("{s:s}", "address", bob_addr));
     cr_assert_eq(int_of(r, "confirmed"), 30 * COIN + 50 * COIN + 500);
     json_decref(h);
-    r = ok(&h, "balance_after", json_pack("{s:s,s:s}", "address", alice_addr,
-                                          "txid", txid));
+    r = ok(&h, "balance_after",
+           json_pack("{s:s,s:s}", "address", alice_addr, "txid", txid));
     cr_assert_eq(int_of(r, "balance"), 70 * COIN - 500);
     json_decref(h);
 
@@ -284,8 +417,8 @@ Test(rpc, a_refused_transfer_is_remembered_and_counted)
                      "bad-txns-unsigned");
     json_decref(h);
     r = ok(&h, "status", NULL);
-    json_t *txs = json_object_get(json_object_get(r, "refused"),
-                                  "transactions");
+    json_t *txs =
+        json_object_get(json_object_get(r, "refused"), "transactions");
     cr_assert_eq(int_of(txs, "bad-txns-unsigned"), 1);
     json_decref(h);
 

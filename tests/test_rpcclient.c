@@ -5,15 +5,21 @@
  * ERROR, gibberish, another network's frame, or nothing at all). Checks
  * that results and node errors come back as rpc.h says, that every failure
  * has a readable message, and that silence ends within the retries'
- * time budget.
+ * time budget, said as a person would say it ("within 1 s" for three
+ * attempts of 333 ms); and that a plain TCP probe tells a port where
+ * nothing listens from a server that takes connections and stays silent.
  */
+#include <arpa/inet.h>
 #include <criterion/criterion.h>
 #include <jansson.h>
+#include <netinet/in.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "err.h"
 #include "params.h"
@@ -51,8 +57,7 @@ static void reply_blob(fake_t *f, const server_req_t *req, const uint8_t *id,
 {
     buf_t out;
     buf_init(&out);
-    cr_assert_eq(wire_encode_blob(&out, id, WIRE_REPLY, text, strlen(text)),
-                 0);
+    cr_assert_eq(wire_encode_blob(&out, id, WIRE_REPLY, text, strlen(text)), 0);
     server_reply(f->srv, req, out.data, out.len);
     buf_deinit(&out);
 }
@@ -83,8 +88,8 @@ static void answer(fake_t *f, const server_req_t *req)
         wire_encode(&out, net_id(), &r);
         server_reply(f->srv, req, out.data, out.len);
     } else if (m.type == WIRE_QUERY) {
-        json_t *q = json_loadb((const char *)m.u.blob.data, m.u.blob.len, 0,
-                               NULL);
+        json_t *q =
+            json_loadb((const char *)m.u.blob.data, m.u.blob.len, 0, NULL);
         char *text = NULL;
         switch (f->mode) {
         case ANSWER: {
@@ -261,8 +266,7 @@ Test(rpcclient, another_network_is_named)
     rpcclient_t *c = rpcclient_new(server_endpoint(f.srv), net_id(), 2000, 0);
     json_t *result = NULL;
     char *msg = NULL;
-    cr_assert_eq(rpcclient_call(c, &result, &msg, "status", NULL),
-                 ERR_INVALID);
+    cr_assert_eq(rpcclient_call(c, &result, &msg, "status", NULL), ERR_INVALID);
     cr_assert(strstr(msg, "demo network, not regtest"), "%s", msg);
     free(msg);
     rpcclient_free(&c);
@@ -309,6 +313,58 @@ Test(rpcclient, nobody_listening)
     cr_assert(rpcclient_no_answer(rc));
     cr_assert(strstr(msg, endpoint));
     free(msg);
+    rpcclient_free(&c);
+}
+
+Test(rpcclient, the_budget_is_said_in_seconds)
+{
+    fake_t f;
+    pthread_t t = start(&f, SILENT);
+    rpcclient_t *c = rpcclient_new(server_endpoint(f.srv), net_id(), 333, 2);
+    json_t *result = NULL;
+    char *msg = NULL;
+    cr_assert(
+        rpcclient_no_answer(rpcclient_call(c, &result, &msg, "status", NULL)));
+    cr_assert(strstr(msg, " within 1 s"), "%s", msg);
+    free(msg);
+    rpcclient_free(&c);
+    stop(&f, t);
+}
+
+Test(rpcclient, a_probe_tells_nothing_listening_from_silence)
+{
+    /* A silent server takes TCP connections. */
+    fake_t f;
+    pthread_t t = start(&f, SILENT);
+    rpcclient_t *c = rpcclient_new(server_endpoint(f.srv), net_id(), 100, 0);
+    char *why = NULL;
+    cr_assert_eq(rpcclient_probe(c, 2000, &why), 0);
+    cr_assert_null(why);
+    rpcclient_free(&c);
+    stop(&f, t);
+
+    /* A port nobody listens on refuses them: one the kernel gave a plain
+     * socket that is closed again (ZeroMQ would close its own later, on
+     * its I/O thread). */
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    cr_assert(fd >= 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET,
+                             .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof sa;
+    cr_assert_eq(bind(fd, (struct sockaddr *)&sa, sizeof sa), 0);
+    cr_assert_eq(getsockname(fd, (struct sockaddr *)&sa, &len), 0);
+    close(fd);
+    char endpoint[SOCK_ENDPOINT_MAX];
+    snprintf(endpoint, sizeof endpoint, "tcp://127.0.0.1:%u",
+             (unsigned)ntohs(sa.sin_port));
+    c = rpcclient_new(endpoint, net_id(), 100, 0);
+    cr_assert_eq(rpcclient_probe(c, 2000, &why), ERR_NET);
+    cr_assert_not_null(why);
+    char want[SOCK_ENDPOINT_MAX + 64];
+    snprintf(want, sizeof want, "nothing listens on %s (connection refused)",
+             endpoint);
+    cr_assert_str_eq(why, want);
+    free(why);
     rpcclient_free(&c);
 }
 

@@ -1,5 +1,5 @@
 /*
- * Tests for src/sha256.c: NIST FIPS 180-4 example vectors (SHA-256 of "abc",
+ * Tests for src/core/sha256.c: NIST FIPS 180-4 example vectors (SHA-256 of "abc",
  * the 448-bit two-block message, one million 'a') and double SHA-256 of a
  * real Bitcoin header.
  */

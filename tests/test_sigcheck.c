@@ -1,5 +1,5 @@
 /*
- * Tests for src/sigcheck.c: a block's worth of signed transfers verifies on
+ * Tests for src/core/sigcheck.c: a block's worth of signed transfers verifies on
  * one thread and on several; one bad signature or one unsigned transfer
  * among 200 is found at its index with its reason, the same index whatever
  * the thread count; with several bad ones the first is reported.

@@ -1,5 +1,5 @@
 /*
- * Tests for src/store.c: blocks and meta round trip, idempotent puts,
+ * Tests for src/node/store.c: blocks and meta round trip, idempotent puts,
  * iteration order, status and delete, transactions (the tip lands with its
  * block or not at all; a failed write poisons its transaction, checked by
  * failing SQLite's allocations one by one), reopening, refusing what is not
@@ -12,6 +12,8 @@
  *
  * Every test gets a fresh directory under /tmp and removes it afterwards.
  * The crash test prints its random seed; PICKAXE_TEST_SEED=N repeats a run.
+ * The store's use of the disk (the log's bound, no room) is tested in
+ * test_store_disk.c.
  */
 #include <criterion/criterion.h>
 #include <criterion/logging.h>

@@ -1,5 +1,5 @@
 /*
- * Tests for src/template.c: a template's coinbase (height, subsidy + fees,
+ * Tests for src/core/template.c: a template's coinbase (height, subsidy + fees,
  * miner, extra-nonce), its transfers, parent, bits, median-time-safe time
  * and merkle root; fee overflow and ambiguous transfer lists refused;
  * template_solve meets the target; a solved template is accepted by the

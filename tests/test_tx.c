@@ -1,5 +1,5 @@
 /*
- * Tests for src/tx.c: the wire layout written out by hand from tx.h, round
+ * Tests for src/core/tx.c: the wire layout written out by hand from tx.h, round
  * trips, strict parsing (every truncation, unknown kinds, trailing bytes,
  * random input), txid / leaf hash / sighash against independent
  * computations, and signatures: valid only on their network, broken by

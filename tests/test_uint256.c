@@ -1,5 +1,5 @@
 /*
- * Tests for src/uint256.c: limb order and byte conversion, compare, add and
+ * Tests for src/core/uint256.c: limb order and byte conversion, compare, add and
  * subtract with carries across every limb, multiply by a small number,
  * shifts by every interesting distance, long division against values
  * computed with Python's big integers, bit counts and hex.

@@ -1,5 +1,5 @@
 /*
- * Tests for src/wallet.c: keys and addresses, the keystore file (mode 0600
+ * Tests for src/core/wallet.c: keys and addresses, the keystore file (mode 0600
  * whatever the umask, atomic and never replacing an existing file, round
  * trip, every kind of corruption refused with the file left untouched,
  * permissions too open refused), load-or-create, and transaction creation

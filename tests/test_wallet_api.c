@@ -4,7 +4,8 @@
  * limit), /blockchain's query, static paths; then the HTTP server itself,
  * in-process on a free port, against an absent node (503s, never a crash)
  * and against a fake node (insufficient funds, a refused unsigned send and
- * its remembered reason).
+ * its remembered reason, a status that says the node's main loop is stuck:
+ * 503s that say so).
  */
 #include <arpa/inet.h>
 #include <criterion/criterion.h>
@@ -381,8 +382,8 @@ Test(wallet_api, http_without_a_node, .init = absent_node, .fini = stop_api)
 
     http(&r, port, "GET", "/wallet/balance", NULL, NULL);
     cr_assert_eq(r.status, 503, "%s", r.body);
-    cr_assert(strstr(r.body, "\"error\":\"no answer from tcp://127.0.0.1:"), "%s",
-              r.body);
+    cr_assert(strstr(r.body, "\"error\":\"no answer from tcp://127.0.0.1:"),
+              "%s", r.body);
 
     http(&r, port, "POST", "/connect", NULL, NULL);
     cr_assert_eq(r.status, 503, "%s", r.body);
@@ -546,6 +547,13 @@ static void *fake_node_run(void *arg)
                 else if (strstr(q, "\"tx\""))
                     reply_json(fake.srv, &req,
                                "{\"result\":{\"status\":\"unknown\"}}");
+                else if (strstr(q, "\"status\""))
+                    /* A node whose main loop is stuck with its lock. */
+                    reply_json(fake.srv, &req,
+                               "{\"result\":{\"network\":\"regtest\","
+                               "\"busy\":true,\"main_loop\":{\"turn_age_ms\":"
+                               "12000,\"longest_turn_ms\":12000,\"where\":"
+                               "\"inbox: block from peer\"}}}");
                 else
                     reply_json(fake.srv, &req,
                                "{\"error\":{\"code\":-9,\"message\":"
@@ -633,4 +641,17 @@ Test(wallet_api, http_sends_against_a_fake_node, .init = fake_node_start,
     http(&r, port, "GET", "/block/5", NULL, NULL);
     cr_assert_eq(r.status, 400, "%s", r.body);
     cr_assert(strstr(r.body, "unknown method"), "%s", r.body);
+
+    /* A status that says busy (no height, no tip) is a node out of
+     * service, with why. */
+    const char *paths[] = {"/network", "/blockchain"};
+    for (int i = 0; i < 2; i++) {
+        http(&r, port, "GET", paths[i], NULL, NULL);
+        cr_assert_eq(r.status, 503, "%s: %s", paths[i], r.body);
+        cr_assert(strstr(r.body, "main loop has not turned for 12.0 s (stuck "
+                                 "in \\\"inbox: block from peer\\\")"),
+                  "%s: %s", paths[i], r.body);
+    }
+    http(&r, port, "POST", "/connect", NULL, NULL);
+    cr_assert_eq(r.status, 503, "%s", r.body);
 }

@@ -351,8 +351,11 @@ async function showBlock(hash) {
 async function fetchNetwork() {
   const d = await api('GET', '/network');
   $('net-height').textContent = d.height;
-  const connected = (d.peers || []).filter((p) => p.connected && !p.banned).length;
-  $('net-peers').textContent = connected + ' connected';
+  // A stopped peer keeps its connection open: "connected" only when it
+  // also answers the node's requests (responsive, from the node's peers).
+  const unresponsive = (d.peers || []).filter((p) => !p.banned && p.responsive === false).length;
+  const connected = (d.peers || []).filter((p) => p.connected && !p.banned && p.responsive !== false).length;
+  $('net-peers').textContent = connected + ' connected' + (unresponsive ? `, ${unresponsive} unresponsive` : '');
   $('net-node-hashrate').textContent = d.mining ? formatHashrate(d.hashrate.node) : 'not mining';
   $('net-hashrate').textContent = formatHashrate(d.hashrate.network);
   $('net-difficulty').textContent = Number(d.difficulty).toPrecision(4);
@@ -363,6 +366,11 @@ async function fetchNetwork() {
   const peers = (d.peers || []).map((p) => el('li', { class: 'd-flex justify-content-between' },
     el('span', { class: 'font-monospace', title: p.req, text: p.id.slice(0, 8) }),
     el('span', {}, p.banned ? el('span', { class: 'badge text-bg-danger', text: 'banned' })
+      : p.responsive === false ? el('span', {
+        class: 'badge text-bg-warning',
+        text: 'unresponsive',
+        title: p.last_answer_age_s == null ? 'has not answered a request' : `last answered a request ${p.last_answer_age_s} s ago`,
+      })
       : p.connected ? el('span', { class: 'badge text-bg-success', text: 'connected' })
         : el('span', { class: 'badge text-bg-secondary', text: 'idle' }))));
   $('net-peer-list').replaceChildren(...(peers.length ? peers : [el('li', { class: 'text-body-secondary', text: 'No peers yet.' })]));

@@ -422,6 +422,8 @@ static json_t *link_failure(int *status, const node_link_error_t *e)
     int code = MHD_HTTP_BAD_GATEWAY;
     if (e->code == ERR_NOT_FOUND)
         code = MHD_HTTP_NOT_FOUND;
+    else if (e->code == ERR_FULL) /* busy (stuck main loop), rate-limited */
+        code = MHD_HTTP_SERVICE_UNAVAILABLE;
     else if (e->code == ERR_ARG || e->code == ERR_PARSE)
         code = MHD_HTTP_BAD_REQUEST;
     return error_reply(status, code, "%s", e->message);
@@ -431,6 +433,12 @@ static json_t *ok_reply(int *status, json_t *j)
 {
     *status = j ? MHD_HTTP_OK : MHD_HTTP_INTERNAL_SERVER_ERROR;
     return j ? j : json_pack("{s:s}", "error", "out of memory");
+}
+
+static uint64_t get_u64(const json_t *o, const char *key)
+{
+    json_int_t v = json_integer_value(json_object_get(o, key));
+    return v > 0 ? (uint64_t)v : 0;
 }
 
 /* Asks the node; on failure *reply is the error to send. */
@@ -445,13 +453,21 @@ static json_t *ask(wallet_api_t *a, json_t **reply, int *status,
         *reply = link_failure(status, &e);
         return NULL;
     }
+    /* A node whose main loop holds its lock answers status with what it
+     * can tell without it (busy, src/node/rpc.h): no height, no tip. For the
+     * page that is a node out of service, said as pickaxe-cli says it. */
+    if (json_is_true(json_object_get(res, "busy"))) {
+        json_t *loop = json_object_get(res, "main_loop");
+        const char *where = json_string_value(json_object_get(loop, "where"));
+        *reply = error_reply(
+            status, MHD_HTTP_SERVICE_UNAVAILABLE,
+            "the node is running but its main loop has not turned for %.1f s "
+            "(stuck in \"%s\")",
+            (double)get_u64(loop, "turn_age_ms") / 1000.0, where ? where : "?");
+        json_decref(res);
+        return NULL;
+    }
     return res;
-}
-
-static uint64_t get_u64(const json_t *o, const char *key)
-{
-    json_int_t v = json_integer_value(json_object_get(o, key));
-    return v > 0 ? (uint64_t)v : 0;
 }
 
 /* ---- handlers

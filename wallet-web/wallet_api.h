@@ -5,7 +5,9 @@
  * node_link.h) and to the tracker (transaction relay).
  *
  * Endpoints (every reply is JSON; every error is a 4xx or 5xx with
- * {"error": "what is wrong"}):
+ * {"error": "what is wrong"}; a node that does not answer, or answers that
+ * its main loop is stuck holding its lock -- status "busy", or a query
+ * refused as busy -- is a 503 that says so):
  *
  *   GET  /wallet/address       {address, network}
  *   GET  /wallet/balance       {address, confirmed, pending, available, nonce}
@@ -26,7 +28,8 @@
  *                              confirmations, height, block) | rejected
  *                              (with reason) | unknown, sent (bool)}
  *   GET  /network              {network, height, tip, difficulty, mempool,
- *                               hashrate: {node, network}, peers: [...],
+ *                               hashrate: {node, network}, peers: [...]
+ *                               (the node's, with responsive),
  *                               refused: {blocks, transactions}, tracker}
  *   GET  anything else         a file of the web root ("/" is wallet_ui.html)
  *

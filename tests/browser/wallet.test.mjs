@@ -2,7 +2,8 @@
 //
 // Starts a regtest network of its own on free 127.0.0.1 ports: a tracker,
 // one node that does not mine (blocks come from the node's `generate` query,
-// sent with pickaxe-cli), and two wallet services, Alice and Bob. Then, in
+// sent with pickaxe-cli), and two wallet services, Alice and Bob (and, for
+// one step, a second node that is stopped with SIGSTOP). Then, in
 // headless Chromium, it walks through what a person does with the page and
 // saves a screenshot of each step in build/browser-artifacts/.
 //
@@ -324,6 +325,28 @@ try {
     await alicePage.check('#sign');
     await until(async () => (await text(alicePage, '#net-refused-txs')).includes('bad-txns-unsigned'), 10000, 'the network card');
     await shot(alicePage, '09-unsigned-refused');
+  });
+
+  await step('a peer that stops answering is shown unresponsive, not connected', async () => {
+    const peerPort = await freePair(taken);
+    const peer = start('peer', ['pickaxe-node', '--network', 'regtest', '--no-mine', '--tracker', trackerEp,
+      '--listen', `127.0.0.1:${peerPort}`, '--data-dir', path.join(tmp, 'peer')]);
+    await until(async () => (await text(alicePage, '#net-peer-list')).includes('connected'), 20000, 'the peer connected');
+    // A stopped process keeps its TCP connections: only the node's requests
+    // to it (a tip poll every few seconds) find out that it is gone.
+    peer.kill('SIGSTOP');
+    try {
+      await until(async () => (await text(alicePage, '#net-peer-list')).includes('unresponsive'), 30000,
+        'the stopped peer shown unresponsive');
+      const list = await text(alicePage, '#net-peer-list');
+      if (list.includes('connected')) throw new Error(`the peer list says "${list}"`);
+      const count = await text(alicePage, '#net-peers');
+      if (count !== '0 connected, 1 unresponsive') throw new Error(`the peer count says "${count}"`);
+      await shot(alicePage, '09b-peer-unresponsive');
+    } finally {
+      peer.kill('SIGCONT');
+      await stop('peer');
+    }
   });
 
   await step('a lost node shows a banner, and the page recovers by itself', async () => {

@@ -3,7 +3,7 @@
  *
  * Each fuzz_<target>.c defines LLVMFuzzerTestOneInput() and is linked with
  * -fsanitize=fuzzer,address,undefined against the library built the same
- * way (build/fuzz/libpickaxe.a). A harness does more than look for crashes:
+ * way (build/fuzz/libpickaxe-*.a). A harness does more than look for crashes:
  * whatever a decoder accepts is encoded again and must give back the same
  * bytes (every codec here is canonical), and the decoders' documented
  * contracts are checked (outputs untouched on failure, related decoders

@@ -1,5 +1,5 @@
 /*
- * fuzz_address — address_decode (src/address.c): the recipient a person
+ * fuzz_address — address_decode (src/core/address.c): the recipient a person
  * types into the wallet page or the cli, checked by the wallet service and
  * by the node's "balance" query.
  *

@@ -1,6 +1,6 @@
 /*
  * fuzz_bech32 — bech32_decode, bech32_segwit_decode and bech32_convert_bits
- * (src/bech32.c) on arbitrary text, and their encoders on arbitrary data.
+ * (src/core/bech32.c) on arbitrary text, and their encoders on arbitrary data.
  *
  * Properties:
  *   - a string that decodes encodes back (same hrp, data and variant) to

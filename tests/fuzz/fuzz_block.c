@@ -1,5 +1,5 @@
 /*
- * fuzz_block — block_parse (src/block.c): the blocks that arrive in
+ * fuzz_block — block_parse (src/core/block.c): the blocks that arrive in
  * NEW_BLOCK and BLOCKS messages and come back from the store.
  *
  * Properties:

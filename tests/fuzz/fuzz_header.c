@@ -1,5 +1,5 @@
 /*
- * fuzz_header — block_header_parse and the compact-target code (src/block.c):
+ * fuzz_header — block_header_parse and the compact-target code (src/core/block.c):
  * the 80-byte headers that arrive in HEADERS messages, and the "bits" field
  * every one of them carries.
  *

@@ -1,5 +1,5 @@
 /*
- * fuzz_hex — hex_decode, hex_decode_alloc and hex_to_hash (src/hex.c) on
+ * fuzz_hex — hex_decode, hex_decode_alloc and hex_to_hash (src/core/hex.c) on
  * arbitrary text. Hex reaches the node from users (rpc "submit", hashes in
  * queries) and the wallet page.
  *

@@ -1,5 +1,5 @@
 /*
- * fuzz_rpc — the node's JSON queries (src/rpc.c) as a node answers them:
+ * fuzz_rpc — the node's JSON queries (src/node/rpc.c) as a node answers them:
  * the QUERY text goes through json_loadb() and rpc_handle(), exactly as
  * node.c's serve_query() does, against a real in-process regtest node.
  *

@@ -1,5 +1,5 @@
 /*
- * fuzz_tx — tx_parse and tx_parse_bytes (src/tx.c): the transactions that
+ * fuzz_tx — tx_parse and tx_parse_bytes (src/core/tx.c): the transactions that
  * arrive in SUBMIT_TX, TX, NEW_TX and MEMPOOL messages and in rpc "submit".
  *
  * Properties:

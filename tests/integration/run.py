@@ -15,6 +15,7 @@ Prints one line per test and ends with "N passed, N failed"; exits 1 when
 anything failed. scripts/run-tests.sh runs it.
 """
 
+import json
 import os
 import signal
 import subprocess
@@ -68,10 +69,14 @@ def cli_against_one_node(net):
     _, bob = net.keystore("bob")
 
     st = node.status()
-    for key in ("network", "height", "tip", "work", "peers", "mempool", "hashrate", "refused"):
+    for key in ("network", "height", "tip", "work", "peers", "mempool", "hashrate", "refused",
+                "busy", "main_loop"):
         assert key in st, key
     assert st["network"] == "regtest" and st["height"] == 0
     assert st["refused"] == {"blocks": {}, "transactions": {}}
+    loop = st["main_loop"]
+    assert st["busy"] is False and set(loop) == {"turn_age_ms", "longest_turn_ms", "where"}, st
+    assert 0 <= loop["turn_age_ms"] <= loop["longest_turn_ms"] and loop["where"], loop
 
     hashes = node.generate(3, to=alice)
     assert len(hashes) == 3 and node.tip() == hashes[-1]
@@ -124,7 +129,8 @@ def cli_against_one_node(net):
     base = ["--network", "regtest", "--node", node.endpoint]
     rc, out, _ = net.cli_text(base + ["balance", bob])
     assert rc == 0 and "1.50001007 coins (150001007 units)" in out, out
-    for args, words in ((["status"], ["height", "tip", "peers", "mempool", "refused blk"]),
+    for args, words in ((["status"], ["height", "tip", "peers", "mempool", "refused blk",
+                                      "main loop    turning"]),
                         (["getblock", "1"], ["block", "previous", "merkle root", "coinbase"]),
                         (["getchain", "--limit", "2"], ["0  ", "1  "]),
                         (["tx", txid], ["confirmed in block 4"]),
@@ -147,12 +153,117 @@ def cli_against_one_node(net):
     expect_cli_error(lambda: node.cli("status", "--limit", "3"), 2, "does not take --limit")
     expect_cli_error(lambda: net.cli_raw(["--network", "demo", "--node", node.endpoint, "status"]),
                      1, "regtest network, not demo")
-    silent = "tcp://127.0.0.1:%d" % pxnet.free_port_pair()
+    # Nothing listens there: said at once, not after the timeout.
+    absent = "tcp://127.0.0.1:%d" % pxnet.free_port_pair()
     t0 = time.monotonic()
-    expect_cli_error(lambda: net.cli_raw(["--network", "regtest", "--node", silent,
-                                          "--timeout", "1000", "status"]),
-                     1, "no answer from %s" % silent)
+    expect_cli_error(lambda: net.cli_raw(["--network", "regtest", "--node", absent, "status"]),
+                     1, "pickaxe-cli: nothing listens on %s (connection refused); "
+                        "is the node running?" % absent)
     assert time.monotonic() - t0 < 5, "gave up too late"
+
+
+@test(60)
+def cli_tells_a_stopped_node_from_no_node(net):
+    """A node that takes connections but does not answer (SIGSTOP) is told
+    apart from a port where nothing listens, and the timeout is said in
+    seconds; once it runs again it answers, and once it is gone nothing
+    listens."""
+    node = net.node("sleepy")
+    node.proc.signal(signal.SIGSTOP)
+    try:
+        t0 = time.monotonic()
+        e = expect_cli_error(lambda: node.cli("status", timeout_ms=2000), 1,
+                             "no answer from %s within 2 s" % node.endpoint)
+        assert "the node is running but does not answer" in e.stderr, e.stderr
+        assert "nothing listens" not in e.stderr, e.stderr
+        assert time.monotonic() - t0 < 15, "gave up too late"
+        # Another query: the same, explained the same way.
+        e = expect_cli_error(lambda: node.cli("peers", timeout_ms=1000), 1, "within 1 s")
+        assert "the node is running but does not answer" in e.stderr, e.stderr
+    finally:
+        node.proc.signal(signal.SIGCONT)
+    st = node.status()
+    assert st["busy"] is False, st
+    # It was stopped for seconds: that turn is the longest, and it is over.
+    assert st["main_loop"]["longest_turn_ms"] >= 1000, st["main_loop"]
+    wait_until("a short turn again", lambda: node.status()["main_loop"]["turn_age_ms"] < 1000, 10)
+    node.proc.stop()
+    expect_cli_error(lambda: node.cli("status"), 1, "nothing listens on %s" % node.endpoint)
+
+
+@test(60)
+def cli_tells_a_stuck_main_loop(net):
+    """A main loop that holds the node lock for seconds (the regtest
+    `stall` switch stands in for a chain operation that does not end):
+    status still answers, busy, with how long the loop has not turned and
+    where; the node logs it; the cli says "the node is running but its main
+    loop has not turned for N s (stuck in ...)", for status and for a query
+    that waits for the lock in vain; afterwards all is well again."""
+    node = net.node("stuck")
+    assert node.cli("stall", "6000") == {"stall_ms": 6000}
+    wait_until("status to answer busy", lambda: node.status()["busy"], 10)
+    wait_until("the turn to pass 3 s",
+               lambda: node.status()["main_loop"]["turn_age_ms"] > 3500, 10)
+    st = node.status()
+    assert st["busy"] is True and "height" not in st, st
+    assert st["main_loop"]["where"] == "test: stalled (rpc stall)", st
+    assert st["main_loop"]["longest_turn_ms"] >= st["main_loop"]["turn_age_ms"], st
+    assert st["network"] == "regtest" and st["node_id"] == node.node_id, st
+    base = ["--network", "regtest", "--node", node.endpoint]
+    rc, out, err = net.cli_text(base + ["status"])
+    assert rc == 1 and "main loop    STUCK: no turn for" in out, (rc, out, err)
+    assert "the node is running but its main loop has not turned for" in err, err
+    assert '(stuck in "test: stalled (rpc stall)")' in err, err
+    # Any other query waits a second for the lock, then is refused: busy.
+    e = expect_cli_error(lambda: node.cli("peers"), 1,
+                         "pickaxe-cli: the node is running but its main loop has not turned for")
+    assert '(stuck in "test: stalled (rpc stall)")' in e.stderr, e.stderr
+    wait_until("the node to log it",
+               lambda: "main loop stuck: no turn for" in node.proc.tail(50), 10)
+    wait_until("the loop to turn again", lambda: not node.status()["busy"], 15)
+    wait_until("its end logged", lambda: "main loop turning again" in node.proc.tail(50), 10)
+    st = node.status()
+    assert st["main_loop"]["longest_turn_ms"] >= 5000, st["main_loop"]
+    assert node.cli("peers") == []
+    expect_cli_error(lambda: node.cli("stall", "0"), 2)
+
+
+@test(120)
+def peers_show_a_stopped_peer_unresponsive(net):
+    """A peer stopped with SIGSTOP keeps its TCP connections, so it still
+    looks connected; the node's next request to it times out and `peers`
+    says it is unresponsive (json, text), until it answers again."""
+    tracker = net.tracker("regtest")
+    a = net.node("a", "regtest", tracker)
+    b = net.node("b", "regtest", tracker)
+    wait_until("a and b to see each other",
+               lambda: a.status()["peers"] == 1 and b.status()["peers"] == 1, 20)
+
+    def peer_b():
+        peers = [p for p in a.cli("peers") if p["id"] == b.node_id]
+        return peers[0] if peers else None
+
+    wait_until("a to have an answer from b (its tip polls)",
+               lambda: peer_b()["responsive"] and peer_b()["last_answer_age_s"] is not None, 20)
+    b.proc.signal(signal.SIGSTOP)
+    try:
+        # a asks each peer for its tip every few seconds; b's silence costs
+        # it the request timeout (about 2 s).
+        wait_until("b shown unresponsive", lambda: peer_b()["responsive"] is False, 30)
+        p = peer_b()
+        assert p["connected"] is True and p["banned"] is False, p
+        assert isinstance(p["last_answer_age_s"], int) and p["last_answer_age_s"] >= 0, p
+        rc, out, err = net.cli_text(["--network", "regtest", "--node", a.endpoint, "peers"])
+        line = [ln for ln in out.splitlines() if ln.startswith(b.node_id)]
+        assert rc == 0 and line and "unresponsive" in line[0] and "connected" not in line[0], out
+        # a itself is fine: it answers and its main loop turns.
+        st = a.status()
+        assert st["busy"] is False and st["main_loop"]["turn_age_ms"] < 3000, st
+    finally:
+        b.proc.signal(signal.SIGCONT)
+    # a does not ask a silent peer again for 30 s (sync.c), then b answers.
+    wait_until("b responsive again", lambda: peer_b()["responsive"] is True, 60)
+    assert peer_b()["last_answer_age_s"] < 10
 
 
 @test(150)
@@ -343,6 +454,49 @@ def killed_node_resumes_from_store(net):
 
 
 @test(90)
+def generate_stops_on_a_full_disk(net):
+    """A node whose store runs out of room refuses the block it cannot keep;
+    `generate` says how many blocks it made and why it stopped and keeps
+    their hashes; restarted with room, the node has every block it made.
+    No room is the kernel's: the node runs under prlimit --fsize, so its
+    writes past the limit fail with EFBIG as a full disk's fail with ENOSPC
+    (a small file system would need a mount, which needs root)."""
+    node = net.node("full", "regtest", start=False)
+    node.proc = net._spawn(node.name, ["prlimit", "--fsize=%d" % (160 * 1024), "--"]
+                           + node.argv())
+    wait_until("the limited node to answer", lambda: node.status(timeout_ms=1000), 20)
+    base = [pxnet.CLI, "--network", "regtest", "--node", node.endpoint]
+    r = subprocess.run(base[:1] + ["--json"] + base[1:] + ["generate", "100"],
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 1, (r.returncode, r.stderr)
+    out = json.loads(r.stdout)
+    made = out["made"]
+    assert out["asked"] == 100 and 1 <= made < 100, out
+    assert len(out["hashes"]) == made, out
+    assert out["error"]["code"] == -10, out  # ERR_FULL
+    want = ("generated %d of 100 blocks; stopped: the node could not store block %d "
+            "(height %d): disk full" % (made, made + 1, made + 1))
+    assert want in r.stderr, r.stderr
+    assert node.proc.alive(), "the node died of the full disk"
+    st = node.status()
+    assert (st["height"], st["tip"]) == (made, out["hashes"][-1]), st
+    # Still no room: nothing made, and the text output says why.
+    r = subprocess.run(base + ["generate", "5"], capture_output=True, text=True, timeout=60)
+    assert (r.returncode, r.stdout) == (1, ""), (r.returncode, r.stdout, r.stderr)
+    assert "could not store block 1 (height %d): disk full" % (made + 1) in r.stderr, r.stderr
+    with open(node.proc.log_path, errors="replace") as f:
+        assert "no room on the disk" in f.read()
+    # Restarted without the limit: every block it made, and room for more.
+    assert node.proc.stop() == 0
+    node.start()
+    st = node.status()
+    assert (st["height"], st["tip"]) == (made, out["hashes"][-1]), st
+    node.generate(3)
+    assert node.height() == made + 3
+    assert node.cli("verifychain")["valid"]
+
+
+@test(90)
 def tracker_down_and_back(net):
     """With the tracker killed, nodes keep making and gossiping blocks (and
     relaying transactions); when it is back every node registers again."""
@@ -354,7 +508,8 @@ def tracker_down_and_back(net):
     alice_key, alice = net.keystore("alice")
     _, bob = net.keystore("bob")
     tracker.proc.kill()
-    expect_cli_error(tracker.peers, 1, "is pickaxe-tracker running?")
+    expect_cli_error(tracker.peers, 1, "nothing listens on %s (connection refused); "
+                     "is the tracker running?" % tracker.endpoint)
 
     nodes[0].generate(3, to=alice)
     tip = nodes[0].tip()
@@ -514,6 +669,9 @@ def _taken(nodes, txids):
     return taken
 
 
+STATUS_SLOW_S = 2.0  # a status answer slower than this means a stuck node
+
+
 @test(150)
 def adversary_every_attack_refused(net):
     """Three honest regtest nodes mining (a block every ~0.3 s, in turn,
@@ -524,11 +682,19 @@ def adversary_every_attack_refused(net):
     keeps growing, a valid transfer sent in one NEW_TXS frame behind an
     invalid one is still taken, and afterwards no node holds an attack
     block or transaction and every node's chain passes chain_is_valid_chain
-    (verifychain)."""
+    (verifychain).
+
+    orphan-storm sends valid blocks in the order that once froze a node
+    (competing branches, newest first, their root last); the run lasts
+    until the nodes have taken at least three storms (the adversary sees
+    each storm's long branch on the chain it syncs from them), and all the
+    while every node answers `status` within STATUS_SLOW_S and keeps
+    growing its chain, and the honest miners' blocks keep landing on it."""
     import json
     import threading
     tracker = net.tracker("regtest")
     nodes = [net.node("honest%d" % i, "regtest", tracker) for i in range(3)]
+    _, honest_addr = net.keystore("honest")
     nodes[0].generate(12)
     wait_until("the nodes to share 12 blocks", lambda: same_tip(nodes) and nodes[2].height() == 12, 20)
     stats_path = os.path.join(net.dir, "adversary.json")
@@ -550,21 +716,44 @@ def adversary_every_attack_refused(net):
         i = 0
         while not stop.is_set():
             try:
-                nodes[i % 3].generate(1)
+                # A bounded wait, so that a stuck node fails the test soon.
+                nodes[i % 3].cli("generate", "1", "--to", honest_addr, timeout_ms=10000)
                 generated[0] += 1
             except Exception as e:  # reported below; the loop goes on
                 mining_errors.append(str(e))
             i += 1
             stop.wait(0.3)
 
+    # Every node's status, polled all along: how long each answer took,
+    # the failures, and the heights seen.
+    slowest = {n.name: 0.0 for n in nodes}
+    status_errors = []
+    heights = {n.name: [] for n in nodes}
+
+    def poll():
+        while not stop.is_set():
+            for n in nodes:
+                t0 = time.monotonic()
+                try:
+                    h = n.status(timeout_ms=int(3 * STATUS_SLOW_S * 1000))["height"]
+                    heights[n.name].append((t0, h))
+                except Exception as e:  # reported below; the loop goes on
+                    status_errors.append("%s: %s" % (n.name, e))
+                slowest[n.name] = max(slowest[n.name], time.monotonic() - t0)
+            stop.wait(0.2)
+
+    started = time.monotonic()
     miner = threading.Thread(target=mine)
+    poller = threading.Thread(target=poll)
     miner.start()
+    poller.start()
     try:
         kinds = wait_until("the adversary's stats", stats, 20)["kinds"]
         expected = {k["reason"] for k in kinds.values()}
         expected_tx = {k["reason"] for name, k in kinds.items() if name.startswith("tx")}
-        for name in ("txs-bad-txid", "txs-malformed", "txs-mixed"):
+        for name in ("txs-bad-txid", "txs-malformed", "txs-mixed", "orphan-storm"):
             assert name in kinds, "%s is not in --attacks all" % name
+        assert kinds["orphan-storm"]["valid"] is True
         # Valid transfers sent beside invalid ones in one frame (txs-mixed):
         # a node that gave up on the frame at its bad item never takes them.
         valid_taken = set()
@@ -574,57 +763,87 @@ def adversary_every_attack_refused(net):
                           {"%s (as a transaction)" % r
                            for r in expected_tx - set(_tx_refusals(nodes))})
 
+        def assert_live():
+            # A stuck node fails the test at once, not at the deadline.
+            assert not status_errors, "a node stopped answering: %s" % status_errors[:3]
+            for name, took in slowest.items():
+                assert took < STATUS_SLOW_S, "%s took %.2f s to answer status" % (name, took)
+
         def all_refused():
+            assert_live()
             st = stats()
             unsent = [name for name, k in st["kinds"].items() if k["sent"] == 0]
             if not valid_taken:
                 sent = {i for k in st["kinds"].values() for i in k["valid_ids"]}
                 valid_taken.update(_taken(nodes, sent))
+            # Long enough to see the nodes live through several storms.
             return (not unsent and not missing_reasons() and valid_taken and
-                    st["identities"] >= 3)
+                    st["identities"] >= 3 and st["kinds"]["orphan-storm"]["landed"] >= 3 and
+                    time.monotonic() - started >= 15)
         try:
             wait_until("every kind sent and refused with its reason", all_refused, 75, 0.5)
         except pxnet.Timeout:
             st = stats()
             raise AssertionError(
                 "unsent: %s; reasons never seen: %s; identities %d; "
-                "valid transfers of mixed frames taken: %d" % (
+                "valid transfers of mixed frames taken: %d; storms taken: %d" % (
                     [n for n, k in st["kinds"].items() if k["sent"] == 0],
-                    missing_reasons(), st["identities"], len(valid_taken)))
+                    missing_reasons(), st["identities"], len(valid_taken),
+                    st["kinds"]["orphan-storm"]["landed"]))
     finally:
         stop.set()
         miner.join()
-    final = stats()
+        poller.join()
     for p in net.procs:
         if p.name == "adversary":
             assert p.stop() == 0, "the adversary did not stop cleanly"
+    final = stats()  # written at exit: counts everything sent
+    # Live all along: every status answered, and quickly; every chain grew
+    # in every 10 s of the run (the miners add a block every ~0.3 s).
+    assert_live()
     assert not mining_errors, mining_errors[:3]
+    for name, seen in heights.items():
+        for i, (t, h) in enumerate(seen):
+            later = [h2 for t2, h2 in seen[i:] if t2 - t >= 10]
+            assert not later or later[0] > h, "%s stuck at height %d for 10 s" % (name, h)
     wait_until("the honest nodes to agree", lambda: same_tip(nodes), 20)
 
-    # The honest chain grew by every block the honest nodes mined, and only
-    # by valid blocks: the adversary's one funding block at most besides.
+    # The chain grew by every block the honest nodes mined (a storm that
+    # takes the tip from under an honest block brings more blocks than it
+    # displaces), and only by valid blocks: the honest miners', and the
+    # adversary's funding block and storms. Every block pays one or the
+    # other, and the honest blocks keep landing.
     height = nodes[0].height()
     assert height >= 12 + generated[0], (height, generated[0])
-    assert height <= 12 + generated[0] + final["funding_sent"], (height, generated[0])
+    chain = nodes[0].getchain()
+    payee = [b["data"][0]["to"] for b in chain[13:]]
+    honest_blocks = payee.count(honest_addr)
+    adversary_blocks = payee.count(final["address"])
+    assert honest_blocks + adversary_blocks == len(payee), set(payee)
+    storm_items = sum(k["items"] for k in final["kinds"].values() if k["valid"])
+    assert adversary_blocks <= final["funding_sent"] + storm_items, (adversary_blocks, storm_items)
+    assert honest_blocks >= generated[0] // 2, (honest_blocks, generated[0])
     for n in nodes:
         v = n.cli("verifychain")
         assert v["valid"] is True, (n.name, v)
-    chain = nodes[0].getchain()
     check_chain_linkage(chain)
     in_chain = {b["hash"] for b in chain}
     txids = {t["txid"] for b in chain for t in b["data"]}
     pending = set().union(*(n.mempool_txids() for n in nodes))
     for name, k in final["kinds"].items():
-        if k["same_hash"]:
+        if k["same_hash"] or k["valid"]:
             continue  # the id of a valid block or transfer, rightly on the chain
         for attack_id in k["ids"]:
             assert attack_id not in in_chain, "%s block %s accepted" % (name, attack_id)
             assert attack_id not in txids, "%s transaction %s accepted" % (name, attack_id)
             assert attack_id not in pending, "%s transaction %s in a mempool" % (name, attack_id)
     seen = _refusals(nodes)
-    print("      %d attacks under %d identities; %d valid transfers of mixed frames taken; refusals: %s" % (
-        sum(k["sent"] for k in final["kinds"].values()), final["identities"], len(valid_taken),
-        ", ".join("%s %d" % (r, c) for r, c in sorted(seen.items()))))
+    print("      %d attacks under %d identities; %d valid transfers of mixed frames taken; "
+          "%d storms taken, %d honest and %d adversary blocks on the chain; slowest status %.3f s; "
+          "refusals: %s" % (
+              sum(k["sent"] for k in final["kinds"].values()), final["identities"], len(valid_taken),
+              final["kinds"]["orphan-storm"]["landed"], honest_blocks, adversary_blocks,
+              max(slowest.values()), ", ".join("%s %d" % (r, c) for r, c in sorted(seen.items()))))
 
 
 def _on_alarm(signum, frame):

@@ -10,6 +10,7 @@
  * rule it breaks, so everything else about it must be right.
  */
 #include "attack.h"
+#include "attack_storm.h"
 #include "err.h"
 #include "keys.h"
 #include "state.h"
@@ -50,7 +51,8 @@ static attack_item_t *push(attack_out_t *out, attack_channel_t ch,
     return it;
 }
 
-static int push_block(attack_out_t *out, const block_t *b, const char *reason)
+int attack_out_push_block(attack_out_t *out, const block_t *b,
+                          const char *reason)
 {
     attack_item_t *it = push(out, ATTACK_GOSSIP, WIRE_NEW_BLOCK, reason);
     if (!it || block_serialize(&it->bytes, b) != 0)
@@ -135,7 +137,7 @@ static int finish(const attack_env_t *env, attack_out_t *out, block_t *b,
 {
     int rc = reseal ? seal(env, b) : attack_solve(b, env->max_hashes);
     if (rc == 0)
-        rc = push_block(out, b, reason);
+        rc = attack_out_push_block(out, b, reason);
     block_deinit(b);
     return rc;
 }
@@ -414,7 +416,7 @@ static int b_blk_bad_hash(attack_env_t *env, attack_out_t *out)
         return ERR_NOMEM;
     b.header.time += 1 + (uint32_t)(env->seq++ % 600);
     spoil_pow(&b.header); /* a regtest hash meets its target half the time */
-    int rc = push_block(out, &b, "high-hash");
+    int rc = attack_out_push_block(out, &b, "high-hash");
     block_deinit(&b);
     return rc;
 }
@@ -427,7 +429,7 @@ static int b_blk_low_work(attack_env_t *env, attack_out_t *out)
     if (rc)
         return rc;
     spoil_pow(&b.header);
-    rc = push_block(out, &b, "high-hash");
+    rc = attack_out_push_block(out, &b, "high-hash");
     block_deinit(&b);
     return rc;
 }
@@ -455,7 +457,7 @@ static int b_blk_bad_bits(attack_env_t *env, attack_out_t *out)
     int rc = build_bad_bits(env, &b);
     if (rc)
         return rc;
-    rc = push_block(out, &b, "bad-diffbits");
+    rc = attack_out_push_block(out, &b, "bad-diffbits");
     block_deinit(&b);
     return rc;
 }
@@ -468,7 +470,7 @@ static int b_blk_bad_parent(attack_env_t *env, attack_out_t *out)
     int rc = build_bad_bits(env, &parent);
     if (rc)
         return rc;
-    rc = push_block(out, &parent, "bad-diffbits");
+    rc = attack_out_push_block(out, &parent, "bad-diffbits");
     if (rc == 0 && (rc = block_copy(&child, &parent)) == 0) {
         block_compute_hash(child.header.prev_hash, &parent.header);
         child.txs[0].height++;
@@ -562,7 +564,7 @@ static int b_blk_tampered(attack_env_t *env, attack_out_t *out)
         memcpy(victim->recipient, env->pub, 32); /* redirect a payment */
     else
         victim->amount += COIN; /* or mint a coin */
-    int rc = push_block(out, &b, "bad-txnmrklroot");
+    int rc = attack_out_push_block(out, &b, "bad-txnmrklroot");
     block_deinit(&b);
     return rc;
 }
@@ -587,7 +589,7 @@ static int b_blk_dup_tx(attack_env_t *env, attack_out_t *out)
     tx_t last = b.txs[b.tx_count - 1]; /* block_add_tx may move txs */
     int rc = block_add_tx(&b, &last);
     if (rc == 0)
-        rc = push_block(out, &b, "bad-txns-duplicate");
+        rc = attack_out_push_block(out, &b, "bad-txns-duplicate");
     block_deinit(&b);
     return rc;
 }
@@ -817,76 +819,84 @@ static int b_flood_requests(attack_env_t *env, attack_out_t *out)
 static const attack_kind_t KINDS[] = {
     {"tx-bad-sig", "bad-txns-sig",
      "a transfer of a miner's coins with a made-up signature", b_tx_bad_sig,
-     false},
+     false, false},
     {"tx-unsigned", "bad-txns-unsigned", "a transfer with no signature",
-     b_tx_unsigned, false},
+     b_tx_unsigned, false, false},
     {"tx-overspend", "bad-txns-insufficient-funds",
-     "a signed transfer from an empty account", b_tx_overspend, false},
+     "a signed transfer from an empty account", b_tx_overspend, false, false},
     {"tx-replay", "bad-txns-nonce-replay",
-     "a confirmed transfer sent again (old nonce)", b_tx_replay, true},
+     "a confirmed transfer sent again (old nonce)", b_tx_replay, true, false},
     {"txs-bad-txid", "bad-txid",
      "a valid transfer in a NEW_TXS batch under another transfer's txid",
-     b_txs_bad_txid, false},
+     b_txs_bad_txid, false, false},
     {"txs-malformed", "malformed",
-     "bytes that are no transaction in a NEW_TXS batch", b_txs_malformed,
+     "bytes that are no transaction in a NEW_TXS batch", b_txs_malformed, false,
      false},
     {"txs-mixed", "bad-txns-sig",
      "a NEW_TXS batch of a made-up signature, then a valid transfer",
-     b_txs_mixed, false},
+     b_txs_mixed, false, false},
     {"blk-bad-hash", "high-hash",
      "the newest block with its header changed after mining", b_blk_bad_hash,
-     false},
+     false, false},
     {"blk-low-work", "high-hash", "a block whose hash misses its target",
-     b_blk_low_work, false},
+     b_blk_low_work, false, false},
     {"blk-bad-bits", "bad-diffbits",
-     "a block with work for the wrong difficulty", b_blk_bad_bits, false},
-    {"blk-bad-parent", "bad-prevblk", "a block on a block that was refused",
-     b_blk_bad_parent, false},
-    {"blk-orphan", "orphan", "a block on a parent nobody has", b_blk_orphan,
+     "a block with work for the wrong difficulty", b_blk_bad_bits, false,
      false},
+    {"blk-bad-parent", "bad-prevblk", "a block on a block that was refused",
+     b_blk_bad_parent, false, false},
+    {"blk-orphan", "orphan", "a block on a parent nobody has", b_blk_orphan,
+     false, false},
     {"blk-stale-fork", "stale-fork",
      "valid work on an old parent: a block in the middle of the chain",
-     b_blk_stale_fork, false},
+     b_blk_stale_fork, false, false},
     {"blk-time-future", "time-too-new", "a block from three hours ahead",
-     b_blk_time_future, false},
+     b_blk_time_future, false, false},
     {"blk-time-past", "time-too-old",
-     "a block not after the median of the last 11", b_blk_time_past, false},
+     "a block not after the median of the last 11", b_blk_time_past, false,
+     false},
     {"blk-tampered", "bad-txnmrklroot",
-     "an honest block re-sent with a transaction changed", b_blk_tampered,
-     true},
+     "an honest block re-sent with a transaction changed", b_blk_tampered, true,
+     false},
     {"blk-bad-merkle", "bad-txnmrklroot",
      "a block whose merkle root is not its transactions'", b_blk_bad_merkle,
-     false},
+     false, false},
     {"blk-dup-tx", "bad-txns-duplicate",
      "the newest block with its last transaction repeated (same hash)",
-     b_blk_dup_tx, true},
+     b_blk_dup_tx, true, false},
     {"blk-double-spend", "bad-txns-nonce-replay",
-     "the same coins spent twice in one block", b_blk_double_spend, false},
+     "the same coins spent twice in one block", b_blk_double_spend, false,
+     false},
     {"blk-double-spend-across", "bad-txns-nonce-replay",
      "coins spent in an earlier block spent again", b_blk_double_spend_across,
-     false},
+     false, false},
     {"blk-overspend", "bad-txns-insufficient-funds",
-     "a transfer of more than the sender has", b_blk_overspend, false},
+     "a transfer of more than the sender has", b_blk_overspend, false, false},
     {"blk-replay", "bad-txns-nonce-replay",
-     "a confirmed transfer included again", b_blk_replay, false},
+     "a confirmed transfer included again", b_blk_replay, false, false},
     {"blk-bad-sig", "bad-txns-sig",
-     "a miner's coins taken with a made-up signature", b_blk_bad_sig, false},
+     "a miner's coins taken with a made-up signature", b_blk_bad_sig, false,
+     false},
     {"blk-cb-amount", "bad-cb-amount", "a coinbase paying too much",
-     b_blk_cb_amount, false},
+     b_blk_cb_amount, false, false},
     {"blk-cb-multiple", "bad-cb-multiple", "a block with two coinbases",
-     b_blk_cb_multiple, false},
+     b_blk_cb_multiple, false, false},
     {"blk-cb-height", "bad-cb-height", "a coinbase with the wrong height",
-     b_blk_cb_height, false},
+     b_blk_cb_height, false, false},
     {"blk-oversized", "bad-blk-size", "a block over the size limit",
-     b_blk_oversized, false},
+     b_blk_oversized, false, false},
     {"blk-truncated", "malformed", "the newest block cut short",
-     b_blk_truncated, false},
+     b_blk_truncated, false, false},
     {"blk-random", "malformed", "random bytes as a block and as a message",
-     b_blk_random, false},
+     b_blk_random, false, false},
     {"flood-orphans", "orphan", "a burst of blocks on unknown parents",
-     b_flood_orphans, false},
+     b_flood_orphans, false, false},
     {"flood-requests", "rate-limited",
-     "a burst of header, block and garbage requests", b_flood_requests, false},
+     "a burst of header, block and garbage requests", b_flood_requests, false,
+     false},
+    {"orphan-storm", "orphan",
+     "competing valid branches, newest block first, their common root last",
+     attack_storm_build, false, true},
 };
 
 const attack_kind_t *attack_kinds(size_t *n)

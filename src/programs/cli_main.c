@@ -4,11 +4,16 @@
  * keystores, and (on regtest) mining blocks on demand.
  *
  * Every command but `newaddress` and `createtx --nonce` talks to one node
- * over its request port with the node's JSON queries (src/rpc.h) through
- * net/rpcclient.h, which never waits longer than --timeout: a node that does
- * not answer is reported as such and the command exits 1. The node's own
- * refusals ({"error": {code, message}}) print as "pickaxe-cli: MESSAGE" and
- * exit 1. Bad flags or arguments print one line and exit 2.
+ * over its request port with the node's JSON queries (src/node/rpc.h) through
+ * net/rpcclient.h, which never waits longer than --timeout. When the node
+ * cannot be reached the cli says which of three things it is, and exits 1:
+ * nothing listens on the port (a plain TCP connection is refused: said at
+ * once, before any query); the node answers `status` but its main loop has
+ * not turned for seconds (status answers even then, marked busy); or the
+ * port takes connections and nothing answers within the timeout (a stopped
+ * or swamped process). The node's own refusals ({"error": {code,
+ * message}}) print as "pickaxe-cli: MESSAGE" and exit 1. Bad flags or
+ * arguments print one line and exit 2.
  *
  * Output: readable text by default (amounts in coins with 8 decimals and in
  * base units); with --json, the node's answer as JSON, so scripts and the
@@ -20,6 +25,7 @@
 #include "err.h"
 #include "hex.h"
 #include "log.h"
+#include "loopwatch.h"
 #include "params.h"
 #include "rpcclient.h"
 #include "sock.h"
@@ -32,12 +38,12 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <jansson.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <poll.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -46,6 +52,8 @@
 #define CLI_GENERATE_TIMEOUT_MS 120000
 #define CLI_DEFAULT_FEE 1000
 #define CLI_CHAIN_PAGE 1000 /* the node's getchain limit */
+#define CLI_PROBE_MS 3000   /* a TCP connection to the node, before asking */
+#define CLI_STATUS_PEEK_MS 2000 /* `status` asked to explain a silence */
 
 /* Exit statuses. */
 enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
@@ -89,9 +97,10 @@ typedef struct {
 
 static const command_t *find_command(const char *name);
 
-/* ---- small helpers --------------------------------------------------------- */
+/* ---- small helpers ------------------------------------------------------- */
 
-static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int usage_error(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2)));
 static int usage_error(const char *fmt, ...)
 {
     char line[512];
@@ -213,7 +222,7 @@ static int check_address(cli_t *cli, const char *what, const char *addr)
     return 0;
 }
 
-/* ---- talking to the node ---------------------------------------------------- */
+/* ---- talking to the node ------------------------------------------------- */
 
 static int timeout_for(cli_t *cli, int dflt)
 {
@@ -223,18 +232,113 @@ static int timeout_for(cli_t *cli, int dflt)
 /*
  * Opens a client. Queries are idempotent, so they are tried up to three
  * times within the timeout (a node that restarts meanwhile still answers);
- * `generate` is not, so it is sent once.
+ * `generate` is not, so it is sent once. A port where nothing listens is
+ * reported at once ("nothing listens on ..."), rather than after the whole
+ * timeout: ZeroMQ alone would keep trying to connect until then.
  */
 static rpcclient_t *open_client(cli_t *cli, const char *endpoint,
-                                bool idempotent, int dflt_timeout)
+                                bool idempotent, int dflt_timeout,
+                                const char *daemon)
 {
     int total = timeout_for(cli, dflt_timeout);
     int retries = idempotent && total >= 600 ? 2 : 0;
     rpcclient_t *c = rpcclient_new(endpoint, cli->params->network_id,
                                    total / (retries + 1), retries);
-    if (!c)
+    if (!c) {
         failure("cannot open a connection to %s", endpoint);
+        return NULL;
+    }
+    char *why = NULL;
+    if (rpcclient_probe(c, total < CLI_PROBE_MS ? total : CLI_PROBE_MS, &why) ==
+        ERR_NET) {
+        failure("%s; is %s running?", why ? why : endpoint, daemon);
+        rpcclient_free(&c);
+    }
+    free(why);
     return c;
+}
+
+/* "800 ms", "12 s", "3 min 20 s". */
+static const char *say_ms(char out[32], uint64_t ms)
+{
+    if (ms < 1000)
+        snprintf(out, 32, "%" PRIu64 " ms", ms);
+    else if (ms < 10000)
+        snprintf(out, 32, "%.1f s", (double)ms / 1000.0);
+    else if (ms < 120000)
+        snprintf(out, 32, "%" PRIu64 " s", (ms + 500) / 1000);
+    else
+        snprintf(out, 32, "%" PRIu64 " min %" PRIu64 " s", ms / 60000,
+                 ms / 1000 % 60);
+    return out;
+}
+
+/*
+ * Reads the main_loop object of a status answer (rpc.h). Returns true when
+ * the loop is stuck: its current turn has run past LOOPWATCH_STUCK_MS (the
+ * node's own threshold for logging it). Writes a sentence to say about it.
+ */
+static bool main_loop_stuck(const json_t *status, char *line, size_t len)
+{
+    const json_t *loop = json_object_get(status, "main_loop");
+    json_int_t age = json_integer_value(json_object_get(loop, "turn_age_ms"));
+    const char *where = json_string_value(json_object_get(loop, "where"));
+    char t[32];
+    say_ms(t, age > 0 ? (uint64_t)age : 0);
+    bool stuck = age > LOOPWATCH_STUCK_MS;
+    if (stuck)
+        snprintf(line, len,
+                 "the node is running but its main loop has not turned for "
+                 "%s (stuck in \"%s\")",
+                 t, where ? where : "?");
+    else if (json_is_true(json_object_get(status, "busy")))
+        snprintf(line, len,
+                 "the node is running but its main loop holds the node lock "
+                 "(for %s so far, in \"%s\")",
+                 t, where ? where : "?");
+    else
+        snprintf(line, len,
+                 "yet the node answers status and its main loop turns (a "
+                 "slow request? try a longer --timeout)");
+    return stuck;
+}
+
+/*
+ * Explains a silence of the node at endpoint, whose message so far is msg
+ * ("no answer from ... within 10 s"): nothing listens there (any more); or
+ * the node answers `status` (which it does with its main loop stuck,
+ * rpc.h) and that says why; or the port takes connections and nothing
+ * answers (a stopped or swamped process). `status` is not asked again when
+ * it was the silent call. Prints one line.
+ */
+static void explain_silence(cli_t *cli, const char *endpoint, const char *msg,
+                            bool ask_status)
+{
+    rpcclient_t *peek =
+        rpcclient_new(endpoint, cli->params->network_id, CLI_STATUS_PEEK_MS, 0);
+    char *why = NULL;
+    int rc = peek ? rpcclient_probe(peek, CLI_PROBE_MS, &why) : ERR_NOMEM;
+    if (rc == ERR_NET) {
+        failure("%s; is the node running?", why ? why : msg);
+    } else if (rc == ERR_TIMEOUT || !peek) {
+        failure("%s: is the node running?", msg);
+    } else {
+        json_t *st = NULL;
+        char line[512];
+        if (ask_status &&
+            rpcclient_call(peek, &st, NULL, "status", NULL) == 0 &&
+            json_is_object(json_object_get(st, "main_loop"))) {
+            main_loop_stuck(st, line, sizeof line);
+            failure("%s: %s", msg, line);
+        } else {
+            failure("%s; the port accepts connections, so the node is "
+                    "running but does not answer (stopped, or swamped?)",
+                    msg);
+        }
+        json_decref(st);
+    }
+    free(why);
+    rpcclient_free(&peek);
 }
 
 /* Reports a failed call the way the man page says; returns EXIT_FAIL. */
@@ -248,17 +352,30 @@ static int call_failed(int rc, char *msg, const char *daemon)
     return EXIT_FAIL;
 }
 
+/* As call_failed, for a call of method to --node: a silence is
+ * explained. */
+static int node_call_failed(cli_t *cli, int rc, char *msg, const char *method)
+{
+    if (!rpcclient_no_answer(rc))
+        return call_failed(rc, msg, "the node");
+    explain_silence(cli, cli->node, msg ? msg : "no answer",
+                    strcmp(method, "status") != 0);
+    free(msg);
+    return EXIT_FAIL;
+}
+
 /* Calls a method on --node; on failure prints why and returns NULL. */
 static json_t *node_call(cli_t *cli, const char *method, json_t *params,
                          bool idempotent, int dflt_timeout, int *status)
 {
     rpcclient_t *once = NULL, *c;
     if (!idempotent)
-        c = once = open_client(cli, cli->node, false, dflt_timeout);
+        c = once = open_client(cli, cli->node, false, dflt_timeout, "the node");
     else if (cli->node_client)
         c = cli->node_client;
     else
-        c = cli->node_client = open_client(cli, cli->node, true, dflt_timeout);
+        c = cli->node_client =
+            open_client(cli, cli->node, true, dflt_timeout, "the node");
     json_t *result = NULL;
     if (!c) {
         json_decref(params);
@@ -270,7 +387,7 @@ static json_t *node_call(cli_t *cli, const char *method, json_t *params,
     json_decref(params);
     rpcclient_free(&once);
     if (rc) {
-        *status = call_failed(rc, msg, "pickaxe-node");
+        *status = node_call_failed(cli, rc, msg, method);
         return NULL;
     }
     *status = EXIT_OK;
@@ -280,7 +397,7 @@ static json_t *node_call(cli_t *cli, const char *method, json_t *params,
 #define QUERY(cli, method, params, status)                                     \
     node_call(cli, method, params, true, CLI_DEFAULT_TIMEOUT_MS, status)
 
-/* ---- commands ----------------------------------------------------------------- */
+/* ---- commands ------------------------------------------------------------ */
 
 static void print_refused(const char *label, const json_t *tally)
 {
@@ -292,12 +409,49 @@ static void print_refused(const char *label, const json_t *tally)
     const char *key;
     json_t *v;
     bool first = true;
-    json_object_foreach((json_t *)tally, key, v) {
+    json_object_foreach((json_t *)tally, key, v)
+    {
         printf("%s%s %" JSON_INTEGER_FORMAT, first ? "" : ", ", key,
                json_integer_value(v));
         first = false;
     }
     printf("\n");
+}
+
+/* The "main loop" line of `status`: how long the current turn has run,
+ * where, and the longest turn. */
+static void print_main_loop(const json_t *r)
+{
+    const json_t *loop = json_object_get(r, "main_loop");
+    if (!loop)
+        return; /* an older node */
+    char age[32], longest[32];
+    say_ms(age, jint(loop, "turn_age_ms"));
+    say_ms(longest, jint(loop, "longest_turn_ms"));
+    if (jint(loop, "turn_age_ms") > LOOPWATCH_STUCK_MS)
+        printf("%-12s STUCK: no turn for %s, in \"%s\" (longest turn %s)\n",
+               "main loop", age, jstr(loop, "where"), longest);
+    else if (json_is_true(json_object_get(r, "busy")))
+        printf("%-12s holds the node lock: this turn %s so far, in \"%s\" "
+               "(longest turn %s)\n",
+               "main loop", age, jstr(loop, "where"), longest);
+    else
+        printf("%-12s turning: this turn %s, in \"%s\" (longest turn %s)\n",
+               "main loop", age, jstr(loop, "where"), longest);
+}
+
+/* What `status` can show while the main loop holds the node lock. */
+static void print_busy_status(const json_t *r)
+{
+    printf("%-12s %s\n", "network", jstr(r, "network"));
+    print_main_loop(r);
+    printf("%-12s the main loop holds the node lock: chain, mempool and "
+           "mining figures wait for it\n",
+           "busy");
+    printf("%-12s %" PRIu64 "\n", "peers", jint(r, "peers"));
+    printf("%-12s %s\n", "node id", jstr(r, "node_id"));
+    printf("%-12s %s\n", "gossip", jstr(r, "gossip"));
+    printf("%-12s %" PRIu64 " s\n", "uptime", jint(r, "uptime"));
 }
 
 static int cmd_status(cli_t *cli)
@@ -310,6 +464,13 @@ static int cmd_status(cli_t *cli)
         print_json(r);
         json_decref(r);
         return EXIT_OK;
+    }
+    char line[512];
+    bool stuck = main_loop_stuck(r, line, sizeof line);
+    if (json_is_true(json_object_get(r, "busy"))) {
+        print_busy_status(r);
+        json_decref(r);
+        return stuck ? failure("%s", line) : EXIT_OK;
     }
     double rate = json_number_value(json_object_get(r, "hashrate"));
     printf("%-12s %s\n", "network", jstr(r, "network"));
@@ -339,8 +500,9 @@ static int cmd_status(cli_t *cli)
     printf("%-12s %s\n", "node id", jstr(r, "node_id"));
     printf("%-12s %s\n", "gossip", jstr(r, "gossip"));
     printf("%-12s %" PRIu64 " s\n", "uptime", jint(r, "uptime"));
+    print_main_loop(r);
     json_decref(r);
-    return EXIT_OK;
+    return stuck ? failure("%s", line) : EXIT_OK;
 }
 
 static void print_tx_line(const json_t *tx)
@@ -365,8 +527,8 @@ static void print_block(const json_t *b)
     printf("%-12s %s\n", "block", jstr(b, "hash"));
     json_t *main_chain = json_object_get(b, "mainChain");
     if (main_chain)
-        printf("%-12s %" PRIu64 " (%s, %" PRIu64 " confirmation%s)\n",
-               "height", jint(b, "blockHeight"),
+        printf("%-12s %" PRIu64 " (%s, %" PRIu64 " confirmation%s)\n", "height",
+               jint(b, "blockHeight"),
                json_is_true(main_chain) ? "main chain" : "side branch",
                jint(b, "confirmations"),
                jint(b, "confirmations") == 1 ? "" : "s");
@@ -396,7 +558,8 @@ static int cmd_getblock(cli_t *cli)
         params = json_pack("{s:I}", "height", (json_int_t)height);
     } else {
         return usage_error("getblock takes a block hash (64 hex digits) or a "
-                           "height: %s", arg);
+                           "height: %s",
+                           arg);
     }
     int st;
     json_t *r = QUERY(cli, "getblock", params, &st);
@@ -425,9 +588,8 @@ static int cmd_getchain(cli_t *cli)
         if (want > CLI_CHAIN_PAGE)
             want = CLI_CHAIN_PAGE;
         json_t *params = json_pack(
-            "{s:I,s:I,s:b}", "from",
-            (json_int_t)(from + json_array_size(all)), "limit",
-            (json_int_t)want, "newest_first", newest);
+            "{s:I,s:I,s:b}", "from", (json_int_t)(from + json_array_size(all)),
+            "limit", (json_int_t)want, "newest_first", newest);
         int st;
         json_t *page = QUERY(cli, "getchain", params, &st);
         if (!page) {
@@ -445,7 +607,8 @@ static int cmd_getchain(cli_t *cli)
     } else {
         size_t i;
         json_t *b;
-        json_array_foreach(all, i, b) {
+        json_array_foreach(all, i, b)
+        {
             char when[32] = "?";
             time_t t = (time_t)jint(b, "timestamp");
             struct tm tm;
@@ -465,8 +628,8 @@ static int cmd_balance(cli_t *cli)
     if (check_address(cli, "address", cli->args[0]))
         return EXIT_USAGE;
     int st;
-    json_t *r = QUERY(cli, "balance", json_pack("{s:s}", "address",
-                                                cli->args[0]), &st);
+    json_t *r =
+        QUERY(cli, "balance", json_pack("{s:s}", "address", cli->args[0]), &st);
     if (!r)
         return st;
     if (cli->json) {
@@ -487,9 +650,10 @@ static int cmd_balance_after(cli_t *cli)
     if (check_address(cli, "address", cli->args[0]))
         return EXIT_USAGE;
     int st;
-    json_t *r = QUERY(cli, "balance_after",
-                      json_pack("{s:s,s:s}", "address", cli->args[0], "txid",
-                                cli->args[1]), &st);
+    json_t *r = QUERY(
+        cli, "balance_after",
+        json_pack("{s:s,s:s}", "address", cli->args[0], "txid", cli->args[1]),
+        &st);
     if (!r)
         return st;
     if (cli->json) {
@@ -506,8 +670,7 @@ static int cmd_balance_after(cli_t *cli)
 static int cmd_tx(cli_t *cli)
 {
     int st;
-    json_t *r = QUERY(cli, "tx", json_pack("{s:s}", "txid", cli->args[0]),
-                      &st);
+    json_t *r = QUERY(cli, "tx", json_pack("{s:s}", "txid", cli->args[0]), &st);
     if (!r)
         return st;
     if (cli->json) {
@@ -571,20 +734,30 @@ static int cmd_peers(cli_t *cli)
     } else if (json_array_size(r) == 0) {
         printf("no peers\n");
     } else {
-        printf("%-16s  %-9s %5s %9s %5s  %s\n", "id", "state", "score",
-               "messages", "bad", "request endpoint");
+        printf("%-16s  %-12s %5s %9s %5s %8s  %s\n", "id", "state", "score",
+               "messages", "bad", "answered", "request endpoint");
         size_t i;
         json_t *p;
-        json_array_foreach(r, i, p) {
+        json_array_foreach(r, i, p)
+        {
+            /* A stopped process keeps its connections: "connected" says
+             * nothing about whether it answers. */
             const char *state =
-                json_is_true(json_object_get(p, "banned"))      ? "banned"
+                json_is_true(json_object_get(p, "banned")) ? "banned"
+                : json_is_false(json_object_get(p, "responsive"))
+                    ? "unresponsive"
                 : json_is_true(json_object_get(p, "connected")) ? "connected"
                                                                 : "waiting";
-            printf("%-16s  %-9s %5" JSON_INTEGER_FORMAT " %9" PRIu64
-                   " %5" PRIu64 "  %s\n",
+            char answered[32] = "never";
+            json_t *age = json_object_get(p, "last_answer_age_s");
+            if (json_is_integer(age))
+                snprintf(answered, sizeof answered, "%" PRIu64 " s ago",
+                         jint(p, "last_answer_age_s"));
+            printf("%-16s  %-12s %5" JSON_INTEGER_FORMAT " %9" PRIu64
+                   " %5" PRIu64 " %8s  %s\n",
                    jstr(p, "id"), state,
                    json_integer_value(json_object_get(p, "score")),
-                   jint(p, "messages"), jint(p, "bad_messages"),
+                   jint(p, "messages"), jint(p, "bad_messages"), answered,
                    jstr(p, "req"));
         }
     }
@@ -606,8 +779,7 @@ static void tracker_endpoint(cli_t *cli, char *out, size_t len)
  * Hands one transaction (hex) to the node with `submit`, or to the tracker
  * with SUBMIT_TX when --tracker is given. On success writes the txid.
  */
-static int submit_hex(cli_t *cli, char txid[HEX_HASH_LEN + 1],
-                      const char *hex)
+static int submit_hex(cli_t *cli, char txid[HEX_HASH_LEN + 1], const char *hex)
 {
     uint8_t *raw = NULL;
     size_t len = 0;
@@ -625,14 +797,17 @@ static int submit_hex(cli_t *cli, char txid[HEX_HASH_LEN + 1],
         char endpoint[SOCK_ENDPOINT_MAX];
         tracker_endpoint(cli, endpoint, sizeof endpoint);
         if (!cli->tracker_client)
-            cli->tracker_client = open_client(cli, endpoint, true,
-                                              CLI_DEFAULT_TIMEOUT_MS);
+            cli->tracker_client = open_client(
+                cli, endpoint, true, CLI_DEFAULT_TIMEOUT_MS, "the tracker");
         rpcclient_t *c = cli->tracker_client;
+        if (!c) {
+            free(raw);
+            return EXIT_FAIL; /* open_client said why */
+        }
         char *msg = NULL;
-        int rc = c ? rpcclient_submit_tx(c, &msg, raw, len) : ERR_NET;
+        int rc = rpcclient_submit_tx(c, &msg, raw, len);
         free(raw);
-        return rc ? call_failed(rc, msg, "pickaxe-tracker")
-                  : EXIT_OK;
+        return rc ? call_failed(rc, msg, "the tracker") : EXIT_OK;
     }
     free(raw);
     int st;
@@ -710,7 +885,7 @@ static int submit_batch_send(cli_t *cli, submit_batch_t *b)
     uint8_t *frame = NULL;
     char *msg = NULL;
     bool to_tracker = (cli->given & OPT_TRACKER) != 0;
-    const char *peer = to_tracker ? "pickaxe-tracker" : "pickaxe-node";
+    const char *peer = to_tracker ? "the tracker" : "the node";
     rpcclient_t **slot = to_tracker ? &cli->tracker_client : &cli->node_client;
     if (!b->one_by_one && !*slot) {
         char endpoint[SOCK_ENDPOINT_MAX];
@@ -718,12 +893,18 @@ static int submit_batch_send(cli_t *cli, submit_batch_t *b)
             tracker_endpoint(cli, endpoint, sizeof endpoint);
         else
             snprintf(endpoint, sizeof endpoint, "%s", cli->node);
-        *slot = open_client(cli, endpoint, true, CLI_DEFAULT_TIMEOUT_MS);
+        *slot = open_client(cli, endpoint, true, CLI_DEFAULT_TIMEOUT_MS, peer);
+        if (!*slot) { /* open_client said why */
+            fprintf(stderr, "pickaxe-cli: (lines %lu-%lu)\n", b->line[0],
+                    b->line[b->n - 1]);
+            submit_batch_clear(b);
+            return EXIT_FAIL;
+        }
     }
     rpcclient_t *c = b->one_by_one ? NULL : *slot;
     int rc = c ? rpcclient_request(c, &reply, &frame, &msg, &req) : ERR_NET;
-    if (rc == 0 && (reply.type != WIRE_SUBMITTED ||
-                    reply.u.results.count != b->n)) {
+    if (rc == 0 &&
+        (reply.type != WIRE_SUBMITTED || reply.u.results.count != b->n)) {
         wire_msg_clear(&reply);
         free(frame);
         rc = ERR_PARSE;
@@ -741,7 +922,10 @@ static int submit_batch_send(cli_t *cli, submit_batch_t *b)
         return st;
     }
     if (rc) {
-        call_failed(rc, msg, peer);
+        if (to_tracker)
+            call_failed(rc, msg, peer);
+        else
+            node_call_failed(cli, rc, msg, "submit");
         fprintf(stderr, "pickaxe-cli: (lines %lu-%lu)\n", b->line[0],
                 b->line[b->n - 1]);
         submit_batch_clear(b);
@@ -822,8 +1006,8 @@ static bool line_next(line_reader_t *r, char *out, size_t max)
         char *nl = memchr(r->buf + r->start, '\n', r->end - r->start);
         if (nl || (r->eof && r->end > r->start) ||
             r->end - r->start == sizeof r->buf) {
-            size_t len = nl ? (size_t)(nl - (r->buf + r->start))
-                            : r->end - r->start;
+            size_t len =
+                nl ? (size_t)(nl - (r->buf + r->start)) : r->end - r->start;
             size_t keep = len < max - 1 ? len : max - 1;
             memcpy(out, r->buf + r->start, keep);
             out[keep] = '\0';
@@ -835,8 +1019,8 @@ static bool line_next(line_reader_t *r, char *out, size_t max)
         memmove(r->buf, r->buf + r->start, r->end - r->start);
         r->end -= r->start;
         r->start = 0;
-        ssize_t got = read(STDIN_FILENO, r->buf + r->end,
-                           sizeof r->buf - r->end);
+        ssize_t got =
+            read(STDIN_FILENO, r->buf + r->end, sizeof r->buf - r->end);
         if (got < 0 && errno == EINTR)
             continue;
         if (got <= 0)
@@ -902,7 +1086,8 @@ static wallet_t *load_keystore(cli_t *cli)
     int rc = wallet_load(&w, &why, cli->keystore);
     if (rc == ERR_NOT_FOUND) {
         failure("%s: no such keystore (make one with pickaxe-cli newaddress "
-                "--keystore %s)", cli->keystore, cli->keystore);
+                "--keystore %s)",
+                cli->keystore, cli->keystore);
         return NULL;
     }
     if (rc) {
@@ -920,10 +1105,12 @@ static int build_transfer(cli_t *cli, tx_t *tx, uint64_t *amount_out,
     uint64_t amount, fee = CLI_DEFAULT_FEE;
     if (parse_amount(&amount, cli->amount) != 0 || amount == 0)
         return usage_error("--amount takes base units (150000000) or coins "
-                           "with a decimal point (1.5): %s", cli->amount);
+                           "with a decimal point (1.5): %s",
+                           cli->amount);
     if ((cli->given & OPT_FEE) && parse_amount(&fee, cli->fee) != 0)
         return usage_error("--fee takes base units or coins with a decimal "
-                           "point: %s", cli->fee);
+                           "point: %s",
+                           cli->fee);
     if (check_address(cli, "--to", cli->to))
         return EXIT_USAGE;
     const char *why = NULL;
@@ -934,8 +1121,8 @@ static int build_transfer(cli_t *cli, tx_t *tx, uint64_t *amount_out,
     uint64_t nonce = cli->nonce;
     if (ask_nonce) {
         int st;
-        json_t *b = QUERY(cli, "balance", json_pack("{s:s}", "address", from),
-                          &st);
+        json_t *b =
+            QUERY(cli, "balance", json_pack("{s:s}", "address", from), &st);
         if (!b) {
             wallet_free(&w);
             return st;
@@ -951,8 +1138,8 @@ static int build_transfer(cli_t *cli, tx_t *tx, uint64_t *amount_out,
                            from, coins(a, available), coins(c, amount), fee);
         }
     }
-    int rc = wallet_create_transaction(w, tx, &why, cli->to, amount, fee,
-                                       nonce, true, cli->params->hrp,
+    int rc = wallet_create_transaction(w, tx, &why, cli->to, amount, fee, nonce,
+                                       true, cli->params->hrp,
                                        cli->params->network_id);
     wallet_free(&w);
     if (rc)
@@ -981,8 +1168,8 @@ static int cmd_send(cli_t *cli)
     tx_t tx;
     uint64_t amount, fee, nonce;
     char from[ADDRESS_MAX_LEN];
-    int st = build_transfer(cli, &tx, &amount, &fee, &nonce, from,
-                            sizeof from, true);
+    int st = build_transfer(cli, &tx, &amount, &fee, &nonce, from, sizeof from,
+                            true);
     if (st)
         return st;
     char *hex;
@@ -994,17 +1181,17 @@ static int cmd_send(cli_t *cli)
     if (st)
         return st;
     if (cli->json) {
-        json_t *o = json_pack("{s:s,s:s,s:s,s:I,s:I,s:I,s:s}", "txid", txid,
-                              "from", from, "to", cli->to, "amount",
-                              (json_int_t)amount, "fee", (json_int_t)fee,
-                              "nonce", (json_int_t)nonce, "via",
-                              cli->given & OPT_TRACKER ? "tracker" : "node");
+        json_t *o =
+            json_pack("{s:s,s:s,s:s,s:I,s:I,s:I,s:s}", "txid", txid, "from",
+                      from, "to", cli->to, "amount", (json_int_t)amount, "fee",
+                      (json_int_t)fee, "nonce", (json_int_t)nonce, "via",
+                      cli->given & OPT_TRACKER ? "tracker" : "node");
         print_json(o);
         json_decref(o);
     } else {
         char a[32], f[32];
-        printf("sent %s coins (%" PRIu64 " units) to %s, fee %s, nonce %"
-               PRIu64 "\ntxid %s\n",
+        printf("sent %s coins (%" PRIu64 " units) to %s, fee %s, nonce %" PRIu64
+               "\ntxid %s\n",
                coins(a, amount), amount, cli->to, coins(f, fee), nonce, txid);
     }
     return EXIT_OK;
@@ -1015,8 +1202,8 @@ static int cmd_createtx(cli_t *cli)
     tx_t tx;
     uint64_t amount, fee, nonce;
     char from[ADDRESS_MAX_LEN];
-    int st = build_transfer(cli, &tx, &amount, &fee, &nonce, from,
-                            sizeof from, !(cli->given & OPT_NONCE));
+    int st = build_transfer(cli, &tx, &amount, &fee, &nonce, from, sizeof from,
+                            !(cli->given & OPT_NONCE));
     if (st)
         return st;
     char *hex;
@@ -1045,8 +1232,7 @@ static int cmd_newaddress(cli_t *cli)
     const char *why = NULL;
     int rc = wallet_load_or_create(&w, &created, &why, cli->keystore);
     if (rc)
-        return failure("%s: %s", cli->keystore,
-                       why ? why : err_str(rc));
+        return failure("%s: %s", cli->keystore, why ? why : err_str(rc));
     char addr[ADDRESS_MAX_LEN];
     wallet_get_public_key_str(w, cli->params->hrp, addr, sizeof addr);
     wallet_free(&w);
@@ -1058,8 +1244,9 @@ static int cmd_newaddress(cli_t *cli)
     } else {
         printf("%s\n", addr);
         if (!created)
-            fprintf(stderr, "pickaxe-cli: %s already existed: this is its "
-                            "address (nothing was changed)\n",
+            fprintf(stderr,
+                    "pickaxe-cli: %s already existed: this is its "
+                    "address (nothing was changed)\n",
                     cli->keystore);
     }
     return EXIT_OK;
@@ -1077,8 +1264,8 @@ static int cmd_generate(cli_t *cli)
     if (cli->given & OPT_TO)
         json_object_set_new(params, "address", json_string(cli->to));
     int st;
-    json_t *r = node_call(cli, "generate", params, false,
-                          CLI_GENERATE_TIMEOUT_MS, &st);
+    json_t *r =
+        node_call(cli, "generate", params, false, CLI_GENERATE_TIMEOUT_MS, &st);
     if (!r)
         return st;
     if (cli->json) {
@@ -1089,15 +1276,24 @@ static int cmd_generate(cli_t *cli)
         json_array_foreach(json_object_get(r, "hashes"), i, h)
             printf("%s\n", json_string_value(h));
     }
+    /* A node that stopped early (disk full, say) still returns the blocks
+     * it made; say how far it got and why, and fail. */
+    json_t *err = json_object_get(r, "error");
+    if (err) {
+        fflush(stdout);
+        st = failure("generated %" PRIu64 " of %" PRIu64 " blocks; "
+                     "stopped: %s",
+                     jint(r, "made"), count, jstr(err, "message"));
+    }
     json_decref(r);
-    return EXIT_OK;
+    return st;
 }
 
 static int cmd_verifychain(cli_t *cli)
 {
     int st;
-    json_t *r = node_call(cli, "verifychain", NULL, true,
-                          CLI_GENERATE_TIMEOUT_MS, &st);
+    json_t *r =
+        node_call(cli, "verifychain", NULL, true, CLI_GENERATE_TIMEOUT_MS, &st);
     if (!r)
         return st;
     bool valid = json_is_true(json_object_get(r, "valid"));
@@ -1119,8 +1315,8 @@ static int cmd_partition(cli_t *cli)
     for (int i = 0; ids && i < cli->nargs; i++)
         json_array_append_new(ids, json_string(cli->args[i]));
     int st;
-    json_t *r = QUERY(cli, "partition", json_pack("{s:o}", "block_peers", ids),
-                      &st);
+    json_t *r =
+        QUERY(cli, "partition", json_pack("{s:o}", "block_peers", ids), &st);
     if (!r)
         return st;
     if (cli->json) {
@@ -1131,9 +1327,29 @@ static int cmd_partition(cli_t *cli)
             printf("no peer is cut off\n");
         size_t i;
         json_t *id;
-        json_array_foreach(b, i, id) printf("cut off %s\n",
-                                             json_string_value(id));
+        json_array_foreach(b, i, id)
+            printf("cut off %s\n", json_string_value(id));
     }
+    json_decref(r);
+    return EXIT_OK;
+}
+
+static int cmd_stall(cli_t *cli)
+{
+    uint64_t ms;
+    if (parse_u64(&ms, cli->args[0], 60000) || ms == 0)
+        return usage_error("stall takes 1..60000 ms: %s", cli->args[0]);
+    int st;
+    json_t *r =
+        QUERY(cli, "stall", json_pack("{s:I}", "ms", (json_int_t)ms), &st);
+    if (!r)
+        return st;
+    if (cli->json)
+        print_json(r);
+    else
+        printf("the main loop holds the node lock for %" PRIu64
+               " ms at its next turn\n",
+               jint(r, "stall_ms"));
     json_decref(r);
     return EXIT_OK;
 }
@@ -1142,7 +1358,8 @@ static int cmd_tracker_peers(cli_t *cli)
 {
     char endpoint[SOCK_ENDPOINT_MAX];
     tracker_endpoint(cli, endpoint, sizeof endpoint);
-    rpcclient_t *c = open_client(cli, endpoint, true, CLI_DEFAULT_TIMEOUT_MS);
+    rpcclient_t *c =
+        open_client(cli, endpoint, true, CLI_DEFAULT_TIMEOUT_MS, "the tracker");
     if (!c)
         return EXIT_FAIL;
     wire_msg_t req, reply;
@@ -1152,7 +1369,7 @@ static int cmd_tracker_peers(cli_t *cli)
     int rc = rpcclient_request(c, &reply, &raw, &msg, &req);
     rpcclient_free(&c);
     if (rc)
-        return call_failed(rc, msg, "pickaxe-tracker");
+        return call_failed(rc, msg, "the tracker");
     if (reply.type != WIRE_PEER_LIST) {
         wire_msg_clear(&reply);
         free(raw);
@@ -1177,20 +1394,25 @@ static int cmd_tracker_peers(cli_t *cli)
         size_t i;
         json_t *p;
         json_array_foreach(arr, i, p) printf("%s  %s  %s\n", jstr(p, "id"),
-                                             jstr(p, "req"),
-                                             jstr(p, "gossip"));
+                                             jstr(p, "req"), jstr(p, "gossip"));
     }
     json_decref(arr);
     return EXIT_OK;
 }
 
-/* ---- the command table and help ------------------------------------------- */
+/* ---- the command table and help ------------------------------------------ */
 
 static const command_t commands[] = {
     {"status", 0, 0, 0, cmd_status, "status",
      "The node's height, tip, chain work, difficulty, hashrate, peers,\n"
-     "mempool size, side branches, and blocks and transactions it refused\n"
-     "(by reason). --json: the node's status object as it is (rpc.h)."},
+     "mempool size, side branches, blocks and transactions it refused (by\n"
+     "reason), and its main loop: how long the current turn has run and\n"
+     "where. A node whose main loop holds the node lock still answers,\n"
+     "with what it can tell without it (busy). Exits 1 when the main loop\n"
+     "has not turned for over 3 s (\"the node is running but its main loop\n"
+     "has not turned for 12 s (stuck in ...)\"). --json: the node's status\n"
+     "object as it is (rpc.h: busy, main_loop {turn_age_ms,\n"
+     "longest_turn_ms, where}), exit 0 whenever the node answered."},
     {"getblock", 1, 1, 0, cmd_getblock, "getblock <hash|height>",
      "One block, by hash (any branch the node keeps) or by height (best\n"
      "chain). --json: the seed's field names (blockId, previousHash,\n"
@@ -1218,8 +1440,10 @@ static const command_t commands[] = {
     {"mempool", 0, 0, 0, cmd_mempool, "mempool",
      "The pending transactions. --json: an array of transactions."},
     {"peers", 0, 0, 0, cmd_peers, "peers",
-     "The node's peers: id, gossip connection, misbehaviour score, message\n"
-     "counts. --json: the node's array."},
+     "The node's peers: id, state (banned; unresponsive: its last request\n"
+     "from the node timed out; connected; waiting), misbehaviour score,\n"
+     "message counts, when it last answered a request. --json: the node's\n"
+     "array (responsive, last_answer_age_s: null when never)."},
     {"submit", 1, 1, OPT_TRACKER, cmd_submit,
      "submit <tx-hex|-> [--tracker tcp://H:P]",
      "Hands a signed, serialized transaction to the node (refusals print\n"
@@ -1256,7 +1480,11 @@ static const command_t commands[] = {
     {"generate", 1, 1, OPT_TO, cmd_generate, "generate <n> [--to ADDR]",
      "regtest only: the node mines n blocks (1..1000) at once, paying ADDR\n"
      "(default: the node's miner address). Sent once, never retried\n"
-     "(default timeout 120 s). Prints the block hashes; --json: {hashes}."},
+     "(default timeout 120 s). Prints the block hashes; --json: {hashes,\n"
+     "asked, made}. When the node stops early (e.g. its disk is full) it\n"
+     "still prints the hashes of the blocks made, says on stderr\n"
+     "\"generated M of N blocks; stopped: REASON\" and exits 1; --json then\n"
+     "also has error: {code, message}."},
     {"verifychain", 0, 0, 0, cmd_verifychain, "verifychain",
      "The node checks its whole best chain again from genesis (linkage,\n"
      "proof of work, every rule and signature). Exits 1 when invalid.\n"
@@ -1265,6 +1493,11 @@ static const command_t commands[] = {
      "regtest only, for tests: the node drops gossip from these peers (ids\n"
      "as `peers` shows them) and never asks them anything; the list\n"
      "replaces the previous one, and no ids heals."},
+    {"stall", 1, 1, 0, cmd_stall, "stall <ms>",
+     "regtest only, for tests: the node's main loop holds the node lock\n"
+     "for ms milliseconds (1..60000) at its next turn, as a loop stuck in a\n"
+     "long operation would; `status` then answers busy and says how long\n"
+     "the loop has not turned. --json: {stall_ms}."},
     {"tracker-peers", 0, 0, OPT_TRACKER, cmd_tracker_peers,
      "tracker-peers [--tracker tcp://H:P]",
      "The peers registered at the tracker (default: the network's tracker\n"
@@ -1281,71 +1514,104 @@ static const command_t *find_command(const char *name)
 
 static void usage(FILE *f)
 {
-    fprintf(f,
-"usage: pickaxe-cli [--node tcp://HOST:PORT] [--network demo|regtest]\n"
-"                   [--timeout MS] [--json] COMMAND [ARGS...]\n"
-"\n"
-"Talks to a running pickaxe-node over its request port (the node's JSON\n"
-"queries) and prints what it says: readable text, or JSON with --json.\n"
-"Amounts are shown in coins with 8 decimals and in base units\n"
-"(1 coin = 100000000 units).\n"
-"\n"
-"options (before or after the command):\n"
-"  --node tcp://HOST:PORT  the node's request endpoint (default\n"
-"                          tcp://127.0.0.1:18330 on demo, :28330 on regtest)\n"
-"  --network NAME          demo (default) or regtest: the network the node\n"
-"                          is on (frames and addresses are per network)\n"
-"  --timeout MS            give up after MS milliseconds without an answer\n"
-"                          (default 10000; generate and verifychain 120000);\n"
-"                          queries are tried up to 3 times within it\n"
-"  --json                  print JSON instead of text\n"
-"  --log-level LEVEL       error, warn (default), info or debug\n"
-"  --help                  this text; COMMAND --help: that command's\n"
-"  --version\n"
-"\n"
-"commands:\n");
+    fprintf(
+        f,
+        "usage: pickaxe-cli [--node tcp://HOST:PORT] [--network demo|regtest]\n"
+        "                   [--timeout MS] [--json] COMMAND [ARGS...]\n"
+        "\n"
+        "Talks to a running pickaxe-node over its request port (the node's "
+        "JSON\n"
+        "queries) and prints what it says: readable text, or JSON with "
+        "--json.\n"
+        "Amounts are shown in coins with 8 decimals and in base units\n"
+        "(1 coin = 100000000 units).\n"
+        "\n"
+        "options (before or after the command):\n"
+        "  --node tcp://HOST:PORT  the node's request endpoint (default\n"
+        "                          tcp://127.0.0.1:18330 on demo, :28330 on "
+        "regtest)\n"
+        "  --network NAME          demo (default) or regtest: the network the "
+        "node\n"
+        "                          is on (frames and addresses are per "
+        "network)\n"
+        "  --timeout MS            give up after MS milliseconds without an "
+        "answer\n"
+        "                          (default 10000; generate and verifychain "
+        "120000);\n"
+        "                          queries are tried up to 3 times within it\n"
+        "  --json                  print JSON instead of text\n"
+        "  --log-level LEVEL       error, warn (default), info or debug\n"
+        "  --help                  this text; COMMAND --help: that command's\n"
+        "  --version\n"
+        "\n"
+        "commands:\n");
     for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
         fprintf(f, "  %s\n", commands[i].synopsis);
-    fprintf(f,
-"\n"
-"command options:\n"
-"  --from H, --limit N, --newest-first   getchain's window\n"
-"  --keystore FILE         the key to send from / to create (newaddress)\n"
-"  --to ADDR               recipient (send, createtx); payee (generate)\n"
-"  --amount N, --fee N     base units, or coins with a decimal point (1.5)\n"
-"  --nonce N               createtx: sign offline with this nonce\n"
-"  --tracker tcp://H:P     submit/send: hand the transaction to this tracker,\n"
-"                          which relays it to every node, instead of --node;\n"
-"                          tracker-peers: the tracker to ask (default\n"
-"                          tcp://127.0.0.1:18320 on demo, :28320 on regtest)\n"
-"\n"
-"exit status: 0 done; 1 the node refused, did not answer (\"no answer from\n"
-"...: is pickaxe-node running?\"), or a file could not be read; 2 bad\n"
-"flags or arguments.\n"
-"\n"
-"examples:\n"
-"  pickaxe-cli status\n"
-"  pickaxe-cli --network regtest newaddress --keystore alice.key\n"
-"  pickaxe-cli --network regtest generate 101 --to pxrt1...\n"
-"  pickaxe-cli send --keystore alice.key --to px1... --amount 1.5\n"
-"  pickaxe-cli --json getchain --from 100 --limit 10\n");
+    fprintf(
+        f,
+        "\n"
+        "command options:\n"
+        "  --from H, --limit N, --newest-first   getchain's window\n"
+        "  --keystore FILE         the key to send from / to create "
+        "(newaddress)\n"
+        "  --to ADDR               recipient (send, createtx); payee "
+        "(generate)\n"
+        "  --amount N, --fee N     base units, or coins with a decimal point "
+        "(1.5)\n"
+        "  --nonce N               createtx: sign offline with this nonce\n"
+        "  --tracker tcp://H:P     submit/send: hand the transaction to this "
+        "tracker,\n"
+        "                          which relays it to every node, instead of "
+        "--node;\n"
+        "                          tracker-peers: the tracker to ask (default\n"
+        "                          tcp://127.0.0.1:18320 on demo, :28320 on "
+        "regtest)\n"
+        "\n"
+        "exit status: 0 done; 1 the node refused, could not be reached "
+        "(\"nothing\n"
+        "listens on tcp://...\", said at once), did not answer (\"no answer "
+        "from\n"
+        "... within 10 s\", with why when the node can tell: its main loop is\n"
+        "stuck, or the port takes connections but nothing answers), or a file\n"
+        "could not be read; 2 bad flags or arguments.\n"
+        "\n"
+        "examples:\n"
+        "  pickaxe-cli status\n"
+        "  pickaxe-cli --network regtest newaddress --keystore alice.key\n"
+        "  pickaxe-cli --network regtest generate 101 --to pxrt1...\n"
+        "  pickaxe-cli send --keystore alice.key --to px1... --amount 1.5\n"
+        "  pickaxe-cli --json getchain --from 100 --limit 10\n");
 }
 
 static void command_usage(FILE *f, const command_t *c)
 {
-    fprintf(f, "usage: pickaxe-cli [options] %s\n\n%s\n\n"
-               "(pickaxe-cli --help lists the options every command takes)\n",
+    fprintf(f,
+            "usage: pickaxe-cli [options] %s\n\n%s\n\n"
+            "(pickaxe-cli --help lists the options every command takes)\n",
             c->synopsis, c->help);
 }
 
-/* ---- main ------------------------------------------------------------------- */
+/* ---- main ---------------------------------------------------------------- */
 
 int main(int argc, char **argv)
 {
     enum {
-        O_NODE = 256, O_NETWORK, O_TIMEOUT, O_JSON, O_LOG, O_HELP, O_VERSION,
-        O_FROM, O_LIMIT, O_NEWEST, O_KEYSTORE, O_TO, O_AMOUNT, O_FEE,
-        O_NONCE, O_TRACKER,
+        O_NODE = 256,
+        O_NETWORK,
+        O_TIMEOUT,
+        O_JSON,
+        O_LOG,
+        O_HELP,
+        O_VERSION,
+        O_FROM,
+        O_LIMIT,
+        O_NEWEST,
+        O_KEYSTORE,
+        O_TO,
+        O_AMOUNT,
+        O_FEE,
+        O_NONCE,
+        O_TRACKER,
     };
     static const struct option opts[] = {
         {"node", required_argument, NULL, O_NODE},
@@ -1400,7 +1666,8 @@ int main(int argc, char **argv)
             log_level_t lvl;
             if (log_parse_level(&lvl, optarg) != 0)
                 return usage_error("--log-level takes error, warn, info or "
-                                   "debug: %s", optarg);
+                                   "debug: %s",
+                                   optarg);
             log_set_level(lvl);
             break;
         }
@@ -1412,12 +1679,10 @@ int main(int argc, char **argv)
             return EXIT_OK;
         case O_FROM:
         case O_LIMIT:
-            if (parse_u64(&v, optarg, UINT32_MAX) ||
-                (ch == O_LIMIT && v == 0))
-                return usage_error("--%s takes a %s: %s",
-                                   ch == O_FROM ? "from" : "limit",
-                                   ch == O_FROM ? "height" : "count >= 1",
-                                   optarg);
+            if (parse_u64(&v, optarg, UINT32_MAX) || (ch == O_LIMIT && v == 0))
+                return usage_error(
+                    "--%s takes a %s: %s", ch == O_FROM ? "from" : "limit",
+                    ch == O_FROM ? "height" : "count >= 1", optarg);
             if (ch == O_FROM)
                 cli.from = v, cli.given |= OPT_FROM;
             else
@@ -1479,9 +1744,8 @@ int main(int argc, char **argv)
         return usage_error("usage: pickaxe-cli %s", cmd->synopsis);
     unsigned extra = cli.given & ~cmd->opts;
     for (size_t i = 0; extra && opts[i].name; i++) {
-        unsigned bit = opts[i].val >= O_FROM
-                           ? 1u << (unsigned)(opts[i].val - O_FROM)
-                           : 0;
+        unsigned bit =
+            opts[i].val >= O_FROM ? 1u << (unsigned)(opts[i].val - O_FROM) : 0;
         if (extra & bit)
             return usage_error("%s does not take --%s", cmd->name,
                                opts[i].name);

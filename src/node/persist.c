@@ -10,6 +10,11 @@
 
 #define PERSIST_NETWORK_KEY "network_id"
 
+static const char *store_error(int rc)
+{
+    return rc == ERR_FULL ? "no room on the disk" : err_str(rc);
+}
+
 int persist_open(store_t **out, const char **reason, const char *dir,
                  const params_t *p)
 {
@@ -57,14 +62,15 @@ void persist_block_removed(store_t *s, const chain_node_t *node)
 {
     int rc = store_delete_block(s, node->hash);
     if (rc && rc != ERR_NOT_FOUND)
-        log_warn("persist", "could not delete a pruned block: %s", err_str(rc));
+        log_warn("persist", "could not delete a pruned block: %s",
+                 store_error(rc));
 }
 
 void persist_tip_changed(store_t *s, const chain_node_t *tip)
 {
     int rc = store_set_tip(s, tip->hash);
     if (rc)
-        log_warn("persist", "could not record the tip: %s", err_str(rc));
+        log_warn("persist", "could not record the tip: %s", store_error(rc));
 }
 
 /* Blocks are read out first and added afterwards: adding a block may write

@@ -19,6 +19,21 @@
  * status changes, the tip, meta) into one transaction that lands whole or not
  * at all, so "block added and tip moved" can never be half done on disk.
  *
+ * Disk use: the data directory holds chain.db, which grows with the blocks
+ * stored, plus SQLite's write-ahead log chain.db-wal and its 32 KiB index
+ * chain.db-shm. The store copies the log into chain.db (a checkpoint) once
+ * it holds as much as chain.db, at least ~256 KiB and at most ~4 MB, and
+ * cuts its file back to twice that after any larger transaction (a big
+ * store_put_blocks batch). So a young chain's directory is chain.db plus at
+ * most ~512 KiB of log, an older one's about twice chain.db, and a long
+ * chain's chain.db plus a few MB. If a checkpoint cannot finish (disk
+ * full, another program reading chain.db), it is logged and the log grows
+ * until one can.
+ *
+ * No room: a write that runs out of disk space (disk full, quota, or the
+ * process's file-size limit) fails with ERR_FULL and changes nothing; the
+ * store stays intact and takes writes again once there is room.
+ *
  * One node per data directory: store_open() takes an exclusive lock on the
  * directory and refuses to open it while another handle (in this or any
  * other process) holds it.
@@ -116,8 +131,9 @@ int store_begin(store_t *s);
 
 /*
  * Commit the open transaction; on return 0 it is durable as described above.
- * Returns: 0; ERR_ARG when no transaction is open; ERR_IO when the commit or
- *          an earlier write of the transaction failed (nothing of it was
+ * Returns: 0; ERR_ARG when no transaction is open; ERR_FULL when the disk
+ *          had no room for the commit, ERR_IO when the commit or an earlier
+ *          write of the transaction failed (either way nothing of it was
  *          kept; the transaction is over).
  */
 int store_commit(store_t *s);
@@ -135,7 +151,8 @@ int store_rollback(store_t *s);
  * (not its status, not its first-seen order) and 0 is returned.
  *
  * Returns: 0 (committed, unless inside a transaction); ERR_RANGE when raw is
- *          larger than SQLite's blob limit (1 GB); ERR_IO; ERR_NOMEM.
+ *          larger than SQLite's blob limit (1 GB); ERR_FULL when the disk has
+ *          no room (nothing was stored); ERR_IO; ERR_NOMEM.
  * In:      hash, parent  32 bytes each (borrowed).
  *          height, status  kept as given.
  *          raw, len        the serialized block (borrowed; copied).
@@ -177,7 +194,7 @@ bool store_has_block(store_t *s, const uint8_t hash[STORE_HASH_LEN]);
 
 /*
  * Change a stored block's status.
- * Returns: 0; ERR_NOT_FOUND when hash is not stored; ERR_IO.
+ * Returns: 0; ERR_NOT_FOUND when hash is not stored; ERR_FULL; ERR_IO.
  */
 int store_set_status(store_t *s, const uint8_t hash[STORE_HASH_LEN],
                      int status);
@@ -185,7 +202,8 @@ int store_set_status(store_t *s, const uint8_t hash[STORE_HASH_LEN],
 /*
  * Delete a stored block (pruning a dropped fork). The store does not check
  * that no other block names it as parent; that is the caller's tree.
- * Returns: 0; ERR_NOT_FOUND when hash is not stored; ERR_IO.
+ * Returns: 0; ERR_NOT_FOUND when hash is not stored; ERR_FULL (a delete
+ *          writes to the log too); ERR_IO.
  */
 int store_delete_block(store_t *s, const uint8_t hash[STORE_HASH_LEN]);
 
@@ -222,7 +240,8 @@ int store_iterate(store_t *s, store_block_cb cb, void *ctx);
 
 /*
  * Set key to a blob value (replacing any previous one).
- * Returns: 0; ERR_ARG when key is empty; ERR_RANGE when too large; ERR_IO.
+ * Returns: 0; ERR_ARG when key is empty; ERR_RANGE when too large;
+ *          ERR_FULL when the disk has no room; ERR_IO.
  * In:      key  a NUL-terminated name (borrowed). "tip" is the key used by
  *               store_set_tip(); other names are free for the caller.
  *          val, len  the value (borrowed; copied; len may be 0).

@@ -26,6 +26,10 @@
  * valid transfer it makes (attack_build_funding); until then they report
  * ERR_NOT_FOUND (not possible yet).
  *
+ * One kind sends only valid blocks (orphan-storm, attack_storm.h): its
+ * attack is the order they come in, and an honest node must take them all
+ * and stay live. Its kind is marked `valid`.
+ *
  * Not thread-safe: an attack_env_t and what it borrows belong to one thread.
  */
 #ifndef PICKAXE_ATTACK_H
@@ -94,6 +98,10 @@ typedef struct {
      * copy of a block, a replayed transfer): that id may well be on the
      * honest chain, with its real contents. */
     bool same_hash;
+    /* The items are valid blocks and the attack is their order
+     * (orphan-storm): honest nodes must take them all, stay live, and may
+     * well end with them on the best chain. */
+    bool valid;
 } attack_kind_t;
 
 /* The catalogue, in round-robin order. Out: *n kinds. */
@@ -132,6 +140,13 @@ bool attack_funded(const attack_env_t *env);
  *          limit) or the budget ran out; ERR_RANGE on invalid bits.
  */
 int attack_solve(block_t *b, uint64_t max_hashes);
+
+/*
+ * Appends a block item for gossip (NEW_BLOCK) with the block's hash as id.
+ * Returns: 0 or ERR_NOMEM.
+ */
+int attack_out_push_block(attack_out_t *out, const block_t *b,
+                          const char *reason);
 
 /* Frees every item; out is empty and reusable afterwards. */
 void attack_out_clear(attack_out_t *out);

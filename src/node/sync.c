@@ -16,9 +16,10 @@
 /* A peer that did not answer is not asked again for this long. */
 #define SYNC_SILENT_HOLD_MS 30000
 
-/* Sends one request and decodes the reply, which must be of type want. */
+/* Sends one request and decodes the reply, which must be of type want;
+ * the main loop is then in phase `then` (loopwatch.h). */
 static int ask(node_t *n, wire_msg_t *reply, uint8_t **raw, uint64_t peer,
-               const wire_msg_t *req, uint16_t want)
+               const wire_msg_t *req, uint16_t want, const char *then)
 {
     *raw = NULL;
     if (node_peer_blocked(n, peer))
@@ -30,14 +31,25 @@ static int ask(node_t *n, wire_msg_t *reply, uint8_t **raw, uint64_t peer,
     if (rc == 0) {
         /* Waiting on the peer: let the request thread answer meanwhile
          * (the peer may be asking us something right now). */
+        loopwatch_at(&n->watch, "sync: waiting for a peer");
         pthread_mutex_unlock(&n->lock);
         rc = p2p_request(n->p2p, raw, &len, peer, out.data, out.len);
+        loopwatch_at(&n->watch, "sync: taking the node lock");
         pthread_mutex_lock(&n->lock);
+        loopwatch_at(&n->watch, then);
     }
     buf_deinit(&out);
     if (rc)
         return rc;
     rc = wire_decode(reply, n->params->network_id, *raw, len);
+    if (rc == 0 && reply->type == WIRE_ERROR) {
+        /* The peer's own refusal ("busy": its main loop holds its lock;
+         * "rate-limited"): an answer, not misbehaviour. */
+        wire_msg_clear(reply);
+        free(*raw);
+        *raw = NULL;
+        return ERR_FULL;
+    }
     if (rc == 0 && reply->type != want) {
         wire_msg_clear(reply);
         rc = ERR_PARSE;
@@ -60,7 +72,8 @@ static int fetch_blocks(node_t *n, uint64_t peer, const uint8_t (*hashes)[32],
     req.u.get_blocks.hashes = (const uint8_t *)hashes;
     wire_msg_t reply;
     uint8_t *raw;
-    int rc = ask(n, &reply, &raw, peer, &req, WIRE_BLOCKS);
+    int rc = ask(n, &reply, &raw, peer, &req, WIRE_BLOCKS,
+                 "sync: blocks from a peer");
     if (rc)
         return rc;
     if (reply.u.list.count == 0)
@@ -152,7 +165,8 @@ int sync_with_peer(node_t *n, uint64_t peer, uint64_t *added)
         memset(req.u.get_headers.stop, 0, 32);
         wire_msg_t reply;
         uint8_t *raw;
-        rc = ask(n, &reply, &raw, peer, &req, WIRE_HEADERS);
+        rc = ask(n, &reply, &raw, peer, &req, WIRE_HEADERS,
+                 "sync: headers from a peer");
         if (rc)
             break;
         size_t count = reply.u.headers.count;
@@ -173,7 +187,8 @@ int sync_with_peer(node_t *n, uint64_t peer, uint64_t *added)
         }
         uint64_t before = total;
         for (size_t i = 0; rc == 0 && i < nwant; i += WIRE_MAX_BLOCKS) {
-            size_t k = nwant - i < WIRE_MAX_BLOCKS ? nwant - i : WIRE_MAX_BLOCKS;
+            size_t k =
+                nwant - i < WIRE_MAX_BLOCKS ? nwant - i : WIRE_MAX_BLOCKS;
             rc = fetch_blocks(n, peer, (const uint8_t(*)[32])want + i, k,
                               &total);
         }
@@ -201,7 +216,7 @@ int sync_poll_peer(node_t *n, uint64_t peer)
     wire_msg_init(&req, WIRE_GET_TIP);
     wire_msg_t reply;
     uint8_t *raw;
-    int rc = ask(n, &reply, &raw, peer, &req, WIRE_TIP);
+    int rc = ask(n, &reply, &raw, peer, &req, WIRE_TIP, "sync: a peer's tip");
     after_request(n, peer, rc);
     if (rc)
         return rc;
@@ -225,7 +240,8 @@ int sync_mempool_from_peer(node_t *n, uint64_t peer, uint64_t *added)
     wire_msg_init(&req, WIRE_GET_MEMPOOL);
     wire_msg_t reply;
     uint8_t *raw;
-    int rc = ask(n, &reply, &raw, peer, &req, WIRE_MEMPOOL);
+    int rc = ask(n, &reply, &raw, peer, &req, WIRE_MEMPOOL,
+                 "sync: a peer's pending transactions");
     after_request(n, peer, rc);
     if (rc)
         return rc;

@@ -26,7 +26,25 @@
  *                             transactions: {reason: count}},
  *                   tx_relay: {txs (relayed), frames (NEW_TXS frames
  *                             published), known_dropped (peers' NEW_TXS
- *                             items dropped by txid: already pending)}}
+ *                             items dropped by txid: already pending)},
+ *                   busy: false,
+ *                   main_loop: {turn_age_ms (since the main loop's current
+ *                             turn began; a turn runs from one wait for
+ *                             the inbox to the next, so a healthy node,
+ *                             idle or not, shows a few ms; the node's start
+ *                             counts as its first turn),
+ *                             longest_turn_ms (since the start, the current
+ *                             turn included), where (the phase the loop is
+ *                             in, e.g. "inbox: block from peer")}}
+ *               When the main loop holds the node lock for more than a
+ *               quarter of a second (node_query), status answers what it can
+ *               read without it: {network, node_id, gossip, uptime, peers,
+ *               busy: true, main_loop}. A main loop whose turn_age_ms runs
+ *               into seconds is stuck (LOOPWATCH_STUCK_MS, loopwatch.h).
+ *               Every other method waits for the lock at most a second and
+ *               then fails with ERR_FULL and a message that says so ("the
+ *               node is running but its main loop has not turned for 12.0
+ *               s (stuck in ...)").
  *   getblock    {hash} | {height}  -> block, plus mainChain (bool),
  *               confirmations, and received (wall-clock microseconds since
  *               the Unix epoch when this node accepted the block; absent for
@@ -48,14 +66,24 @@
  *               reason (when rejected)}
  *   mempool     -> [tx...] (json_view tx objects)
  *   peers       -> [{id, req, gossip, connected, banned, score, messages,
- *                    bad_messages}]
+ *                    bad_messages, responsive, last_answer_age_s}]
+ *               responsive is false when the peer's last request from us
+ *               timed out (until it answers one again); last_answer_age_s
+ *               is the seconds since it last answered one, null when it
+ *               never has.
  *   submit      {hex: serialized transaction} -> {txid}; a refused
  *               transaction is an ERR_INVALID error whose message is the
  *               reason (and the node remembers it for `tx`).
  *   generate    {count: 1..1000, address?: default the node's miner
- *               address} -> {hashes: [...]}: mines that many blocks at once
- *               on the calling thread with the reference hash; regtest only
- *               (ERR_UNSUPPORTED elsewhere).
+ *               address} -> {hashes: [...], asked, made}: mines that many
+ *               blocks at once on the calling thread with the reference
+ *               hash; regtest only (ERR_UNSUPPORTED elsewhere). When it
+ *               stops early (e.g. the disk is full: the block is refused
+ *               and not stored) after making some, the result also has
+ *               error: {code, message}, e.g. ERR_FULL "the node could not
+ *               store block 47 (height 1047): disk full", and hashes holds
+ *               the `made` (< asked) blocks that are on the chain; when it
+ *               made none, the answer is that error.
  *   verifychain -> {valid (bool), height, tip, reason and bad_height (when
  *               not valid)}: checks the whole best chain again from genesis
  *               with chain_is_valid_chain (linkage, proof of work, every
@@ -70,15 +98,24 @@
  *               apart. The list replaces the previous one; an empty list
  *               heals, and peers let back in are asked for their tips at
  *               the main loop's next turn.
+ *   stall       {ms: 1..60000} -> {stall_ms}: a test switch, regtest only
+ *               (ERR_UNSUPPORTED elsewhere). At its next turn the main loop
+ *               holds the node lock for ms milliseconds doing nothing, in
+ *               phase "test: stalled (rpc stall)", as a loop stuck in a
+ *               long operation would: what `status`, the log and pickaxe-cli
+ *               then say is what they say about a stuck node.
  *
  * Thread safety: rpc_handle runs on the node's request thread with the node
  * lock held (node.c), so it sees the chain, mempool and store as the main
- * loop left them and changes them as the main loop would.
+ * loop left them and changes them as the main loop would. rpc_status_busy
+ * needs no lock.
  */
 #ifndef PICKAXE_RPC_H
 #define PICKAXE_RPC_H
 
 #include <jansson.h>
+
+#define RPC_STALL_MAX_MS 60000
 
 struct node;
 
@@ -89,6 +126,13 @@ struct node;
  * In:      request  the parsed query (borrowed).
  */
 json_t *rpc_handle(struct node *n, const json_t *request);
+
+/*
+ * The `status` answer that needs no node lock (see status above), for when
+ * the lock cannot be had: {"result": {..., "busy": true, "main_loop": ...}}.
+ * Returns: a new object, or NULL when out of memory.
+ */
+json_t *rpc_status_busy(struct node *n);
 
 /* Builds {"error": {"code": code, "message": message}} (new reference). */
 json_t *rpc_error(int code, const char *message);

@@ -13,12 +13,31 @@
  *                   then asks a peer for its tip, and prints a status line.
  *   request thread  owns the ROUTER socket and answers peers' sync requests
  *                   and the cli's and wallets' queries.
+ *   watcher         looks at the main loop's turn record (loopwatch.h)
+ *                   and logs an error when a turn runs for more than
+ *                   LOOPWATCH_STUCK_MS; it never takes the lock.
  *
  * The main loop holds the lock except while it waits: for the inbox (a
  * couple of milliseconds at a time, so gossip waits at most that long) and
  * for a peer's answer during a sync (sync.c). So a node that is waiting on a
  * peer still answers that peer, and two nodes syncing from each other never
  * wait on each other.
+ *
+ * A stuck main loop is visible from outside. Each turn notes when it began
+ * and which phase it is in ("inbox: block from peer", "mining: solutions",
+ * "sync: waiting for a peer", ...) in n->watch, which any thread reads
+ * without the lock. A JSON query is parsed and answered on the request
+ * thread with the lock held for the answer alone (node_query); `status`
+ * waits for the lock at most NODE_STATUS_WAIT_MS and otherwise answers what
+ * it can read without it -- the main loop's record, uptime, peers -- marked
+ * "busy", so a loop that spins with the lock held (no gossip, no mining, no
+ * other answer) is told apart from a node that is merely gone. Every
+ * other request waits for the lock at most NODE_LOCK_WAIT_MS and is then
+ * refused as busy (ERR_FULL, saying how long the loop has not turned and
+ * where): the request thread serves one request at a time, so one that
+ * waited for ever would hold up every status behind it. A turn ends where
+ * the loop goes idle, at its wait for the inbox, so an idle loop shows a
+ * turn of a couple of milliseconds.
  *
  * Transaction relay: every transaction this node accepts -- from a peer, the
  * tracker, the cli or a wallet -- joins relay_batch (txbatch.h), which goes
@@ -73,18 +92,21 @@
 #include <time.h>
 
 #define NODE_POLL_MS 2
-#define NODE_SERVE_WAIT_MS 50 /* how often the request thread checks for stop */
+/* How often the request thread checks for stop. */
+#define NODE_SERVE_WAIT_MS 50
 #define NODE_JOB_REFRESH_MS 250
 #define NODE_TIP_POLL_MS 3000
 #define NODE_BAD_BLOCK_POINTS 25
 #define NODE_BAD_TX_POINTS 5
 #define NODE_MEMPOOL_MAX 50000
-#define NODE_BATCH 64 /* messages of one kind handled per turn */
+#define NODE_BATCH 64   /* messages of one kind handled per turn */
 #define NODE_TURN_MS 20 /* ... or fewer, once the turn has taken this long */
 #define NODE_STALE_FORK_POINTS 10
-#define NODE_REQ_RATE 500  /* requests a second per connection ... */
-#define NODE_REQ_BURST 1000 /* ... after a burst of this many */
-#define NODE_REQ_SLOTS 64  /* connections tracked (least recent evicted) */
+#define NODE_REQ_RATE 500       /* requests a second per connection ... */
+#define NODE_REQ_BURST 1000     /* ... after a burst of this many */
+#define NODE_REQ_SLOTS 64       /* connections tracked (least recent evicted) */
+#define NODE_STATUS_WAIT_MS 250 /* `status` waits this long for the lock */
+#define NODE_LOCK_WAIT_MS 1000  /* any other request this long, then "busy" */
 
 uint64_t node_now_ms(void)
 {
@@ -139,7 +161,7 @@ static void note_received(node_t *n, const block_t *b)
         hashmap_put(n->received, hash, (void *)(uintptr_t)us);
 }
 
-/* ---- chain callbacks ---------------------------------------------------------- */
+/* ---- chain callbacks ----------------------------------------------------- */
 
 static void on_connected(void *ctx, const chain_node_t *cn)
 {
@@ -217,7 +239,7 @@ static void on_removed(void *ctx, const chain_node_t *cn)
         persist_block_removed(n->store, cn);
 }
 
-/* ---- blocks and transactions ---------------------------------------------- */
+/* ---- blocks and transactions --------------------------------------------- */
 
 static void relay(node_t *n, uint16_t type, const buf_t *payload)
 {
@@ -343,7 +365,7 @@ int node_accept_tx(node_t *n, const char **reason, const tx_t *tx,
     return rc;
 }
 
-/* ---- mining --------------------------------------------------------------- */
+/* ---- mining -------------------------------------------------------------- */
 
 static void job_release(node_job_t *j)
 {
@@ -407,8 +429,8 @@ static void update_job(node_t *n)
 static void take_solutions(node_t *n)
 {
     pool_solution_t sol;
-    for (int i = 0; i < NODE_BATCH && n->pool &&
-                    pool_next_solution(n->pool, &sol, 0) == 0;
+    for (int i = 0;
+         i < NODE_BATCH && n->pool && pool_next_solution(n->pool, &sol, 0) == 0;
          i++) {
         node_job_t *j = NULL;
         for (int k = 0; k < 2; k++)
@@ -442,7 +464,8 @@ static void take_solutions(node_t *n)
     }
 }
 
-int node_generate_block(node_t *n, uint8_t hash[32], const uint8_t miner[32])
+int node_generate_block(node_t *n, const char **reason, uint8_t hash[32],
+                        const uint8_t miner[32])
 {
     block_t b;
     int rc = build_template(n, &b, miner, 0);
@@ -451,7 +474,7 @@ int node_generate_block(node_t *n, uint8_t hash[32], const uint8_t miner[32])
     rc = template_solve(&b);
     if (rc == 0) {
         block_compute_hash(hash, &b.header);
-        rc = node_accept_block(n, NULL, &b, 0, true);
+        rc = node_accept_block(n, reason, &b, 0, true);
     }
     block_deinit(&b);
     return rc;
@@ -462,7 +485,7 @@ double node_hashrate(const node_t *n)
     return n->pool ? pool_hashrate(n->pool) : 0.0;
 }
 
-/* ---- requests ------------------------------------------------------------- */
+/* ---- requests ------------------------------------------------------------ */
 
 static void reply_msg(node_t *n, const server_req_t *req, const wire_msg_t *m)
 {
@@ -494,9 +517,9 @@ static void fill_tip(node_t *n, wire_tip_t *t)
 static void serve_headers(node_t *n, const server_req_t *req,
                           const wire_msg_t *m)
 {
-    const chain_node_t *fork = chain_find_fork(
-        n->chain, (const uint8_t(*)[32])m->u.get_headers.hashes,
-        m->u.get_headers.count);
+    const chain_node_t *fork =
+        chain_find_fork(n->chain, (const uint8_t(*)[32])m->u.get_headers.hashes,
+                        m->u.get_headers.count);
     uint8_t *hdrs = malloc((size_t)WIRE_MAX_HEADERS * BLOCK_HEADER_SIZE);
     if (!hdrs) {
         reply_error(n, req, ERR_NOMEM, "out of memory");
@@ -530,8 +553,8 @@ static void serve_blocks(node_t *n, const server_req_t *req,
     wire_blob_t items[WIRE_MAX_BLOCKS];
     uint16_t count = 0;
     size_t total = 0;
-    for (uint16_t i = 0;
-         i < m->u.get_blocks.count && count < WIRE_MAX_BLOCKS; i++) {
+    for (uint16_t i = 0; i < m->u.get_blocks.count && count < WIRE_MAX_BLOCKS;
+         i++) {
         const chain_node_t *x =
             chain_get(n->chain, m->u.get_blocks.hashes + 32 * (size_t)i);
         if (!x)
@@ -597,13 +620,73 @@ static void serve_mempool(node_t *n, const server_req_t *req)
     free(d.items);
 }
 
-static void serve_query(node_t *n, const server_req_t *req,
-                        const wire_msg_t *m)
+/* Takes the node lock, waiting at most ms. Returns 0 or ERR_TIMEOUT. */
+static int lock_within(node_t *n, unsigned ms)
 {
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until); /* pthread_mutex_timedlock's */
+    until.tv_sec += ms / 1000;
+    until.tv_nsec += (long)(ms % 1000) * 1000000L;
+    if (until.tv_nsec >= 1000000000L) {
+        until.tv_sec++;
+        until.tv_nsec -= 1000000000L;
+    }
+    return pthread_mutex_timedlock(&n->lock, &until) == 0 ? 0 : ERR_TIMEOUT;
+}
+
+/* The error a request gets when the lock was not to be had within
+ * NODE_LOCK_WAIT_MS: the main loop holds it (the request thread is the
+ * only other taker), and its record says for how long and where. */
+static void busy_reason(node_t *n, char *out, size_t len)
+{
+    loopwatch_view_t v;
+    loopwatch_read(&n->watch, &v, node_now_ms());
+    double s = (double)v.turn_age_ms / 1000.0;
+    if (v.turn_age_ms > LOOPWATCH_STUCK_MS)
+        snprintf(out, len,
+                 "the node is running but its main loop has not turned for "
+                 "%.1f s (stuck in \"%s\"); only status answers meanwhile",
+                 s, v.where ? v.where : "?");
+    else
+        snprintf(out, len,
+                 "the node is busy: its main loop holds the node lock (this "
+                 "turn %.1f s so far, in \"%s\"); try again",
+                 s, v.where ? v.where : "?");
+}
+
+json_t *node_query(node_t *n, const json_t *request)
+{
+    const char *method = json_string_value(json_object_get(request, "method"));
+    if (method && strcmp(method, "status") == 0) {
+        /* `status` is how one finds out that the main loop is stuck with
+         * the lock held: it must answer then too. */
+        if (lock_within(n, NODE_STATUS_WAIT_MS) != 0)
+            return rpc_status_busy(n);
+    } else if (lock_within(n, NODE_LOCK_WAIT_MS) != 0) {
+        char why[WIRE_MAX_STR + 1];
+        busy_reason(n, why, sizeof why);
+        return rpc_error(ERR_FULL, why);
+    }
+    json_t *answer = rpc_handle(n, request);
+    pthread_mutex_unlock(&n->lock);
+    return answer;
+}
+
+/* A JSON query (rpc.h): parsed and answered without the node lock but for
+ * node_query's time inside it. */
+static void serve_query(node_t *n, const server_req_t *req)
+{
+    wire_msg_t m;
+    int rc = wire_decode(&m, n->params->network_id, req->data, req->len);
+    if (rc) {
+        reply_error(n, req, rc,
+                    rc == ERR_INVALID ? "wrong network" : "malformed request");
+        return;
+    }
     json_error_t jerr;
-    json_t *q = json_loadb((const char *)m->u.blob.data, m->u.blob.len, 0,
-                           &jerr);
-    json_t *answer = q ? rpc_handle(n, q) : rpc_error(ERR_PARSE, "not JSON");
+    json_t *q = json_loadb((const char *)m.u.blob.data, m.u.blob.len, 0, &jerr);
+    wire_msg_clear(&m);
+    json_t *answer = q ? node_query(n, q) : rpc_error(ERR_PARSE, "not JSON");
     json_decref(q);
     char *text = answer ? json_dumps(answer, JSON_COMPACT) : NULL;
     json_decref(answer);
@@ -656,8 +739,8 @@ static void serve_submit_batch(node_t *n, const server_req_t *req)
                     rc == ERR_INVALID ? "wrong network" : "malformed request");
         return;
     }
-    wire_result_t *res = calloc(m.u.list.count ? m.u.list.count : 1,
-                                sizeof *res);
+    wire_result_t *res =
+        calloc(m.u.list.count ? m.u.list.count : 1, sizeof *res);
     if (!res) {
         reply_error(n, req, ERR_NOMEM, "out of memory");
         wire_msg_clear(&m);
@@ -674,7 +757,14 @@ static void serve_submit_batch(node_t *n, const server_req_t *req)
             continue;
         }
         tx_compute_txid(txid, &tx);
-        pthread_mutex_lock(&n->lock);
+        if (lock_within(n, NODE_LOCK_WAIT_MS) != 0) {
+            /* This one and the rest: the main loop keeps the lock. */
+            for (size_t k = i; k < m.u.list.count; k++) {
+                res[k].code = ERR_FULL;
+                busy_reason(n, res[k].reason, sizeof res[k].reason);
+            }
+            break;
+        }
         rc = node_accept_tx(n, &why, &tx, txid, 0);
         pthread_mutex_unlock(&n->lock);
         if (rc != 0 && rc != ERR_DUPLICATE) {
@@ -683,9 +773,12 @@ static void serve_submit_batch(node_t *n, const server_req_t *req)
                      why ? why : err_str(rc));
         }
     }
-    pthread_mutex_lock(&n->lock);
-    node_flush_relay(n);
-    pthread_mutex_unlock(&n->lock);
+    /* (Without the lock, the main loop flushes them at the end of its
+     * turn.) */
+    if (lock_within(n, NODE_LOCK_WAIT_MS) == 0) {
+        node_flush_relay(n);
+        pthread_mutex_unlock(&n->lock);
+    }
     wire_msg_t r;
     wire_msg_init(&r, WIRE_SUBMITTED);
     r.u.results.count = m.u.list.count;
@@ -724,9 +817,6 @@ static void serve_one(node_t *n, const server_req_t *req)
     case WIRE_SUBMIT_TX:
         serve_submit(n, req, &m);
         break;
-    case WIRE_QUERY:
-        serve_query(n, req, &m);
-        break;
     default:
         reply_error(n, req, ERR_ARG, "not a request this node answers");
         break;
@@ -737,7 +827,7 @@ static void serve_one(node_t *n, const server_req_t *req)
 /* Per-connection token buckets of the request thread (owned by it). */
 typedef struct {
     struct {
-        uint64_t key;     /* hash of the ROUTER routing id; 0 = free */
+        uint64_t key; /* hash of the ROUTER routing id; 0 = free */
         double tokens;
         uint64_t last_ms; /* last refill, and recency for eviction */
     } slot[NODE_REQ_SLOTS];
@@ -758,9 +848,8 @@ static bool req_allowed(req_limiter_t *l, const server_req_t *req)
     size_t victim = 0;
     for (size_t i = 0; i < NODE_REQ_SLOTS; i++) {
         if (l->slot[i].key == key) {
-            double t = l->slot[i].tokens +
-                       (double)(now - l->slot[i].last_ms) * NODE_REQ_RATE /
-                           1000.0;
+            double t = l->slot[i].tokens + (double)(now - l->slot[i].last_ms) *
+                                               NODE_REQ_RATE / 1000.0;
             l->slot[i].tokens = t > NODE_REQ_BURST ? NODE_REQ_BURST : t;
             l->slot[i].last_ms = now;
             if (l->slot[i].tokens < 1.0)
@@ -784,8 +873,8 @@ static bool req_limited_kind(const node_t *n, const server_req_t *req,
                              bool *malformed)
 {
     uint16_t type = 0;
-    *malformed = wire_peek(&type, n->params->network_id, req->data,
-                           req->len) != 0;
+    *malformed =
+        wire_peek(&type, n->params->network_id, req->data, req->len) != 0;
     return *malformed || (type != WIRE_QUERY && type != WIRE_SUBMIT_TX &&
                           type != WIRE_SUBMIT_TXS);
 }
@@ -814,21 +903,31 @@ static void *serve_thread(void *arg)
         uint16_t type = 0;
         if (!malformed &&
             wire_peek(&type, n->params->network_id, req.data, req.len) == 0 &&
-            type == WIRE_SUBMIT_TXS) {
-            serve_submit_batch(n, &req); /* takes the lock per transaction */
+            (type == WIRE_SUBMIT_TXS || type == WIRE_QUERY)) {
+            /* These take the lock themselves: per transaction, and for
+             * the query's answer alone. */
+            if (type == WIRE_SUBMIT_TXS)
+                serve_submit_batch(n, &req);
+            else
+                serve_query(n, &req);
             server_req_clear(&req);
             continue;
         }
-        pthread_mutex_lock(&n->lock);
-        serve_one(n, &req);
-        pthread_mutex_unlock(&n->lock);
+        if (lock_within(n, NODE_LOCK_WAIT_MS) == 0) {
+            serve_one(n, &req);
+            pthread_mutex_unlock(&n->lock);
+        } else {
+            char why[WIRE_MAX_STR + 1];
+            busy_reason(n, why, sizeof why);
+            reply_error(n, &req, ERR_FULL, why);
+        }
         server_req_clear(&req);
     }
     free(limiter);
     return NULL;
 }
 
-/* ---- gossip ---------------------------------------------------------------- */
+/* ---- gossip -------------------------------------------------------------- */
 
 /* A peer's batch of transactions, or the tracker's (peer 0: relayed
  * submissions, never scored). One we already hold costs a lookup of
@@ -848,9 +947,8 @@ static void handle_new_txs(node_t *n, const wire_msg_t *m, uint64_t peer)
         uint8_t txid[32];
         if (tx_parse_bytes(&tx, it->tx.data, it->tx.len) != 0) {
             node_tally(&n->refused_txs, "malformed");
-            if (peer &&
-                p2p_misbehaving(n->p2p, peer, NODE_BAD_TX_POINTS,
-                                "malformed transaction"))
+            if (peer && p2p_misbehaving(n->p2p, peer, NODE_BAD_TX_POINTS,
+                                        "malformed transaction"))
                 return;
             continue;
         }
@@ -875,6 +973,7 @@ static void handle_gossip(node_t *n, const p2p_msg_t *pm)
         return; /* p2p already checked and scored it */
     switch (m.type) {
     case WIRE_NEW_BLOCK: {
+        loopwatch_at(&n->watch, "inbox: block from peer");
         block_t b;
         if (block_parse(&b, m.u.blob.data, m.u.blob.len) != 0) {
             node_tally(&n->refused_blocks, "malformed");
@@ -889,6 +988,7 @@ static void handle_gossip(node_t *n, const p2p_msg_t *pm)
     }
     case WIRE_NEW_TX:
     case WIRE_TX: {
+        loopwatch_at(&n->watch, "inbox: transaction");
         tx_t tx;
         if (tx_parse_bytes(&tx, m.u.blob.data, m.u.blob.len) != 0) {
             node_tally(&n->refused_txs, "malformed");
@@ -901,9 +1001,11 @@ static void handle_gossip(node_t *n, const p2p_msg_t *pm)
         break;
     }
     case WIRE_NEW_TXS:
+        loopwatch_at(&n->watch, "inbox: transactions");
         handle_new_txs(n, &m, pm->peer_id);
         break;
     case WIRE_PEER_JOINED:
+        loopwatch_at(&n->watch, "inbox: peer joined");
         if (m.u.peer.id != p2p_node_id(n->p2p))
             sync_poll_peer(n, m.u.peer.id);
         break;
@@ -927,8 +1029,12 @@ static void drain_inbox(node_t *n, int wait_ms)
         p2p_msg_t pm;
         int rc;
         if (i == 0 && wait_ms) {
+            /* A turn ends where the loop goes idle (loopwatch.h). */
+            loopwatch_turn(&n->watch, node_now_ms());
+            loopwatch_at(&n->watch, "inbox: waiting");
             pthread_mutex_unlock(&n->lock);
             rc = p2p_receive_data(n->p2p, &pm, wait_ms);
+            loopwatch_at(&n->watch, "inbox: taking the node lock");
             pthread_mutex_lock(&n->lock);
         } else {
             rc = p2p_receive_data(n->p2p, &pm, 0);
@@ -980,14 +1086,27 @@ static void status_line(node_t *n)
     uint64_t refused = 0;
     for (size_t i = 0; i < n->refused_blocks.n; i++)
         refused += n->refused_blocks.count[i];
-    log_info("node", "height %u tip %.16s... peers %zu hashrate %.2f MH/s "
+    log_info("node",
+             "height %u tip %.16s... peers %zu hashrate %.2f MH/s "
              "mempool %zu refused blocks %llu",
              tip->height, hex, p2p_peers(n->p2p, NULL, 0),
              node_hashrate(n) / 1e6, mempool_count(n->mempool),
              (unsigned long long)refused);
 }
 
-/* ---- lifecycle ------------------------------------------------------------- */
+/* Holds the lock for n->stall_ms without doing anything, as a turn stuck
+ * in a long operation would (rpc "stall", regtest only: the tests of what
+ * a stuck node looks like from outside). */
+static void stall(node_t *n, volatile sig_atomic_t *stop)
+{
+    loopwatch_at(&n->watch, "test: stalled (rpc stall)");
+    uint64_t until = node_now_ms() + n->stall_ms;
+    n->stall_ms = 0;
+    while (!*stop && node_now_ms() < until)
+        nanosleep(&(struct timespec){0, 10 * 1000000L}, NULL);
+}
+
+/* ---- lifecycle ----------------------------------------------------------- */
 
 node_t *node_new(const node_config_t *cfg, const char **reason)
 {
@@ -1003,6 +1122,7 @@ node_t *node_new(const node_config_t *cfg, const char **reason)
     if (!n->cfg.gossip_port)
         n->cfg.gossip_port = (uint16_t)(cfg->port + 1);
     n->started_ms = node_now_ms();
+    loopwatch_init(&n->watch, n->started_ms, "start: loading the chain");
     pthread_mutex_init(&n->lock, NULL);
     txbatch_init(&n->relay_batch);
     n->rejected = hashmap_new();
@@ -1049,8 +1169,8 @@ node_t *node_new(const node_config_t *cfg, const char **reason)
     char endpoint[SOCK_ENDPOINT_MAX];
     p2p_config_t pc;
     p2p_config_init(&pc, n->params->network_id);
-    if (sock_endpoint(endpoint, sizeof endpoint, cfg->listen_host,
-                      cfg->port) != 0 ||
+    if (sock_endpoint(endpoint, sizeof endpoint, cfg->listen_host, cfg->port) !=
+            0 ||
         sock_endpoint(pc.gossip_bind, sizeof pc.gossip_bind, cfg->listen_host,
                       n->cfg.gossip_port) != 0 ||
         sock_endpoint(pc.request_advertise, sizeof pc.request_advertise, adv,
@@ -1099,23 +1219,31 @@ int node_run(node_t *n, volatile sig_atomic_t *stop)
         log_error("node", "cannot start the request thread");
         return ERR_NOMEM;
     }
+    /* The start counts as the first turn: a start that hangs is as stuck
+     * as any turn. */
+    if (loopwatch_start(&n->watch, "node") != 0)
+        log_warn("node", "cannot start the main loop's watcher");
     pthread_mutex_lock(&n->lock);
     if (n->cfg.tracker[0]) {
+        loopwatch_at(&n->watch, "start: joining the network");
         pthread_mutex_unlock(&n->lock);
         int rc = p2p_join_network(n->p2p);
         pthread_mutex_lock(&n->lock);
         if (rc)
-            log_warn("node", "tracker %s did not answer (%s); carrying on and "
-                     "retrying in the background", n->cfg.tracker,
-                     err_str(rc));
+            log_warn("node",
+                     "tracker %s did not answer (%s); carrying on and "
+                     "retrying in the background",
+                     n->cfg.tracker, err_str(rc));
     }
     /* Catch up with everyone we know before mining on an old tip. */
+    loopwatch_at(&n->watch, "start: catching up with peers");
     p2p_peer_info_t peers[P2P_MAX_PEERS];
     size_t count = p2p_peers(n->p2p, peers, P2P_MAX_PEERS);
     for (size_t i = 0; i < count && i < P2P_MAX_PEERS && !*stop; i++)
         sync_poll_peer(n, peers[i].peer.id);
     /* And take the pending transactions of the first peer that answers:
      * they were gossiped before we listened. */
+    loopwatch_at(&n->watch, "start: pending transactions from peers");
     for (size_t i = 0; i < count && i < P2P_MAX_PEERS && !*stop; i++)
         if (sync_mempool_from_peer(n, peers[i].peer.id, NULL) == 0)
             break;
@@ -1124,26 +1252,37 @@ int node_run(node_t *n, volatile sig_atomic_t *stop)
     n->next_poll_ms = node_now_ms() + NODE_TIP_POLL_MS;
 
     while (!*stop) {
+        if (n->stall_ms)
+            stall(n, stop);
         drain_inbox(n, NODE_POLL_MS);
+        loopwatch_at(&n->watch, "relay: transactions");
         node_flush_relay(n);
+        loopwatch_at(&n->watch, "mining: solutions");
         take_solutions(n);
         uint64_t now = node_now_ms();
         if (n->job_urgent ||
-            (n->job_dirty && now - n->job_ms >= NODE_JOB_REFRESH_MS))
+            (n->job_dirty && now - n->job_ms >= NODE_JOB_REFRESH_MS)) {
+            loopwatch_at(&n->watch, "mining: new job");
             update_job(n);
+        }
         if (n->poll_all) {
+            loopwatch_at(&n->watch, "sync: asking every peer");
             n->poll_all = false;
             poll_all_peers(n);
         }
         if (now >= n->next_poll_ms) {
+            loopwatch_at(&n->watch, "sync: asking a peer for its tip");
             poll_next_peer(n);
             n->next_poll_ms = now + NODE_TIP_POLL_MS;
         }
         if (now >= n->next_status_ms) {
+            loopwatch_at(&n->watch, "status");
             status_line(n);
             n->next_status_ms = now + 1000 * n->cfg.status_interval_s;
         }
     }
+    loopwatch_stop(&n->watch);
+    loopwatch_at(&n->watch, "stopped");
     log_info("node", "stopping: leaving the network");
     if (n->pool)
         pool_pause(n->pool);
@@ -1171,6 +1310,7 @@ void node_free(node_t **np)
     hashmap_free(&n->received);
     txbatch_deinit(&n->relay_batch);
     free(n->returned);
+    loopwatch_deinit(&n->watch);
     pthread_mutex_destroy(&n->lock);
     free(n);
     *np = NULL;

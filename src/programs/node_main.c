@@ -238,6 +238,10 @@ int main(int argc, char **argv)
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
     signal(SIGPIPE, SIG_IGN);
+    /* Under a file-size limit (ulimit -f) a write past it then fails with
+     * EFBIG, which the store reports as no room and the node survives,
+     * instead of the signal killing the node. */
+    signal(SIGXFSZ, SIG_IGN);
 
     const char *why = NULL;
     if (mkdir_p(cfg.data_dir) != 0)

@@ -2,7 +2,9 @@
  * node_impl — the node's state, shared by the files that make up the node
  * (node.c: lifecycle, main loop, gossip, requests, mining; sync.c: catching
  * up from peers; rpc.c: JSON queries). Nothing outside these files includes
- * it. Every field is used under `lock` (see node.c for the two threads).
+ * it, but for tests that must hold the lock themselves (test_rpc.c). Every
+ * field is used under `lock` (see node.c for the threads), except the
+ * atomics and `watch`, which any thread reads without it.
  */
 #ifndef PICKAXE_NODE_IMPL_H
 #define PICKAXE_NODE_IMPL_H
@@ -15,6 +17,7 @@
 #include "chain.h"
 #include "hashmap.h"
 #include "job.h"
+#include "loopwatch.h"
 #include "mempool.h"
 #include "node.h"
 #include "p2p.h"
@@ -62,13 +65,16 @@ struct node {
 
     node_job_t jobs[2]; /* current and previous */
     uint64_t next_job_id;
-    bool job_urgent;    /* the tip changed */
-    bool job_dirty;     /* the mempool changed */
-    uint64_t job_ms;    /* when the current job was made */
+    bool job_urgent; /* the tip changed */
+    bool job_dirty;  /* the mempool changed */
+    uint64_t job_ms; /* when the current job was made */
 
     node_tally_t refused_blocks, refused_txs;
     /* Requests refused by the request thread without the lock. */
     atomic_uint_fast64_t requests_limited, requests_malformed;
+    /* How the main loop is doing (loopwatch.h): written by the main loop,
+     * read by `status` even when the lock is not to be had. */
+    loopwatch_t watch;
     hashmap_t *rejected; /* txid -> reason (static), bounded */
     hashmap_t *received; /* block hash -> wall-clock microseconds when this
                             node accepted it (as a pointer), bounded */
@@ -77,8 +83,10 @@ struct node {
      * dropped and whom we never ask anything. */
     uint64_t blocked[NODE_MAX_BLOCKED];
     size_t n_blocked;
-    bool poll_all; /* peers were let back in: the main loop asks every peer
-                      for its tip at its next turn */
+    uint64_t stall_ms; /* rpc "stall" (regtest only): the main loop holds
+                          the lock this long at its next turn */
+    bool poll_all;     /* peers were let back in: the main loop asks every peer
+                          for its tip at its next turn */
 
     /* Until when each recent peer is not to be asked anything (sync.c): a
      * flood of orphans from one peer must not become a flood of requests to
@@ -96,7 +104,7 @@ struct node {
     txbatch_t relay_batch;
     uint64_t tx_frames_relayed; /* NEW_TXS frames published */
     uint64_t txs_known_dropped; /* NEW_TXS items dropped by txid lookup */
-    uint64_t stale_solutions; /* found for a template no longer on the tip */
+    uint64_t stale_solutions;   /* found for a template no longer on the tip */
     /* Transfers of blocks a reorg disconnected, by txid: once the reorg is
      * over, those back in the mempool are relayed again, since peers that
      * only ever saw them inside the losing blocks do not hold them. */
@@ -125,8 +133,16 @@ int node_accept_tx(node_t *n, const char **reason, const tx_t *tx,
 /* Publishes the transactions waiting in relay_batch as one NEW_TXS frame. */
 void node_flush_relay(node_t *n);
 
-/* Mines a block on the tip on the calling thread (regtest: `generate`). */
-int node_generate_block(node_t *n, uint8_t hash[32], const uint8_t miner[32]);
+/*
+ * Mines a block on the tip on the calling thread (regtest: `generate`).
+ * Returns: 0 with hash set; node_accept_block's refusal otherwise, e.g.
+ *          ERR_FULL or ERR_IO with reason "not-stored" when the store could
+ *          not keep the block (the block is then not on the chain either);
+ *          template errors (with reason untouched).
+ * Out:     reason  why it was refused (static string; may be NULL).
+ */
+int node_generate_block(node_t *n, const char **reason, uint8_t hash[32],
+                        const uint8_t miner[32]);
 
 /* Hashes per second of this node's miner (0 when not mining). */
 double node_hashrate(const node_t *n);

@@ -2,9 +2,11 @@
  * rpc — the node's JSON queries (see rpc.h for the method table).
  *
  * Each method reads the node's state on the request thread, under the node
- * lock, and builds a reply; none waits on anything but `generate`, which
- * mines regtest blocks (a couple of hashes each) on the spot, and
- * `verifychain`, which validates the whole best chain again.
+ * lock, and builds a reply (but for rpc_status_busy, which reads only what
+ * needs no lock: atomics, constants and the thread-safe p2p module); none waits
+ * on anything but `generate`, which mines regtest blocks (a couple of hashes
+ * each) on the spot, and `verifychain`, which validates the whole best chain
+ * again.
  */
 #include "rpc.h"
 #include "address.h"
@@ -32,7 +34,8 @@ static json_t *tally_json(const node_tally_t *t)
 {
     json_t *o = json_object();
     for (size_t i = 0; o && i < t->n; i++)
-        json_object_set_new(o, t->reason[i], json_integer((json_int_t)t->count[i]));
+        json_object_set_new(o, t->reason[i],
+                            json_integer((json_int_t)t->count[i]));
     return o;
 }
 
@@ -65,6 +68,28 @@ static json_t *param_hash(uint8_t h[32], const json_t *params, const char *name)
     return NULL;
 }
 
+/* The main loop's turn record (loopwatch.h): atomics, no lock needed. */
+static json_t *main_loop_json(node_t *n)
+{
+    loopwatch_view_t v;
+    loopwatch_read(&n->watch, &v, node_now_ms());
+    return json_pack("{s:I,s:I,s:s}", "turn_age_ms", (json_int_t)v.turn_age_ms,
+                     "longest_turn_ms", (json_int_t)v.longest_turn_ms, "where",
+                     v.where ? v.where : "?");
+}
+
+json_t *rpc_status_busy(node_t *n)
+{
+    char id[17];
+    snprintf(id, sizeof id, "%016llx", (unsigned long long)p2p_node_id(n->p2p));
+    return ok(json_pack("{s:s,s:s,s:s,s:I,s:I,s:b,s:o}", "network",
+                        n->params->name, "node_id", id, "gossip",
+                        p2p_gossip_endpoint(n->p2p), "uptime",
+                        (json_int_t)((node_now_ms() - n->started_ms) / 1000),
+                        "peers", (json_int_t)p2p_peers(n->p2p, NULL, 0), "busy",
+                        1, "main_loop", main_loop_json(n)));
+}
+
 static json_t *m_status(node_t *n)
 {
     const chain_node_t *tip = chain_tip(n->chain);
@@ -86,12 +111,11 @@ static json_t *m_status(node_t *n)
     if (requests && malformed)
         json_object_set_new(requests, "malformed",
                             json_integer((json_int_t)malformed));
-    json_t *refused = json_pack("{s:o,s:o}", "blocks",
-                                tally_json(&n->refused_blocks), "transactions",
-                                tally_json(&n->refused_txs));
+    json_t *refused =
+        json_pack("{s:o,s:o}", "blocks", tally_json(&n->refused_blocks),
+                  "transactions", tally_json(&n->refused_txs));
     char id[17];
-    snprintf(id, sizeof id, "%016llx",
-             (unsigned long long)p2p_node_id(n->p2p));
+    snprintf(id, sizeof id, "%016llx", (unsigned long long)p2p_node_id(n->p2p));
     json_t *r = ok(json_pack(
         "{s:s,s:i,s:o,s:s,s:i,s:i,s:f,s:b,s:i,s:s,s:f,s:s,s:i,s:i,s:s,s:s,"
         "s:i,s:o}",
@@ -114,14 +138,21 @@ static json_t *m_status(node_t *n)
         json_decref(requests);
     /* Transaction relay: how many this node passed on, in how many NEW_TXS
      * frames, and how many of its peers' it dropped by txid alone. */
-    json_t *relay = json_pack(
-        "{s:I,s:I,s:I}", "txs", (json_int_t)n->txs_relayed, "frames",
-        (json_int_t)n->tx_frames_relayed, "known_dropped",
-        (json_int_t)n->txs_known_dropped);
+    json_t *relay =
+        json_pack("{s:I,s:I,s:I}", "txs", (json_int_t)n->txs_relayed, "frames",
+                  (json_int_t)n->tx_frames_relayed, "known_dropped",
+                  (json_int_t)n->txs_known_dropped);
     if (r && relay)
         json_object_set_new(json_object_get(r, "result"), "tx_relay", relay);
     else
         json_decref(relay);
+    json_t *loop = main_loop_json(n);
+    if (r && loop) {
+        json_object_set_new(json_object_get(r, "result"), "busy", json_false());
+        json_object_set_new(json_object_get(r, "result"), "main_loop", loop);
+    } else {
+        json_decref(loop);
+    }
     return r;
 }
 
@@ -160,7 +191,8 @@ static json_t *m_getblock(node_t *n, const json_t *params)
 static json_t *m_getchain(node_t *n, const json_t *params)
 {
     json_int_t from = 0, limit = 100;
-    json_t *f = json_object_get(params, "from"), *l = json_object_get(params, "limit");
+    json_t *f = json_object_get(params, "from"),
+           *l = json_object_get(params, "limit");
     if (f && !json_is_integer(f))
         return rpc_error(ERR_ARG, "\"from\" must be a height");
     if (l && !json_is_integer(l))
@@ -179,8 +211,8 @@ static json_t *m_getchain(node_t *n, const json_t *params)
         if (h < 0 || h > height)
             break;
         const chain_node_t *x = chain_at_height(n->chain, (uint32_t)h);
-        json_array_append_new(arr, json_view_block(&x->block, x->height,
-                                                   n->params->hrp, true));
+        json_array_append_new(
+            arr, json_view_block(&x->block, x->height, n->params->hrp, true));
     }
     return ok(arr);
 }
@@ -213,11 +245,12 @@ static json_t *m_balance(node_t *n, const json_t *params)
     mempool_foreach(n->mempool, scan_pending, &s);
     uint64_t available = a.balance >= s.out ? a.balance - s.out : 0;
     uint64_t pending = available + s.in;
-    return ok(json_pack(
-        "{s:O,s:I,s:I,s:I,s:I}", "address", json_object_get(params, "address"),
-        "confirmed", (json_int_t)a.balance, "pending", (json_int_t)pending,
-        "available", (json_int_t)available, "nonce",
-        (json_int_t)mempool_next_nonce(n->mempool, chain_state(n->chain), key)));
+    return ok(json_pack("{s:O,s:I,s:I,s:I,s:I}", "address",
+                        json_object_get(params, "address"), "confirmed",
+                        (json_int_t)a.balance, "pending", (json_int_t)pending,
+                        "available", (json_int_t)available, "nonce",
+                        (json_int_t)mempool_next_nonce(
+                            n->mempool, chain_state(n->chain), key)));
 }
 
 static json_t *m_balance_after(node_t *n, const json_t *params)
@@ -230,11 +263,11 @@ static json_t *m_balance_after(node_t *n, const json_t *params)
         return e;
     uint64_t bal;
     if (chain_balance_after_tx(n->chain, &bal, key, txid) != 0)
-        return rpc_error(ERR_NOT_FOUND, "no such transaction on the best chain");
-    return ok(json_pack("{s:O,s:O,s:I}", "address",
-                        json_object_get(params, "address"), "txid",
-                        json_object_get(params, "txid"), "balance",
-                        (json_int_t)bal));
+        return rpc_error(ERR_NOT_FOUND,
+                         "no such transaction on the best chain");
+    return ok(json_pack(
+        "{s:O,s:O,s:I}", "address", json_object_get(params, "address"), "txid",
+        json_object_get(params, "txid"), "balance", (json_int_t)bal));
 }
 
 static json_t *m_tx(node_t *n, const json_t *params)
@@ -252,8 +285,8 @@ static json_t *m_tx(node_t *n, const json_t *params)
     const char *rejected = hashmap_get(n->rejected, txid);
     if (chain_find_tx(n->chain, &where, &index, txid) == 0) {
         json_object_set_new(r, "status", json_string("confirmed"));
-        json_object_set_new(r, "tx", json_view_tx(&where->block.txs[index],
-                                                  n->params->hrp));
+        json_object_set_new(
+            r, "tx", json_view_tx(&where->block.txs[index], n->params->hrp));
         json_object_set_new(r, "height", json_integer(where->height));
         json_object_set_new(r, "block", hash_json(where->hash));
         json_object_set_new(
@@ -303,14 +336,18 @@ static json_t *m_peers(node_t *n)
         char id[17];
         snprintf(id, sizeof id, "%016llx",
                  (unsigned long long)peers[i].peer.id);
+        const p2p_peer_info_t *p = &peers[i];
+        json_t *age = p->last_answer_age_ms < 0
+                          ? json_null()
+                          : json_integer(p->last_answer_age_ms / 1000);
         json_array_append_new(
-            arr, json_pack("{s:s,s:s,s:s,s:b,s:b,s:i,s:I,s:I}", "id", id,
-                           "req", peers[i].peer.req, "gossip",
-                           peers[i].peer.gossip, "connected",
-                           peers[i].connected, "banned", peers[i].banned,
-                           "score", peers[i].score, "messages",
-                           (json_int_t)peers[i].messages, "bad_messages",
-                           (json_int_t)peers[i].bad_messages));
+            arr,
+            json_pack("{s:s,s:s,s:s,s:b,s:b,s:i,s:I,s:I,s:b,s:o}", "id", id,
+                      "req", p->peer.req, "gossip", p->peer.gossip, "connected",
+                      p->connected, "banned", p->banned, "score", p->score,
+                      "messages", (json_int_t)p->messages, "bad_messages",
+                      (json_int_t)p->bad_messages, "responsive",
+                      !p->unresponsive, "last_answer_age_s", age));
     }
     free(peers);
     return ok(arr);
@@ -355,16 +392,44 @@ static json_t *m_generate(node_t *n, const json_t *params)
         return rpc_error(ERR_ARG, "no address given and no miner address set");
     }
     json_t *hashes = json_array();
-    for (json_int_t i = 0; hashes && i < count; i++) {
+    if (!hashes)
+        return rpc_error(ERR_NOMEM, NULL);
+    json_int_t made = 0;
+    uint32_t height = 0;
+    const char *why = NULL;
+    int rc = 0;
+    for (; made < count; made++) {
         uint8_t h[32];
-        int rc = node_generate_block(n, h, key);
-        if (rc) {
-            json_decref(hashes);
-            return rpc_error(rc, "could not mine a block");
-        }
+        height = chain_height(n->chain) + 1;
+        rc = node_generate_block(n, &why, h, key);
+        if (rc)
+            break;
         json_array_append_new(hashes, hash_json(h));
     }
-    return ok(json_pack("{s:o}", "hashes", hashes));
+    if (rc == 0)
+        return ok(json_pack("{s:o,s:I,s:I}", "hashes", hashes, "asked", count,
+                            "made", made));
+    /* Stopped early. The blocks made so far are on the chain: their hashes
+     * go back with the reason, so nothing made is lost to the caller. */
+    char msg[160];
+    if (why && strcmp(why, "not-stored") == 0)
+        snprintf(msg, sizeof msg,
+                 "the node could not store block %" JSON_INTEGER_FORMAT
+                 " (height %u): %s",
+                 made + 1, height,
+                 rc == ERR_FULL ? "disk full" : "store write failed");
+    else
+        snprintf(msg, sizeof msg,
+                 "could not make block %" JSON_INTEGER_FORMAT
+                 " (height %u): %s",
+                 made + 1, height, why ? why : err_str(rc));
+    if (made == 0) {
+        json_decref(hashes);
+        return rpc_error(rc, msg);
+    }
+    return ok(json_pack("{s:o,s:I,s:I,s:{s:i,s:s}}", "hashes", hashes, "asked",
+                        count, "made", made, "error", "code", rc, "message",
+                        msg));
 }
 
 /* Checks the whole best chain again from genesis, as a newcomer would. */
@@ -445,11 +510,25 @@ static json_t *m_partition(node_t *n, const json_t *params)
     return ok(json_pack("{s:o}", "blocked", arr));
 }
 
+/* The stuck-main-loop switch (regtest only, see rpc.h). */
+static json_t *m_stall(node_t *n, const json_t *params)
+{
+    if (strcmp(n->params->name, "regtest") != 0)
+        return rpc_error(ERR_UNSUPPORTED, "stall works on regtest only");
+    json_t *ms = json_object_get(params, "ms");
+    if (!json_is_integer(ms) || json_integer_value(ms) < 1 ||
+        json_integer_value(ms) > RPC_STALL_MAX_MS)
+        return rpc_error(ERR_ARG, "\"ms\" must be 1..60000");
+    n->stall_ms = (uint64_t)json_integer_value(ms);
+    return ok(json_pack("{s:I}", "stall_ms", (json_int_t)n->stall_ms));
+}
+
 json_t *rpc_handle(node_t *n, const json_t *request)
 {
     const char *method = json_string_value(json_object_get(request, "method"));
     if (!json_is_object(request) || !method)
-        return rpc_error(ERR_ARG, "a query is {\"method\": ..., \"params\": {...}}");
+        return rpc_error(ERR_ARG,
+                         "a query is {\"method\": ..., \"params\": {...}}");
     json_t *params = json_object_get(request, "params");
     json_t *empty = NULL;
     if (!params)
@@ -483,6 +562,8 @@ json_t *rpc_handle(node_t *n, const json_t *request)
         r = m_verifychain(n);
     else if (strcmp(method, "partition") == 0)
         r = m_partition(n, params);
+    else if (strcmp(method, "stall") == 0)
+        r = m_stall(n, params);
     else
         r = rpc_error(ERR_ARG, "unknown method");
     json_decref(empty);

@@ -4,6 +4,17 @@
  * block and transaction in the catalogue (attack.h), round-robin at --rate
  * a second, each logged and counted by kind.
  *
+ * Valid blocks (orphan-storm: competing branches in the order that once
+ * froze a node). Honest nodes take them and move their tip, so the next
+ * attacks must build on the new tip, not on the one we followed before:
+ * after a valid kind, attacks pause until we have asked a peer for its tip
+ * (ADV_RESYNC_MS later, when the nodes have taken the blocks) and synced.
+ * We do not take our own blocks on trust: sent while a ban we have not
+ * noticed yet is in force, they are dropped, and building on them would
+ * make every attack after them an orphan. That sync also tells whether the
+ * honest nodes took them (the long branch's tip, the first item, is then on
+ * the chain we follow): `landed` in the stats.
+ *
  * Joining. An identity is a node id, a request endpoint (a ROUTER answering
  * on its own thread, so honest nodes that ask us for our tip get an answer at
  * once and never wait on us) and a gossip endpoint (our PUB), both on fresh
@@ -30,10 +41,14 @@
  * difficulty has climbed, and the cheap ones go on.
  *
  * --stats FILE keeps a JSON summary up to date (every second and at exit):
- * per kind, the reason expected, how many were sent or skipped, the ids
- * of the last blocks and transactions sent, and the ids of valid
- * transactions sent beside invalid ones (valid_ids), for tests to look for.
+ * the adversary's address (every block it mines pays it), and per kind the
+ * reason expected, whether its items are valid blocks (valid), how many
+ * were sent or skipped, for valid kinds how many the honest nodes took
+ * (landed), the ids of the last blocks and transactions sent, and the ids
+ * of valid transactions sent beside invalid ones (valid_ids), for tests to
+ * look for.
  */
+#include "address.h"
 #include "attack.h"
 #include "chain.h"
 #include "err.h"
@@ -60,6 +75,7 @@
 
 #define PICKAXE_VERSION "0.1.0"
 #define ADV_FOLLOW_MS 500    /* how often we ask a peer for its tip */
+#define ADV_RESYNC_MS 200    /* after valid blocks: when we ask again */
 #define ADV_BAN_CHECK_MS 300 /* how often we look ourselves up */
 #define ADV_STATS_MS 1000
 #define ADV_FUND_MS 2000      /* how often funding is tried again */
@@ -77,6 +93,7 @@ static void on_signal(int sig)
 
 typedef struct {
     uint64_t sent, items, not_ready, over_budget;
+    uint64_t landed; /* valid kinds: attacks whose blocks the nodes took */
     char ids[ADV_MAX_IDS][65];
     size_t next_id, n_ids;
     /* Valid transactions sent beside invalid ones (attack_item_t.valid_id),
@@ -114,6 +131,10 @@ typedef struct {
 
     /* counters */
     kind_stats_t stats[64];
+    /* The valid attack whose landing the next sync checks (NULL: none),
+     * and the block that is on the honest chain when it landed. */
+    kind_stats_t *landing;
+    uint8_t landing_tip[32];
     uint64_t funding_sent;
     size_t cursor;
 } adv_t;
@@ -502,8 +523,9 @@ static void record(kind_stats_t *st, const attack_out_t *out)
     }
 }
 
-/* One attack: the next kind in turn that can be built now. */
-static void attack_once(adv_t *a)
+/* One attack: the next kind in turn that can be built now. Returns true
+ * when it sent valid blocks (the honest tip is about to move). */
+static bool attack_once(adv_t *a)
 {
     for (size_t tries = 0; tries < a->nkinds; tries++) {
         size_t k = a->cursor++ % a->nkinds;
@@ -524,8 +546,12 @@ static void attack_once(adv_t *a)
             log_info("adversary", "%-24s -> expect %-28s %.16s (%zu item%s)",
                      kind->name, kind->reason, hex, out.count,
                      out.count == 1 ? "" : "s");
+            if (kind->valid) {
+                a->landing = st;
+                memcpy(a->landing_tip, out.items[0].id, 32);
+            }
             attack_out_clear(&out);
-            return;
+            return kind->valid;
         }
         attack_out_clear(&out);
         if (rc == ERR_RANGE)
@@ -533,6 +559,7 @@ static void attack_once(adv_t *a)
         else
             st->not_ready++;
     }
+    return false;
 }
 
 static void fund(adv_t *a)
@@ -567,21 +594,23 @@ static void write_stats(adv_t *a)
         json_object_set_new(
             kinds, a->kinds[k]->name,
             json_pack(
-                "{s:s,s:b,s:I,s:I,s:I,s:I,s:o,s:o}", "reason",
+                "{s:s,s:b,s:b,s:I,s:I,s:I,s:I,s:I,s:o,s:o}", "reason",
                 a->kinds[k]->reason, "same_hash", a->kinds[k]->same_hash,
+                "valid", a->kinds[k]->valid, "landed", (json_int_t)st->landed,
                 "sent", (json_int_t)st->sent, "items", (json_int_t)st->items,
                 "not_ready", (json_int_t)st->not_ready, "over_budget",
                 (json_int_t)st->over_budget, "ids", ids, "valid_ids", valid));
     }
-    char me[17];
+    char me[17], addr[128] = "";
     snprintf(me, sizeof me, "%016llx",
              (unsigned long long)(a->p2p ? p2p_node_id(a->p2p) : 0));
-    json_t *j =
-        json_pack("{s:s,s:I,s:s,s:I,s:b,s:I,s:o}", "network", a->params->name,
-                  "identities", (json_int_t)a->identities, "node_id", me,
-                  "followed_height", (json_int_t)chain_height(a->chain),
-                  "funded", attack_funded(&a->env), "funding_sent",
-                  (json_int_t)a->funding_sent, "kinds", kinds);
+    address_encode(addr, sizeof addr, a->params->hrp, a->env.pub);
+    json_t *j = json_pack("{s:s,s:s,s:I,s:s,s:I,s:b,s:I,s:o}", "network",
+                          a->params->name, "address", addr, "identities",
+                          (json_int_t)a->identities, "node_id", me,
+                          "followed_height", (json_int_t)chain_height(a->chain),
+                          "funded", attack_funded(&a->env), "funding_sent",
+                          (json_int_t)a->funding_sent, "kinds", kinds);
     char tmp[4096];
     snprintf(tmp, sizeof tmp, "%s.tmp", a->stats_path);
     if (j && json_dump_file(j, tmp, JSON_INDENT(1)) == 0)
@@ -615,8 +644,9 @@ static void usage(FILE *f)
         "A malicious peer for showing that honest nodes hold: joins the "
         "network\n"
         "like a node, follows the honest chain, and keeps publishing invalid\n"
-        "blocks and transactions of every kind below, round-robin; when the\n"
-        "honest nodes ban it, it comes back under a new identity.\n"
+        "blocks and transactions of every kind below, round-robin (and, as\n"
+        "orphan-storm, valid blocks in an order meant to freeze a node);\n"
+        "when the honest nodes ban it, it comes back under a new identity.\n"
         "\n"
         "options:\n"
         "  --tracker tcp://H:P    the tracker's request endpoint (required)\n"
@@ -693,6 +723,10 @@ static void run(adv_t *a)
         if (now >= next_follow) {
             follow(a);
             publish_tip(a);
+            if (a->landing &&
+                chain_get(a->chain, a->landing_tip) != NULL) /* took them */
+                a->landing->landed++;
+            a->landing = NULL;
             next_follow = sock_now_ms() + ADV_FOLLOW_MS;
         }
         if (now >= next_ban) {
@@ -717,10 +751,17 @@ static void run(adv_t *a)
             next_fund = now + ADV_FUND_MS;
         }
         if (now >= next_attack) {
-            attack_once(a);
+            bool moved = attack_once(a);
             due += interval;
             if (due < (double)now - 1000)
                 due = (double)now; /* do not burst to catch up */
+            if (moved) {
+                /* No attack before the sync after them, counted from when
+                 * they went out (mining them took time on demo). */
+                next_follow = sock_now_ms() + ADV_RESYNC_MS;
+                if (due <= (double)next_follow)
+                    due = (double)next_follow + 1;
+            }
             next_attack = (uint64_t)due;
         }
         if (now >= next_stats) {

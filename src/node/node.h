@@ -19,6 +19,7 @@
 #ifndef PICKAXE_NODE_H
 #define PICKAXE_NODE_H
 
+#include <jansson.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -29,18 +30,18 @@
 #define NODE_HOST_MAX 200 /* leaves room for "tcp://" and ":PORT" */
 
 typedef struct {
-    const params_t *params;                /* required */
-    char data_dir[512];                    /* required */
-    char tracker[NODE_ENDPOINT_MAX];       /* "" = no tracker */
-    char listen_host[NODE_HOST_MAX];       /* e.g. 127.0.0.1 */
-    uint16_t port;                         /* requests */
-    uint16_t gossip_port;                  /* 0 = port + 1 */
+    const params_t *params;          /* required */
+    char data_dir[512];              /* required */
+    char tracker[NODE_ENDPOINT_MAX]; /* "" = no tracker */
+    char listen_host[NODE_HOST_MAX]; /* e.g. 127.0.0.1 */
+    uint16_t port;                   /* requests */
+    uint16_t gossip_port;            /* 0 = port + 1 */
     bool mine;
-    unsigned threads;                      /* 0 = every core */
-    char impl[32];                         /* kernel name or "auto" */
+    unsigned threads; /* 0 = every core */
+    char impl[32];    /* kernel name or "auto" */
     bool has_miner_key;
-    uint8_t miner_key[32];                 /* coinbase recipient */
-    unsigned status_interval_s;            /* 0 = 5 */
+    uint8_t miner_key[32];      /* coinbase recipient */
+    unsigned status_interval_s; /* 0 = 5 */
 } node_config_t;
 
 typedef struct node node_t;
@@ -54,6 +55,18 @@ node_t *node_new(const node_config_t *cfg, const char **reason);
 
 /* Runs the main loop until *stop becomes non-zero. Returns 0. */
 int node_run(node_t *n, volatile sig_atomic_t *stop);
+
+/*
+ * Answers one JSON query (rpc.h) as the request thread does: takes the node
+ * lock for the answer and calls rpc_handle(). `status` waits for the lock at
+ * most a quarter of a second; when the main loop holds it longer (stuck),
+ * the answer is what can be read without it, with "busy": true (rpc.h).
+ * Returns: a new {"result": ...} or {"error": ...} object, or NULL when out
+ *          of memory.
+ * In:      request  the parsed query (borrowed).
+ * Thread safety: any thread but the main loop's (it holds the lock).
+ */
+json_t *node_query(node_t *n, const json_t *request);
 
 /* Stops the pool and the network, closes the store; NULL is harmless. */
 void node_free(node_t **n);
