@@ -13,7 +13,7 @@
  * The account model (kit_state_t) is the harnesses' reference: plain
  * arithmetic over the rules state.h states (nonce equal to the account's,
  * amount + fee within the balance, coinbase first in a block), written
- * apart from src/state.c so that the chain's state can be checked against
+ * apart from src/core/state.c so that the chain's state can be checked against
  * it.
  *
  * Regtest: bits 0x207fffff, so about every other nonce solves a block, and
@@ -182,6 +182,19 @@ static inline const tx_t *kit_next_tx(const kit_t *k, const kit_state_t *s,
 {
     uint64_t n = s->a[sender].nonce;
     return n < KIT_NONCES ? &k->tx[sender][n][variant] : NULL;
+}
+
+/* True when two blocks serialize to the same bytes. */
+static inline bool kit_same_block(const block_t *a, const block_t *b)
+{
+    buf_t x, y;
+    buf_init(&x);
+    buf_init(&y);
+    bool same = block_serialize(&x, a) == 0 && block_serialize(&y, b) == 0 &&
+                x.len == y.len && memcmp(x.data, y.data, x.len) == 0;
+    buf_deinit(&x);
+    buf_deinit(&y);
+    return same;
 }
 
 /* Searches nonces until the header meets its bits (solved true) or misses

@@ -1,5 +1,5 @@
 /*
- * fuzz_chain — chain_add_block (src/chain.c) driven by a sequence of
+ * fuzz_chain — chain_add_block (src/core/chain.c) driven by a sequence of
  * operations (tests/fuzz/ops.h): build blocks on any known block, honest or
  * broken in one of the catalogue's ways; offer any of them, in any order,
  * again, or as mutated copies under the same header; whole branches parents
@@ -122,18 +122,6 @@ static int find(const world_t *w, const uint8_t hash[32])
     return -1;
 }
 
-static bool same_block(const block_t *a, const block_t *b)
-{
-    buf_t x, y;
-    buf_init(&x);
-    buf_init(&y);
-    bool same = block_serialize(&x, a) == 0 && block_serialize(&y, b) == 0 &&
-                x.len == y.len && memcmp(x.data, y.data, x.len) == 0;
-    buf_deinit(&x);
-    buf_deinit(&y);
-    return same;
-}
-
 static void check_accounts(const world_t *w, const kit_state_t *want)
 {
     const state_t *s = chain_state(w->c);
@@ -155,7 +143,7 @@ static int on_added(void *ctx, const chain_node_t *node)
     FUZZ_CHECK(i > 0);
     fblock_t *f = &w->b[i];
     FUZZ_CHECK(f->valid && !f->added);
-    FUZZ_CHECK(same_block(&node->block, &f->block));
+    FUZZ_CHECK(kit_same_block(&node->block, &f->block));
     FUZZ_CHECK(node->parent &&
                node->parent == chain_get(w->c, node->parent->hash));
     FUZZ_CHECK(memcmp(node->parent->hash, w->b[f->parent].hash, 32) == 0);
@@ -665,7 +653,7 @@ static void offer(world_t *w, int i, int copy)
     FUZZ_CHECK(rc == 0 || (why && strcmp(why, want_why) == 0));
     if (copy != REAL)
         block_deinit(&mutant);
-    if (copy == REAL)
+    else
         f->offered = true;
 
     for (int j = 0; j < w->n; j++) {
@@ -685,13 +673,7 @@ static void op_pending(world_t *w, uint8_t order)
     for (int i = 1; i < w->n; i++)
         if (!w->b[i].offered)
             list[n++] = i;
-    if (order % 3 == 0) {
-        for (int a = 0, b = n - 1; a < b; a++, b--) {
-            int t = list[a];
-            list[a] = list[b];
-            list[b] = t;
-        }
-    } else if (order % 3 == 2) {
+    if (order % 3 == 2) {
         uint32_t r = order / 3 + 1;
         for (int a = n - 1; a > 0; a--) {
             r = r * 1103515245u + 12345u;
@@ -701,8 +683,8 @@ static void op_pending(world_t *w, uint8_t order)
             list[b] = t;
         }
     }
-    for (int i = 0; i < n; i++)
-        offer(w, list[i], REAL);
+    for (int i = 0; i < n; i++) /* order 0: newest first */
+        offer(w, list[order % 3 == 0 ? n - 1 - i : i], REAL);
 }
 
 static void op_branch(world_t *w, int i, uint8_t order)
@@ -774,33 +756,25 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     return 0;
 }
 
-typedef struct {
-    const uint8_t *data;
-    size_t size, pos;
-} input_t;
-
-static uint8_t next(input_t *in)
-{
-    return in->pos < in->size ? in->data[in->pos++] : 0;
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    input_t in = {data, size, 0};
+    ops_input_t in = {data, size, 0};
     world_t *w = &W;
-    world_init(w, next(&in));
-    for (int ops = 0; in.pos < in.size && ops < MAX_OPS; ops++) {
-        uint8_t op = next(&in) % OPS_CHAIN_COUNT;
-        uint8_t a = next(&in);
+    world_init(w, ops_next(&in));
+    for (int ops = 0; ops_more(&in) && ops < MAX_OPS; ops++) {
+        uint8_t op = ops_next(&in) % OPS_CHAIN_COUNT;
+        uint8_t a = ops_next(&in);
         int sel = select_block(w, a);
         switch (op) {
         case OPS_CHAIN_BUILD: {
-            uint8_t kind = next(&in), txs = next(&in), mv = next(&in);
+            uint8_t kind = ops_next(&in), txs = ops_next(&in),
+                    mv = ops_next(&in);
             build(w, sel, kind, txs, mv);
             break;
         }
         case OPS_CHAIN_EXTEND: {
-            uint8_t len = next(&in), txs = next(&in), mv = next(&in);
+            uint8_t len = ops_next(&in), txs = ops_next(&in),
+                    mv = ops_next(&in);
             for (int j = 0; j <= len % 16 && sel >= 0; j++)
                 sel = build(w, sel, 0, txs, mv);
             break;
@@ -809,13 +783,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             offer(w, sel, REAL);
             break;
         case OPS_CHAIN_MUTATE:
-            offer(w, sel, next(&in) & 1 ? DUPLICATED : TAMPERED);
+            offer(w, sel, ops_next(&in) & 1 ? DUPLICATED : TAMPERED);
             break;
         case OPS_CHAIN_PENDING:
             op_pending(w, a);
             break;
         case OPS_CHAIN_BRANCH:
-            op_branch(w, sel, next(&in));
+            op_branch(w, sel, ops_next(&in));
             break;
         }
     }

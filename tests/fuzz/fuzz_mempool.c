@@ -1,8 +1,8 @@
 /*
- * fuzz_mempool — the mempool (src/mempool.c) following a chain
- * (src/chain.c), wired as the node wires them (src/node.c: connects,
- * disconnects and discarded transfers go to the pool, and a tip change
- * after a reorg revalidates it), driven by a sequence of operations
+ * fuzz_mempool — the mempool (src/core/mempool.c) following a chain
+ * (src/core/chain.c), wired as the node wires them (src/node/node.c:
+ * connects, disconnects and discarded transfers go to the pool, and a tip
+ * change after a reorg revalidates it), driven by a sequence of operations
  * (tests/fuzz/ops.h): transfers offered (fresh, replayed, with nonce gaps,
  * replacing a pending one, broken), blocks mined from the pool's selection,
  * side branches that stay behind, get pruned, or win a reorg.
@@ -501,26 +501,16 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     return 0;
 }
 
-typedef struct {
-    const uint8_t *data;
-    size_t size, pos;
-} input_t;
-
-static uint8_t next(input_t *in)
-{
-    return in->pos < in->size ? in->data[in->pos++] : 0;
-}
-
-static void run(world_t *w, input_t *in)
+static void run(world_t *w, ops_input_t *in)
 {
     const kit_t *k = w->kit;
-    for (int ops = 0; in->pos < in->size && ops < MAX_OPS; ops++) {
-        uint8_t op = next(in) % OPS_POOL_COUNT;
+    for (int ops = 0; ops_more(in) && ops < MAX_OPS; ops++) {
+        uint8_t op = ops_next(in) % OPS_POOL_COUNT;
         switch (op) {
         case OPS_POOL_OFFER: {
-            int s = next(in) % KIT_KEYS;
-            int delta = next(in) % 5 - 2;
-            int v = next(in) % KIT_VARIANTS;
+            int s = ops_next(in) % KIT_KEYS;
+            int delta = ops_next(in) % 5 - 2;
+            int v = ops_next(in) % KIT_VARIANTS;
             int64_t nonce = (int64_t)mempool_next_nonce(w->m, chain_state(w->c),
                                                         k->pub[s]) +
                             delta;
@@ -529,8 +519,8 @@ static void run(world_t *w, input_t *in)
             break;
         }
         case OPS_POOL_TAMPER: {
-            int s = next(in) % KIT_KEYS;
-            uint8_t how = next(in) % 3;
+            int s = ops_next(in) % KIT_KEYS;
+            uint8_t how = ops_next(in) % 3;
             uint64_t nonce =
                 mempool_next_nonce(w->m, chain_state(w->c), k->pub[s]);
             tx_t tx;
@@ -548,13 +538,14 @@ static void run(world_t *w, input_t *in)
             break;
         }
         case OPS_POOL_MINE: {
-            uint8_t max = next(in), mv = next(in);
+            uint8_t max = ops_next(in), mv = ops_next(in);
             op_mine(w, max, mv);
             break;
         }
         case OPS_POOL_FORK: {
-            uint8_t depth = next(in), len = next(in), txs = next(in);
-            op_fork(w, depth, len, txs, next(in));
+            uint8_t depth = ops_next(in), len = ops_next(in),
+                    txs = ops_next(in);
+            op_fork(w, depth, len, txs, ops_next(in));
             break;
         }
         case OPS_POOL_REVALIDATE: {
@@ -571,12 +562,12 @@ static void run(world_t *w, input_t *in)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    input_t in = {data, size, 0};
+    ops_input_t in = {data, size, 0};
     world_t *w = &W;
     memset(w, 0, sizeof *w);
     w->kit = kit_get();
     w->trace = getenv("FUZZ_TRACE") != NULL;
-    uint8_t cfg_byte = next(&in);
+    uint8_t cfg_byte = ops_next(&in);
     w->max_txs = pool_sizes[cfg_byte & 3];
     chain_config_t cfg = {
         .params = w->kit->params,

@@ -17,7 +17,7 @@
  *
  * Kinds of block ("kind"): below OPS_KIND_BAD_BASE an honest block; from
  * there on, ((kind - OPS_KIND_BAD_BASE) mod OPS_BAD_COUNT) picks one of the
- * broken kinds below (the adversary's catalogue, src/attack.c).
+ * broken kinds below (the adversary's catalogue, src/adversary/attack.c).
  *
  * Transfers ("txs", "mv"): txs bits 0-1 give how many transfers an honest
  * block tries to carry (0-3), bits 2-3, 4-5 and 6-7 the sender of each;
@@ -28,6 +28,28 @@
  */
 #ifndef PICKAXE_FUZZ_OPS_H
 #define PICKAXE_FUZZ_OPS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* An input being read. */
+typedef struct {
+    const uint8_t *data;
+    size_t size, pos;
+} ops_input_t;
+
+/* The next byte, or 0 past the end. */
+static inline uint8_t ops_next(ops_input_t *in)
+{
+    return in->pos < in->size ? in->data[in->pos++] : 0;
+}
+
+/* True while an operation can start. */
+static inline bool ops_more(const ops_input_t *in)
+{
+    return in->pos < in->size;
+}
 
 /* ---- fuzz_chain ---------------------------------------------------------- */
 
