@@ -197,15 +197,17 @@ unit-tests: all $(TESTS) $(ASAN_TESTS) $(TSAN_BINS) $(FUZZ_BINS)
 $(BUILD)/fuzz/fuzz_%: $(BUILD)/fuzz/obj/tests/fuzz/fuzz_%.o $(FUZZ_LIB)
 	$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer -pthread -o $@ $^ $(LDLIBS)
 
-# The seed generator is a plain program on the plain library.
-$(BUILD)/fuzz/gen-corpus: $(BUILD)/obj/tests/fuzz/gen_corpus.o $(LIB)
+# The seed generator is a plain program on the plain library, built from
+# every tests/fuzz/gen_*.c.
+$(BUILD)/fuzz/gen-corpus: $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard tests/fuzz/gen_*.c)) $(LIB)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
 fuzz-build: deps-test
 	@$(MAKE) --no-print-directory $(FUZZ_BINS)
 
-# Rewrites the committed seeds (tests/fuzz/corpus/<target>/seed-*) after a
-# format change; crash regressions there are left alone.
+# Rewrites the committed seeds (tests/fuzz/corpus/<target>/seed-*, and the
+# stateful targets' named reproductions regress-*) after a format change;
+# crash regressions there are left alone.
 fuzz-corpus: all $(BUILD)/fuzz/gen-corpus
 	$(BUILD)/fuzz/gen-corpus tests/fuzz/corpus
 

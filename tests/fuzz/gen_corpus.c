@@ -3,10 +3,11 @@
  * wire message type, real regtest blocks and transactions (mined and signed
  * by the library itself), Bitcoin's genesis header, BIP-173/350 strings,
  * pickaxe addresses, hex, a query for every rpc method, wallet service
- * requests.
+ * requests; and programs for the stateful harnesses (gen_stateful.c).
  *
  * Usage: gen-corpus DIR   (make fuzz-corpus runs it on tests/fuzz/corpus)
- * Writes DIR/<target>/seed-<name>; existing seeds of the same name are
+ * Writes DIR/<target>/seed-<name> (and, for the stateful targets, the
+ * named reproductions regress-<name>); existing files of the same name are
  * replaced, other files (crash regressions) are left alone. The output is
  * the same every run (signatures use fixed auxiliary data).
  */
@@ -19,6 +20,7 @@
 #include "address.h"
 #include "block.h"
 #include "chain.h"
+#include "gen_stateful.h"
 #include "hex.h"
 #include "keys.h"
 #include "params.h"
@@ -532,6 +534,7 @@ int main(int argc, char **argv)
     text_seeds(&s);
     rpc_seeds(&s);
     wallet_seeds();
+    gen_stateful_seeds(root);
 
     buf_deinit(&s.genesis);
     buf_deinit(&s.small);
