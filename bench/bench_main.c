@@ -28,6 +28,7 @@
 
 #include "block.h"
 #include "bytes.h"
+#include "cmdline.h"
 #include "err.h"
 #include "hex.h"
 #include "kernel.h"
@@ -35,12 +36,6 @@
 #include "pool.h"
 #include "uint256.h"
 #include "validate.h"
-
-#ifndef PICKAXE_VERSION
-#define PICKAXE_VERSION "0.1.0"
-#endif
-
-#define EXIT_USAGE 2
 
 static const char usage_text[] =
     "usage: pickaxe-bench [--log-level LEVEL] COMMAND [OPTIONS]\n"
@@ -72,47 +67,6 @@ static const char usage_text[] =
     "  --log-level L     error, warn (default), info or debug\n"
     "  --help            this text;  --version  the version\n";
 
-static const char *prog = "pickaxe-bench";
-
-static int usage_error(const char *fmt, ...)
-    __attribute__((format(printf, 1, 2)));
-static int usage_error(const char *fmt, ...)
-{
-    va_list ap;
-    fprintf(stderr, "%s: ", prog);
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fprintf(stderr, " (try --help)\n");
-    return EXIT_USAGE;
-}
-
-/* Strict unsigned parse: digits only (0x hex allowed), within [min, max]. */
-static bool parse_u64(uint64_t *out, const char *s, uint64_t min, uint64_t max)
-{
-    if (!s || !*s || *s == '-' || *s == '+' || *s == ' ')
-        return false;
-    char *end;
-    errno = 0;
-    unsigned long long v = strtoull(s, &end, 0);
-    if (errno || *end || v < min || v > max)
-        return false;
-    *out = v;
-    return true;
-}
-
-static bool parse_seconds(double *out, const char *s)
-{
-    if (!s || !*s)
-        return false;
-    char *end;
-    double v = strtod(s, &end);
-    if (*end || !(v > 0) || v > 86400)
-        return false;
-    *out = v;
-    return true;
-}
-
 static double now_s(void)
 {
     struct timespec ts;
@@ -131,13 +85,11 @@ static int pick_kernel(const kernel_t **k, const char *impl)
 {
     int rc = kernel_select(k, impl);
     if (rc == ERR_ARG)
-        return usage_error("unknown kernel '%s'", impl);
+        return cmdline_usage_error("unknown kernel '%s'", impl);
     if (rc == ERR_UNSUPPORTED) {
-        fprintf(stderr,
-                "%s: kernel '%s' cannot run on this CPU (see "
-                "'pickaxe-bench kernels')\n",
-                prog, impl);
-        return 1;
+        return cmdline_fail("kernel '%s' cannot run on this CPU (see "
+                            "'pickaxe-bench kernels')",
+                            impl);
     }
     return 0;
 }
@@ -161,12 +113,12 @@ static int cmd_kernels(int argc, char **argv)
             fputs(usage_text, stdout);
             return 0;
         default:
-            return usage_error("kernels: unknown option '%s'",
-                               argv[optind - 1]);
+            return cmdline_bad_option(ch, argv);
         }
     }
     if (optind < argc)
-        return usage_error("kernels: unexpected argument '%s'", argv[optind]);
+        return cmdline_usage_error("kernels: unexpected argument %s",
+                                   argv[optind]);
     const kernel_t *autok = kernel_auto();
     if (json)
         printf("[");
@@ -258,32 +210,28 @@ static int cmd_hashrate(int argc, char **argv)
         {"json", no_argument, NULL, 'j'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
-    int ch;
+    int ch, st = 0;
     optind = 1;
     while ((ch = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
         switch (ch) {
         case 't':
-            if (!parse_u64(&threads, optarg, 0, POOL_MAX_THREADS))
-                return usage_error("--threads takes 0..%d (0 = one per "
-                                   "core), not '%s'",
-                                   POOL_MAX_THREADS, optarg);
+            st = cmdline_uint(&threads, "--threads", optarg, 0,
+                              POOL_MAX_THREADS, NULL);
             have_threads = true;
             break;
         case 's':
-            if (!parse_seconds(&seconds, optarg))
-                return usage_error("--seconds takes a number in (0, 86400], "
-                                   "not '%s'",
-                                   optarg);
+            st = cmdline_double(&seconds, "--seconds", optarg, 0.001, 86400,
+                                NULL);
             break;
         case 'i':
             impl = optarg;
             break;
         case 'v':
-            if (!parse_u64(&versions, optarg, 1, KERNEL_ROLL_MAX) ||
+            if (cmdline_parse_u64(&versions, optarg, 1, KERNEL_ROLL_MAX) ||
                 (versions & (versions - 1)) != 0)
-                return usage_error("--versions takes 1, 2, 4, 8 or 16, not "
-                                   "'%s'",
-                                   optarg);
+                return cmdline_usage_error("--versions takes 1, 2, 4, 8 or "
+                                           "16, not '%s'",
+                                           optarg);
             break;
         case 'j':
             json = 1;
@@ -291,27 +239,26 @@ static int cmd_hashrate(int argc, char **argv)
         case 'h':
             fputs(usage_text, stdout);
             return 0;
-        case ':':
-            return usage_error("hashrate: %s needs a value", argv[optind - 1]);
         default:
-            return usage_error("hashrate: unknown option '%s'",
-                               argv[optind - 1]);
+            return cmdline_bad_option(ch, argv);
         }
+        if (st)
+            return st;
     }
     if (optind < argc)
-        return usage_error("hashrate: unexpected argument '%s'", argv[optind]);
+        return cmdline_usage_error("hashrate: unexpected argument %s",
+                                   argv[optind]);
     if (!have_threads || seconds == 0)
-        return usage_error("hashrate needs --threads N and --seconds S");
+        return cmdline_usage_error("hashrate needs --threads N and --seconds "
+                                   "S");
     const kernel_t *k;
     int rc = pick_kernel(&k, impl);
     if (rc)
         return rc;
 
     pool_t *p = pool_new((unsigned)threads, kernel_name(k));
-    if (!p) {
-        fprintf(stderr, "%s: cannot start the worker pool\n", prog);
-        return 1;
-    }
+    if (!p)
+        return cmdline_fail("cannot start the worker pool");
     unsigned n = pool_threads(p);
     pool_job_t job;
     synthetic_job(&job, 1, bench_branch);
@@ -322,8 +269,7 @@ static int cmd_hashrate(int argc, char **argv)
                           : job.version_roll;
     if (pool_set_job(p, &job) != 0) {
         pool_free(&p);
-        fprintf(stderr, "%s: out of memory\n", prog);
-        return 1;
+        return cmdline_fail("out of memory");
     }
     bool live = !json && isatty(STDERR_FILENO);
     double cpu0[POOL_MAX_THREADS];
@@ -434,7 +380,7 @@ static int cmd_scan(int argc, char **argv)
         {"json", no_argument, NULL, 'j'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
-    int ch;
+    int ch, st = 0;
     optind = 1;
     while ((ch = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
         switch (ch) {
@@ -442,16 +388,12 @@ static int cmd_scan(int argc, char **argv)
             header_hex = optarg;
             break;
         case 's':
-            if (!parse_u64(&start, optarg, 0, 0xffffffffu))
-                return usage_error("--start takes a nonce 0..4294967295, "
-                                   "not '%s'",
-                                   optarg);
+            st = cmdline_uint(&start, "--start", optarg, 0, 0xffffffffu, NULL);
             have_start = true;
             break;
         case 'c':
-            if (!parse_u64(&count, optarg, 1, (uint64_t)1 << 32))
-                return usage_error("--count takes 1..4294967296, not '%s'",
-                                   optarg);
+            st = cmdline_uint(&count, "--count", optarg, 1, (uint64_t)1 << 32,
+                              NULL);
             have_count = true;
             break;
         case 'i':
@@ -463,31 +405,33 @@ static int cmd_scan(int argc, char **argv)
         case 'h':
             fputs(usage_text, stdout);
             return 0;
-        case ':':
-            return usage_error("scan: %s needs a value", argv[optind - 1]);
         default:
-            return usage_error("scan: unknown option '%s'", argv[optind - 1]);
+            return cmdline_bad_option(ch, argv);
         }
+        if (st)
+            return st;
     }
     if (optind < argc)
-        return usage_error("scan: unexpected argument '%s'", argv[optind]);
+        return cmdline_usage_error("scan: unexpected argument %s",
+                                   argv[optind]);
     if (!header_hex || !have_start || !have_count)
-        return usage_error("scan needs --header HEX160, --start N and "
-                           "--count M");
+        return cmdline_usage_error("scan needs --header HEX160, --start N and "
+                                   "--count M");
     uint8_t header[80];
     if (hex_decode(header, sizeof header, header_hex) != 0)
-        return usage_error("--header takes 160 hex characters (an 80-byte "
-                           "header), got %zu characters",
-                           strlen(header_hex));
+        return cmdline_usage_error(
+            "--header takes 160 hex characters (an 80-byte "
+            "header), got %zu characters",
+            strlen(header_hex));
     if (count > ((uint64_t)1 << 32) - start)
-        return usage_error("--start + --count passes nonce 4294967295");
+        return cmdline_usage_error("--start + --count passes nonce 4294967295");
     uint32_t bits = le32_get(header + 72);
     uint256_t t;
     uint8_t target[32];
     if (block_bits_to_target(&t, bits) != 0)
-        return usage_error("the header's bits 0x%08" PRIx32
-                           " do not encode a valid target",
-                           bits);
+        return cmdline_usage_error("the header's bits 0x%08" PRIx32
+                                   " do not encode a valid target",
+                                   bits);
     uint256_to_le(target, &t);
     const kernel_t *k;
     int rc = pick_kernel(&k, impl);
@@ -503,8 +447,7 @@ static int cmd_scan(int argc, char **argv)
     if (json)
         printf("]}\n");
     if (rc != 0) {
-        fprintf(stderr, "%s: scan failed: %s\n", prog, err_str(rc));
-        return 1;
+        return cmdline_fail("scan failed: %s", err_str(rc));
     }
     log_info("bench", "scan: %zu of %" PRIu64 " nonces meet bits 0x%08" PRIx32,
              out.found, count, bits);
@@ -526,23 +469,20 @@ static int cmd_switch(int argc, char **argv)
         {"json", no_argument, NULL, 'j'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
-    int ch;
+    int ch, st = 0;
     optind = 1;
     while ((ch = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
         switch (ch) {
         case 't':
-            if (!parse_u64(&threads, optarg, 0, POOL_MAX_THREADS))
-                return usage_error("--threads takes 0..%d, not '%s'",
-                                   POOL_MAX_THREADS, optarg);
+            st = cmdline_uint(&threads, "--threads", optarg, 0,
+                              POOL_MAX_THREADS, NULL);
             break;
         case 'n':
-            if (!parse_u64(&jobs, optarg, 1, 100000))
-                return usage_error("--jobs takes 1..100000, not '%s'", optarg);
+            st = cmdline_uint(&jobs, "--jobs", optarg, 1, 100000, NULL);
             break;
         case 'm':
-            if (!parse_u64(&interval_ms, optarg, 1, 10000))
-                return usage_error("--interval-ms takes 1..10000, not '%s'",
-                                   optarg);
+            st = cmdline_uint(&interval_ms, "--interval-ms", optarg, 1, 10000,
+                              "ms");
             break;
         case 'i':
             impl = optarg;
@@ -553,23 +493,22 @@ static int cmd_switch(int argc, char **argv)
         case 'h':
             fputs(usage_text, stdout);
             return 0;
-        case ':':
-            return usage_error("switch: %s needs a value", argv[optind - 1]);
         default:
-            return usage_error("switch: unknown option '%s'", argv[optind - 1]);
+            return cmdline_bad_option(ch, argv);
         }
+        if (st)
+            return st;
     }
     if (optind < argc)
-        return usage_error("switch: unexpected argument '%s'", argv[optind]);
+        return cmdline_usage_error("switch: unexpected argument %s",
+                                   argv[optind]);
     const kernel_t *k;
     int rc = pick_kernel(&k, impl);
     if (rc)
         return rc;
     pool_t *p = pool_new((unsigned)threads, kernel_name(k));
-    if (!p) {
-        fprintf(stderr, "%s: cannot start the worker pool\n", prog);
-        return 1;
-    }
+    if (!p)
+        return cmdline_fail("cannot start the worker pool");
     pool_job_t job;
     synthetic_job(&job, 1, bench_branch);
     pool_set_job(p, &job);
@@ -578,8 +517,7 @@ static int cmd_switch(int argc, char **argv)
         synthetic_job(&job, i + 2, bench_branch);
         if (pool_set_job(p, &job) != 0) {
             pool_free(&p);
-            fprintf(stderr, "%s: out of memory\n", prog);
-            return 1;
+            return cmdline_fail("out of memory");
         }
         sleep_s((double)interval_ms / 1000.0);
     }
@@ -589,8 +527,7 @@ static int cmd_switch(int argc, char **argv)
     unsigned n = pool_threads(p);
     pool_free(&p);
     if (rc != 0) {
-        fprintf(stderr, "%s: no switch was measured\n", prog);
-        return 1;
+        return cmdline_fail("no switch was measured");
     }
     if (json)
         printf("{\"impl\":\"%s\",\"threads\":%u,\"jobs\":%" PRIu64
@@ -608,49 +545,39 @@ static int cmd_switch(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
-    log_level_t level = LOG_WARN;
+    cmdline_init("pickaxe-bench", LOG_WARN);
     static const struct option opts[] = {
         {"log-level", required_argument, NULL, 'l'},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0}};
-    int ch;
+    opterr = 0;
+    int ch, st;
     /* '+': stop at the command; its options are parsed by the command. */
     while ((ch = getopt_long(argc, argv, "+:", opts, NULL)) != -1) {
-        switch (ch) {
-        case 'l':
-            if (log_parse_level(&level, optarg) != 0)
-                return usage_error("--log-level takes error, warn, info or "
-                                   "debug, not '%s'",
-                                   optarg);
-            break;
-        case 'h':
-            fputs(usage_text, stdout);
-            return 0;
-        case 'V':
-            printf("pickaxe-bench %s\n", PICKAXE_VERSION);
-            return 0;
-        case ':':
-            return usage_error("%s needs a value", argv[optind - 1]);
-        default:
-            return usage_error("unknown option '%s'", argv[optind - 1]);
-        }
+        if (ch == 'l' && (st = cmdline_log_level(optarg)) != 0)
+            return st;
+        if (ch == 'h')
+            return fputs(usage_text, stdout), CMDLINE_EXIT_OK;
+        if (ch == 'V')
+            return cmdline_version(NULL);
+        if (ch != 'l')
+            return cmdline_bad_option(ch, argv);
     }
-    log_set_level(level);
     if (optind >= argc)
-        return usage_error("missing command");
-    const char *cmd = argv[optind];
-    int sub_argc = argc - optind;
-    char **sub_argv = argv + optind;
-    if (strcmp(cmd, "kernels") == 0)
-        return cmd_kernels(sub_argc, sub_argv);
-    if (strcmp(cmd, "hashrate") == 0)
-        return cmd_hashrate(sub_argc, sub_argv);
-    if (strcmp(cmd, "scan") == 0)
-        return cmd_scan(sub_argc, sub_argv);
-    if (strcmp(cmd, "switch") == 0)
-        return cmd_switch(sub_argc, sub_argv);
-    if (strcmp(cmd, "validate") == 0)
-        return bench_validate_main(sub_argc, sub_argv);
-    return usage_error("unknown command '%s'", cmd);
+        return cmdline_usage_error("missing command");
+    static const struct {
+        const char *name;
+        int (*run)(int argc, char **argv);
+    } commands[] = {
+        {"kernels", cmd_kernels},
+        {"hashrate", cmd_hashrate},
+        {"scan", cmd_scan},
+        {"switch", cmd_switch},
+        {"validate", bench_validate_main},
+    };
+    for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
+        if (strcmp(argv[optind], commands[i].name) == 0)
+            return commands[i].run(argc - optind, argv + optind);
+    return cmdline_usage_error("unknown command '%s'", argv[optind]);
 }

@@ -10,6 +10,7 @@
  */
 #include "validate.h"
 #include "chain.h"
+#include "cmdline.h"
 #include "err.h"
 #include "keys.h"
 #include "params.h"
@@ -35,11 +36,15 @@ static double now_s(void)
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: pickaxe-bench validate [--rounds N] [--threads N] [--json]\n"
-               "\n"
-               "Times full validation of a block filled to the size limit with signed\n"
-               "transfers: on one signature thread, on N threads (default: every core),\n"
-               "and the raw single-thread libsecp256k1 verification rate as yardstick.\n");
+    fprintf(
+        f, "usage: pickaxe-bench validate [--rounds N] [--threads N] [--json]\n"
+           "\n"
+           "Times full validation of a block filled to the size limit with "
+           "signed\n"
+           "transfers: on one signature thread, on N threads (default: every "
+           "core),\n"
+           "and the raw single-thread libsecp256k1 verification rate as "
+           "yardstick.\n");
 }
 
 static chain_t *funded_chain(unsigned threads, uint8_t keys[SENDERS][32],
@@ -87,6 +92,7 @@ int bench_validate_main(int argc, char **argv)
 {
     int rounds = 5, json = 0;
     unsigned threads = sigcheck_default_threads();
+    uint64_t v = 0;
     static const struct option opts[] = {
         {"rounds", required_argument, NULL, 'r'},
         {"threads", required_argument, NULL, 't'},
@@ -94,36 +100,33 @@ int bench_validate_main(int argc, char **argv)
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    int ch;
+    int ch, st = 0;
     optind = 1;
-    while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        char *end;
+    while ((ch = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
         switch (ch) {
         case 'r':
-            rounds = (int)strtol(optarg, &end, 10);
-            if (*end || rounds < 1 || rounds > 1000) {
-                fprintf(stderr, "pickaxe-bench: --rounds takes 1..1000\n");
-                return 2;
-            }
+            st = cmdline_uint(&v, "--rounds", optarg, 1, 1000, NULL);
+            rounds = st ? rounds : (int)v;
             break;
         case 't':
-            threads = (unsigned)strtoul(optarg, &end, 10);
-            if (*end || threads < 1 || threads > 64) {
-                fprintf(stderr, "pickaxe-bench: --threads takes 1..64\n");
-                return 2;
-            }
+            st = cmdline_uint(&v, "--threads", optarg, 1, 64, NULL);
+            threads = st ? threads : (unsigned)v;
             break;
         case 'j':
             json = 1;
             break;
         case 'h':
             usage(stdout);
-            return 0;
+            return CMDLINE_EXIT_OK;
         default:
-            usage(stderr);
-            return 2;
+            return cmdline_bad_option(ch, argv);
         }
+        if (st)
+            return st;
     }
+    if (optind < argc)
+        return cmdline_usage_error("validate: unexpected argument %s",
+                                   argv[optind]);
 
     uint8_t secrets[SENDERS][32], keys[SENDERS][32];
     for (int i = 0; i < SENDERS; i++) {
@@ -132,7 +135,9 @@ int bench_validate_main(int argc, char **argv)
             return 1;
     }
     if (!json)
-        fprintf(stderr, "pickaxe-bench: building a full block of signed transfers...\n");
+        fprintf(
+            stderr,
+            "pickaxe-bench: building a full block of signed transfers...\n");
     chain_t *one = funded_chain(1, keys, secrets);
     chain_t *many = funded_chain(threads, keys, secrets);
     if (!one || !many) {
@@ -203,9 +208,11 @@ int bench_validate_main(int argc, char **argv)
         printf("block: %zu transfers, %zu bytes (best of %d rounds)\n", max,
                block_size(&b), rounds);
         printf("  libsecp256k1 verify,  1 thread : %9.0f /s\n", raw_rate);
-        printf("  block validation,     1 thread : %9.0f /s  (%.0f %% of libsecp256k1)\n",
+        printf("  block validation,     1 thread : %9.0f /s  (%.0f %% of "
+               "libsecp256k1)\n",
                rate1, 100 * rate1 / raw_rate);
-        printf("  block validation, %2u threads   : %9.0f /s  (%.2fx of 1 thread)\n",
+        printf("  block validation, %2u threads   : %9.0f /s  (%.2fx of 1 "
+               "thread)\n",
                threads, raten, raten / rate1);
     }
     block_deinit(&b);
