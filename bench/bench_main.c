@@ -94,31 +94,94 @@ static int pick_kernel(const kernel_t **k, const char *impl)
     return 0;
 }
 
+/* ---- options ---- */
+
+/* The options of every command (each command's table says which it takes),
+ * with their defaults. */
+typedef struct {
+    bool json, have_threads, have_start, have_count;
+    uint64_t threads, versions, start, count, jobs, interval_ms;
+    double seconds;
+    const char *impl, *header;
+} bench_opts_t;
+
+/* Reads one option (cmdline_option_fn). */
+static int read_option(void *ctx, int ch, const char *arg)
+{
+    bench_opts_t *o = ctx;
+    int st = 0;
+    switch (ch) {
+    case 'j':
+        o->json = true;
+        break;
+    case 'h':
+        fputs(usage_text, stdout);
+        return CMDLINE_EXIT_OK;
+    case 'i':
+        o->impl = arg;
+        break;
+    case 't':
+        st = cmdline_uint(&o->threads, "--threads", arg, 0, POOL_MAX_THREADS,
+                          NULL);
+        o->have_threads = true;
+        break;
+    case 's':
+        st = cmdline_double(&o->seconds, "--seconds", arg, 0.001, 86400, NULL);
+        break;
+    case 'v':
+        if (cmdline_parse_u64(&o->versions, arg, 1, KERNEL_ROLL_MAX) ||
+            (o->versions & (o->versions - 1)) != 0)
+            return cmdline_usage_error("--versions takes 1, 2, 4, 8 or 16, "
+                                       "not '%s'",
+                                       arg);
+        break;
+    case 'H':
+        o->header = arg;
+        break;
+    case 'S':
+        st = cmdline_uint(&o->start, "--start", arg, 0, 0xffffffffu, NULL);
+        o->have_start = true;
+        break;
+    case 'c':
+        st =
+            cmdline_uint(&o->count, "--count", arg, 1, (uint64_t)1 << 32, NULL);
+        o->have_count = true;
+        break;
+    case 'n':
+        st = cmdline_uint(&o->jobs, "--jobs", arg, 1, 100000, NULL);
+        break;
+    case 'm':
+        st =
+            cmdline_uint(&o->interval_ms, "--interval-ms", arg, 1, 10000, "ms");
+        break;
+    }
+    return st ? st : CMDLINE_GO_ON;
+}
+
+/* Reads a command's options (those in opts) into o. Returns CMDLINE_GO_ON
+ * or the exit status to end with. */
+static int read_command(bench_opts_t *o, int argc, char **argv,
+                        const struct option *opts)
+{
+    *o = (bench_opts_t){.versions = KERNEL_ROLL_MAX,
+                        .jobs = 200,
+                        .interval_ms = 10,
+                        .impl = "auto"};
+    return cmdline_read(argc, argv, "", opts, read_option, o, false);
+}
+
 /* ---- kernels ---- */
 
 static int cmd_kernels(int argc, char **argv)
 {
-    int json = 0;
     static const struct option opts[] = {{"json", no_argument, NULL, 'j'},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
-    int ch;
-    optind = 1;
-    while ((ch = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
-        switch (ch) {
-        case 'j':
-            json = 1;
-            break;
-        case 'h':
-            fputs(usage_text, stdout);
-            return 0;
-        default:
-            return cmdline_bad_option(ch, argv);
-        }
-    }
-    if (optind < argc)
-        return cmdline_usage_error("kernels: unexpected argument %s",
-                                   argv[optind]);
+    bench_opts_t o;
+    int st = read_command(&o, argc, argv, opts);
+    if (st != CMDLINE_GO_ON)
+        return st;
+    bool json = o.json;
     const kernel_t *autok = kernel_auto();
     if (json)
         printf("[");
@@ -128,8 +191,8 @@ static int cmd_kernels(int argc, char **argv)
     for (size_t i = 0; i < kernel_count(); i++) {
         const kernel_t *k = kernel_at(i);
         bool avail = kernel_available(k);
-        int st = avail ? kernel_self_test(k) : ERR_UNSUPPORTED;
-        const char *test = !avail ? "-" : st == 0 ? "ok" : "FAILED";
+        int self = avail ? kernel_self_test(k) : ERR_UNSUPPORTED;
+        const char *test = !avail ? "-" : self == 0 ? "ok" : "FAILED";
         if (json)
             printf("%s{\"name\":\"%s\",\"lanes\":%u,\"versions\":%u,"
                    "\"available\":%s,\"auto\":%s,\"self_test\":\"%s\"}",
@@ -140,7 +203,7 @@ static int cmd_kernels(int argc, char **argv)
             printf("%-8s %5u %8u  %-9s %-9s %s\n", kernel_name(k),
                    kernel_lanes(k), kernel_roll_versions(k),
                    avail ? "yes" : "no", test, k == autok ? "<- auto" : "");
-        if (avail && st != 0)
+        if (avail && self != 0)
             log_error("bench", "kernel %s failed its known answers",
                       kernel_name(k));
     }
@@ -196,12 +259,6 @@ static void fmt_count(char *out, size_t n, uint64_t v)
 
 static int cmd_hashrate(int argc, char **argv)
 {
-    int json = 0;
-    uint64_t threads = 0;
-    double seconds = 0;
-    bool have_threads = false;
-    const char *impl = "auto";
-    uint64_t versions = KERNEL_ROLL_MAX;
     static const struct option opts[] = {
         {"threads", required_argument, NULL, 't'},
         {"seconds", required_argument, NULL, 's'},
@@ -210,44 +267,14 @@ static int cmd_hashrate(int argc, char **argv)
         {"json", no_argument, NULL, 'j'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
-    int ch, st = 0;
-    optind = 1;
-    while ((ch = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
-        switch (ch) {
-        case 't':
-            st = cmdline_uint(&threads, "--threads", optarg, 0,
-                              POOL_MAX_THREADS, NULL);
-            have_threads = true;
-            break;
-        case 's':
-            st = cmdline_double(&seconds, "--seconds", optarg, 0.001, 86400,
-                                NULL);
-            break;
-        case 'i':
-            impl = optarg;
-            break;
-        case 'v':
-            if (cmdline_parse_u64(&versions, optarg, 1, KERNEL_ROLL_MAX) ||
-                (versions & (versions - 1)) != 0)
-                return cmdline_usage_error("--versions takes 1, 2, 4, 8 or "
-                                           "16, not '%s'",
-                                           optarg);
-            break;
-        case 'j':
-            json = 1;
-            break;
-        case 'h':
-            fputs(usage_text, stdout);
-            return 0;
-        default:
-            return cmdline_bad_option(ch, argv);
-        }
-        if (st)
-            return st;
-    }
-    if (optind < argc)
-        return cmdline_usage_error("hashrate: unexpected argument %s",
-                                   argv[optind]);
+    bench_opts_t o;
+    int st = read_command(&o, argc, argv, opts);
+    if (st != CMDLINE_GO_ON)
+        return st;
+    bool json = o.json, have_threads = o.have_threads;
+    uint64_t threads = o.threads, versions = o.versions;
+    double seconds = o.seconds;
+    const char *impl = o.impl;
     if (!have_threads || seconds == 0)
         return cmdline_usage_error("hashrate needs --threads N and --seconds "
                                    "S");
@@ -368,52 +395,21 @@ static bool print_hit(void *arg, uint32_t nonce, const uint8_t hash[32])
 
 static int cmd_scan(int argc, char **argv)
 {
-    int json = 0;
-    const char *impl = "auto", *header_hex = NULL;
-    uint64_t start = 0, count = 0;
-    bool have_start = false, have_count = false;
     static const struct option opts[] = {
         {"header", required_argument, NULL, 'H'},
-        {"start", required_argument, NULL, 's'},
+        {"start", required_argument, NULL, 'S'},
         {"count", required_argument, NULL, 'c'},
         {"impl", required_argument, NULL, 'i'},
         {"json", no_argument, NULL, 'j'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
-    int ch, st = 0;
-    optind = 1;
-    while ((ch = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
-        switch (ch) {
-        case 'H':
-            header_hex = optarg;
-            break;
-        case 's':
-            st = cmdline_uint(&start, "--start", optarg, 0, 0xffffffffu, NULL);
-            have_start = true;
-            break;
-        case 'c':
-            st = cmdline_uint(&count, "--count", optarg, 1, (uint64_t)1 << 32,
-                              NULL);
-            have_count = true;
-            break;
-        case 'i':
-            impl = optarg;
-            break;
-        case 'j':
-            json = 1;
-            break;
-        case 'h':
-            fputs(usage_text, stdout);
-            return 0;
-        default:
-            return cmdline_bad_option(ch, argv);
-        }
-        if (st)
-            return st;
-    }
-    if (optind < argc)
-        return cmdline_usage_error("scan: unexpected argument %s",
-                                   argv[optind]);
+    bench_opts_t o;
+    int st = read_command(&o, argc, argv, opts);
+    if (st != CMDLINE_GO_ON)
+        return st;
+    bool json = o.json, have_start = o.have_start, have_count = o.have_count;
+    const char *impl = o.impl, *header_hex = o.header;
+    uint64_t start = o.start, count = o.count;
     if (!header_hex || !have_start || !have_count)
         return cmdline_usage_error("scan needs --header HEX160, --start N and "
                                    "--count M");
@@ -458,9 +454,6 @@ static int cmd_scan(int argc, char **argv)
 
 static int cmd_switch(int argc, char **argv)
 {
-    int json = 0;
-    uint64_t threads = 0, jobs = 200, interval_ms = 10;
-    const char *impl = "auto";
     static const struct option opts[] = {
         {"threads", required_argument, NULL, 't'},
         {"jobs", required_argument, NULL, 'n'},
@@ -469,39 +462,13 @@ static int cmd_switch(int argc, char **argv)
         {"json", no_argument, NULL, 'j'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
-    int ch, st = 0;
-    optind = 1;
-    while ((ch = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
-        switch (ch) {
-        case 't':
-            st = cmdline_uint(&threads, "--threads", optarg, 0,
-                              POOL_MAX_THREADS, NULL);
-            break;
-        case 'n':
-            st = cmdline_uint(&jobs, "--jobs", optarg, 1, 100000, NULL);
-            break;
-        case 'm':
-            st = cmdline_uint(&interval_ms, "--interval-ms", optarg, 1, 10000,
-                              "ms");
-            break;
-        case 'i':
-            impl = optarg;
-            break;
-        case 'j':
-            json = 1;
-            break;
-        case 'h':
-            fputs(usage_text, stdout);
-            return 0;
-        default:
-            return cmdline_bad_option(ch, argv);
-        }
-        if (st)
-            return st;
-    }
-    if (optind < argc)
-        return cmdline_usage_error("switch: unexpected argument %s",
-                                   argv[optind]);
+    bench_opts_t o;
+    int st = read_command(&o, argc, argv, opts);
+    if (st != CMDLINE_GO_ON)
+        return st;
+    bool json = o.json;
+    uint64_t threads = o.threads, jobs = o.jobs, interval_ms = o.interval_ms;
+    const char *impl = o.impl;
     const kernel_t *k;
     int rc = pick_kernel(&k, impl);
     if (rc)
@@ -543,6 +510,18 @@ static int cmd_switch(int argc, char **argv)
 
 /* ---- main ---- */
 
+/* Reads an option given before the command (cmdline_option_fn). */
+static int read_top_option(void *ctx, int ch, const char *arg)
+{
+    (void)ctx;
+    if (ch == 'h')
+        return fputs(usage_text, stdout), CMDLINE_EXIT_OK;
+    if (ch == 'V')
+        return cmdline_version(NULL);
+    int st = cmdline_log_level(arg);
+    return st ? st : CMDLINE_GO_ON;
+}
+
 int main(int argc, char **argv)
 {
     cmdline_init("pickaxe-bench", LOG_WARN);
@@ -551,19 +530,10 @@ int main(int argc, char **argv)
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0}};
-    opterr = 0;
-    int ch, st;
-    /* '+': stop at the command; its options are parsed by the command. */
-    while ((ch = getopt_long(argc, argv, "+:", opts, NULL)) != -1) {
-        if (ch == 'l' && (st = cmdline_log_level(optarg)) != 0)
-            return st;
-        if (ch == 'h')
-            return fputs(usage_text, stdout), CMDLINE_EXIT_OK;
-        if (ch == 'V')
-            return cmdline_version(NULL);
-        if (ch != 'l')
-            return cmdline_bad_option(ch, argv);
-    }
+    /* '+': stop at the command; its options are the command's to read. */
+    int st = cmdline_read(argc, argv, "+", opts, read_top_option, NULL, true);
+    if (st != CMDLINE_GO_ON)
+        return st;
     if (optind >= argc)
         return cmdline_usage_error("missing command");
     static const struct {

@@ -88,11 +88,29 @@ static double time_verify(chain_t *c, const block_t *b, int rounds)
     return best;
 }
 
+typedef struct {
+    uint64_t rounds, threads;
+    int json;
+} validate_opts_t;
+
+/* Reads one option (cmdline_option_fn). */
+static int read_option(void *ctx, int ch, const char *arg)
+{
+    validate_opts_t *o = ctx;
+    int st = 0;
+    if (ch == 'r')
+        st = cmdline_uint(&o->rounds, "--rounds", arg, 1, 1000, NULL);
+    else if (ch == 't')
+        st = cmdline_uint(&o->threads, "--threads", arg, 1, 64, NULL);
+    else if (ch == 'j')
+        o->json = 1;
+    else if (ch == 'h')
+        return usage(stdout), CMDLINE_EXIT_OK;
+    return st ? st : CMDLINE_GO_ON;
+}
+
 int bench_validate_main(int argc, char **argv)
 {
-    int rounds = 5, json = 0;
-    unsigned threads = sigcheck_default_threads();
-    uint64_t v = 0;
     static const struct option opts[] = {
         {"rounds", required_argument, NULL, 'r'},
         {"threads", required_argument, NULL, 't'},
@@ -100,33 +118,12 @@ int bench_validate_main(int argc, char **argv)
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    int ch, st = 0;
-    optind = 1;
-    while ((ch = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
-        switch (ch) {
-        case 'r':
-            st = cmdline_uint(&v, "--rounds", optarg, 1, 1000, NULL);
-            rounds = st ? rounds : (int)v;
-            break;
-        case 't':
-            st = cmdline_uint(&v, "--threads", optarg, 1, 64, NULL);
-            threads = st ? threads : (unsigned)v;
-            break;
-        case 'j':
-            json = 1;
-            break;
-        case 'h':
-            usage(stdout);
-            return CMDLINE_EXIT_OK;
-        default:
-            return cmdline_bad_option(ch, argv);
-        }
-        if (st)
-            return st;
-    }
-    if (optind < argc)
-        return cmdline_usage_error("validate: unexpected argument %s",
-                                   argv[optind]);
+    validate_opts_t o = {5, sigcheck_default_threads(), 0};
+    int st = cmdline_read(argc, argv, "", opts, read_option, &o, false);
+    if (st != CMDLINE_GO_ON)
+        return st;
+    int rounds = (int)o.rounds, json = o.json;
+    unsigned threads = (unsigned)o.threads;
 
     uint8_t secrets[SENDERS][32], keys[SENDERS][32];
     for (int i = 0; i < SENDERS; i++) {

@@ -7,7 +7,9 @@
 #include <criterion/redirect.h>
 #include <getopt.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cmdline.h"
 #include "err.h"
@@ -115,4 +117,98 @@ Test(cmdline, bad_options_are_named, .init = cr_redirect_stderr)
         "pickaxe-test: --json=1: this option takes no value (see "
         "pickaxe-test --help)\n"
         "pickaxe-test: unknown option -q (see pickaxe-test --help)\n");
+}
+
+/* What read_fn saw, for cmdline_read's test. */
+typedef struct {
+    char seen[16];
+    size_t n;
+    const char *value;
+} seen_t;
+
+static int read_fn(void *ctx, int ch, const char *arg)
+{
+    seen_t *s = ctx;
+    if (s->n + 1 < sizeof s->seen)
+        s->seen[s->n++] = (char)ch;
+    if (ch == 'v')
+        s->value = arg;
+    if (ch == 'q')
+        return 7; /* ends the reading with this status */
+    return CMDLINE_GO_ON;
+}
+
+Test(cmdline, read_hands_each_option_over_and_stops_where_told,
+     .init = cr_redirect_stderr)
+{
+    cmdline_init("pickaxe-test", LOG_WARN);
+    static const struct option opts[] = {
+        {"value", required_argument, NULL, 'v'},
+        {"flag", no_argument, NULL, 'f'},
+        {"quit", no_argument, NULL, 'q'},
+        {NULL, 0, NULL, 0},
+    };
+    /* Options after an argument are read too; the argument is left at
+     * optind when arguments are allowed. */
+    char *a1[] = {"prog", "--flag", "cmd", "--value", "x", NULL};
+    seen_t s = {0};
+    cr_assert_eq(cmdline_read(5, a1, "", opts, read_fn, &s, true),
+                 CMDLINE_GO_ON);
+    cr_assert_str_eq(s.seen, "fv");
+    cr_assert_str_eq(s.value, "x");
+    cr_assert_str_eq(a1[optind], "cmd");
+
+    /* The same vector again: reading starts over. */
+    char *a2[] = {"prog", "--flag", "cmd", NULL};
+    memset(&s, 0, sizeof s);
+    cr_assert_eq(cmdline_read(3, a2, "", opts, read_fn, &s, false),
+                 CMDLINE_EXIT_USAGE, "no arguments wanted");
+    cr_assert_str_eq(s.seen, "f");
+
+    /* '+' stops at the first argument: the command's options are its. */
+    char *a3[] = {"prog", "--flag", "cmd", "--quit", NULL};
+    memset(&s, 0, sizeof s);
+    cr_assert_eq(cmdline_read(4, a3, "+", opts, read_fn, &s, true),
+                 CMDLINE_GO_ON);
+    cr_assert_str_eq(s.seen, "f");
+    cr_assert_str_eq(a3[optind], "cmd");
+
+    /* The function's status ends the reading; a bad option is said. */
+    char *a4[] = {"prog", "--quit", "--flag", NULL};
+    memset(&s, 0, sizeof s);
+    cr_assert_eq(cmdline_read(3, a4, "", opts, read_fn, &s, false), 7);
+    cr_assert_str_eq(s.seen, "q");
+    char *a5[] = {"prog", "--value", NULL};
+    memset(&s, 0, sizeof s);
+    cr_assert_eq(cmdline_read(2, a5, "", opts, read_fn, &s, false),
+                 CMDLINE_EXIT_USAGE);
+    cr_assert_eq(s.n, 0);
+    fflush(stderr);
+    cr_assert_stderr_eq_str(
+        "pickaxe-test: unexpected argument cmd (see pickaxe-test --help)\n"
+        "pickaxe-test: --value needs a value (see pickaxe-test --help)\n");
+}
+
+Test(cmdline, make_dir_makes_the_missing_ones_private)
+{
+    char base[] = "/tmp/pickaxe-cmdline-XXXXXX";
+    cr_assert_not_null(mkdtemp(base));
+    char dir[128];
+    snprintf(dir, sizeof dir, "%s/a/b/c", base);
+    cr_assert_eq(cmdline_make_dir(dir), 0);
+    struct stat st;
+    cr_assert_eq(stat(dir, &st), 0);
+    cr_assert(S_ISDIR(st.st_mode));
+    cr_assert_eq(st.st_mode & 0777, 0700);
+    cr_assert_eq(cmdline_make_dir(dir), 0, "an existing one is fine");
+    char file[140];
+    snprintf(file, sizeof file, "%s/f", base);
+    FILE *f = fopen(file, "w");
+    cr_assert_not_null(f);
+    fclose(f);
+    snprintf(dir, sizeof dir, "%s/f/below", base);
+    cr_assert_eq(cmdline_make_dir(dir), ERR_IO, "under a file");
+    char cmd[160];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", base);
+    cr_assert_eq(system(cmd), 0);
 }

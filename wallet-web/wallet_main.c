@@ -20,12 +20,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
-
-/* read_option()'s "carry on parsing". */
-#define GO_ON (-1)
 
 static volatile sig_atomic_t stop_flag;
 
@@ -87,26 +83,6 @@ typedef struct {
     char ks[PATH_MAX], root[PATH_MAX];
 } opts_t;
 
-/* mkdir -p of a file's directory, mode 0700 for what it creates. */
-static int mkdir_parent(const char *file)
-{
-    char path[PATH_MAX];
-    snprintf(path, sizeof path, "%s", file);
-    char *slash = strrchr(path, '/');
-    if (!slash || slash == path)
-        return 0;
-    *slash = '\0';
-    for (char *p = path + 1; *p; p++) {
-        if (*p != '/')
-            continue;
-        *p = '\0';
-        if (mkdir(path, 0700) != 0 && errno != EEXIST)
-            return -1;
-        *p = '/';
-    }
-    return mkdir(path, 0700) != 0 && errno != EEXIST ? -1 : 0;
-}
-
 /* The page beside the build: <dir of this binary>/../wallet-web. */
 static void default_web_root(char *out, size_t len)
 {
@@ -126,77 +102,65 @@ static void default_web_root(char *out, size_t len)
         snprintf(out, len, "%.*s/../wallet-web", (int)(len - 15), exe);
 }
 
-/* Reads one option. Returns GO_ON, or the exit status to end with. */
-static int read_option(opts_t *o, int ch, char **argv)
+/* Reads one option (cmdline_option_fn). */
+static int read_option(void *ctx, int ch, const char *arg)
 {
+    opts_t *o = ctx;
     int st = 0;
     switch (ch) {
     case 'n':
-        st = cmdline_endpoint(o->node, sizeof o->node, "--node", optarg);
+        st = cmdline_endpoint(o->node, sizeof o->node, "--node", arg);
         break;
     case 't':
-        o->no_tracker = strcmp(optarg, "none") == 0;
+        o->no_tracker = strcmp(arg, "none") == 0;
         if (!o->no_tracker)
             st = cmdline_endpoint(o->tracker, sizeof o->tracker, "--tracker",
-                                  optarg);
+                                  arg);
         break;
     case 'H':
-        o->http = optarg;
+        o->http = arg;
         break;
     case 'k':
-        o->keystore = optarg;
+        o->keystore = arg;
         break;
     case 'N':
-        o->network = optarg;
+        o->network = arg;
         break;
     case 'w':
-        o->web_root = optarg;
+        o->web_root = arg;
         break;
     case 'T':
-        st = cmdline_uint(&o->timeout_ms, "--timeout", optarg, 10, 60000, "ms");
+        st = cmdline_uint(&o->timeout_ms, "--timeout", arg, 10, 60000, "ms");
         break;
     case 'p':
         o->print_address = true;
         break;
     case 'L':
-        st = cmdline_log_level(optarg);
+        st = cmdline_log_level(arg);
         break;
     case 'h':
         usage(stdout);
         return CMDLINE_EXIT_OK;
     case 'V':
         return cmdline_version(NULL);
-    default:
-        return cmdline_bad_option(ch, argv);
     }
-    return st ? st : GO_ON;
+    return st ? st : CMDLINE_GO_ON;
 }
 
-static int read_options(opts_t *o, int argc, char **argv)
-{
-    static const struct option opts[] = {
-        {"node", required_argument, NULL, 'n'},
-        {"tracker", required_argument, NULL, 't'},
-        {"http", required_argument, NULL, 'H'},
-        {"keystore", required_argument, NULL, 'k'},
-        {"network", required_argument, NULL, 'N'},
-        {"web-root", required_argument, NULL, 'w'},
-        {"timeout", required_argument, NULL, 'T'},
-        {"print-address", no_argument, NULL, 'p'},
-        {"log-level", required_argument, NULL, 'L'},
-        {"help", no_argument, NULL, 'h'},
-        {"version", no_argument, NULL, 'V'},
-        {NULL, 0, NULL, 0},
-    };
-    opterr = 0;
-    int ch, st;
-    while ((ch = getopt_long(argc, argv, ":", opts, NULL)) != -1)
-        if ((st = read_option(o, ch, argv)) != GO_ON)
-            return st;
-    if (optind < argc)
-        return cmdline_usage_error("unexpected argument %s", argv[optind]);
-    return GO_ON;
-}
+static const struct option options[] = {
+    {"node", required_argument, NULL, 'n'},
+    {"tracker", required_argument, NULL, 't'},
+    {"http", required_argument, NULL, 'H'},
+    {"keystore", required_argument, NULL, 'k'},
+    {"network", required_argument, NULL, 'N'},
+    {"web-root", required_argument, NULL, 'w'},
+    {"timeout", required_argument, NULL, 'T'},
+    {"print-address", no_argument, NULL, 'p'},
+    {"log-level", required_argument, NULL, 'L'},
+    {"help", no_argument, NULL, 'h'},
+    {"version", no_argument, NULL, 'V'},
+    {NULL, 0, NULL, 0},
+};
 
 /* Fills in the defaults that depend on the network, and checks what can
  * be checked before anything is opened. */
@@ -242,7 +206,12 @@ static int settle_options(opts_t *o)
 /* Loads the keystore, or makes one (and its directory). */
 static wallet_t *open_keystore(const opts_t *o, char *address, size_t len)
 {
-    if (mkdir_parent(o->ks) != 0) {
+    char dir[PATH_MAX];
+    snprintf(dir, sizeof dir, "%s", o->ks);
+    char *slash = strrchr(dir, '/');
+    if (slash && slash != dir)
+        *slash = '\0';
+    if (slash && slash != dir && cmdline_make_dir(dir) != 0) {
         cmdline_fail("cannot create the directory of %s: %s", o->ks,
                      strerror(errno));
         return NULL;
@@ -298,8 +267,8 @@ int main(int argc, char **argv)
     cmdline_init("pickaxe-wallet", LOG_INFO);
     opts_t o = {
         .network = "demo", .http = "127.0.0.1:8080", .timeout_ms = 1500};
-    int st = read_options(&o, argc, argv);
-    if (st != GO_ON)
+    int st = cmdline_read(argc, argv, "", options, read_option, &o, false);
+    if (st != CMDLINE_GO_ON)
         return st;
     if ((st = settle_options(&o)) != 0)
         return st;

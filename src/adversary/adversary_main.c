@@ -88,9 +88,6 @@
 #define ADV_JOIN_WAIT_MS 4000 /* longest wait for peers to subscribe */
 #define ADV_SETTLE_MS 150     /* subscriptions reach our PUB after connect */
 
-/* read_options()'s "carry on parsing". */
-#define GO_ON (-1)
-
 static volatile sig_atomic_t stop_flag;
 
 static void on_signal(int sig)
@@ -563,52 +560,57 @@ enum {
     O_VERSION
 };
 
-/* Reads one option into a (network and attacks are read after all the
- * flags). Returns GO_ON, or the exit status to end with. */
-static int read_option(adv_t *a, const char **network, const char **attacks,
-                       int ch, char **argv)
+/* What the flags say: the adversary's configuration, and the network and
+ * the attacks, which are read after all the flags. */
+typedef struct {
+    adv_t *a;
+    const char *network, *attacks;
+} args_t;
+
+/* Reads one option (cmdline_option_fn). */
+static int read_option(void *ctx, int ch, const char *arg)
 {
+    args_t *args = ctx;
+    adv_t *a = args->a;
     int st = 0;
     switch (ch) {
     case O_TRACKER:
-        st = cmdline_endpoint(a->tracker, sizeof a->tracker, "--tracker",
-                              optarg);
+        st = cmdline_endpoint(a->tracker, sizeof a->tracker, "--tracker", arg);
         break;
     case O_NETWORK:
-        *network = optarg;
+        args->network = arg;
         break;
     case O_ATTACKS:
-        *attacks = optarg;
+        args->attacks = arg;
         break;
     case O_RATE:
-        st = cmdline_double(&a->rate, "--rate", optarg, 0, 100000,
+        st = cmdline_double(&a->rate, "--rate", arg, 0, 100000,
                             "attacks a second");
         break;
     case O_LISTEN:
-        if (!*optarg || strlen(optarg) >= sizeof a->host || strchr(optarg, ':'))
+        if (!*arg || strlen(arg) >= sizeof a->host || strchr(arg, ':'))
             return cmdline_usage_error("--listen takes a HOST (ports are "
                                        "chosen anew for each identity), not "
                                        "'%s'",
-                                       optarg);
-        snprintf(a->host, sizeof a->host, "%s", optarg);
+                                       arg);
+        snprintf(a->host, sizeof a->host, "%s", arg);
         break;
     case O_ROTATE:
-        st = cmdline_uint(&a->rotate_after, "--rotate-after", optarg, 0,
+        st = cmdline_uint(&a->rotate_after, "--rotate-after", arg, 0,
                           UINT64_MAX, "attacks");
         break;
     case O_BUDGET:
-        st = cmdline_uint(&a->env.max_hashes, "--work-budget", optarg, 1,
+        st = cmdline_uint(&a->env.max_hashes, "--work-budget", arg, 1,
                           UINT64_MAX, "hashes");
         break;
     case O_DURATION:
-        st = cmdline_double(&a->duration, "--duration", optarg, 0, 1e9,
-                            "seconds");
+        st = cmdline_double(&a->duration, "--duration", arg, 0, 1e9, "seconds");
         break;
     case O_STATS:
-        a->stats_path = optarg;
+        a->stats_path = arg;
         break;
     case O_LOG:
-        st = cmdline_log_level(optarg);
+        st = cmdline_log_level(arg);
         break;
     case O_LIST:
         list_kinds(stdout);
@@ -620,47 +622,43 @@ static int read_option(adv_t *a, const char **network, const char **attacks,
         return CMDLINE_EXIT_OK;
     case O_VERSION:
         return cmdline_version(NULL);
-    default:
-        return cmdline_bad_option(ch, argv);
     }
-    return st ? st : GO_ON;
+    return st ? st : CMDLINE_GO_ON;
 }
 
-/* Reads the flags into a. Returns GO_ON, or the exit status to end with. */
+static const struct option options[] = {
+    {"tracker", required_argument, NULL, O_TRACKER},
+    {"network", required_argument, NULL, O_NETWORK},
+    {"attacks", required_argument, NULL, O_ATTACKS},
+    {"rate", required_argument, NULL, O_RATE},
+    {"listen", required_argument, NULL, O_LISTEN},
+    {"rotate-after", required_argument, NULL, O_ROTATE},
+    {"work-budget", required_argument, NULL, O_BUDGET},
+    {"duration", required_argument, NULL, O_DURATION},
+    {"stats", required_argument, NULL, O_STATS},
+    {"log-level", required_argument, NULL, O_LOG},
+    {"list", no_argument, NULL, O_LIST},
+    {"help", no_argument, NULL, O_HELP},
+    {"version", no_argument, NULL, O_VERSION},
+    {NULL, 0, NULL, 0},
+};
+
+/* Reads the flags into a. Returns CMDLINE_GO_ON, or the exit status to end
+ * with. */
 static int read_options(adv_t *a, int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"tracker", required_argument, NULL, O_TRACKER},
-        {"network", required_argument, NULL, O_NETWORK},
-        {"attacks", required_argument, NULL, O_ATTACKS},
-        {"rate", required_argument, NULL, O_RATE},
-        {"listen", required_argument, NULL, O_LISTEN},
-        {"rotate-after", required_argument, NULL, O_ROTATE},
-        {"work-budget", required_argument, NULL, O_BUDGET},
-        {"duration", required_argument, NULL, O_DURATION},
-        {"stats", required_argument, NULL, O_STATS},
-        {"log-level", required_argument, NULL, O_LOG},
-        {"list", no_argument, NULL, O_LIST},
-        {"help", no_argument, NULL, O_HELP},
-        {"version", no_argument, NULL, O_VERSION},
-        {NULL, 0, NULL, 0},
-    };
-    const char *network = "demo", *attacks = "all";
-    opterr = 0;
-    int ch, st;
-    while ((ch = getopt_long(argc, argv, ":", opts, NULL)) != -1)
-        if ((st = read_option(a, &network, &attacks, ch, argv)) != GO_ON)
-            return st;
-    if (optind < argc)
-        return cmdline_usage_error("unexpected argument %s", argv[optind]);
+    args_t args = {a, "demo", "all"};
+    int st = cmdline_read(argc, argv, "", options, read_option, &args, false);
+    if (st != CMDLINE_GO_ON)
+        return st;
     if (!a->tracker[0])
         return cmdline_usage_error("--tracker is required");
-    a->params = params_get(network);
+    a->params = params_get(args.network);
     if (!a->params)
         return cmdline_usage_error("unknown --network %s (demo or regtest)",
-                                   network);
-    st = parse_attacks(a, attacks);
-    return st ? st : GO_ON;
+                                   args.network);
+    st = parse_attacks(a, args.attacks);
+    return st ? st : CMDLINE_GO_ON;
 }
 
 static void run(adv_t *a)
@@ -740,7 +738,7 @@ int main(int argc, char **argv)
     a.env.max_hashes = 1u << 22;
     snprintf(a.host, sizeof a.host, "127.0.0.1");
     int st = read_options(&a, argc, argv);
-    if (st != GO_ON)
+    if (st != CMDLINE_GO_ON)
         return st;
     chain_config_t cc = {.params = a.params, .sig_threads = 1};
     a.chain = chain_new(&cc);

@@ -30,9 +30,6 @@
 #include "amount.h"
 #include "cmdline.h"
 
-/* read_option()'s "carry on parsing". */
-#define CLI_GO_ON (-1)
-
 /* ---- the command table and help ------------------------------------------ */
 
 static const cli_command_t commands[] = {
@@ -312,34 +309,42 @@ static int read_command_option(cli_t *cli, int ch, const char *arg)
         break;
     }
     cli->given |= 1u << (unsigned)(ch - O_FROM);
-    return st ? st : CLI_GO_ON;
+    return st ? st : CMDLINE_GO_ON;
 }
 
-/* Reads one option. Returns CLI_GO_ON, or the exit status to end with. */
-static int read_option(cli_t *cli, int ch, char **argv, const char **network,
-                       bool *help)
+/* What the options say besides the command's own. */
+typedef struct {
+    cli_t *cli;
+    const char *network;
+    bool help;
+} args_t;
+
+/* Reads one option (cmdline_option_fn). */
+static int read_option(void *ctx, int ch, const char *arg)
 {
+    args_t *a = ctx;
+    cli_t *cli = a->cli;
     uint64_t ms;
     int st = 0;
     switch (ch) {
     case O_NODE:
-        st = cmdline_endpoint(cli->node, sizeof cli->node, "--node", optarg);
+        st = cmdline_endpoint(cli->node, sizeof cli->node, "--node", arg);
         break;
     case O_NETWORK:
-        *network = optarg;
+        a->network = arg;
         break;
     case O_TIMEOUT:
-        st = cmdline_uint(&ms, "--timeout", optarg, 10, 3600000, "ms");
+        st = cmdline_uint(&ms, "--timeout", arg, 10, 3600000, "ms");
         cli->timeout_ms = st ? 0 : (int)ms;
         break;
     case O_JSON:
         cli->json = true;
         break;
     case O_LOG:
-        st = cmdline_log_level(optarg);
+        st = cmdline_log_level(arg);
         break;
     case O_HELP:
-        *help = true;
+        a->help = true;
         break;
     case O_VERSION:
         return cmdline_version(NULL);
@@ -347,11 +352,9 @@ static int read_option(cli_t *cli, int ch, char **argv, const char **network,
         cli->given |= CLI_OPT_NEWEST;
         break;
     default:
-        if (ch >= O_FROM && ch <= O_TRACKER)
-            return read_command_option(cli, ch, optarg);
-        return cmdline_bad_option(ch, argv);
+        return read_command_option(cli, ch, arg);
     }
-    return st ? st : CLI_GO_ON;
+    return st ? st : CMDLINE_GO_ON;
 }
 
 /* Checks the command's arguments and options; sets the network and the
@@ -389,26 +392,23 @@ int main(int argc, char **argv)
     cmdline_init("pickaxe-cli", LOG_WARN);
     cli_t cli;
     memset(&cli, 0, sizeof cli);
-    const char *network = "demo";
-    bool help = false;
-    opterr = 0;
-    int ch, st;
-    while ((ch = getopt_long(argc, argv, ":", options, NULL)) != -1)
-        if ((st = read_option(&cli, ch, argv, &network, &help)) != CLI_GO_ON)
-            return st;
+    args_t a = {&cli, "demo", false};
+    int st = cmdline_read(argc, argv, "", options, read_option, &a, true);
+    if (st != CMDLINE_GO_ON)
+        return st;
     const cli_command_t *cmd = NULL;
     if (optind < argc && !(cmd = find_command(argv[optind])))
         return cmdline_usage_error("unknown command %s", argv[optind]);
-    if (help || !cmd) {
+    if (a.help || !cmd) {
         if (cmd)
             command_usage(stdout, cmd);
         else
-            usage(help ? stdout : stderr);
-        return help ? CMDLINE_EXIT_OK : CMDLINE_EXIT_USAGE;
+            usage(a.help ? stdout : stderr);
+        return a.help ? CMDLINE_EXIT_OK : CMDLINE_EXIT_USAGE;
     }
     cli.args = (const char *const *)argv + optind + 1;
     cli.nargs = argc - optind - 1;
-    if ((st = check_command(&cli, cmd, network)) != 0)
+    if ((st = check_command(&cli, cmd, a.network)) != 0)
         return st;
     st = cmd->run(&cli);
     rpcclient_free(&cli.node_client);

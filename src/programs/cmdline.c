@@ -4,12 +4,14 @@
 #include "cmdline.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <getopt.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "err.h"
 #include "sock.h"
@@ -29,6 +31,46 @@ void cmdline_init(const char *prog, log_level_t default_level)
 const char *cmdline_prog(void)
 {
     return prog_name;
+}
+
+int cmdline_read(int argc, char **argv, const char *shortopts,
+                 const struct option *opts, cmdline_option_fn fn, void *ctx,
+                 bool args)
+{
+    /* ':' after any '+': a missing value comes back as ':', said here. */
+    char optstring[64];
+    bool stop = shortopts[0] == '+';
+    if (snprintf(optstring, sizeof optstring, "%s:%s", stop ? "+" : "",
+                 shortopts + stop) >= (int)sizeof optstring)
+        return cmdline_usage_error("too many short options");
+    optind = 0; /* glibc: start over, also on another vector */
+    opterr = 0;
+    int ch;
+    while ((ch = getopt_long(argc, argv, optstring, opts, NULL)) != -1) {
+        int st = ch == ':' || ch == '?' ? cmdline_bad_option(ch, argv)
+                                        : fn(ctx, ch, optarg);
+        if (st != CMDLINE_GO_ON)
+            return st;
+    }
+    if (!args && optind < argc)
+        return cmdline_usage_error("unexpected argument %s", argv[optind]);
+    return CMDLINE_GO_ON;
+}
+
+int cmdline_make_dir(const char *dir)
+{
+    char path[4096];
+    if ((size_t)snprintf(path, sizeof path, "%s", dir) >= sizeof path)
+        return ERR_RANGE;
+    for (char *p = path + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        if (mkdir(path, 0700) != 0 && errno != EEXIST)
+            return ERR_IO;
+        *p = '/';
+    }
+    return mkdir(path, 0700) != 0 && errno != EEXIST ? ERR_IO : 0;
 }
 
 int cmdline_parse_u64(uint64_t *out, const char *text, uint64_t min,

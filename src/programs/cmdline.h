@@ -19,12 +19,17 @@
  *     PICKAXE_LOG_LEVEL, which beats the program's own default;
  *   - a failure while running prints "PROG: WHAT FAILED" and exits 1.
  *
- * The checking helpers return 0 when the value is good, and otherwise
- * print the line and return the exit status, so an option's case reads:
+ * cmdline_read() runs getopt_long over the arguments and hands each good
+ * option to the program's function, which returns CMDLINE_GO_ON to carry
+ * on or the exit status to end with (0 after --help). The checking helpers
+ * return 0 when the value is good, and otherwise print the line and return
+ * the exit status, so an option's case reads:
  *
  *     case O_THREADS:
- *         if ((st = cmdline_uint(&v, "--threads", optarg, 1, 256, NULL)))
- *             return st;
+ *         st = cmdline_uint(&v, "--threads", arg, 1, 256, NULL);
+ *         break;
+ *     ...
+ *     return st ? st : CMDLINE_GO_ON;
  *
  * Thread safety: cmdline_init() once, in main() before any thread starts;
  * the other functions only read what it set.
@@ -32,6 +37,7 @@
 #ifndef PICKAXE_CMDLINE_H
 #define PICKAXE_CMDLINE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -41,12 +47,20 @@
 /* Every program's version. */
 #define PICKAXE_VERSION "0.1.0"
 
-/* Exit statuses. */
+/* Exit statuses, and cmdline_read()'s "carry on". */
 enum {
+    CMDLINE_GO_ON = -1,
     CMDLINE_EXIT_OK = 0,
     CMDLINE_EXIT_FAIL = 1,  /* a failure while running */
     CMDLINE_EXIT_USAGE = 2, /* a bad flag or argument */
 };
+
+struct option;
+
+/* A program's reader of one option: ch is the option's value in the
+ * getopt_long table, arg its argument (NULL when it takes none). Returns
+ * CMDLINE_GO_ON, or the exit status to end with. */
+typedef int (*cmdline_option_fn)(void *ctx, int ch, const char *arg);
 
 /*
  * Names the program in every message (e.g. "pickaxe-node"; borrowed, so a
@@ -57,6 +71,28 @@ void cmdline_init(const char *prog, log_level_t default_level);
 
 /* The name given to cmdline_init(). */
 const char *cmdline_prog(void);
+
+/*
+ * Reads argv's options from the start (getopt_long with the table opts;
+ * shortopts the short ones, without the leading ':' this adds, or "").
+ * An unknown option or a missing value is said (cmdline_bad_option()).
+ * Arguments may come between options (getopt_long moves them to the end)
+ * unless shortopts starts with '+', which stops at the first argument.
+ * Returns: CMDLINE_GO_ON with optind at the first argument; the status fn
+ *          returned when it ended the reading; CMDLINE_EXIT_USAGE for a
+ *          bad option, or for any argument when args is false ("unexpected
+ *          argument X").
+ */
+int cmdline_read(int argc, char **argv, const char *shortopts,
+                 const struct option *opts, cmdline_option_fn fn, void *ctx,
+                 bool args);
+
+/*
+ * Makes a directory and those above it that are missing (mkdir -p), with
+ * mode 0700 for what it creates.
+ * Returns: 0; ERR_IO (errno says why); ERR_RANGE for a path too long.
+ */
+int cmdline_make_dir(const char *dir);
 
 /*
  * Reads a whole number written in decimal digits alone (no sign, space,

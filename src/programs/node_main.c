@@ -22,10 +22,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-
-/* read_option()'s "carry on parsing". */
-#define GO_ON (-1)
 
 static volatile sig_atomic_t stop_flag;
 
@@ -73,99 +69,91 @@ static void usage(FILE *f)
         "SIGINT or SIGTERM leaves the network cleanly and exits 0.\n");
 }
 
-/* The flags that are not a field of node_config_t as they are. */
+/* What the flags say: a node_config_t, and the flags that are not one of
+ * its fields as they are. */
 typedef struct {
+    node_config_t cfg;
     const char *network, *listen, *address, *data_dir;
 } args_t;
 
-/* Reads one option. Returns GO_ON, or the exit status to end with. */
-static int read_option(node_config_t *cfg, args_t *a, int ch, char **argv)
+/* Reads one option (cmdline_option_fn). */
+static int read_option(void *ctx, int ch, const char *arg)
 {
+    args_t *a = ctx;
+    node_config_t *cfg = &a->cfg;
     uint64_t v = 0;
     int st = 0;
     switch (ch) {
     case 'n':
-        a->network = optarg;
+        a->network = arg;
         break;
     case 't':
         st = cmdline_endpoint(cfg->tracker, sizeof cfg->tracker, "--tracker",
-                              optarg);
+                              arg);
         break;
     case 'l':
-        a->listen = optarg;
+        a->listen = arg;
         break;
     case 'g':
-        st = cmdline_uint(&v, "--gossip-port", optarg, 1, 65535, NULL);
+        st = cmdline_uint(&v, "--gossip-port", arg, 1, 65535, NULL);
         cfg->gossip_port = (uint16_t)v;
         break;
     case 'd':
-        a->data_dir = optarg;
+        a->data_dir = arg;
         break;
     case 'T':
-        st = cmdline_uint(&v, "--threads", optarg, 1, 256, NULL);
+        st = cmdline_uint(&v, "--threads", arg, 1, 256, NULL);
         cfg->threads = (unsigned)v;
         break;
     case 'a':
-        a->address = optarg;
+        a->address = arg;
         break;
     case 'N':
         cfg->mine = false;
         break;
     case 'i':
-        if (strlen(optarg) >= sizeof cfg->impl)
-            return cmdline_usage_error("unknown --sha-impl %s", optarg);
-        snprintf(cfg->impl, sizeof cfg->impl, "%s", optarg);
+        if (strlen(arg) >= sizeof cfg->impl)
+            return cmdline_usage_error("unknown --sha-impl %s", arg);
+        snprintf(cfg->impl, sizeof cfg->impl, "%s", arg);
         break;
     case 's':
-        st = cmdline_uint(&v, "--status-interval", optarg, 1, 3600, "seconds");
+        st = cmdline_uint(&v, "--status-interval", arg, 1, 3600, "seconds");
         cfg->status_interval_s = (unsigned)v;
         break;
     case 'L':
-        st = cmdline_log_level(optarg);
+        st = cmdline_log_level(arg);
         break;
     case 'h':
         usage(stdout);
         return CMDLINE_EXIT_OK;
     case 'V':
         return cmdline_version(NULL);
-    default:
-        return cmdline_bad_option(ch, argv);
     }
-    return st ? st : GO_ON;
+    return st ? st : CMDLINE_GO_ON;
 }
 
-static int read_options(node_config_t *cfg, args_t *a, int argc, char **argv)
-{
-    static const struct option opts[] = {
-        {"network", required_argument, NULL, 'n'},
-        {"tracker", required_argument, NULL, 't'},
-        {"listen", required_argument, NULL, 'l'},
-        {"gossip-port", required_argument, NULL, 'g'},
-        {"data-dir", required_argument, NULL, 'd'},
-        {"threads", required_argument, NULL, 'T'},
-        {"miner-address", required_argument, NULL, 'a'},
-        {"no-mine", no_argument, NULL, 'N'},
-        {"sha-impl", required_argument, NULL, 'i'},
-        {"status-interval", required_argument, NULL, 's'},
-        {"log-level", required_argument, NULL, 'L'},
-        {"help", no_argument, NULL, 'h'},
-        {"version", no_argument, NULL, 'V'},
-        {NULL, 0, NULL, 0},
-    };
-    opterr = 0;
-    int ch, st;
-    while ((ch = getopt_long(argc, argv, ":", opts, NULL)) != -1)
-        if ((st = read_option(cfg, a, ch, argv)) != GO_ON)
-            return st;
-    if (optind < argc)
-        return cmdline_usage_error("unexpected argument %s", argv[optind]);
-    return GO_ON;
-}
+static const struct option options[] = {
+    {"network", required_argument, NULL, 'n'},
+    {"tracker", required_argument, NULL, 't'},
+    {"listen", required_argument, NULL, 'l'},
+    {"gossip-port", required_argument, NULL, 'g'},
+    {"data-dir", required_argument, NULL, 'd'},
+    {"threads", required_argument, NULL, 'T'},
+    {"miner-address", required_argument, NULL, 'a'},
+    {"no-mine", no_argument, NULL, 'N'},
+    {"sha-impl", required_argument, NULL, 'i'},
+    {"status-interval", required_argument, NULL, 's'},
+    {"log-level", required_argument, NULL, 'L'},
+    {"help", no_argument, NULL, 'h'},
+    {"version", no_argument, NULL, 'V'},
+    {NULL, 0, NULL, 0},
+};
 
 /* The network, the listening address, the data directory and the miner's
  * address: the flags that need the network to be read. */
-static int settle_options(node_config_t *cfg, const args_t *a)
+static int settle_options(args_t *a)
 {
+    node_config_t *cfg = &a->cfg;
     cfg->params = params_get(a->network);
     if (!cfg->params)
         return cmdline_usage_error("unknown --network %s (demo or regtest)",
@@ -195,22 +183,6 @@ static int settle_options(node_config_t *cfg, const args_t *a)
     return 0;
 }
 
-/* mkdir -p with mode 0700 for what it creates. */
-static int mkdir_p(const char *dir)
-{
-    char path[512];
-    snprintf(path, sizeof path, "%s", dir);
-    for (char *p = path + 1; *p; p++) {
-        if (*p != '/')
-            continue;
-        *p = '\0';
-        if (mkdir(path, 0700) != 0 && errno != EEXIST)
-            return -1;
-        *p = '/';
-    }
-    return mkdir(path, 0700) != 0 && errno != EEXIST ? -1 : 0;
-}
-
 /* Without --miner-address the node mines to a key of its own, kept beside
  * its chain, so rewards never go to a key nobody holds. */
 static int load_miner_key(node_config_t *cfg)
@@ -236,13 +208,13 @@ static int load_miner_key(node_config_t *cfg)
 int main(int argc, char **argv)
 {
     cmdline_init("pickaxe-node", LOG_INFO);
-    node_config_t cfg = {.mine = true, .impl = "auto"};
-    args_t a = {.network = "demo"};
-    int st = read_options(&cfg, &a, argc, argv);
-    if (st != GO_ON)
+    args_t a = {.cfg = {.mine = true, .impl = "auto"}, .network = "demo"};
+    int st = cmdline_read(argc, argv, "", options, read_option, &a, false);
+    if (st != CMDLINE_GO_ON)
         return st;
-    if ((st = settle_options(&cfg, &a)) != 0)
+    if ((st = settle_options(&a)) != 0)
         return st;
+    node_config_t cfg = a.cfg;
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
     signal(SIGPIPE, SIG_IGN);
@@ -250,7 +222,7 @@ int main(int argc, char **argv)
      * EFBIG, which the store reports as no room and the node survives,
      * instead of the signal killing the node. */
     signal(SIGXFSZ, SIG_IGN);
-    if (mkdir_p(cfg.data_dir) != 0)
+    if (cmdline_make_dir(cfg.data_dir) != 0)
         return cmdline_fail("cannot create %s: %s", cfg.data_dir,
                             strerror(errno));
     if (!cfg.has_miner_key && load_miner_key(&cfg) != 0)

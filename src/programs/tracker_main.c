@@ -21,9 +21,6 @@
 #include "sock.h"
 #include "tracker.h"
 
-/* read_options()'s "carry on". */
-#define GO_ON (-1)
-
 static tracker_t *volatile g_tracker; /* for the signal handler */
 
 static void on_signal(int sig)
@@ -84,50 +81,42 @@ typedef struct {
     uint64_t pub_port, timeout_s;
 } opts_t;
 
-/* Reads the flags. Returns GO_ON, or the exit status to end with. */
-static int read_options(opts_t *o, int argc, char **argv)
+/* Reads one option (cmdline_option_fn). */
+static int read_option(void *ctx, int c, const char *arg)
 {
-    static const struct option opts[] = {
-        {"listen", required_argument, NULL, 'l'},
-        {"pub-port", required_argument, NULL, 'p'},
-        {"network", required_argument, NULL, 'n'},
-        {"peer-timeout", required_argument, NULL, 't'},
-        {"log-level", required_argument, NULL, 'L'},
-        {"help", no_argument, NULL, 'h'},
-        {"version", no_argument, NULL, 'V'},
-        {NULL, 0, NULL, 0},
-    };
-    char version[32];
-    snprintf(version, sizeof version, "wire protocol %d", WIRE_VERSION);
-    opterr = 0;
-    int c, st = 0;
-    while (st == 0 &&
-           (c = getopt_long(argc, argv, ":l:p:n:t:L:hV", opts, NULL)) != -1) {
-        if (c == 'l')
-            o->listen = optarg;
-        else if (c == 'p')
-            st = cmdline_uint(&o->pub_port, "--pub-port", optarg, 1, 65535,
-                              NULL);
-        else if (c == 'n')
-            o->network = optarg;
-        else if (c == 't')
-            st = cmdline_uint(&o->timeout_s, "--peer-timeout", optarg, 1, 86400,
-                              "seconds");
-        else if (c == 'L')
-            st = cmdline_log_level(optarg);
-        else if (c == 'h')
-            return usage(stdout), CMDLINE_EXIT_OK;
-        else if (c == 'V')
-            return cmdline_version(version);
-        else
-            return cmdline_bad_option(c, argv);
+    opts_t *o = ctx;
+    int st = 0;
+    if (c == 'l')
+        o->listen = arg;
+    else if (c == 'p')
+        st = cmdline_uint(&o->pub_port, "--pub-port", arg, 1, 65535, NULL);
+    else if (c == 'n')
+        o->network = arg;
+    else if (c == 't')
+        st = cmdline_uint(&o->timeout_s, "--peer-timeout", arg, 1, 86400,
+                          "seconds");
+    else if (c == 'L')
+        st = cmdline_log_level(arg);
+    else if (c == 'h')
+        return usage(stdout), CMDLINE_EXIT_OK;
+    else if (c == 'V') {
+        char version[32];
+        snprintf(version, sizeof version, "wire protocol %d", WIRE_VERSION);
+        return cmdline_version(version);
     }
-    if (st)
-        return st;
-    if (optind < argc)
-        return cmdline_usage_error("unexpected argument %s", argv[optind]);
-    return GO_ON;
+    return st ? st : CMDLINE_GO_ON;
 }
+
+static const struct option options[] = {
+    {"listen", required_argument, NULL, 'l'},
+    {"pub-port", required_argument, NULL, 'p'},
+    {"network", required_argument, NULL, 'n'},
+    {"peer-timeout", required_argument, NULL, 't'},
+    {"log-level", required_argument, NULL, 'L'},
+    {"help", no_argument, NULL, 'h'},
+    {"version", no_argument, NULL, 'V'},
+    {NULL, 0, NULL, 0},
+};
 
 /* The two endpoints to bind, from --listen and --pub-port. */
 static int endpoints(const opts_t *o, const params_t *params, char *req_ep,
@@ -159,8 +148,9 @@ int main(int argc, char **argv)
     cmdline_init("pickaxe-tracker", LOG_INFO);
     opts_t o = {.network = "demo",
                 .timeout_s = TRACKER_DEFAULT_TIMEOUT_MS / 1000};
-    int st = read_options(&o, argc, argv);
-    if (st != GO_ON)
+    int st = cmdline_read(argc, argv, "l:p:n:t:L:hV", options, read_option, &o,
+                          false);
+    if (st != CMDLINE_GO_ON)
         return st;
     const params_t *params = params_get(o.network);
     if (!params)
