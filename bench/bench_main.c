@@ -510,26 +510,23 @@ static int cmd_switch(int argc, char **argv)
 
 /* ---- main ---- */
 
-/* Reads an option given before the command (cmdline_option_fn). */
+/* Reads an option given before the command (cmdline_option_fn): --help,
+ * the only one cmdline_read() leaves to it. */
 static int read_top_option(void *ctx, int ch, const char *arg)
 {
     (void)ctx;
-    if (ch == 'h')
-        return fputs(usage_text, stdout), CMDLINE_EXIT_OK;
-    if (ch == 'V')
-        return cmdline_version(NULL);
-    int st = cmdline_log_level(arg);
-    return st ? st : CMDLINE_GO_ON;
+    (void)ch;
+    (void)arg;
+    fputs(usage_text, stdout);
+    return CMDLINE_EXIT_OK;
 }
 
 int main(int argc, char **argv)
 {
     cmdline_init("pickaxe-bench", LOG_WARN);
-    static const struct option opts[] = {
-        {"log-level", required_argument, NULL, 'l'},
-        {"help", no_argument, NULL, 'h'},
-        {"version", no_argument, NULL, 'V'},
-        {NULL, 0, NULL, 0}};
+    static const struct option opts[] = {{"help", no_argument, NULL, 'h'},
+                                         CMDLINE_OPTIONS_COMMON,
+                                         {NULL, 0, NULL, 0}};
     /* '+': stop at the command; its options are the command's to read. */
     int st = cmdline_read(argc, argv, "+", opts, read_top_option, NULL, true);
     if (st != CMDLINE_GO_ON)

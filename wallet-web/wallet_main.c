@@ -135,14 +135,9 @@ static int read_option(void *ctx, int ch, const char *arg)
     case 'p':
         o->print_address = true;
         break;
-    case 'L':
-        st = cmdline_log_level(arg);
-        break;
     case 'h':
         usage(stdout);
         return CMDLINE_EXIT_OK;
-    case 'V':
-        return cmdline_version(NULL);
     }
     return st ? st : CMDLINE_GO_ON;
 }
@@ -156,9 +151,8 @@ static const struct option options[] = {
     {"web-root", required_argument, NULL, 'w'},
     {"timeout", required_argument, NULL, 'T'},
     {"print-address", no_argument, NULL, 'p'},
-    {"log-level", required_argument, NULL, 'L'},
     {"help", no_argument, NULL, 'h'},
-    {"version", no_argument, NULL, 'V'},
+    CMDLINE_OPTIONS_COMMON,
     {NULL, 0, NULL, 0},
 };
 

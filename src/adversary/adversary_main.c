@@ -554,10 +554,8 @@ enum {
     O_BUDGET,
     O_DURATION,
     O_STATS,
-    O_LOG,
     O_LIST,
-    O_HELP,
-    O_VERSION
+    O_HELP
 };
 
 /* What the flags say: the adversary's configuration, and the network and
@@ -609,9 +607,6 @@ static int read_option(void *ctx, int ch, const char *arg)
     case O_STATS:
         a->stats_path = arg;
         break;
-    case O_LOG:
-        st = cmdline_log_level(arg);
-        break;
     case O_LIST:
         list_kinds(stdout);
         return CMDLINE_EXIT_OK;
@@ -620,8 +615,6 @@ static int read_option(void *ctx, int ch, const char *arg)
         printf("\nattack kinds (name, reason honest nodes give, what):\n");
         list_kinds(stdout);
         return CMDLINE_EXIT_OK;
-    case O_VERSION:
-        return cmdline_version(NULL);
     }
     return st ? st : CMDLINE_GO_ON;
 }
@@ -636,10 +629,9 @@ static const struct option options[] = {
     {"work-budget", required_argument, NULL, O_BUDGET},
     {"duration", required_argument, NULL, O_DURATION},
     {"stats", required_argument, NULL, O_STATS},
-    {"log-level", required_argument, NULL, O_LOG},
     {"list", no_argument, NULL, O_LIST},
     {"help", no_argument, NULL, O_HELP},
-    {"version", no_argument, NULL, O_VERSION},
+    CMDLINE_OPTIONS_COMMON,
     {NULL, 0, NULL, 0},
 };
 

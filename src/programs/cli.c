@@ -243,6 +243,21 @@ json_t *cli_node_call(cli_t *cli, const char *method, json_t *params,
     return result;
 }
 
+int cli_show(cli_t *cli, const char *method, json_t *params,
+             void (*text)(const json_t *answer))
+{
+    int st;
+    json_t *r = CLI_QUERY(cli, method, params, &st);
+    if (!r)
+        return st;
+    if (cli->json)
+        cli_print_json(r);
+    else
+        text(r);
+    json_decref(r);
+    return CMDLINE_EXIT_OK;
+}
+
 /* The tracker's request port is the node's minus TRACKER_PORT_OFFSET. */
 void cli_tracker_endpoint(const cli_t *cli, char *out, size_t len)
 {

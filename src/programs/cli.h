@@ -90,6 +90,14 @@ json_t *cli_node_call(cli_t *cli, const char *method, json_t *params,
 #define CLI_QUERY(cli, method, params, status)                                 \
     cli_node_call(cli, method, params, true, CLI_DEFAULT_TIMEOUT_MS, status)
 
+/*
+ * A query whose answer is shown: as the node said it with --json, else as
+ * text() writes it. params is consumed.
+ * Returns: the exit status (0, or 1 after saying why the query failed).
+ */
+int cli_show(cli_t *cli, const char *method, json_t *params,
+             void (*text)(const json_t *answer));
+
 /* Says why a call to daemon failed and frees msg; returns 1. */
 int cli_call_failed(int rc, char *msg, const char *daemon);
 

@@ -181,16 +181,7 @@ int cli_cmd_getblock(cli_t *cli)
             "height: %s",
             arg);
     }
-    int st;
-    json_t *r = CLI_QUERY(cli, "getblock", params, &st);
-    if (!r)
-        return st;
-    if (cli->json)
-        cli_print_json(r);
-    else
-        print_block(r);
-    json_decref(r);
-    return CMDLINE_EXIT_OK;
+    return cli_show(cli, "getblock", params, print_block);
 }
 
 int cli_cmd_getchain(cli_t *cli)
@@ -243,62 +234,42 @@ int cli_cmd_getchain(cli_t *cli)
     return CMDLINE_EXIT_OK;
 }
 
+static void print_balance(const json_t *r)
+{
+    printf("%-12s %s\n", "address", cli_jstr(r, "address"));
+    cli_print_amount("confirmed", cli_jint(r, "confirmed"));
+    cli_print_amount("pending", cli_jint(r, "pending"));
+    cli_print_amount("available", cli_jint(r, "available"));
+    printf("%-12s %" PRIu64 "\n", "next nonce", cli_jint(r, "nonce"));
+}
+
 int cli_cmd_balance(cli_t *cli)
 {
     if (cli_check_address(cli, "address", cli->args[0]))
         return CMDLINE_EXIT_USAGE;
-    int st;
-    json_t *r = CLI_QUERY(cli, "balance",
-                          json_pack("{s:s}", "address", cli->args[0]), &st);
-    if (!r)
-        return st;
-    if (cli->json) {
-        cli_print_json(r);
-    } else {
-        printf("%-12s %s\n", "address", cli_jstr(r, "address"));
-        cli_print_amount("confirmed", cli_jint(r, "confirmed"));
-        cli_print_amount("pending", cli_jint(r, "pending"));
-        cli_print_amount("available", cli_jint(r, "available"));
-        printf("%-12s %" PRIu64 "\n", "next nonce", cli_jint(r, "nonce"));
-    }
-    json_decref(r);
-    return CMDLINE_EXIT_OK;
+    return cli_show(cli, "balance", json_pack("{s:s}", "address", cli->args[0]),
+                    print_balance);
+}
+
+static void print_balance_after(const json_t *r)
+{
+    printf("%-12s %s\n%-12s %s\n", "address", cli_jstr(r, "address"), "after",
+           cli_jstr(r, "txid"));
+    cli_print_amount("balance", cli_jint(r, "balance"));
 }
 
 int cli_cmd_balance_after(cli_t *cli)
 {
     if (cli_check_address(cli, "address", cli->args[0]))
         return CMDLINE_EXIT_USAGE;
-    int st;
-    json_t *r = CLI_QUERY(
+    return cli_show(
         cli, "balance_after",
         json_pack("{s:s,s:s}", "address", cli->args[0], "txid", cli->args[1]),
-        &st);
-    if (!r)
-        return st;
-    if (cli->json) {
-        cli_print_json(r);
-    } else {
-        printf("%-12s %s\n%-12s %s\n", "address", cli_jstr(r, "address"),
-               "after", cli_jstr(r, "txid"));
-        cli_print_amount("balance", cli_jint(r, "balance"));
-    }
-    json_decref(r);
-    return CMDLINE_EXIT_OK;
+        print_balance_after);
 }
 
-int cli_cmd_tx(cli_t *cli)
+static void print_tx(const json_t *r)
 {
-    int st;
-    json_t *r =
-        CLI_QUERY(cli, "tx", json_pack("{s:s}", "txid", cli->args[0]), &st);
-    if (!r)
-        return st;
-    if (cli->json) {
-        cli_print_json(r);
-        json_decref(r);
-        return CMDLINE_EXIT_OK;
-    }
     const char *status = cli_jstr(r, "status");
     printf("%-12s %s\n%-12s %s", "txid", cli_jstr(r, "txid"), "status", status);
     if (strcmp(status, "confirmed") == 0)
@@ -310,38 +281,37 @@ int cli_cmd_tx(cli_t *cli)
         printf(": %s", cli_jstr(r, "reason"));
     printf("\n");
     json_t *tx = json_object_get(r, "tx");
-    if (tx) {
-        printf("%-12s %s\n", "type", cli_jstr(tx, "type"));
-        if (json_object_get(tx, "from"))
-            printf("%-12s %s\n", "from", cli_jstr(tx, "from"));
-        printf("%-12s %s\n", "to", cli_jstr(tx, "to"));
-        cli_print_amount("amount", cli_jint(tx, "amount"));
-        if (json_object_get(tx, "fee")) {
-            cli_print_amount("fee", cli_jint(tx, "fee"));
-            printf("%-12s %" PRIu64 "\n", "nonce", cli_jint(tx, "nonce"));
-        }
+    if (!tx)
+        return;
+    printf("%-12s %s\n", "type", cli_jstr(tx, "type"));
+    if (json_object_get(tx, "from"))
+        printf("%-12s %s\n", "from", cli_jstr(tx, "from"));
+    printf("%-12s %s\n", "to", cli_jstr(tx, "to"));
+    cli_print_amount("amount", cli_jint(tx, "amount"));
+    if (json_object_get(tx, "fee")) {
+        cli_print_amount("fee", cli_jint(tx, "fee"));
+        printf("%-12s %" PRIu64 "\n", "nonce", cli_jint(tx, "nonce"));
     }
-    json_decref(r);
-    return CMDLINE_EXIT_OK;
+}
+
+int cli_cmd_tx(cli_t *cli)
+{
+    return cli_show(cli, "tx", json_pack("{s:s}", "txid", cli->args[0]),
+                    print_tx);
+}
+
+static void print_mempool(const json_t *r)
+{
+    printf("%zu pending transaction%s\n", json_array_size(r),
+           json_array_size(r) == 1 ? "" : "s");
+    size_t i;
+    const json_t *tx;
+    json_array_foreach(r, i, tx) print_tx_line(tx);
 }
 
 int cli_cmd_mempool(cli_t *cli)
 {
-    int st;
-    json_t *r = CLI_QUERY(cli, "mempool", NULL, &st);
-    if (!r)
-        return st;
-    if (cli->json) {
-        cli_print_json(r);
-    } else {
-        printf("%zu pending transaction%s\n", json_array_size(r),
-               json_array_size(r) == 1 ? "" : "s");
-        size_t i;
-        json_t *tx;
-        json_array_foreach(r, i, tx) print_tx_line(tx);
-    }
-    json_decref(r);
-    return CMDLINE_EXIT_OK;
+    return cli_show(cli, "mempool", NULL, print_mempool);
 }
 
 int cli_cmd_verifychain(cli_t *cli)

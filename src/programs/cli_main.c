@@ -242,9 +242,7 @@ enum {
     O_NETWORK,
     O_TIMEOUT,
     O_JSON,
-    O_LOG,
     O_HELP,
-    O_VERSION,
     O_FROM,
     O_LIMIT,
     O_NEWEST,
@@ -261,9 +259,7 @@ static const struct option options[] = {
     {"network", required_argument, NULL, O_NETWORK},
     {"timeout", required_argument, NULL, O_TIMEOUT},
     {"json", no_argument, NULL, O_JSON},
-    {"log-level", required_argument, NULL, O_LOG},
     {"help", no_argument, NULL, O_HELP},
-    {"version", no_argument, NULL, O_VERSION},
     {"from", required_argument, NULL, O_FROM},
     {"limit", required_argument, NULL, O_LIMIT},
     {"newest-first", no_argument, NULL, O_NEWEST},
@@ -273,6 +269,7 @@ static const struct option options[] = {
     {"fee", required_argument, NULL, O_FEE},
     {"nonce", required_argument, NULL, O_NONCE},
     {"tracker", required_argument, NULL, O_TRACKER},
+    CMDLINE_OPTIONS_COMMON,
     {NULL, 0, NULL, 0},
 };
 
@@ -340,14 +337,9 @@ static int read_option(void *ctx, int ch, const char *arg)
     case O_JSON:
         cli->json = true;
         break;
-    case O_LOG:
-        st = cmdline_log_level(arg);
-        break;
     case O_HELP:
         a->help = true;
         break;
-    case O_VERSION:
-        return cmdline_version(NULL);
     case O_NEWEST:
         cli->given |= CLI_OPT_NEWEST;
         break;

@@ -14,49 +14,42 @@
 #include "cmdline.h"
 #include "wire.h"
 
-int cli_cmd_peers(cli_t *cli)
+static void print_peers(const json_t *r)
 {
-    int st;
-    json_t *r = CLI_QUERY(cli, "peers", NULL, &st);
-    if (!r)
-        return st;
-    if (cli->json) {
-        cli_print_json(r);
-    } else if (json_array_size(r) == 0) {
+    if (json_array_size(r) == 0) {
         printf("no peers\n");
-    } else {
-        printf("%-16s  %-12s %5s %9s %5s %8s  %s\n", "id", "state", "score",
-               "messages", "bad", "answered", "request endpoint");
-        size_t i;
-        json_t *p;
-        json_array_foreach(r, i, p)
-        {
-            /* A stopped process keeps its connections: "connected" says
-             * nothing about whether it answers. */
-            const char *state =
-                json_is_true(json_object_get(p, "banned")) ? "banned"
-                : json_is_false(json_object_get(p, "responsive"))
-                    ? "unresponsive"
-                : json_is_true(json_object_get(p, "connected")) ? "connected"
-                                                                : "waiting";
-            char answered[32] = "never";
-            json_t *age = json_object_get(p, "last_answer_age_s");
-            if (json_is_integer(age))
-                snprintf(answered, sizeof answered, "%" PRIu64 " s ago",
-                         cli_jint(p, "last_answer_age_s"));
-            printf("%-16s  %-12s %5" JSON_INTEGER_FORMAT " %9" PRIu64
-                   " %5" PRIu64 " %8s  %s\n",
-                   cli_jstr(p, "id"), state,
-                   json_integer_value(json_object_get(p, "score")),
-                   cli_jint(p, "messages"), cli_jint(p, "bad_messages"),
-                   answered, cli_jstr(p, "req"));
-        }
+        return;
     }
-    json_decref(r);
-    return CMDLINE_EXIT_OK;
+    printf("%-16s  %-12s %5s %9s %5s %8s  %s\n", "id", "state", "score",
+           "messages", "bad", "answered", "request endpoint");
+    size_t i;
+    const json_t *p;
+    json_array_foreach(r, i, p)
+    {
+        /* A stopped process keeps its connections: "connected" says
+         * nothing about whether it answers. */
+        const char *state =
+            json_is_true(json_object_get(p, "banned"))        ? "banned"
+            : json_is_false(json_object_get(p, "responsive")) ? "unresponsive"
+            : json_is_true(json_object_get(p, "connected"))   ? "connected"
+                                                              : "waiting";
+        char answered[32] = "never";
+        if (json_is_integer(json_object_get(p, "last_answer_age_s")))
+            snprintf(answered, sizeof answered, "%" PRIu64 " s ago",
+                     cli_jint(p, "last_answer_age_s"));
+        printf("%-16s  %-12s %5" JSON_INTEGER_FORMAT " %9" PRIu64 " %5" PRIu64
+               " %8s  %s\n",
+               cli_jstr(p, "id"), state,
+               json_integer_value(json_object_get(p, "score")),
+               cli_jint(p, "messages"), cli_jint(p, "bad_messages"), answered,
+               cli_jstr(p, "req"));
+    }
 }
 
-/* The tracker endpoint of --tracker, or the network's default one. */
+int cli_cmd_peers(cli_t *cli)
+{
+    return cli_show(cli, "peers", NULL, print_peers);
+}
 
 int cli_cmd_generate(cli_t *cli)
 {
@@ -94,29 +87,30 @@ int cli_cmd_generate(cli_t *cli)
     return st;
 }
 
+static void print_partition(const json_t *r)
+{
+    const json_t *b = json_object_get(r, "blocked");
+    if (!json_array_size(b))
+        printf("no peer is cut off\n");
+    size_t i;
+    const json_t *id;
+    json_array_foreach(b, i, id) printf("cut off %s\n", json_string_value(id));
+}
+
 int cli_cmd_partition(cli_t *cli)
 {
     json_t *ids = json_array();
     for (int i = 0; ids && i < cli->nargs; i++)
         json_array_append_new(ids, json_string(cli->args[i]));
-    int st;
-    json_t *r = CLI_QUERY(cli, "partition",
-                          json_pack("{s:o}", "block_peers", ids), &st);
-    if (!r)
-        return st;
-    if (cli->json) {
-        cli_print_json(r);
-    } else {
-        json_t *b = json_object_get(r, "blocked");
-        if (!json_array_size(b))
-            printf("no peer is cut off\n");
-        size_t i;
-        json_t *id;
-        json_array_foreach(b, i, id)
-            printf("cut off %s\n", json_string_value(id));
-    }
-    json_decref(r);
-    return CMDLINE_EXIT_OK;
+    return cli_show(cli, "partition", json_pack("{s:o}", "block_peers", ids),
+                    print_partition);
+}
+
+static void print_stall(const json_t *r)
+{
+    printf("the main loop holds the node lock for %" PRIu64
+           " ms at its next turn\n",
+           cli_jint(r, "stall_ms"));
 }
 
 int cli_cmd_stall(cli_t *cli)
@@ -125,18 +119,8 @@ int cli_cmd_stall(cli_t *cli)
     int st = cmdline_uint(&ms, "stall", cli->args[0], 1, 60000, "ms");
     if (st)
         return st;
-    json_t *r =
-        CLI_QUERY(cli, "stall", json_pack("{s:I}", "ms", (json_int_t)ms), &st);
-    if (!r)
-        return st;
-    if (cli->json)
-        cli_print_json(r);
-    else
-        printf("the main loop holds the node lock for %" PRIu64
-               " ms at its next turn\n",
-               cli_jint(r, "stall_ms"));
-    json_decref(r);
-    return CMDLINE_EXIT_OK;
+    return cli_show(cli, "stall", json_pack("{s:I}", "ms", (json_int_t)ms),
+                    print_stall);
 }
 
 int cli_cmd_tracker_peers(cli_t *cli)

@@ -47,8 +47,15 @@ int cmdline_read(int argc, char **argv, const char *shortopts,
     opterr = 0;
     int ch;
     while ((ch = getopt_long(argc, argv, optstring, opts, NULL)) != -1) {
-        int st = ch == ':' || ch == '?' ? cmdline_bad_option(ch, argv)
-                                        : fn(ctx, ch, optarg);
+        int st;
+        if (ch == ':' || ch == '?')
+            st = cmdline_bad_option(ch, argv);
+        else if (ch == CMDLINE_O_LOG_LEVEL)
+            st = cmdline_log_level(optarg) ? CMDLINE_EXIT_USAGE : CMDLINE_GO_ON;
+        else if (ch == CMDLINE_O_VERSION)
+            st = cmdline_version(NULL);
+        else
+            st = fn(ctx, ch, optarg);
         if (st != CMDLINE_GO_ON)
             return st;
     }
@@ -95,8 +102,7 @@ int cmdline_parse_u64(uint64_t *out, const char *text, uint64_t min,
     return 0;
 }
 
-int cmdline_parse_double(double *out, const char *text, double min,
-                         double max)
+int cmdline_parse_double(double *out, const char *text, double min, double max)
 {
     /* Digits with at most one point: strtod alone would also take a sign,
      * spaces, hex, exponents, "inf" and "nan". */
@@ -156,18 +162,17 @@ int cmdline_uint(uint64_t *out, const char *flag, const char *text,
     if (cmdline_parse_u64(out, text, min, max) == 0)
         return 0;
     return cmdline_usage_error("%s takes %llu..%llu%s%s, not '%s'", flag,
-                               (unsigned long long)min,
-                               (unsigned long long)max, unit ? " " : "",
-                               unit ? unit : "", text);
+                               (unsigned long long)min, (unsigned long long)max,
+                               unit ? " " : "", unit ? unit : "", text);
 }
 
-int cmdline_double(double *out, const char *flag, const char *text,
-                   double min, double max, const char *unit)
+int cmdline_double(double *out, const char *flag, const char *text, double min,
+                   double max, const char *unit)
 {
     if (cmdline_parse_double(out, text, min, max) == 0)
         return 0;
-    return cmdline_usage_error("%s takes %g..%g%s%s, not '%s'", flag, min,
-                               max, unit ? " " : "", unit ? unit : "", text);
+    return cmdline_usage_error("%s takes %g..%g%s%s, not '%s'", flag, min, max,
+                               unit ? " " : "", unit ? unit : "", text);
 }
 
 int cmdline_log_level(const char *text)
@@ -180,8 +185,7 @@ int cmdline_log_level(const char *text)
     return 0;
 }
 
-int cmdline_endpoint(char *out, size_t len, const char *flag,
-                     const char *text)
+int cmdline_endpoint(char *out, size_t len, const char *flag, const char *text)
 {
     char host[SOCK_ENDPOINT_MAX];
     uint16_t port;

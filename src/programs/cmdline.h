@@ -57,6 +57,15 @@ enum {
 
 struct option;
 
+/* The options every program takes the same way, handled by cmdline_read()
+ * itself: put CMDLINE_OPTIONS_COMMON in the program's getopt_long table. */
+enum { CMDLINE_O_LOG_LEVEL = 0x10000, CMDLINE_O_VERSION };
+#define CMDLINE_OPTIONS_COMMON                                                 \
+    {"log-level", required_argument, NULL, CMDLINE_O_LOG_LEVEL},               \
+    {                                                                          \
+        "version", no_argument, NULL, CMDLINE_O_VERSION                        \
+    }
+
 /* A program's reader of one option: ch is the option's value in the
  * getopt_long table, arg its argument (NULL when it takes none). Returns
  * CMDLINE_GO_ON, or the exit status to end with. */
@@ -75,7 +84,9 @@ const char *cmdline_prog(void);
 /*
  * Reads argv's options from the start (getopt_long with the table opts;
  * shortopts the short ones, without the leading ':' this adds, or "").
- * An unknown option or a missing value is said (cmdline_bad_option()).
+ * --log-level and --version (CMDLINE_OPTIONS_COMMON) are handled here
+ * (cmdline_log_level(), cmdline_version()); an unknown option or a missing
+ * value is said (cmdline_bad_option()).
  * Arguments may come between options (getopt_long moves them to the end)
  * unless shortopts starts with '+', which stops at the first argument.
  * Returns: CMDLINE_GO_ON with optind at the first argument; the status fn
@@ -109,8 +120,7 @@ int cmdline_parse_u64(uint64_t *out, const char *text, uint64_t min,
  * [min, max].
  * Returns: 0; ERR_PARSE; ERR_RANGE (as cmdline_parse_u64()).
  */
-int cmdline_parse_double(double *out, const char *text, double min,
-                         double max);
+int cmdline_parse_double(double *out, const char *text, double min, double max);
 
 /*
  * A flag's whole-number value: 0, or after printing
@@ -121,8 +131,8 @@ int cmdline_uint(uint64_t *out, const char *flag, const char *text,
                  uint64_t min, uint64_t max, const char *unit);
 
 /* As cmdline_uint() for a decimal number (cmdline_parse_double()). */
-int cmdline_double(double *out, const char *flag, const char *text,
-                   double min, double max, const char *unit);
+int cmdline_double(double *out, const char *flag, const char *text, double min,
+                   double max, const char *unit);
 
 /*
  * --log-level's value: sets the level and returns 0, or prints
@@ -136,8 +146,7 @@ int cmdline_log_level(const char *text);
  * returns 0, or prints "PROG: FLAG takes tcp://HOST:PORT, not 'TEXT' ..."
  * (also when it does not fit in len) and returns CMDLINE_EXIT_USAGE.
  */
-int cmdline_endpoint(char *out, size_t len, const char *flag,
-                     const char *text);
+int cmdline_endpoint(char *out, size_t len, const char *flag, const char *text);
 
 /*
  * The line for what getopt_long() returned for a bad option (':' for a

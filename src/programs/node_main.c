@@ -120,14 +120,9 @@ static int read_option(void *ctx, int ch, const char *arg)
         st = cmdline_uint(&v, "--status-interval", arg, 1, 3600, "seconds");
         cfg->status_interval_s = (unsigned)v;
         break;
-    case 'L':
-        st = cmdline_log_level(arg);
-        break;
     case 'h':
         usage(stdout);
         return CMDLINE_EXIT_OK;
-    case 'V':
-        return cmdline_version(NULL);
     }
     return st ? st : CMDLINE_GO_ON;
 }
@@ -143,9 +138,8 @@ static const struct option options[] = {
     {"no-mine", no_argument, NULL, 'N'},
     {"sha-impl", required_argument, NULL, 'i'},
     {"status-interval", required_argument, NULL, 's'},
-    {"log-level", required_argument, NULL, 'L'},
     {"help", no_argument, NULL, 'h'},
-    {"version", no_argument, NULL, 'V'},
+    CMDLINE_OPTIONS_COMMON,
     {NULL, 0, NULL, 0},
 };
 
