@@ -97,8 +97,8 @@
  *
  * Returns: 0; ERR_ARG when the type is wrong (a real, a bool, ...) or the
  *          value is negative, or zero while allow_zero is false; ERR_PARSE
- *          or ERR_RANGE as amount_parse_coins() in amount.h, and ERR_RANGE for an
- *          integer above MAX_MONEY.
+ *          or ERR_RANGE as amount_parse_coins() in amount.h, and ERR_RANGE
+ *          for an integer above MAX_MONEY.
  * Out:     units  (only on success); why  a static phrase (may be NULL).
  * In:      v      the field's value (borrowed; NULL is ERR_ARG).
  */
