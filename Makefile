@@ -10,6 +10,7 @@
 #   src/node/       the node          -> build/libpickaxe-node.a      (core, miner, net)
 #   wallet-web/     wallet service    -> build/libpickaxe-wallet.a    (core, net)
 #   src/adversary/  attack catalogue  -> build/libpickaxe-adversary.a (core, net)
+#   src/programs/   what mains share  -> build/libpickaxe-programs.a  (any layer)
 #   any directory   NAME_main.c       -> build/pickaxe-NAME (programs: any layer)
 #   tests/          test_X.c          -> build/tests/test_X (Criterion)
 #
@@ -32,7 +33,9 @@ INC.net           := -Isrc/core -Inet
 INC.src/node      := -Isrc/core -Iminer -Inet -Isrc/node
 INC.wallet-web    := -Isrc/core -Inet -Iwallet-web
 INC.src/adversary := -Isrc/core -Inet -Isrc/adversary
-INC_ALL := -Isrc/core -Iminer -Inet -Isrc/node -Iwallet-web -Isrc/adversary
+INC_ALL := -Isrc/core -Iminer -Inet -Isrc/node -Iwallet-web -Isrc/adversary \
+           -Isrc/programs
+INC.src/programs  := $(INC_ALL)
 # Programs (*_main.c), bench/ and tests/ may include any layer; a target may
 # narrow that with LAYER_INC (the core-alone test).
 layer_inc = $(or $(LAYER_INC),$(if $(filter %_main.c,$<),$(INC_ALL),$(or $(INC.$(patsubst %/,%,$(dir $<))),$(INC_ALL))))
@@ -81,7 +84,8 @@ TSAN_TESTS ?= $(notdir $(basename $(wildcard tests/test_pool.c \
                   tests/test_loopwatch.c tests/test_node.c)))
 
 # Layers, highest first: the order archives are given to the linker.
-LAYERS := node wallet adversary net miner core
+LAYERS := programs node wallet adversary net miner core
+SRC.programs  := $(filter-out %_main.c,$(wildcard src/programs/*.c))
 SRC.core      := $(wildcard src/core/*.c)
 SRC.miner     := $(filter-out %_main.c,$(wildcard miner/*.c))
 SRC.net       := $(filter-out %_main.c,$(wildcard net/*.c))

@@ -28,6 +28,7 @@
 
 #include "block.h"
 #include "bytes.h"
+#include "cmdline.h"
 #include "err.h"
 #include "hex.h"
 #include "kernel.h"
@@ -35,12 +36,6 @@
 #include "pool.h"
 #include "uint256.h"
 #include "validate.h"
-
-#ifndef PICKAXE_VERSION
-#define PICKAXE_VERSION "0.1.0"
-#endif
-
-#define EXIT_USAGE 2
 
 static const char usage_text[] =
     "usage: pickaxe-bench [--log-level LEVEL] COMMAND [OPTIONS]\n"
@@ -72,47 +67,6 @@ static const char usage_text[] =
     "  --log-level L     error, warn (default), info or debug\n"
     "  --help            this text;  --version  the version\n";
 
-static const char *prog = "pickaxe-bench";
-
-static int usage_error(const char *fmt, ...)
-    __attribute__((format(printf, 1, 2)));
-static int usage_error(const char *fmt, ...)
-{
-    va_list ap;
-    fprintf(stderr, "%s: ", prog);
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fprintf(stderr, " (try --help)\n");
-    return EXIT_USAGE;
-}
-
-/* Strict unsigned parse: digits only (0x hex allowed), within [min, max]. */
-static bool parse_u64(uint64_t *out, const char *s, uint64_t min, uint64_t max)
-{
-    if (!s || !*s || *s == '-' || *s == '+' || *s == ' ')
-        return false;
-    char *end;
-    errno = 0;
-    unsigned long long v = strtoull(s, &end, 0);
-    if (errno || *end || v < min || v > max)
-        return false;
-    *out = v;
-    return true;
-}
-
-static bool parse_seconds(double *out, const char *s)
-{
-    if (!s || !*s)
-        return false;
-    char *end;
-    double v = strtod(s, &end);
-    if (*end || !(v > 0) || v > 86400)
-        return false;
-    *out = v;
-    return true;
-}
-
 static double now_s(void)
 {
     struct timespec ts;
@@ -131,42 +85,103 @@ static int pick_kernel(const kernel_t **k, const char *impl)
 {
     int rc = kernel_select(k, impl);
     if (rc == ERR_ARG)
-        return usage_error("unknown kernel '%s'", impl);
+        return cmdline_usage_error("unknown kernel '%s'", impl);
     if (rc == ERR_UNSUPPORTED) {
-        fprintf(stderr,
-                "%s: kernel '%s' cannot run on this CPU (see "
-                "'pickaxe-bench kernels')\n",
-                prog, impl);
-        return 1;
+        return cmdline_fail("kernel '%s' cannot run on this CPU (see "
+                            "'pickaxe-bench kernels')",
+                            impl);
     }
     return 0;
+}
+
+/* ---- options ---- */
+
+/* The options of every command (each command's table says which it takes),
+ * with their defaults. */
+typedef struct {
+    bool json, have_threads, have_start, have_count;
+    uint64_t threads, versions, start, count, jobs, interval_ms;
+    double seconds;
+    const char *impl, *header;
+} bench_opts_t;
+
+/* Reads one option (cmdline_option_fn). */
+static int read_option(void *ctx, int ch, const char *arg)
+{
+    bench_opts_t *o = ctx;
+    int st = 0;
+    switch (ch) {
+    case 'j':
+        o->json = true;
+        break;
+    case 'h':
+        fputs(usage_text, stdout);
+        return CMDLINE_EXIT_OK;
+    case 'i':
+        o->impl = arg;
+        break;
+    case 't':
+        st = cmdline_uint(&o->threads, "--threads", arg, 0, POOL_MAX_THREADS,
+                          NULL);
+        o->have_threads = true;
+        break;
+    case 's':
+        st = cmdline_double(&o->seconds, "--seconds", arg, 0.001, 86400, NULL);
+        break;
+    case 'v':
+        if (cmdline_parse_u64(&o->versions, arg, 1, KERNEL_ROLL_MAX) ||
+            (o->versions & (o->versions - 1)) != 0)
+            return cmdline_usage_error("--versions takes 1, 2, 4, 8 or 16, "
+                                       "not '%s'",
+                                       arg);
+        break;
+    case 'H':
+        o->header = arg;
+        break;
+    case 'S':
+        st = cmdline_uint(&o->start, "--start", arg, 0, 0xffffffffu, NULL);
+        o->have_start = true;
+        break;
+    case 'c':
+        st =
+            cmdline_uint(&o->count, "--count", arg, 1, (uint64_t)1 << 32, NULL);
+        o->have_count = true;
+        break;
+    case 'n':
+        st = cmdline_uint(&o->jobs, "--jobs", arg, 1, 100000, NULL);
+        break;
+    case 'm':
+        st =
+            cmdline_uint(&o->interval_ms, "--interval-ms", arg, 1, 10000, "ms");
+        break;
+    }
+    return st ? st : CMDLINE_GO_ON;
+}
+
+/* Reads a command's options (those in opts) into o. Returns CMDLINE_GO_ON
+ * or the exit status to end with. */
+static int read_command(bench_opts_t *o, int argc, char **argv,
+                        const struct option *opts)
+{
+    *o = (bench_opts_t){.versions = KERNEL_ROLL_MAX,
+                        .jobs = 200,
+                        .interval_ms = 10,
+                        .impl = "auto"};
+    return cmdline_read(argc, argv, "", opts, read_option, o, false);
 }
 
 /* ---- kernels ---- */
 
 static int cmd_kernels(int argc, char **argv)
 {
-    int json = 0;
     static const struct option opts[] = {{"json", no_argument, NULL, 'j'},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
-    int ch;
-    optind = 1;
-    while ((ch = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
-        switch (ch) {
-        case 'j':
-            json = 1;
-            break;
-        case 'h':
-            fputs(usage_text, stdout);
-            return 0;
-        default:
-            return usage_error("kernels: unknown option '%s'",
-                               argv[optind - 1]);
-        }
-    }
-    if (optind < argc)
-        return usage_error("kernels: unexpected argument '%s'", argv[optind]);
+    bench_opts_t o;
+    int st = read_command(&o, argc, argv, opts);
+    if (st != CMDLINE_GO_ON)
+        return st;
+    bool json = o.json;
     const kernel_t *autok = kernel_auto();
     if (json)
         printf("[");
@@ -176,8 +191,8 @@ static int cmd_kernels(int argc, char **argv)
     for (size_t i = 0; i < kernel_count(); i++) {
         const kernel_t *k = kernel_at(i);
         bool avail = kernel_available(k);
-        int st = avail ? kernel_self_test(k) : ERR_UNSUPPORTED;
-        const char *test = !avail ? "-" : st == 0 ? "ok" : "FAILED";
+        int self = avail ? kernel_self_test(k) : ERR_UNSUPPORTED;
+        const char *test = !avail ? "-" : self == 0 ? "ok" : "FAILED";
         if (json)
             printf("%s{\"name\":\"%s\",\"lanes\":%u,\"versions\":%u,"
                    "\"available\":%s,\"auto\":%s,\"self_test\":\"%s\"}",
@@ -188,7 +203,7 @@ static int cmd_kernels(int argc, char **argv)
             printf("%-8s %5u %8u  %-9s %-9s %s\n", kernel_name(k),
                    kernel_lanes(k), kernel_roll_versions(k),
                    avail ? "yes" : "no", test, k == autok ? "<- auto" : "");
-        if (avail && st != 0)
+        if (avail && self != 0)
             log_error("bench", "kernel %s failed its known answers",
                       kernel_name(k));
     }
@@ -244,12 +259,6 @@ static void fmt_count(char *out, size_t n, uint64_t v)
 
 static int cmd_hashrate(int argc, char **argv)
 {
-    int json = 0;
-    uint64_t threads = 0;
-    double seconds = 0;
-    bool have_threads = false;
-    const char *impl = "auto";
-    uint64_t versions = KERNEL_ROLL_MAX;
     static const struct option opts[] = {
         {"threads", required_argument, NULL, 't'},
         {"seconds", required_argument, NULL, 's'},
@@ -258,60 +267,25 @@ static int cmd_hashrate(int argc, char **argv)
         {"json", no_argument, NULL, 'j'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
-    int ch;
-    optind = 1;
-    while ((ch = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
-        switch (ch) {
-        case 't':
-            if (!parse_u64(&threads, optarg, 0, POOL_MAX_THREADS))
-                return usage_error("--threads takes 0..%d (0 = one per "
-                                   "core), not '%s'",
-                                   POOL_MAX_THREADS, optarg);
-            have_threads = true;
-            break;
-        case 's':
-            if (!parse_seconds(&seconds, optarg))
-                return usage_error("--seconds takes a number in (0, 86400], "
-                                   "not '%s'",
-                                   optarg);
-            break;
-        case 'i':
-            impl = optarg;
-            break;
-        case 'v':
-            if (!parse_u64(&versions, optarg, 1, KERNEL_ROLL_MAX) ||
-                (versions & (versions - 1)) != 0)
-                return usage_error("--versions takes 1, 2, 4, 8 or 16, not "
-                                   "'%s'",
-                                   optarg);
-            break;
-        case 'j':
-            json = 1;
-            break;
-        case 'h':
-            fputs(usage_text, stdout);
-            return 0;
-        case ':':
-            return usage_error("hashrate: %s needs a value", argv[optind - 1]);
-        default:
-            return usage_error("hashrate: unknown option '%s'",
-                               argv[optind - 1]);
-        }
-    }
-    if (optind < argc)
-        return usage_error("hashrate: unexpected argument '%s'", argv[optind]);
+    bench_opts_t o;
+    int st = read_command(&o, argc, argv, opts);
+    if (st != CMDLINE_GO_ON)
+        return st;
+    bool json = o.json, have_threads = o.have_threads;
+    uint64_t threads = o.threads, versions = o.versions;
+    double seconds = o.seconds;
+    const char *impl = o.impl;
     if (!have_threads || seconds == 0)
-        return usage_error("hashrate needs --threads N and --seconds S");
+        return cmdline_usage_error("hashrate needs --threads N and --seconds "
+                                   "S");
     const kernel_t *k;
     int rc = pick_kernel(&k, impl);
     if (rc)
         return rc;
 
     pool_t *p = pool_new((unsigned)threads, kernel_name(k));
-    if (!p) {
-        fprintf(stderr, "%s: cannot start the worker pool\n", prog);
-        return 1;
-    }
+    if (!p)
+        return cmdline_fail("cannot start the worker pool");
     unsigned n = pool_threads(p);
     pool_job_t job;
     synthetic_job(&job, 1, bench_branch);
@@ -322,8 +296,7 @@ static int cmd_hashrate(int argc, char **argv)
                           : job.version_roll;
     if (pool_set_job(p, &job) != 0) {
         pool_free(&p);
-        fprintf(stderr, "%s: out of memory\n", prog);
-        return 1;
+        return cmdline_fail("out of memory");
     }
     bool live = !json && isatty(STDERR_FILENO);
     double cpu0[POOL_MAX_THREADS];
@@ -422,72 +395,39 @@ static bool print_hit(void *arg, uint32_t nonce, const uint8_t hash[32])
 
 static int cmd_scan(int argc, char **argv)
 {
-    int json = 0;
-    const char *impl = "auto", *header_hex = NULL;
-    uint64_t start = 0, count = 0;
-    bool have_start = false, have_count = false;
     static const struct option opts[] = {
         {"header", required_argument, NULL, 'H'},
-        {"start", required_argument, NULL, 's'},
+        {"start", required_argument, NULL, 'S'},
         {"count", required_argument, NULL, 'c'},
         {"impl", required_argument, NULL, 'i'},
         {"json", no_argument, NULL, 'j'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
-    int ch;
-    optind = 1;
-    while ((ch = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
-        switch (ch) {
-        case 'H':
-            header_hex = optarg;
-            break;
-        case 's':
-            if (!parse_u64(&start, optarg, 0, 0xffffffffu))
-                return usage_error("--start takes a nonce 0..4294967295, "
-                                   "not '%s'",
-                                   optarg);
-            have_start = true;
-            break;
-        case 'c':
-            if (!parse_u64(&count, optarg, 1, (uint64_t)1 << 32))
-                return usage_error("--count takes 1..4294967296, not '%s'",
-                                   optarg);
-            have_count = true;
-            break;
-        case 'i':
-            impl = optarg;
-            break;
-        case 'j':
-            json = 1;
-            break;
-        case 'h':
-            fputs(usage_text, stdout);
-            return 0;
-        case ':':
-            return usage_error("scan: %s needs a value", argv[optind - 1]);
-        default:
-            return usage_error("scan: unknown option '%s'", argv[optind - 1]);
-        }
-    }
-    if (optind < argc)
-        return usage_error("scan: unexpected argument '%s'", argv[optind]);
+    bench_opts_t o;
+    int st = read_command(&o, argc, argv, opts);
+    if (st != CMDLINE_GO_ON)
+        return st;
+    bool json = o.json, have_start = o.have_start, have_count = o.have_count;
+    const char *impl = o.impl, *header_hex = o.header;
+    uint64_t start = o.start, count = o.count;
     if (!header_hex || !have_start || !have_count)
-        return usage_error("scan needs --header HEX160, --start N and "
-                           "--count M");
+        return cmdline_usage_error("scan needs --header HEX160, --start N and "
+                                   "--count M");
     uint8_t header[80];
     if (hex_decode(header, sizeof header, header_hex) != 0)
-        return usage_error("--header takes 160 hex characters (an 80-byte "
-                           "header), got %zu characters",
-                           strlen(header_hex));
+        return cmdline_usage_error(
+            "--header takes 160 hex characters (an 80-byte "
+            "header), got %zu characters",
+            strlen(header_hex));
     if (count > ((uint64_t)1 << 32) - start)
-        return usage_error("--start + --count passes nonce 4294967295");
+        return cmdline_usage_error("--start + --count passes nonce 4294967295");
     uint32_t bits = le32_get(header + 72);
     uint256_t t;
     uint8_t target[32];
     if (block_bits_to_target(&t, bits) != 0)
-        return usage_error("the header's bits 0x%08" PRIx32
-                           " do not encode a valid target",
-                           bits);
+        return cmdline_usage_error("the header's bits 0x%08" PRIx32
+                                   " do not encode a valid target",
+                                   bits);
     uint256_to_le(target, &t);
     const kernel_t *k;
     int rc = pick_kernel(&k, impl);
@@ -503,8 +443,7 @@ static int cmd_scan(int argc, char **argv)
     if (json)
         printf("]}\n");
     if (rc != 0) {
-        fprintf(stderr, "%s: scan failed: %s\n", prog, err_str(rc));
-        return 1;
+        return cmdline_fail("scan failed: %s", err_str(rc));
     }
     log_info("bench", "scan: %zu of %" PRIu64 " nonces meet bits 0x%08" PRIx32,
              out.found, count, bits);
@@ -515,9 +454,6 @@ static int cmd_scan(int argc, char **argv)
 
 static int cmd_switch(int argc, char **argv)
 {
-    int json = 0;
-    uint64_t threads = 0, jobs = 200, interval_ms = 10;
-    const char *impl = "auto";
     static const struct option opts[] = {
         {"threads", required_argument, NULL, 't'},
         {"jobs", required_argument, NULL, 'n'},
@@ -526,50 +462,20 @@ static int cmd_switch(int argc, char **argv)
         {"json", no_argument, NULL, 'j'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
-    int ch;
-    optind = 1;
-    while ((ch = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
-        switch (ch) {
-        case 't':
-            if (!parse_u64(&threads, optarg, 0, POOL_MAX_THREADS))
-                return usage_error("--threads takes 0..%d, not '%s'",
-                                   POOL_MAX_THREADS, optarg);
-            break;
-        case 'n':
-            if (!parse_u64(&jobs, optarg, 1, 100000))
-                return usage_error("--jobs takes 1..100000, not '%s'", optarg);
-            break;
-        case 'm':
-            if (!parse_u64(&interval_ms, optarg, 1, 10000))
-                return usage_error("--interval-ms takes 1..10000, not '%s'",
-                                   optarg);
-            break;
-        case 'i':
-            impl = optarg;
-            break;
-        case 'j':
-            json = 1;
-            break;
-        case 'h':
-            fputs(usage_text, stdout);
-            return 0;
-        case ':':
-            return usage_error("switch: %s needs a value", argv[optind - 1]);
-        default:
-            return usage_error("switch: unknown option '%s'", argv[optind - 1]);
-        }
-    }
-    if (optind < argc)
-        return usage_error("switch: unexpected argument '%s'", argv[optind]);
+    bench_opts_t o;
+    int st = read_command(&o, argc, argv, opts);
+    if (st != CMDLINE_GO_ON)
+        return st;
+    bool json = o.json;
+    uint64_t threads = o.threads, jobs = o.jobs, interval_ms = o.interval_ms;
+    const char *impl = o.impl;
     const kernel_t *k;
     int rc = pick_kernel(&k, impl);
     if (rc)
         return rc;
     pool_t *p = pool_new((unsigned)threads, kernel_name(k));
-    if (!p) {
-        fprintf(stderr, "%s: cannot start the worker pool\n", prog);
-        return 1;
-    }
+    if (!p)
+        return cmdline_fail("cannot start the worker pool");
     pool_job_t job;
     synthetic_job(&job, 1, bench_branch);
     pool_set_job(p, &job);
@@ -578,8 +484,7 @@ static int cmd_switch(int argc, char **argv)
         synthetic_job(&job, i + 2, bench_branch);
         if (pool_set_job(p, &job) != 0) {
             pool_free(&p);
-            fprintf(stderr, "%s: out of memory\n", prog);
-            return 1;
+            return cmdline_fail("out of memory");
         }
         sleep_s((double)interval_ms / 1000.0);
     }
@@ -589,8 +494,7 @@ static int cmd_switch(int argc, char **argv)
     unsigned n = pool_threads(p);
     pool_free(&p);
     if (rc != 0) {
-        fprintf(stderr, "%s: no switch was measured\n", prog);
-        return 1;
+        return cmdline_fail("no switch was measured");
     }
     if (json)
         printf("{\"impl\":\"%s\",\"threads\":%u,\"jobs\":%" PRIu64
@@ -606,51 +510,41 @@ static int cmd_switch(int argc, char **argv)
 
 /* ---- main ---- */
 
+/* Reads an option given before the command (cmdline_option_fn): --help,
+ * the only one cmdline_read() leaves to it. */
+static int read_top_option(void *ctx, int ch, const char *arg)
+{
+    (void)ctx;
+    (void)ch;
+    (void)arg;
+    fputs(usage_text, stdout);
+    return CMDLINE_EXIT_OK;
+}
+
 int main(int argc, char **argv)
 {
-    log_level_t level = LOG_WARN;
-    static const struct option opts[] = {
-        {"log-level", required_argument, NULL, 'l'},
-        {"help", no_argument, NULL, 'h'},
-        {"version", no_argument, NULL, 'V'},
-        {NULL, 0, NULL, 0}};
-    int ch;
-    /* '+': stop at the command; its options are parsed by the command. */
-    while ((ch = getopt_long(argc, argv, "+:", opts, NULL)) != -1) {
-        switch (ch) {
-        case 'l':
-            if (log_parse_level(&level, optarg) != 0)
-                return usage_error("--log-level takes error, warn, info or "
-                                   "debug, not '%s'",
-                                   optarg);
-            break;
-        case 'h':
-            fputs(usage_text, stdout);
-            return 0;
-        case 'V':
-            printf("pickaxe-bench %s\n", PICKAXE_VERSION);
-            return 0;
-        case ':':
-            return usage_error("%s needs a value", argv[optind - 1]);
-        default:
-            return usage_error("unknown option '%s'", argv[optind - 1]);
-        }
-    }
-    log_set_level(level);
+    cmdline_init("pickaxe-bench", LOG_WARN);
+    static const struct option opts[] = {{"help", no_argument, NULL, 'h'},
+                                         CMDLINE_OPTIONS_COMMON,
+                                         {NULL, 0, NULL, 0}};
+    /* '+': stop at the command; its options are the command's to read. */
+    int st = cmdline_read(argc, argv, "+", opts, read_top_option, NULL, true);
+    if (st != CMDLINE_GO_ON)
+        return st;
     if (optind >= argc)
-        return usage_error("missing command");
-    const char *cmd = argv[optind];
-    int sub_argc = argc - optind;
-    char **sub_argv = argv + optind;
-    if (strcmp(cmd, "kernels") == 0)
-        return cmd_kernels(sub_argc, sub_argv);
-    if (strcmp(cmd, "hashrate") == 0)
-        return cmd_hashrate(sub_argc, sub_argv);
-    if (strcmp(cmd, "scan") == 0)
-        return cmd_scan(sub_argc, sub_argv);
-    if (strcmp(cmd, "switch") == 0)
-        return cmd_switch(sub_argc, sub_argv);
-    if (strcmp(cmd, "validate") == 0)
-        return bench_validate_main(sub_argc, sub_argv);
-    return usage_error("unknown command '%s'", cmd);
+        return cmdline_usage_error("missing command");
+    static const struct {
+        const char *name;
+        int (*run)(int argc, char **argv);
+    } commands[] = {
+        {"kernels", cmd_kernels},
+        {"hashrate", cmd_hashrate},
+        {"scan", cmd_scan},
+        {"switch", cmd_switch},
+        {"validate", bench_validate_main},
+    };
+    for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
+        if (strcmp(argv[optind], commands[i].name) == 0)
+            return commands[i].run(argc - optind, argv + optind);
+    return cmdline_usage_error("unknown command '%s'", argv[optind]);
 }

@@ -117,7 +117,7 @@ def bench_tps(count, senders, per_sender, via="node", clients=1):
         for nonce in range(per_sender):
             for i, (path, _) in enumerate(keys):
                 r = net.cli_raw(["--network", "regtest", "createtx", "--keystore", path,
-                                 "--to", sink, "--amount", "1000", "--nonce", str(nonce)])
+                                 "--to", sink, "--amount", "0.00001", "--nonce", str(nonce)])
                 per_key[i].append(r["hex"])
         total = sum(len(v) for v in per_key)
         route = ["--tracker", tracker.endpoint] if via == "tracker" else []

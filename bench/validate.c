@@ -10,6 +10,7 @@
  */
 #include "validate.h"
 #include "chain.h"
+#include "cmdline.h"
 #include "err.h"
 #include "keys.h"
 #include "params.h"
@@ -35,11 +36,15 @@ static double now_s(void)
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: pickaxe-bench validate [--rounds N] [--threads N] [--json]\n"
-               "\n"
-               "Times full validation of a block filled to the size limit with signed\n"
-               "transfers: on one signature thread, on N threads (default: every core),\n"
-               "and the raw single-thread libsecp256k1 verification rate as yardstick.\n");
+    fprintf(
+        f, "usage: pickaxe-bench validate [--rounds N] [--threads N] [--json]\n"
+           "\n"
+           "Times full validation of a block filled to the size limit with "
+           "signed\n"
+           "transfers: on one signature thread, on N threads (default: every "
+           "core),\n"
+           "and the raw single-thread libsecp256k1 verification rate as "
+           "yardstick.\n");
 }
 
 static chain_t *funded_chain(unsigned threads, uint8_t keys[SENDERS][32],
@@ -83,10 +88,29 @@ static double time_verify(chain_t *c, const block_t *b, int rounds)
     return best;
 }
 
+typedef struct {
+    uint64_t rounds, threads;
+    int json;
+} validate_opts_t;
+
+/* Reads one option (cmdline_option_fn). */
+static int read_option(void *ctx, int ch, const char *arg)
+{
+    validate_opts_t *o = ctx;
+    int st = 0;
+    if (ch == 'r')
+        st = cmdline_uint(&o->rounds, "--rounds", arg, 1, 1000, NULL);
+    else if (ch == 't')
+        st = cmdline_uint(&o->threads, "--threads", arg, 1, 64, NULL);
+    else if (ch == 'j')
+        o->json = 1;
+    else if (ch == 'h')
+        return usage(stdout), CMDLINE_EXIT_OK;
+    return st ? st : CMDLINE_GO_ON;
+}
+
 int bench_validate_main(int argc, char **argv)
 {
-    int rounds = 5, json = 0;
-    unsigned threads = sigcheck_default_threads();
     static const struct option opts[] = {
         {"rounds", required_argument, NULL, 'r'},
         {"threads", required_argument, NULL, 't'},
@@ -94,36 +118,12 @@ int bench_validate_main(int argc, char **argv)
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    int ch;
-    optind = 1;
-    while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        char *end;
-        switch (ch) {
-        case 'r':
-            rounds = (int)strtol(optarg, &end, 10);
-            if (*end || rounds < 1 || rounds > 1000) {
-                fprintf(stderr, "pickaxe-bench: --rounds takes 1..1000\n");
-                return 2;
-            }
-            break;
-        case 't':
-            threads = (unsigned)strtoul(optarg, &end, 10);
-            if (*end || threads < 1 || threads > 64) {
-                fprintf(stderr, "pickaxe-bench: --threads takes 1..64\n");
-                return 2;
-            }
-            break;
-        case 'j':
-            json = 1;
-            break;
-        case 'h':
-            usage(stdout);
-            return 0;
-        default:
-            usage(stderr);
-            return 2;
-        }
-    }
+    validate_opts_t o = {5, sigcheck_default_threads(), 0};
+    int st = cmdline_read(argc, argv, "", opts, read_option, &o, false);
+    if (st != CMDLINE_GO_ON)
+        return st;
+    int rounds = (int)o.rounds, json = o.json;
+    unsigned threads = (unsigned)o.threads;
 
     uint8_t secrets[SENDERS][32], keys[SENDERS][32];
     for (int i = 0; i < SENDERS; i++) {
@@ -132,7 +132,9 @@ int bench_validate_main(int argc, char **argv)
             return 1;
     }
     if (!json)
-        fprintf(stderr, "pickaxe-bench: building a full block of signed transfers...\n");
+        fprintf(
+            stderr,
+            "pickaxe-bench: building a full block of signed transfers...\n");
     chain_t *one = funded_chain(1, keys, secrets);
     chain_t *many = funded_chain(threads, keys, secrets);
     if (!one || !many) {
@@ -203,9 +205,11 @@ int bench_validate_main(int argc, char **argv)
         printf("block: %zu transfers, %zu bytes (best of %d rounds)\n", max,
                block_size(&b), rounds);
         printf("  libsecp256k1 verify,  1 thread : %9.0f /s\n", raw_rate);
-        printf("  block validation,     1 thread : %9.0f /s  (%.0f %% of libsecp256k1)\n",
+        printf("  block validation,     1 thread : %9.0f /s  (%.0f %% of "
+               "libsecp256k1)\n",
                rate1, 100 * rate1 / raw_rate);
-        printf("  block validation, %2u threads   : %9.0f /s  (%.2fx of 1 thread)\n",
+        printf("  block validation, %2u threads   : %9.0f /s  (%.2fx of 1 "
+               "thread)\n",
                threads, raten, raten / rate1);
     }
     block_deinit(&b);

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "address.h"
+#include "amount.h"
 #include "err.h"
 #include "server.h"
 #include "sock.h"
@@ -112,7 +113,7 @@ Test(wallet_api, send_body_accepted, .init = make_bob)
                  "%s", why);
     cr_assert_str_eq(s.recipient, bob);
     cr_assert_eq(s.amount, 150);
-    cr_assert_eq(s.fee, WALLET_API_DEFAULT_FEE);
+    cr_assert_eq(s.fee, AMOUNT_DEFAULT_FEE);
     cr_assert(s.sign);
 
     cr_assert_eq(parse(&s, why,
@@ -379,6 +380,10 @@ Test(wallet_api, http_without_a_node, .init = absent_node, .fini = stop_api)
     http(&r, port, "GET", "/wallet/address", NULL, NULL);
     cr_assert_eq(r.status, 200, "%s", r.body);
     cr_assert(strstr(r.body, "\"address\":\"pxrt1"), "%s", r.body);
+    /* The page's default fee is the one every tool uses. */
+    char fee[40];
+    snprintf(fee, sizeof fee, "\"default_fee\":%d", AMOUNT_DEFAULT_FEE);
+    cr_assert(strstr(r.body, fee), "%s", r.body);
 
     http(&r, port, "GET", "/wallet/balance", NULL, NULL);
     cr_assert_eq(r.status, 503, "%s", r.body);
@@ -606,6 +611,9 @@ Test(wallet_api, http_sends_against_a_fake_node, .init = fake_node_start,
     http(&r, port, "POST", "/transaction/send", json, body);
     cr_assert_eq(r.status, 400, "%s", r.body);
     cr_assert(strstr(r.body, "insufficient funds"), "%s", r.body);
+    cr_assert(strstr(r.body, "has 0.000001 coins available, not enough for "
+                             "0.00000095 plus a fee of 0.0001"),
+              "%s", r.body);
 
     /* An unsigned send: the node refuses it; the reply and later the
      * transaction's status carry the reason, with the account's nonce. */

@@ -80,21 +80,29 @@ function coinsNode(units, big) {
 
 /* Parses a coin amount typed by a person, exactly. Returns BigInt units or
  * throws an Error whose message is for the person. */
-function parseCoins(text, what) {
+/* Coins as people write them, read exactly as the service's amount module
+ * (src/core/amount.c) reads them, and refused with its phrases after the
+ * field's name, so the page, the service and pickaxe-cli say the same. */
+function parseCoins(text, field) {
   const t = text.trim();
-  if (t === '') throw new Error(`Enter ${what}.`);
-  if (t.startsWith('-')) throw new Error(`${capital(what)} cannot be negative.`);
+  if (t === '') throw new Error(`Enter the ${field}.`);
+  const refuse = (phrase) => new Error(`The ${field} ${phrase}.`);
+  if (t.startsWith('-')) throw refuse('must be positive');
   const m = /^(\d+)(?:\.(\d+))?$/.exec(t);
-  if (!m) throw new Error('Use a number of coins, like 1.5.');
+  if (!m) throw refuse('is not a number of coins (such as "1.5")');
   const frac = m[2] || '';
-  if (frac.length > 8) throw new Error('At most 8 decimals (1 base unit = 0.00000001 coin).');
+  if (frac.length > 8) throw refuse('has more than 8 decimal places (1 base unit is 0.00000001 coin)');
   const units = BigInt(m[1]) * UNITS_PER_COIN + BigInt(frac.padEnd(8, '0') || '0');
-  if (units > 21000000n * UNITS_PER_COIN) throw new Error('More than the 21,000,000 coins that can ever exist.');
+  if (units > 21000000n * UNITS_PER_COIN) throw refuse('is more than the 21,000,000 coins that can ever exist');
   return units;
 }
 
-function capital(s) {
-  return s.charAt(0).toUpperCase() + s.slice(1);
+/* Base units as coins without trailing zeros ("0.0001", "3"): what
+ * parseCoins reads back to the same units. */
+function plainCoins(units) {
+  const u = toUnits(units);
+  const frac = (u % UNITS_PER_COIN).toString().padStart(8, '0').replace(/0+$/, '');
+  return (u / UNITS_PER_COIN).toString() + (frac ? '.' + frac : '');
 }
 
 function shortHash(h) {
@@ -255,6 +263,12 @@ async function fetchAddress() {
   $('copy-address').disabled = false;
   $('network-badge').textContent = d.network;
   $('recipient').placeholder = state.hrp + '1\u2026';
+  /* The service's default fee (the one pickaxe-cli uses too), unless the
+   * fee has been typed over already. */
+  const fee = $('fee');
+  if (typeof d.default_fee === 'number' && fee.value === fee.defaultValue) {
+    fee.value = plainCoins(d.default_fee);
+  }
   loadSent();
   return state.address;
 }
@@ -438,13 +452,13 @@ function validateSend() {
   let units = null;
   let feeUnits = null;
   try {
-    feeUnits = parseCoins(fee.value, 'a fee');
+    feeUnits = parseCoins(fee.value, 'fee');
     setInvalid(fee, 'fee-feedback', null);
   } catch (e) {
     ok = setInvalid(fee, 'fee-feedback', e.message) && ok;
   }
   try {
-    units = parseCoins(amount.value, 'an amount');
+    units = parseCoins(amount.value, 'amount');
     if (units === 0n) throw new Error('The amount must be more than zero.');
     if (feeUnits !== null && state.available !== null && units + feeUnits > state.available) {
       throw new Error(`That is more than you can spend: ${formatCoins(state.available)} coins available, fee included.`);
@@ -609,10 +623,10 @@ function wire() {
   $('send-max').addEventListener('click', (ev) => {
     ev.preventDefault();
     let fee = 0n;
-    try { fee = parseCoins($('fee').value, 'a fee'); } catch (e) { /* validated on send */ }
+    try { fee = parseCoins($('fee').value, 'fee'); } catch (e) { /* validated on send */ }
     if (state.available !== null && state.available > fee) {
       const u = state.available - fee;
-      $('amount').value = (u / UNITS_PER_COIN).toString() + '.' + (u % UNITS_PER_COIN).toString().padStart(8, '0');
+      $('amount').value = plainCoins(u);
     }
   });
   $('chain-newer').addEventListener('click', () => { if (state.page > 1) { state.page--; fetchTransactions().catch(() => {}); } });

@@ -9,7 +9,9 @@
  * its main loop is stuck holding its lock -- status "busy", or a query
  * refused as busy -- is a 503 that says so):
  *
- *   GET  /wallet/address       {address, network}
+ *   GET  /wallet/address       {address, network, default_fee}: default_fee
+ *                              is the fee of a send that names none
+ *                              (AMOUNT_DEFAULT_FEE), in base units
  *   GET  /wallet/balance       {address, confirmed, pending, available, nonce}
  *                              in base units (1 coin = 100,000,000)
  *   POST /connect              checks the node and the tracker:
@@ -34,19 +36,21 @@
  *   GET  anything else         a file of the web root ("/" is wallet_ui.html)
  *
  * Amounts in a send are JSON integers in base units, or strings of coins
- * with at most 8 decimals ("1.5" = 150000000 units), parsed exactly; never
- * JSON reals. A send is built with the account's next nonce (the node's
- * balance method), refused when amount + fee exceeds the available balance,
- * signed unless sign is false (an unsigned transfer exists only to show the
- * network refusing it: "bad-txns-unsigned"), then submitted to the tracker
- * (the seed's flow: the tracker relays it to every node). The relay is
- * PUB/SUB, which may drop a message, so when the wallet's own node has not
- * heard of the transfer half a second later, the node gets it straight; the
- * same happens at once when the tracker is unreachable. The send's reply
- * carries the node's verdict (pending, or rejected with the reason). The
- * service remembers every transfer it sent (the last WALLET_API_MAX_SENT),
- * so /transaction/<txid> reports a refusal even when the node kept no trace
- * of it, and hands a remembered transfer the node has lost to it again.
+ * read by amount.h ("1.5" = 150000000 units; its refusals after the field's
+ * name), parsed exactly; never JSON reals. A send is built, signed and
+ * submitted by transfer_send() (net/transfer.h), as pickaxe-cli's is: with
+ * the account's next nonce (the node's balance method), refused when amount
+ * + fee exceeds the available balance, signed unless sign is false (an
+ * unsigned transfer exists only to show the network refusing it:
+ * "bad-txns-unsigned"), then submitted to the tracker (the seed's flow: the
+ * tracker relays it to every node). The relay is PUB/SUB, which may drop a
+ * message, so when the wallet's own node has not heard of the transfer half
+ * a second later, the node gets it straight; the same happens at once when
+ * the tracker is unreachable. The send's reply carries the node's verdict
+ * (pending, or rejected with the reason). The service remembers every
+ * transfer it sent (the last WALLET_API_MAX_SENT), so /transaction/<txid>
+ * reports a refusal even when the node kept no trace of it, and hands a
+ * remembered transfer the node has lost to it again.
  *
  * Requests are checked before anything else: a body over
  * WALLET_API_MAX_BODY bytes is 413; a POST that is not application/json is
@@ -79,8 +83,6 @@
 #define WALLET_API_MAX_BODY 4096
 /* Transfers remembered for /transaction/<txid>. */
 #define WALLET_API_MAX_SENT 256
-/* Fee of a send that names none: 0.0001 coin. */
-#define WALLET_API_DEFAULT_FEE 10000ULL
 /* Blocks per /blockchain page: default and maximum. */
 #define WALLET_API_PAGE_DEFAULT 10
 #define WALLET_API_PAGE_MAX 100
@@ -95,8 +97,8 @@
  *
  * Returns: 0; ERR_ARG when the type is wrong (a real, a bool, ...) or the
  *          value is negative, or zero while allow_zero is false; ERR_PARSE
- *          or ERR_RANGE as amount_parse_coins() in amount.h, and ERR_RANGE for an
- *          integer above MAX_MONEY.
+ *          or ERR_RANGE as amount_parse_coins() in amount.h, and ERR_RANGE
+ *          for an integer above MAX_MONEY.
  * Out:     units  (only on success); why  a static phrase (may be NULL).
  * In:      v      the field's value (borrowed; NULL is ERR_ARG).
  */
@@ -115,7 +117,7 @@ typedef struct {
 /**
  * Parses and checks the body of POST /transaction/send:
  *   {"recipient": ADDRESS, "amount": AMOUNT, "fee": AMOUNT?, "sign": BOOL?}
- * (fee defaults to WALLET_API_DEFAULT_FEE, sign to true; other fields are
+ * (fee defaults to AMOUNT_DEFAULT_FEE, sign to true; other fields are
  * refused, so a misspelt field name is not silently ignored).
  *
  * Returns: 0; ERR_RANGE for a body over WALLET_API_MAX_BODY or an amount out

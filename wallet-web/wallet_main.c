@@ -1,8 +1,10 @@
 /*
  * pickaxe-wallet — the wallet service: a key in a keystore file, an HTTP
  * API and the wallet page on 127.0.0.1, and ZeroMQ links to a node and the
- * tracker (wallet_api.h).
+ * tracker (wallet_api.h). Flags, messages and exit statuses as every
+ * pickaxe program has them (cmdline.h).
  */
+#include "cmdline.h"
 #include "err.h"
 #include "log.h"
 #include "params.h"
@@ -18,11 +20,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
-
-#define PICKAXE_VERSION "0.1.0"
 
 static volatile sig_atomic_t stop_flag;
 
@@ -72,32 +71,17 @@ static void usage(FILE *f)
         TRACKER_PORT_OFFSET);
 }
 
-static int fail(const char *msg, const char *arg)
-{
-    fprintf(stderr, "pickaxe-wallet: %s%s%s\n", msg, arg ? ": " : "",
-            arg ? arg : "");
-    return 2;
-}
-
-/* mkdir -p of a file's directory, mode 0700 for what it creates. */
-static int mkdir_parent(const char *file)
-{
-    char path[PATH_MAX];
-    snprintf(path, sizeof path, "%s", file);
-    char *slash = strrchr(path, '/');
-    if (!slash || slash == path)
-        return 0;
-    *slash = '\0';
-    for (char *p = path + 1; *p; p++) {
-        if (*p != '/')
-            continue;
-        *p = '\0';
-        if (mkdir(path, 0700) != 0 && errno != EEXIST)
-            return -1;
-        *p = '/';
-    }
-    return mkdir(path, 0700) != 0 && errno != EEXIST ? -1 : 0;
-}
+/* What the flags say, then what main() makes of it. */
+typedef struct {
+    const params_t *params;
+    const char *network, *http, *web_root, *keystore;
+    char node[SOCK_ENDPOINT_MAX], tracker[SOCK_ENDPOINT_MAX];
+    bool no_tracker, print_address;
+    uint64_t timeout_ms;
+    char http_host[64];
+    uint16_t http_port;
+    char ks[PATH_MAX], root[PATH_MAX];
+} opts_t;
 
 /* The page beside the build: <dir of this binary>/../wallet-web. */
 static void default_web_root(char *out, size_t len)
@@ -118,201 +102,194 @@ static void default_web_root(char *out, size_t len)
         snprintf(out, len, "%.*s/../wallet-web", (int)(len - 15), exe);
 }
 
-static bool endpoint_ok(const char *e)
+/* Reads one option (cmdline_option_fn). */
+static int read_option(void *ctx, int ch, const char *arg)
 {
-    char host[SOCK_ENDPOINT_MAX];
-    uint16_t port;
-    return strncmp(e, "tcp://", 6) == 0 && strlen(e) < SOCK_ENDPOINT_MAX &&
-           sock_parse_hostport(host, sizeof host, &port, e) == 0;
+    opts_t *o = ctx;
+    int st = 0;
+    switch (ch) {
+    case 'n':
+        st = cmdline_endpoint(o->node, sizeof o->node, "--node", arg);
+        break;
+    case 't':
+        o->no_tracker = strcmp(arg, "none") == 0;
+        if (!o->no_tracker)
+            st = cmdline_endpoint(o->tracker, sizeof o->tracker, "--tracker",
+                                  arg);
+        break;
+    case 'H':
+        o->http = arg;
+        break;
+    case 'k':
+        o->keystore = arg;
+        break;
+    case 'N':
+        o->network = arg;
+        break;
+    case 'w':
+        o->web_root = arg;
+        break;
+    case 'T':
+        st = cmdline_uint(&o->timeout_ms, "--timeout", arg, 10, 60000, "ms");
+        break;
+    case 'p':
+        o->print_address = true;
+        break;
+    case 'h':
+        usage(stdout);
+        return CMDLINE_EXIT_OK;
+    }
+    return st ? st : CMDLINE_GO_ON;
+}
+
+static const struct option options[] = {
+    {"node", required_argument, NULL, 'n'},
+    {"tracker", required_argument, NULL, 't'},
+    {"http", required_argument, NULL, 'H'},
+    {"keystore", required_argument, NULL, 'k'},
+    {"network", required_argument, NULL, 'N'},
+    {"web-root", required_argument, NULL, 'w'},
+    {"timeout", required_argument, NULL, 'T'},
+    {"print-address", no_argument, NULL, 'p'},
+    {"help", no_argument, NULL, 'h'},
+    CMDLINE_OPTIONS_COMMON,
+    {NULL, 0, NULL, 0},
+};
+
+/* Fills in the defaults that depend on the network, and checks what can
+ * be checked before anything is opened. */
+static int settle_options(opts_t *o)
+{
+    o->params = params_get(o->network);
+    if (!o->params)
+        return cmdline_usage_error("unknown --network %s (demo or regtest)",
+                                   o->network);
+    if (!o->node[0])
+        sock_endpoint(o->node, sizeof o->node, "127.0.0.1",
+                      o->params->default_port);
+    if (!o->tracker[0] && !o->no_tracker)
+        sock_endpoint(o->tracker, sizeof o->tracker, "127.0.0.1",
+                      o->params->default_port - TRACKER_PORT_OFFSET);
+    if (sock_parse_hostport(o->http_host, sizeof o->http_host, &o->http_port,
+                            o->http) != 0)
+        return cmdline_usage_error(
+            "--http takes HOST:PORT, e.g. 127.0.0.1:8080, not '%s'", o->http);
+    if (strcmp(o->http_host, "localhost") == 0)
+        snprintf(o->http_host, sizeof o->http_host, "127.0.0.1");
+    const char *home = getenv("HOME");
+    if (o->keystore && strlen(o->keystore) >= sizeof o->ks)
+        return cmdline_usage_error("--keystore path is too long");
+    if (o->keystore)
+        snprintf(o->ks, sizeof o->ks, "%s", o->keystore);
+    else
+        snprintf(o->ks, sizeof o->ks, "%s/.pickaxe/%s/wallet.keystore",
+                 home ? home : ".", o->params->name);
+    if (!o->web_root) {
+        default_web_root(o->root, sizeof o->root);
+        return 0;
+    }
+    char probe[PATH_MAX + 32];
+    snprintf(probe, sizeof probe, "%s/wallet_ui.html", o->web_root);
+    if (access(probe, R_OK) != 0)
+        return cmdline_usage_error("--web-root %s has no wallet_ui.html",
+                                   o->web_root);
+    snprintf(o->root, sizeof o->root, "%s", o->web_root);
+    return 0;
+}
+
+/* Loads the keystore, or makes one (and its directory). */
+static wallet_t *open_keystore(const opts_t *o, char *address, size_t len)
+{
+    char dir[PATH_MAX];
+    snprintf(dir, sizeof dir, "%s", o->ks);
+    char *slash = strrchr(dir, '/');
+    if (slash && slash != dir)
+        *slash = '\0';
+    if (slash && slash != dir && cmdline_make_dir(dir) != 0) {
+        cmdline_fail("cannot create the directory of %s: %s", o->ks,
+                     strerror(errno));
+        return NULL;
+    }
+    wallet_t *w = NULL;
+    bool created = false;
+    const char *why = NULL;
+    if (wallet_load_or_create(&w, &created, &why, o->ks) != 0) {
+        cmdline_fail("%s: %s", o->ks,
+                     why ? why : "cannot load or create the keystore");
+        return NULL;
+    }
+    wallet_get_public_key_str(w, o->params->hrp, address, len);
+    if (!o->print_address)
+        log_info("wallet", "%s keystore %s: %s", created ? "created" : "using",
+                 o->ks, address);
+    return w;
+}
+
+/* Starts the service, or says why not. */
+static wallet_api_t *start_service(const opts_t *o, const wallet_t *w)
+{
+    wallet_api_config_t cfg;
+    wallet_api_config_init(&cfg);
+    cfg.params = o->params;
+    cfg.wallet = w;
+    cfg.node = o->node;
+    cfg.tracker = o->tracker[0] ? o->tracker : NULL;
+    cfg.http_host = o->http_host;
+    cfg.http_port = o->http_port;
+    cfg.web_root = o->root[0] ? o->root : NULL;
+    cfg.timeout_ms = (int)o->timeout_ms;
+    const char *why = NULL;
+    wallet_api_t *api = wallet_api_new(&cfg, &why);
+    if (!api || wallet_api_start(api, &why) != 0) {
+        cmdline_fail("%s (%s)", why ? why : "cannot start", o->http);
+        wallet_api_free(&api);
+        return NULL;
+    }
+    if (!o->root[0])
+        log_warn("wallet", "no web root found: serving the API only "
+                           "(give --web-root DIR)");
+    bool v6 = strchr(o->http_host, ':') != NULL;
+    log_info("wallet", "%s wallet on http://%s%s%s:%u/ (node %s, tracker %s)",
+             o->params->name, v6 ? "[" : "", o->http_host, v6 ? "]" : "",
+             wallet_api_port(api), o->node,
+             o->tracker[0] ? o->tracker : "none");
+    return api;
 }
 
 int main(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"node", required_argument, NULL, 'n'},
-        {"tracker", required_argument, NULL, 't'},
-        {"http", required_argument, NULL, 'H'},
-        {"keystore", required_argument, NULL, 'k'},
-        {"network", required_argument, NULL, 'N'},
-        {"web-root", required_argument, NULL, 'w'},
-        {"timeout", required_argument, NULL, 'T'},
-        {"print-address", no_argument, NULL, 'p'},
-        {"log-level", required_argument, NULL, 'L'},
-        {"help", no_argument, NULL, 'h'},
-        {"version", no_argument, NULL, 'V'},
-        {NULL, 0, NULL, 0},
-    };
-    const char *node = NULL, *tracker = NULL, *http = "127.0.0.1:8080";
-    const char *keystore = NULL, *network = "demo", *web_root = NULL;
-    bool print_address = false;
-    long timeout_ms = 1500;
-    int ch;
-    while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        switch (ch) {
-        case 'n':
-            node = optarg;
-            break;
-        case 't':
-            tracker = optarg;
-            break;
-        case 'H':
-            http = optarg;
-            break;
-        case 'k':
-            keystore = optarg;
-            break;
-        case 'N':
-            network = optarg;
-            break;
-        case 'w':
-            web_root = optarg;
-            break;
-        case 'T': {
-            char *end;
-            timeout_ms = strtol(optarg, &end, 10);
-            if (!*optarg || *end || timeout_ms < 10 || timeout_ms > 60000)
-                return fail("--timeout takes 10..60000 milliseconds", optarg);
-            break;
-        }
-        case 'p':
-            print_address = true;
-            break;
-        case 'L': {
-            log_level_t lvl;
-            if (log_parse_level(&lvl, optarg) != 0)
-                return fail("--log-level takes error, warn, info or debug",
-                            optarg);
-            log_set_level(lvl);
-            break;
-        }
-        case 'h':
-            usage(stdout);
-            return 0;
-        case 'V':
-            printf("pickaxe-wallet %s\n", PICKAXE_VERSION);
-            return 0;
-        default:
-            fprintf(stderr, "Try 'pickaxe-wallet --help'.\n");
-            return 2;
-        }
-    }
-    if (optind < argc)
-        return fail("unexpected argument", argv[optind]);
-    const params_t *params = params_get(network);
-    if (!params)
-        return fail("unknown --network (demo or regtest)", network);
-
-    char node_ep[SOCK_ENDPOINT_MAX], tracker_ep[SOCK_ENDPOINT_MAX] = "";
-    if (node) {
-        if (!endpoint_ok(node))
-            return fail("--node takes tcp://HOST:PORT", node);
-        snprintf(node_ep, sizeof node_ep, "%s", node);
-    } else {
-        sock_endpoint(node_ep, sizeof node_ep, "127.0.0.1",
-                      params->default_port);
-    }
-    if (tracker && strcmp(tracker, "none") != 0) {
-        if (!endpoint_ok(tracker))
-            return fail("--tracker takes tcp://HOST:PORT or none", tracker);
-        snprintf(tracker_ep, sizeof tracker_ep, "%s", tracker);
-    } else if (!tracker) {
-        sock_endpoint(tracker_ep, sizeof tracker_ep, "127.0.0.1",
-                      params->default_port - TRACKER_PORT_OFFSET);
-    }
-
-    char http_host[64];
-    uint16_t http_port;
-    if (sock_parse_hostport(http_host, sizeof http_host, &http_port, http) != 0)
-        return fail("--http takes HOST:PORT, e.g. 127.0.0.1:8080", http);
-    if (strcmp(http_host, "localhost") == 0)
-        snprintf(http_host, sizeof http_host, "127.0.0.1");
-
-    char ks[PATH_MAX];
-    if (keystore) {
-        if (strlen(keystore) >= sizeof ks)
-            return fail("--keystore path is too long", NULL);
-        snprintf(ks, sizeof ks, "%s", keystore);
-    } else {
-        const char *home = getenv("HOME");
-        snprintf(ks, sizeof ks, "%s/.pickaxe/%s/wallet.keystore",
-                 home ? home : ".", params->name);
-    }
-
-    char root[PATH_MAX] = "";
-    if (web_root) {
-        char probe[PATH_MAX + 32];
-        snprintf(probe, sizeof probe, "%s/wallet_ui.html", web_root);
-        if (access(probe, R_OK) != 0)
-            return fail("--web-root has no wallet_ui.html", web_root);
-        snprintf(root, sizeof root, "%s", web_root);
-    } else {
-        default_web_root(root, sizeof root);
-    }
-
-    if (mkdir_parent(ks) != 0)
-        return fprintf(stderr,
-                       "pickaxe-wallet: cannot create the directory "
-                       "of %s: %s\n",
-                       ks, strerror(errno)),
-               1;
-    wallet_t *w = NULL;
-    bool created = false;
-    const char *why = NULL;
-    if (wallet_load_or_create(&w, &created, &why, ks) != 0)
-        return fprintf(stderr, "pickaxe-wallet: %s: %s\n", ks,
-                       why ? why : "cannot load or create the keystore"),
-               1;
+    cmdline_init("pickaxe-wallet", LOG_INFO);
+    opts_t o = {
+        .network = "demo", .http = "127.0.0.1:8080", .timeout_ms = 1500};
+    int st = cmdline_read(argc, argv, "", options, read_option, &o, false);
+    if (st != CMDLINE_GO_ON)
+        return st;
+    if ((st = settle_options(&o)) != 0)
+        return st;
     char address[ADDRESS_MAX_LEN];
-    wallet_get_public_key_str(w, params->hrp, address, sizeof address);
-    if (print_address) {
+    wallet_t *w = open_keystore(&o, address, sizeof address);
+    if (!w)
+        return CMDLINE_EXIT_FAIL;
+    if (o.print_address) {
         printf("%s\n", address);
         wallet_free(&w);
-        return 0;
+        return CMDLINE_EXIT_OK;
     }
-    log_info("wallet", "%s keystore %s: %s", created ? "created" : "using", ks,
-             address);
-
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_signal;
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
-
-    wallet_api_config_t cfg;
-    wallet_api_config_init(&cfg);
-    cfg.params = params;
-    cfg.wallet = w;
-    cfg.node = node_ep;
-    cfg.tracker = tracker_ep[0] ? tracker_ep : NULL;
-    cfg.http_host = http_host;
-    cfg.http_port = http_port;
-    cfg.web_root = root[0] ? root : NULL;
-    cfg.timeout_ms = (int)timeout_ms;
-    wallet_api_t *api = wallet_api_new(&cfg, &why);
-    if (!api || wallet_api_start(api, &why) != 0) {
-        fprintf(stderr, "pickaxe-wallet: %s (%s)\n", why ? why : "cannot start",
-                http);
-        wallet_api_free(&api);
-        wallet_free(&w);
-        return 1;
-    }
-    if (!root[0])
-        log_warn("wallet", "no web root found: serving the API only "
-                           "(give --web-root DIR)");
-    bool v6 = strchr(http_host, ':') != NULL;
-    char host_shown[80];
-    snprintf(host_shown, sizeof host_shown, "%s%s%s", v6 ? "[" : "", http_host,
-             v6 ? "]" : "");
-    log_info("wallet", "%s wallet on http://%s:%u/ (node %s, tracker %s)",
-             params->name, host_shown, wallet_api_port(api), node_ep,
-             tracker_ep[0] ? tracker_ep : "none");
-    while (!stop_flag) {
+    wallet_api_t *api = start_service(&o, w);
+    while (api && !stop_flag) {
         struct timespec ts = {0, 100 * 1000 * 1000};
         nanosleep(&ts, NULL);
     }
+    st = api ? CMDLINE_EXIT_OK : CMDLINE_EXIT_FAIL;
     wallet_api_free(&api);
     wallet_free(&w);
-    log_info("wallet", "stopped");
-    return 0;
+    if (!st)
+        log_info("wallet", "stopped");
+    return st;
 }

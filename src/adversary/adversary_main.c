@@ -47,10 +47,17 @@
  * (landed), the ids of the last blocks and transactions sent, and the ids
  * of valid transactions sent beside invalid ones (valid_ids), for tests to
  * look for.
+ *
+ * Its pieces: the catalogue (attack.h), the counts and the stats file
+ * (tally.h), putting items on the network (deliver.h), the ban check
+ * (banwatch.h); this file joins, follows and runs the round-robin.
  */
 #include "address.h"
 #include "attack.h"
+#include "banwatch.h"
 #include "chain.h"
+#include "cmdline.h"
+#include "deliver.h"
 #include "err.h"
 #include "hex.h"
 #include "keys.h"
@@ -59,6 +66,7 @@
 #include "params.h"
 #include "server.h"
 #include "sock.h"
+#include "tally.h"
 #include "wire.h"
 
 #include <getopt.h>
@@ -71,9 +79,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-#include <zmq.h>
 
-#define PICKAXE_VERSION "0.1.0"
 #define ADV_FOLLOW_MS 500    /* how often we ask a peer for its tip */
 #define ADV_RESYNC_MS 200    /* after valid blocks: when we ask again */
 #define ADV_BAN_CHECK_MS 300 /* how often we look ourselves up */
@@ -81,7 +87,6 @@
 #define ADV_FUND_MS 2000      /* how often funding is tried again */
 #define ADV_JOIN_WAIT_MS 4000 /* longest wait for peers to subscribe */
 #define ADV_SETTLE_MS 150     /* subscriptions reach our PUB after connect */
-#define ADV_MAX_IDS 40        /* ids kept per kind in the stats */
 
 static volatile sig_atomic_t stop_flag;
 
@@ -90,17 +95,6 @@ static void on_signal(int sig)
     (void)sig;
     stop_flag = 1;
 }
-
-typedef struct {
-    uint64_t sent, items, not_ready, over_budget;
-    uint64_t landed; /* valid kinds: attacks whose blocks the nodes took */
-    char ids[ADV_MAX_IDS][65];
-    size_t next_id, n_ids;
-    /* Valid transactions sent beside invalid ones (attack_item_t.valid_id),
-     * which honest nodes must take. */
-    char valid_ids[ADV_MAX_IDS][65];
-    size_t next_valid, n_valid;
-} kind_stats_t;
 
 typedef struct {
     /* configuration */
@@ -130,17 +124,16 @@ typedef struct {
     bool banned;
 
     /* counters */
-    kind_stats_t stats[64];
+    tally_t stats[64];
     /* The valid attack whose landing the next sync checks (NULL: none),
      * and the block that is on the honest chain when it landed. */
-    kind_stats_t *landing;
+    tally_t *landing;
     uint8_t landing_tip[32];
     uint64_t funding_sent;
     size_t cursor;
 } adv_t;
 
-/* ---- the request endpoint ---------------------------------------------------
- */
+/* ---- the request endpoint ------------------------------------------------ */
 
 static void answer(adv_t *a, const server_req_t *req)
 {
@@ -221,61 +214,6 @@ static void drop_identity(adv_t *a)
     server_free(&a->server);
 }
 
-/* Looks ourselves up in each honest node's peer list. Out: how many list
- * us as connected; returns true when any lists us as banned. */
-static bool check_peers(adv_t *a, size_t *connected, size_t *honest)
-{
-    p2p_peer_info_t peers[32];
-    size_t n = p2p_peers(a->p2p, peers, 32);
-    if (n > 32)
-        n = 32;
-    char me[17];
-    snprintf(me, sizeof me, "%016llx", (unsigned long long)p2p_node_id(a->p2p));
-    static const char q[] = "{\"method\":\"peers\"}";
-    buf_t frame;
-    buf_init(&frame);
-    bool banned = false;
-    *connected = 0;
-    *honest = n;
-    if (wire_encode_blob(&frame, a->params->network_id, WIRE_QUERY, q,
-                         sizeof q - 1) != 0) {
-        buf_deinit(&frame);
-        return false;
-    }
-    for (size_t i = 0; i < n; i++) {
-        uint8_t *raw = NULL;
-        size_t len = 0;
-        if (p2p_request(a->p2p, &raw, &len, peers[i].peer.id, frame.data,
-                        frame.len) != 0)
-            continue;
-        wire_msg_t m;
-        if (wire_decode(&m, a->params->network_id, raw, len) == 0) {
-            json_t *j = m.type == WIRE_REPLY
-                            ? json_loadb((const char *)m.u.blob.data,
-                                         m.u.blob.len, 0, NULL)
-                            : NULL;
-            json_t *list = json_object_get(j, "result");
-            size_t k;
-            json_t *p;
-            json_array_foreach(list, k, p)
-            {
-                const char *id = json_string_value(json_object_get(p, "id"));
-                if (!id || strcmp(id, me) != 0)
-                    continue;
-                if (json_is_true(json_object_get(p, "banned")))
-                    banned = true;
-                else if (json_is_true(json_object_get(p, "connected")))
-                    (*connected)++;
-            }
-            json_decref(j);
-            wire_msg_clear(&m);
-        }
-        free(raw);
-    }
-    buf_deinit(&frame);
-    return banned;
-}
-
 static int new_identity(adv_t *a)
 {
     drop_identity(a);
@@ -317,7 +255,7 @@ static int new_identity(adv_t *a)
     uint64_t until = sock_now_ms() + ADV_JOIN_WAIT_MS;
     while (!stop_flag && sock_now_ms() < until) {
         size_t connected, honest;
-        check_peers(a, &connected, &honest);
+        banwatch_look(a->p2p, a->params->network_id, &connected, &honest);
         if (honest && connected >= honest)
             break;
         usleep(50 * 1000);
@@ -452,77 +390,6 @@ static void drain(adv_t *a, int wait_ms)
 /* ---- sending
  * ------------------------------------------------------------------------ */
 
-/* Sends request frames to every honest node's request endpoint on fresh
- * connections (a new routing id each time), without waiting for answers. */
-static void flood(adv_t *a, const attack_out_t *out, size_t first)
-{
-    p2p_peer_info_t peers[32];
-    size_t n = p2p_peers(a->p2p, peers, 32);
-    for (size_t p = 0; p < n && p < 32; p++) {
-        void *s = sock_new(ZMQ_DEALER);
-        if (!s)
-            continue;
-        int linger = 2000, hwm = 0;
-        zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof linger);
-        zmq_setsockopt(s, ZMQ_SNDHWM, &hwm, sizeof hwm);
-        if (zmq_connect(s, peers[p].peer.req) == 0)
-            for (size_t i = first; i < out->count; i++)
-                if (out->items[i].channel == ATTACK_REQUEST)
-                    zmq_send(s, out->items[i].bytes.data,
-                             out->items[i].bytes.len, ZMQ_DONTWAIT);
-        sock_close(&s); /* ZMQ_LINGER lets the queue drain meanwhile */
-    }
-}
-
-static void send_items(adv_t *a, const attack_out_t *out)
-{
-    bool requests = false;
-    for (size_t i = 0; i < out->count; i++) {
-        const attack_item_t *it = &out->items[i];
-        if (it->channel == ATTACK_REQUEST) {
-            requests = true;
-            continue;
-        }
-        if (it->type == 0) {
-            p2p_broadcast(a->p2p, it->bytes.data, it->bytes.len);
-            continue;
-        }
-        buf_t frame;
-        buf_init(&frame);
-        if (wire_encode_blob(&frame, a->params->network_id, it->type,
-                             it->bytes.data, it->bytes.len) == 0)
-            p2p_broadcast(a->p2p, frame.data, frame.len);
-        else
-            log_warn("adversary", "could not frame a %zu-byte item",
-                     it->bytes.len);
-        buf_deinit(&frame);
-    }
-    if (requests)
-        flood(a, out, 0);
-}
-
-/* Keeps id in a ring of the last ADV_MAX_IDS. */
-static void keep_id(char ring[][65], size_t *next, size_t *n,
-                    const uint8_t id[32])
-{
-    static const uint8_t zero[32];
-    if (memcmp(id, zero, 32) == 0)
-        return;
-    hex_from_hash(ring[*next], id);
-    *next = (*next + 1) % ADV_MAX_IDS;
-    if (*n < ADV_MAX_IDS)
-        (*n)++;
-}
-
-static void record(kind_stats_t *st, const attack_out_t *out)
-{
-    for (size_t i = 0; i < out->count; i++) {
-        keep_id(st->ids, &st->next_id, &st->n_ids, out->items[i].id);
-        keep_id(st->valid_ids, &st->next_valid, &st->n_valid,
-                out->items[i].valid_id);
-    }
-}
-
 /* One attack: the next kind in turn that can be built now. Returns true
  * when it sent valid blocks (the honest tip is about to move). */
 static bool attack_once(adv_t *a)
@@ -530,15 +397,13 @@ static bool attack_once(adv_t *a)
     for (size_t tries = 0; tries < a->nkinds; tries++) {
         size_t k = a->cursor++ % a->nkinds;
         const attack_kind_t *kind = a->kinds[k];
-        kind_stats_t *st = &a->stats[k];
+        tally_t *st = &a->stats[k];
         attack_out_t out = {0};
         a->env.now = (int64_t)time(NULL);
         int rc = attack_build(kind, &a->env, &out);
         if (rc == 0) {
-            send_items(a, &out);
-            record(st, &out);
-            st->sent++;
-            st->items += out.count;
+            deliver_items(a->p2p, a->params->network_id, &out);
+            tally_sent(st, &out);
             a->since_rotation++;
             char hex[65] = "-";
             if (out.count)
@@ -568,7 +433,7 @@ static void fund(adv_t *a)
     a->env.now = (int64_t)time(NULL);
     int rc = attack_build_funding(&a->env, &out);
     if (rc == 0) {
-        send_items(a, &out);
+        deliver_items(a->p2p, a->params->network_id, &out);
         a->funding_sent++;
         log_info("adversary", "funding: sent a valid %s of our own",
                  out.items[0].type == WIRE_NEW_BLOCK ? "block" : "transfer");
@@ -583,46 +448,24 @@ static void write_stats(adv_t *a)
 {
     if (!a->stats_path)
         return;
-    json_t *kinds = json_object();
-    for (size_t k = 0; kinds && k < a->nkinds; k++) {
-        kind_stats_t *st = &a->stats[k];
-        json_t *ids = json_array(), *valid = json_array();
-        for (size_t i = 0; ids && i < st->n_ids; i++)
-            json_array_append_new(ids, json_string(st->ids[i]));
-        for (size_t i = 0; valid && i < st->n_valid; i++)
-            json_array_append_new(valid, json_string(st->valid_ids[i]));
-        json_object_set_new(
-            kinds, a->kinds[k]->name,
-            json_pack(
-                "{s:s,s:b,s:b,s:I,s:I,s:I,s:I,s:I,s:o,s:o}", "reason",
-                a->kinds[k]->reason, "same_hash", a->kinds[k]->same_hash,
-                "valid", a->kinds[k]->valid, "landed", (json_int_t)st->landed,
-                "sent", (json_int_t)st->sent, "items", (json_int_t)st->items,
-                "not_ready", (json_int_t)st->not_ready, "over_budget",
-                (json_int_t)st->over_budget, "ids", ids, "valid_ids", valid));
-    }
-    char me[17], addr[128] = "";
+    char me[17], addr[ADDRESS_MAX_LEN] = "";
     snprintf(me, sizeof me, "%016llx",
              (unsigned long long)(a->p2p ? p2p_node_id(a->p2p) : 0));
     address_encode(addr, sizeof addr, a->params->hrp, a->env.pub);
-    json_t *j = json_pack("{s:s,s:s,s:I,s:s,s:I,s:b,s:I,s:o}", "network",
-                          a->params->name, "address", addr, "identities",
-                          (json_int_t)a->identities, "node_id", me,
-                          "followed_height", (json_int_t)chain_height(a->chain),
-                          "funded", attack_funded(&a->env), "funding_sent",
-                          (json_int_t)a->funding_sent, "kinds", kinds);
-    char tmp[4096];
-    snprintf(tmp, sizeof tmp, "%s.tmp", a->stats_path);
-    if (j && json_dump_file(j, tmp, JSON_INDENT(1)) == 0)
-        rename(tmp, a->stats_path);
+    json_t *j = json_pack(
+        "{s:s,s:s,s:I,s:s,s:I,s:b,s:I,s:o}", "network", a->params->name,
+        "address", addr, "identities", (json_int_t)a->identities, "node_id", me,
+        "followed_height", (json_int_t)chain_height(a->chain), "funded",
+        attack_funded(&a->env), "funding_sent", (json_int_t)a->funding_sent,
+        "kinds", tally_kinds_json(a->kinds, a->stats, a->nkinds));
+    if (!j || tally_write_file(a->stats_path, j) != 0)
+        log_warn("adversary", "cannot write %s", a->stats_path);
     json_decref(j);
 }
 
 static void log_summary(adv_t *a)
 {
-    uint64_t sent = 0;
-    for (size_t k = 0; k < a->nkinds; k++)
-        sent += a->stats[k].sent;
+    uint64_t sent = tally_total_sent(a->stats, a->nkinds);
     log_info("adversary",
              "%llu attacks sent under %llu identities; "
              "following height %u%s",
@@ -673,14 +516,7 @@ static void list_kinds(FILE *f)
         fprintf(f, "%-24s %-28s %s\n", k[i].name, k[i].reason, k[i].what);
 }
 
-static int fail(const char *msg, const char *arg)
-{
-    fprintf(stderr, "pickaxe-adversary: %s%s%s\n", msg, arg ? ": " : "",
-            arg ? arg : "");
-    fprintf(stderr, "Try 'pickaxe-adversary --help'.\n");
-    return 2;
-}
-
+/* --attacks: "all", or kinds separated by commas. */
 static int parse_attacks(adv_t *a, const char *list)
 {
     size_t n;
@@ -697,14 +533,124 @@ static int parse_attacks(adv_t *a, const char *list)
     for (char *t = strtok_r(buf, ",", &save); t;
          t = strtok_r(NULL, ",", &save)) {
         const attack_kind_t *k = attack_find(t);
-        if (!k) {
-            fail("unknown attack kind (see --list)", t);
-            return ERR_ARG;
-        }
+        if (!k)
+            return cmdline_usage_error("unknown attack kind %s; --list "
+                                       "lists them",
+                                       t);
         if (a->nkinds < 64)
             a->kinds[a->nkinds++] = k;
     }
-    return a->nkinds ? 0 : ERR_ARG;
+    return a->nkinds ? 0 : cmdline_usage_error("--attacks names no kind");
+}
+
+/* Long options; the value of each is its case in read_option(). */
+enum {
+    O_TRACKER = 1,
+    O_NETWORK,
+    O_ATTACKS,
+    O_RATE,
+    O_LISTEN,
+    O_ROTATE,
+    O_BUDGET,
+    O_DURATION,
+    O_STATS,
+    O_LIST,
+    O_HELP
+};
+
+/* What the flags say: the adversary's configuration, and the network and
+ * the attacks, which are read after all the flags. */
+typedef struct {
+    adv_t *a;
+    const char *network, *attacks;
+} args_t;
+
+/* Reads one option (cmdline_option_fn). */
+static int read_option(void *ctx, int ch, const char *arg)
+{
+    args_t *args = ctx;
+    adv_t *a = args->a;
+    int st = 0;
+    switch (ch) {
+    case O_TRACKER:
+        st = cmdline_endpoint(a->tracker, sizeof a->tracker, "--tracker", arg);
+        break;
+    case O_NETWORK:
+        args->network = arg;
+        break;
+    case O_ATTACKS:
+        args->attacks = arg;
+        break;
+    case O_RATE:
+        st = cmdline_double(&a->rate, "--rate", arg, 0, 100000,
+                            "attacks a second");
+        break;
+    case O_LISTEN:
+        if (!*arg || strlen(arg) >= sizeof a->host || strchr(arg, ':'))
+            return cmdline_usage_error("--listen takes a HOST (ports are "
+                                       "chosen anew for each identity), not "
+                                       "'%s'",
+                                       arg);
+        snprintf(a->host, sizeof a->host, "%s", arg);
+        break;
+    case O_ROTATE:
+        st = cmdline_uint(&a->rotate_after, "--rotate-after", arg, 0,
+                          UINT64_MAX, "attacks");
+        break;
+    case O_BUDGET:
+        st = cmdline_uint(&a->env.max_hashes, "--work-budget", arg, 1,
+                          UINT64_MAX, "hashes");
+        break;
+    case O_DURATION:
+        st = cmdline_double(&a->duration, "--duration", arg, 0, 1e9, "seconds");
+        break;
+    case O_STATS:
+        a->stats_path = arg;
+        break;
+    case O_LIST:
+        list_kinds(stdout);
+        return CMDLINE_EXIT_OK;
+    case O_HELP:
+        usage(stdout);
+        printf("\nattack kinds (name, reason honest nodes give, what):\n");
+        list_kinds(stdout);
+        return CMDLINE_EXIT_OK;
+    }
+    return st ? st : CMDLINE_GO_ON;
+}
+
+static const struct option options[] = {
+    {"tracker", required_argument, NULL, O_TRACKER},
+    {"network", required_argument, NULL, O_NETWORK},
+    {"attacks", required_argument, NULL, O_ATTACKS},
+    {"rate", required_argument, NULL, O_RATE},
+    {"listen", required_argument, NULL, O_LISTEN},
+    {"rotate-after", required_argument, NULL, O_ROTATE},
+    {"work-budget", required_argument, NULL, O_BUDGET},
+    {"duration", required_argument, NULL, O_DURATION},
+    {"stats", required_argument, NULL, O_STATS},
+    {"list", no_argument, NULL, O_LIST},
+    {"help", no_argument, NULL, O_HELP},
+    CMDLINE_OPTIONS_COMMON,
+    {NULL, 0, NULL, 0},
+};
+
+/* Reads the flags into a. Returns CMDLINE_GO_ON, or the exit status to end
+ * with. */
+static int read_options(adv_t *a, int argc, char **argv)
+{
+    args_t args = {a, "demo", "all"};
+    int st = cmdline_read(argc, argv, "", options, read_option, &args, false);
+    if (st != CMDLINE_GO_ON)
+        return st;
+    if (!a->tracker[0])
+        return cmdline_usage_error("--tracker is required");
+    a->params = params_get(args.network);
+    if (!a->params)
+        return cmdline_usage_error("unknown --network %s (demo or regtest)",
+                                   args.network);
+    st = parse_attacks(a, args.attacks);
+    return st ? st : CMDLINE_GO_ON;
 }
 
 static void run(adv_t *a)
@@ -731,7 +677,8 @@ static void run(adv_t *a)
         }
         if (now >= next_ban) {
             size_t connected, honest;
-            if (check_peers(a, &connected, &honest))
+            if (banwatch_look(a->p2p, a->params->network_id, &connected,
+                              &honest))
                 a->banned = true;
             next_ban = sock_now_ms() + ADV_BAN_CHECK_MS;
         }
@@ -777,131 +724,19 @@ static void run(adv_t *a)
 
 int main(int argc, char **argv)
 {
+    cmdline_init("pickaxe-adversary", LOG_INFO);
     static adv_t a;
-    const char *network = "demo", *attacks = "all";
     a.rate = 5;
     a.env.max_hashes = 1u << 22;
     snprintf(a.host, sizeof a.host, "127.0.0.1");
-    enum {
-        O_TRACKER = 1,
-        O_NETWORK,
-        O_ATTACKS,
-        O_RATE,
-        O_LISTEN,
-        O_ROTATE,
-        O_BUDGET,
-        O_DURATION,
-        O_STATS,
-        O_LOG,
-        O_LIST,
-        O_HELP,
-        O_VERSION
-    };
-    static const struct option opts[] = {
-        {"tracker", required_argument, NULL, O_TRACKER},
-        {"network", required_argument, NULL, O_NETWORK},
-        {"attacks", required_argument, NULL, O_ATTACKS},
-        {"rate", required_argument, NULL, O_RATE},
-        {"listen", required_argument, NULL, O_LISTEN},
-        {"rotate-after", required_argument, NULL, O_ROTATE},
-        {"work-budget", required_argument, NULL, O_BUDGET},
-        {"duration", required_argument, NULL, O_DURATION},
-        {"stats", required_argument, NULL, O_STATS},
-        {"log-level", required_argument, NULL, O_LOG},
-        {"list", no_argument, NULL, O_LIST},
-        {"help", no_argument, NULL, O_HELP},
-        {"version", no_argument, NULL, O_VERSION},
-        {NULL, 0, NULL, 0},
-    };
-    int ch;
-    char *end;
-    while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        switch (ch) {
-        case O_TRACKER:
-            if (strncmp(optarg, "tcp://", 6) != 0 ||
-                strlen(optarg) >= sizeof a.tracker)
-                return fail("--tracker takes tcp://HOST:PORT", optarg);
-            snprintf(a.tracker, sizeof a.tracker, "%s", optarg);
-            break;
-        case O_NETWORK:
-            network = optarg;
-            break;
-        case O_ATTACKS:
-            attacks = optarg;
-            break;
-        case O_RATE:
-            a.rate = strtod(optarg, &end);
-            if (!*optarg || *end || a.rate < 0 || a.rate > 100000)
-                return fail("--rate takes 0..100000 attacks a second", optarg);
-            break;
-        case O_LISTEN:
-            if (!*optarg || strlen(optarg) >= 200 || strchr(optarg, ':'))
-                return fail("--listen takes a HOST (ports are chosen anew "
-                            "for each identity)",
-                            optarg);
-            snprintf(a.host, sizeof a.host, "%s", optarg);
-            break;
-        case O_ROTATE:
-            a.rotate_after = strtoull(optarg, &end, 10);
-            if (!*optarg || *end || optarg[0] == '-')
-                return fail("--rotate-after takes a count", optarg);
-            break;
-        case O_BUDGET:
-            a.env.max_hashes = strtoull(optarg, &end, 10);
-            if (!*optarg || *end || optarg[0] == '-' || !a.env.max_hashes)
-                return fail("--work-budget takes a positive number of hashes",
-                            optarg);
-            break;
-        case O_DURATION:
-            a.duration = strtod(optarg, &end);
-            if (!*optarg || *end || a.duration < 0)
-                return fail("--duration takes seconds", optarg);
-            break;
-        case O_STATS:
-            a.stats_path = optarg;
-            break;
-        case O_LOG: {
-            log_level_t lvl;
-            if (log_parse_level(&lvl, optarg) != 0)
-                return fail("--log-level takes error, warn, info or debug",
-                            optarg);
-            log_set_level(lvl);
-            break;
-        }
-        case O_LIST:
-            list_kinds(stdout);
-            return 0;
-        case O_HELP:
-            usage(stdout);
-            printf("\nattack kinds (name, reason honest nodes give, what):\n");
-            list_kinds(stdout);
-            return 0;
-        case O_VERSION:
-            printf("pickaxe-adversary %s\n", PICKAXE_VERSION);
-            return 0;
-        default:
-            fprintf(stderr, "Try 'pickaxe-adversary --help'.\n");
-            return 2;
-        }
-    }
-    if (optind < argc)
-        return fail("unexpected argument", argv[optind]);
-    if (!a.tracker[0])
-        return fail("--tracker is required", NULL);
-    a.params = params_get(network);
-    if (!a.params)
-        return fail("unknown --network (demo or regtest)", network);
-    if (parse_attacks(&a, attacks) != 0)
-        return 2;
-
+    int st = read_options(&a, argc, argv);
+    if (st != CMDLINE_GO_ON)
+        return st;
     chain_config_t cc = {.params = a.params, .sig_threads = 1};
     a.chain = chain_new(&cc);
     if (!a.chain || keys_generate_secret(a.env.secret) != 0 ||
-        keys_pubkey_from_secret(a.env.pub, a.env.secret) != 0) {
-        fprintf(stderr, "pickaxe-adversary: cannot start (out of memory or "
-                        "no randomness)\n");
-        return 1;
-    }
+        keys_pubkey_from_secret(a.env.pub, a.env.secret) != 0)
+        return cmdline_fail("cannot start (out of memory or no randomness)");
     a.env.params = a.params;
     a.env.chain = a.chain;
     pthread_mutex_init(&a.tip_lock, NULL);
@@ -912,19 +747,16 @@ int main(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
     log_info("adversary", "%s: %zu attack kinds at %g a second, tracker %s",
              a.params->name, a.nkinds, a.rate, a.tracker);
-    int rc = new_identity(&a);
-    if (rc) {
-        fprintf(stderr, "pickaxe-adversary: cannot open ports on %s\n", a.host);
-        drop_identity(&a);
-        chain_free(&a.chain);
-        return 1;
-    }
-    run(&a);
+    st = new_identity(&a);
+    if (st)
+        cmdline_fail("cannot open ports on %s", a.host);
+    else
+        run(&a);
     write_stats(&a);
     log_summary(&a);
     drop_identity(&a);
     chain_free(&a.chain);
     explicit_bzero(a.env.secret, sizeof a.env.secret);
     pthread_mutex_destroy(&a.tip_lock);
-    return 0;
+    return st ? CMDLINE_EXIT_FAIL : CMDLINE_EXIT_OK;
 }

@@ -20,6 +20,11 @@
 /* Longest text amount_format writes, with its NUL: "21000000.00000000". */
 #define AMOUNT_TEXT_MAX 24
 
+/* The fee of a transfer whose sender names none, in base units (0.0001
+ * coin): what pickaxe-cli send and the wallet service (and its page)
+ * use. A convention of the tools, not a consensus rule. */
+#define AMOUNT_DEFAULT_FEE 10000
+
 /*
  * Reads a number of coins, exactly.
  * Returns: 0; ERR_PARSE when text is not a plain decimal number; ERR_ARG

@@ -248,7 +248,7 @@ try {
     await until(async () => (await text(alicePage, '#amount-feedback')).includes('more than zero'), 3000, 'the zero message');
     await alicePage.fill('#amount', '1.123456789');
     await alicePage.click('#send-button');
-    await until(async () => (await text(alicePage, '#amount-feedback')).includes('8 decimals'), 3000, 'the decimals message');
+    await until(async () => (await text(alicePage, '#amount-feedback')).includes('8 decimal places'), 3000, 'the decimals message');
     if ((await alicePage.locator('.tx-item').count()) !== 0) throw new Error('something was sent');
     await shot(alicePage, '04-over-balance');
   });

@@ -33,7 +33,7 @@ TRACKER = os.path.join(BUILD, "pickaxe-tracker")
 
 COIN = 100_000_000
 SUBSIDY = 50 * COIN
-DEFAULT_FEE = 1000
+DEFAULT_FEE = 10_000  # AMOUNT_DEFAULT_FEE (src/core/amount.h): 0.0001 coin
 
 _used_ports = set()
 

@@ -87,15 +87,17 @@ def cli_against_one_node(net):
     sent = node.cli("send", "--keystore", alice_key, "--to", bob, "--amount", "1.5")
     txid = sent["txid"]
     assert sent["amount"] == 150_000_000 and sent["fee"] == DEFAULT_FEE and sent["nonce"] == 0
+    assert sent["from"] == alice and sent["to"] == bob and sent["via"] == "node"
     assert node.tx(txid)["status"] == "pending"
     assert txid in node.mempool_txids()
     b = node.balance(alice)
     assert b["pending"] == 3 * SUBSIDY - 150_000_000 - DEFAULT_FEE and b["nonce"] == 1
     assert node.balance(bob)["pending"] == 150_000_000
 
-    # A second send uses the next nonce from the mempool; base units too.
-    txid2 = node.cli("send", "--keystore", alice_key, "--to", bob, "--amount", "1000",
-                     "--fee", "2000")["txid"]
+    # A second send uses the next nonce from the mempool; amounts are coins,
+    # down to a base unit (0.00000001).
+    txid2 = node.cli("send", "--keystore", alice_key, "--to", bob, "--amount", "0.00001",
+                     "--fee", "0.00002")["txid"]
     assert node.tx(txid2)["tx"]["nonce"] == 1
     node.generate(1)
     t = node.tx(txid)
@@ -118,8 +120,8 @@ def cli_against_one_node(net):
     assert node.cli("verifychain")["valid"] is True
 
     # A transfer signed offline, submitted as hex; then replayed (refused).
-    signed = node.cli("createtx", "--keystore", alice_key, "--to", bob, "--amount", "7",
-                      "--nonce", "2")
+    signed = node.cli("createtx", "--keystore", alice_key, "--to", bob, "--amount",
+                      "0.00000007", "--nonce", "2")
     assert node.cli("submit", signed["hex"])["txid"] == signed["txid"]
     node.generate(1)
     expect_cli_error(lambda: node.cli("submit", signed["hex"]), 1, "nonce")
@@ -137,7 +139,8 @@ def cli_against_one_node(net):
                         (["mempool"], ["0 pending transactions"]),
                         (["peers"], ["no peers"]),
                         (["verifychain"], ["valid: 6 blocks"]),
-                        (["send", "--help"], ["usage: pickaxe-cli", "base units"]),
+                        (["send", "--help"], ["usage: pickaxe-cli", "2 is two coins",
+                                              "The fee defaults to 0.0001 coin."]),
                         (["--help"], ["commands:", "exit status"]),
                         (["--version"], ["pickaxe-cli "])):
         rc, out, err = net.cli_text(base + args)
@@ -149,7 +152,21 @@ def cli_against_one_node(net):
     expect_cli_error(lambda: node.cli("getblock", "999"), 1, "pickaxe-cli: no such block")
     expect_cli_error(lambda: node.cli("balance", "pxrt1qqqq"), 2)
     expect_cli_error(lambda: node.cli("send", "--keystore", alice_key, "--to", bob,
-                                      "--amount", "1000000.0"), 1, "not enough")
+                                      "--amount", "1000000"), 1, "not enough")
+    # Amounts as amount.c refuses them, after the flag's name; exit 2, nothing sent.
+    for amount, why in (("1.123456789", "--amount has more than 8 decimal places"),
+                        ("-1", "--amount must be positive"),
+                        ("1e3", "--amount is not a number of coins"),
+                        ("0", "--amount must be more than zero"),
+                        ("21000001", "--amount is more than the 21,000,000 coins")):
+        expect_cli_error(lambda: node.cli("send", "--keystore", alice_key, "--to", bob,
+                                          "--amount", amount), 2, why)
+    expect_cli_error(lambda: node.cli("send", "--keystore", alice_key, "--to", bob,
+                                      "--amount", "1", "--fee", "0.000000001"), 2,
+                     "--fee has more than 8 decimal places")
+    # A plain number is coins, as bitcoin-cli reads it.
+    two = node.cli("send", "--keystore", alice_key, "--to", bob, "--amount", "2")
+    assert two["amount"] == 2 * COIN and node.tx(two["txid"])["tx"]["amount"] == 2 * COIN
     expect_cli_error(lambda: node.cli("status", "--limit", "3"), 2, "does not take --limit")
     expect_cli_error(lambda: net.cli_raw(["--network", "demo", "--node", node.endpoint, "status"]),
                      1, "regtest network, not demo")
@@ -322,7 +339,7 @@ def transaction_through_tracker(net):
     wait_until("the block everywhere", lambda: all(n.tip() == tip for n in nodes), 15)
 
     sent = nodes[0].cli("send", "--keystore", alice_key, "--to", bob, "--amount", "12.5",
-                        "--fee", "5000", "--tracker=" + tracker.endpoint)
+                        "--fee", "0.00005", "--tracker=" + tracker.endpoint)
     assert sent["via"] == "tracker"
     txid = sent["txid"]
     wait_until("the transfer in every mempool",
@@ -337,7 +354,7 @@ def transaction_through_tracker(net):
     # `submit -` hands the tracker many at once (SUBMIT_TXS); it relays them
     # in NEW_TXS frames; a bad line is reported by its number.
     signed = [net.cli_raw(["--network", "regtest", "createtx", "--keystore", alice_key,
-                           "--to", bob, "--amount", "1000", "--nonce", str(nonce)])
+                           "--to", bob, "--amount", "0.00001", "--nonce", str(nonce)])
               for nonce in range(1, 6)]
     lines = [t["hex"] for t in signed[:2]] + ["00" * 10] + [t["hex"] for t in signed[2:]]
     p = subprocess.run([pxnet.CLI, "--network", "regtest", "--tracker", tracker.endpoint,
@@ -382,7 +399,7 @@ def transfers_relay_in_batches(net):
     for nonce in range(30):
         for path, _ in keys:
             signed.append(net.cli_raw(["--network", "regtest", "createtx", "--keystore", path,
-                                       "--to", sink, "--amount", "1000",
+                                       "--to", sink, "--amount", "0.00001",
                                        "--nonce", str(nonce)]))
     lines = [t["hex"] for t in signed[:45]] + ["00" * 10] + [t["hex"] for t in signed[45:]]
     p = subprocess.run([pxnet.CLI, "--network", "regtest", "--node", nodes[0].endpoint,
@@ -514,7 +531,7 @@ def tracker_down_and_back(net):
     nodes[0].generate(3, to=alice)
     tip = nodes[0].tip()
     wait_until("blocks gossiped without the tracker", lambda: all(n.tip() == tip for n in nodes), 20)
-    txid = nodes[1].cli("send", "--keystore", alice_key, "--to", bob, "--amount", "1000")["txid"]
+    txid = nodes[1].cli("send", "--keystore", alice_key, "--to", bob, "--amount", "0.00001")["txid"]
     wait_until("a transfer gossiped without the tracker",
                lambda: all(txid in n.mempool_txids() for n in nodes), 20)
     nodes[2].generate(1)
@@ -549,7 +566,7 @@ def partition_and_heal(net):
             n.cli("partition", *[o.node_id for o in other])
 
     # Right: a transfer, mined in 2 blocks. Left: 4 empty blocks (more work).
-    txid = right[0].cli("send", "--keystore", alice_key, "--to", bob, "--amount", "3.0")["txid"]
+    txid = right[0].cli("send", "--keystore", alice_key, "--to", bob, "--amount", "3")["txid"]
     wait_until("the transfer in the right group's mempools",
                lambda: all(txid in n.mempool_txids() for n in right), 15)
     right[0].generate(2)
@@ -599,7 +616,7 @@ def reorg_returned_transfer_reaches_nodes_that_never_saw_it(net):
     b.cli("partition", a.node_id)
     c.cli("partition", a.node_id)
 
-    txid = a.cli("send", "--keystore", alice_key, "--to", bob, "--amount", "2.0")["txid"]
+    txid = a.cli("send", "--keystore", alice_key, "--to", bob, "--amount", "2")["txid"]
     a.generate(1)
     assert a.tx(txid)["status"] == "confirmed"
     b.generate(3)

@@ -1,0 +1,73 @@
+/*
+ * banwatch — the adversary looks itself up in honest nodes' peer lists
+ * (see banwatch.h).
+ */
+#include "banwatch.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "wire.h"
+
+/* How one peer's answer lists the node id me: counts it in *connected, and
+ * returns true when it is banned. */
+static bool read_answer(const uint8_t network_id[32], const uint8_t *raw,
+                        size_t len, const char *me, size_t *connected)
+{
+    wire_msg_t m;
+    if (wire_decode(&m, network_id, raw, len) != 0)
+        return false;
+    bool banned = false;
+    json_t *j = m.type == WIRE_REPLY ? json_loadb((const char *)m.u.blob.data,
+                                                  m.u.blob.len, 0, NULL)
+                                     : NULL;
+    size_t k;
+    json_t *p;
+    json_array_foreach(json_object_get(j, "result"), k, p)
+    {
+        const char *id = json_string_value(json_object_get(p, "id"));
+        if (!id || strcmp(id, me) != 0)
+            continue;
+        if (json_is_true(json_object_get(p, "banned")))
+            banned = true;
+        else if (json_is_true(json_object_get(p, "connected")))
+            (*connected)++;
+    }
+    json_decref(j);
+    wire_msg_clear(&m);
+    return banned;
+}
+
+bool banwatch_look(p2p_t *p2p, const uint8_t network_id[32], size_t *connected,
+                   size_t *asked)
+{
+    p2p_peer_info_t peers[BANWATCH_MAX_PEERS];
+    size_t n = p2p_peers(p2p, peers, BANWATCH_MAX_PEERS);
+    if (n > BANWATCH_MAX_PEERS)
+        n = BANWATCH_MAX_PEERS;
+    *connected = 0;
+    *asked = n;
+    char me[17];
+    snprintf(me, sizeof me, "%016llx", (unsigned long long)p2p_node_id(p2p));
+    static const char q[] = "{\"method\":\"peers\"}";
+    buf_t frame;
+    buf_init(&frame);
+    bool banned = false;
+    if (wire_encode_blob(&frame, network_id, WIRE_QUERY, q, sizeof q - 1) ==
+        0) {
+        for (size_t i = 0; i < n; i++) {
+            uint8_t *raw = NULL;
+            size_t len = 0;
+            if (p2p_request(p2p, &raw, &len, peers[i].peer.id, frame.data,
+                            frame.len) != 0)
+                continue;
+            if (read_answer(network_id, raw, len, me, connected))
+                banned = true;
+            free(raw);
+        }
+    }
+    buf_deinit(&frame);
+    return banned;
+}

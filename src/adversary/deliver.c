@@ -1,0 +1,59 @@
+/*
+ * deliver — an attack's items onto the network (see deliver.h).
+ */
+#include "deliver.h"
+
+#include <zmq.h>
+
+#include "log.h"
+#include "sock.h"
+#include "wire.h"
+
+/* The request items, to every honest node's request endpoint. */
+static void flood(p2p_t *p2p, const attack_out_t *out)
+{
+    p2p_peer_info_t peers[DELIVER_MAX_PEERS];
+    size_t n = p2p_peers(p2p, peers, DELIVER_MAX_PEERS);
+    for (size_t p = 0; p < n && p < DELIVER_MAX_PEERS; p++) {
+        void *s = sock_new(ZMQ_DEALER);
+        if (!s)
+            continue;
+        int linger = 2000, hwm = 0;
+        zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof linger);
+        zmq_setsockopt(s, ZMQ_SNDHWM, &hwm, sizeof hwm);
+        if (zmq_connect(s, peers[p].peer.req) == 0)
+            for (size_t i = 0; i < out->count; i++)
+                if (out->items[i].channel == ATTACK_REQUEST)
+                    zmq_send(s, out->items[i].bytes.data,
+                             out->items[i].bytes.len, ZMQ_DONTWAIT);
+        sock_close(&s); /* ZMQ_LINGER lets the queue drain meanwhile */
+    }
+}
+
+void deliver_items(p2p_t *p2p, const uint8_t network_id[32],
+                   const attack_out_t *out)
+{
+    bool requests = false;
+    for (size_t i = 0; i < out->count; i++) {
+        const attack_item_t *it = &out->items[i];
+        if (it->channel == ATTACK_REQUEST) {
+            requests = true;
+            continue;
+        }
+        if (it->type == 0) {
+            p2p_broadcast(p2p, it->bytes.data, it->bytes.len);
+            continue;
+        }
+        buf_t frame;
+        buf_init(&frame);
+        if (wire_encode_blob(&frame, network_id, it->type, it->bytes.data,
+                             it->bytes.len) == 0)
+            p2p_broadcast(p2p, frame.data, frame.len);
+        else
+            log_warn("adversary", "could not frame a %zu-byte item",
+                     it->bytes.len);
+        buf_deinit(&frame);
+    }
+    if (requests)
+        flood(p2p, out);
+}
