@@ -44,7 +44,9 @@
  * This prunes memory; it is not a checkpoint: a heavier chain that arrives
  * later still wins.
  *
- * Not thread-safe: one thread (the node's main loop) owns a chain.
+ * Thread safety: not thread-safe. The node uses its chain from two threads
+ * (the main loop and the request thread), always under the node's lock;
+ * whoever shares a chain between threads holds one lock around every call.
  */
 #ifndef PICKAXE_CHAIN_H
 #define PICKAXE_CHAIN_H

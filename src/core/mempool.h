@@ -68,8 +68,9 @@
  * is O(n log senders). Memory: about 300 bytes per transfer, at most
  * max_txs transfers.
  *
- * Thread safety: not thread-safe. The node's main loop owns the pool; the
- * miner gets copies of the selected transfers.
+ * Thread safety: not thread-safe. The node uses its pool from two threads
+ * (the main loop and the request thread), always under the node's lock;
+ * the miner gets copies of the selected transfers.
  */
 #ifndef PICKAXE_MEMPOOL_H
 #define PICKAXE_MEMPOOL_H
