@@ -1,8 +1,8 @@
 /*
- * Tests for src/core/chain.c: every block rule refused with its own reason, fork
- * choice, reorgs with exact state rollback, pruning of stale branches and
- * the transactions they give back, orphans, balance after a transaction and
- * whole-chain validation.
+ * Tests for the chain (src/core/chain*.c): every block rule refused with its
+ * own reason, fork choice, reorgs with exact state rollback, pruning of stale
+ * branches and the transactions they give back, orphans, balance after a
+ * transaction and whole-chain validation.
  */
 #include <criterion/criterion.h>
 #include <string.h>
@@ -193,7 +193,8 @@ Test(chain, duplicated_last_transaction_mutation)
     block_compute_hash(h2, &mutated.header);
     cr_assert_arr_eq(h1, h2, 32);
     expect_refused(c, &mutated, "bad-txns-duplicate");
-    cr_assert_eq(chain_add_block(c, NULL, &b), 0, "the valid block was poisoned");
+    cr_assert_eq(chain_add_block(c, NULL, &b), 0,
+                 "the valid block was poisoned");
     block_deinit(&mutated);
     block_deinit(&b);
     chain_free(&c);

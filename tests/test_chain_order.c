@@ -1,8 +1,8 @@
 /*
- * Tests for src/core/chain.c under hostile delivery orders: valid blocks sent
- * in the worst order a peer can choose (competing orphan branches, newest
- * first, the common root last), orphans whose ancestor is refused, and the
- * stale-fork policy judged by work rather than height.
+ * Tests for the chain (src/core/chain*.c) under hostile delivery orders: valid
+ * blocks sent in the worst order a peer can choose (competing orphan branches,
+ * newest first, the common root last), orphans whose ancestor is refused, and
+ * the stale-fork policy judged by work rather than height.
  *
  * Every test has a time limit: the failure these guard against was a call
  * to chain_add_block that never returned.

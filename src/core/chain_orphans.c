@@ -1,0 +1,221 @@
+/*
+ * chain_orphans — the pool of blocks whose parent is unknown, and the
+ * connection of its blocks once their parent arrives.
+ *
+ * The orphan pool holds blocks whose parent is unknown. Each orphan is in
+ * three structures at once: `orphans` (by its own hash, for duplicates and
+ * chain_orphan_missing), `orphans_by_parent` (the head of a list of the
+ * orphans that name the same parent, so connecting a block finds its waiting
+ * children with one lookup), and the age list (oldest first, so a full pool
+ * evicts in O(1)). An orphan leaves all three at once.
+ */
+#include "chain.h"
+#include "chain_impl.h"
+#include "err.h"
+#include "log.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static void orphan_free(orphan_t *o)
+{
+    if (o) {
+        block_deinit(&o->block);
+        free(o);
+    }
+}
+
+/* Takes o out of the pool's three structures; the caller owns it then. */
+static void orphan_unlink(chain_t *c, orphan_t *o)
+{
+    hashmap_remove(c->orphans, o->hash);
+    if (o->prev_sibling)
+        o->prev_sibling->next_sibling = o->next_sibling;
+    else if (o->next_sibling)
+        /* Replaces an existing key's value: cannot fail. */
+        (void)hashmap_put(c->orphans_by_parent, o->block.header.prev_hash,
+                          o->next_sibling);
+    else
+        hashmap_remove(c->orphans_by_parent, o->block.header.prev_hash);
+    if (o->next_sibling)
+        o->next_sibling->prev_sibling = o->prev_sibling;
+    if (o->older)
+        o->older->newer = o->newer;
+    else
+        c->oldest_orphan = o->newer;
+    if (o->newer)
+        o->newer->older = o->older;
+    else
+        c->newest_orphan = o->older;
+    o->prev_sibling = o->next_sibling = o->older = o->newer = NULL;
+}
+
+int chain_orphan_add(chain_t *c, const block_t *b, const uint8_t hash[32])
+{
+    if (hashmap_get(c->orphans, hash))
+        return 0;
+    if (hashmap_count(c->orphans) >= c->cfg.max_orphans && c->oldest_orphan) {
+        orphan_t *oldest = c->oldest_orphan;
+        orphan_unlink(c, oldest);
+        orphan_free(oldest);
+    }
+    orphan_t *o = calloc(1, sizeof *o);
+    if (!o || block_copy(&o->block, b) != 0) {
+        free(o);
+        return ERR_NOMEM;
+    }
+    memcpy(o->hash, hash, 32);
+    orphan_t *first = hashmap_get(c->orphans_by_parent, b->header.prev_hash);
+    if (hashmap_put(c->orphans, hash, o) != 0) {
+        orphan_free(o);
+        return ERR_NOMEM;
+    }
+    if (hashmap_put(c->orphans_by_parent, b->header.prev_hash, o) != 0) {
+        hashmap_remove(c->orphans, hash);
+        orphan_free(o);
+        return ERR_NOMEM;
+    }
+    o->next_sibling = first;
+    if (first)
+        first->prev_sibling = o;
+    o->older = c->newest_orphan;
+    if (c->newest_orphan)
+        c->newest_orphan->newer = o;
+    else
+        c->oldest_orphan = o;
+    c->newest_orphan = o;
+    return 0;
+}
+
+/* Takes every orphan waiting on parent out of the pool, oldest first
+ * (linked through next_sibling); the caller owns the list. */
+static orphan_t *orphan_take_children(chain_t *c, const uint8_t parent[32])
+{
+    orphan_t *newest_first = hashmap_get(c->orphans_by_parent, parent);
+    orphan_t *list = NULL;
+    while (newest_first) {
+        orphan_t *o = newest_first;
+        newest_first = o->next_sibling;
+        orphan_unlink(c, o);
+        o->next_sibling = list;
+        list = o;
+    }
+    return list;
+}
+
+bool chain_orphan_missing(const chain_t *c, uint8_t missing[32],
+                          const uint8_t hash[32])
+{
+    const orphan_t *o = hashmap_get(c->orphans, hash);
+    if (!o)
+        return false;
+    /* Bounded by the pool's size, so a cycle of fake parents cannot loop. */
+    for (size_t steps = 0; steps <= c->cfg.max_orphans; steps++) {
+        const orphan_t *up = hashmap_get(c->orphans, o->block.header.prev_hash);
+        if (!up)
+            break;
+        o = up;
+    }
+    memcpy(missing, o->block.header.prev_hash, 32);
+    return true;
+}
+
+size_t chain_orphan_count(const chain_t *c)
+{
+    return hashmap_count(c->orphans);
+}
+
+/* Drops the orphans that descend from a block refused for a reason its
+ * header commits to: they can never connect. Bounded by the pool's size,
+ * since every orphan visited has left the pool. */
+static void drop_descendants(chain_t *c, const uint8_t refused[32],
+                             uint8_t (*queue)[32], size_t cap)
+{
+    size_t qn = 0;
+    memcpy(queue[qn++], refused, 32);
+    while (qn) {
+        uint8_t parent[32];
+        memcpy(parent, queue[--qn], 32);
+        orphan_t *o = orphan_take_children(c, parent);
+        while (o) {
+            orphan_t *next = o->next_sibling;
+            chain_remember_invalid(c, o->hash, "bad-prevblk");
+            if (qn < cap)
+                memcpy(queue[qn++], o->hash, 32);
+            orphan_free(o);
+            o = next;
+        }
+    }
+}
+
+/*
+ * Connects the orphans that were waiting on `hash` (just accepted), then
+ * theirs, and so on. Each orphan is taken out of the pool before it is
+ * offered, and an offered orphan is never put back (chain_add_one without
+ * may_orphan), so every orphan is visited at most once: the work is bounded
+ * by the pool's size. Nothing is pruned until the caller is done, so every
+ * parent stays in the tree while its children are connected.
+ *
+ * The queue holds at most one hash per orphan that was in the pool, plus the
+ * first block; it is sized for that up front and never grows.
+ */
+void chain_connect_orphans(chain_t *c, const uint8_t hash[32])
+{
+    size_t cap = hashmap_count(c->orphans) + 1;
+    if (cap == 1)
+        return;
+    uint8_t(*queue)[32] = malloc(cap * sizeof *queue);
+    if (!queue)
+        return; /* they stay in the pool and follow a later block */
+    size_t qn = 0;
+    memcpy(queue[qn++], hash, 32);
+    while (qn) {
+        uint8_t parent[32];
+        memcpy(parent, queue[--qn], 32);
+        orphan_t *o = orphan_take_children(c, parent);
+        while (o) {
+            orphan_t *next = o->next_sibling;
+            const char *why = NULL;
+            int rc = chain_add_one(c, &why, &o->block, o->hash, false);
+            if (rc == 0) {
+                if (qn < cap)
+                    memcpy(queue[qn++], o->hash, 32);
+            } else {
+                log_debug("chain", "orphan refused: %s", why ? why : "?");
+                /* Only header-committed refusals are remembered; a body
+                 * that does not match its header may yet come in its real
+                 * form, so children of such a copy keep waiting. */
+                if (rc == ERR_INVALID && hashmap_get(c->invalid, o->hash))
+                    drop_descendants(c, o->hash, queue + qn, cap - qn);
+            }
+            orphan_free(o);
+            o = next;
+        }
+    }
+    free(queue);
+}
+
+void chain_orphans_drop_refused(chain_t *c, const uint8_t refused[32])
+{
+    if (!hashmap_get(c->orphans_by_parent, refused))
+        return;
+    size_t cap = hashmap_count(c->orphans) + 1;
+    uint8_t(*queue)[32] = malloc(cap * sizeof *queue);
+    if (queue)
+        drop_descendants(c, refused, queue, cap);
+    free(queue);
+}
+
+static bool free_orphan_cb(void *ctx, const uint8_t key[32], void *value)
+{
+    (void)ctx;
+    (void)key;
+    orphan_free(value);
+    return true;
+}
+
+void chain_orphans_free(chain_t *c)
+{
+    if (c->orphans)
+        hashmap_foreach(c->orphans, free_orphan_cb, NULL);
+}
