@@ -1,8 +1,8 @@
 /*
- * Tests for src/core/mempool.c with real signed transfers (fixtures keys):
- * admission and every refusal reason, replace-by-fee, selection order and
- * validity, eviction in a full pool, and following the chain through
- * connected and disconnected blocks and a reorg.
+ * Tests for the mempool (src/core/mempool*.c) with real signed transfers
+ * (fixtures keys): admission and every refusal reason, replace-by-fee,
+ * selection order and validity, eviction in a full pool, and following the
+ * chain through connected and disconnected blocks and a reorg.
  *
  * The tests play the chain themselves: a state_t is the best state, a
  * block is applied to it with state_apply_* (keeping undo data to
