@@ -572,7 +572,11 @@ static int cmd_switch(int argc, char **argv)
     }
     pool_job_t job;
     synthetic_job(&job, 1, bench_branch);
-    pool_set_job(p, &job);
+    if (pool_set_job(p, &job) != 0) {
+        pool_free(&p);
+        fprintf(stderr, "%s: out of memory\n", prog);
+        return 1;
+    }
     sleep_s(0.2); /* workers running, batch sizes settled */
     for (uint64_t i = 0; i < jobs; i++) {
         synthetic_job(&job, i + 2, bench_branch);

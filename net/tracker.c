@@ -135,7 +135,7 @@ int tracker_find(const tracker_t *t, wire_peer_t *peer, uint64_t id)
     return 0;
 }
 
-/* ---- announcements ---------------------------------------------------------- */
+/* ---- announcements ------------------------------------------------------- */
 
 static void announce_peer(tracker_t *t, uint16_t type, const wire_peer_t *p)
 {
@@ -175,7 +175,7 @@ size_t tracker_expire(tracker_t *t, uint64_t now_ms)
     return n;
 }
 
-/* ---- requests ---------------------------------------------------------------- */
+/* ---- requests ------------------------------------------------------------ */
 
 static bool endpoint_plausible(const char *ep)
 {
@@ -249,8 +249,7 @@ static int handle_register(tracker_t *t, buf_t *reply, const wire_peer_t *p,
     return reply_peer_list(t, reply, WIRE_REGISTER_OK, p->id);
 }
 
-static int handle_ping(tracker_t *t, buf_t *reply, uint64_t id,
-                       uint64_t now_ms)
+static int handle_ping(tracker_t *t, buf_t *reply, uint64_t id, uint64_t now_ms)
 {
     entry_t *e = find_id(t, id);
     if (e)
@@ -304,8 +303,8 @@ size_t tracker_pending_txs(const tracker_t *t)
  * A batch that fills is published at once.
  * Returns: 0; ERR_PARSE or ERR_NOMEM with *why set (static string).
  */
-static int relay_submitted(tracker_t *t, const char **why,
-                           const uint8_t *raw, size_t len)
+static int relay_submitted(tracker_t *t, const char **why, const uint8_t *raw,
+                           size_t len)
 {
     /* Wallets submit transfers; a coinbase only ever comes inside a block.
      * A transfer has a fixed size, so these two checks make it parse. */
@@ -369,8 +368,8 @@ static int handle_submit_txs(tracker_t *t, buf_t *reply, const wire_msg_t *m)
     return rc;
 }
 
-int tracker_handle(tracker_t *t, buf_t *reply, const uint8_t *req,
-                   size_t len, uint64_t now_ms)
+int tracker_handle(tracker_t *t, buf_t *reply, const uint8_t *req, size_t len,
+                   uint64_t now_ms)
 {
     t->requests++;
     wire_msg_t m;
@@ -423,7 +422,7 @@ int tracker_handle(tracker_t *t, buf_t *reply, const uint8_t *req,
     return rc;
 }
 
-/* ---- sockets ------------------------------------------------------------------- */
+/* ---- sockets ------------------------------------------------------------- */
 
 static void publish_on_pub(void *arg, const uint8_t *msg, size_t len)
 {
@@ -480,8 +479,9 @@ static bool serve_one(tracker_t *t, buf_t *reply)
         return rc != ERR_TIMEOUT;
     }
     buf_reset(reply);
-    if (tracker_handle(t, reply, req.data, req.len, sock_now_ms()) == 0)
-        server_reply(t->server, &req, reply->data, reply->len);
+    if (tracker_handle(t, reply, req.data, req.len, sock_now_ms()) == 0 &&
+        server_reply(t->server, &req, reply->data, reply->len) != 0)
+        log_debug("tracker", "could not send a reply");
     server_req_clear(&req);
     return true;
 }

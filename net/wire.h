@@ -90,6 +90,7 @@
 
 #include "block.h"
 #include "bytes.h"
+#include "err.h"
 #include "tx.h"
 
 #define WIRE_MAGIC 0x58414b50u /* "PKAX" as little-endian bytes */
@@ -191,15 +192,15 @@ typedef struct {
     uint16_t type; /* a wire_type_t */
     union {
         struct {
-            int32_t code;                   /* an err.h code */
-            char reason[WIRE_MAX_STR + 1];  /* NUL-terminated */
+            int32_t code;                  /* an err.h code */
+            char reason[WIRE_MAX_STR + 1]; /* NUL-terminated */
         } error;
         wire_peer_t peer; /* REGISTER, PEER_JOINED, PEER_LEFT */
         struct {
             uint32_t peer_timeout_ms;
             uint16_t count;
             const wire_peer_t *peers;
-        } peer_list; /* REGISTER_OK, PEER_LIST */
+        } peer_list;      /* REGISTER_OK, PEER_LIST */
         uint64_t node_id; /* PING, LEAVE */
         struct {
             bool known;
@@ -266,8 +267,8 @@ void wire_msg_clear(wire_msg_t *msg);
  * In:      network_id  32-byte id of the network (params_t.network_id).
  *          msg         the message (borrowed).
  */
-int wire_encode(buf_t *out, const uint8_t network_id[32],
-                const wire_msg_t *msg);
+PX_MUST_CHECK int wire_encode(buf_t *out, const uint8_t network_id[32],
+                              const wire_msg_t *msg);
 
 /*
  * Decodes exactly one message filling the whole buffer.
@@ -280,8 +281,8 @@ int wire_encode(buf_t *out, const uint8_t network_id[32],
  * In:      network_id  the id we expect.
  *          data, len   the frame (borrowed; must outlive msg).
  */
-int wire_decode(wire_msg_t *msg, const uint8_t network_id[32],
-                const uint8_t *data, size_t len);
+PX_MUST_CHECK int wire_decode(wire_msg_t *msg, const uint8_t network_id[32],
+                              const uint8_t *data, size_t len);
 
 /*
  * Reads only the envelope: enough to route or to refuse a frame cheaply.
@@ -290,25 +291,25 @@ int wire_decode(wire_msg_t *msg, const uint8_t network_id[32],
  *          beyond its length matching the frame.
  * Out:     type     the message type (may be unknown to this build).
  */
-int wire_peek(uint16_t *type, const uint8_t network_id[32],
-              const uint8_t *data, size_t len);
+PX_MUST_CHECK int wire_peek(uint16_t *type, const uint8_t network_id[32],
+                            const uint8_t *data, size_t len);
 
 /*
  * Encodes a message whose payload is empty (ACK, PEERS, GET_TIP,
  * GET_MEMPOOL). Returns as wire_encode().
  */
-int wire_encode_empty(buf_t *out, const uint8_t network_id[32],
-                      uint16_t type);
+PX_MUST_CHECK int wire_encode_empty(buf_t *out, const uint8_t network_id[32],
+                                    uint16_t type);
 
 /* Encodes an ERROR with an err.h code and a reason (truncated to
  * WIRE_MAX_STR, unprintable bytes replaced). Returns as wire_encode(). */
-int wire_encode_error(buf_t *out, const uint8_t network_id[32], int code,
-                      const char *reason);
+PX_MUST_CHECK int wire_encode_error(buf_t *out, const uint8_t network_id[32],
+                                    int code, const char *reason);
 
 /* Encodes a message carrying one blob (SUBMIT_TX, TX, NEW_TX, NEW_BLOCK,
  * QUERY, REPLY). Returns as wire_encode(). */
-int wire_encode_blob(buf_t *out, const uint8_t network_id[32], uint16_t type,
-                     const void *data, size_t len);
+PX_MUST_CHECK int wire_encode_blob(buf_t *out, const uint8_t network_id[32],
+                                   uint16_t type, const void *data, size_t len);
 
 /* The message type's name ("REGISTER", ...) or "UNKNOWN". */
 const char *wire_type_name(uint16_t type);

@@ -44,7 +44,7 @@ typedef struct {
 
 static void *tracker_thread(void *arg)
 {
-    tracker_run(arg);
+    cr_assert_eq(tracker_run(arg), 0);
     return NULL;
 }
 
@@ -141,7 +141,7 @@ static void *node_server(void *arg)
             tip.u.tip.height = n->height;
             buf_reset(&out);
             cr_assert_eq(wire_encode(&out, NET, &tip), 0);
-            server_reply(n->srv, &req, out.data, out.len);
+            cr_assert_eq(server_reply(n->srv, &req, out.data, out.len), 0);
         }
         server_req_clear(&req);
     }
@@ -633,8 +633,8 @@ Test(p2p, misbehaving_peer_is_banned_then_forgiven, .init = quiet,
     uint64_t deadline = sock_now_ms() + 5000;
     bool banned = false;
     while (!banned && sock_now_ms() < deadline) {
-        sock_send(rogue, "\x01\x02garbage", 9, 0);
-        sock_send(rogue, misplaced.data, misplaced.len, 0);
+        cr_assert_eq(sock_send(rogue, "\x01\x02garbage", 9, 0), 0);
+        cr_assert_eq(sock_send(rogue, misplaced.data, misplaced.len, 0), 0);
         nanosleep(&(struct timespec){0, 20000000L}, NULL);
         cr_assert_eq(p2p_peer(a.p, &info, r.id), 0);
         banned = info.banned;
@@ -670,7 +670,7 @@ Test(p2p, misbehaving_peer_is_banned_then_forgiven, .init = quiet,
     bool got = false;
     deadline = sock_now_ms() + 3000;
     while (!got && sock_now_ms() < deadline) {
-        sock_send(rogue, good.data, good.len, 0);
+        cr_assert_eq(sock_send(rogue, good.data, good.len, 0), 0);
         if (p2p_receive_data(a.p, &m, 50) == 0) {
             got = m.peer_id == r.id && m.type == WIRE_NEW_TX;
             p2p_msg_clear(&m);
@@ -679,10 +679,10 @@ Test(p2p, misbehaving_peer_is_banned_then_forgiven, .init = quiet,
     cr_assert(got);
 
     /* The wrong network alone bans at once. */
-    sock_send(rogue, wrong.data, wrong.len, 0);
+    cr_assert_eq(sock_send(rogue, wrong.data, wrong.len, 0), 0);
     deadline = sock_now_ms() + 3000;
     do {
-        sock_send(rogue, wrong.data, wrong.len, 0);
+        cr_assert_eq(sock_send(rogue, wrong.data, wrong.len, 0), 0);
         nanosleep(&(struct timespec){0, 20000000L}, NULL);
         cr_assert_eq(p2p_peer(a.p, &info, r.id), 0);
     } while (!info.banned && sock_now_ms() < deadline);
@@ -754,7 +754,7 @@ static void until_heard(p2p_t *p, void *pub, uint64_t id, const buf_t *frame)
     uint64_t deadline = sock_now_ms() + 3000;
     bool heard = false;
     while (!heard && sock_now_ms() < deadline) {
-        sock_send(pub, frame->data, frame->len, 0);
+        cr_assert_eq(sock_send(pub, frame->data, frame->len, 0), 0);
         p2p_msg_t m;
         while (p2p_receive_data(p, &m, 20) == 0) {
             heard = heard || m.peer_id == id;

@@ -37,7 +37,7 @@ static void *serve(void *arg)
         int n = atomic_fetch_add(&c->received, 1) + 1;
         bool answer = c->mode == ECHO || (c->mode == DROP_ODD && n % 2 == 0);
         if (answer)
-            server_reply(c->srv, &req, req.data, req.len);
+            cr_assert_eq(server_reply(c->srv, &req, req.data, req.len), 0);
         server_req_clear(&req);
     }
     return NULL;

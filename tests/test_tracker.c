@@ -703,7 +703,7 @@ Test(tracker, restarted_node_replaces_its_old_entry)
 
 static void *run_tracker(void *arg)
 {
-    tracker_run(arg);
+    cr_assert_eq(tracker_run(arg), 0);
     return NULL;
 }
 

@@ -208,16 +208,18 @@ int main(int argc, char **argv)
             return fail("--node takes tcp://HOST:PORT", node);
         snprintf(node_ep, sizeof node_ep, "%s", node);
     } else {
-        sock_endpoint(node_ep, sizeof node_ep, "127.0.0.1",
-                      params->default_port);
+        if (sock_endpoint(node_ep, sizeof node_ep, "127.0.0.1",
+                          params->default_port) != 0)
+            return fail("cannot format the node's endpoint", NULL);
     }
     if (tracker && strcmp(tracker, "none") != 0) {
         if (!endpoint_ok(tracker))
             return fail("--tracker takes tcp://HOST:PORT or none", tracker);
         snprintf(tracker_ep, sizeof tracker_ep, "%s", tracker);
     } else if (!tracker) {
-        sock_endpoint(tracker_ep, sizeof tracker_ep, "127.0.0.1",
-                      params->default_port - TRACKER_PORT_OFFSET);
+        if (sock_endpoint(tracker_ep, sizeof tracker_ep, "127.0.0.1",
+                          params->default_port - TRACKER_PORT_OFFSET) != 0)
+            return fail("cannot format the tracker's endpoint", NULL);
     }
 
     char http_host[64];
@@ -263,7 +265,10 @@ int main(int argc, char **argv)
                        why ? why : "cannot load or create the keystore"),
                1;
     char address[ADDRESS_MAX_LEN];
-    wallet_get_public_key_str(w, params->hrp, address, sizeof address);
+    if (wallet_get_public_key_str(w, params->hrp, address, sizeof address)) {
+        wallet_free(&w);
+        return fail("cannot format the address of", ks);
+    }
     if (print_address) {
         printf("%s\n", address);
         wallet_free(&w);

@@ -21,13 +21,18 @@
 
 void chain_remember_invalid(chain_t *c, const uint8_t hash[32], const char *why)
 {
+    /* Not remembering costs only a re-check of a re-sent copy, so a failure
+     * to allocate here is no error; but the map is replaced only once its
+     * successor exists, so c->invalid is never NULL. */
     if (hashmap_count(c->invalid) >= CHAIN_MAX_INVALID) {
-        hashmap_free(&c->invalid);
-        c->invalid = hashmap_new();
-        if (!c->invalid)
+        hashmap_t *fresh = hashmap_new();
+        if (!fresh)
             return;
+        hashmap_free(&c->invalid);
+        c->invalid = fresh;
     }
-    hashmap_put(c->invalid, hash, (void *)why);
+    if (hashmap_put(c->invalid, hash, (void *)why) != 0)
+        log_debug("chain", "out of memory: a refused block is not remembered");
 }
 
 /* ---- best-chain bookkeeping ---------------------------------------------- */
@@ -48,22 +53,32 @@ static int main_push(chain_t *c, chain_node_t *n)
 }
 
 /* Connects n (whose parent is the tip) whose changes are already applied to
- * the state and recorded in n->undo. */
+ * the state and recorded in n->undo. All or nothing: on failure (memory) n
+ * is taken off the best chain again, its changes are rolled back and its
+ * undo log is emptied, so the tip, the state and the index still agree. */
 static int finish_connect(chain_t *c, chain_node_t *n)
 {
     int rc = main_push(c, n);
-    if (rc == 0)
-        rc = chain_index_block(c, n);
-    if (rc == 0 && c->cfg.callbacks.block_connected)
+    if (rc == 0 && (rc = chain_index_block(c, n)) != 0) {
+        chain_unindex_block(c, n); /* what was indexed before the failure */
+        c->main_len--;
+        n->in_main = false;
+    }
+    if (rc) {
+        state_rollback(c->state, &n->undo);
+        state_undo_deinit(&n->undo);
+        return rc;
+    }
+    if (c->cfg.callbacks.block_connected)
         c->cfg.callbacks.block_connected(c->cfg.callbacks.ctx, n);
-    return rc;
+    return 0;
 }
 
 static void disconnect_tip(chain_t *c)
 {
     chain_node_t *n = c->main[c->main_len - 1];
     chain_unindex_block(c, n);
-    state_revert(c->state, &n->undo);
+    state_rollback(c->state, &n->undo);
     state_undo_deinit(&n->undo);
     n->in_main = false;
     c->main_len--;
@@ -128,8 +143,12 @@ static chain_node_t *node_new(chain_t *c, const block_t *b,
     memcpy(n->hash, hash, 32);
     n->parent = parent;
     n->height = parent ? parent->height + 1 : 0;
+    /* The bits passed chain_check_header_alone (genesis: the network's own),
+     * so they always decode; were they not to, the block would count no
+     * work rather than an undefined amount. */
     uint256_t work;
-    block_work_from_bits(&work, b->header.bits);
+    if (block_work_from_bits(&work, b->header.bits) != 0)
+        uint256_set_u64(&work, 0);
     if (parent)
         uint256_add(&n->chain_work, &parent->chain_work, &work);
     else
@@ -218,11 +237,12 @@ static void discard_branch(chain_t *c, chain_node_t *leaf)
         node_free(seg[i - 1]);
     }
     free(seg);
-    if (top_parent) {
-        top_parent->children--;
-        if (top_parent->children == 0)
-            hashmap_put(c->leaves, top_parent->hash, top_parent);
-    }
+    /* The branch's own leaf has just left `leaves`, so this put needs no
+     * room (hashmap.h) and cannot fail; were it to, the parent would only
+     * stay out of pruning and of chain_get_forks. */
+    if (top_parent && --top_parent->children == 0 &&
+        hashmap_put(c->leaves, top_parent->hash, top_parent) != 0)
+        log_warn("chain", "a block that lost its last child is not a leaf");
 }
 
 static void prune(chain_t *c)
@@ -285,12 +305,41 @@ static int check_known(const chain_node_t *known, const char **reason,
  * Does not prune: chain_add_block prunes once its whole call is done, so no
  * branch is discarded under blocks still being connected to it.
  */
+/* Reports a new tip, if the tip is no longer old_tip. */
+static void tell_tip(const chain_t *c, const chain_node_t *old_tip)
+{
+    if (c->main[c->main_len - 1] != old_tip && c->cfg.callbacks.tip_changed)
+        c->cfg.callbacks.tip_changed(c->cfg.callbacks.ctx,
+                                     c->main[c->main_len - 1]);
+}
+
+/*
+ * A block already in the tree, off the best chain although it has more work
+ * than the tip: connecting it failed for lack of memory when it came. Its
+ * copy retries, so a chain that ran short of memory catches up with the
+ * blocks it holds.
+ */
+static bool connect_failed_before(const chain_t *c, const chain_node_t *n)
+{
+    return !n->in_main &&
+           uint256_cmp(&n->chain_work,
+                       &c->main[c->main_len - 1]->chain_work) > 0;
+}
+
 int chain_add_one(chain_t *c, const char **reason, const block_t *b,
                   const uint8_t hash[32], bool may_orphan)
 {
-    const chain_node_t *known = hashmap_get(c->nodes, hash);
-    if (known)
-        return check_known(known, reason, b);
+    chain_node_t *known = hashmap_get(c->nodes, hash);
+    if (known) {
+        int rc = check_known(known, reason, b);
+        if (rc != ERR_DUPLICATE || !connect_failed_before(c, known))
+            return rc;
+        const chain_node_t *old_tip = c->main[c->main_len - 1];
+        rc = reorganize(c, known);
+        tell_tip(c, old_tip);
+        chain_set_reason(reason, rc ? "out-of-memory" : NULL);
+        return rc;
+    }
     const char *known_bad = hashmap_get(c->invalid, hash);
     if (known_bad) {
         chain_set_reason(reason, known_bad);
@@ -334,7 +383,7 @@ int chain_add_one(chain_t *c, const char **reason, const block_t *b,
         rc = ERR_NOMEM;
     if (rc) {
         if (on_tip)
-            state_revert(c->state, &undo);
+            state_rollback(c->state, &undo);
         state_undo_deinit(&undo);
         node_free(n);
         chain_set_reason(reason,
@@ -350,9 +399,11 @@ int chain_add_one(chain_t *c, const char **reason, const block_t *b,
         if (uint256_cmp(&n->chain_work, &old_tip->chain_work) > 0)
             rc = reorganize(c, n);
     }
-    if (c->main[c->main_len - 1] != old_tip && c->cfg.callbacks.tip_changed)
-        c->cfg.callbacks.tip_changed(c->cfg.callbacks.ctx,
-                                     c->main[c->main_len - 1]);
+    tell_tip(c, old_tip);
+    /* The block is in the tree, but not (or not yet all of its branch) on
+     * the best chain: offering it again retries (connect_failed_before). */
+    if (rc)
+        chain_set_reason(reason, "out-of-memory");
     return rc;
 }
 
@@ -419,10 +470,14 @@ chain_t *chain_new(const chain_config_t *cfg)
     c->txindex = hashmap_new();
     c->history = hashmap_new();
     c->state = state_new();
+    if (c->params->retarget)
+        c->window = malloc(((size_t)c->params->retarget_window + 1) *
+                           sizeof *c->window);
     block_t genesis = {0};
     chain_node_t *g = NULL;
     if (!c->nodes || !c->leaves || !c->invalid || !c->orphans ||
         !c->orphans_by_parent || !c->txindex || !c->history || !c->state ||
+        (c->params->retarget && !c->window) ||
         params_genesis_block(c->params, &genesis) != 0)
         goto fail;
     uint8_t hash[32];
@@ -466,6 +521,7 @@ void chain_free(chain_t **cp)
     hashmap_free(&c->txindex);
     hashmap_free(&c->history);
     state_free(&c->state);
+    free(c->window);
     free(c->main);
     free(c);
     *cp = NULL;

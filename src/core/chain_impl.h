@@ -27,10 +27,9 @@
 #include <stdint.h>
 
 #include "chain.h"
+#include "difficulty.h"
+#include "err.h"
 #include "hashmap.h"
-
-/* How many refused hashes are remembered before the memory is cleared. */
-#define CHAIN_MAX_INVALID 20000
 
 typedef struct {
     chain_node_t *node;
@@ -71,6 +70,10 @@ struct chain {
     size_t main_len, main_cap;
     state_t *state;
     uint64_t seq;
+    /* Room for the retarget window (chain_next_bits), allocated with the
+     * chain so that computing the bits a block needs cannot run out of
+     * memory; NULL on a network that never retargets. */
+    difficulty_sample_t *window;
 };
 
 static inline void chain_set_reason(const char **reason, const char *why)
@@ -87,30 +90,35 @@ void chain_remember_invalid(chain_t *c, const uint8_t hash[32],
 
 /* Validates one block and puts it in the tree; may_orphan says whether a
  * block with an unknown parent may wait in the orphan pool. */
-int chain_add_one(chain_t *c, const char **reason, const block_t *b,
-                  const uint8_t hash[32], bool may_orphan);
+PX_MUST_CHECK int chain_add_one(chain_t *c, const char **reason,
+                                const block_t *b, const uint8_t hash[32],
+                                bool may_orphan);
 
 /* ---- chain_validate.c ---- */
 
 /* Checks that need only the header itself and the clock. */
-int chain_check_header_alone(const chain_t *c, const char **reason,
-                             const block_header_t *h, const uint8_t hash[32]);
+PX_MUST_CHECK int chain_check_header_alone(const chain_t *c,
+                                           const char **reason,
+                                           const block_header_t *h,
+                                           const uint8_t hash[32]);
 
 /* Applies a block's transactions to s in order (coinbase first), checking
  * nonces and balances. On failure s is restored and undo left as it was. */
-int chain_apply_block(state_t *s, state_undo_t *undo, const char **reason,
-                      const block_t *b);
+PX_MUST_CHECK int chain_apply_block(state_t *s, state_undo_t *undo,
+                                    const char **reason, const block_t *b);
 
 /* Full validation of a block on parent; see chain_validate.c. */
-int chain_validate(chain_t *c, const char **reason, bool *cacheable,
-                   state_undo_t *undo, const block_t *b, const uint8_t hash[32],
-                   const chain_node_t *parent);
+PX_MUST_CHECK int chain_validate(chain_t *c, const char **reason,
+                                 bool *cacheable, state_undo_t *undo,
+                                 const block_t *b, const uint8_t hash[32],
+                                 const chain_node_t *parent);
 
 /* ---- chain_orphans.c ---- */
 
 /* Puts a block whose parent is unknown in the pool (evicting the oldest
  * when full). Returns 0 or ERR_NOMEM. */
-int chain_orphan_add(chain_t *c, const block_t *b, const uint8_t hash[32]);
+PX_MUST_CHECK int chain_orphan_add(chain_t *c, const block_t *b,
+                                   const uint8_t hash[32]);
 
 /* Connects the orphans waiting on hash (just accepted), then theirs. */
 void chain_connect_orphans(chain_t *c, const uint8_t hash[32]);
@@ -124,7 +132,7 @@ void chain_orphans_free(chain_t *c);
 /* ---- chain_index.c ---- */
 
 /* Records a block just applied to the best state; undone by unindex. */
-int chain_index_block(chain_t *c, chain_node_t *n);
+PX_MUST_CHECK int chain_index_block(chain_t *c, chain_node_t *n);
 void chain_unindex_block(chain_t *c, chain_node_t *n);
 
 /* Frees the index's entries (chain_free). */

@@ -31,11 +31,13 @@ static void orphan_unlink(chain_t *c, orphan_t *o)
     hashmap_remove(c->orphans, o->hash);
     if (o->prev_sibling)
         o->prev_sibling->next_sibling = o->next_sibling;
-    else if (o->next_sibling)
-        /* Replaces an existing key's value: cannot fail. */
-        (void)hashmap_put(c->orphans_by_parent, o->block.header.prev_hash,
-                          o->next_sibling);
-    else
+    else if (!o->next_sibling ||
+             hashmap_put(c->orphans_by_parent, o->block.header.prev_hash,
+                         o->next_sibling) != 0)
+        /* The put replaces an existing key's value, which never allocates
+         * (hashmap.h). Were it to fail, dropping the key is the safe way
+         * out: the map must not point at o, and the siblings then wait for
+         * eviction instead of their parent. */
         hashmap_remove(c->orphans_by_parent, o->block.header.prev_hash);
     if (o->next_sibling)
         o->next_sibling->prev_sibling = o->prev_sibling;

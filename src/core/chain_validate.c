@@ -50,17 +50,16 @@ uint32_t chain_next_bits(const chain_t *c, const chain_node_t *parent)
     size_t want = (size_t)p->retarget_window + 1;
     if (want > (size_t)parent->height + 1)
         want = (size_t)parent->height + 1;
-    difficulty_sample_t *w = malloc(want * sizeof *w);
-    if (!w)
-        return p->pow_limit_bits; /* refused later as bad-diffbits at worst */
+    /* c->window was sized for retarget_window + 1 samples by chain_new: no
+     * allocation here, so a block is never judged by bits that a shortage
+     * of memory made up. */
+    difficulty_sample_t *w = c->window;
     const chain_node_t *n = parent;
     for (size_t i = want; i > 0; i--, n = n->parent) {
         w[i - 1].time = n->block.header.time;
         w[i - 1].bits = n->block.header.bits;
     }
-    uint32_t bits = difficulty_next_bits(p, w, want);
-    free(w);
-    return bits;
+    return difficulty_next_bits(p, w, want);
 }
 
 /* Checks that need only the header itself and the clock. */
@@ -68,8 +67,8 @@ int chain_check_header_alone(const chain_t *c, const char **reason,
                              const block_header_t *h, const uint8_t hash[32])
 {
     uint256_t target, limit;
-    block_bits_to_target(&limit, c->params->pow_limit_bits);
-    if (block_bits_to_target(&target, h->bits) != 0 ||
+    if (block_bits_to_target(&limit, c->params->pow_limit_bits) != 0 ||
+        block_bits_to_target(&target, h->bits) != 0 ||
         uint256_cmp(&target, &limit) > 0) {
         chain_set_reason(reason, "bad-diffbits");
         return ERR_INVALID;
@@ -210,7 +209,7 @@ int chain_apply_block(state_t *s, state_undo_t *undo, const char **reason,
         rc = state_apply_transfer(s, u, reason, &b->txs[i]);
     if (rc) {
         state_undo_t tail = {u->entries + mark, u->count - mark, 0};
-        state_revert(s, &tail);
+        state_rollback(s, &tail);
         u->count = mark;
     }
     state_undo_deinit(&local);
@@ -298,7 +297,7 @@ int chain_validate(chain_t *c, const char **reason, bool *cacheable,
                                                 : sigcheck_default_threads());
         if (rc && on_tip) {
             state_undo_t tail = {undo->entries + mark, undo->count - mark, 0};
-            state_revert(view, &tail);
+            state_rollback(view, &tail);
             undo->count = mark;
         }
     }

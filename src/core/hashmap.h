@@ -29,7 +29,10 @@ void *hashmap_get(const hashmap_t *m, const uint8_t key[32]);
 
 /* Stores value under key, replacing any previous one.
  * Returns: 0; ERR_ARG when value is NULL (NULL means "absent");
- *          ERR_NOMEM. The map is unchanged on failure. */
+ *          ERR_NOMEM. The map is unchanged on failure. Replacing the value
+ *          of a key already in the map never allocates, nor does a put
+ *          that follows the removal of another key (the map never shrinks),
+ *          so those can fail only with a NULL value. */
 int hashmap_put(hashmap_t *m, const uint8_t key[32], void *value);
 
 /* Removes key. Returns the value it had, or NULL. */

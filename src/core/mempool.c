@@ -603,12 +603,12 @@ void mempool_block_connected(mempool_t *m, const block_t *b,
         const tx_t *tx = &b->txs[i];
         if (tx->kind != TX_TRANSFER || !hashmap_get(m->by_sender, tx->sender))
             continue;
-        if (seen) {
-            if (hashmap_get(seen, tx->sender))
-                continue;
-            /* On failure the sender may be rebuilt twice: harmless. */
-            hashmap_put(seen, tx->sender, (void *)tx);
-        }
+        if (seen && hashmap_get(seen, tx->sender))
+            continue;
+        /* Without the map (no memory) a sender may be rebuilt twice:
+         * harmless, only slower. */
+        if (seen && hashmap_put(seen, tx->sender, (void *)tx) != 0)
+            hashmap_free(&seen);
         sender_rebuild(m, tx->sender, NULL, 0, best_after, false);
     }
     hashmap_free(&seen);

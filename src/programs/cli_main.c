@@ -943,7 +943,11 @@ static int submit_batch_send(cli_t *cli, submit_batch_t *b)
         tx_t tx;
         uint8_t id[32];
         char txid[HEX_HASH_LEN + 1];
-        tx_parse_bytes(&tx, b->raw[i], b->len[i]); /* parsed when queued */
+        /* Parsed when queued, so this cannot fail. */
+        if (tx_parse_bytes(&tx, b->raw[i], b->len[i]) != 0) {
+            st = EXIT_FAIL;
+            continue;
+        }
         tx_compute_txid(id, &tx);
         hex_from_hash(txid, id);
         print_txid(cli, txid);
@@ -1117,7 +1121,10 @@ static int build_transfer(cli_t *cli, tx_t *tx, uint64_t *amount_out,
     wallet_t *w = load_keystore(cli);
     if (!w)
         return EXIT_FAIL;
-    wallet_get_public_key_str(w, cli->params->hrp, from, from_len);
+    if (wallet_get_public_key_str(w, cli->params->hrp, from, from_len) != 0) {
+        wallet_free(&w);
+        return failure("cannot format the wallet's address");
+    }
     uint64_t nonce = cli->nonce;
     if (ask_nonce) {
         int st;
@@ -1234,8 +1241,10 @@ static int cmd_newaddress(cli_t *cli)
     if (rc)
         return failure("%s: %s", cli->keystore, why ? why : err_str(rc));
     char addr[ADDRESS_MAX_LEN];
-    wallet_get_public_key_str(w, cli->params->hrp, addr, sizeof addr);
+    rc = wallet_get_public_key_str(w, cli->params->hrp, addr, sizeof addr);
     wallet_free(&w);
+    if (rc)
+        return failure("cannot format the wallet's address");
     if (cli->json) {
         json_t *o = json_pack("{s:s,s:s,s:b}", "address", addr, "keystore",
                               cli->keystore, "created", created);

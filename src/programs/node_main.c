@@ -109,7 +109,8 @@ static int load_miner_key(node_config_t *cfg)
     }
     wallet_get_public_key(w, cfg->miner_key);
     char addr[128];
-    wallet_get_public_key_str(w, cfg->params->hrp, addr, sizeof addr);
+    if (wallet_get_public_key_str(w, cfg->params->hrp, addr, sizeof addr) != 0)
+        snprintf(addr, sizeof addr, "?");
     log_info("node", "%s miner key %s: %s", created ? "created" : "using",
              path, addr);
     wallet_free(&w);
