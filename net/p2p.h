@@ -51,7 +51,11 @@
  * Misbehaviour. Each peer has a score; malformed frames, another network's
  * frames and message types that have no business on a gossip socket add
  * points automatically, and the node adds points for what only it can judge
- * (an invalid block) with p2p_misbehaving(). At ban_threshold the peer's
+ * (an invalid block) with p2p_misbehaving(). A frame of another wire
+ * version is none of these: it may come from an honest node of an older or
+ * newer build, so it is dropped and logged ("peer speaks wire version 1,
+ * this node 2", once per version a peer speaks), not scored.
+ * At ban_threshold the peer's
  * gossip endpoint is banned for ban_ms: its SUB socket is closed, requests
  * to it are refused, and it is reconnected when the ban expires. Bans are
  * kept by endpoint, so re-registering under a new id does not lift one.

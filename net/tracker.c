@@ -31,6 +31,7 @@
 
 #include "err.h"
 #include "log.h"
+#include "params.h"
 #include "server.h"
 #include "sha256.h"
 #include "sock.h"
@@ -186,6 +187,32 @@ static int reply_error(tracker_t *t, buf_t *reply, int code, const char *why)
 {
     t->bad_requests++;
     return wire_encode_error(reply, t->cfg.network_id, code, why);
+}
+
+/*
+ * A request of another network or wire version. The node that sent it is
+ * told why in its own framing (wire_encode_refusal): answered in ours, the
+ * refusal would be one more frame it cannot decode ("bad reply"). The
+ * tracker logs the same words.
+ */
+static int refuse_stranger(tracker_t *t, buf_t *reply, int rc,
+                           const uint8_t *req, size_t len)
+{
+    wire_envelope_t env;
+    if (wire_read_envelope(&env, req, len) != 0)
+        return reply_error(t, reply, ERR_PARSE, "malformed message");
+    t->bad_requests++;
+    char why[WIRE_MAX_STR + 1];
+    if (rc == ERR_INVALID)
+        snprintf(why, sizeof why, "tracker is on %s, this node on %s",
+                 params_network_name(t->cfg.network_id),
+                 params_network_name(env.network_id));
+    else
+        snprintf(why, sizeof why,
+                 "tracker speaks wire version %u, this node %u",
+                 (unsigned)WIRE_VERSION, (unsigned)env.version);
+    log_warn("tracker", "refused a %s: %s", wire_type_name(env.type), why);
+    return wire_encode_refusal(reply, &env, rc, why);
 }
 
 static int reply_peer_list(tracker_t *t, buf_t *reply, uint16_t type,
@@ -378,10 +405,8 @@ int tracker_handle(tracker_t *t, buf_t *reply, const uint8_t *req, size_t len,
     case 0:
         break;
     case ERR_INVALID:
-        return reply_error(t, reply, ERR_INVALID, "wrong network");
     case ERR_UNSUPPORTED:
-        return reply_error(t, reply, ERR_UNSUPPORTED,
-                           "unsupported protocol version");
+        return refuse_stranger(t, reply, rc, req, len);
     case ERR_NOMEM:
         return ERR_NOMEM;
     default:

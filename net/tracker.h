@@ -88,7 +88,10 @@ void tracker_set_publisher(tracker_t *t, tracker_publish_fn fn, void *arg);
  * Answers one request, updating the peer table and publishing what changed
  * (a submitted transaction waits for tracker_flush() or a full batch).
  * Every request gets a reply: a malformed one, another network's, or a type
- * the tracker does not serve gets an ERROR that says why.
+ * the tracker does not serve gets an ERROR that says why. Another
+ * network's or an older wire version's is answered in its own framing, so
+ * its sender can read "tracker is on demo, this node on regtest" or
+ * "tracker speaks wire version 2, this node 1" (also logged).
  *
  * Returns: 0; ERR_NOMEM when the reply could not be built.
  * Out:     reply    the encoded reply is appended.

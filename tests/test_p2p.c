@@ -16,6 +16,7 @@
  * a deadline, instead of sleeping and hoping.
  */
 #include <criterion/criterion.h>
+#include <criterion/redirect.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -27,6 +28,7 @@
 #include "err.h"
 #include "log.h"
 #include "p2p.h"
+#include "params.h"
 #include "reqclient.h"
 #include "server.h"
 #include "sock.h"
@@ -740,6 +742,125 @@ Test(p2p, misbehaving_peer_is_banned_then_forgiven, .init = quiet,
     sock_close(&watch);
     sock_close(&rogue);
     node_stop(&a);
+}
+
+/* Every line of the redirected stderr (criterion/redirect.h) that holds
+ * `what`. Call once, at the end: it closes the test's stderr. */
+static int lines_with(const char *what, const char *module)
+{
+    fflush(stderr);
+    FILE *f = cr_get_redirected_stderr();
+    char line[2048];
+    int n = 0;
+    while (fgets(line, sizeof line, f))
+        if (strstr(line, what) && (!module || strstr(line, module)))
+            n++;
+    return n;
+}
+
+/* A node that registers at a tracker of another network learns why, and
+ * both say so in the same words; nothing calls the answer a bad reply. */
+Test(p2p, a_tracker_of_another_network_says_so, .init = cr_redirect_stderr,
+     .timeout = 10)
+{
+    log_set_level(LOG_WARN);
+    tracker_config_t tcfg;
+    tracker_config_init(&tcfg, params_demo()->network_id);
+    tcfg.status_ms = 0;
+    tracker_fx_t fx;
+    fx.t = tracker_new(&tcfg);
+    cr_assert(fx.t);
+    cr_assert_eq(tracker_bind(fx.t, "tcp://127.0.0.1:*", "tcp://127.0.0.1:*"),
+                 0);
+    cr_assert_eq(pthread_create(&fx.th, NULL, tracker_thread, fx.t), 0);
+
+    p2p_config_t cfg;
+    p2p_config_init(&cfg, params_regtest()->network_id);
+    strcpy(cfg.tracker, tracker_req_endpoint(fx.t));
+    strcpy(cfg.request_advertise, "tcp://127.0.0.1:1");
+    cfg.tracker_timeout_ms = 1000;
+    cfg.tracker_retries = 0;
+    p2p_t *p = p2p_new(&cfg);
+    cr_assert(p);
+    cr_assert_eq(p2p_join_network(p), ERR_INVALID, "refused, not unanswered");
+    cr_assert_not(p2p_registered(p));
+    p2p_free(&p);
+    tracker_halt(&fx);
+    /* Read last: it closes stderr. */
+    const char *says = "tracker is on demo, this node on regtest";
+    FILE *f = cr_get_redirected_stderr();
+    char line[2048];
+    int tracker_says = 0, node_says = 0, bad_reply = 0;
+    while (fgets(line, sizeof line, f)) {
+        tracker_says += strstr(line, "[tracker]") && strstr(line, says);
+        node_says += strstr(line, "[p2p]") && strstr(line, says);
+        bad_reply += strstr(line, "bad reply") != NULL;
+    }
+    cr_assert_eq(tracker_says, 1, "the tracker says why");
+    cr_assert_eq(node_says, 1, "the node says why");
+    cr_assert_eq(bad_reply, 0);
+}
+
+/*
+ * Gossip of the wire version before NEW_TXS and SUBMIT_TXS comes from an
+ * honest node of an older build: dropped and logged (once), never scored as
+ * malformed, and the peer's frames of this version still get in.
+ */
+Test(p2p, a_peer_of_the_previous_version_is_told_apart_from_garbage,
+     .init = cr_redirect_stderr, .timeout = 10)
+{
+    log_set_level(LOG_WARN);
+    node_t a;
+    node_start(&a, NULL, NULL, 1, false);
+    void *old = sock_new(ZMQ_PUB);
+    char old_ep[SOCK_ENDPOINT_MAX];
+    cr_assert_eq(sock_bind(old, old_ep, sizeof old_ep, "tcp://127.0.0.1:*"), 0);
+    wire_peer_t r;
+    memset(&r, 0, sizeof r);
+    r.id = 0x01d;
+    strcpy(r.req, "tcp://127.0.0.1:1");
+    strcpy(r.gossip, old_ep);
+    cr_assert_eq(p2p_add_peer(a.p, &r), 0);
+    cr_assert(wait_peers(&a, 1, 3000));
+
+    uint8_t tx[TX_TRANSFER_SIZE];
+    tx_from(tx, r.id, 1);
+    buf_t now, before;
+    buf_init(&now);
+    buf_init(&before);
+    cr_assert_eq(wire_encode_blob(&now, NET, WIRE_NEW_TX, tx, sizeof tx), 0);
+    cr_assert_eq(wire_encode_blob(&before, NET, WIRE_NEW_TX, tx, sizeof tx), 0);
+    before.data[4] = WIRE_VERSION - 1;
+    /* Old frames, then a current one, until the current one arrives: by
+     * then the old ones sent after the subscription took hold have been
+     * read (a connection keeps the order). */
+    bool got = false;
+    uint64_t deadline = sock_now_ms() + 5000;
+    while (!got && sock_now_ms() < deadline) {
+        for (int i = 0; i < 20; i++)
+            cr_assert_eq(sock_send(old, before.data, before.len, 0), 0);
+        cr_assert_eq(sock_send(old, now.data, now.len, 0), 0);
+        p2p_msg_t m;
+        if (p2p_receive_data(a.p, &m, 50) == 0) {
+            got = m.peer_id == r.id && m.type == WIRE_NEW_TX;
+            p2p_msg_clear(&m);
+        }
+    }
+    cr_assert(got, "the peer's current frames get in");
+    p2p_peer_info_t info;
+    cr_assert_eq(p2p_peer(a.p, &info, r.id), 0);
+    cr_assert_eq(info.score, 0, "not scored");
+    cr_assert_eq(info.bad_messages, 0, "not counted as malformed");
+    cr_assert_not(info.banned);
+    cr_assert_gt(info.messages, 0);
+    buf_deinit(&now);
+    buf_deinit(&before);
+    sock_close(&old);
+    node_stop(&a);
+    cr_assert_eq(lines_with("peer 000000000000001d speaks wire version 1, "
+                            "this node 2",
+                            "[p2p]"),
+                 1, "logged once");
 }
 
 Test(p2p, misbehaving_api_scores_and_bans, .init = quiet, .timeout = 10)

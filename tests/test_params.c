@@ -153,3 +153,17 @@ Test(params, first_use_from_many_threads)
     uint8_t zero[32] = {0};
     cr_assert(memcmp(params_demo()->network_id, zero, 32) != 0);
 }
+
+Test(params, a_network_is_found_and_named_by_its_id)
+{
+    cr_assert_eq(params_by_network_id(params_demo()->network_id),
+                 params_demo());
+    cr_assert_eq(params_by_network_id(params_regtest()->network_id),
+                 params_regtest());
+    cr_assert_str_eq(params_network_name(params_demo()->network_id), "demo");
+    uint8_t other[32];
+    memcpy(other, params_demo()->network_id, 32);
+    other[31] ^= 1;
+    cr_assert_null(params_by_network_id(other));
+    cr_assert_str_eq(params_network_name(other), "an unknown network");
+}

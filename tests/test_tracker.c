@@ -23,6 +23,7 @@
 #include <zmq.h>
 
 #include "err.h"
+#include "params.h"
 #include "reqclient.h"
 #include "sock.h"
 #include "tracker.h"
@@ -599,22 +600,27 @@ Test(tracker, refusals_say_why)
     buf_init(&b);
     wire_msg_t reply;
 
-    /* Another network's PING. */
+    /* Another network's PING, answered in that network (made-up ids have
+     * no name). */
     wire_msg_t req;
     wire_msg_init(&req, WIRE_PING);
     cr_assert_eq(wire_encode(&b, OTHER, &req), 0);
     cr_assert_eq(tracker_handle(t, &rb, b.data, b.len, 0), 0);
-    cr_assert_eq(wire_decode(&reply, NET, rb.data, rb.len), 0);
+    cr_assert_eq(wire_decode(&reply, OTHER, rb.data, rb.len), 0);
     cr_assert_eq(reply.type, WIRE_ERROR);
     cr_assert_eq(reply.u.error.code, ERR_INVALID);
-    cr_assert_str_eq(reply.u.error.reason, "wrong network");
+    cr_assert_str_eq(reply.u.error.reason,
+                     "tracker is on an unknown network, this node on an "
+                     "unknown network");
 
-    /* Another protocol version. */
+    /* A newer protocol version: answered in ours, which is all we know. */
     b.data[4]++;
     buf_reset(&rb);
     cr_assert_eq(tracker_handle(t, &rb, b.data, b.len, 0), 0);
-    cr_assert_eq(wire_decode(&reply, NET, rb.data, rb.len), 0);
+    cr_assert_eq(wire_decode(&reply, OTHER, rb.data, rb.len), 0);
     cr_assert_eq(reply.u.error.code, ERR_UNSUPPORTED);
+    cr_assert_str_eq(reply.u.error.reason,
+                     "tracker speaks wire version 2, this node 3");
 
     /* Garbage. */
     buf_reset(&rb);
@@ -642,6 +648,55 @@ Test(tracker, refusals_say_why)
     cr_assert_eq(rec.n, 0, "nothing announced");
     buf_deinit(&rb);
     buf_deinit(&b);
+    tracker_free(&t);
+}
+
+/*
+ * A node of another network, or of the wire version before NEW_TXS and
+ * SUBMIT_TXS, is told so in a frame it can read: its own network and
+ * version.
+ */
+Test(tracker, a_node_of_another_network_or_version_is_told_so)
+{
+    tracker_config_t cfg;
+    tracker_config_init(&cfg, params_demo()->network_id);
+    tracker_t *t = tracker_new(&cfg);
+    cr_assert(t);
+    const uint8_t *regtest = params_regtest()->network_id;
+    wire_msg_t req, reply;
+    wire_msg_init(&req, WIRE_REGISTER);
+    req.u.peer = peer(7, 9000);
+    buf_t b, rb;
+    buf_init(&b);
+    buf_init(&rb);
+    cr_assert_eq(wire_encode(&b, regtest, &req), 0);
+    cr_assert_eq(tracker_handle(t, &rb, b.data, b.len, 0), 0);
+    cr_assert_eq(wire_decode(&reply, regtest, rb.data, rb.len), 0,
+                 "the regtest node reads the answer");
+    cr_assert_eq(reply.type, WIRE_ERROR);
+    cr_assert_eq(reply.u.error.code, ERR_INVALID);
+    cr_assert_str_eq(reply.u.error.reason,
+                     "tracker is on demo, this node on regtest");
+    cr_assert_eq(tracker_peer_count(t), 0);
+
+    /* A demo node of the previous version. */
+    buf_reset(&b);
+    buf_reset(&rb);
+    cr_assert_eq(wire_encode(&b, params_demo()->network_id, &req), 0);
+    b.data[4] = WIRE_VERSION - 1;
+    cr_assert_eq(tracker_handle(t, &rb, b.data, b.len, 0), 0);
+    wire_envelope_t env;
+    cr_assert_eq(wire_read_envelope(&env, rb.data, rb.len), 0);
+    cr_assert_eq(env.version, WIRE_VERSION - 1, "answered in its version");
+    rb.data[4] = WIRE_VERSION; /* the same ERROR in both versions */
+    cr_assert_eq(
+        wire_decode(&reply, params_demo()->network_id, rb.data, rb.len), 0);
+    cr_assert_eq(reply.u.error.code, ERR_UNSUPPORTED);
+    cr_assert_str_eq(reply.u.error.reason,
+                     "tracker speaks wire version 2, this node 1");
+    cr_assert_eq(tracker_peer_count(t), 0);
+    buf_deinit(&b);
+    buf_deinit(&rb);
     tracker_free(&t);
 }
 

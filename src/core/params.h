@@ -43,6 +43,13 @@ const params_t *params_get(const char *name);
 const params_t *params_regtest(void);
 const params_t *params_demo(void);
 
+/* The network whose id (genesis block hash) this is, or NULL. */
+const params_t *params_by_network_id(const uint8_t network_id[32]);
+
+/* That network's name, or "an unknown network", for messages that say
+ * which network a peer is on. */
+const char *params_network_name(const uint8_t network_id[32]);
+
 /* The names of every network, NULL-terminated, for --help texts. */
 const char *const *params_names(void);
 
