@@ -90,14 +90,16 @@ static void check_genesis(const params_t *p, uint32_t nonce,
 
 Test(params, regtest_genesis)
 {
-    check_genesis(params_regtest(), 0,
-                  "5e58ffd016d756c729c8a7194411ce9db1e76dde0d847849eb137a44b5860134");
+    check_genesis(
+        params_regtest(), 0,
+        "5e58ffd016d756c729c8a7194411ce9db1e76dde0d847849eb137a44b5860134");
 }
 
 Test(params, demo_genesis)
 {
-    check_genesis(params_demo(), 1235,
-                  "0000545f5deef7890742dae6a388c78b46e0fa21f7f062d988ed507d705cd60b");
+    check_genesis(
+        params_demo(), 1235,
+        "0000545f5deef7890742dae6a388c78b46e0fa21f7f062d988ed507d705cd60b");
 }
 
 Test(params, subsidy_halves)
