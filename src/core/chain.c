@@ -121,8 +121,9 @@ static int reorganize(chain_t *c, chain_node_t *target)
 
 /* ---- tree ---------------------------------------------------------------- */
 
-static void node_free(chain_node_t *n)
+static void node_free(void *p)
 {
+    chain_node_t *n = p;
     if (!n)
         return;
     block_deinit(&n->block);
@@ -322,8 +323,8 @@ static void tell_tip(const chain_t *c, const chain_node_t *old_tip)
 static bool connect_failed_before(const chain_t *c, const chain_node_t *n)
 {
     return !n->in_main &&
-           uint256_cmp(&n->chain_work,
-                       &c->main[c->main_len - 1]->chain_work) > 0;
+           uint256_cmp(&n->chain_work, &c->main[c->main_len - 1]->chain_work) >
+               0;
 }
 
 int chain_add_one(chain_t *c, const char **reason, const block_t *b,
@@ -496,30 +497,17 @@ fail:
     return NULL;
 }
 
-static bool free_node_cb(void *ctx, const uint8_t key[32], void *value)
-{
-    (void)ctx;
-    (void)key;
-    node_free(value);
-    return true;
-}
-
 void chain_free(chain_t **cp)
 {
     if (!cp || !*cp)
         return;
     chain_t *c = *cp;
-    if (c->nodes)
-        hashmap_foreach(c->nodes, free_node_cb, NULL);
+    hashmap_free_with(&c->nodes, node_free);
     chain_orphans_free(c);
     chain_index_free(c);
-    hashmap_free(&c->nodes);
     hashmap_free(&c->leaves);
     hashmap_free(&c->invalid);
-    hashmap_free(&c->orphans);
     hashmap_free(&c->orphans_by_parent);
-    hashmap_free(&c->txindex);
-    hashmap_free(&c->history);
     state_free(&c->state);
     free(c->window);
     free(c->main);

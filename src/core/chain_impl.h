@@ -126,7 +126,7 @@ void chain_connect_orphans(chain_t *c, const uint8_t hash[32]);
 /* Drops the orphans that descend from a block refused for good. */
 void chain_orphans_drop_refused(chain_t *c, const uint8_t refused[32]);
 
-/* Frees every orphan (chain_free). */
+/* Frees every orphan and the map of them (chain_free). */
 void chain_orphans_free(chain_t *c);
 
 /* ---- chain_index.c ---- */
@@ -135,7 +135,7 @@ void chain_orphans_free(chain_t *c);
 PX_MUST_CHECK int chain_index_block(chain_t *c, chain_node_t *n);
 void chain_unindex_block(chain_t *c, chain_node_t *n);
 
-/* Frees the index's entries (chain_free). */
+/* Frees the index and the history, entries and maps (chain_free). */
 void chain_index_free(chain_t *c);
 
 #endif

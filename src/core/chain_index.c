@@ -87,30 +87,17 @@ void chain_unindex_block(chain_t *c, chain_node_t *n)
         hist_pop(c, n->undo.entries[i].key, n->height);
 }
 
-static bool free_hist_cb(void *ctx, const uint8_t key[32], void *value)
+static void hist_free(void *p)
 {
-    (void)ctx;
-    (void)key;
-    hist_t *h = value;
+    hist_t *h = p;
     free(h->v);
     free(h);
-    return true;
-}
-
-static bool free_plain_cb(void *ctx, const uint8_t key[32], void *value)
-{
-    (void)ctx;
-    (void)key;
-    free(value);
-    return true;
 }
 
 void chain_index_free(chain_t *c)
 {
-    if (c->history)
-        hashmap_foreach(c->history, free_hist_cb, NULL);
-    if (c->txindex)
-        hashmap_foreach(c->txindex, free_plain_cb, NULL);
+    hashmap_free_with(&c->history, hist_free);
+    hashmap_free_with(&c->txindex, free);
 }
 
 /* ---- queries ------------------------------------------------------------- */

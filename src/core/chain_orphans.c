@@ -17,8 +17,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void orphan_free(orphan_t *o)
+static void orphan_free(void *p)
 {
+    orphan_t *o = p;
     if (o) {
         block_deinit(&o->block);
         free(o);
@@ -127,97 +128,102 @@ size_t chain_orphan_count(const chain_t *c)
     return hashmap_count(c->orphans);
 }
 
-/* Drops the orphans that descend from a block refused for a reason its
- * header commits to: they can never connect. Bounded by the pool's size,
- * since every orphan visited has left the pool. */
-static void drop_descendants(chain_t *c, const uint8_t refused[32],
-                             uint8_t (*queue)[32], size_t cap)
+/*
+ * A stack of block hashes whose waiting children are still to be visited.
+ * It holds at most one hash per orphan that was in the pool, plus the first
+ * block: every hash pushed but the first is an orphan's that has just left
+ * the pool. It is sized for that up front and never grows; a push beyond
+ * cap (which that bound rules out) is dropped.
+ */
+typedef struct {
+    uint8_t (*hashes)[32];
+    size_t n, cap;
+} parents_t;
+
+static void parents_push(parents_t *s, const uint8_t hash[32])
 {
-    size_t qn = 0;
-    memcpy(queue[qn++], refused, 32);
-    while (qn) {
+    if (s->n < s->cap)
+        memcpy(s->hashes[s->n++], hash, 32);
+}
+
+typedef bool (*visit_fn)(chain_t *c, parents_t *s, orphan_t *o);
+
+/*
+ * Takes the orphans that descend from root out of the pool, parents before
+ * their children, and hands each to visit, whose true answer means "walk
+ * its children too". Each orphan leaves the pool before it is visited and
+ * never comes back (chain_add_one without may_orphan), so every orphan is
+ * visited at most once and the work is bounded by the pool's size, whatever
+ * the order blocks arrived in. Uses s above its current top, and leaves it
+ * as it found it.
+ */
+static void walk_orphans(chain_t *c, parents_t *s, const uint8_t root[32],
+                         visit_fn visit)
+{
+    size_t base = s->n;
+    parents_push(s, root);
+    while (s->n > base) {
         uint8_t parent[32];
-        memcpy(parent, queue[--qn], 32);
+        memcpy(parent, s->hashes[--s->n], 32);
         orphan_t *o = orphan_take_children(c, parent);
         while (o) {
             orphan_t *next = o->next_sibling;
-            chain_remember_invalid(c, o->hash, "bad-prevblk");
-            if (qn < cap)
-                memcpy(queue[qn++], o->hash, 32);
+            if (visit(c, s, o))
+                parents_push(s, o->hash);
             orphan_free(o);
             o = next;
         }
     }
 }
 
-/*
- * Connects the orphans that were waiting on `hash` (just accepted), then
- * theirs, and so on. Each orphan is taken out of the pool before it is
- * offered, and an offered orphan is never put back (chain_add_one without
- * may_orphan), so every orphan is visited at most once: the work is bounded
- * by the pool's size. Nothing is pruned until the caller is done, so every
- * parent stays in the tree while its children are connected.
- *
- * The queue holds at most one hash per orphan that was in the pool, plus the
- * first block; it is sized for that up front and never grows.
- */
+/* A descendant of a block refused for a reason its header commits to can
+ * never connect: it is remembered as such and its own children follow. */
+static bool drop_one(chain_t *c, parents_t *s, orphan_t *o)
+{
+    (void)s;
+    chain_remember_invalid(c, o->hash, "bad-prevblk");
+    return true;
+}
+
+static bool connect_one(chain_t *c, parents_t *s, orphan_t *o)
+{
+    const char *why = NULL;
+    int rc = chain_add_one(c, &why, &o->block, o->hash, false);
+    if (rc == 0)
+        return true;
+    log_debug("chain", "orphan refused: %s", why ? why : "?");
+    /* Only header-committed refusals are remembered; a body that does not
+     * match its header may yet come in its real form, so children of such
+     * a copy keep waiting. */
+    if (rc == ERR_INVALID && hashmap_get(c->invalid, o->hash))
+        walk_orphans(c, s, o->hash, drop_one);
+    return false;
+}
+
+/* Runs walk_orphans from root with a stack sized for the pool. */
+static void walk_from(chain_t *c, const uint8_t root[32], visit_fn visit)
+{
+    if (!hashmap_get(c->orphans_by_parent, root))
+        return; /* nothing waits on it */
+    size_t cap = hashmap_count(c->orphans) + 1;
+    parents_t s = {malloc(cap * sizeof *s.hashes), 0, cap};
+    if (!s.hashes)
+        return; /* they stay in the pool; each connects when offered again */
+    walk_orphans(c, &s, root, visit);
+    free(s.hashes);
+}
+
 void chain_connect_orphans(chain_t *c, const uint8_t hash[32])
 {
-    size_t cap = hashmap_count(c->orphans) + 1;
-    if (cap == 1)
-        return;
-    uint8_t(*queue)[32] = malloc(cap * sizeof *queue);
-    if (!queue)
-        return; /* they stay in the pool and follow a later block */
-    size_t qn = 0;
-    memcpy(queue[qn++], hash, 32);
-    while (qn) {
-        uint8_t parent[32];
-        memcpy(parent, queue[--qn], 32);
-        orphan_t *o = orphan_take_children(c, parent);
-        while (o) {
-            orphan_t *next = o->next_sibling;
-            const char *why = NULL;
-            int rc = chain_add_one(c, &why, &o->block, o->hash, false);
-            if (rc == 0) {
-                if (qn < cap)
-                    memcpy(queue[qn++], o->hash, 32);
-            } else {
-                log_debug("chain", "orphan refused: %s", why ? why : "?");
-                /* Only header-committed refusals are remembered; a body
-                 * that does not match its header may yet come in its real
-                 * form, so children of such a copy keep waiting. */
-                if (rc == ERR_INVALID && hashmap_get(c->invalid, o->hash))
-                    drop_descendants(c, o->hash, queue + qn, cap - qn);
-            }
-            orphan_free(o);
-            o = next;
-        }
-    }
-    free(queue);
+    walk_from(c, hash, connect_one);
 }
 
 void chain_orphans_drop_refused(chain_t *c, const uint8_t refused[32])
 {
-    if (!hashmap_get(c->orphans_by_parent, refused))
-        return;
-    size_t cap = hashmap_count(c->orphans) + 1;
-    uint8_t(*queue)[32] = malloc(cap * sizeof *queue);
-    if (queue)
-        drop_descendants(c, refused, queue, cap);
-    free(queue);
-}
-
-static bool free_orphan_cb(void *ctx, const uint8_t key[32], void *value)
-{
-    (void)ctx;
-    (void)key;
-    orphan_free(value);
-    return true;
+    walk_from(c, refused, drop_one);
 }
 
 void chain_orphans_free(chain_t *c)
 {
-    if (c->orphans)
-        hashmap_foreach(c->orphans, free_orphan_cb, NULL);
+    hashmap_free_with(&c->orphans, orphan_free);
 }

@@ -23,6 +23,9 @@ typedef struct hashmap hashmap_t;
 hashmap_t *hashmap_new(void);
 /* Frees the map (not the values); NULL is harmless; clears *m. */
 void hashmap_free(hashmap_t **m);
+/* Frees a map that owns its values: each goes to free_value first. NULL is
+ * harmless; clears *m. */
+void hashmap_free_with(hashmap_t **m, void (*free_value)(void *value));
 
 /* Returns the value stored under key, or NULL. */
 void *hashmap_get(const hashmap_t *m, const uint8_t key[32]);

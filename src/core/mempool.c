@@ -43,20 +43,13 @@ mempool_t *mempool_new(const uint8_t network_id[32], size_t max_txs)
     return m;
 }
 
-static void queue_free(queue_t *q)
+static void queue_free(void *p)
 {
+    queue_t *q = p;
     for (size_t i = 0; i < q->count; i++)
         free(q->items[i]);
     free(q->items);
     free(q);
-}
-
-static bool free_queue_cb(void *ctx, const uint8_t key[32], void *value)
-{
-    (void)ctx;
-    (void)key;
-    queue_free(value);
-    return true;
 }
 
 void mempool_free(mempool_t **m)
@@ -64,11 +57,10 @@ void mempool_free(mempool_t **m)
     if (!m || !*m)
         return;
     mempool_t *p = *m;
-    hashmap_foreach(p->by_sender, free_queue_cb, NULL);
+    hashmap_free_with(&p->by_sender, queue_free);
     for (size_t i = 0; i < p->held_count; i++)
         free(p->held[i]);
     free(p->held);
-    hashmap_free(&p->by_sender);
     hashmap_free(&p->by_txid);
     free(p);
     *m = NULL;

@@ -39,20 +39,11 @@ state_t *state_new_overlay(const state_t *base)
     return s;
 }
 
-static bool free_value(void *ctx, const uint8_t key[32], void *value)
-{
-    (void)ctx;
-    (void)key;
-    free(value);
-    return true;
-}
-
 void state_free(state_t **s)
 {
     if (!s || !*s)
         return;
-    hashmap_foreach((*s)->accounts, free_value, NULL);
-    hashmap_free(&(*s)->accounts);
+    hashmap_free_with(&(*s)->accounts, free);
     free(*s);
     *s = NULL;
 }
