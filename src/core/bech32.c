@@ -99,32 +99,49 @@ static int refuse(const char **reason, const char *why)
     return ERR_PARSE;
 }
 
-int bech32_decode(bech32_encoding_t *enc, char *hrp, size_t hrp_len,
-                  uint8_t *data, size_t *data_len, const char **reason,
-                  const char *str)
+bech32_shape_t bech32_shape(const char *str, size_t *hrp_len)
 {
     size_t len = strlen(str);
     if (len > BECH32_MAX_LEN)
-        return refuse(reason, "too long (more than 90 characters)");
-
+        return BECH32_SHAPE_TOO_LONG;
     bool lower = false, upper = false;
     for (size_t i = 0; i < len; i++) {
         unsigned char c = (unsigned char)str[i];
         if (c < 33 || c > 126)
-            return refuse(reason, "character out of range");
+            return BECH32_SHAPE_BAD_CHAR;
         lower |= c >= 'a' && c <= 'z';
         upper |= c >= 'A' && c <= 'Z';
     }
     if (lower && upper)
-        return refuse(reason, "mixed case");
-
+        return BECH32_SHAPE_MIXED_CASE;
     const char *sep = strrchr(str, '1');
     if (!sep)
+        return BECH32_SHAPE_NO_SEPARATOR;
+    *hrp_len = (size_t)(sep - str);
+    return BECH32_SHAPE_OK;
+}
+
+int bech32_decode(bech32_encoding_t *enc, char *hrp, size_t hrp_len,
+                  uint8_t *data, size_t *data_len, const char **reason,
+                  const char *str)
+{
+    size_t hlen = 0;
+    switch (bech32_shape(str, &hlen)) {
+    case BECH32_SHAPE_OK:
+        break;
+    case BECH32_SHAPE_TOO_LONG:
+        return refuse(reason, "too long (more than 90 characters)");
+    case BECH32_SHAPE_BAD_CHAR:
+        return refuse(reason, "character out of range");
+    case BECH32_SHAPE_MIXED_CASE:
+        return refuse(reason, "mixed case");
+    case BECH32_SHAPE_NO_SEPARATOR:
         return refuse(reason, "no separator '1'");
-    size_t hlen = (size_t)(sep - str);
+    }
     if (hlen == 0)
         return refuse(reason, "empty human-readable part");
-    size_t dlen = len - hlen - 1;
+    const char *sep = str + hlen;
+    size_t dlen = strlen(str) - hlen - 1;
 
     /* Lower-case copies of the hrp and the symbols, checked before the sum.
      * The hrp is not yet known to fit BECH32_MAX_HRP_LEN: only the checksum

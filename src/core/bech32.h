@@ -70,6 +70,25 @@ PX_MUST_CHECK int bech32_encode(char *out, size_t out_len, const char *hrp,
                                 const uint8_t *data, size_t data_len,
                                 bech32_encoding_t enc);
 
+/* What is wrong with a string's shape, checked before anything else. */
+typedef enum {
+    BECH32_SHAPE_OK = 0,
+    BECH32_SHAPE_TOO_LONG,     /* more than BECH32_MAX_LEN characters */
+    BECH32_SHAPE_BAD_CHAR,     /* a character outside 33..126 */
+    BECH32_SHAPE_MIXED_CASE,   /* both lower and upper case letters */
+    BECH32_SHAPE_NO_SEPARATOR, /* no '1' */
+} bech32_shape_t;
+
+/**
+ * Checks the length, characters, case and separator of a string, in that
+ * order, as bech32_decode() does first; callers with their own words for
+ * these refusals (address.h) use it to share the rules.
+ * Returns: BECH32_SHAPE_OK, or the first rule the string breaks.
+ * Out:     hrp_len  the length of the part before the last '1' (written
+ *                   only for BECH32_SHAPE_OK).
+ */
+bech32_shape_t bech32_shape(const char *str, size_t *hrp_len);
+
 /**
  * Decodes a bech32 or bech32m string, finding which variant it uses.
  *
