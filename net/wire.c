@@ -564,20 +564,36 @@ int wire_peek(uint16_t *type, const uint8_t network_id[32], const uint8_t *data,
     return rd_envelope(&r, type, network_id);
 }
 
+/*
+ * Reads a list's count (rd_count) and allocates its n items, zeroed and
+ * owned by m (wire_msg_clear frees them).
+ * Returns: the items, or NULL with *rc = 0 for an empty list, *rc =
+ *          ERR_PARSE or ERR_NOMEM on failure.
+ */
+static void *rd_items(reader_t *r, wire_msg_t *m, uint16_t *n, size_t cap,
+                      size_t min_item, size_t size, int *rc)
+{
+    *rc = rd_count(r, n, cap, min_item) ? ERR_PARSE : 0;
+    if (*rc || *n == 0)
+        return NULL;
+    void *items = calloc(*n, size);
+    if (!items)
+        *rc = ERR_NOMEM;
+    m->owned_ = items;
+    return items;
+}
+
 static int rd_peer_list(reader_t *r, wire_msg_t *m)
 {
     uint16_t n;
-    /* smallest peer: id 8 + two 1-character strings 2*(2+1) */
-    if (rd_u32(r, &m->u.peer_list.peer_timeout_ms) ||
-        rd_count(r, &n, WIRE_MAX_PEERS, 8 + 6))
+    int rc;
+    if (rd_u32(r, &m->u.peer_list.peer_timeout_ms))
         return ERR_PARSE;
-    wire_peer_t *peers = NULL;
-    if (n) {
-        peers = calloc(n, sizeof *peers);
-        if (!peers)
-            return ERR_NOMEM;
-        m->owned_ = peers;
-    }
+    /* smallest peer: id 8 + two 1-character strings 2*(2+1) */
+    wire_peer_t *peers =
+        rd_items(r, m, &n, WIRE_MAX_PEERS, 8 + 6, sizeof *peers, &rc);
+    if (rc)
+        return rc;
     for (size_t i = 0; i < n; i++)
         if (rd_peer(r, &peers[i]))
             return ERR_PARSE;
@@ -590,15 +606,11 @@ static int rd_blob_list(reader_t *r, wire_msg_t *m, size_t cap)
 {
     const blob_limits_t *lim = blob_limits(m->type);
     uint16_t n;
-    if (rd_count(r, &n, cap, 4 + lim->min))
-        return ERR_PARSE;
-    wire_blob_t *items = NULL;
-    if (n) {
-        items = calloc(n, sizeof *items);
-        if (!items)
-            return ERR_NOMEM;
-        m->owned_ = items;
-    }
+    int rc;
+    wire_blob_t *items =
+        rd_items(r, m, &n, cap, 4 + lim->min, sizeof *items, &rc);
+    if (rc)
+        return rc;
     for (size_t i = 0; i < n; i++)
         if (rd_blob(r, &items[i], lim))
             return ERR_PARSE;
@@ -610,15 +622,11 @@ static int rd_blob_list(reader_t *r, wire_msg_t *m, size_t cap)
 static int rd_tx_items(reader_t *r, wire_msg_t *m)
 {
     uint16_t n;
-    if (rd_count(r, &n, WIRE_MAX_TX_BATCH, 32 + 4 + TX_LIMITS.min))
-        return ERR_PARSE;
-    wire_txitem_t *items = NULL;
-    if (n) {
-        items = calloc(n, sizeof *items);
-        if (!items)
-            return ERR_NOMEM;
-        m->owned_ = items;
-    }
+    int rc;
+    wire_txitem_t *items = rd_items(r, m, &n, WIRE_MAX_TX_BATCH,
+                                    32 + 4 + TX_LIMITS.min, sizeof *items, &rc);
+    if (rc)
+        return rc;
     for (size_t i = 0; i < n; i++)
         if (rd_view(r, &items[i].txid, 32) ||
             rd_blob(r, &items[i].tx, &TX_LIMITS))
@@ -631,16 +639,12 @@ static int rd_tx_items(reader_t *r, wire_msg_t *m)
 static int rd_results(reader_t *r, wire_msg_t *m)
 {
     uint16_t n;
+    int rc;
     /* smallest answer: code 4 + an empty string 2 */
-    if (rd_count(r, &n, WIRE_MAX_TX_BATCH, 4 + 2))
-        return ERR_PARSE;
-    wire_result_t *items = NULL;
-    if (n) {
-        items = calloc(n, sizeof *items);
-        if (!items)
-            return ERR_NOMEM;
-        m->owned_ = items;
-    }
+    wire_result_t *items =
+        rd_items(r, m, &n, WIRE_MAX_TX_BATCH, 4 + 2, sizeof *items, &rc);
+    if (rc)
+        return rc;
     for (size_t i = 0; i < n; i++) {
         uint32_t code;
         if (rd_u32(r, &code) || rd_str(r, items[i].reason, 0))
