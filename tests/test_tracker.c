@@ -33,7 +33,8 @@
 static const uint8_t NET[32] = {0x70, 0x6b, 0x78, 0x74, 0x65, 0x73, 0x74};
 static const uint8_t OTHER[32] = {0x01};
 
-/* ---- recording publisher ---------------------------------------------------- */
+/* ---- recording publisher ----------------------------------------------------
+ */
 
 #define MAX_PUB 64
 typedef struct {
@@ -68,7 +69,8 @@ static void published(wire_msg_t *m, const recorder_t *r, size_t i,
                  wire_type_name(m->type), wire_type_name(type));
 }
 
-/* ---- requests ------------------------------------------------------------------- */
+/* ---- requests
+ * ------------------------------------------------------------------- */
 
 static wire_peer_t peer(uint64_t id, int port)
 {
@@ -427,9 +429,9 @@ Test(tracker, submit_txs_answers_each_item)
 
     uint8_t tx[6][TX_TRANSFER_SIZE];
     transfer_bytes(tx[0], 10);
-    transfer_bytes(tx[1], 1);  /* relayed before */
+    transfer_bytes(tx[1], 1); /* relayed before */
     transfer_bytes(tx[2], 11);
-    tx[2][0] = TX_COINBASE;    /* not a transfer */
+    tx[2][0] = TX_COINBASE; /* not a transfer */
     transfer_bytes(tx[3], 12);
     transfer_bytes(tx[4], 10); /* repeats item 0 */
     transfer_bytes(tx[5], 13);
@@ -754,7 +756,8 @@ Test(tracker, restarted_node_replaces_its_old_entry)
     tracker_free(&t);
 }
 
-/* ---- over sockets ------------------------------------------------------------- */
+/* ---- over sockets
+ * ------------------------------------------------------------- */
 
 static void *run_tracker(void *arg)
 {
@@ -860,8 +863,8 @@ Test(tracker, over_sockets, .timeout = 20)
     cr_assert(sub_wait(sub, &m, &pub_raw, WIRE_NEW_TXS, 3000));
     cr_assert_eq(m.u.txs.count, 3);
     for (int i = 0; i < 3; i++)
-        cr_assert_eq(memcmp(m.u.txs.items[i].tx.data, batch[i],
-                            TX_TRANSFER_SIZE), 0);
+        cr_assert_eq(
+            memcmp(m.u.txs.items[i].tx.data, batch[i], TX_TRANSFER_SIZE), 0);
     wire_msg_clear(&m);
     free(pub_raw);
 

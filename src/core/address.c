@@ -18,8 +18,7 @@
 int address_encode(char *out, size_t out_len, const char *hrp,
                    const uint8_t pubkey[32])
 {
-    return bech32_segwit_encode(out, out_len, hrp, ADDRESS_VERSION, pubkey,
-                                32);
+    return bech32_segwit_encode(out, out_len, hrp, ADDRESS_VERSION, pubkey, 32);
 }
 
 static int refuse(const char **reason, const char *why)

@@ -29,10 +29,8 @@ static uint32_t polymod_step(uint32_t pre)
 {
     uint8_t b = (uint8_t)(pre >> 25);
     return ((pre & 0x1ffffffu) << 5) ^ (-((b >> 0) & 1u) & 0x3b6a57b2u) ^
-           (-((b >> 1) & 1u) & 0x26508e6du) ^
-           (-((b >> 2) & 1u) & 0x1ea119fau) ^
-           (-((b >> 3) & 1u) & 0x3d4233ddu) ^
-           (-((b >> 4) & 1u) & 0x2a1462b3u);
+           (-((b >> 1) & 1u) & 0x26508e6du) ^ (-((b >> 2) & 1u) & 0x1ea119fau) ^
+           (-((b >> 3) & 1u) & 0x3d4233ddu) ^ (-((b >> 4) & 1u) & 0x2a1462b3u);
 }
 
 /* Polymod of the expanded hrp (lower case, hrp_len characters) alone. */
@@ -171,7 +169,7 @@ int bech32_decode(bech32_encoding_t *enc, char *hrp, size_t hrp_len,
     uint32_t chk = polymod_hrp(h, hlen);
     for (size_t i = 0; i < dlen; i++)
         chk = polymod_step(chk) ^ d[i];
-    bech32_encoding_t found = chk == 1u               ? BECH32_ENCODING_BECH32
+    bech32_encoding_t found = chk == 1u              ? BECH32_ENCODING_BECH32
                               : chk == BECH32M_CONST ? BECH32_ENCODING_BECH32M
                                                      : BECH32_ENCODING_NONE;
     if (found == BECH32_ENCODING_NONE)
@@ -234,8 +232,7 @@ int bech32_convert_bits(uint8_t *out, size_t *out_len, int to_bits,
 int bech32_segwit_encode(char *out, size_t out_len, const char *hrp,
                          int version, const uint8_t *program, size_t prog_len)
 {
-    if (version < 0 || version > 16 ||
-        prog_len < BECH32_SEGWIT_MIN_PROGRAM ||
+    if (version < 0 || version > 16 || prog_len < BECH32_SEGWIT_MIN_PROGRAM ||
         prog_len > BECH32_SEGWIT_MAX_PROGRAM ||
         (version == 0 && prog_len != 20 && prog_len != 32))
         return ERR_ARG;
@@ -251,8 +248,7 @@ int bech32_segwit_encode(char *out, size_t out_len, const char *hrp,
 }
 
 int bech32_segwit_decode(int *version, uint8_t *program, size_t *prog_len,
-                         const char **reason, const char *hrp,
-                         const char *addr)
+                         const char **reason, const char *hrp, const char *addr)
 {
     bech32_encoding_t enc;
     char h[BECH32_MAX_HRP_LEN + 1];
