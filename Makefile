@@ -175,10 +175,16 @@ $(BUILD)/pickaxe-bench: $(patsubst %.c,$(BUILD)/obj/%.o,$(BENCH_SRCS))
 
 $(BUILD)/tests/%: $(BUILD)/obj/tests/%.o $(patsubst %.c,$(BUILD)/obj/%.o,$(TEST_HELPERS)) $(LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -o $@ $^ $(TESTLIBS) $(LDLIBS)
+	$(CC) $(CFLAGS) $(FAULT_LDFLAGS) -o $@ $^ $(TESTLIBS) $(LDLIBS)
 $(BUILD)/asan/tests/%: $(BUILD)/asan/obj/tests/%.o $(patsubst %.c,$(BUILD)/asan/obj/%.o,$(TEST_HELPERS)) $(ASAN_LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(ASAN_FLAGS) -o $@ $^ $(TESTLIBS) $(LDLIBS)
+	$(CC) $(CFLAGS) $(ASAN_FLAGS) $(FAULT_LDFLAGS) -o $@ $^ $(TESTLIBS) $(LDLIBS)
+
+# Fault-injection tests: the library's malloc, calloc and realloc go through
+# the test's own __wrap_ functions, which can make any one of them fail.
+FAULT_TESTS := test_chain_faults
+$(foreach t,$(FAULT_TESTS),$(BUILD)/tests/$(t) $(BUILD)/asan/tests/$(t)): \
+    FAULT_LDFLAGS := -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc
 $(BUILD)/tsan/tests/%: $(BUILD)/tsan/obj/tests/%.o $(patsubst %.c,$(BUILD)/tsan/obj/%.o,$(TEST_HELPERS)) $(TSAN_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(TSAN_FLAGS) -o $@ $^ $(TESTLIBS) $(LDLIBS)

@@ -478,7 +478,10 @@ static int cmd_switch(int argc, char **argv)
         return cmdline_fail("cannot start the worker pool");
     pool_job_t job;
     synthetic_job(&job, 1, bench_branch);
-    pool_set_job(p, &job);
+    if (pool_set_job(p, &job) != 0) {
+        pool_free(&p);
+        return cmdline_fail("out of memory");
+    }
     sleep_s(0.2); /* workers running, batch sizes settled */
     for (uint64_t i = 0; i < jobs; i++) {
         synthetic_job(&job, i + 2, bench_branch);

@@ -50,6 +50,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "err.h"
+
 #define KERNEL_HEADER_SIZE 80
 #define KERNEL_NONCE_OFFSET 76
 
@@ -131,8 +133,9 @@ void kernel_job_init(kernel_job_t *job, const uint8_t header[80],
  *          asked to stop (then the stopping nonce is the last one counted).
  * In:      k (from kernel_select/kernel_at), job (borrowed), fn, arg.
  */
-int kernel_scan(const kernel_t *k, uint64_t *scanned, const kernel_job_t *job,
-                uint32_t start, uint64_t count, kernel_hit_fn fn, void *arg);
+PX_MUST_CHECK int kernel_scan(const kernel_t *k, uint64_t *scanned,
+                              const kernel_job_t *job, uint32_t start,
+                              uint64_t count, kernel_hit_fn fn, void *arg);
 
 /* The version of rolled header i of a job whose first header has version
  * base. */
@@ -158,9 +161,10 @@ void kernel_rolljob_init(kernel_rolljob_t *rj, const uint8_t header[80],
  *          count, or fewer when fn asked to stop (then the stopping nonce
  *          is the last one counted).
  */
-int kernel_scan_rolled(const kernel_t *k, uint64_t *scanned,
-                       const kernel_rolljob_t *rj, uint32_t start,
-                       uint64_t count, kernel_roll_hit_fn fn, void *arg);
+PX_MUST_CHECK int kernel_scan_rolled(const kernel_t *k, uint64_t *scanned,
+                                     const kernel_rolljob_t *rj, uint32_t start,
+                                     uint64_t count, kernel_roll_hit_fn fn,
+                                     void *arg);
 
 /* The number of versions k hashes at once, sharing work between them: the
  * rolled job size that makes k fastest (1 when it gains nothing). */
@@ -194,14 +198,14 @@ const kernel_t *kernel_auto(void);
  *          kernel cannot run on this CPU.
  * Out:     *k, written only on success.
  */
-int kernel_select(const kernel_t **k, const char *name);
+PX_MUST_CHECK int kernel_select(const kernel_t **k, const char *name);
 
 /*
  * Runs k on known answers (the Bitcoin genesis header around its nonce, and
  * a relaxed target checked against OpenSSL), as a node does at start.
  * Returns: 0; ERR_UNSUPPORTED when unavailable; ERR_INVALID on a wrong answer.
  */
-int kernel_self_test(const kernel_t *k);
+PX_MUST_CHECK int kernel_self_test(const kernel_t *k);
 
 /* SHA256d of the job's header with this nonce, computed in portable C.
  * Out: hash (SHA-256 byte order). */

@@ -297,8 +297,18 @@ static void *worker_main(void *arg)
         uint64_t left = w->hi - w->cursor;
         uint64_t count = batch < left ? batch : left, done = 0;
         uint64_t t0 = now_ns();
-        kernel_scan_rolled(p->kernel, &done, &w->kjob, (uint32_t)w->cursor,
-                           count, on_hit, w);
+        int rc = kernel_scan_rolled(p->kernel, &done, &w->kjob,
+                                    (uint32_t)w->cursor, count, on_hit, w);
+        if (rc != 0) {
+            /* Cannot happen: the pool self-tested its kernel, and a range
+             * never passes 2^32 (roll). A worker that went on would spin on
+             * the same range without hashing. */
+            log_error("pool",
+                      "worker %u: the kernel refused its range (%s); "
+                      "the worker stops",
+                      w->index, err_str(rc));
+            break;
+        }
         uint64_t dt = now_ns() - t0;
         atomic_fetch_add_explicit(&w->hashes, done * w->kjob.versions,
                                   memory_order_relaxed);

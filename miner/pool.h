@@ -41,6 +41,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "err.h"
+
 #define POOL_EXTRANONCE_SIZE 8
 #define POOL_MAX_THREADS 256
 /* Solutions kept until taken; more are dropped (and counted). */
@@ -109,7 +111,7 @@ void pool_free(pool_t **p);
  *          suffix pointer missing; ERR_NOMEM.
  * In:      job (borrowed; copied).
  */
-int pool_set_job(pool_t *p, const pool_job_t *job);
+PX_MUST_CHECK int pool_set_job(pool_t *p, const pool_job_t *job);
 
 /* Stops hashing; returns when no worker is hashing any more. */
 void pool_pause(pool_t *p);
@@ -122,7 +124,8 @@ void pool_resume(pool_t *p);
  * Returns: 0; ERR_TIMEOUT when none came within timeout_ms (0 = don't wait).
  * Out:     *sol, written only on success.
  */
-int pool_next_solution(pool_t *p, pool_solution_t *sol, int timeout_ms);
+PX_MUST_CHECK int pool_next_solution(pool_t *p, pool_solution_t *sol,
+                                     int timeout_ms);
 
 /* Number of worker threads. */
 unsigned pool_threads(const pool_t *p);
@@ -161,7 +164,7 @@ uint64_t pool_min_worker_generation(const pool_t *p);
  * Returns: 0; ERR_NOT_FOUND when there is no sample yet; ERR_NOMEM.
  * Out:     *p50_us, *p99_us (microseconds), *samples (may be NULL).
  */
-int pool_switch_latency(pool_t *p, double *p50_us, double *p99_us,
-                        size_t *samples);
+PX_MUST_CHECK int pool_switch_latency(pool_t *p, double *p50_us, double *p99_us,
+                                      size_t *samples);
 
 #endif

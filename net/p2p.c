@@ -33,12 +33,12 @@
 
 #include "err.h"
 #include "log.h"
+#include "params.h"
 #include "reqclient.h"
 
 /* Points for what the I/O thread finds wrong with a peer's frame. */
 #define SCORE_MALFORMED 20
 #define SCORE_WRONG_NETWORK 100 /* not even on our network: ban at once */
-#define SCORE_WRONG_VERSION 5   /* may be an honest newer node */
 #define SCORE_MISPLACED 10      /* a type that does not belong on gossip */
 
 #define RECONCILE_MS 500
@@ -66,6 +66,8 @@ typedef struct {
     size_t inbox_bytes;      /* of its frames waiting in the inbox */
     bool unresponsive;       /* its last request timed out */
     uint64_t last_answer_ms; /* when it last answered one; 0: never */
+    uint16_t other_version;  /* the last other wire version it was seen to
+                                speak (logged once per change); 0: none */
 } entry_t;
 
 typedef struct {
@@ -433,13 +435,23 @@ static void from_peer(p2p_t *p, uint64_t peer_id, uint8_t *data, size_t len)
         pthread_mutex_unlock(&p->lock);
         return;
     }
+    wire_envelope_t env;
+    if (rc == ERR_UNSUPPORTED && wire_read_envelope(&env, data, len) == 0) {
+        /* Not garbage: a node of another build (p2p.h, "Misbehaviour"). */
+        if (env.version != e->other_version)
+            log_warn("p2p", "peer %016llx speaks wire version %u, this node %u",
+                     (unsigned long long)peer_id, (unsigned)env.version,
+                     (unsigned)WIRE_VERSION);
+        e->other_version = env.version;
+        pthread_mutex_unlock(&p->lock);
+        free(data);
+        return;
+    }
     e->bad_messages++;
     if (rc == 0)
         score_locked(p, e, SCORE_MISPLACED, wire_type_name(type));
     else if (rc == ERR_INVALID)
         score_locked(p, e, SCORE_WRONG_NETWORK, "another network's message");
-    else if (rc == ERR_UNSUPPORTED)
-        score_locked(p, e, SCORE_WRONG_VERSION, "unsupported version");
     else
         score_locked(p, e, SCORE_MALFORMED, "malformed message");
     pthread_mutex_unlock(&p->lock);
@@ -596,13 +608,31 @@ static int tracker_ask(p2p_t *p, reqclient_t *rc, wire_msg_t *reply,
     if (r)
         return r;
     r = wire_decode(reply, p->cfg.network_id, *raw, len);
+    wire_envelope_t env;
+    if (r && r != ERR_NOMEM && wire_read_envelope(&env, *raw, len) == 0 &&
+        (r == ERR_INVALID || r == ERR_UNSUPPORTED)) {
+        /* A tracker of another network or wire version that answers in
+         * its own framing: not garbage, a tracker we cannot use. */
+        if (r == ERR_INVALID)
+            log_warn("p2p", "tracker %s: tracker is on %s, this node on %s",
+                     p->cfg.tracker, params_network_name(env.network_id),
+                     params_network_name(p->cfg.network_id));
+        else
+            log_warn("p2p",
+                     "tracker %s: tracker speaks wire version %u, this "
+                     "node %u",
+                     p->cfg.tracker, (unsigned)env.version,
+                     (unsigned)WIRE_VERSION);
+        free(*raw);
+        return ERR_INVALID;
+    }
     if (r) {
         free(*raw);
         log_warn("p2p", "tracker sent a bad reply: %s", err_str(r));
         return ERR_PARSE;
     }
     if (reply->type == WIRE_ERROR) {
-        log_warn("p2p", "tracker refused %s: %s (%s)",
+        log_warn("p2p", "tracker %s refused %s: %s (%s)", p->cfg.tracker,
                  wire_type_name(req->type), reply->u.error.reason,
                  err_str(reply->u.error.code));
         wire_msg_clear(reply);

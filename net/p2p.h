@@ -51,7 +51,11 @@
  * Misbehaviour. Each peer has a score; malformed frames, another network's
  * frames and message types that have no business on a gossip socket add
  * points automatically, and the node adds points for what only it can judge
- * (an invalid block) with p2p_misbehaving(). At ban_threshold the peer's
+ * (an invalid block) with p2p_misbehaving(). A frame of another wire
+ * version is none of these: it may come from an honest node of an older or
+ * newer build, so it is dropped and logged ("peer speaks wire version 1,
+ * this node 2", once per version a peer speaks), not scored.
+ * At ban_threshold the peer's
  * gossip endpoint is banned for ban_ms: its SUB socket is closed, requests
  * to it are refused, and it is reconnected when the ban expires. Bans are
  * kept by endpoint, so re-registering under a new id does not lift one.
@@ -72,6 +76,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "err.h"
 #include "sock.h"
 #include "wire.h"
 
@@ -165,7 +170,7 @@ void p2p_free(p2p_t **p);
  *          reason is logged); ERR_ARG when no tracker or request endpoint is
  *          configured; ERR_DUPLICATE when already joined.
  */
-int p2p_join_network(p2p_t *p);
+PX_MUST_CHECK int p2p_join_network(p2p_t *p);
 
 /*
  * Sends LEAVE to the tracker, stops the tracker thread, forgets every peer
@@ -180,7 +185,7 @@ void p2p_leave_network(p2p_t *p);
  * Returns: 0; ERR_ARG when the peer's id is 0 or an endpoint is invalid;
  *          ERR_FULL when the map holds P2P_MAX_PEERS.
  */
-int p2p_add_peer(p2p_t *p, const wire_peer_t *peer);
+PX_MUST_CHECK int p2p_add_peer(p2p_t *p, const wire_peer_t *peer);
 
 /*
  * Queues a frame for our PUB socket; the I/O thread sends it to every
@@ -189,11 +194,11 @@ int p2p_add_peer(p2p_t *p, const wire_peer_t *peer);
  *          inbox_max frames are already waiting to go out; ERR_NOMEM.
  * In:      data, len   a complete wire frame (copied).
  */
-int p2p_broadcast(p2p_t *p, const uint8_t *data, size_t len);
+PX_MUST_CHECK int p2p_broadcast(p2p_t *p, const uint8_t *data, size_t len);
 
 /* Encodes msg for our network and broadcasts it. Returns as wire_encode()
  * and p2p_broadcast(). */
-int p2p_broadcast_msg(p2p_t *p, const wire_msg_t *msg);
+PX_MUST_CHECK int p2p_broadcast_msg(p2p_t *p, const wire_msg_t *msg);
 
 /*
  * Takes the oldest message from the inbox, waiting up to timeout_ms for one
@@ -201,7 +206,7 @@ int p2p_broadcast_msg(p2p_t *p, const wire_msg_t *msg);
  * Returns: 0; ERR_TIMEOUT when none came.
  * Out:     msg      written only on success; release with p2p_msg_clear().
  */
-int p2p_receive_data(p2p_t *p, p2p_msg_t *msg, int timeout_ms);
+PX_MUST_CHECK int p2p_receive_data(p2p_t *p, p2p_msg_t *msg, int timeout_ms);
 
 /* Frees msg->data and empties msg. Accepts NULL. */
 void p2p_msg_clear(p2p_msg_t *msg);
@@ -216,8 +221,9 @@ void p2p_msg_clear(p2p_msg_t *msg);
  * Out:     reply (malloc'd, owned by the caller) and reply_len, only on
  *          success.
  */
-int p2p_request(p2p_t *p, uint8_t **reply, size_t *reply_len, uint64_t peer_id,
-                const uint8_t *req, size_t req_len);
+PX_MUST_CHECK int p2p_request(p2p_t *p, uint8_t **reply, size_t *reply_len,
+                              uint64_t peer_id, const uint8_t *req,
+                              size_t req_len);
 
 /*
  * Counts misbehaviour against a peer; at the threshold it is banned.
@@ -237,7 +243,7 @@ size_t p2p_peers(p2p_t *p, p2p_peer_info_t *out, size_t max);
  * Looks up one peer.
  * Returns: 0; ERR_NOT_FOUND.
  */
-int p2p_peer(p2p_t *p, p2p_peer_info_t *out, uint64_t peer_id);
+PX_MUST_CHECK int p2p_peer(p2p_t *p, p2p_peer_info_t *out, uint64_t peer_id);
 
 /* Our node id. */
 uint64_t p2p_node_id(const p2p_t *p);

@@ -27,6 +27,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "err.h"
+
 typedef struct reqclient reqclient_t;
 
 /*
@@ -57,8 +59,9 @@ void reqclient_free(reqclient_t **c);
  * In:      c           the client.
  *          req, len    the request frame (borrowed).
  */
-int reqclient_request(reqclient_t *c, uint8_t **reply, size_t *reply_len,
-                      const uint8_t *req, size_t len);
+PX_MUST_CHECK int reqclient_request(reqclient_t *c, uint8_t **reply,
+                                    size_t *reply_len, const uint8_t *req,
+                                    size_t len);
 
 /* The endpoint the client talks to (borrowed; lives as long as c). */
 const char *reqclient_endpoint(const reqclient_t *c);

@@ -118,29 +118,6 @@ int rpcclient_probe(const rpcclient_t *c, int timeout_ms, char **why)
     return rc == 0 || rc == ERR_TIMEOUT ? rc : ERR_NET;
 }
 
-/* The name of the network whose id the frame carries, or NULL. */
-static const char *network_of(const uint8_t *frame, size_t len)
-{
-    for (const char *const *name = params_names(); *name; name++) {
-        const params_t *p = params_get(*name);
-        uint16_t type;
-        if (p && wire_peek(&type, p->network_id, frame, len) == 0)
-            return p->name;
-    }
-    return NULL;
-}
-
-/* The name of our own network, for messages. */
-static const char *our_network(const rpcclient_t *c)
-{
-    for (const char *const *name = params_names(); *name; name++) {
-        const params_t *p = params_get(*name);
-        if (p && memcmp(p->network_id, c->network_id, 32) == 0)
-            return p->name;
-    }
-    return "ours";
-}
-
 /* A code the server sent, made safe to return (see rpcclient.h). */
 static int server_code(json_int_t code)
 {
@@ -179,13 +156,19 @@ int rpcclient_request(rpcclient_t *c, wire_msg_t *reply, uint8_t **raw,
     }
     wire_msg_t m;
     rc = wire_decode(&m, c->network_id, frame, len);
+    wire_envelope_t env;
+    if ((rc == ERR_INVALID || rc == ERR_UNSUPPORTED) &&
+        wire_read_envelope(&env, frame, len) != 0)
+        rc = ERR_PARSE; /* cannot happen: wire_decode read the envelope */
     if (rc == ERR_INVALID) {
-        const char *theirs = network_of(frame, len);
+        const params_t *theirs = params_by_network_id(env.network_id);
         say(err_msg, "%s is on the %s network, not %s", rpcclient_endpoint(c),
-            theirs ? theirs : "another", our_network(c));
+            theirs ? theirs->name : "another",
+            params_network_name(c->network_id));
     } else if (rc == ERR_UNSUPPORTED) {
-        say(err_msg, "%s speaks another protocol version",
-            rpcclient_endpoint(c));
+        say(err_msg, "%s speaks wire version %u, this program %u",
+            rpcclient_endpoint(c), (unsigned)env.version,
+            (unsigned)WIRE_VERSION);
     } else if (rc) {
         say(err_msg, "%s sent a malformed reply", rpcclient_endpoint(c));
     } else if (m.type == WIRE_ERROR) {

@@ -50,6 +50,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "err.h"
 #include "wire.h"
 
 typedef struct rpcclient rpcclient_t;
@@ -88,8 +89,9 @@ void rpcclient_free(rpcclient_t **c);
  *          method   e.g. "status".
  *          params   a JSON object (borrowed), or NULL for none.
  */
-int rpcclient_call(rpcclient_t *c, json_t **result, char **err_msg,
-                   const char *method, const json_t *params);
+PX_MUST_CHECK int rpcclient_call(rpcclient_t *c, json_t **result,
+                                 char **err_msg, const char *method,
+                                 const json_t *params);
 
 /*
  * Hands a serialized transaction to a node or a tracker with a wire
@@ -102,8 +104,8 @@ int rpcclient_call(rpcclient_t *c, json_t **result, char **err_msg,
  * Out:     err_msg  as rpcclient_call().
  * In:      raw, len the transaction as tx_serialize() writes it (borrowed).
  */
-int rpcclient_submit_tx(rpcclient_t *c, char **err_msg, const uint8_t *raw,
-                        size_t len);
+PX_MUST_CHECK int rpcclient_submit_tx(rpcclient_t *c, char **err_msg,
+                                      const uint8_t *raw, size_t len);
 
 /*
  * Sends any wire message and decodes the answer (e.g. PEERS to a tracker,
@@ -117,8 +119,9 @@ int rpcclient_submit_tx(rpcclient_t *c, char **err_msg, const uint8_t *raw,
  *          err_msg  as rpcclient_call().
  * In:      req      the message to send (borrowed).
  */
-int rpcclient_request(rpcclient_t *c, wire_msg_t *reply, uint8_t **raw,
-                      char **err_msg, const wire_msg_t *req);
+PX_MUST_CHECK int rpcclient_request(rpcclient_t *c, wire_msg_t *reply,
+                                    uint8_t **raw, char **err_msg,
+                                    const wire_msg_t *req);
 
 /*
  * Whether anything accepts TCP connections at the client's endpoint (a
@@ -130,7 +133,8 @@ int rpcclient_request(rpcclient_t *c, wire_msg_t *reply, uint8_t **raw,
  * Out:     why      on failure, that sentence (malloc'd; the caller frees
  *                   it); NULL on success. May be NULL.
  */
-int rpcclient_probe(const rpcclient_t *c, int timeout_ms, char **why);
+PX_MUST_CHECK int rpcclient_probe(const rpcclient_t *c, int timeout_ms,
+                                  char **why);
 
 /* True when rc (returned by a call above) means that nobody answered. */
 bool rpcclient_no_answer(int rc);

@@ -24,6 +24,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "err.h"
 #include "sock.h"
 
 #define SERVER_ID_MAX 255 /* ZeroMQ routing ids are at most 255 bytes */
@@ -63,15 +64,15 @@ void *server_socket(server_t *s);
  *          received and dropped; ERR_NOMEM; ERR_NET.
  * Out:     req      filled only on success; release with server_req_clear().
  */
-int server_recv(server_t *s, server_req_t *req, int timeout_ms);
+PX_MUST_CHECK int server_recv(server_t *s, server_req_t *req, int timeout_ms);
 
 /*
  * Sends a reply to the client that sent req. Never blocks: when the client
  * is gone or its queue is full the reply is dropped (the client retries).
  * Returns: 0; ERR_NET when ZeroMQ refused the frames.
  */
-int server_reply(server_t *s, const server_req_t *req, const uint8_t *data,
-                 size_t len);
+PX_MUST_CHECK int server_reply(server_t *s, const server_req_t *req,
+                               const uint8_t *data, size_t len);
 
 /* Frees req->data and empties req. Accepts NULL. */
 void server_req_clear(server_req_t *req);

@@ -27,6 +27,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "err.h"
+
 #define SOCK_ENDPOINT_MAX 256 /* with the NUL; a wire string fits */
 
 /*
@@ -51,14 +53,15 @@ void sock_close(void **s);
  * Returns: 0; ERR_NET when the bind fails (address in use, bad endpoint).
  * Out:     bound    the bound endpoint, NUL-terminated (may be NULL).
  */
-int sock_bind(void *s, char *bound, size_t bound_len, const char *endpoint);
+PX_MUST_CHECK int sock_bind(void *s, char *bound, size_t bound_len,
+                            const char *endpoint);
 
 /*
  * Sends one frame.
  * Returns: 0; ERR_TIMEOUT when it would block past the socket's send timeout
  *          (or at once with ZMQ_DONTWAIT); ERR_NET on another failure.
  */
-int sock_send(void *s, const void *data, size_t len, int flags);
+PX_MUST_CHECK int sock_send(void *s, const void *data, size_t len, int flags);
 
 /*
  * Receives one whole message (all frames) and returns its last frame.
@@ -68,14 +71,14 @@ int sock_send(void *s, const void *data, size_t len, int flags);
  * Out:     *data    malloc'd copy of the frame (owned by the caller), and
  *          *len     its size; written only on success.
  */
-int sock_recv(void *s, uint8_t **data, size_t *len, int flags);
+PX_MUST_CHECK int sock_recv(void *s, uint8_t **data, size_t *len, int flags);
 
 /*
  * Waits until s has a message to read.
  * Returns: 1 readable; 0 timed out (or interrupted by a signal); ERR_NET.
  * In:      timeout_ms  -1 waits forever.
  */
-int sock_wait_readable(void *s, int timeout_ms);
+PX_MUST_CHECK int sock_wait_readable(void *s, int timeout_ms);
 
 /* Milliseconds on a monotonic clock. Thread-safe. */
 uint64_t sock_now_ms(void);
@@ -86,8 +89,8 @@ uint64_t sock_now_ms(void);
  * Returns: 0; ERR_ARG when malformed or the port is not 1..65535.
  * Out:     host (NUL-terminated, without "tcp://"), *port; only on success.
  */
-int sock_parse_hostport(char *host, size_t host_len, uint16_t *port,
-                        const char *text);
+PX_MUST_CHECK int sock_parse_hostport(char *host, size_t host_len,
+                                      uint16_t *port, const char *text);
 
 /*
  * Whether anything accepts TCP connections at endpoint: opens a plain TCP
@@ -102,12 +105,13 @@ int sock_parse_hostport(char *host, size_t host_len, uint16_t *port,
  * In:      endpoint "tcp://HOST:PORT" (HOST a name or an address, IPv6 in
  *                   brackets).
  */
-int sock_probe(const char *endpoint, int timeout_ms, int *errnum);
+PX_MUST_CHECK int sock_probe(const char *endpoint, int timeout_ms, int *errnum);
 
 /*
  * Formats "tcp://HOST:PORT".
  * Returns: 0; ERR_RANGE when it does not fit in out_len.
  */
-int sock_endpoint(char *out, size_t out_len, const char *host, unsigned port);
+PX_MUST_CHECK int sock_endpoint(char *out, size_t out_len, const char *host,
+                                unsigned port);
 
 #endif

@@ -31,6 +31,7 @@
 
 #include "err.h"
 #include "log.h"
+#include "params.h"
 #include "server.h"
 #include "sha256.h"
 #include "sock.h"
@@ -135,7 +136,7 @@ int tracker_find(const tracker_t *t, wire_peer_t *peer, uint64_t id)
     return 0;
 }
 
-/* ---- announcements ---------------------------------------------------------- */
+/* ---- announcements ------------------------------------------------------- */
 
 static void announce_peer(tracker_t *t, uint16_t type, const wire_peer_t *p)
 {
@@ -175,7 +176,7 @@ size_t tracker_expire(tracker_t *t, uint64_t now_ms)
     return n;
 }
 
-/* ---- requests ---------------------------------------------------------------- */
+/* ---- requests ------------------------------------------------------------ */
 
 static bool endpoint_plausible(const char *ep)
 {
@@ -186,6 +187,32 @@ static int reply_error(tracker_t *t, buf_t *reply, int code, const char *why)
 {
     t->bad_requests++;
     return wire_encode_error(reply, t->cfg.network_id, code, why);
+}
+
+/*
+ * A request of another network or wire version. The node that sent it is
+ * told why in its own framing (wire_encode_refusal): answered in ours, the
+ * refusal would be one more frame it cannot decode ("bad reply"). The
+ * tracker logs the same words.
+ */
+static int refuse_stranger(tracker_t *t, buf_t *reply, int rc,
+                           const uint8_t *req, size_t len)
+{
+    wire_envelope_t env;
+    if (wire_read_envelope(&env, req, len) != 0)
+        return reply_error(t, reply, ERR_PARSE, "malformed message");
+    t->bad_requests++;
+    char why[WIRE_MAX_STR + 1];
+    if (rc == ERR_INVALID)
+        snprintf(why, sizeof why, "tracker is on %s, this node on %s",
+                 params_network_name(t->cfg.network_id),
+                 params_network_name(env.network_id));
+    else
+        snprintf(why, sizeof why,
+                 "tracker speaks wire version %u, this node %u",
+                 (unsigned)WIRE_VERSION, (unsigned)env.version);
+    log_warn("tracker", "refused a %s: %s", wire_type_name(env.type), why);
+    return wire_encode_refusal(reply, &env, rc, why);
 }
 
 static int reply_peer_list(tracker_t *t, buf_t *reply, uint16_t type,
@@ -249,8 +276,7 @@ static int handle_register(tracker_t *t, buf_t *reply, const wire_peer_t *p,
     return reply_peer_list(t, reply, WIRE_REGISTER_OK, p->id);
 }
 
-static int handle_ping(tracker_t *t, buf_t *reply, uint64_t id,
-                       uint64_t now_ms)
+static int handle_ping(tracker_t *t, buf_t *reply, uint64_t id, uint64_t now_ms)
 {
     entry_t *e = find_id(t, id);
     if (e)
@@ -304,8 +330,8 @@ size_t tracker_pending_txs(const tracker_t *t)
  * A batch that fills is published at once.
  * Returns: 0; ERR_PARSE or ERR_NOMEM with *why set (static string).
  */
-static int relay_submitted(tracker_t *t, const char **why,
-                           const uint8_t *raw, size_t len)
+static int relay_submitted(tracker_t *t, const char **why, const uint8_t *raw,
+                           size_t len)
 {
     /* Wallets submit transfers; a coinbase only ever comes inside a block.
      * A transfer has a fixed size, so these two checks make it parse. */
@@ -369,8 +395,8 @@ static int handle_submit_txs(tracker_t *t, buf_t *reply, const wire_msg_t *m)
     return rc;
 }
 
-int tracker_handle(tracker_t *t, buf_t *reply, const uint8_t *req,
-                   size_t len, uint64_t now_ms)
+int tracker_handle(tracker_t *t, buf_t *reply, const uint8_t *req, size_t len,
+                   uint64_t now_ms)
 {
     t->requests++;
     wire_msg_t m;
@@ -379,10 +405,8 @@ int tracker_handle(tracker_t *t, buf_t *reply, const uint8_t *req,
     case 0:
         break;
     case ERR_INVALID:
-        return reply_error(t, reply, ERR_INVALID, "wrong network");
     case ERR_UNSUPPORTED:
-        return reply_error(t, reply, ERR_UNSUPPORTED,
-                           "unsupported protocol version");
+        return refuse_stranger(t, reply, rc, req, len);
     case ERR_NOMEM:
         return ERR_NOMEM;
     default:
@@ -423,7 +447,7 @@ int tracker_handle(tracker_t *t, buf_t *reply, const uint8_t *req,
     return rc;
 }
 
-/* ---- sockets ------------------------------------------------------------------- */
+/* ---- sockets ------------------------------------------------------------- */
 
 static void publish_on_pub(void *arg, const uint8_t *msg, size_t len)
 {
@@ -480,8 +504,9 @@ static bool serve_one(tracker_t *t, buf_t *reply)
         return rc != ERR_TIMEOUT;
     }
     buf_reset(reply);
-    if (tracker_handle(t, reply, req.data, req.len, sock_now_ms()) == 0)
-        server_reply(t->server, &req, reply->data, reply->len);
+    if (tracker_handle(t, reply, req.data, req.len, sock_now_ms()) == 0 &&
+        server_reply(t->server, &req, reply->data, reply->len) != 0)
+        log_debug("tracker", "could not send a reply");
     server_req_clear(&req);
     return true;
 }

@@ -43,6 +43,7 @@
 #include <stdint.h>
 
 #include "bytes.h"
+#include "err.h"
 #include "wire.h"
 
 #define TRACKER_DEFAULT_TIMEOUT_MS 15000
@@ -87,15 +88,18 @@ void tracker_set_publisher(tracker_t *t, tracker_publish_fn fn, void *arg);
  * Answers one request, updating the peer table and publishing what changed
  * (a submitted transaction waits for tracker_flush() or a full batch).
  * Every request gets a reply: a malformed one, another network's, or a type
- * the tracker does not serve gets an ERROR that says why.
+ * the tracker does not serve gets an ERROR that says why. Another
+ * network's or an older wire version's is answered in its own framing, so
+ * its sender can read "tracker is on demo, this node on regtest" or
+ * "tracker speaks wire version 2, this node 1" (also logged).
  *
  * Returns: 0; ERR_NOMEM when the reply could not be built.
  * Out:     reply    the encoded reply is appended.
  * In:      req, len the request frame (borrowed).
  *          now_ms   the current time on a monotonic clock.
  */
-int tracker_handle(tracker_t *t, buf_t *reply, const uint8_t *req,
-                   size_t len, uint64_t now_ms);
+PX_MUST_CHECK int tracker_handle(tracker_t *t, buf_t *reply, const uint8_t *req,
+                                 size_t len, uint64_t now_ms);
 
 /*
  * Publishes the transactions waiting for relay as one NEW_TXS frame, in
@@ -124,7 +128,8 @@ size_t tracker_peer_count(const tracker_t *t);
  * Returns: 0; ERR_NOT_FOUND.
  * Out:     peer     a copy, written only on success (may be NULL).
  */
-int tracker_find(const tracker_t *t, wire_peer_t *peer, uint64_t id);
+PX_MUST_CHECK int tracker_find(const tracker_t *t, wire_peer_t *peer,
+                               uint64_t id);
 
 /*
  * Binds the request (ROUTER) and announcement (PUB) sockets.
@@ -132,8 +137,8 @@ int tracker_find(const tracker_t *t, wire_peer_t *peer, uint64_t id);
  * In:      req_endpoint, pub_endpoint  e.g. "tcp://0.0.0.0:18320" and
  *          "tcp://0.0.0.0:18321"; "tcp://HOST:*" picks a free port.
  */
-int tracker_bind(tracker_t *t, const char *req_endpoint,
-                 const char *pub_endpoint);
+PX_MUST_CHECK int tracker_bind(tracker_t *t, const char *req_endpoint,
+                               const char *pub_endpoint);
 
 /* The endpoints actually bound (borrowed), or "" before tracker_bind(). */
 const char *tracker_req_endpoint(const tracker_t *t);
@@ -145,7 +150,7 @@ const char *tracker_pub_endpoint(const tracker_t *t);
  * Returns: 0 after a stop; ERR_ARG when not bound; ERR_NET when polling
  *          fails.
  */
-int tracker_run(tracker_t *t);
+PX_MUST_CHECK int tracker_run(tracker_t *t);
 
 /*
  * Asks tracker_run() to return (within about 100 ms).

@@ -26,10 +26,11 @@
 #include <stdint.h>
 
 #include "bytes.h"
+#include "err.h"
 #include "wire.h"
 
 typedef struct {
-    buf_t bytes;                     /* the transactions, back to back */
+    buf_t bytes; /* the transactions, back to back */
     size_t count;
     uint8_t txid[WIRE_MAX_TX_BATCH][32];
     size_t offset[WIRE_MAX_TX_BATCH]; /* into bytes */
@@ -50,8 +51,8 @@ void txbatch_deinit(txbatch_t *b);
  * In:      txid      the transaction's id (copied).
  *          raw, len  its serialization (copied).
  */
-int txbatch_add(txbatch_t *b, const uint8_t txid[32], const uint8_t *raw,
-                size_t len);
+PX_MUST_CHECK int txbatch_add(txbatch_t *b, const uint8_t txid[32],
+                              const uint8_t *raw, size_t len);
 
 /* Transactions waiting. */
 size_t txbatch_count(const txbatch_t *b);
@@ -64,8 +65,8 @@ bool txbatch_full(const txbatch_t *b);
  * batch is unchanged.
  * Returns: 0; ERR_ARG when the batch is empty; otherwise as wire_encode().
  */
-int txbatch_encode(const txbatch_t *b, buf_t *out,
-                   const uint8_t network_id[32]);
+PX_MUST_CHECK int txbatch_encode(const txbatch_t *b, buf_t *out,
+                                 const uint8_t network_id[32]);
 
 /* Empties the batch (keeps its memory for the next one). */
 void txbatch_clear(txbatch_t *b);

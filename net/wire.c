@@ -15,7 +15,8 @@
 
 #include "err.h"
 
-/* ---- strings and blobs ---------------------------------------------------- */
+/* ---- strings and blobs ----------------------------------------------------
+ */
 
 static bool str_ok(const char *s, size_t min)
 {
@@ -91,7 +92,8 @@ static void put_blob(buf_t *b, const wire_blob_t *blob)
     buf_put(b, blob->data, blob->len);
 }
 
-/* ---- payload shapes ------------------------------------------------------- */
+/* ---- payload shapes -------------------------------------------------------
+ */
 
 static bool peer_ok(const wire_peer_t *p)
 {
@@ -159,41 +161,72 @@ static const blob_limits_t *blob_limits(uint16_t type)
     }
 }
 
-/* ---- type table ------------------------------------------------------------ */
+/* ---- type table ------------------------------------------------------------
+ */
 
 const char *wire_type_name(uint16_t type)
 {
     switch (type) {
-    case WIRE_ACK: return "ACK";
-    case WIRE_ERROR: return "ERROR";
-    case WIRE_SUBMIT_TX: return "SUBMIT_TX";
-    case WIRE_QUERY: return "QUERY";
-    case WIRE_REPLY: return "REPLY";
-    case WIRE_SUBMIT_TXS: return "SUBMIT_TXS";
-    case WIRE_SUBMITTED: return "SUBMITTED";
-    case WIRE_REGISTER: return "REGISTER";
-    case WIRE_REGISTER_OK: return "REGISTER_OK";
-    case WIRE_PING: return "PING";
-    case WIRE_PONG: return "PONG";
-    case WIRE_LEAVE: return "LEAVE";
-    case WIRE_PEERS: return "PEERS";
-    case WIRE_PEER_LIST: return "PEER_LIST";
-    case WIRE_PEER_JOINED: return "PEER_JOINED";
-    case WIRE_PEER_LEFT: return "PEER_LEFT";
-    case WIRE_TX: return "TX";
-    case WIRE_HELLO: return "HELLO";
-    case WIRE_GET_TIP: return "GET_TIP";
-    case WIRE_TIP: return "TIP";
-    case WIRE_GET_HEADERS: return "GET_HEADERS";
-    case WIRE_HEADERS: return "HEADERS";
-    case WIRE_GET_BLOCKS: return "GET_BLOCKS";
-    case WIRE_BLOCKS: return "BLOCKS";
-    case WIRE_GET_MEMPOOL: return "GET_MEMPOOL";
-    case WIRE_MEMPOOL: return "MEMPOOL";
-    case WIRE_NEW_BLOCK: return "NEW_BLOCK";
-    case WIRE_NEW_TX: return "NEW_TX";
-    case WIRE_NEW_TXS: return "NEW_TXS";
-    default: return "UNKNOWN";
+    case WIRE_ACK:
+        return "ACK";
+    case WIRE_ERROR:
+        return "ERROR";
+    case WIRE_SUBMIT_TX:
+        return "SUBMIT_TX";
+    case WIRE_QUERY:
+        return "QUERY";
+    case WIRE_REPLY:
+        return "REPLY";
+    case WIRE_SUBMIT_TXS:
+        return "SUBMIT_TXS";
+    case WIRE_SUBMITTED:
+        return "SUBMITTED";
+    case WIRE_REGISTER:
+        return "REGISTER";
+    case WIRE_REGISTER_OK:
+        return "REGISTER_OK";
+    case WIRE_PING:
+        return "PING";
+    case WIRE_PONG:
+        return "PONG";
+    case WIRE_LEAVE:
+        return "LEAVE";
+    case WIRE_PEERS:
+        return "PEERS";
+    case WIRE_PEER_LIST:
+        return "PEER_LIST";
+    case WIRE_PEER_JOINED:
+        return "PEER_JOINED";
+    case WIRE_PEER_LEFT:
+        return "PEER_LEFT";
+    case WIRE_TX:
+        return "TX";
+    case WIRE_HELLO:
+        return "HELLO";
+    case WIRE_GET_TIP:
+        return "GET_TIP";
+    case WIRE_TIP:
+        return "TIP";
+    case WIRE_GET_HEADERS:
+        return "GET_HEADERS";
+    case WIRE_HEADERS:
+        return "HEADERS";
+    case WIRE_GET_BLOCKS:
+        return "GET_BLOCKS";
+    case WIRE_BLOCKS:
+        return "BLOCKS";
+    case WIRE_GET_MEMPOOL:
+        return "GET_MEMPOOL";
+    case WIRE_MEMPOOL:
+        return "MEMPOOL";
+    case WIRE_NEW_BLOCK:
+        return "NEW_BLOCK";
+    case WIRE_NEW_TX:
+        return "NEW_TX";
+    case WIRE_NEW_TXS:
+        return "NEW_TXS";
+    default:
+        return "UNKNOWN";
     }
 }
 
@@ -202,7 +235,8 @@ bool wire_type_known(uint16_t type)
     return strcmp(wire_type_name(type), "UNKNOWN") != 0;
 }
 
-/* ---- messages --------------------------------------------------------------- */
+/* ---- messages ---------------------------------------------------------------
+ */
 
 void wire_msg_init(wire_msg_t *msg, uint16_t type)
 {
@@ -222,9 +256,12 @@ void wire_msg_clear(wire_msg_t *msg)
 static size_t list_cap(uint16_t type)
 {
     switch (type) {
-    case WIRE_BLOCKS: return WIRE_MAX_BLOCKS;
-    case WIRE_MEMPOOL: return WIRE_MAX_MEMPOOL;
-    default: return WIRE_MAX_TX_BATCH; /* SUBMIT_TXS */
+    case WIRE_BLOCKS:
+        return WIRE_MAX_BLOCKS;
+    case WIRE_MEMPOOL:
+        return WIRE_MAX_MEMPOOL;
+    default:
+        return WIRE_MAX_TX_BATCH; /* SUBMIT_TXS */
     }
 }
 
@@ -388,8 +425,7 @@ static void put_payload(buf_t *b, const wire_msg_t *m)
     }
 }
 
-int wire_encode(buf_t *out, const uint8_t network_id[32],
-                const wire_msg_t *msg)
+int wire_encode(buf_t *out, const uint8_t network_id[32], const wire_msg_t *msg)
 {
     if (!out || !network_id || !msg || !wire_type_known(msg->type) ||
         !payload_ok(msg))
@@ -416,8 +452,7 @@ int wire_encode(buf_t *out, const uint8_t network_id[32],
     return 0;
 }
 
-int wire_encode_empty(buf_t *out, const uint8_t network_id[32],
-                      uint16_t type)
+int wire_encode_empty(buf_t *out, const uint8_t network_id[32], uint16_t type)
 {
     wire_msg_t m;
     wire_msg_init(&m, type);
@@ -489,8 +524,39 @@ static int rd_envelope(reader_t *r, uint16_t *type,
     return 0;
 }
 
-int wire_peek(uint16_t *type, const uint8_t network_id[32],
-              const uint8_t *data, size_t len)
+int wire_read_envelope(wire_envelope_t *env, const uint8_t *data, size_t len)
+{
+    if (!env || (!data && len))
+        return ERR_ARG;
+    reader_t r = reader_make(data, len);
+    wire_envelope_t e;
+    uint32_t magic, plen;
+    const uint8_t *net;
+    if (rd_u32(&r, &magic) || magic != WIRE_MAGIC || rd_u16(&r, &e.version) ||
+        rd_u16(&r, &e.type) || rd_view(&r, &net, 32) || rd_u32(&r, &plen))
+        return ERR_PARSE;
+    memcpy(e.network_id, net, 32);
+    *env = e;
+    return 0;
+}
+
+int wire_encode_refusal(buf_t *out, const wire_envelope_t *to, int code,
+                        const char *reason)
+{
+    if (!out || !to)
+        return ERR_ARG;
+    size_t start = out->len;
+    int rc = wire_encode_error(out, to->network_id, code, reason);
+    /* The ERROR is the same in every version this build knows: only the
+     * envelope's version differs. */
+    if (rc == 0 && to->version >= WIRE_MIN_VERSION &&
+        to->version < WIRE_VERSION)
+        le16_put(out->data + start + 4, to->version);
+    return rc;
+}
+
+int wire_peek(uint16_t *type, const uint8_t network_id[32], const uint8_t *data,
+              size_t len)
 {
     if (!type || !network_id || (!data && len))
         return ERR_ARG;
@@ -498,20 +564,36 @@ int wire_peek(uint16_t *type, const uint8_t network_id[32],
     return rd_envelope(&r, type, network_id);
 }
 
+/*
+ * Reads a list's count (rd_count) and allocates its n items, zeroed and
+ * owned by m (wire_msg_clear frees them).
+ * Returns: the items, or NULL with *rc = 0 for an empty list, *rc =
+ *          ERR_PARSE or ERR_NOMEM on failure.
+ */
+static void *rd_items(reader_t *r, wire_msg_t *m, uint16_t *n, size_t cap,
+                      size_t min_item, size_t size, int *rc)
+{
+    *rc = rd_count(r, n, cap, min_item) ? ERR_PARSE : 0;
+    if (*rc || *n == 0)
+        return NULL;
+    void *items = calloc(*n, size);
+    if (!items)
+        *rc = ERR_NOMEM;
+    m->owned_ = items;
+    return items;
+}
+
 static int rd_peer_list(reader_t *r, wire_msg_t *m)
 {
     uint16_t n;
-    /* smallest peer: id 8 + two 1-character strings 2*(2+1) */
-    if (rd_u32(r, &m->u.peer_list.peer_timeout_ms) ||
-        rd_count(r, &n, WIRE_MAX_PEERS, 8 + 6))
+    int rc;
+    if (rd_u32(r, &m->u.peer_list.peer_timeout_ms))
         return ERR_PARSE;
-    wire_peer_t *peers = NULL;
-    if (n) {
-        peers = calloc(n, sizeof *peers);
-        if (!peers)
-            return ERR_NOMEM;
-        m->owned_ = peers;
-    }
+    /* smallest peer: id 8 + two 1-character strings 2*(2+1) */
+    wire_peer_t *peers =
+        rd_items(r, m, &n, WIRE_MAX_PEERS, 8 + 6, sizeof *peers, &rc);
+    if (rc)
+        return rc;
     for (size_t i = 0; i < n; i++)
         if (rd_peer(r, &peers[i]))
             return ERR_PARSE;
@@ -524,15 +606,11 @@ static int rd_blob_list(reader_t *r, wire_msg_t *m, size_t cap)
 {
     const blob_limits_t *lim = blob_limits(m->type);
     uint16_t n;
-    if (rd_count(r, &n, cap, 4 + lim->min))
-        return ERR_PARSE;
-    wire_blob_t *items = NULL;
-    if (n) {
-        items = calloc(n, sizeof *items);
-        if (!items)
-            return ERR_NOMEM;
-        m->owned_ = items;
-    }
+    int rc;
+    wire_blob_t *items =
+        rd_items(r, m, &n, cap, 4 + lim->min, sizeof *items, &rc);
+    if (rc)
+        return rc;
     for (size_t i = 0; i < n; i++)
         if (rd_blob(r, &items[i], lim))
             return ERR_PARSE;
@@ -544,15 +622,11 @@ static int rd_blob_list(reader_t *r, wire_msg_t *m, size_t cap)
 static int rd_tx_items(reader_t *r, wire_msg_t *m)
 {
     uint16_t n;
-    if (rd_count(r, &n, WIRE_MAX_TX_BATCH, 32 + 4 + TX_LIMITS.min))
-        return ERR_PARSE;
-    wire_txitem_t *items = NULL;
-    if (n) {
-        items = calloc(n, sizeof *items);
-        if (!items)
-            return ERR_NOMEM;
-        m->owned_ = items;
-    }
+    int rc;
+    wire_txitem_t *items = rd_items(r, m, &n, WIRE_MAX_TX_BATCH,
+                                    32 + 4 + TX_LIMITS.min, sizeof *items, &rc);
+    if (rc)
+        return rc;
     for (size_t i = 0; i < n; i++)
         if (rd_view(r, &items[i].txid, 32) ||
             rd_blob(r, &items[i].tx, &TX_LIMITS))
@@ -565,16 +639,12 @@ static int rd_tx_items(reader_t *r, wire_msg_t *m)
 static int rd_results(reader_t *r, wire_msg_t *m)
 {
     uint16_t n;
+    int rc;
     /* smallest answer: code 4 + an empty string 2 */
-    if (rd_count(r, &n, WIRE_MAX_TX_BATCH, 4 + 2))
-        return ERR_PARSE;
-    wire_result_t *items = NULL;
-    if (n) {
-        items = calloc(n, sizeof *items);
-        if (!items)
-            return ERR_NOMEM;
-        m->owned_ = items;
-    }
+    wire_result_t *items =
+        rd_items(r, m, &n, WIRE_MAX_TX_BATCH, 4 + 2, sizeof *items, &rc);
+    if (rc)
+        return rc;
     for (size_t i = 0; i < n; i++) {
         uint32_t code;
         if (rd_u32(r, &code) || rd_str(r, items[i].reason, 0))

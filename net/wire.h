@@ -18,7 +18,10 @@
  *   ERR_UNSUPPORTED  for a protocol version this build does not speak;
  *   ERR_INVALID      for a well-formed message of another network;
  * so a receiver can tell "garbage" (count it against the sender) from "not
- * for us" (refuse it politely). Transactions and blocks travel as opaque,
+ * for us" (refuse it politely). A refusal says, in the same words on both
+ * sides, "tracker is on demo, this node on regtest" or "peer speaks wire
+ * version 1, this node 2", and is sent in the sender's framing so that it
+ * can read it. Transactions and blocks travel as opaque,
  * length-checked byte strings: their own parsers (tx.h, block.h) run later,
  * in the node, against consensus rules.
  *
@@ -90,10 +93,16 @@
 
 #include "block.h"
 #include "bytes.h"
+#include "err.h"
 #include "tx.h"
 
 #define WIRE_MAGIC 0x58414b50u /* "PKAX" as little-endian bytes */
-#define WIRE_VERSION 1
+/* 2: NEW_TXS, SUBMIT_TXS and SUBMITTED. The envelope and the ERROR payload
+ * are the same in every version so far, so a receiver reads the version and
+ * network of any pickaxe frame (wire_read_envelope) and can refuse one in
+ * its sender's framing (wire_encode_refusal). */
+#define WIRE_VERSION 2
+#define WIRE_MIN_VERSION 1 /* oldest version this build can refuse in */
 #define WIRE_HEADER_SIZE 44
 
 /* Largest payload any message may carry, and so the largest frame: every
@@ -191,15 +200,15 @@ typedef struct {
     uint16_t type; /* a wire_type_t */
     union {
         struct {
-            int32_t code;                   /* an err.h code */
-            char reason[WIRE_MAX_STR + 1];  /* NUL-terminated */
+            int32_t code;                  /* an err.h code */
+            char reason[WIRE_MAX_STR + 1]; /* NUL-terminated */
         } error;
         wire_peer_t peer; /* REGISTER, PEER_JOINED, PEER_LEFT */
         struct {
             uint32_t peer_timeout_ms;
             uint16_t count;
             const wire_peer_t *peers;
-        } peer_list; /* REGISTER_OK, PEER_LIST */
+        } peer_list;      /* REGISTER_OK, PEER_LIST */
         uint64_t node_id; /* PING, LEAVE */
         struct {
             bool known;
@@ -266,8 +275,8 @@ void wire_msg_clear(wire_msg_t *msg);
  * In:      network_id  32-byte id of the network (params_t.network_id).
  *          msg         the message (borrowed).
  */
-int wire_encode(buf_t *out, const uint8_t network_id[32],
-                const wire_msg_t *msg);
+PX_MUST_CHECK int wire_encode(buf_t *out, const uint8_t network_id[32],
+                              const wire_msg_t *msg);
 
 /*
  * Decodes exactly one message filling the whole buffer.
@@ -280,8 +289,8 @@ int wire_encode(buf_t *out, const uint8_t network_id[32],
  * In:      network_id  the id we expect.
  *          data, len   the frame (borrowed; must outlive msg).
  */
-int wire_decode(wire_msg_t *msg, const uint8_t network_id[32],
-                const uint8_t *data, size_t len);
+PX_MUST_CHECK int wire_decode(wire_msg_t *msg, const uint8_t network_id[32],
+                              const uint8_t *data, size_t len);
 
 /*
  * Reads only the envelope: enough to route or to refuse a frame cheaply.
@@ -290,25 +299,52 @@ int wire_decode(wire_msg_t *msg, const uint8_t network_id[32],
  *          beyond its length matching the frame.
  * Out:     type     the message type (may be unknown to this build).
  */
-int wire_peek(uint16_t *type, const uint8_t network_id[32],
-              const uint8_t *data, size_t len);
+PX_MUST_CHECK int wire_peek(uint16_t *type, const uint8_t network_id[32],
+                            const uint8_t *data, size_t len);
+
+/* What a frame's envelope says, whatever its version and network. */
+typedef struct {
+    uint16_t version;
+    uint16_t type;
+    uint8_t network_id[32];
+} wire_envelope_t;
+
+/*
+ * Reads a frame's envelope without judging it: the version of any pickaxe
+ * frame, and the type and network as every version so far places them.
+ * Returns: 0; ERR_PARSE when shorter than an envelope or the magic is not
+ *          pickaxe's; ERR_ARG.
+ * Out:     env      written only on success.
+ */
+PX_MUST_CHECK int wire_read_envelope(wire_envelope_t *env, const uint8_t *data,
+                                     size_t len);
+
+/*
+ * Encodes an ERROR in the framing of a frame being refused: its network, and
+ * its version when that is one this build can write (WIRE_MIN_VERSION up to
+ * WIRE_VERSION), so a sender on another network or of an older version
+ * reads why instead of a frame it cannot decode. Returns as wire_encode().
+ * In:      to       the refused frame's envelope (wire_read_envelope()).
+ */
+PX_MUST_CHECK int wire_encode_refusal(buf_t *out, const wire_envelope_t *to,
+                                      int code, const char *reason);
 
 /*
  * Encodes a message whose payload is empty (ACK, PEERS, GET_TIP,
  * GET_MEMPOOL). Returns as wire_encode().
  */
-int wire_encode_empty(buf_t *out, const uint8_t network_id[32],
-                      uint16_t type);
+PX_MUST_CHECK int wire_encode_empty(buf_t *out, const uint8_t network_id[32],
+                                    uint16_t type);
 
 /* Encodes an ERROR with an err.h code and a reason (truncated to
  * WIRE_MAX_STR, unprintable bytes replaced). Returns as wire_encode(). */
-int wire_encode_error(buf_t *out, const uint8_t network_id[32], int code,
-                      const char *reason);
+PX_MUST_CHECK int wire_encode_error(buf_t *out, const uint8_t network_id[32],
+                                    int code, const char *reason);
 
 /* Encodes a message carrying one blob (SUBMIT_TX, TX, NEW_TX, NEW_BLOCK,
  * QUERY, REPLY). Returns as wire_encode(). */
-int wire_encode_blob(buf_t *out, const uint8_t network_id[32], uint16_t type,
-                     const void *data, size_t len);
+PX_MUST_CHECK int wire_encode_blob(buf_t *out, const uint8_t network_id[32],
+                                   uint16_t type, const void *data, size_t len);
 
 /* The message type's name ("REGISTER", ...) or "UNKNOWN". */
 const char *wire_type_name(uint16_t type);

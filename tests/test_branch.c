@@ -115,9 +115,13 @@ Test(branch, demo_retarget_followed_both_ways)
     build_then_offer(c, chain_tip(c), times, 26);
     cr_assert_eq(chain_height(c), 26);
     uint256_t t1, t8, t18;
-    block_bits_to_target(&t1, chain_at_height(c, 1)->block.header.bits);
-    block_bits_to_target(&t8, chain_at_height(c, 8)->block.header.bits);
-    block_bits_to_target(&t18, chain_at_height(c, 18)->block.header.bits);
+    cr_assert_eq(
+        block_bits_to_target(&t1, chain_at_height(c, 1)->block.header.bits), 0);
+    cr_assert_eq(
+        block_bits_to_target(&t8, chain_at_height(c, 8)->block.header.bits), 0);
+    cr_assert_eq(
+        block_bits_to_target(&t18, chain_at_height(c, 18)->block.header.bits),
+        0);
     cr_assert_lt(uint256_cmp(&t8, &t1), 0, "fast blocks: harder");
     cr_assert_gt(uint256_cmp(&t18, &t8), 0, "slow blocks: easier again");
 

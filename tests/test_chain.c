@@ -1,8 +1,8 @@
 /*
- * Tests for src/core/chain.c: every block rule refused with its own reason, fork
- * choice, reorgs with exact state rollback, pruning of stale branches and
- * the transactions they give back, orphans, balance after a transaction and
- * whole-chain validation.
+ * Tests for the chain (src/core/chain*.c): every block rule refused with its
+ * own reason, fork choice, reorgs with exact state rollback, pruning of stale
+ * branches and the transactions they give back, orphans, balance after a
+ * transaction and whole-chain validation.
  */
 #include <criterion/criterion.h>
 #include <string.h>
@@ -193,7 +193,8 @@ Test(chain, duplicated_last_transaction_mutation)
     block_compute_hash(h2, &mutated.header);
     cr_assert_arr_eq(h1, h2, 32);
     expect_refused(c, &mutated, "bad-txns-duplicate");
-    cr_assert_eq(chain_add_block(c, NULL, &b), 0, "the valid block was poisoned");
+    cr_assert_eq(chain_add_block(c, NULL, &b), 0,
+                 "the valid block was poisoned");
     block_deinit(&mutated);
     block_deinit(&b);
     chain_free(&c);
@@ -687,5 +688,60 @@ Test(chain, locator_and_fork_point)
     memcpy(peer[0], chain_at_height(c, 10)->hash, 32);
     memcpy(peer[1], chain_at_height(c, 0)->hash, 32);
     cr_assert_eq(chain_find_fork(c, (const uint8_t(*)[32])peer, 2)->height, 10);
+    chain_free(&c);
+}
+
+static int cmp_time(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* The median of the last CHAIN_MTP_SPAN times up to node, computed here
+ * from the chain's own blocks. */
+static uint32_t median_of_last(const chain_node_t *node)
+{
+    uint32_t t[CHAIN_MTP_SPAN];
+    size_t n = 0;
+    for (; node && n < CHAIN_MTP_SPAN; node = node->parent)
+        t[n++] = node->block.header.time;
+    qsort(t, n, sizeof t[0], cmp_time);
+    return t[n / 2];
+}
+
+/* Near genesis there are fewer than CHAIN_MTP_SPAN blocks: the median is
+ * of those there are, never of slots nobody wrote. The times go back and
+ * forth (each one only above its parent's median, as the rule allows), so
+ * a median over unwritten slots or the wrong count would differ. */
+Test(chain, median_time_past_uses_only_the_blocks_there_are)
+{
+    cr_assert_eq(chain_median_time_past(NULL), 0);
+    chain_t *c = fx_chain(NULL);
+    const chain_node_t *g = chain_tip(c);
+    cr_assert_eq(chain_median_time_past(g), g->block.header.time);
+    static const uint32_t steps[] = {9, 1, 14, 2, 30, 1, 3, 22, 5, 1, 8, 40, 2};
+    const chain_node_t *tip = g;
+    for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++) {
+        block_t b;
+        uint32_t time = chain_median_time_past(tip) + steps[i];
+        cr_assert_eq(template_build(&b, c, tip, alice.pub, NULL, 0, time, i),
+                     0);
+        cr_assert_eq(template_solve(&b), 0);
+        const char *why = NULL;
+        cr_assert_eq(chain_add_block(c, &why, &b), 0, "height %zu: %s", i + 1,
+                     why ? why : "?");
+        block_deinit(&b);
+        tip = chain_tip(c);
+        cr_assert_eq(chain_median_time_past(tip), median_of_last(tip),
+                     "height %u", tip->height);
+    }
+    /* A block at the median itself is too old; one past it is not. */
+    block_t b;
+    uint32_t mtp = chain_median_time_past(tip);
+    cr_assert_eq(template_build(&b, c, tip, bob.pub, NULL, 0, mtp, 99), 0);
+    b.header.time = mtp; /* template_build would move it past the median */
+    cr_assert_eq(template_solve(&b), 0);
+    expect_refused(c, &b, "time-too-old");
+    block_deinit(&b);
     chain_free(&c);
 }

@@ -1,8 +1,8 @@
 /*
- * Tests for src/core/chain.c under hostile delivery orders: valid blocks sent
- * in the worst order a peer can choose (competing orphan branches, newest
- * first, the common root last), orphans whose ancestor is refused, and the
- * stale-fork policy judged by work rather than height.
+ * Tests for the chain (src/core/chain*.c) under hostile delivery orders: valid
+ * blocks sent in the worst order a peer can choose (competing orphan branches,
+ * newest first, the common root last), orphans whose ancestor is refused, and
+ * the stale-fork policy judged by work rather than height.
  *
  * Every test has a time limit: the failure these guard against was a call
  * to chain_add_block that never returned.
@@ -330,7 +330,7 @@ Test(chain_order, a_short_heavy_branch_is_not_stale_below_a_long_light_one)
                      0);
         cr_assert_eq(template_solve(&next), 0);
         uint256_t work, total;
-        block_work_from_bits(&work, next.header.bits);
+        cr_assert_eq(block_work_from_bits(&work, next.header.bits), 0);
         uint256_add(&total, &heavy->chain_work, &work);
         if (uint256_cmp(&total, &mark->chain_work) > 0)
             break;

@@ -112,8 +112,7 @@ Test(hashmap, grows_to_100k)
         if ((i & (i - 1)) == 0) {
             for (uint32_t j = 0; j <= i; j += 1 + i / 64) {
                 key_of(k, j);
-                cr_assert_eq(hashmap_get(m, k), val_of(j), "%u after %u", j,
-                             i);
+                cr_assert_eq(hashmap_get(m, k), val_of(j), "%u after %u", j, i);
             }
         }
     }
@@ -294,4 +293,39 @@ Test(hashmap, free_null_is_harmless)
     hashmap_free(&m);
     cr_assert_null(m);
     hashmap_free(&m);
+}
+
+static size_t freed_values;
+static uint64_t freed_sum;
+
+static void count_free(void *value)
+{
+    freed_values++;
+    freed_sum += (uint64_t)(uintptr_t)value;
+}
+
+Test(hashmap, free_with_hands_every_value_over_once)
+{
+    hashmap_t *m = hashmap_new();
+    cr_assert(m);
+    uint64_t want = 0;
+    for (uint32_t i = 0; i < 1000; i++) {
+        uint8_t k[32];
+        key_of(k, i);
+        cr_assert_eq(hashmap_put(m, k, val_of(i)), 0);
+        want += (uint64_t)(uintptr_t)val_of(i);
+    }
+    for (uint32_t i = 0; i < 1000; i += 3) { /* removed: not freed */
+        uint8_t k[32];
+        key_of(k, i);
+        cr_assert_not_null(hashmap_remove(m, k));
+        want -= (uint64_t)(uintptr_t)val_of(i);
+    }
+    hashmap_free_with(&m, count_free);
+    cr_assert_null(m);
+    cr_assert_eq(freed_values, 1000 - 334);
+    cr_assert_eq(freed_sum, want);
+    hashmap_free_with(&m, count_free);
+    hashmap_free_with(NULL, count_free);
+    cr_assert_eq(freed_values, 1000 - 334, "NULL is harmless");
 }

@@ -1,8 +1,8 @@
 /*
- * Tests for src/core/mempool.c with real signed transfers (fixtures keys):
- * admission and every refusal reason, replace-by-fee, selection order and
- * validity, eviction in a full pool, and following the chain through
- * connected and disconnected blocks and a reorg.
+ * Tests for the mempool (src/core/mempool*.c) with real signed transfers
+ * (fixtures keys): admission and every refusal reason, replace-by-fee,
+ * selection order and validity, eviction in a full pool, and following the
+ * chain through connected and disconnected blocks and a reorg.
  *
  * The tests play the chain themselves: a state_t is the best state, a
  * block is applied to it with state_apply_* (keeping undo data to
@@ -540,7 +540,10 @@ Test(mempool, random_offers_keep_pool_valid_and_selection_applies)
         nonce = nonce >= 2 ? nonce - 2 : nonce; /* some replays */
         tx_t t;
         xfer(&t, &key[from], key[to].pub, 1 + rng() % 120, rng() % 30, nonce);
-        mempool_add(pool, NULL, best, &t);
+        int rc = mempool_add(pool, NULL, best, &t);
+        cr_assert(rc == 0 || rc == ERR_INVALID || rc == ERR_FULL ||
+                      rc == ERR_DUPLICATE,
+                  "rc %d", rc);
         cr_assert_leq(mempool_count(pool), 40);
         if (round % 50 == 49)
             check_pool_applies(best);

@@ -16,8 +16,10 @@
  * a deadline, instead of sleeping and hoping.
  */
 #include <criterion/criterion.h>
+#include <criterion/redirect.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -26,6 +28,7 @@
 #include "err.h"
 #include "log.h"
 #include "p2p.h"
+#include "params.h"
 #include "reqclient.h"
 #include "server.h"
 #include "sock.h"
@@ -44,7 +47,7 @@ typedef struct {
 
 static void *tracker_thread(void *arg)
 {
-    tracker_run(arg);
+    cr_assert_eq(tracker_run(arg), 0);
     return NULL;
 }
 
@@ -141,7 +144,7 @@ static void *node_server(void *arg)
             tip.u.tip.height = n->height;
             buf_reset(&out);
             cr_assert_eq(wire_encode(&out, NET, &tip), 0);
-            server_reply(n->srv, &req, out.data, out.len);
+            cr_assert_eq(server_reply(n->srv, &req, out.data, out.len), 0);
         }
         server_req_clear(&req);
     }
@@ -192,6 +195,45 @@ static wire_peer_t peer_of(node_t *n)
     strcpy(w.req, server_endpoint(n->srv));
     strcpy(w.gossip, p2p_gossip_endpoint(n->p));
     return w;
+}
+
+/*
+ * Watches the connections made to a bound socket (zmq_socket_monitor), so a
+ * test sees from the other end whether a node really opened or closed its
+ * socket, not only what the node says about it.
+ */
+static void *watch_connections(void *s, const char *name)
+{
+    char ep[64];
+    snprintf(ep, sizeof ep, "inproc://watch-%s", name);
+    cr_assert_eq(
+        zmq_socket_monitor(s, ep, ZMQ_EVENT_ACCEPTED | ZMQ_EVENT_DISCONNECTED),
+        0);
+    void *w = sock_new(ZMQ_PAIR);
+    cr_assert_not_null(w);
+    cr_assert_eq(zmq_connect(w, ep), 0);
+    return w;
+}
+
+/* Waits up to timeout_ms for `event` on a watch, passing over others. */
+static bool saw_connection_event(void *w, uint16_t event, int timeout_ms)
+{
+    uint64_t deadline = sock_now_ms() + (uint64_t)timeout_ms;
+    for (uint64_t now; (now = sock_now_ms()) < deadline;) {
+        if (sock_wait_readable(w, (int)(deadline - now)) != 1)
+            continue;
+        /* Two frames, which arrive together: the event id and value (6
+         * bytes), then the peer's address. */
+        uint8_t head[6];
+        char addr[256];
+        int n = zmq_recv(w, head, sizeof head, 0);
+        cr_assert_geq(zmq_recv(w, addr, sizeof addr, 0), 0);
+        uint16_t got;
+        memcpy(&got, head, sizeof got);
+        if (n == (int)sizeof head && got == event)
+            return true;
+    }
+    return false;
 }
 
 /* Waits until n knows exactly `count` peers, all subscribed to. */
@@ -613,6 +655,7 @@ Test(p2p, misbehaving_peer_is_banned_then_forgiven, .init = quiet,
     char rogue_ep[SOCK_ENDPOINT_MAX];
     cr_assert_eq(
         sock_bind(rogue, rogue_ep, sizeof rogue_ep, "tcp://127.0.0.1:*"), 0);
+    void *watch = watch_connections(rogue, "rogue");
     wire_peer_t r;
     memset(&r, 0, sizeof r);
     r.id = 0x666;
@@ -620,6 +663,8 @@ Test(p2p, misbehaving_peer_is_banned_then_forgiven, .init = quiet,
     strcpy(r.gossip, rogue_ep);
     cr_assert_eq(p2p_add_peer(a.p, &r), 0);
     cr_assert(wait_peers(&a, 1, 3000));
+    cr_assert(saw_connection_event(watch, ZMQ_EVENT_ACCEPTED, 3000),
+              "the rogue saw A's subscription connect");
 
     /* Garbage, another network's frames, and a type that has no place on
      * gossip, until A bans it. */
@@ -633,8 +678,8 @@ Test(p2p, misbehaving_peer_is_banned_then_forgiven, .init = quiet,
     uint64_t deadline = sock_now_ms() + 5000;
     bool banned = false;
     while (!banned && sock_now_ms() < deadline) {
-        sock_send(rogue, "\x01\x02garbage", 9, 0);
-        sock_send(rogue, misplaced.data, misplaced.len, 0);
+        cr_assert_eq(sock_send(rogue, "\x01\x02garbage", 9, 0), 0);
+        cr_assert_eq(sock_send(rogue, misplaced.data, misplaced.len, 0), 0);
         nanosleep(&(struct timespec){0, 20000000L}, NULL);
         cr_assert_eq(p2p_peer(a.p, &info, r.id), 0);
         banned = info.banned;
@@ -650,13 +695,15 @@ Test(p2p, misbehaving_peer_is_banned_then_forgiven, .init = quiet,
     cr_assert_eq(
         p2p_request(a.p, &reply, &len, r.id, misplaced.data, misplaced.len),
         ERR_NOT_FOUND, "no requests to a banned peer");
-    deadline = sock_now_ms() + 2000;
-    while (sock_now_ms() < deadline && info.connected && info.banned)
-        cr_assert_eq(p2p_peer(a.p, &info, r.id), 0);
-    cr_assert(!info.connected || !info.banned, "its socket was closed");
+    /* Seen from the rogue's end: A's connection goes away (a socket only
+     * forgotten, or left open unread, would not disconnect). */
+    cr_assert(saw_connection_event(watch, ZMQ_EVENT_DISCONNECTED, 3000),
+              "its socket was closed");
 
     /* The ban ends (ban_ms = 800): A listens again, and good gossip from
      * the reformed peer arrives. */
+    cr_assert(saw_connection_event(watch, ZMQ_EVENT_ACCEPTED, 4000),
+              "A connects again when the ban ends");
     deadline = sock_now_ms() + 4000;
     do
         cr_assert_eq(p2p_peer(a.p, &info, r.id), 0);
@@ -670,7 +717,7 @@ Test(p2p, misbehaving_peer_is_banned_then_forgiven, .init = quiet,
     bool got = false;
     deadline = sock_now_ms() + 3000;
     while (!got && sock_now_ms() < deadline) {
-        sock_send(rogue, good.data, good.len, 0);
+        cr_assert_eq(sock_send(rogue, good.data, good.len, 0), 0);
         if (p2p_receive_data(a.p, &m, 50) == 0) {
             got = m.peer_id == r.id && m.type == WIRE_NEW_TX;
             p2p_msg_clear(&m);
@@ -679,10 +726,10 @@ Test(p2p, misbehaving_peer_is_banned_then_forgiven, .init = quiet,
     cr_assert(got);
 
     /* The wrong network alone bans at once. */
-    sock_send(rogue, wrong.data, wrong.len, 0);
+    cr_assert_eq(sock_send(rogue, wrong.data, wrong.len, 0), 0);
     deadline = sock_now_ms() + 3000;
     do {
-        sock_send(rogue, wrong.data, wrong.len, 0);
+        cr_assert_eq(sock_send(rogue, wrong.data, wrong.len, 0), 0);
         nanosleep(&(struct timespec){0, 20000000L}, NULL);
         cr_assert_eq(p2p_peer(a.p, &info, r.id), 0);
     } while (!info.banned && sock_now_ms() < deadline);
@@ -691,8 +738,129 @@ Test(p2p, misbehaving_peer_is_banned_then_forgiven, .init = quiet,
     buf_deinit(&wrong);
     buf_deinit(&misplaced);
     buf_deinit(&good);
+    cr_assert_eq(zmq_socket_monitor(rogue, NULL, 0), 0);
+    sock_close(&watch);
     sock_close(&rogue);
     node_stop(&a);
+}
+
+/* Every line of the redirected stderr (criterion/redirect.h) that holds
+ * `what`. Call once, at the end: it closes the test's stderr. */
+static int lines_with(const char *what, const char *module)
+{
+    fflush(stderr);
+    FILE *f = cr_get_redirected_stderr();
+    char line[2048];
+    int n = 0;
+    while (fgets(line, sizeof line, f))
+        if (strstr(line, what) && (!module || strstr(line, module)))
+            n++;
+    return n;
+}
+
+/* A node that registers at a tracker of another network learns why, and
+ * both say so in the same words; nothing calls the answer a bad reply. */
+Test(p2p, a_tracker_of_another_network_says_so, .init = cr_redirect_stderr,
+     .timeout = 10)
+{
+    log_set_level(LOG_WARN);
+    tracker_config_t tcfg;
+    tracker_config_init(&tcfg, params_demo()->network_id);
+    tcfg.status_ms = 0;
+    tracker_fx_t fx;
+    fx.t = tracker_new(&tcfg);
+    cr_assert(fx.t);
+    cr_assert_eq(tracker_bind(fx.t, "tcp://127.0.0.1:*", "tcp://127.0.0.1:*"),
+                 0);
+    cr_assert_eq(pthread_create(&fx.th, NULL, tracker_thread, fx.t), 0);
+
+    p2p_config_t cfg;
+    p2p_config_init(&cfg, params_regtest()->network_id);
+    strcpy(cfg.tracker, tracker_req_endpoint(fx.t));
+    strcpy(cfg.request_advertise, "tcp://127.0.0.1:1");
+    cfg.tracker_timeout_ms = 1000;
+    cfg.tracker_retries = 0;
+    p2p_t *p = p2p_new(&cfg);
+    cr_assert(p);
+    cr_assert_eq(p2p_join_network(p), ERR_INVALID, "refused, not unanswered");
+    cr_assert_not(p2p_registered(p));
+    p2p_free(&p);
+    tracker_halt(&fx);
+    /* Read last: it closes stderr. */
+    const char *says = "tracker is on demo, this node on regtest";
+    FILE *f = cr_get_redirected_stderr();
+    char line[2048];
+    int tracker_says = 0, node_says = 0, bad_reply = 0;
+    while (fgets(line, sizeof line, f)) {
+        tracker_says += strstr(line, "[tracker]") && strstr(line, says);
+        node_says += strstr(line, "[p2p]") && strstr(line, says);
+        bad_reply += strstr(line, "bad reply") != NULL;
+    }
+    cr_assert_eq(tracker_says, 1, "the tracker says why");
+    cr_assert_eq(node_says, 1, "the node says why");
+    cr_assert_eq(bad_reply, 0);
+}
+
+/*
+ * Gossip of the wire version before NEW_TXS and SUBMIT_TXS comes from an
+ * honest node of an older build: dropped and logged (once), never scored as
+ * malformed, and the peer's frames of this version still get in.
+ */
+Test(p2p, a_peer_of_the_previous_version_is_told_apart_from_garbage,
+     .init = cr_redirect_stderr, .timeout = 10)
+{
+    log_set_level(LOG_WARN);
+    node_t a;
+    node_start(&a, NULL, NULL, 1, false);
+    void *old = sock_new(ZMQ_PUB);
+    char old_ep[SOCK_ENDPOINT_MAX];
+    cr_assert_eq(sock_bind(old, old_ep, sizeof old_ep, "tcp://127.0.0.1:*"), 0);
+    wire_peer_t r;
+    memset(&r, 0, sizeof r);
+    r.id = 0x01d;
+    strcpy(r.req, "tcp://127.0.0.1:1");
+    strcpy(r.gossip, old_ep);
+    cr_assert_eq(p2p_add_peer(a.p, &r), 0);
+    cr_assert(wait_peers(&a, 1, 3000));
+
+    uint8_t tx[TX_TRANSFER_SIZE];
+    tx_from(tx, r.id, 1);
+    buf_t now, before;
+    buf_init(&now);
+    buf_init(&before);
+    cr_assert_eq(wire_encode_blob(&now, NET, WIRE_NEW_TX, tx, sizeof tx), 0);
+    cr_assert_eq(wire_encode_blob(&before, NET, WIRE_NEW_TX, tx, sizeof tx), 0);
+    before.data[4] = WIRE_VERSION - 1;
+    /* Old frames, then a current one, until the current one arrives: by
+     * then the old ones sent after the subscription took hold have been
+     * read (a connection keeps the order). */
+    bool got = false;
+    uint64_t deadline = sock_now_ms() + 5000;
+    while (!got && sock_now_ms() < deadline) {
+        for (int i = 0; i < 20; i++)
+            cr_assert_eq(sock_send(old, before.data, before.len, 0), 0);
+        cr_assert_eq(sock_send(old, now.data, now.len, 0), 0);
+        p2p_msg_t m;
+        if (p2p_receive_data(a.p, &m, 50) == 0) {
+            got = m.peer_id == r.id && m.type == WIRE_NEW_TX;
+            p2p_msg_clear(&m);
+        }
+    }
+    cr_assert(got, "the peer's current frames get in");
+    p2p_peer_info_t info;
+    cr_assert_eq(p2p_peer(a.p, &info, r.id), 0);
+    cr_assert_eq(info.score, 0, "not scored");
+    cr_assert_eq(info.bad_messages, 0, "not counted as malformed");
+    cr_assert_not(info.banned);
+    cr_assert_gt(info.messages, 0);
+    buf_deinit(&now);
+    buf_deinit(&before);
+    sock_close(&old);
+    node_stop(&a);
+    cr_assert_eq(lines_with("peer 000000000000001d speaks wire version 1, "
+                            "this node 2",
+                            "[p2p]"),
+                 1, "logged once");
 }
 
 Test(p2p, misbehaving_api_scores_and_bans, .init = quiet, .timeout = 10)
@@ -754,7 +922,7 @@ static void until_heard(p2p_t *p, void *pub, uint64_t id, const buf_t *frame)
     uint64_t deadline = sock_now_ms() + 3000;
     bool heard = false;
     while (!heard && sock_now_ms() < deadline) {
-        sock_send(pub, frame->data, frame->len, 0);
+        cr_assert_eq(sock_send(pub, frame->data, frame->len, 0), 0);
         p2p_msg_t m;
         while (p2p_receive_data(p, &m, 20) == 0) {
             heard = heard || m.peer_id == id;

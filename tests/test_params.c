@@ -90,14 +90,16 @@ static void check_genesis(const params_t *p, uint32_t nonce,
 
 Test(params, regtest_genesis)
 {
-    check_genesis(params_regtest(), 0,
-                  "5e58ffd016d756c729c8a7194411ce9db1e76dde0d847849eb137a44b5860134");
+    check_genesis(
+        params_regtest(), 0,
+        "5e58ffd016d756c729c8a7194411ce9db1e76dde0d847849eb137a44b5860134");
 }
 
 Test(params, demo_genesis)
 {
-    check_genesis(params_demo(), 1235,
-                  "0000545f5deef7890742dae6a388c78b46e0fa21f7f062d988ed507d705cd60b");
+    check_genesis(
+        params_demo(), 1235,
+        "0000545f5deef7890742dae6a388c78b46e0fa21f7f062d988ed507d705cd60b");
 }
 
 Test(params, subsidy_halves)
@@ -152,4 +154,18 @@ Test(params, first_use_from_many_threads)
     }
     uint8_t zero[32] = {0};
     cr_assert(memcmp(params_demo()->network_id, zero, 32) != 0);
+}
+
+Test(params, a_network_is_found_and_named_by_its_id)
+{
+    cr_assert_eq(params_by_network_id(params_demo()->network_id),
+                 params_demo());
+    cr_assert_eq(params_by_network_id(params_regtest()->network_id),
+                 params_regtest());
+    cr_assert_str_eq(params_network_name(params_demo()->network_id), "demo");
+    uint8_t other[32];
+    memcpy(other, params_demo()->network_id, 32);
+    other[31] ^= 1;
+    cr_assert_null(params_by_network_id(other));
+    cr_assert_str_eq(params_network_name(other), "an unknown network");
 }

@@ -37,7 +37,7 @@ static void *serve(void *arg)
         int n = atomic_fetch_add(&c->received, 1) + 1;
         bool answer = c->mode == ECHO || (c->mode == DROP_ODD && n % 2 == 0);
         if (answer)
-            server_reply(c->srv, &req, req.data, req.len);
+            cr_assert_eq(server_reply(c->srv, &req, req.data, req.len), 0);
         server_req_clear(&req);
     }
     return NULL;
@@ -76,9 +76,8 @@ Test(reqclient, echo)
         int n = snprintf(msg, sizeof msg, "hello %d", i);
         uint8_t *reply = NULL;
         size_t len = 0;
-        cr_assert_eq(reqclient_request(c, &reply, &len, (uint8_t *)msg,
-                                       (size_t)n),
-                     0);
+        cr_assert_eq(
+            reqclient_request(c, &reply, &len, (uint8_t *)msg, (size_t)n), 0);
         cr_assert_eq(len, (size_t)n);
         cr_assert_eq(memcmp(reply, msg, len), 0);
         free(reply);
@@ -98,9 +97,8 @@ Test(reqclient, dropped_request_is_retried)
     for (int i = 0; i < 3; i++) {
         uint8_t *reply = NULL;
         size_t len = 0;
-        cr_assert_eq(reqclient_request(c, &reply, &len,
-                                       (const uint8_t *)"abc", 3),
-                     0);
+        cr_assert_eq(
+            reqclient_request(c, &reply, &len, (const uint8_t *)"abc", 3), 0);
         cr_assert_eq(len, 3);
         cr_assert_eq(memcmp(reply, "abc", 3), 0);
         free(reply);

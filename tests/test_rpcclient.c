@@ -58,7 +58,7 @@ static void reply_blob(fake_t *f, const server_req_t *req, const uint8_t *id,
     buf_t out;
     buf_init(&out);
     cr_assert_eq(wire_encode_blob(&out, id, WIRE_REPLY, text, strlen(text)), 0);
-    server_reply(f->srv, req, out.data, out.len);
+    cr_assert_eq(server_reply(f->srv, req, out.data, out.len), 0);
     buf_deinit(&out);
 }
 
@@ -72,10 +72,12 @@ static void answer(fake_t *f, const server_req_t *req)
     if (m.type == WIRE_SUBMIT_TX) {
         atomic_fetch_add(&f->submits, 1);
         if (m.u.blob.len == 3) /* the test's "bad" transaction */
-            wire_encode_error(&out, net_id(), ERR_INVALID, "bad-txns-sig");
+            cr_assert_eq(
+                wire_encode_error(&out, net_id(), ERR_INVALID, "bad-txns-sig"),
+                0);
         else
-            wire_encode_empty(&out, net_id(), WIRE_ACK);
-        server_reply(f->srv, req, out.data, out.len);
+            cr_assert_eq(wire_encode_empty(&out, net_id(), WIRE_ACK), 0);
+        cr_assert_eq(server_reply(f->srv, req, out.data, out.len), 0);
     } else if (m.type == WIRE_PEERS) {
         wire_msg_t r;
         wire_peer_t p = {.id = 42};
@@ -85,8 +87,8 @@ static void answer(fake_t *f, const server_req_t *req)
         r.u.peer_list.peer_timeout_ms = 1000;
         r.u.peer_list.count = 1;
         r.u.peer_list.peers = &p;
-        wire_encode(&out, net_id(), &r);
-        server_reply(f->srv, req, out.data, out.len);
+        cr_assert_eq(wire_encode(&out, net_id(), &r), 0);
+        cr_assert_eq(server_reply(f->srv, req, out.data, out.len), 0);
     } else if (m.type == WIRE_QUERY) {
         json_t *q =
             json_loadb((const char *)m.u.blob.data, m.u.blob.len, 0, NULL);
@@ -112,11 +114,14 @@ static void answer(fake_t *f, const server_req_t *req)
                        "{\"error\":{\"code\":-11,\"message\":\"slow\"}}");
             break;
         case WIRE_ERR:
-            wire_encode_error(&out, net_id(), ERR_ARG, "malformed request");
-            server_reply(f->srv, req, out.data, out.len);
+            cr_assert_eq(
+                wire_encode_error(&out, net_id(), ERR_ARG, "malformed request"),
+                0);
+            cr_assert_eq(server_reply(f->srv, req, out.data, out.len), 0);
             break;
         case GIBBERISH:
-            server_reply(f->srv, req, (const uint8_t *)"hello", 5);
+            cr_assert_eq(server_reply(f->srv, req, (const uint8_t *)"hello", 5),
+                         0);
             break;
         case NOT_JSON:
             reply_blob(f, req, net_id(), "{nope");

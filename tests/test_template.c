@@ -157,8 +157,7 @@ Test(template, time_raised_past_median)
         block_deinit(&b);
     }
     /* MTP + 1 and later are kept, even before the parent's own time. */
-    cr_assert_eq(template_build(&b, c, tip, miner.pub, NULL, 0, mtp + 1, 0),
-                 0);
+    cr_assert_eq(template_build(&b, c, tip, miner.pub, NULL, 0, mtp + 1, 0), 0);
     cr_assert_eq(b.header.time, mtp + 1);
     cr_assert_lt(b.header.time, tip->block.header.time);
     cr_assert_eq(template_solve(&b), 0);
@@ -195,8 +194,9 @@ Test(template, bits_follow_the_retarget)
     cr_assert_neq(want, params_demo()->pow_limit_bits);
     check_template(&b, c, tip, NULL, 0, 0, tip->block.header.time + 1, 0);
     uint256_t t, limit;
-    block_bits_to_target(&t, b.header.bits);
-    block_bits_to_target(&limit, params_demo()->pow_limit_bits);
+    cr_assert_eq(block_bits_to_target(&t, b.header.bits), 0);
+    cr_assert_eq(block_bits_to_target(&limit, params_demo()->pow_limit_bits),
+                 0);
     cr_assert_lt(uint256_cmp(&t, &limit), 0, "harder than the limit");
     block_deinit(&b);
     chain_free(&c);
@@ -211,15 +211,12 @@ Test(template, fee_overflow_refused)
     fx_transfer(&txs[0], p, &alice, bob.pub, 1, MAX_MONEY, 0);
     fx_transfer(&txs[1], p, &alice, bob.pub, 1, 1, 1);
     block_t b = {.tx_count = 42};
-    cr_assert_eq(template_build(&b, c, g, miner.pub, txs, 2, 0, 0),
-                 ERR_RANGE);
+    cr_assert_eq(template_build(&b, c, g, miner.pub, txs, 2, 0, 0), ERR_RANGE);
     cr_assert_eq(b.tx_count, 42, "output untouched on failure");
     fx_transfer(&txs[0], p, &alice, bob.pub, 1, MAX_MONEY + 1, 0);
-    cr_assert_eq(template_build(&b, c, g, miner.pub, txs, 1, 0, 0),
-                 ERR_RANGE);
+    cr_assert_eq(template_build(&b, c, g, miner.pub, txs, 1, 0, 0), ERR_RANGE);
     fx_transfer(&txs[0], p, &alice, bob.pub, 1, UINT64_MAX, 0);
-    cr_assert_eq(template_build(&b, c, g, miner.pub, txs, 2, 0, 0),
-                 ERR_RANGE);
+    cr_assert_eq(template_build(&b, c, g, miner.pub, txs, 2, 0, 0), ERR_RANGE);
     cr_assert_eq(b.tx_count, 42);
     chain_free(&c);
 }
@@ -255,7 +252,7 @@ Test(template, solve_meets_target)
     cr_assert_eq(b.header.time, time0, "nonce space was not exhausted");
     uint256_t target;
     uint8_t hash[32];
-    block_bits_to_target(&target, b.header.bits);
+    cr_assert_eq(block_bits_to_target(&target, b.header.bits), 0);
     block_compute_hash(hash, &b.header);
     cr_assert(block_hash_meets_target(hash, &target));
     /* The smallest such nonce: every smaller one misses. */

@@ -23,6 +23,7 @@
 #include <zmq.h>
 
 #include "err.h"
+#include "params.h"
 #include "reqclient.h"
 #include "sock.h"
 #include "tracker.h"
@@ -32,7 +33,8 @@
 static const uint8_t NET[32] = {0x70, 0x6b, 0x78, 0x74, 0x65, 0x73, 0x74};
 static const uint8_t OTHER[32] = {0x01};
 
-/* ---- recording publisher ---------------------------------------------------- */
+/* ---- recording publisher ----------------------------------------------------
+ */
 
 #define MAX_PUB 64
 typedef struct {
@@ -67,7 +69,8 @@ static void published(wire_msg_t *m, const recorder_t *r, size_t i,
                  wire_type_name(m->type), wire_type_name(type));
 }
 
-/* ---- requests ------------------------------------------------------------------- */
+/* ---- requests
+ * ------------------------------------------------------------------- */
 
 static wire_peer_t peer(uint64_t id, int port)
 {
@@ -426,9 +429,9 @@ Test(tracker, submit_txs_answers_each_item)
 
     uint8_t tx[6][TX_TRANSFER_SIZE];
     transfer_bytes(tx[0], 10);
-    transfer_bytes(tx[1], 1);  /* relayed before */
+    transfer_bytes(tx[1], 1); /* relayed before */
     transfer_bytes(tx[2], 11);
-    tx[2][0] = TX_COINBASE;    /* not a transfer */
+    tx[2][0] = TX_COINBASE; /* not a transfer */
     transfer_bytes(tx[3], 12);
     transfer_bytes(tx[4], 10); /* repeats item 0 */
     transfer_bytes(tx[5], 13);
@@ -599,22 +602,27 @@ Test(tracker, refusals_say_why)
     buf_init(&b);
     wire_msg_t reply;
 
-    /* Another network's PING. */
+    /* Another network's PING, answered in that network (made-up ids have
+     * no name). */
     wire_msg_t req;
     wire_msg_init(&req, WIRE_PING);
     cr_assert_eq(wire_encode(&b, OTHER, &req), 0);
     cr_assert_eq(tracker_handle(t, &rb, b.data, b.len, 0), 0);
-    cr_assert_eq(wire_decode(&reply, NET, rb.data, rb.len), 0);
+    cr_assert_eq(wire_decode(&reply, OTHER, rb.data, rb.len), 0);
     cr_assert_eq(reply.type, WIRE_ERROR);
     cr_assert_eq(reply.u.error.code, ERR_INVALID);
-    cr_assert_str_eq(reply.u.error.reason, "wrong network");
+    cr_assert_str_eq(reply.u.error.reason,
+                     "tracker is on an unknown network, this node on an "
+                     "unknown network");
 
-    /* Another protocol version. */
+    /* A newer protocol version: answered in ours, which is all we know. */
     b.data[4]++;
     buf_reset(&rb);
     cr_assert_eq(tracker_handle(t, &rb, b.data, b.len, 0), 0);
-    cr_assert_eq(wire_decode(&reply, NET, rb.data, rb.len), 0);
+    cr_assert_eq(wire_decode(&reply, OTHER, rb.data, rb.len), 0);
     cr_assert_eq(reply.u.error.code, ERR_UNSUPPORTED);
+    cr_assert_str_eq(reply.u.error.reason,
+                     "tracker speaks wire version 2, this node 3");
 
     /* Garbage. */
     buf_reset(&rb);
@@ -642,6 +650,55 @@ Test(tracker, refusals_say_why)
     cr_assert_eq(rec.n, 0, "nothing announced");
     buf_deinit(&rb);
     buf_deinit(&b);
+    tracker_free(&t);
+}
+
+/*
+ * A node of another network, or of the wire version before NEW_TXS and
+ * SUBMIT_TXS, is told so in a frame it can read: its own network and
+ * version.
+ */
+Test(tracker, a_node_of_another_network_or_version_is_told_so)
+{
+    tracker_config_t cfg;
+    tracker_config_init(&cfg, params_demo()->network_id);
+    tracker_t *t = tracker_new(&cfg);
+    cr_assert(t);
+    const uint8_t *regtest = params_regtest()->network_id;
+    wire_msg_t req, reply;
+    wire_msg_init(&req, WIRE_REGISTER);
+    req.u.peer = peer(7, 9000);
+    buf_t b, rb;
+    buf_init(&b);
+    buf_init(&rb);
+    cr_assert_eq(wire_encode(&b, regtest, &req), 0);
+    cr_assert_eq(tracker_handle(t, &rb, b.data, b.len, 0), 0);
+    cr_assert_eq(wire_decode(&reply, regtest, rb.data, rb.len), 0,
+                 "the regtest node reads the answer");
+    cr_assert_eq(reply.type, WIRE_ERROR);
+    cr_assert_eq(reply.u.error.code, ERR_INVALID);
+    cr_assert_str_eq(reply.u.error.reason,
+                     "tracker is on demo, this node on regtest");
+    cr_assert_eq(tracker_peer_count(t), 0);
+
+    /* A demo node of the previous version. */
+    buf_reset(&b);
+    buf_reset(&rb);
+    cr_assert_eq(wire_encode(&b, params_demo()->network_id, &req), 0);
+    b.data[4] = WIRE_VERSION - 1;
+    cr_assert_eq(tracker_handle(t, &rb, b.data, b.len, 0), 0);
+    wire_envelope_t env;
+    cr_assert_eq(wire_read_envelope(&env, rb.data, rb.len), 0);
+    cr_assert_eq(env.version, WIRE_VERSION - 1, "answered in its version");
+    rb.data[4] = WIRE_VERSION; /* the same ERROR in both versions */
+    cr_assert_eq(
+        wire_decode(&reply, params_demo()->network_id, rb.data, rb.len), 0);
+    cr_assert_eq(reply.u.error.code, ERR_UNSUPPORTED);
+    cr_assert_str_eq(reply.u.error.reason,
+                     "tracker speaks wire version 2, this node 1");
+    cr_assert_eq(tracker_peer_count(t), 0);
+    buf_deinit(&b);
+    buf_deinit(&rb);
     tracker_free(&t);
 }
 
@@ -699,11 +756,12 @@ Test(tracker, restarted_node_replaces_its_old_entry)
     tracker_free(&t);
 }
 
-/* ---- over sockets ------------------------------------------------------------- */
+/* ---- over sockets
+ * ------------------------------------------------------------- */
 
 static void *run_tracker(void *arg)
 {
-    tracker_run(arg);
+    cr_assert_eq(tracker_run(arg), 0);
     return NULL;
 }
 
@@ -805,8 +863,8 @@ Test(tracker, over_sockets, .timeout = 20)
     cr_assert(sub_wait(sub, &m, &pub_raw, WIRE_NEW_TXS, 3000));
     cr_assert_eq(m.u.txs.count, 3);
     for (int i = 0; i < 3; i++)
-        cr_assert_eq(memcmp(m.u.txs.items[i].tx.data, batch[i],
-                            TX_TRANSFER_SIZE), 0);
+        cr_assert_eq(
+            memcmp(m.u.txs.items[i].tx.data, batch[i], TX_TRANSFER_SIZE), 0);
     wire_msg_clear(&m);
     free(pub_raw);
 

@@ -88,7 +88,8 @@ static void address_of(char out[ADDRESS_MAX_LEN], const wallet_t *w)
     cr_assert_eq(wallet_get_public_key_str(w, "px", out, ADDRESS_MAX_LEN), 0);
 }
 
-/* ---- keys ------------------------------------------------------------------ */
+/* ---- keys ------------------------------------------------------------------
+ */
 
 Test(wallet, random_wallets_differ_and_address_decodes_to_key)
 {
@@ -116,24 +117,31 @@ Test(wallet, from_secret_and_free)
 {
     uint8_t sk[32], want[32], pk[32];
     /* BIP-340 test vector 1. */
-    hex_decode(sk, 32,
-               "B7E151628AED2A6ABF7158809CF4F3C762E7160F38B4DA56A784D9045190CFEF");
-    hex_decode(want, 32,
-               "DFF1D77F2A671C5F36183726DB2341BE58FEAE1DA2DECED843240F7B502BA659");
+    cr_assert_eq(
+        hex_decode(
+            sk, 32,
+            "B7E151628AED2A6ABF7158809CF4F3C762E7160F38B4DA56A784D9045190CFEF"),
+        0);
+    cr_assert_eq(
+        hex_decode(
+            want, 32,
+            "DFF1D77F2A671C5F36183726DB2341BE58FEAE1DA2DECED843240F7B502BA659"),
+        0);
     wallet_t *w = wallet_new_from_secret(sk);
     cr_assert_not_null(w);
     wallet_get_public_key(w, pk);
     cr_assert_arr_eq(pk, want, 32);
     wallet_free(&w);
     cr_assert_null(w);
-    wallet_free(&w);  /* *w == NULL is harmless */
+    wallet_free(&w);   /* *w == NULL is harmless */
     wallet_free(NULL); /* so is NULL */
 
     uint8_t zero[32] = {0};
     cr_assert_null(wallet_new_from_secret(zero));
 }
 
-/* ---- keystore ----------------------------------------------------------------- */
+/* ---- keystore
+ * ----------------------------------------------------------------- */
 
 Test(wallet, keystore_mode_is_0600_whatever_the_umask, .init = setup,
      .fini = teardown)
@@ -146,8 +154,8 @@ Test(wallet, keystore_mode_is_0600_whatever_the_umask, .init = setup,
         cr_assert_eq(wallet_save(w, path), 0);
         struct stat st;
         cr_assert_eq(stat(path, &st), 0);
-        cr_assert_eq(st.st_mode & 07777, 0600, "umask %03o gave %03o",
-                     masks[i], st.st_mode & 07777);
+        cr_assert_eq(st.st_mode & 07777, 0600, "umask %03o gave %03o", masks[i],
+                     st.st_mode & 07777);
         cr_assert(S_ISREG(st.st_mode));
         wallet_free(&w);
     }
@@ -227,8 +235,7 @@ static void expect_refused(const char *content, int code, const char *want)
     cr_assert_eq(stat(path, &before), 0);
     wallet_t *w = NULL;
     const char *reason = NULL;
-    cr_assert_eq(wallet_load(&w, &reason, path), code, "content: %s",
-                 content);
+    cr_assert_eq(wallet_load(&w, &reason, path), code, "content: %s", content);
     cr_assert_null(w);
     cr_assert_not_null(reason);
     cr_assert(strstr(reason, want) != NULL, "reason \"%s\", expected \"%s\"",
@@ -250,8 +257,8 @@ static void expect_refused(const char *content, int code, const char *want)
 #define SK_OK "b7e151628aed2a6abf7158809cf4f3c762e7160f38b4da56a784d9045190cfef"
 #define PK_OK "dff1d77f2a671c5f36183726db2341be58feae1da2deced843240f7b502ba659"
 
-Test(wallet, corrupted_keystores_are_refused_and_left_untouched,
-     .init = setup, .fini = teardown)
+Test(wallet, corrupted_keystores_are_refused_and_left_untouched, .init = setup,
+     .fini = teardown)
 {
     /* The well-formed file this test corrupts loads. */
     write_file(path,
@@ -268,8 +275,8 @@ Test(wallet, corrupted_keystores_are_refused_and_left_untouched,
                    "not valid JSON");
     expect_refused("[1, 2]", ERR_PARSE, "not a JSON object");
     expect_refused("{\"secret_key\": \"" SK_OK "\"}", ERR_PARSE, "version");
-    expect_refused("{\"version\": 2, \"secret_key\": \"" SK_OK "\"}",
-                   ERR_PARSE, "version");
+    expect_refused("{\"version\": 2, \"secret_key\": \"" SK_OK "\"}", ERR_PARSE,
+                   "version");
     expect_refused("{\"version\": \"1\", \"secret_key\": \"" SK_OK "\"}",
                    ERR_PARSE, "version");
     expect_refused("{\"version\": 1}", ERR_PARSE, "no secret_key");
@@ -301,9 +308,9 @@ Test(wallet, corrupted_keystores_are_refused_and_left_untouched,
                    "\"b7e151628aed2a6abf7158809cf4f3c762e7160f38b4da56a784d904"
                    "5190cfee\"}",
                    ERR_PARSE, "does not match");
-    expect_refused("{\"version\": 1, \"public_key\": 7, \"secret_key\": \"" SK_OK
-                   "\"}",
-                   ERR_PARSE, "does not match");
+    expect_refused(
+        "{\"version\": 1, \"public_key\": 7, \"secret_key\": \"" SK_OK "\"}",
+        ERR_PARSE, "does not match");
     /* Duplicate keys are ambiguous. */
     expect_refused("{\"version\": 1, \"secret_key\": \"" SK_OK
                    "\", \"secret_key\": \"" SK_OK "\"}",
@@ -316,8 +323,7 @@ Test(wallet, corrupted_keystores_are_refused_and_left_untouched,
     expect_refused(big, ERR_PARSE, "too large");
 }
 
-Test(wallet, permissions_too_open_are_refused, .init = setup,
-     .fini = teardown)
+Test(wallet, permissions_too_open_are_refused, .init = setup, .fini = teardown)
 {
     wallet_t *w = wallet_new_random();
     cr_assert_eq(wallet_save(w, path), 0);
@@ -367,7 +373,8 @@ Test(wallet, load_or_create, .init = setup, .fini = teardown)
     cr_assert_eq(dir_entries(), 1);
 }
 
-/* ---- transactions ---------------------------------------------------------------- */
+/* ---- transactions
+ * ---------------------------------------------------------------- */
 
 Test(wallet, created_transaction_verifies, .init = setup, .fini = teardown)
 {
@@ -376,8 +383,8 @@ Test(wallet, created_transaction_verifies, .init = setup, .fini = teardown)
     address_of(to, you);
     tx_t tx;
     const char *reason = NULL;
-    cr_assert_eq(wallet_create_transaction(me, &tx, &reason, to, 3 * COIN,
-                                           1000, 4, true, "px", net),
+    cr_assert_eq(wallet_create_transaction(me, &tx, &reason, to, 3 * COIN, 1000,
+                                           4, true, "px", net),
                  0, "%s", reason);
     cr_assert_eq(tx.kind, TX_TRANSFER);
     cr_assert_eq(tx.amount, 3 * COIN);
@@ -444,8 +451,8 @@ static void expect_create_refused(const wallet_t *w, const char *to,
     memset(&tx, 0x77, sizeof tx);
     const char *reason = NULL;
     uint8_t net0[32] = {0};
-    cr_assert_eq(wallet_create_transaction(w, &tx, &reason, to, amount, fee,
-                                           0, true, "px", net0),
+    cr_assert_eq(wallet_create_transaction(w, &tx, &reason, to, amount, fee, 0,
+                                           true, "px", net0),
                  ERR_ARG, "accepted %s %llu+%llu", to,
                  (unsigned long long)amount, (unsigned long long)fee);
     cr_assert_not_null(reason);
@@ -464,8 +471,7 @@ Test(wallet, create_refuses_bad_input)
     strcpy(typo, to);
     typo[20] = typo[20] == 'q' ? 'p' : 'q';
 
-    expect_create_refused(me, typo, 1, 0,
-                          "bad checksum (mistyped character?)");
+    expect_create_refused(me, typo, 1, 0, "bad checksum (mistyped character?)");
     expect_create_refused(me, other, 1, 0, "wrong network prefix");
     expect_create_refused(me, "", 1, 0, "empty address");
     expect_create_refused(me, to, 0, 10, "amount must be more than zero");
@@ -482,8 +488,8 @@ Test(wallet, create_refuses_bad_input)
     cr_assert_eq(wallet_create_transaction(me, &tx, NULL, to, MAX_MONEY, 0, 0,
                                            true, "px", net0),
                  0);
-    cr_assert_eq(wallet_create_transaction(me, &tx, NULL, to, MAX_MONEY - 5,
-                                           5, 0, true, "px", net0),
+    cr_assert_eq(wallet_create_transaction(me, &tx, NULL, to, MAX_MONEY - 5, 5,
+                                           0, true, "px", net0),
                  0);
     wallet_free(&me);
 }

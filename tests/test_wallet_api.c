@@ -527,7 +527,7 @@ static void reply_json(server_t *s, const server_req_t *req, const char *text)
     cr_assert_eq(wire_encode_blob(&out, params_regtest()->network_id,
                                   WIRE_REPLY, text, strlen(text)),
                  0);
-    server_reply(s, req, out.data, out.len);
+    cr_assert_eq(server_reply(s, req, out.data, out.len), 0);
     buf_deinit(&out);
 }
 
@@ -566,9 +566,12 @@ static void *fake_node_run(void *arg)
             } else if (m.type == WIRE_SUBMIT_TX) {
                 buf_t out;
                 buf_init(&out);
-                wire_encode_error(&out, params_regtest()->network_id,
-                                  ERR_INVALID, "bad-txns-unsigned");
-                server_reply(fake.srv, &req, out.data, out.len);
+                cr_assert_eq(
+                    wire_encode_error(&out, params_regtest()->network_id,
+                                      ERR_INVALID, "bad-txns-unsigned"),
+                    0);
+                cr_assert_eq(server_reply(fake.srv, &req, out.data, out.len),
+                             0);
                 buf_deinit(&out);
             }
             wire_msg_clear(&m);

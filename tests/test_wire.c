@@ -21,13 +21,13 @@ static const uint8_t NET[32] = {0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88,
 static const uint8_t OTHER_NET[32] = {0x99};
 
 static const uint16_t ALL_TYPES[] = {
-    WIRE_ACK,         WIRE_ERROR,      WIRE_SUBMIT_TX,  WIRE_QUERY,
-    WIRE_REPLY,       WIRE_REGISTER,   WIRE_REGISTER_OK, WIRE_PING,
-    WIRE_PONG,        WIRE_LEAVE,      WIRE_PEERS,      WIRE_PEER_LIST,
-    WIRE_PEER_JOINED, WIRE_PEER_LEFT,  WIRE_TX,         WIRE_HELLO,
-    WIRE_GET_TIP,     WIRE_TIP,        WIRE_GET_HEADERS, WIRE_HEADERS,
-    WIRE_GET_BLOCKS,  WIRE_BLOCKS,     WIRE_GET_MEMPOOL, WIRE_MEMPOOL,
-    WIRE_NEW_BLOCK,   WIRE_NEW_TX,     WIRE_NEW_TXS,    WIRE_SUBMIT_TXS,
+    WIRE_ACK,         WIRE_ERROR,     WIRE_SUBMIT_TX,   WIRE_QUERY,
+    WIRE_REPLY,       WIRE_REGISTER,  WIRE_REGISTER_OK, WIRE_PING,
+    WIRE_PONG,        WIRE_LEAVE,     WIRE_PEERS,       WIRE_PEER_LIST,
+    WIRE_PEER_JOINED, WIRE_PEER_LEFT, WIRE_TX,          WIRE_HELLO,
+    WIRE_GET_TIP,     WIRE_TIP,       WIRE_GET_HEADERS, WIRE_HEADERS,
+    WIRE_GET_BLOCKS,  WIRE_BLOCKS,    WIRE_GET_MEMPOOL, WIRE_MEMPOOL,
+    WIRE_NEW_BLOCK,   WIRE_NEW_TX,    WIRE_NEW_TXS,     WIRE_SUBMIT_TXS,
     WIRE_SUBMITTED,
 };
 #define N_TYPES (sizeof ALL_TYPES / sizeof ALL_TYPES[0])
@@ -168,8 +168,7 @@ static void encode_sample(buf_t *b, uint16_t type)
     wire_msg_t m;
     sample(&m, type);
     buf_init(b);
-    cr_assert_eq(wire_encode(b, NET, &m), 0, "encode %s",
-                 wire_type_name(type));
+    cr_assert_eq(wire_encode(b, NET, &m), 0, "encode %s", wire_type_name(type));
 }
 
 /* Decodes from an exactly-sized heap copy so ASan sees any over-read. */
@@ -247,9 +246,9 @@ Test(wire, decoded_fields)
     for (int i = 0; i < 3; i++) {
         cr_assert_eq(memcmp(m.u.txs.items[i].txid, hashes + 32 * i, 32), 0);
         cr_assert_eq(m.u.txs.items[i].tx.len, sizeof tx_bytes - 9u * i);
-        cr_assert_eq(memcmp(m.u.txs.items[i].tx.data, tx_bytes,
-                            m.u.txs.items[i].tx.len),
-                     0);
+        cr_assert_eq(
+            memcmp(m.u.txs.items[i].tx.data, tx_bytes, m.u.txs.items[i].tx.len),
+            0);
     }
     wire_msg_clear(&m);
     buf_deinit(&b);
@@ -353,6 +352,66 @@ Test(wire, wrong_network_version_magic)
     buf_deinit(&b);
 }
 
+/* Any pickaxe frame's envelope reads, whatever its version or network. */
+Test(wire, envelope_reads_whatever_the_version_and_network)
+{
+    buf_t b;
+    wire_envelope_t env;
+    encode_sample(&b, WIRE_PING);
+    b.data[4] = 1; /* the version before NEW_TXS and SUBMIT_TXS */
+    memcpy(b.data + 8, OTHER_NET, 32);
+    cr_assert_eq(wire_read_envelope(&env, b.data, b.len), 0);
+    cr_assert_eq(env.version, 1);
+    cr_assert_eq(env.type, WIRE_PING);
+    cr_assert_arr_eq(env.network_id, OTHER_NET, 32);
+    cr_assert_eq(wire_read_envelope(&env, b.data, WIRE_HEADER_SIZE - 1),
+                 ERR_PARSE);
+    b.data[0] ^= 1;
+    cr_assert_eq(wire_read_envelope(&env, b.data, b.len), ERR_PARSE);
+    buf_deinit(&b);
+}
+
+/* A refusal goes out in the refused frame's framing: an old node and a
+ * node of another network can both decode it. */
+Test(wire, refusal_is_framed_as_the_refused_frame)
+{
+    cr_assert_eq(WIRE_VERSION, 2, "NEW_TXS and SUBMIT_TXS made version 2");
+    buf_t old, out;
+    buf_init(&out);
+    encode_sample(&old, WIRE_PING);
+    old.data[4] = WIRE_VERSION - 1;
+    memcpy(old.data + 8, OTHER_NET, 32);
+    wire_envelope_t env;
+    cr_assert_eq(wire_read_envelope(&env, old.data, old.len), 0);
+    cr_assert_eq(wire_encode_refusal(&out, &env, ERR_UNSUPPORTED, "too old"),
+                 0);
+    wire_envelope_t got;
+    cr_assert_eq(wire_read_envelope(&got, out.data, out.len), 0);
+    cr_assert_eq(got.version, WIRE_VERSION - 1);
+    cr_assert_eq(got.type, WIRE_ERROR);
+    cr_assert_arr_eq(got.network_id, OTHER_NET, 32);
+    /* The ERROR payload is the same in both versions: as the old node
+     * would, read it with the version it expects. */
+    wire_msg_t m;
+    cr_assert_eq(decode_copy(&m, OTHER_NET, out.data, out.len),
+                 ERR_UNSUPPORTED);
+    out.data[4] = WIRE_VERSION;
+    cr_assert_eq(wire_decode(&m, OTHER_NET, out.data, out.len), 0);
+    cr_assert_eq(m.type, WIRE_ERROR);
+    cr_assert_eq(m.u.error.code, ERR_UNSUPPORTED);
+    cr_assert_str_eq(m.u.error.reason, "too old");
+    wire_msg_clear(&m);
+
+    /* A newer version's ERROR may look otherwise: ours is sent. */
+    env.version = WIRE_VERSION + 1;
+    buf_reset(&out);
+    cr_assert_eq(wire_encode_refusal(&out, &env, ERR_UNSUPPORTED, "new"), 0);
+    cr_assert_eq(wire_read_envelope(&got, out.data, out.len), 0);
+    cr_assert_eq(got.version, WIRE_VERSION);
+    buf_deinit(&old);
+    buf_deinit(&out);
+}
+
 Test(wire, unknown_type_refused)
 {
     buf_t b;
@@ -370,8 +429,7 @@ Test(wire, unknown_type_refused)
 }
 
 /* Builds an envelope around a raw payload. */
-static void raw_msg(buf_t *b, uint16_t type, const uint8_t *payload,
-                    size_t len)
+static void raw_msg(buf_t *b, uint16_t type, const uint8_t *payload, size_t len)
 {
     buf_init(b);
     buf_put_u32(b, WIRE_MAGIC);
@@ -598,12 +656,12 @@ Test(wire, oversize_payload_refused)
 
     /* Blobs out of their limits. */
     buf_init(&b);
-    cr_assert_eq(wire_encode_blob(&b, NET, WIRE_NEW_TX, big,
-                                  WIRE_MAX_TX_SIZE + 1),
-                 ERR_ARG);
-    cr_assert_eq(wire_encode_blob(&b, NET, WIRE_NEW_BLOCK, big,
-                                  WIRE_MIN_BLOCK_SIZE - 1),
-                 ERR_ARG);
+    cr_assert_eq(
+        wire_encode_blob(&b, NET, WIRE_NEW_TX, big, WIRE_MAX_TX_SIZE + 1),
+        ERR_ARG);
+    cr_assert_eq(
+        wire_encode_blob(&b, NET, WIRE_NEW_BLOCK, big, WIRE_MIN_BLOCK_SIZE - 1),
+        ERR_ARG);
     cr_assert_eq(wire_encode_blob(&b, NET, WIRE_QUERY, "{\0}", 3), ERR_ARG);
     cr_assert_eq(wire_encode_blob(&b, NET, WIRE_SUBMIT_TX, big, 0), ERR_ARG);
     cr_assert_eq(b.len, 0);
@@ -689,8 +747,8 @@ Test(wire, mutations_never_crash)
             memcpy(p, b.data, b.len);
             int flips = 1 + (int)(rnd() % 4);
             for (int k = 0; k < flips; k++)
-                p[WIRE_HEADER_SIZE - 4 + rnd() % (b.len - WIRE_HEADER_SIZE + 4)] =
-                    (uint8_t)rnd();
+                p[WIRE_HEADER_SIZE - 4 +
+                  rnd() % (b.len - WIRE_HEADER_SIZE + 4)] = (uint8_t)rnd();
             wire_msg_t m;
             int rc = decode_copy(&m, NET, p, b.len);
             cr_assert(rc == 0 || rc == ERR_PARSE, "rc %d", rc);

@@ -164,12 +164,13 @@ static int settle_options(opts_t *o)
     if (!o->params)
         return cmdline_usage_error("unknown --network %s (demo or regtest)",
                                    o->network);
-    if (!o->node[0])
-        sock_endpoint(o->node, sizeof o->node, "127.0.0.1",
-                      o->params->default_port);
-    if (!o->tracker[0] && !o->no_tracker)
+    if (!o->node[0] && sock_endpoint(o->node, sizeof o->node, "127.0.0.1",
+                                     o->params->default_port) != 0)
+        return cmdline_fail("cannot format the node's endpoint");
+    if (!o->tracker[0] && !o->no_tracker &&
         sock_endpoint(o->tracker, sizeof o->tracker, "127.0.0.1",
-                      o->params->default_port - TRACKER_PORT_OFFSET);
+                      o->params->default_port - TRACKER_PORT_OFFSET) != 0)
+        return cmdline_fail("cannot format the tracker's endpoint");
     if (sock_parse_hostport(o->http_host, sizeof o->http_host, &o->http_port,
                             o->http) != 0)
         return cmdline_usage_error(
@@ -218,7 +219,11 @@ static wallet_t *open_keystore(const opts_t *o, char *address, size_t len)
                      why ? why : "cannot load or create the keystore");
         return NULL;
     }
-    wallet_get_public_key_str(w, o->params->hrp, address, len);
+    if (wallet_get_public_key_str(w, o->params->hrp, address, len) != 0) {
+        cmdline_fail("cannot format the address of %s", o->ks);
+        wallet_free(&w);
+        return NULL;
+    }
     if (!o->print_address)
         log_info("wallet", "%s keystore %s: %s", created ? "created" : "using",
                  o->ks, address);

@@ -138,10 +138,12 @@ typedef struct {
 static void answer(adv_t *a, const server_req_t *req)
 {
     wire_msg_t m, r;
+    int rc;
     buf_t out;
     buf_init(&out);
     if (wire_decode(&m, a->params->network_id, req->data, req->len) != 0) {
-        wire_encode_error(&out, a->params->network_id, ERR_PARSE, "malformed");
+        rc = wire_encode_error(&out, a->params->network_id, ERR_PARSE,
+                               "malformed");
     } else {
         switch (m.type) {
         case WIRE_HELLO:
@@ -150,28 +152,28 @@ static void answer(adv_t *a, const server_req_t *req)
             pthread_mutex_lock(&a->tip_lock);
             r.u.tip = a->tip;
             pthread_mutex_unlock(&a->tip_lock);
-            wire_encode(&out, a->params->network_id, &r);
+            rc = wire_encode(&out, a->params->network_id, &r);
             break;
         case WIRE_GET_HEADERS: /* we have nothing they lack */
             wire_msg_init(&r, WIRE_HEADERS);
-            wire_encode(&out, a->params->network_id, &r);
+            rc = wire_encode(&out, a->params->network_id, &r);
             break;
         case WIRE_GET_BLOCKS:
             wire_msg_init(&r, WIRE_BLOCKS);
-            wire_encode(&out, a->params->network_id, &r);
+            rc = wire_encode(&out, a->params->network_id, &r);
             break;
         case WIRE_GET_MEMPOOL:
             wire_msg_init(&r, WIRE_MEMPOOL);
-            wire_encode(&out, a->params->network_id, &r);
+            rc = wire_encode(&out, a->params->network_id, &r);
             break;
         default:
-            wire_encode_error(&out, a->params->network_id, ERR_ARG,
-                              "not answered here");
+            rc = wire_encode_error(&out, a->params->network_id, ERR_ARG,
+                                   "not answered here");
         }
         wire_msg_clear(&m);
     }
-    if (out.len)
-        server_reply(a->server, req, out.data, out.len);
+    if (rc == 0 && server_reply(a->server, req, out.data, out.len) != 0)
+        log_debug("adversary", "could not send a reply");
     buf_deinit(&out);
 }
 
@@ -451,7 +453,8 @@ static void write_stats(adv_t *a)
     char me[17], addr[ADDRESS_MAX_LEN] = "";
     snprintf(me, sizeof me, "%016llx",
              (unsigned long long)(a->p2p ? p2p_node_id(a->p2p) : 0));
-    address_encode(addr, sizeof addr, a->params->hrp, a->env.pub);
+    if (address_encode(addr, sizeof addr, a->params->hrp, a->env.pub) != 0)
+        snprintf(addr, sizeof addr, "?");
     json_t *j = json_pack(
         "{s:s,s:s,s:I,s:s,s:I,s:b,s:I,s:o}", "network", a->params->name,
         "address", addr, "identities", (json_int_t)a->identities, "node_id", me,

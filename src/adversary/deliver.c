@@ -41,17 +41,20 @@ void deliver_items(p2p_t *p2p, const uint8_t network_id[32],
             continue;
         }
         if (it->type == 0) {
-            p2p_broadcast(p2p, it->bytes.data, it->bytes.len);
+            if (p2p_broadcast(p2p, it->bytes.data, it->bytes.len) != 0)
+                log_debug("adversary", "could not send a %zu-byte frame",
+                          it->bytes.len);
             continue;
         }
         buf_t frame;
         buf_init(&frame);
         if (wire_encode_blob(&frame, network_id, it->type, it->bytes.data,
-                             it->bytes.len) == 0)
-            p2p_broadcast(p2p, frame.data, frame.len);
-        else
+                             it->bytes.len) != 0)
             log_warn("adversary", "could not frame a %zu-byte item",
                      it->bytes.len);
+        else if (p2p_broadcast(p2p, frame.data, frame.len) != 0)
+            log_debug("adversary", "could not send a %zu-byte item",
+                      it->bytes.len);
         buf_deinit(&frame);
     }
     if (requests)

@@ -18,8 +18,7 @@
 int address_encode(char *out, size_t out_len, const char *hrp,
                    const uint8_t pubkey[32])
 {
-    return bech32_segwit_encode(out, out_len, hrp, ADDRESS_VERSION, pubkey,
-                                32);
+    return bech32_segwit_encode(out, out_len, hrp, ADDRESS_VERSION, pubkey, 32);
 }
 
 static int refuse(const char **reason, const char *why)
@@ -34,28 +33,26 @@ static char lower(char c)
     return (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c;
 }
 
-/* The checks bech32_decode() also makes, with the address's own wording. */
+/* The rules bech32_decode() applies first (bech32_shape), in the
+ * address's own words, then the network prefix and the alphabet. */
 static int precheck(const char **reason, const char *hrp, const char *text)
 {
-    size_t len = strlen(text);
-    if (len == 0)
+    if (!text[0])
         return refuse(reason, "empty address");
-    if (len > BECH32_MAX_LEN)
+    size_t hlen = 0;
+    switch (bech32_shape(text, &hlen)) {
+    case BECH32_SHAPE_OK:
+        break;
+    case BECH32_SHAPE_TOO_LONG:
         return refuse(reason, "address too long");
-    bool has_lower = false, has_upper = false;
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)text[i];
-        if (c < 33 || c > 126)
-            return refuse(reason, "bad character");
-        has_lower |= c >= 'a' && c <= 'z';
-        has_upper |= c >= 'A' && c <= 'Z';
-    }
-    if (has_lower && has_upper)
+    case BECH32_SHAPE_BAD_CHAR:
+        return refuse(reason, "bad character");
+    case BECH32_SHAPE_MIXED_CASE:
         return refuse(reason, "mixed case");
-    const char *sep = strrchr(text, '1');
-    if (!sep)
+    case BECH32_SHAPE_NO_SEPARATOR:
         return refuse(reason, "missing separator");
-    size_t hlen = (size_t)(sep - text);
+    }
+    const char *sep = text + hlen;
     if (hlen == 0 || hlen != strlen(hrp))
         return refuse(reason, "wrong network prefix");
     for (size_t i = 0; i < hlen; i++)

@@ -17,6 +17,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "err.h"
+
 /* Witness version of every pickaxe address. */
 #define ADDRESS_VERSION 1
 /* Human-readable parts of pickaxe's networks. */
@@ -40,8 +42,8 @@
  *                   that is not on the curve encodes, and address_decode()
  *                   then refuses it.
  */
-int address_encode(char *out, size_t out_len, const char *hrp,
-                   const uint8_t pubkey[32]);
+PX_MUST_CHECK int address_encode(char *out, size_t out_len, const char *hrp,
+                                 const uint8_t pubkey[32]);
 
 /**
  * Decodes an address for a network and checks that it carries a valid
@@ -59,7 +61,7 @@ int address_encode(char *out, size_t out_len, const char *hrp,
  *          text    the NUL-terminated address as the user typed it; either
  *                  all lower case or all upper case.
  */
-int address_decode(uint8_t pubkey[32], const char **reason, const char *hrp,
-                   const char *text);
+PX_MUST_CHECK int address_decode(uint8_t pubkey[32], const char **reason,
+                                 const char *hrp, const char *text);
 
 #endif

@@ -17,6 +17,8 @@
 
 #include <stdint.h>
 
+#include "err.h"
+
 /* Longest text amount_format writes, with its NUL: "21000000.00000000". */
 #define AMOUNT_TEXT_MAX 24
 
@@ -35,7 +37,8 @@
  *                 ("is not a number of coins (such as \"1.5\")"); static;
  *                 may be NULL.
  */
-int amount_parse_coins(uint64_t *units, const char **why, const char *text);
+PX_MUST_CHECK int amount_parse_coins(uint64_t *units, const char **why,
+                                     const char *text);
 
 /* Writes units as coins with all 8 decimals ("12.34500000"); returns out. */
 const char *amount_format(char out[AMOUNT_TEXT_MAX], uint64_t units);

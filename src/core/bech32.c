@@ -29,10 +29,8 @@ static uint32_t polymod_step(uint32_t pre)
 {
     uint8_t b = (uint8_t)(pre >> 25);
     return ((pre & 0x1ffffffu) << 5) ^ (-((b >> 0) & 1u) & 0x3b6a57b2u) ^
-           (-((b >> 1) & 1u) & 0x26508e6du) ^
-           (-((b >> 2) & 1u) & 0x1ea119fau) ^
-           (-((b >> 3) & 1u) & 0x3d4233ddu) ^
-           (-((b >> 4) & 1u) & 0x2a1462b3u);
+           (-((b >> 1) & 1u) & 0x26508e6du) ^ (-((b >> 2) & 1u) & 0x1ea119fau) ^
+           (-((b >> 3) & 1u) & 0x3d4233ddu) ^ (-((b >> 4) & 1u) & 0x2a1462b3u);
 }
 
 /* Polymod of the expanded hrp (lower case, hrp_len characters) alone. */
@@ -99,32 +97,49 @@ static int refuse(const char **reason, const char *why)
     return ERR_PARSE;
 }
 
-int bech32_decode(bech32_encoding_t *enc, char *hrp, size_t hrp_len,
-                  uint8_t *data, size_t *data_len, const char **reason,
-                  const char *str)
+bech32_shape_t bech32_shape(const char *str, size_t *hrp_len)
 {
     size_t len = strlen(str);
     if (len > BECH32_MAX_LEN)
-        return refuse(reason, "too long (more than 90 characters)");
-
+        return BECH32_SHAPE_TOO_LONG;
     bool lower = false, upper = false;
     for (size_t i = 0; i < len; i++) {
         unsigned char c = (unsigned char)str[i];
         if (c < 33 || c > 126)
-            return refuse(reason, "character out of range");
+            return BECH32_SHAPE_BAD_CHAR;
         lower |= c >= 'a' && c <= 'z';
         upper |= c >= 'A' && c <= 'Z';
     }
     if (lower && upper)
-        return refuse(reason, "mixed case");
-
+        return BECH32_SHAPE_MIXED_CASE;
     const char *sep = strrchr(str, '1');
     if (!sep)
+        return BECH32_SHAPE_NO_SEPARATOR;
+    *hrp_len = (size_t)(sep - str);
+    return BECH32_SHAPE_OK;
+}
+
+int bech32_decode(bech32_encoding_t *enc, char *hrp, size_t hrp_len,
+                  uint8_t *data, size_t *data_len, const char **reason,
+                  const char *str)
+{
+    size_t hlen = 0;
+    switch (bech32_shape(str, &hlen)) {
+    case BECH32_SHAPE_OK:
+        break;
+    case BECH32_SHAPE_TOO_LONG:
+        return refuse(reason, "too long (more than 90 characters)");
+    case BECH32_SHAPE_BAD_CHAR:
+        return refuse(reason, "character out of range");
+    case BECH32_SHAPE_MIXED_CASE:
+        return refuse(reason, "mixed case");
+    case BECH32_SHAPE_NO_SEPARATOR:
         return refuse(reason, "no separator '1'");
-    size_t hlen = (size_t)(sep - str);
+    }
     if (hlen == 0)
         return refuse(reason, "empty human-readable part");
-    size_t dlen = len - hlen - 1;
+    const char *sep = str + hlen;
+    size_t dlen = strlen(str) - hlen - 1;
 
     /* Lower-case copies of the hrp and the symbols, checked before the sum.
      * The hrp is not yet known to fit BECH32_MAX_HRP_LEN: only the checksum
@@ -154,7 +169,7 @@ int bech32_decode(bech32_encoding_t *enc, char *hrp, size_t hrp_len,
     uint32_t chk = polymod_hrp(h, hlen);
     for (size_t i = 0; i < dlen; i++)
         chk = polymod_step(chk) ^ d[i];
-    bech32_encoding_t found = chk == 1u               ? BECH32_ENCODING_BECH32
+    bech32_encoding_t found = chk == 1u              ? BECH32_ENCODING_BECH32
                               : chk == BECH32M_CONST ? BECH32_ENCODING_BECH32M
                                                      : BECH32_ENCODING_NONE;
     if (found == BECH32_ENCODING_NONE)
@@ -217,8 +232,7 @@ int bech32_convert_bits(uint8_t *out, size_t *out_len, int to_bits,
 int bech32_segwit_encode(char *out, size_t out_len, const char *hrp,
                          int version, const uint8_t *program, size_t prog_len)
 {
-    if (version < 0 || version > 16 ||
-        prog_len < BECH32_SEGWIT_MIN_PROGRAM ||
+    if (version < 0 || version > 16 || prog_len < BECH32_SEGWIT_MIN_PROGRAM ||
         prog_len > BECH32_SEGWIT_MAX_PROGRAM ||
         (version == 0 && prog_len != 20 && prog_len != 32))
         return ERR_ARG;
@@ -234,8 +248,7 @@ int bech32_segwit_encode(char *out, size_t out_len, const char *hrp,
 }
 
 int bech32_segwit_decode(int *version, uint8_t *program, size_t *prog_len,
-                         const char **reason, const char *hrp,
-                         const char *addr)
+                         const char **reason, const char *hrp, const char *addr)
 {
     bech32_encoding_t enc;
     char h[BECH32_MAX_HRP_LEN + 1];

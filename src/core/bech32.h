@@ -31,6 +31,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "err.h"
+
 /* Longest valid string, in characters (without the NUL). */
 #define BECH32_MAX_LEN 90
 /* Longest human-readable part: 90 - separator - 6 checksum characters. */
@@ -42,7 +44,7 @@
 #define BECH32_SEGWIT_MAX_PROGRAM 40
 
 typedef enum {
-    BECH32_ENCODING_NONE = 0, /* not a valid checksum of either variant */
+    BECH32_ENCODING_NONE = 0,    /* not a valid checksum of either variant */
     BECH32_ENCODING_BECH32 = 1,  /* BIP-173 */
     BECH32_ENCODING_BECH32M = 2, /* BIP-350 */
 } bech32_encoding_t;
@@ -64,9 +66,28 @@ typedef enum {
  *                   is 0).
  *          enc      which checksum to append.
  */
-int bech32_encode(char *out, size_t out_len, const char *hrp,
-                  const uint8_t *data, size_t data_len,
-                  bech32_encoding_t enc);
+PX_MUST_CHECK int bech32_encode(char *out, size_t out_len, const char *hrp,
+                                const uint8_t *data, size_t data_len,
+                                bech32_encoding_t enc);
+
+/* What is wrong with a string's shape, checked before anything else. */
+typedef enum {
+    BECH32_SHAPE_OK = 0,
+    BECH32_SHAPE_TOO_LONG,     /* more than BECH32_MAX_LEN characters */
+    BECH32_SHAPE_BAD_CHAR,     /* a character outside 33..126 */
+    BECH32_SHAPE_MIXED_CASE,   /* both lower and upper case letters */
+    BECH32_SHAPE_NO_SEPARATOR, /* no '1' */
+} bech32_shape_t;
+
+/**
+ * Checks the length, characters, case and separator of a string, in that
+ * order, as bech32_decode() does first; callers with their own words for
+ * these refusals (address.h) use it to share the rules.
+ * Returns: BECH32_SHAPE_OK, or the first rule the string breaks.
+ * Out:     hrp_len  the length of the part before the last '1' (written
+ *                   only for BECH32_SHAPE_OK).
+ */
+bech32_shape_t bech32_shape(const char *str, size_t *hrp_len);
 
 /**
  * Decodes a bech32 or bech32m string, finding which variant it uses.
@@ -88,9 +109,9 @@ int bech32_encode(char *out, size_t out_len, const char *hrp,
  *          str      the NUL-terminated string.
  * All outputs but reason are written only on success.
  */
-int bech32_decode(bech32_encoding_t *enc, char *hrp, size_t hrp_len,
-                  uint8_t *data, size_t *data_len, const char **reason,
-                  const char *str);
+PX_MUST_CHECK int bech32_decode(bech32_encoding_t *enc, char *hrp,
+                                size_t hrp_len, uint8_t *data, size_t *data_len,
+                                const char **reason, const char *str);
 
 /**
  * Regroups a bit stream from from_bits-wide values into to_bits-wide values
@@ -110,9 +131,9 @@ int bech32_decode(bech32_encoding_t *enc, char *hrp, size_t hrp_len,
  *                   false to require that no more than padding is left over
  *                   (decoding).
  */
-int bech32_convert_bits(uint8_t *out, size_t *out_len, int to_bits,
-                        const uint8_t *in, size_t in_len, int from_bits,
-                        bool pad);
+PX_MUST_CHECK int bech32_convert_bits(uint8_t *out, size_t *out_len,
+                                      int to_bits, const uint8_t *in,
+                                      size_t in_len, int from_bits, bool pad);
 
 /**
  * Encodes a segwit-style address: witness version then program, with bech32
@@ -129,9 +150,9 @@ int bech32_convert_bits(uint8_t *out, size_t *out_len, int to_bits,
  *          version  witness version, 0..16.
  *          program  prog_len bytes.
  */
-int bech32_segwit_encode(char *out, size_t out_len, const char *hrp,
-                         int version, const uint8_t *program,
-                         size_t prog_len);
+PX_MUST_CHECK int bech32_segwit_encode(char *out, size_t out_len,
+                                       const char *hrp, int version,
+                                       const uint8_t *program, size_t prog_len);
 
 /**
  * Decodes a segwit-style address for an expected hrp, applying every BIP-350
@@ -150,8 +171,8 @@ int bech32_segwit_encode(char *out, size_t out_len, const char *hrp,
  *          addr     the NUL-terminated address text.
  * All outputs but reason are written only on success.
  */
-int bech32_segwit_decode(int *version, uint8_t *program, size_t *prog_len,
-                         const char **reason, const char *hrp,
-                         const char *addr);
+PX_MUST_CHECK int bech32_segwit_decode(int *version, uint8_t *program,
+                                       size_t *prog_len, const char **reason,
+                                       const char *hrp, const char *addr);
 
 #endif

@@ -117,7 +117,8 @@ int block_work_from_bits(uint256_t *work, uint32_t bits)
     if (rc)
         return rc;
     /* 2^256 / (target + 1) does not fit in 256 bits when computed directly;
-     * it equals (2^256 - target - 1) / (target + 1) + 1 = ~target/(target+1)+1. */
+     * it equals (2^256 - target - 1) / (target + 1) + 1 = ~target/(target+1)+1.
+     */
     uint256_set_u64(&one, 1);
     uint256_add(&denom, &target, &one);
     uint256_t inv;
@@ -177,7 +178,8 @@ int block_serialize(buf_t *out, const block_t *b)
     buf_put(out, raw, sizeof raw);
     buf_put_u32(out, (uint32_t)b->tx_count);
     for (size_t i = 0; i < b->tx_count; i++)
-        tx_serialize(out, &b->txs[i]);
+        if (tx_serialize(out, &b->txs[i]) != 0)
+            return ERR_NOMEM;
     return out->failed ? ERR_NOMEM : 0;
 }
 
@@ -187,9 +189,9 @@ int block_parse(block_t *b, const uint8_t *data, size_t len)
     const uint8_t *raw;
     block_header_t h;
     uint32_t count;
-    if (rd_view(&r, &raw, BLOCK_HEADER_SIZE) || rd_u32(&r, &count))
+    if (rd_view(&r, &raw, BLOCK_HEADER_SIZE) || rd_u32(&r, &count) ||
+        block_header_parse(&h, raw, BLOCK_HEADER_SIZE) != 0)
         return ERR_PARSE;
-    block_header_parse(&h, raw, BLOCK_HEADER_SIZE);
     /* Every transaction takes at least TX_COINBASE_SIZE bytes, so a count the
      * remaining bytes cannot hold, or that no block within BLOCK_MAX_SIZE can
      * hold, is refused before anything is allocated. */
@@ -227,8 +229,8 @@ int block_compute_merkle_root(uint8_t root[32], const block_t *b)
     for (size_t i = 0; i < b->tx_count; i++)
         tx_leaf_hash(leaves[i], &b->txs[i]);
     bool mutated = false;
-    int rc = merkle_root(root, &mutated, (const uint8_t(*)[32])leaves,
-                         b->tx_count);
+    int rc =
+        merkle_root(root, &mutated, (const uint8_t(*)[32])leaves, b->tx_count);
     free(leaves);
     if (rc == 0 && mutated)
         rc = ERR_INVALID;

@@ -22,13 +22,15 @@
 #include <stdint.h>
 
 #include "bytes.h"
+#include "err.h"
 #include "tx.h"
 #include "uint256.h"
 
 #define BLOCK_HEADER_SIZE 80
 /* Consensus limit on a serialized block (header + body). */
 #define BLOCK_MAX_SIZE (1024 * 1024)
-#define BLOCK_MAX_TXS ((BLOCK_MAX_SIZE - BLOCK_HEADER_SIZE - 4) / TX_COINBASE_SIZE)
+#define BLOCK_MAX_TXS                                                          \
+    ((BLOCK_MAX_SIZE - BLOCK_HEADER_SIZE - 4) / TX_COINBASE_SIZE)
 
 typedef struct {
     uint32_t version;
@@ -45,7 +47,8 @@ typedef struct {
     size_t tx_count;
 } block_t;
 
-/* ---- header ---------------------------------------------------------------- */
+/* ---- header ----------------------------------------------------------------
+ */
 
 void block_header_serialize(uint8_t out[BLOCK_HEADER_SIZE],
                             const block_header_t *h);
@@ -59,13 +62,14 @@ void block_compute_hash(uint8_t hash[32], const block_header_t *h);
 void block_set_nonce_and_get_hash(uint8_t hash[32], block_header_t *h,
                                   uint32_t nonce);
 
-/* ---- targets and work ----------------------------------------------------- */
+/* ---- targets and work -----------------------------------------------------
+ */
 
 /*
  * Decodes compact bits into a target (Bitcoin's encoding).
  * Returns: 0; ERR_RANGE when bits is negative, zero, or overflows 256 bits.
  */
-int block_bits_to_target(uint256_t *target, uint32_t bits);
+PX_MUST_CHECK int block_bits_to_target(uint256_t *target, uint32_t bits);
 
 /* Encodes a target in compact form, rounding down as Bitcoin does. */
 uint32_t block_target_to_bits(const uint256_t *target);
@@ -80,21 +84,22 @@ bool block_check_pow(const block_header_t *h);
  * Expected number of hashes to find a block at bits: 2^256 / (target + 1).
  * Returns: 0; ERR_RANGE on invalid bits.
  */
-int block_work_from_bits(uint256_t *work, uint32_t bits);
+PX_MUST_CHECK int block_work_from_bits(uint256_t *work, uint32_t bits);
 
-/* ---- body -------------------------------------------------------------------- */
+/* ---- body
+ * -------------------------------------------------------------------- */
 
 /* Frees the transaction array; the block is empty afterwards. */
 void block_deinit(block_t *b);
 
 /* Deep copy. Returns 0 or ERR_NOMEM (dst untouched on failure). */
-int block_copy(block_t *dst, const block_t *src);
+PX_MUST_CHECK int block_copy(block_t *dst, const block_t *src);
 
 /* Appends a transaction to the body. Returns 0 or ERR_NOMEM. */
-int block_add_tx(block_t *b, const tx_t *tx);
+PX_MUST_CHECK int block_add_tx(block_t *b, const tx_t *tx);
 
 /* Appends header and body. Returns 0 or ERR_NOMEM. */
-int block_serialize(buf_t *out, const block_t *b);
+PX_MUST_CHECK int block_serialize(buf_t *out, const block_t *b);
 
 /* Serialized size in bytes. */
 size_t block_size(const block_t *b);
@@ -106,7 +111,7 @@ size_t block_size(const block_t *b);
  *          ERR_NOMEM.
  * Out:     b, written only on success (the caller then owns it).
  */
-int block_parse(block_t *b, const uint8_t *data, size_t len);
+PX_MUST_CHECK int block_parse(block_t *b, const uint8_t *data, size_t len);
 
 /*
  * Merkle root over the leaf hashes of the body (merkle.h).
@@ -115,6 +120,6 @@ int block_parse(block_t *b, const uint8_t *data, size_t len);
  *          that is not paired, like [a b a], passes here and is refused by
  *          the chain's txid check) or when the body is empty; ERR_NOMEM.
  */
-int block_compute_merkle_root(uint8_t root[32], const block_t *b);
+PX_MUST_CHECK int block_compute_merkle_root(uint8_t root[32], const block_t *b);
 
 #endif

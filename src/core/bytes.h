@@ -17,6 +17,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "err.h"
+
 static inline void le16_put(uint8_t *p, uint16_t v)
 {
     p[0] = (uint8_t)v;
@@ -69,7 +71,10 @@ void buf_init(buf_t *b);
 void buf_deinit(buf_t *b);
 /* Empties the buffer, keeping its memory. */
 void buf_reset(buf_t *b);
-/* Appends; on allocation failure sets b->failed and returns ERR_NOMEM. */
+/* Appends; on allocation failure sets b->failed and returns ERR_NOMEM.
+ * The failure sticks, so an encoder may ignore these results and check
+ * b->failed once after its appends (which is why they are not marked
+ * PX_MUST_CHECK). */
 int buf_put(buf_t *b, const void *data, size_t len);
 int buf_put_u8(buf_t *b, uint8_t v);
 int buf_put_u16(buf_t *b, uint16_t v);
@@ -89,14 +94,14 @@ static inline reader_t reader_make(const void *data, size_t len)
     reader_t r = {(const uint8_t *)data, len};
     return r;
 }
-int rd_bytes(reader_t *r, void *out, size_t len);
-int rd_u8(reader_t *r, uint8_t *v);
-int rd_u16(reader_t *r, uint16_t *v);
-int rd_u32(reader_t *r, uint32_t *v);
-int rd_u64(reader_t *r, uint64_t *v);
+PX_MUST_CHECK int rd_bytes(reader_t *r, void *out, size_t len);
+PX_MUST_CHECK int rd_u8(reader_t *r, uint8_t *v);
+PX_MUST_CHECK int rd_u16(reader_t *r, uint16_t *v);
+PX_MUST_CHECK int rd_u32(reader_t *r, uint32_t *v);
+PX_MUST_CHECK int rd_u64(reader_t *r, uint64_t *v);
 /* Points *out at the next len bytes (borrowed from the reader's input). */
-int rd_view(reader_t *r, const uint8_t **out, size_t len);
+PX_MUST_CHECK int rd_view(reader_t *r, const uint8_t **out, size_t len);
 /* Returns ERR_PARSE unless every byte has been consumed. */
-int rd_end(const reader_t *r);
+PX_MUST_CHECK int rd_end(const reader_t *r);
 
 #endif

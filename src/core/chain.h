@@ -44,7 +44,9 @@
  * This prunes memory; it is not a checkpoint: a heavier chain that arrives
  * later still wins.
  *
- * Not thread-safe: one thread (the node's main loop) owns a chain.
+ * Thread safety: not thread-safe. The node uses its chain from two threads
+ * (the main loop and the request thread), always under the node's lock;
+ * whoever shares a chain between threads holds one lock around every call.
  */
 #ifndef PICKAXE_CHAIN_H
 #define PICKAXE_CHAIN_H
@@ -54,6 +56,7 @@
 #include <stdint.h>
 
 #include "block.h"
+#include "err.h"
 #include "params.h"
 #include "state.h"
 #include "uint256.h"
@@ -63,6 +66,8 @@
 #define CHAIN_MAX_FUTURE_SECONDS (2 * 60 * 60)
 #define CHAIN_MTP_SPAN 11
 #define CHAIN_MAX_LOCATOR 64
+/* How many refused hashes are remembered before the memory is cleared. */
+#define CHAIN_MAX_INVALID 20000
 
 /* A block in the tree. Read-only for callers; owned by the chain. */
 typedef struct chain_node {
@@ -126,12 +131,16 @@ void chain_free(chain_t **c);
  *          when the hash is in the tree but the body is not the one its
  *          header commits to ("bad-txnmrklroot", "bad-txns-duplicate");
  *          ERR_ORPHAN when the parent is unknown (kept in the orphan pool;
- *          reason "orphan"); ERR_NOMEM.
+ *          reason "orphan"); ERR_NOMEM ("out-of-memory"), after which
+ *          the chain is as it was, or holds the block off the best chain:
+ *          then a copy offered again is no duplicate but retries
+ *          connecting it (0 once it is on the best chain).
  * Out:     reason  static string, may be NULL.
  * In:      block   borrowed; copied on success.
  * Orphans whose parent this block is are processed before returning.
  */
-int chain_add_block(chain_t *c, const char **reason, const block_t *block);
+PX_MUST_CHECK int chain_add_block(chain_t *c, const char **reason,
+                                  const block_t *block);
 
 /*
  * Checks every rule for a block whose parent is in the tree, without adding
@@ -140,7 +149,8 @@ int chain_add_block(chain_t *c, const char **reason, const block_t *block);
  * balances, then signatures.
  * Returns: 0 valid; ERR_INVALID with *reason; ERR_ORPHAN; ERR_NOMEM.
  */
-int chain_verify_block(chain_t *c, const char **reason, const block_t *block);
+PX_MUST_CHECK int chain_verify_block(chain_t *c, const char **reason,
+                                     const block_t *block);
 
 /*
  * Policy for a block nobody asked for (gossip), not a consensus rule: true
@@ -172,16 +182,19 @@ const chain_node_t *chain_at_height(const chain_t *c, uint32_t height);
  * Returns: 0 or ERR_NOMEM.
  * Out:     *blocks (caller frees the array, not the nodes), *n.
  */
-int chain_get_longest_chain(const chain_t *c, const chain_node_t ***blocks,
-                            size_t *n);
+PX_MUST_CHECK int chain_get_longest_chain(const chain_t *c,
+                                          const chain_node_t ***blocks,
+                                          size_t *n);
 
 /*
  * The chain from genesis to the fork whose tip is fork_id (the seed's
  * getChainByForkId; fork ids are the tips listed by chain_get_forks).
  * Returns: 0; ERR_NOT_FOUND when fork_id is not a tip in the tree; ERR_NOMEM.
  */
-int chain_get_chain_by_fork_id(const chain_t *c, const uint8_t fork_id[32],
-                               const chain_node_t ***blocks, size_t *n);
+PX_MUST_CHECK int chain_get_chain_by_fork_id(const chain_t *c,
+                                             const uint8_t fork_id[32],
+                                             const chain_node_t ***blocks,
+                                             size_t *n);
 
 /* Writes up to max branch tips (best tip first). Returns how many exist. */
 size_t chain_get_forks(const chain_t *c, const chain_node_t **tips, size_t max);
@@ -203,8 +216,8 @@ const state_t *chain_state(const chain_t *c);
  * Finds a transaction on the best chain.
  * Returns: 0 or ERR_NOT_FOUND. Out: *node, *index within its block.
  */
-int chain_find_tx(const chain_t *c, const chain_node_t **node, size_t *index,
-                  const uint8_t txid[32]);
+PX_MUST_CHECK int chain_find_tx(const chain_t *c, const chain_node_t **node,
+                                size_t *index, const uint8_t txid[32]);
 
 /*
  * Balance of an account right after a best-chain transaction (the seed's
@@ -212,8 +225,9 @@ int chain_find_tx(const chain_t *c, const chain_node_t **node, size_t *index,
  * took part in it.
  * Returns: 0 or ERR_NOT_FOUND (no such transaction on the best chain).
  */
-int chain_balance_after_tx(const chain_t *c, uint64_t *balance,
-                           const uint8_t key[32], const uint8_t txid[32]);
+PX_MUST_CHECK int chain_balance_after_tx(const chain_t *c, uint64_t *balance,
+                                         const uint8_t key[32],
+                                         const uint8_t txid[32]);
 
 /*
  * For a block waiting in the orphan pool: the hash of the first ancestor

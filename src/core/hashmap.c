@@ -45,7 +45,8 @@ static uint64_t mix(uint64_t x)
 
 static size_t slot_of(const hashmap_t *m, const uint8_t key[32])
 {
-    uint64_t h = mix(le64_get(key) ^ seed[0]) ^ mix(le64_get(key + 8) ^ seed[1]);
+    uint64_t h =
+        mix(le64_get(key) ^ seed[0]) ^ mix(le64_get(key + 8) ^ seed[1]);
     return (size_t)h & (m->cap - 1);
 }
 
@@ -71,6 +72,16 @@ void hashmap_free(hashmap_t **m)
     free((*m)->slots);
     free(*m);
     *m = NULL;
+}
+
+void hashmap_free_with(hashmap_t **m, void (*free_value)(void *value))
+{
+    if (!m || !*m)
+        return;
+    for (size_t i = 0; i < (*m)->cap; i++)
+        if ((*m)->slots[i].value)
+            free_value((*m)->slots[i].value);
+    hashmap_free(m);
 }
 
 static slot_t *find(const hashmap_t *m, const uint8_t key[32])

@@ -23,13 +23,19 @@ typedef struct hashmap hashmap_t;
 hashmap_t *hashmap_new(void);
 /* Frees the map (not the values); NULL is harmless; clears *m. */
 void hashmap_free(hashmap_t **m);
+/* Frees a map that owns its values: each goes to free_value first. NULL is
+ * harmless; clears *m. */
+void hashmap_free_with(hashmap_t **m, void (*free_value)(void *value));
 
 /* Returns the value stored under key, or NULL. */
 void *hashmap_get(const hashmap_t *m, const uint8_t key[32]);
 
 /* Stores value under key, replacing any previous one.
  * Returns: 0; ERR_ARG when value is NULL (NULL means "absent");
- *          ERR_NOMEM. The map is unchanged on failure. */
+ *          ERR_NOMEM. The map is unchanged on failure. Replacing the value
+ *          of a key already in the map never allocates, nor does a put
+ *          that follows the removal of another key (the map never shrinks),
+ *          so those can fail only with a NULL value. */
 int hashmap_put(hashmap_t *m, const uint8_t key[32], void *value);
 
 /* Removes key. Returns the value it had, or NULL. */

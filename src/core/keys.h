@@ -26,6 +26,8 @@
 #include <secp256k1.h>
 #include <secp256k1_extrakeys.h>
 
+#include "err.h"
+
 #define KEYS_SECRET_LEN 32
 #define KEYS_PUBKEY_LEN 32
 #define KEYS_SIG_LEN 64
@@ -53,7 +55,7 @@ const secp256k1_context *keys_context(void);
  * Out:     out  len random bytes.
  * Thread safety: thread-safe.
  */
-int keys_random(uint8_t *out, size_t len);
+PX_MUST_CHECK int keys_random(uint8_t *out, size_t len);
 
 /**
  * Checks a secret key: 32 bytes whose big-endian value is in 1..n-1.
@@ -70,7 +72,7 @@ bool keys_secret_is_valid(const uint8_t seckey[KEYS_SECRET_LEN]);
  * Out:     seckey  the secret (the caller wipes it); written only on success.
  * Thread safety: thread-safe.
  */
-int keys_generate_secret(uint8_t seckey[KEYS_SECRET_LEN]);
+PX_MUST_CHECK int keys_generate_secret(uint8_t seckey[KEYS_SECRET_LEN]);
 
 /**
  * Builds a keypair from a secret key.
@@ -80,8 +82,9 @@ int keys_generate_secret(uint8_t seckey[KEYS_SECRET_LEN]);
  * In:      seckey  32 bytes (borrowed; not wiped: the caller owns it).
  * Thread safety: thread-safe.
  */
-int keys_keypair_from_secret(keys_keypair_t *kp,
-                             const uint8_t seckey[KEYS_SECRET_LEN]);
+PX_MUST_CHECK int
+keys_keypair_from_secret(keys_keypair_t *kp,
+                         const uint8_t seckey[KEYS_SECRET_LEN]);
 
 /**
  * Builds a keypair from a new random secret key.
@@ -90,7 +93,7 @@ int keys_keypair_from_secret(keys_keypair_t *kp,
  * Out:     kp  the keypair (wiped on failure).
  * Thread safety: thread-safe.
  */
-int keys_keypair_generate(keys_keypair_t *kp);
+PX_MUST_CHECK int keys_keypair_generate(keys_keypair_t *kp);
 
 /* Wipes a keypair (explicit_bzero). NULL is harmless. Thread-safe. */
 void keys_keypair_wipe(keys_keypair_t *kp);
@@ -123,8 +126,9 @@ void keys_keypair_xonly(uint8_t pubkey[KEYS_PUBKEY_LEN],
  * In:      seckey  32 bytes (borrowed).
  * Thread safety: thread-safe.
  */
-int keys_pubkey_from_secret(uint8_t pubkey[KEYS_PUBKEY_LEN],
-                            const uint8_t seckey[KEYS_SECRET_LEN]);
+PX_MUST_CHECK int
+keys_pubkey_from_secret(uint8_t pubkey[KEYS_PUBKEY_LEN],
+                        const uint8_t seckey[KEYS_SECRET_LEN]);
 
 /**
  * Checks that 32 bytes are a valid x-only public key: an x coordinate below
@@ -145,8 +149,8 @@ bool keys_xonly_is_valid(const uint8_t pubkey[KEYS_PUBKEY_LEN]);
  *          msg  the 32-byte message, normally a tagged hash.
  * Thread safety: thread-safe.
  */
-int keys_sign(uint8_t sig[KEYS_SIG_LEN], const keys_keypair_t *kp,
-              const uint8_t msg[32]);
+PX_MUST_CHECK int keys_sign(uint8_t sig[KEYS_SIG_LEN], const keys_keypair_t *kp,
+                            const uint8_t msg[32]);
 
 /**
  * Signs a 32-byte message (BIP-340) with the given auxiliary data. With the
@@ -158,8 +162,10 @@ int keys_sign(uint8_t sig[KEYS_SIG_LEN], const keys_keypair_t *kp,
  * In:      kp, msg as keys_sign(); aux  32 bytes of auxiliary data.
  * Thread safety: thread-safe.
  */
-int keys_sign_with_aux(uint8_t sig[KEYS_SIG_LEN], const keys_keypair_t *kp,
-                       const uint8_t msg[32], const uint8_t aux[32]);
+PX_MUST_CHECK int keys_sign_with_aux(uint8_t sig[KEYS_SIG_LEN],
+                                     const keys_keypair_t *kp,
+                                     const uint8_t msg[32],
+                                     const uint8_t aux[32]);
 
 /**
  * Verifies a BIP-340 signature of a 32-byte message.

@@ -39,8 +39,9 @@ bool log_enabled(log_level_t level)
     if (cur < 0) {
         log_level_t from_env = LOG_INFO;
         const char *e = getenv("PICKAXE_LOG_LEVEL");
-        if (e)
-            log_parse_level(&from_env, e);
+        /* An unknown name keeps the default (the parse writes nothing). */
+        if (e && log_parse_level(&from_env, e) != 0)
+            from_env = LOG_INFO;
         int expected = -1;
         atomic_compare_exchange_strong(&current_level, &expected,
                                        (int)from_env);

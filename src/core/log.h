@@ -11,6 +11,8 @@
 
 #include <stdbool.h>
 
+#include "err.h"
+
 typedef enum {
     LOG_ERROR = 0,
     LOG_WARN = 1,
@@ -22,7 +24,7 @@ typedef enum {
 void log_set_level(log_level_t level);
 
 /* Parses "error", "warn", "info" or "debug". Returns 0, or ERR_ARG. */
-int log_parse_level(log_level_t *level, const char *name);
+PX_MUST_CHECK int log_parse_level(log_level_t *level, const char *name);
 
 /* True when messages at this level are written. */
 bool log_enabled(log_level_t level);

@@ -2,12 +2,9 @@
  * mempool — per-sender nonce queues over two hash maps (see mempool.h for
  * the rules and invariants).
  *
- * Layout. Every transfer lives in one heap entry_t. A pending entry is
- * "indexed": by_txid maps its txid to it, and it sits in its sender's
- * queue_t, an array sorted by nonce, reached through by_sender. A queue is
- * in by_sender only while non-empty. A held entry (only between a
- * disconnect and mempool_revalidate) is in the held array and in neither
- * map.
+ * The layout is in mempool_impl.h; selection for a block template is in
+ * mempool_select.c. This file adds, evicts, answers queries and follows the
+ * chain as blocks connect and disconnect.
  *
  * Every rule about nonces and funds is state_apply_transfer's: a check
  * replays the sender's queue on a throwaway overlay of the best state and
@@ -19,36 +16,10 @@
 #include "mempool.h"
 #include "err.h"
 #include "hashmap.h"
+#include "mempool_impl.h"
 
 #include <stdlib.h>
 #include <string.h>
-
-typedef struct {
-    tx_t tx;
-    uint8_t txid[32];
-    uint64_t seq; /* arrival order: breaks fee ties, first seen first */
-    bool indexed; /* in by_txid (and a queue) */
-} entry_t;
-
-typedef struct {
-    uint8_t sender[32];
-    entry_t **items; /* owned entries, nonces contiguous and ascending */
-    size_t count;
-    size_t cap;
-} queue_t;
-
-struct mempool {
-    uint8_t network_id[32];
-    size_t max_txs;
-    hashmap_t *by_txid;   /* txid -> entry_t*, pending entries */
-    hashmap_t *by_sender; /* sender key -> queue_t*, non-empty queues */
-    size_t count;         /* pending entries */
-    entry_t **held;       /* held entries (owned), see mempool.h "reorgs" */
-    size_t held_count;
-    size_t held_cap;
-    bool in_reorg;
-    uint64_t next_seq;
-};
 
 /* ---- construction ------------------------------------------------------- */
 
@@ -72,20 +43,13 @@ mempool_t *mempool_new(const uint8_t network_id[32], size_t max_txs)
     return m;
 }
 
-static void queue_free(queue_t *q)
+static void queue_free(void *p)
 {
+    queue_t *q = p;
     for (size_t i = 0; i < q->count; i++)
         free(q->items[i]);
     free(q->items);
     free(q);
-}
-
-static bool free_queue_cb(void *ctx, const uint8_t key[32], void *value)
-{
-    (void)ctx;
-    (void)key;
-    queue_free(value);
-    return true;
 }
 
 void mempool_free(mempool_t **m)
@@ -93,11 +57,10 @@ void mempool_free(mempool_t **m)
     if (!m || !*m)
         return;
     mempool_t *p = *m;
-    hashmap_foreach(p->by_sender, free_queue_cb, NULL);
+    hashmap_free_with(&p->by_sender, queue_free);
     for (size_t i = 0; i < p->held_count; i++)
         free(p->held[i]);
     free(p->held);
-    hashmap_free(&p->by_sender);
     hashmap_free(&p->by_txid);
     free(p);
     *m = NULL;
@@ -436,123 +399,6 @@ void mempool_foreach(const mempool_t *m,
     hashmap_foreach(m->by_sender, foreach_cb, &f);
 }
 
-/* ---- selection ---------------------------------------------------------- */
-
-/* A sender's next candidate during selection. */
-typedef struct {
-    const queue_t *q;
-    size_t next;
-} head_t;
-
-/* True when head a should be mined before head b. */
-static bool mines_before(const head_t *a, const head_t *b)
-{
-    const entry_t *x = a->q->items[a->next], *y = b->q->items[b->next];
-    if (x->tx.fee != y->tx.fee)
-        return x->tx.fee > y->tx.fee;
-    return x->seq < y->seq;
-}
-
-static void heap_sift_down(head_t *h, size_t n, size_t i)
-{
-    for (;;) {
-        size_t l = 2 * i + 1, r = l + 1, top = i;
-        if (l < n && mines_before(&h[l], &h[top]))
-            top = l;
-        if (r < n && mines_before(&h[r], &h[top]))
-            top = r;
-        if (top == i)
-            return;
-        head_t t = h[i];
-        h[i] = h[top];
-        h[top] = t;
-        i = top;
-    }
-}
-
-typedef struct {
-    head_t *heads;
-    size_t n;
-} collect_ctx_t;
-
-static bool collect_heads_cb(void *ctx, const uint8_t key[32], void *value)
-{
-    collect_ctx_t *c = ctx;
-    (void)key;
-    c->heads[c->n].q = value;
-    c->heads[c->n].next = 0;
-    c->n++;
-    return true;
-}
-
-int mempool_select(const mempool_t *m, tx_t *out, size_t *count,
-                   uint64_t *total_fees, const state_t *best, size_t max_txs,
-                   size_t max_bytes)
-{
-    size_t senders = hashmap_count(m->by_sender), n = 0, bytes = 0;
-    uint64_t fees = 0;
-    *count = 0;
-    if (total_fees)
-        *total_fees = 0;
-    if (senders == 0 || max_txs == 0)
-        return 0;
-    collect_ctx_t c = {malloc(senders * sizeof(head_t)), 0};
-    state_t *ov = state_new_overlay(best);
-    if (!c.heads || !ov) {
-        free(c.heads);
-        state_free(&ov);
-        return ERR_NOMEM;
-    }
-    hashmap_foreach(m->by_sender, collect_heads_cb, &c);
-    size_t h = c.n;
-    for (size_t i = h / 2; i-- > 0;)
-        heap_sift_down(c.heads, h, i);
-
-    int rc = 0;
-    while (h > 0 && n < max_txs) {
-        head_t *top = &c.heads[0];
-        const tx_t *tx = &top->q->items[top->next]->tx;
-        size_t size = tx_size(tx);
-        /* Every transfer has the same size: if this one does not fit,
-         * none does. */
-        if (bytes + size > max_bytes)
-            break;
-        const char *why;
-        bool drop_sender = false;
-        if (tx->fee > MAX_MONEY - fees) {
-            drop_sender = true; /* cannot happen with real balances */
-        } else if ((rc = state_apply_transfer(ov, NULL, &why, tx)) == 0) {
-            out[n++] = *tx;
-            bytes += size;
-            fees += tx->fee;
-        } else if (rc == ERR_NOMEM) {
-            break;
-        } else {
-            /* A nonce the state already used (the pool is behind best):
-             * skip just this one. Anything else: the sender's later
-             * transfers cannot be valid either. */
-            account_t a;
-            state_get(ov, &a, tx->sender);
-            drop_sender = tx->nonce >= a.nonce;
-            rc = 0;
-        }
-        if (!drop_sender && ++top->next < top->q->count) {
-            heap_sift_down(c.heads, h, 0);
-        } else {
-            c.heads[0] = c.heads[--h];
-            heap_sift_down(c.heads, h, 0);
-        }
-    }
-    free(c.heads);
-    state_free(&ov);
-    if (rc != 0)
-        return rc;
-    *count = n;
-    if (total_fees)
-        *total_fees = fees;
-    return 0;
-}
-
 /* ---- revalidation ------------------------------------------------------- */
 
 typedef struct {
@@ -749,12 +595,12 @@ void mempool_block_connected(mempool_t *m, const block_t *b,
         const tx_t *tx = &b->txs[i];
         if (tx->kind != TX_TRANSFER || !hashmap_get(m->by_sender, tx->sender))
             continue;
-        if (seen) {
-            if (hashmap_get(seen, tx->sender))
-                continue;
-            /* On failure the sender may be rebuilt twice: harmless. */
-            hashmap_put(seen, tx->sender, (void *)tx);
-        }
+        if (seen && hashmap_get(seen, tx->sender))
+            continue;
+        /* Without the map (no memory) a sender may be rebuilt twice:
+         * harmless, only slower. */
+        if (seen && hashmap_put(seen, tx->sender, (void *)tx) != 0)
+            hashmap_free(&seen);
         sender_rebuild(m, tx->sender, NULL, 0, best_after, false);
     }
     hashmap_free(&seen);

@@ -68,8 +68,9 @@
  * is O(n log senders). Memory: about 300 bytes per transfer, at most
  * max_txs transfers.
  *
- * Thread safety: not thread-safe. The node's main loop owns the pool; the
- * miner gets copies of the selected transfers.
+ * Thread safety: not thread-safe. The node uses its pool from two threads
+ * (the main loop and the request thread), always under the node's lock;
+ * the miner gets copies of the selected transfers.
  */
 #ifndef PICKAXE_MEMPOOL_H
 #define PICKAXE_MEMPOOL_H
@@ -79,6 +80,7 @@
 #include <stdint.h>
 
 #include "block.h"
+#include "err.h"
 #include "state.h"
 #include "tx.h"
 
@@ -138,8 +140,8 @@ void mempool_free(mempool_t **m);
  *                  last synced to).
  *          tx      the transfer (borrowed; copied on success).
  */
-int mempool_add(mempool_t *m, const char **reason, const state_t *best,
-                const tx_t *tx);
+PX_MUST_CHECK int mempool_add(mempool_t *m, const char **reason,
+                              const state_t *best, const tx_t *tx);
 
 /** Returns true when a transfer with this txid is pending. */
 bool mempool_has(const mempool_t *m, const uint8_t txid[32]);
@@ -188,9 +190,9 @@ void mempool_foreach(const mempool_t *m,
  *          max_txs     room in out.
  *          max_bytes   most serialized bytes the selection may take.
  */
-int mempool_select(const mempool_t *m, tx_t *out, size_t *count,
-                   uint64_t *total_fees, const state_t *best, size_t max_txs,
-                   size_t max_bytes);
+PX_MUST_CHECK int mempool_select(const mempool_t *m, tx_t *out, size_t *count,
+                                 uint64_t *total_fees, const state_t *best,
+                                 size_t max_txs, size_t max_bytes);
 
 /**
  * Follows a block connected to the best chain: drops its transfers, any

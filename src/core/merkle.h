@@ -13,14 +13,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "err.h"
+
 /*
  * Computes the root of n leaves.
  * Returns: 0; ERR_ARG when n is 0; ERR_NOMEM.
  * Out:     root; *mutated (may be NULL) = true when some level hashed two
  *          identical siblings, i.e. the list could be a duplicated mutation.
  */
-int merkle_root(uint8_t root[32], bool *mutated, const uint8_t (*leaves)[32],
-                size_t n);
+PX_MUST_CHECK int merkle_root(uint8_t root[32], bool *mutated,
+                              const uint8_t (*leaves)[32], size_t n);
 
 /*
  * The branch that proves leaf 0 (the coinbase): the sibling at each level,
@@ -28,8 +30,8 @@ int merkle_root(uint8_t root[32], bool *mutated, const uint8_t (*leaves)[32],
  * Returns: 0; ERR_ARG when n is 0; ERR_NOMEM.
  * Out:     *branch (owned by the caller, free()), *depth entries.
  */
-int merkle_coinbase_branch(uint8_t (**branch)[32], size_t *depth,
-                           const uint8_t (*leaves)[32], size_t n);
+PX_MUST_CHECK int merkle_coinbase_branch(uint8_t (**branch)[32], size_t *depth,
+                                         const uint8_t (*leaves)[32], size_t n);
 
 /* Root from a leaf-0 hash and its branch. */
 void merkle_root_from_branch(uint8_t root[32], const uint8_t leaf[32],

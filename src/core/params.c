@@ -81,6 +81,22 @@ const params_t *params_get(const char *name)
     return NULL;
 }
 
+const params_t *params_by_network_id(const uint8_t network_id[32])
+{
+    for (const char *const *name = names; *name; name++) {
+        const params_t *p = params_get(*name);
+        if (memcmp(p->network_id, network_id, 32) == 0)
+            return p;
+    }
+    return NULL;
+}
+
+const char *params_network_name(const uint8_t network_id[32])
+{
+    const params_t *p = params_by_network_id(network_id);
+    return p ? p->name : "an unknown network";
+}
+
 const char *const *params_names(void)
 {
     return names;

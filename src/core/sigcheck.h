@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "err.h"
 #include "tx.h"
 
 /*
@@ -22,8 +23,10 @@
  * Returns: 0 when all are valid; ERR_INVALID with *bad = an index that
  *          failed and *reason "bad-txns-unsigned" or "bad-txns-sig".
  */
-int sigcheck_verify(size_t *bad, const char **reason, const tx_t *txs,
-                    size_t n, const uint8_t network_id[32], unsigned threads);
+PX_MUST_CHECK int sigcheck_verify(size_t *bad, const char **reason,
+                                  const tx_t *txs, size_t n,
+                                  const uint8_t network_id[32],
+                                  unsigned threads);
 
 /* Number of threads worth using on this machine (online cores). */
 unsigned sigcheck_default_threads(void);

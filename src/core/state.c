@@ -9,6 +9,7 @@
 #include "err.h"
 #include "hashmap.h"
 
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -38,20 +39,11 @@ state_t *state_new_overlay(const state_t *base)
     return s;
 }
 
-static bool free_value(void *ctx, const uint8_t key[32], void *value)
-{
-    (void)ctx;
-    (void)key;
-    free(value);
-    return true;
-}
-
 void state_free(state_t **s)
 {
     if (!s || !*s)
         return;
-    hashmap_foreach((*s)->accounts, free_value, NULL);
-    hashmap_free(&(*s)->accounts);
+    hashmap_free_with(&(*s)->accounts, free);
     free(*s);
     *s = NULL;
 }
@@ -123,7 +115,10 @@ static int commit_pair(state_t *s, state_undo_t *undo, const uint8_t *k1,
     if (state_set(s, k1, new1))
         goto fail;
     if (k2 && state_set(s, k2, new2)) {
-        state_set(s, k1, old1); /* an existing record: cannot fail */
+        /* k1's record exists now, so putting it back allocates nothing. */
+        int back = state_set(s, k1, old1);
+        assert(back == 0);
+        (void)back;
         goto fail;
     }
     return 0;
@@ -207,6 +202,13 @@ int state_revert(state_t *s, const state_undo_t *undo)
             rc = ERR_NOMEM;
     }
     return rc;
+}
+
+void state_rollback(state_t *s, const state_undo_t *undo)
+{
+    int rc = state_revert(s, undo);
+    assert(rc == 0 && "the log was recorded on another state");
+    (void)rc;
 }
 
 int state_undo_append(state_undo_t *dst, const state_undo_t *src)

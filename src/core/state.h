@@ -25,6 +25,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "err.h"
 #include "tx.h"
 
 typedef struct {
@@ -60,7 +61,8 @@ void state_free(state_t **s);
 void state_get(const state_t *s, account_t *out, const uint8_t key[32]);
 
 /* Sets an account. Returns 0 or ERR_NOMEM (unchanged on failure). */
-int state_set(state_t *s, const uint8_t key[32], const account_t *a);
+PX_MUST_CHECK int state_set(state_t *s, const uint8_t key[32],
+                            const account_t *a);
 
 /* Number of accounts stored in s itself (not counting an overlay's base). */
 size_t state_count(const state_t *s);
@@ -77,8 +79,8 @@ size_t state_count(const state_t *s);
  *          ERR_NOMEM. On any failure s is unchanged.
  * Out:     undo (may be NULL) gains an entry per account changed.
  */
-int state_apply_transfer(state_t *s, state_undo_t *undo, const char **reason,
-                         const tx_t *tx);
+PX_MUST_CHECK int state_apply_transfer(state_t *s, state_undo_t *undo,
+                                       const char **reason, const tx_t *tx);
 
 /*
  * Credits a coinbase's amount to its recipient (the amount's limit against
@@ -86,18 +88,24 @@ int state_apply_transfer(state_t *s, state_undo_t *undo, const char **reason,
  * Returns: 0; ERR_INVALID "bad-cb-amount" when the balance would pass
  *          MAX_MONEY; ERR_NOMEM. On failure s is unchanged.
  */
-int state_apply_coinbase(state_t *s, state_undo_t *undo, const char **reason,
-                         const tx_t *tx);
+PX_MUST_CHECK int state_apply_coinbase(state_t *s, state_undo_t *undo,
+                                       const char **reason, const tx_t *tx);
 
 /* Restores every account in undo, newest change first; an account the log
  * created is removed again (an overlay keeps its zero record instead, since
  * that hides the base's). The log itself is left as it was (an overlay
  * replays main-chain logs it must not consume).
- * Returns 0 or ERR_NOMEM (only possible on an overlay). */
-int state_revert(state_t *s, const state_undo_t *undo);
+ * Returns 0 or ERR_NOMEM (only when s is not the state the log was
+ * recorded on, as when an overlay replays the best chain's logs). */
+PX_MUST_CHECK int state_revert(state_t *s, const state_undo_t *undo);
+
+/* state_revert on the state the log was recorded on (a failed block rolled
+ * back, the tip disconnected). Every account the log names has a record in
+ * s then, so nothing is allocated and nothing can fail. */
+void state_rollback(state_t *s, const state_undo_t *undo);
 
 /* Appends the entries of src to dst. Returns 0 or ERR_NOMEM. */
-int state_undo_append(state_undo_t *dst, const state_undo_t *src);
+PX_MUST_CHECK int state_undo_append(state_undo_t *dst, const state_undo_t *src);
 
 void state_undo_deinit(state_undo_t *undo);
 

@@ -15,6 +15,7 @@
 
 #include "block.h"
 #include "chain.h"
+#include "err.h"
 
 /*
  * Builds a block on parent.
@@ -28,9 +29,10 @@
  *          (merkle.h); ERR_NOMEM.
  * Out:     block (owned by the caller; block_deinit), nonce 0.
  */
-int template_build(block_t *block, const chain_t *c, const chain_node_t *parent,
-                   const uint8_t miner[32], const tx_t *txs, size_t n,
-                   uint32_t time, uint64_t extra_nonce);
+PX_MUST_CHECK int template_build(block_t *block, const chain_t *c,
+                                 const chain_node_t *parent,
+                                 const uint8_t miner[32], const tx_t *txs,
+                                 size_t n, uint32_t time, uint64_t extra_nonce);
 
 /*
  * Searches nonces with the reference hash until the header meets its bits,
@@ -38,6 +40,6 @@ int template_build(block_t *block, const chain_t *c, const chain_node_t *parent,
  * targets (tests, `generate`); real mining uses the miner pool.
  * Returns: 0, or ERR_RANGE when the bits are invalid.
  */
-int template_solve(block_t *block);
+PX_MUST_CHECK int template_solve(block_t *block);
 
 #endif

@@ -42,6 +42,7 @@
 #include <stdint.h>
 
 #include "bytes.h"
+#include "err.h"
 
 #define TX_COINBASE 0
 #define TX_TRANSFER 1
@@ -84,17 +85,17 @@ void tx_init_transfer(tx_t *tx, const uint8_t sender[32],
 size_t tx_size(const tx_t *tx);
 
 /* Appends the full serialization. Returns 0 or ERR_NOMEM. */
-int tx_serialize(buf_t *out, const tx_t *tx);
+PX_MUST_CHECK int tx_serialize(buf_t *out, const tx_t *tx);
 
 /*
  * Reads one transaction from r.
  * Returns: 0; ERR_PARSE on an unknown kind or truncated input.
  * Out:     tx, written only on success.
  */
-int tx_parse(tx_t *tx, reader_t *r);
+PX_MUST_CHECK int tx_parse(tx_t *tx, reader_t *r);
 
 /* Parses exactly one transaction filling the whole buffer. */
-int tx_parse_bytes(tx_t *tx, const uint8_t *data, size_t len);
+PX_MUST_CHECK int tx_parse_bytes(tx_t *tx, const uint8_t *data, size_t len);
 
 /* txid: SHA256d of the serialization without the signature. */
 void tx_compute_txid(uint8_t txid[32], const tx_t *tx);
@@ -131,8 +132,8 @@ struct keys_keypair; /* keys.h */
  *          network_id  the network's id (its genesis block hash).
  * Thread safety: thread-safe for distinct tx.
  */
-int tx_sign(tx_t *tx, const struct keys_keypair *kp,
-            const uint8_t network_id[32]);
+PX_MUST_CHECK int tx_sign(tx_t *tx, const struct keys_keypair *kp,
+                          const uint8_t network_id[32]);
 
 /**
  * tx_sign() from a raw 32-byte secret key; the temporary keypair is wiped.
@@ -142,7 +143,7 @@ int tx_sign(tx_t *tx, const struct keys_keypair *kp,
  * In:      seckey  32 bytes (borrowed; the caller wipes them).
  * Thread safety: thread-safe for distinct tx.
  */
-int tx_sign_with_secret(tx_t *tx, const uint8_t seckey[32],
-                        const uint8_t network_id[32]);
+PX_MUST_CHECK int tx_sign_with_secret(tx_t *tx, const uint8_t seckey[32],
+                                      const uint8_t network_id[32]);
 
 #endif

@@ -37,6 +37,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "err.h"
 #include "tx.h"
 
 typedef struct wallet wallet_t;
@@ -87,7 +88,8 @@ void wallet_free(wallet_t **w);
  * Note:    returns int rather than a wallet_t * (unlike other constructors)
  *          so the caller can tell a missing file from a corrupted one.
  */
-int wallet_load(wallet_t **out, const char **reason, const char *path);
+PX_MUST_CHECK int wallet_load(wallet_t **out, const char **reason,
+                              const char *path);
 
 /**
  * Writes the wallet's keystore to a new file, atomically, with mode 0600.
@@ -99,7 +101,7 @@ int wallet_load(wallet_t **out, const char **reason, const char *path);
  * In:      w     the wallet (borrowed).
  *          path  where to write it; its directory must exist.
  */
-int wallet_save(const wallet_t *w, const char *path);
+PX_MUST_CHECK int wallet_save(const wallet_t *w, const char *path);
 
 /**
  * Loads the keystore at path, or, when there is no file there, makes a new
@@ -112,8 +114,8 @@ int wallet_save(const wallet_t *w, const char *path);
  *          reason   why it failed (static phrase); may be NULL.
  * In:      path     the keystore's path.
  */
-int wallet_load_or_create(wallet_t **out, bool *created, const char **reason,
-                          const char *path);
+PX_MUST_CHECK int wallet_load_or_create(wallet_t **out, bool *created,
+                                        const char **reason, const char *path);
 
 /**
  * The wallet's 32-byte x-only public key.
@@ -132,8 +134,8 @@ void wallet_get_public_key(const wallet_t *w, uint8_t out[32]);
  * In:      w    the wallet (borrowed); hrp  the network's hrp, e.g. "px";
  *          len  size of out in bytes.
  */
-int wallet_get_public_key_str(const wallet_t *w, const char *hrp, char *out,
-                              size_t len);
+PX_MUST_CHECK int wallet_get_public_key_str(const wallet_t *w, const char *hrp,
+                                            char *out, size_t len);
 
 /**
  * Signs a transfer whose sender is this wallet's key, for a network.
@@ -145,8 +147,8 @@ int wallet_get_public_key_str(const wallet_t *w, const char *hrp, char *out,
  *          tx          the transfer.
  *          network_id  the network's id (genesis hash).
  */
-int wallet_sign_transaction(const wallet_t *w, tx_t *tx,
-                            const uint8_t network_id[32]);
+PX_MUST_CHECK int wallet_sign_transaction(const wallet_t *w, tx_t *tx,
+                                          const uint8_t network_id[32]);
 
 /**
  * The seed's create_transaction: a transfer from this wallet to the address
@@ -169,11 +171,11 @@ int wallet_sign_transaction(const wallet_t *w, tx_t *tx,
  *          hrp         the network's hrp, e.g. "px".
  *          network_id  the network's id; may be NULL when sign is false.
  */
-int wallet_create_transaction(const wallet_t *w, tx_t *tx_out,
-                              const char **reason, const char *recipient,
-                              uint64_t amount, uint64_t fee, uint64_t nonce,
-                              bool sign, const char *hrp,
-                              const uint8_t network_id[32]);
+PX_MUST_CHECK int
+wallet_create_transaction(const wallet_t *w, tx_t *tx_out, const char **reason,
+                          const char *recipient, uint64_t amount, uint64_t fee,
+                          uint64_t nonce, bool sign, const char *hrp,
+                          const uint8_t network_id[32]);
 
 /**
  * The seed's compute_txid: tx_compute_txid() under the wallet's name.

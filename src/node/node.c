@@ -246,8 +246,9 @@ static void relay(node_t *n, uint16_t type, const buf_t *payload)
     buf_t frame;
     buf_init(&frame);
     if (wire_encode_blob(&frame, n->params->network_id, type, payload->data,
-                         payload->len) == 0)
-        p2p_broadcast(n->p2p, frame.data, frame.len);
+                         payload->len) != 0 ||
+        p2p_broadcast(n->p2p, frame.data, frame.len) != 0)
+        log_debug("node", "could not relay a frame");
     buf_deinit(&frame);
 }
 
@@ -491,8 +492,9 @@ static void reply_msg(node_t *n, const server_req_t *req, const wire_msg_t *m)
 {
     buf_t out;
     buf_init(&out);
-    if (wire_encode(&out, n->params->network_id, m) == 0)
-        server_reply(n->server, req, out.data, out.len);
+    if (wire_encode(&out, n->params->network_id, m) == 0 &&
+        server_reply(n->server, req, out.data, out.len) != 0)
+        log_debug("node", "could not send a reply");
     buf_deinit(&out);
 }
 
@@ -501,8 +503,9 @@ static void reply_error(node_t *n, const server_req_t *req, int code,
 {
     buf_t out;
     buf_init(&out);
-    if (wire_encode_error(&out, n->params->network_id, code, reason) == 0)
-        server_reply(n->server, req, out.data, out.len);
+    if (wire_encode_error(&out, n->params->network_id, code, reason) == 0 &&
+        server_reply(n->server, req, out.data, out.len) != 0)
+        log_debug("node", "could not send a reply");
     buf_deinit(&out);
 }
 
@@ -697,10 +700,10 @@ static void serve_query(node_t *n, const server_req_t *req)
     buf_t out;
     buf_init(&out);
     if (wire_encode_blob(&out, n->params->network_id, WIRE_REPLY, text,
-                         strlen(text)) == 0)
-        server_reply(n->server, req, out.data, out.len);
-    else
+                         strlen(text)) != 0)
         reply_error(n, req, ERR_RANGE, "reply too large");
+    else if (server_reply(n->server, req, out.data, out.len) != 0)
+        log_debug("node", "could not send a reply");
     buf_deinit(&out);
     free(text);
 }

@@ -9,7 +9,8 @@
  * block into a fresh chain in (height, first-seen) order, which rebuilds the
  * same tree, the same best tip (ties keep the first seen) and the same state.
  *
- * Not thread-safe: the node's main loop owns the store and the chain.
+ * Not thread-safe: the node calls it from two threads (the main loop and the
+ * request thread), always under the node's lock, as for the store and chain.
  */
 #ifndef PICKAXE_PERSIST_H
 #define PICKAXE_PERSIST_H

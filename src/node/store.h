@@ -38,8 +38,9 @@
  * directory and refuses to open it while another handle (in this or any
  * other process) holds it.
  *
- * Thread safety: none. A store_t belongs to one thread (the node's main loop);
- * distinct handles on distinct directories may be used from distinct threads.
+ * Thread safety: none. The node uses its store from two threads (the main
+ * loop and the request thread), always under the node's lock; distinct
+ * handles on distinct directories may be used from distinct threads.
  * A handle must not be used in a child after fork(); open a new one there.
  */
 #ifndef PICKAXE_STORE_H

@@ -190,7 +190,9 @@ static int submit_batch_send(cli_t *cli, submit_batch_t *b)
         tx_t tx;
         uint8_t id[32];
         char txid[HEX_HASH_LEN + 1];
-        tx_parse_bytes(&tx, b->raw[i], b->len[i]); /* parsed when queued */
+        /* Parsed once already when it was queued: it cannot fail now. */
+        if (tx_parse_bytes(&tx, b->raw[i], b->len[i]) != 0)
+            continue;
         tx_compute_txid(id, &tx);
         hex_from_hash(txid, id);
         print_txid(cli, txid);

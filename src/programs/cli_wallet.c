@@ -204,8 +204,11 @@ int cli_cmd_newaddress(cli_t *cli)
     if (rc)
         return cmdline_fail("%s: %s", cli->keystore, why ? why : err_str(rc));
     char addr[ADDRESS_MAX_LEN];
-    wallet_get_public_key_str(w, cli->params->hrp, addr, sizeof addr);
+    rc = wallet_get_public_key_str(w, cli->params->hrp, addr, sizeof addr);
     wallet_free(&w);
+    if (rc)
+        return cmdline_fail("%s: cannot write its address: %s", cli->keystore,
+                            err_str(rc));
     if (cli->json) {
         json_t *o = json_pack("{s:s,s:s,s:b}", "address", addr, "keystore",
                               cli->keystore, "created", created);

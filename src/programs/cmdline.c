@@ -23,8 +23,10 @@ void cmdline_init(const char *prog, log_level_t default_level)
     prog_name = prog;
     log_level_t level = default_level;
     const char *env = getenv("PICKAXE_LOG_LEVEL");
-    if (env)
-        log_parse_level(&level, env); /* an unknown name keeps the default */
+    /* An unknown name keeps the default (outputs are written only on
+     * success). */
+    if (env && log_parse_level(&level, env) != 0)
+        level = default_level;
     log_set_level(level);
 }
 

@@ -191,7 +191,8 @@ static int load_miner_key(node_config_t *cfg)
                             why ? why : "cannot load or create");
     wallet_get_public_key(w, cfg->miner_key);
     char addr[ADDRESS_MAX_LEN];
-    wallet_get_public_key_str(w, cfg->params->hrp, addr, sizeof addr);
+    if (wallet_get_public_key_str(w, cfg->params->hrp, addr, sizeof addr) != 0)
+        snprintf(addr, sizeof addr, "?");
     log_info("node", "%s miner key %s: %s", created ? "created" : "using", path,
              addr);
     wallet_free(&w);

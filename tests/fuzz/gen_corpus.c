@@ -107,7 +107,8 @@ static void make_chain(chain_seeds_t *s)
     key(bob_sk, bob, 2);
 
     const chain_node_t *g = chain_tip(c);
-    block_serialize(&s->genesis, &g->block);
+    if (block_serialize(&s->genesis, &g->block) != 0)
+        die("serialize");
 
     /* Height 1 pays alice; height 2 spends from her. */
     block_t b1, b2;
@@ -118,7 +119,8 @@ static void make_chain(chain_seeds_t *s)
     const char *why = NULL;
     if (chain_add_block(c, &why, &b1) != 0)
         die(why ? why : "block 1 refused");
-    block_serialize(&s->small, &b1);
+    if (block_serialize(&s->small, &b1) != 0)
+        die("serialize");
 
     tx_t t[3];
     for (int i = 0; i < 3; i++) {
@@ -132,13 +134,15 @@ static void make_chain(chain_seeds_t *s)
         die("block 2");
     if (chain_add_block(c, &why, &b2) != 0)
         die(why ? why : "block 2 refused");
-    block_serialize(&s->full, &b2);
+    if (block_serialize(&s->full, &b2) != 0)
+        die("serialize");
 
-    tx_serialize(&s->coinbase, &b2.txs[0]);
-    tx_serialize(&s->transfer, &t[0]);
     tx_t u;
     tx_init_transfer(&u, bob, alice, 5, 1, 0);
-    tx_serialize(&s->unsigned_tx, &u);
+    if (tx_serialize(&s->coinbase, &b2.txs[0]) != 0 ||
+        tx_serialize(&s->transfer, &t[0]) != 0 ||
+        tx_serialize(&s->unsigned_tx, &u) != 0)
+        die("serialize");
 
     const block_t *blocks[3] = {&g->block, &b1, &b2};
     for (int i = 0; i < 3; i++) {

@@ -513,6 +513,20 @@ def generate_stops_on_a_full_disk(net):
     assert node.cli("verifychain")["valid"]
 
 
+@test(30)
+def node_at_a_tracker_of_another_network(net):
+    """A regtest node pointed at a demo tracker learns why it cannot join, and
+    both logs say so in the same words, not "bad reply"."""
+    tracker = net.tracker("demo")
+    node = net.node("lost", "regtest", tracker)
+    says = "tracker is on demo, this node on regtest"
+    wait_until("both logs to say why",
+               lambda: says in tracker.proc.tail(10000) and says in node.proc.tail(10000), 15)
+    assert "bad reply" not in node.proc.tail(10000), node.proc.tail(20)
+    assert tracker.peers() == []
+    assert node.status()["peers"] == 0
+
+
 @test(90)
 def tracker_down_and_back(net):
     """With the tracker killed, nodes keep making and gossiping blocks (and
