@@ -169,14 +169,14 @@ typedef struct {
 static void *hold_lock(void *arg)
 {
     holder_t *h = arg;
-    pthread_mutex_lock(&node->lock);
+    node_lock(node);
     pthread_mutex_lock(&h->m);
     h->holding = true;
     pthread_cond_broadcast(&h->c);
     while (!h->release)
         pthread_cond_wait(&h->c, &h->m);
     pthread_mutex_unlock(&h->m);
-    pthread_mutex_unlock(&node->lock);
+    node_unlock(node);
     return NULL;
 }
 
