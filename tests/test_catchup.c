@@ -1,8 +1,9 @@
 /*
  * Tests for net/catchup.c: the headers-first exchange as a state machine,
- * driven by hand. A "peer" chain answers the requests catchup writes (as a
- * node's request thread would, with a cap on headers per reply so that
- * rounds can be counted), and "our" chain takes the blocks. Covered: a
+ * driven by hand. A "peer" chain answers the requests catchup writes
+ * (chain_peer_answer(), as a node's request thread would, with a cap on
+ * headers per reply so that rounds can be counted), and "our" chain takes
+ * the blocks. Covered: a
  * catch-up over several rounds; a tip that is not ahead ends the exchange
  * at once; the round bound; a refusal (ERROR) is ERR_FULL, not the peer's
  * fault; a reply of the wrong type, a block that does not parse and a
@@ -13,6 +14,7 @@
 #include <string.h>
 
 #include "catchup.h"
+#include "chain_peer.h"
 #include "err.h"
 #include "fixtures.h"
 #include "log.h"
@@ -45,38 +47,29 @@ static int take_block(void *ctx, const block_t *b)
     return chain_add_block(o->chain, &why, b);
 }
 
-static void reply_blocks(peer_t *p, buf_t *out, const wire_msg_t *req)
+/* A BLOCKS reply that is not what was asked: a block that does not parse,
+ * or genesis (never asked for), in place of each block asked for. */
+static void reply_bad_blocks(peer_t *p, buf_t *out, const wire_msg_t *req)
 {
-    buf_t raws[WIRE_MAX_BLOCKS];
-    wire_blob_t items[WIRE_MAX_BLOCKS];
-    uint16_t n = 0;
     /* A header and a transaction count with no transactions after it. */
     static uint8_t junk[WIRE_MIN_BLOCK_SIZE];
     junk[BLOCK_HEADER_SIZE] = 5;
-    for (uint16_t i = 0; i < req->u.get_blocks.count && n < WIRE_MAX_BLOCKS;
-         i++) {
-        const chain_node_t *x =
-            chain_get(p->chain, req->u.get_blocks.hashes + 32 * (size_t)i);
-        cr_assert_not_null(x, "asked for a block the peer lacks");
-        if (p->mode == OTHER_BLOCK) /* genesis: never asked for */
-            x = chain_at_height(p->chain, 0);
-        buf_init(&raws[n]);
-        cr_assert_eq(block_serialize(&raws[n], &x->block), 0);
-        items[n].data = raws[n].data;
-        items[n].len = raws[n].len;
-        if (p->mode == BAD_BLOCK) {
-            items[n].data = junk;
-            items[n].len = sizeof junk;
-        }
-        n++;
+    buf_t genesis;
+    buf_init(&genesis);
+    cr_assert_eq(
+        block_serialize(&genesis, &chain_at_height(p->chain, 0)->block), 0);
+    wire_blob_t items[WIRE_MAX_BLOCKS];
+    uint16_t n = 0;
+    for (; n < req->u.get_blocks.count && n < WIRE_MAX_BLOCKS; n++) {
+        items[n].data = p->mode == BAD_BLOCK ? junk : genesis.data;
+        items[n].len = p->mode == BAD_BLOCK ? sizeof junk : genesis.len;
     }
     wire_msg_t r;
     wire_msg_init(&r, WIRE_BLOCKS);
     r.u.list.count = n;
     r.u.list.items = items;
     cr_assert_eq(wire_encode(out, NET, &r), 0);
-    for (uint16_t i = 0; i < n; i++)
-        buf_deinit(&raws[i]);
+    buf_deinit(&genesis);
 }
 
 /* The peer's answer to a request frame, encoded into out. */
@@ -85,41 +78,15 @@ static void answer(peer_t *p, buf_t *out, const buf_t *req_frame)
     wire_msg_t req;
     cr_assert_eq(wire_decode(&req, NET, req_frame->data, req_frame->len), 0);
     buf_reset(out);
-    if (p->mode == REFUSE) {
+    if (p->mode == REFUSE)
         cr_assert_eq(wire_encode_error(out, NET, ERR_FULL, "rate-limited"), 0);
-    } else if (p->mode == WRONG_TYPE) {
+    else if (p->mode == WRONG_TYPE)
         cr_assert_eq(wire_encode_empty(out, NET, WIRE_ACK), 0);
-    } else if (req.type == WIRE_GET_TIP) {
-        const chain_node_t *tip = chain_tip(p->chain);
-        wire_msg_t r;
-        wire_msg_init(&r, WIRE_TIP);
-        r.u.tip.height = tip->height;
-        memcpy(r.u.tip.tip, tip->hash, 32);
-        uint256_to_le(r.u.tip.work, &tip->chain_work);
-        cr_assert_eq(wire_encode(out, NET, &r), 0);
-    } else if (req.type == WIRE_GET_HEADERS) {
-        const chain_node_t *fork = chain_find_fork(
-            p->chain, (const uint8_t(*)[32])req.u.get_headers.hashes,
-            req.u.get_headers.count);
-        static uint8_t hdrs[WIRE_MAX_HEADERS * BLOCK_HEADER_SIZE];
-        uint16_t n = 0;
-        for (uint32_t h = fork->height + 1; n < p->max_headers; h++) {
-            const chain_node_t *x = chain_at_height(p->chain, h);
-            if (!x)
-                break;
-            block_header_serialize(hdrs + (size_t)n * BLOCK_HEADER_SIZE,
-                                   &x->block.header);
-            n++;
-        }
-        wire_msg_t r;
-        wire_msg_init(&r, WIRE_HEADERS);
-        r.u.headers.count = n;
-        r.u.headers.headers = hdrs;
-        cr_assert_eq(wire_encode(out, NET, &r), 0);
-    } else {
-        cr_assert_eq(req.type, WIRE_GET_BLOCKS);
-        reply_blocks(p, out, &req);
-    }
+    else if (req.type == WIRE_GET_BLOCKS && p->mode != HONEST)
+        reply_bad_blocks(p, out, &req);
+    else
+        chain_peer_answer(out, p->chain, req_frame->data, req_frame->len, false,
+                          p->max_headers, NULL, 0);
     wire_msg_clear(&req);
 }
 
@@ -316,4 +283,48 @@ Test(catchup, bad_arguments)
                  ERR_ARG);
     buf_deinit(&req);
     chain_free(&ours);
+}
+
+/* catchup_run: the whole exchange over p2p_request(), as the adversary
+ * follows the chain. */
+Test(catchup, run_waits_for_each_reply_over_p2p, .timeout = 20)
+{
+    chain_t *theirs = peer_chain(12);
+    chain_peer_t peer;
+    chain_peer_start(&peer, theirs, 300);
+    p2p_config_t cfg;
+    p2p_config_init(&cfg, NET);
+    cfg.request_timeout_ms = 300;
+    cfg.request_retries = 0;
+    p2p_t *p2p = p2p_new(&cfg);
+    cr_assert_not_null(p2p);
+    wire_peer_t w = chain_peer_wire(&peer);
+    cr_assert_eq(p2p_add_peer(p2p, &w), 0);
+    ours_t o = {fx_chain(NULL), false, 0};
+    uint64_t added = 99;
+    const char *fault = NULL;
+    cr_assert_eq(catchup_run(p2p, &added, &fault, o.chain, w.id, true, 100,
+                             take_block, &o),
+                 0);
+    cr_assert_eq(added, 12);
+    cr_assert_eq(chain_height(o.chain), 12);
+    /* Nothing new: one GET_TIP, and done. */
+    unsigned tips = atomic_load(&peer.asked[CP_TIP]);
+    cr_assert_eq(catchup_run(p2p, &added, NULL, o.chain, w.id, true, 100,
+                             take_block, &o),
+                 0);
+    cr_assert_eq(added, 0);
+    cr_assert_eq(atomic_load(&peer.asked[CP_TIP]), tips + 1);
+    /* A silent peer: the request's timeout, not a hang. */
+    atomic_store(&peer.silent, true);
+    cr_assert_eq(catchup_run(p2p, &added, NULL, o.chain, w.id, false, 100,
+                             take_block, &o),
+                 ERR_TIMEOUT);
+    cr_assert_eq(catchup_run(p2p, &added, NULL, o.chain, 0x1234, false, 100,
+                             take_block, &o),
+                 ERR_NOT_FOUND);
+    p2p_free(&p2p);
+    chain_peer_stop(&peer);
+    chain_free(&theirs);
+    chain_free(&o.chain);
 }

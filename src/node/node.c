@@ -30,31 +30,16 @@
  * network before the first turn, with the lock released (the "start" turn
  * of the record).
  *
- * A stuck main loop is visible from outside. Each turn notes when it began
- * and which phase it is in ("inbox: block from peer", "mining: solutions",
- * ...) in n->watch, which any thread reads without the lock; a turn ends
- * where the loop goes idle, at its wait for the inbox, so an idle loop
- * shows a turn of a couple of milliseconds. A JSON query is answered with
- * the lock held for the answer alone (node_query); `status` waits for the
- * lock at most NODE_STATUS_WAIT_MS and otherwise answers what it can read
- * without it -- the main loop's record, uptime, peers -- marked "busy", so
- * a loop that spins with the lock held is told apart from a node that is
- * merely gone.
+ * A stuck main loop is visible from outside: each turn notes when it began
+ * and which phase it is in in n->watch (loopwatch.h), which `status` reads
+ * without the lock when the lock is not to be had (serve.h). A turn ends
+ * where the loop goes idle, at its wait for the inbox.
  *
- * Gossip: a NEW_TXS item whose txid the mempool holds is dropped after that
- * lookup alone (in a full mesh each transaction arrives from every peer,
- * and only the first copy is parsed, hashed and checked). A block that came
- * by gossip is relayed as the frame it came in.
- *
- * Misbehaviour (score.h): a block refused by a consensus rule or that does
- * not parse costs its sender SCORE_BAD_BLOCK; a block refused for a reason
- * that can change (time-too-new) or that is merely an orphan costs nothing.
- * A gossiped block on a branch already stale on arrival
- * (chain_is_stale_fork) is refused as "stale-fork" and costs
- * SCORE_STALE_FORK. Transactions with bad signatures cost SCORE_BAD_TX, as
- * does a NEW_TXS item that does not parse or is not what its txid claims;
- * nonce and funds refusals cost nothing, because honest races produce
- * them. Every refusal, orphans included, is counted by reason (seen.h).
+ * A block that came by gossip is relayed as the frame it came in; a
+ * NEW_TXS item whose txid the mempool holds is dropped after that lookup
+ * alone (in a full mesh each transaction arrives from every peer). What a
+ * refusal costs its sender is score.h's; every refusal, orphans included,
+ * is counted by reason (seen.h).
  */
 #include "node.h"
 #include "err.h"
@@ -64,7 +49,6 @@
 #include "node_impl.h"
 #include "persist.h"
 #include "relay.h"
-#include "rpc.h"
 #include "score.h"
 #include "serve.h"
 #include "sync.h"
@@ -72,7 +56,6 @@
 #include "testswitch.h"
 #include "wire.h"
 
-#include <jansson.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -149,23 +132,6 @@ int node_lock_within(node_t *n, unsigned ms)
     return pthread_mutex_timedlock(&n->lock, &until) == 0 ? 0 : ERR_TIMEOUT;
 }
 
-void node_busy_reason(node_t *n, char *out, size_t len)
-{
-    loopwatch_view_t v;
-    loopwatch_read(&n->watch, &v, node_now_ms());
-    double s = (double)v.turn_age_ms / 1000.0;
-    if (v.turn_age_ms > LOOPWATCH_STUCK_MS)
-        snprintf(out, len,
-                 "the node is running but its main loop has not turned for "
-                 "%.1f s (stuck in \"%s\"); only status answers meanwhile",
-                 s, v.where ? v.where : "?");
-    else
-        snprintf(out, len,
-                 "the node is busy: its main loop holds the node lock (this "
-                 "turn %.1f s so far, in \"%s\"); try again",
-                 s, v.where ? v.where : "?");
-}
-
 const params_t *node_params(const node_t *n)
 {
     return n->params;
@@ -199,8 +165,6 @@ const mempool_t *node_mempool(const node_t *n)
 void node_stats(node_t *n, node_stats_t *out)
 {
     memset(out, 0, sizeof *out);
-    out->refused_blocks = &n->seen.blocks;
-    out->refused_txs = &n->seen.txs;
     if (n->serve)
         serve_counts(n->serve, &out->requests_limited,
                      &out->requests_malformed);
@@ -214,14 +178,9 @@ void node_stats(node_t *n, node_stats_t *out)
     out->hashrate = mining_hashrate(&n->mining);
 }
 
-const char *node_tx_refusal(const node_t *n, const uint8_t txid[32])
+const seen_t *node_seen(const node_t *n)
 {
-    return seen_tx_refusal(&n->seen, txid);
-}
-
-uint64_t node_block_received_us(const node_t *n, const uint8_t hash[32])
-{
-    return seen_block_received_us(&n->seen, hash);
+    return &n->seen;
 }
 
 bool node_miner_key(const node_t *n, uint8_t key[32])
@@ -616,22 +575,13 @@ static void status_line(node_t *n)
              (unsigned long long)seen_total(&n->seen.blocks));
 }
 
-/* Holds the lock for ms without doing anything, as a turn stuck in a long
- * operation would (rpc "stall", testswitch.h). */
-static void stall(node_t *n, uint64_t ms, volatile sig_atomic_t *stop)
-{
-    loopwatch_at(&n->watch, "test: stalled (rpc stall)");
-    uint64_t until = node_now_ms() + ms;
-    while (!*stop && node_now_ms() < until)
-        nanosleep(&(struct timespec){0, 10 * 1000000L}, NULL);
-}
-
 /* One turn of the main loop (the wait for the inbox begins it). */
 static void turn(node_t *n, volatile sig_atomic_t *stop)
 {
-    uint64_t stall_ms = testswitch_take_stall(&n->switches);
-    if (stall_ms)
-        stall(n, stall_ms, stop);
+    if (testswitch_stall_pending(&n->switches)) {
+        loopwatch_at(&n->watch, "test: stalled (rpc stall)");
+        testswitch_stall_now(&n->switches, stop); /* the lock held */
+    }
     drain_inbox(n, NODE_POLL_MS);
     loopwatch_at(&n->watch, "relay: transactions");
     relay_flush(&n->relay);
@@ -661,26 +611,6 @@ static void turn(node_t *n, volatile sig_atomic_t *stop)
         status_line(n);
         n->next_status_ms = now + 1000 * n->cfg.status_interval_s;
     }
-}
-
-/* ---- queries ------------------------------------------------------------- */
-
-json_t *node_query(node_t *n, const json_t *request)
-{
-    const char *method = json_string_value(json_object_get(request, "method"));
-    if (method && strcmp(method, "status") == 0) {
-        /* `status` is how one finds out that the main loop is stuck with
-         * the lock held: it must answer then too. */
-        if (node_lock_within(n, NODE_STATUS_WAIT_MS) != 0)
-            return rpc_status_busy(n);
-    } else if (node_lock_within(n, NODE_LOCK_WAIT_MS) != 0) {
-        char why[WIRE_MAX_STR + 1];
-        node_busy_reason(n, why, sizeof why);
-        return rpc_error(ERR_FULL, why);
-    }
-    json_t *answer = rpc_handle(n, request);
-    pthread_mutex_unlock(&n->lock);
-    return answer;
 }
 
 /* ---- lifecycle ----------------------------------------------------------- */

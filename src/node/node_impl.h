@@ -28,11 +28,6 @@
 #include "seen.h"
 #include "tx.h"
 
-/* `status` waits this long for the node lock, then answers without it. */
-#define NODE_STATUS_WAIT_MS 250
-/* Any other request waits this long, then is refused as busy. */
-#define NODE_LOCK_WAIT_MS 1000
-
 /* ---- the lock ------------------------------------------------------------ */
 
 void node_lock(node_t *n);
@@ -40,10 +35,6 @@ void node_unlock(node_t *n);
 
 /* Takes the node lock, waiting at most ms. Returns 0 or ERR_TIMEOUT. */
 int node_lock_within(node_t *n, unsigned ms);
-
-/* Why the lock could not be had: the main loop holds it, and its record
- * says for how long and where (for a "busy" refusal). No lock needed. */
-void node_busy_reason(node_t *n, char *out, size_t len);
 
 /* ---- without the lock ---------------------------------------------------- */
 
@@ -58,9 +49,12 @@ uint64_t node_now_ms(void);
 const chain_t *node_chain(const node_t *n);
 const mempool_t *node_mempool(const node_t *n);
 
-/* What `status` reports beyond the chain. */
+/* What the node remembers of what it was offered: refusals by reason,
+ * why recent transactions were refused, when recent blocks arrived. */
+const seen_t *node_seen(const node_t *n);
+
+/* What `status` reports beyond the chain and node_seen(). */
 typedef struct {
-    const seen_tally_t *refused_blocks, *refused_txs; /* borrowed */
     uint64_t requests_limited;   /* refused by the rate limiter */
     uint64_t requests_malformed; /* frames that were not requests */
     uint64_t blocks_relayed, txs_relayed;
@@ -73,13 +67,6 @@ typedef struct {
 } node_stats_t;
 
 void node_stats(node_t *n, node_stats_t *out);
-
-/* Why this transaction was refused lately, or NULL (static string). */
-const char *node_tx_refusal(const node_t *n, const uint8_t txid[32]);
-
-/* Wall-clock microseconds when this node accepted the block, or 0 when it
- * does not know (loaded from the store, or forgotten). */
-uint64_t node_block_received_us(const node_t *n, const uint8_t hash[32]);
 
 /* The configured coinbase recipient; false when none was given. */
 bool node_miner_key(const node_t *n, uint8_t key[32]);

@@ -42,14 +42,17 @@ bool reqlimit_take(reqlimit_t *l, const uint8_t *id, size_t id_len,
     size_t victim = 0;
     for (size_t i = 0; i < REQLIMIT_SLOTS; i++) {
         if (l->slot[i].key == key) {
-            uint64_t elapsed = now_ms > l->slot[i].last_ms
-                                   ? now_ms - l->slot[i].last_ms
-                                   : 0; /* a clock that went back adds none */
+            /* A clock that went back adds nothing, and the bucket keeps
+             * the later time, so going forward again adds nothing twice. */
+            uint64_t elapsed = 0;
+            if (now_ms > l->slot[i].last_ms) {
+                elapsed = now_ms - l->slot[i].last_ms;
+                l->slot[i].last_ms = now_ms;
+            }
             if (elapsed > FILL_MS)
                 elapsed = FILL_MS;
             uint64_t milli = l->slot[i].milli + elapsed * REQLIMIT_RATE;
             l->slot[i].milli = milli > FULL ? FULL : milli;
-            l->slot[i].last_ms = now_ms;
             if (l->slot[i].milli < MILLI)
                 return false;
             l->slot[i].milli -= MILLI;

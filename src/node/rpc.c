@@ -115,8 +115,8 @@ static json_t *m_status(node_t *n)
         json_object_set_new(requests, "malformed",
                             json_integer((json_int_t)st.requests_malformed));
     json_t *refused =
-        json_pack("{s:o,s:o}", "blocks", tally_json(st.refused_blocks),
-                  "transactions", tally_json(st.refused_txs));
+        json_pack("{s:o,s:o}", "blocks", tally_json(&node_seen(n)->blocks),
+                  "transactions", tally_json(&node_seen(n)->txs));
     char id[17];
     snprintf(id, sizeof id, "%016llx",
              (unsigned long long)p2p_node_id(node_p2p(n)));
@@ -184,7 +184,7 @@ static json_t *m_getblock(node_t *n, const json_t *params)
             b, "confirmations",
             json_integer(
                 x->in_main ? chain_height(node_chain(n)) - x->height + 1 : 0));
-        uint64_t us = node_block_received_us(n, x->hash);
+        uint64_t us = seen_block_received_us(node_seen(n), x->hash);
         if (us)
             json_object_set_new(b, "received", json_integer((json_int_t)us));
     }
@@ -285,7 +285,7 @@ static json_t *m_tx(node_t *n, const json_t *params)
     const chain_node_t *where;
     size_t index;
     const tx_t *pending = mempool_get(node_mempool(n), txid);
-    const char *rejected = node_tx_refusal(n, txid);
+    const char *rejected = seen_tx_refusal(node_seen(n), txid);
     if (chain_find_tx(node_chain(n), &where, &index, txid) == 0) {
         json_object_set_new(r, "status", json_string("confirmed"));
         json_object_set_new(

@@ -34,6 +34,44 @@ struct serve {
     atomic_uint_fast64_t limited, malformed;
 };
 
+/* Why the lock could not be had: the main loop holds it (the request thread
+ * is the only other taker), and its record says for how long and where. */
+static void busy_reason(node_t *n, char *out, size_t len)
+{
+    loopwatch_view_t v;
+    loopwatch_read(node_watch(n), &v, node_now_ms());
+    double s = (double)v.turn_age_ms / 1000.0;
+    if (v.turn_age_ms > LOOPWATCH_STUCK_MS)
+        snprintf(out, len,
+                 "the node is running but its main loop has not turned for "
+                 "%.1f s (stuck in \"%s\"); only status answers meanwhile",
+                 s, v.where ? v.where : "?");
+    else
+        snprintf(out, len,
+                 "the node is busy: its main loop holds the node lock (this "
+                 "turn %.1f s so far, in \"%s\"); try again",
+                 s, v.where ? v.where : "?");
+}
+
+/* A JSON query, as node.h says. */
+json_t *node_query(node_t *n, const json_t *request)
+{
+    const char *method = json_string_value(json_object_get(request, "method"));
+    if (method && strcmp(method, "status") == 0) {
+        /* `status` is how one finds out that the main loop is stuck with
+         * the lock held: it must answer then too. */
+        if (node_lock_within(n, SERVE_STATUS_WAIT_MS) != 0)
+            return rpc_status_busy(n);
+    } else if (node_lock_within(n, SERVE_LOCK_WAIT_MS) != 0) {
+        char why[WIRE_MAX_STR + 1];
+        busy_reason(n, why, sizeof why);
+        return rpc_error(ERR_FULL, why);
+    }
+    json_t *answer = rpc_handle(n, request);
+    node_unlock(n);
+    return answer;
+}
+
 static const uint8_t *net_id(const serve_t *s)
 {
     return node_params(s->node)->network_id;
@@ -295,11 +333,11 @@ static void serve_submit_batch(serve_t *s, const server_req_t *req)
             continue;
         }
         tx_compute_txid(txid, &tx);
-        if (node_lock_within(s->node, NODE_LOCK_WAIT_MS) != 0) {
+        if (node_lock_within(s->node, SERVE_LOCK_WAIT_MS) != 0) {
             /* This one and the rest: the main loop keeps the lock. */
             for (size_t k = i; k < m.u.list.count; k++) {
                 res[k].code = ERR_FULL;
-                node_busy_reason(s->node, res[k].reason, sizeof res[k].reason);
+                busy_reason(s->node, res[k].reason, sizeof res[k].reason);
             }
             break;
         }
@@ -313,7 +351,7 @@ static void serve_submit_batch(serve_t *s, const server_req_t *req)
     }
     /* (Without the lock, the main loop flushes them at the end of its
      * turn.) */
-    if (node_lock_within(s->node, NODE_LOCK_WAIT_MS) == 0) {
+    if (node_lock_within(s->node, SERVE_LOCK_WAIT_MS) == 0) {
         node_flush_relay(s->node);
         node_unlock(s->node);
     }
@@ -356,12 +394,12 @@ static void handle(serve_t *s, const server_req_t *req, uint64_t now_ms)
         serve_submit_batch(s, req);
     } else if (!malformed && type == WIRE_QUERY) {
         serve_query(s, req);
-    } else if (node_lock_within(s->node, NODE_LOCK_WAIT_MS) == 0) {
+    } else if (node_lock_within(s->node, SERVE_LOCK_WAIT_MS) == 0) {
         serve_one(s, req);
         node_unlock(s->node);
     } else {
         char why[WIRE_MAX_STR + 1];
-        node_busy_reason(s->node, why, sizeof why);
+        busy_reason(s->node, why, sizeof why);
         reply_error(s, req, ERR_FULL, why);
     }
 }

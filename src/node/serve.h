@@ -6,8 +6,8 @@
  * The thread answers one request at a time, so that the main loop never
  * waits on a client and a node that is itself syncing from a peer still
  * answers that peer. Each answer takes the node lock for its own time only
- * and waits for it at most NODE_LOCK_WAIT_MS (a JSON query: node_query(),
- * whose `status` waits NODE_STATUS_WAIT_MS and then answers without the
+ * and waits for it at most SERVE_LOCK_WAIT_MS (a JSON query: node_query(),
+ * whose `status` waits SERVE_STATUS_WAIT_MS and then answers without the
  * lock); a request that cannot have it is refused as busy (ERR_FULL,
  * saying how long the main loop has not turned and where), since one that
  * waited for ever would hold up every status behind it. SUBMIT_TXS takes
@@ -37,6 +37,11 @@
 
 #include "node.h"
 
+/* `status` waits this long for the node lock, then answers without it. */
+#define SERVE_STATUS_WAIT_MS 250
+/* Any other request waits this long, then is refused as busy. */
+#define SERVE_LOCK_WAIT_MS 1000
+
 typedef struct serve serve_t;
 
 /*
@@ -50,7 +55,7 @@ serve_t *serve_new(node_t *n, const char *endpoint);
 /* Starts the request thread. Returns 0 or ERR_NOMEM. */
 int serve_start(serve_t *s);
 
-/* Stops the request thread and waits for it (within NODE_LOCK_WAIT_MS and
+/* Stops the request thread and waits for it (within SERVE_LOCK_WAIT_MS and
  * a poll); harmless when it is not running. */
 void serve_stop(serve_t *s);
 

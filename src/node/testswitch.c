@@ -4,6 +4,7 @@
 #include "testswitch.h"
 
 #include <string.h>
+#include <time.h>
 
 #include "err.h"
 
@@ -60,9 +61,22 @@ int testswitch_stall(testswitch_t *t, uint64_t ms)
     return 0;
 }
 
-uint64_t testswitch_take_stall(testswitch_t *t)
+bool testswitch_stall_pending(const testswitch_t *t)
 {
-    uint64_t ms = t->stall_ms;
+    return t->stall_ms != 0;
+}
+
+static uint64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+void testswitch_stall_now(testswitch_t *t, volatile sig_atomic_t *stop)
+{
+    uint64_t until = now_ms() + t->stall_ms;
     t->stall_ms = 0;
-    return ms;
+    while (!*stop && now_ms() < until)
+        nanosleep(&(struct timespec){0, 10 * 1000000L}, NULL);
 }

@@ -22,6 +22,7 @@
 #ifndef PICKAXE_TESTSWITCH_H
 #define PICKAXE_TESTSWITCH_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -65,7 +66,11 @@ bool testswitch_cut(const testswitch_t *t, uint64_t peer);
  */
 int testswitch_stall(testswitch_t *t, uint64_t ms);
 
-/* The stall asked for, if any, which is then cleared (main loop). */
-uint64_t testswitch_take_stall(testswitch_t *t);
+/* True when a stall was asked for. */
+bool testswitch_stall_pending(const testswitch_t *t);
+
+/* Stalls the calling thread (the main loop, lock held) for the time asked,
+ * or until *stop is set, doing nothing; then clears the request. */
+void testswitch_stall_now(testswitch_t *t, volatile sig_atomic_t *stop);
 
 #endif
