@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "err.h"
+#include "sock.h"
 
 typedef struct item {
     struct item *next;
@@ -21,22 +22,6 @@ struct msgq {
     item_t *head, *tail;
     size_t n, max;
 };
-
-/* An absolute CLOCK_MONOTONIC time ms from now (the condition variable
- * uses that clock, so a change of the wall clock neither shortens nor
- * stretches a wait). */
-static struct timespec deadline_in(uint32_t ms)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    ts.tv_sec += ms / 1000;
-    ts.tv_nsec += (long)(ms % 1000) * 1000000L;
-    if (ts.tv_nsec >= 1000000000L) {
-        ts.tv_sec++;
-        ts.tv_nsec -= 1000000000L;
-    }
-    return ts;
-}
 
 msgq_t *msgq_new(size_t max)
 {
@@ -99,7 +84,8 @@ int msgq_push(msgq_t *q, p2p_msg_t *msg, bool always)
 
 int msgq_pop(msgq_t *q, p2p_msg_t *out, int timeout_ms)
 {
-    struct timespec ts = deadline_in(timeout_ms > 0 ? (uint32_t)timeout_ms : 0);
+    struct timespec ts =
+        sock_deadline_in(timeout_ms > 0 ? (uint32_t)timeout_ms : 0);
     pthread_mutex_lock(&q->lock);
     while (!q->head && timeout_ms != 0) {
         if (timeout_ms < 0)

@@ -18,6 +18,7 @@
 #include "err.h"
 #include "log.h"
 #include "reqclient.h"
+#include "sock.h"
 
 struct trackerlink {
     trackerlink_config_t cfg;
@@ -28,22 +29,6 @@ struct trackerlink {
     bool stop, registered;
     uint32_t peer_timeout_ms; /* announced by the tracker; 0: not yet */
 };
-
-/* An absolute CLOCK_MONOTONIC time ms from now (cond is set up to use that
- * clock, so a change of the wall clock neither shortens nor stretches a
- * wait). */
-static struct timespec deadline_in(uint32_t ms)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    ts.tv_sec += ms / 1000;
-    ts.tv_nsec += (long)(ms % 1000) * 1000000L;
-    if (ts.tv_nsec >= 1000000000L) {
-        ts.tv_sec++;
-        ts.tv_nsec -= 1000000000L;
-    }
-    return ts;
-}
 
 /* One request to the tracker, decoded. */
 static int ask(trackerlink_t *l, reqclient_t *rc, wire_msg_t *reply,
@@ -165,7 +150,7 @@ static void set_registered(trackerlink_t *l, bool v)
 /* Sleeps until the deadline or a stop; returns true on stop. */
 static bool sleep_or_stop(trackerlink_t *l, uint32_t ms)
 {
-    struct timespec ts = deadline_in(ms);
+    struct timespec ts = sock_deadline_in(ms);
     pthread_mutex_lock(&l->lock);
     while (!l->stop && pthread_cond_timedwait(&l->cond, &l->lock, &ts) == 0)
         ;
