@@ -7,7 +7,7 @@
  * in flight; a whole exchange over p2p_ask() with a fake peer (tip, then
  * headers and blocks), with the chain caught up and nothing asked twice; a
  * silent peer ends its exchange, is held, and its wants are refused; a held
- * peer's want waits while another peer's is served; the first pending
+ * peer's want waits (sync is then settled, though not idle); the first pending
  * transactions to arrive cancel the other "once" wants.
  */
 #include <criterion/criterion.h>
@@ -146,9 +146,13 @@ Test(sync, an_exchange_over_p2p_ask_catches_up)
     /* The peer is held a moment after an exchange for its chain: a want
      * for it waits in the queue. */
     cr_assert_eq(sync_want(&s, id, SYNC_BLOCKS, NULL, false, sock_now_ms()), 0);
-    sync_turn(&s, o.chain, sock_now_ms());
+    uint64_t now = sock_now_ms();
+    sync_turn(&s, o.chain, now);
     cr_assert(!s.busy && s.n == 1, "held, still queued");
-    sync_turn(&s, o.chain, sock_now_ms() + SYNC_MIN_INTERVAL_MS);
+    /* Settled (nothing could be fetched now), though not idle. */
+    cr_assert(sync_settled(&s, now) && !sync_idle(&s));
+    cr_assert(!sync_settled(&s, now + SYNC_MIN_INTERVAL_MS));
+    sync_turn(&s, o.chain, now + SYNC_MIN_INTERVAL_MS);
     cr_assert(s.busy, "served once the hold is over");
     run_until_idle(&s, p2p, o.chain);
     cr_assert_eq(o.blocks, 20, "nothing new to fetch");

@@ -589,7 +589,7 @@ static void turn(node_t *n, volatile sig_atomic_t *stop)
     take_solutions(n);
     uint64_t now = node_now_ms();
     if (n->catching_up &&
-        (sync_idle(&n->sync) || now >= n->catch_up_until_ms)) {
+        (sync_settled(&n->sync, now) || now >= n->catch_up_until_ms)) {
         /* Caught up with everyone we knew at the start (or given up
          * waiting): mining no longer risks an old tip. */
         n->catching_up = false;

@@ -268,6 +268,16 @@ bool sync_idle(const sync_t *s)
     return !s->busy && s->n == 0;
 }
 
+bool sync_settled(const sync_t *s, uint64_t now_ms)
+{
+    if (s->busy)
+        return false;
+    for (size_t i = 0; i < s->n; i++)
+        if (!held(s, s->queue[i].peer, now_ms, false))
+            return false;
+    return true;
+}
+
 void sync_init(sync_t *s, p2p_t *p2p, sync_sink_t sink)
 {
     memset(s, 0, sizeof *s);

@@ -146,4 +146,11 @@ bool sync_reply(sync_t *s, const chain_t *chain, const p2p_msg_t *m,
 /* True when nothing is queued or in flight. */
 bool sync_idle(const sync_t *s);
 
+/* True when nothing is in flight and no queued want may be served at now_ms
+ * (each waits for its peer's hold to end): what could be fetched now has
+ * been. In a busy network the queue is seldom empty -- gossip brings
+ * orphans, tip polls come every few seconds -- so this, not sync_idle(),
+ * says that a catch-up is over. */
+bool sync_settled(const sync_t *s, uint64_t now_ms);
+
 #endif
