@@ -99,6 +99,24 @@ static wire_peer_t peer_of(peer_fx_t *n)
     return w;
 }
 
+/* Starts a (answering) and b (mode, answering GET_TIP with height), and
+ * makes a know b. Returns b as a knows it. */
+static wire_peer_t pair_up(peer_fx_t *a, peer_fx_t *b, uint32_t height,
+                           int mode)
+{
+    start(a, 1, ANSWER);
+    start(b, height, mode);
+    wire_peer_t pb = peer_of(b);
+    cr_assert_eq(p2p_add_peer(a->p, &pb), 0);
+    return pb;
+}
+
+static void pair_down(peer_fx_t *a, peer_fx_t *b)
+{
+    stop(a);
+    stop(b);
+}
+
 static void get_tip(buf_t *req)
 {
     buf_init(req);
@@ -128,10 +146,7 @@ Test(p2p_ask, the_answer_arrives_in_the_inbox_with_its_tag, .init = quiet,
      .timeout = 10)
 {
     peer_fx_t a, b;
-    start(&a, 1, ANSWER);
-    start(&b, 77, ANSWER);
-    wire_peer_t pb = peer_of(&b);
-    cr_assert_eq(p2p_add_peer(a.p, &pb), 0);
+    wire_peer_t pb = pair_up(&a, &b, 77, ANSWER);
     buf_t req;
     get_tip(&req);
     cr_assert_eq(p2p_ask(a.p, pb.id, 41, req.data, req.len), 0);
@@ -157,18 +172,14 @@ Test(p2p_ask, the_answer_arrives_in_the_inbox_with_its_tag, .init = quiet,
     cr_assert_eq(p2p_ask(a.p, pb.id, 1, req.data, 0), ERR_ARG);
     cr_assert_eq(p2p_receive_data(a.p, &m, 300), ERR_TIMEOUT);
     buf_deinit(&req);
-    stop(&a);
-    stop(&b);
+    pair_down(&a, &b);
 }
 
 Test(p2p_ask, a_silent_peer_is_a_timeout_that_nobody_waited_for, .init = quiet,
      .timeout = 10)
 {
     peer_fx_t a, b;
-    start(&a, 1, ANSWER);
-    start(&b, 5, SILENT);
-    wire_peer_t pb = peer_of(&b);
-    cr_assert_eq(p2p_add_peer(a.p, &pb), 0);
+    wire_peer_t pb = pair_up(&a, &b, 5, SILENT);
     buf_t req;
     get_tip(&req);
     cr_assert_eq(p2p_ask(a.p, pb.id, 9, req.data, req.len), 0);
@@ -187,18 +198,14 @@ Test(p2p_ask, a_silent_peer_is_a_timeout_that_nobody_waited_for, .init = quiet,
     cr_assert(info.unresponsive);
     cr_assert_eq(info.score, 0, "silence is not misbehaviour");
     buf_deinit(&req);
-    stop(&a);
-    stop(&b);
+    pair_down(&a, &b);
 }
 
 Test(p2p_ask, a_reply_that_does_not_decode_is_an_outcome_and_scored,
      .init = quiet, .timeout = 10)
 {
     peer_fx_t a, b;
-    start(&a, 1, ANSWER);
-    start(&b, 5, GARBAGE);
-    wire_peer_t pb = peer_of(&b);
-    cr_assert_eq(p2p_add_peer(a.p, &pb), 0);
+    wire_peer_t pb = pair_up(&a, &b, 5, GARBAGE);
     buf_t req;
     get_tip(&req);
     cr_assert_eq(p2p_ask(a.p, pb.id, 3, req.data, req.len), 0);
@@ -213,17 +220,13 @@ Test(p2p_ask, a_reply_that_does_not_decode_is_an_outcome_and_scored,
     cr_assert_gt(info.score, 0);
     cr_assert_eq(info.bad_messages, 1);
     buf_deinit(&req);
-    stop(&a);
-    stop(&b);
+    pair_down(&a, &b);
 }
 
 Test(p2p_ask, the_queue_is_bounded, .init = quiet, .timeout = 20)
 {
     peer_fx_t a, b;
-    start(&a, 1, ANSWER);
-    start(&b, 5, SILENT);
-    wire_peer_t pb = peer_of(&b);
-    cr_assert_eq(p2p_add_peer(a.p, &pb), 0);
+    wire_peer_t pb = pair_up(&a, &b, 5, SILENT);
     buf_t req;
     get_tip(&req);
     /* One request may be in flight, P2P_MAX_ASKS wait behind it. */
@@ -240,18 +243,14 @@ Test(p2p_ask, the_queue_is_bounded, .init = quiet, .timeout = 20)
     buf_deinit(&req);
     /* Freeing drops what waits; the request in flight ends by its
      * timeout. */
-    stop(&a);
-    stop(&b);
+    pair_down(&a, &b);
 }
 
 Test(p2p_ask, gossip_arrives_decoded_from_its_own_bytes, .init = quiet,
      .timeout = 10)
 {
     peer_fx_t a, b;
-    start(&a, 1, ANSWER);
-    start(&b, 5, ANSWER);
-    wire_peer_t pb = peer_of(&b);
-    cr_assert_eq(p2p_add_peer(a.p, &pb), 0);
+    wire_peer_t pb = pair_up(&a, &b, 5, ANSWER);
     uint8_t tx[TX_TRANSFER_SIZE];
     memset(tx, 0x5a, sizeof tx);
     buf_t frame;
@@ -280,6 +279,5 @@ Test(p2p_ask, gossip_arrives_decoded_from_its_own_bytes, .init = quiet,
     }
     cr_assert(heard, "the gossip never arrived");
     buf_deinit(&frame);
-    stop(&a);
-    stop(&b);
+    pair_down(&a, &b);
 }

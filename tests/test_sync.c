@@ -110,6 +110,45 @@ static p2p_t *our_p2p(chain_peer_t *peer, int timeout_ms)
     return p;
 }
 
+/* A fake peer with a chain of `height`, our p2p knowing it, our empty
+ * chain, and sync between them. */
+typedef struct {
+    chain_t *theirs;
+    chain_peer_t peer;
+    p2p_t *p2p;
+    ours_t o;
+    sync_t s;
+    uint64_t id; /* the peer's */
+} rig_t;
+
+static void rig_up(rig_t *r, unsigned height, int timeout_ms, bool silent)
+{
+    r->theirs = chain_of(height);
+    chain_peer_start(&r->peer, r->theirs, timeout_ms);
+    atomic_store(&r->peer.silent, silent);
+    r->p2p = our_p2p(&r->peer, timeout_ms);
+    r->o = (ours_t){chain_of(0), 0, 0};
+    sync_init(&r->s, r->p2p, (sync_sink_t){&r->o, sink_block, sink_tx});
+    r->id = p2p_node_id(r->peer.p2p);
+}
+
+static void rig_down(rig_t *r)
+{
+    sync_deinit(&r->s);
+    p2p_free(&r->p2p);
+    chain_peer_stop(&r->peer);
+    chain_free(&r->theirs);
+    chain_free(&r->o.chain);
+}
+
+/* Waits (generously) for the next message in the inbox. */
+static void next_message(p2p_t *p2p, p2p_msg_t *m)
+{
+    uint64_t deadline = sock_now_ms() + 5000;
+    while (p2p_receive_data(p2p, m, 50) != 0)
+        cr_assert(sock_now_ms() < deadline, "no reply came");
+}
+
 /* Runs sync as the main loop would until it is idle (or a deadline). */
 static void run_until_idle(sync_t *s, p2p_t *p2p, const chain_t *chain)
 {
@@ -128,138 +167,98 @@ static void run_until_idle(sync_t *s, p2p_t *p2p, const chain_t *chain)
 
 Test(sync, an_exchange_over_p2p_ask_catches_up)
 {
-    chain_t *theirs = chain_of(20);
-    chain_peer_t peer;
-    chain_peer_start(&peer, theirs, 1000);
-    p2p_t *p2p = our_p2p(&peer, 1000);
-    ours_t o = {chain_of(0), 0, 0};
-    sync_t s;
-    sync_init(&s, p2p, (sync_sink_t){&o, sink_block, sink_tx});
-    uint64_t id = p2p_node_id(peer.p2p);
-    cr_assert_eq(sync_want(&s, id, SYNC_TIP, NULL, false, sock_now_ms()), 0);
-    run_until_idle(&s, p2p, o.chain);
-    cr_assert_eq(chain_height(o.chain), 20);
-    cr_assert_eq(o.blocks, 20, "each block fetched once");
-    cr_assert_eq(atomic_load(&peer.asked[CP_TIP]), 1);
-    cr_assert_eq(atomic_load(&peer.first_type), WIRE_GET_TIP);
-    cr_assert_eq(atomic_load(&peer.asked[CP_BLOCKS]), 3, "8 + 8 + 4");
+    rig_t r;
+    rig_up(&r, 20, 1000, false);
+    cr_assert_eq(sync_want(&r.s, r.id, SYNC_TIP, NULL, false, sock_now_ms()),
+                 0);
+    run_until_idle(&r.s, r.p2p, r.o.chain);
+    cr_assert_eq(chain_height(r.o.chain), 20);
+    cr_assert_eq(r.o.blocks, 20, "each block fetched once");
+    cr_assert_eq(atomic_load(&r.peer.asked[CP_TIP]), 1);
+    cr_assert_eq(atomic_load(&r.peer.first_type), WIRE_GET_TIP);
+    cr_assert_eq(atomic_load(&r.peer.asked[CP_BLOCKS]), 3, "8 + 8 + 4");
     /* The peer is held a moment after an exchange for its chain: a want
      * for it waits in the queue. */
-    cr_assert_eq(sync_want(&s, id, SYNC_BLOCKS, NULL, false, sock_now_ms()), 0);
     uint64_t now = sock_now_ms();
-    sync_turn(&s, o.chain, now);
-    cr_assert(!s.busy && s.n == 1, "held, still queued");
+    cr_assert_eq(sync_want(&r.s, r.id, SYNC_BLOCKS, NULL, false, now), 0);
+    sync_turn(&r.s, r.o.chain, now);
+    cr_assert(!r.s.busy && r.s.n == 1, "held, still queued");
     /* Settled (nothing could be fetched now), though not idle. */
-    cr_assert(sync_settled(&s, now) && !sync_idle(&s));
-    cr_assert(!sync_settled(&s, now + SYNC_MIN_INTERVAL_MS));
-    sync_turn(&s, o.chain, now + SYNC_MIN_INTERVAL_MS);
-    cr_assert(s.busy, "served once the hold is over");
-    run_until_idle(&s, p2p, o.chain);
-    cr_assert_eq(o.blocks, 20, "nothing new to fetch");
-    sync_deinit(&s);
-    p2p_free(&p2p);
-    chain_peer_stop(&peer);
-    chain_free(&theirs);
-    chain_free(&o.chain);
+    cr_assert(sync_settled(&r.s, now) && !sync_idle(&r.s));
+    cr_assert(!sync_settled(&r.s, now + SYNC_MIN_INTERVAL_MS));
+    sync_turn(&r.s, r.o.chain, now + SYNC_MIN_INTERVAL_MS);
+    cr_assert(r.s.busy, "served once the hold is over");
+    run_until_idle(&r.s, r.p2p, r.o.chain);
+    cr_assert_eq(r.o.blocks, 20, "nothing new to fetch");
+    rig_down(&r);
 }
 
 Test(sync, a_silent_peer_is_held_and_its_wants_refused, .timeout = 20)
 {
-    chain_t *theirs = chain_of(3);
-    chain_peer_t peer;
-    chain_peer_start(&peer, theirs, 200);
-    atomic_store(&peer.silent, true);
-    p2p_t *p2p = our_p2p(&peer, 200);
-    ours_t o = {chain_of(0), 0, 0};
-    sync_t s;
-    sync_init(&s, p2p, (sync_sink_t){&o, sink_block, sink_tx});
-    uint64_t id = p2p_node_id(peer.p2p);
-    cr_assert_eq(sync_want(&s, id, SYNC_TIP, NULL, false, sock_now_ms()), 0);
-    sync_turn(&s, o.chain, sock_now_ms());
-    cr_assert(s.busy);
-    /* Queued meanwhile: dropped when the peer turns out silent. */
-    cr_assert_eq(sync_want(&s, id, SYNC_MEMPOOL, NULL, false, sock_now_ms()),
+    rig_t r;
+    rig_up(&r, 3, 200, true);
+    cr_assert_eq(sync_want(&r.s, r.id, SYNC_TIP, NULL, false, sock_now_ms()),
                  0);
-    run_until_idle(&s, p2p, o.chain);
-    cr_assert_eq(s.n, 0);
-    cr_assert_eq(sync_want(&s, id, SYNC_BLOCKS, NULL, false, sock_now_ms()),
+    sync_turn(&r.s, r.o.chain, sock_now_ms());
+    cr_assert(r.s.busy);
+    /* Queued meanwhile: dropped when the peer turns out silent. */
+    cr_assert_eq(
+        sync_want(&r.s, r.id, SYNC_MEMPOOL, NULL, false, sock_now_ms()), 0);
+    run_until_idle(&r.s, r.p2p, r.o.chain);
+    cr_assert_eq(r.s.n, 0);
+    cr_assert_eq(sync_want(&r.s, r.id, SYNC_BLOCKS, NULL, false, sock_now_ms()),
                  ERR_TIMEOUT, "not asked again while held");
-    cr_assert_eq(sync_want(&s, id, SYNC_BLOCKS, NULL, false,
+    cr_assert_eq(sync_want(&r.s, r.id, SYNC_BLOCKS, NULL, false,
                            sock_now_ms() + SYNC_SILENT_HOLD_MS),
                  0, "asked again once the hold is over");
-    cr_assert_eq(chain_height(o.chain), 0);
-    sync_deinit(&s);
-    p2p_free(&p2p);
-    chain_peer_stop(&peer);
-    chain_free(&theirs);
-    chain_free(&o.chain);
+    cr_assert_eq(chain_height(r.o.chain), 0);
+    rig_down(&r);
 }
 
 Test(sync, a_forgotten_peers_reply_is_ignored)
 {
-    chain_t *theirs = chain_of(3);
-    chain_peer_t peer;
-    chain_peer_start(&peer, theirs, 1000);
-    p2p_t *p2p = our_p2p(&peer, 1000);
-    ours_t o = {chain_of(0), 0, 0};
-    sync_t s;
-    sync_init(&s, p2p, (sync_sink_t){&o, sink_block, sink_tx});
-    uint64_t id = p2p_node_id(peer.p2p);
-    cr_assert_eq(sync_want(&s, id, SYNC_BLOCKS, NULL, false, sock_now_ms()), 0);
-    sync_turn(&s, o.chain, sock_now_ms());
-    cr_assert(s.busy);
-    sync_forget(&s, id); /* a partition cut it off */
-    cr_assert(sync_idle(&s));
+    rig_t r;
+    rig_up(&r, 3, 1000, false);
+    cr_assert_eq(sync_want(&r.s, r.id, SYNC_BLOCKS, NULL, false, sock_now_ms()),
+                 0);
+    sync_turn(&r.s, r.o.chain, sock_now_ms());
+    cr_assert(r.s.busy);
+    sync_forget(&r.s, r.id); /* a partition cut it off */
+    cr_assert(sync_idle(&r.s));
     p2p_msg_t m;
-    uint64_t deadline = sock_now_ms() + 5000;
-    while (p2p_receive_data(p2p, &m, 50) != 0)
-        cr_assert(sock_now_ms() < deadline, "no reply came");
-    cr_assert(!sync_reply(&s, o.chain, &m, sock_now_ms()));
+    next_message(r.p2p, &m);
+    cr_assert(!sync_reply(&r.s, r.o.chain, &m, sock_now_ms()));
     p2p_msg_clear(&m);
-    cr_assert_eq(o.blocks, 0);
-    sync_deinit(&s);
-    p2p_free(&p2p);
-    chain_peer_stop(&peer);
-    chain_free(&theirs);
-    chain_free(&o.chain);
+    cr_assert_eq(r.o.blocks, 0);
+    rig_down(&r);
 }
 
 Test(sync, the_first_pending_transactions_cancel_the_other_once_wants)
 {
-    chain_t *theirs = chain_of(0);
     fx_key_t alice;
     fx_key(&alice, 1);
     uint8_t bob[32] = {9};
     tx_t txs[2];
     fx_transfer(&txs[0], params_regtest(), &alice, bob, 5, 1, 0);
     fx_transfer(&txs[1], params_regtest(), &alice, bob, 6, 1, 1);
-    chain_peer_t peer;
-    chain_peer_start(&peer, theirs, 1000);
-    peer.mempool = txs;
-    peer.mempool_n = 2;
-    p2p_t *p2p = our_p2p(&peer, 1000);
-    ours_t o = {chain_of(0), 0, 0};
-    sync_t s;
-    sync_init(&s, p2p, (sync_sink_t){&o, sink_block, sink_tx});
+    rig_t r;
+    rig_up(&r, 0, 1000, false);
+    pthread_mutex_lock(&r.peer.lock); /* its server thread reads them */
+    r.peer.mempool = txs;
+    r.peer.mempool_n = 2;
+    pthread_mutex_unlock(&r.peer.lock);
     uint64_t now = sock_now_ms();
-    cr_assert_eq(
-        sync_want(&s, p2p_node_id(peer.p2p), SYNC_MEMPOOL, NULL, true, now), 0);
-    cr_assert_eq(sync_want(&s, 4242, SYNC_MEMPOOL, NULL, true, now), 0);
-    cr_assert_eq(sync_want(&s, 4243, SYNC_MEMPOOL, NULL, false, now), 0);
-    sync_turn(&s, o.chain, now);
-    cr_assert(s.busy && s.n == 2);
+    cr_assert_eq(sync_want(&r.s, r.id, SYNC_MEMPOOL, NULL, true, now), 0);
+    cr_assert_eq(sync_want(&r.s, 4242, SYNC_MEMPOOL, NULL, true, now), 0);
+    cr_assert_eq(sync_want(&r.s, 4243, SYNC_MEMPOOL, NULL, false, now), 0);
+    sync_turn(&r.s, r.o.chain, now);
+    cr_assert(r.s.busy && r.s.n == 2);
     p2p_msg_t m;
-    uint64_t deadline = sock_now_ms() + 5000;
-    while (p2p_receive_data(p2p, &m, 50) != 0)
-        cr_assert(sock_now_ms() < deadline, "no reply came");
-    cr_assert(sync_reply(&s, o.chain, &m, sock_now_ms()));
+    next_message(r.p2p, &m);
+    cr_assert(sync_reply(&r.s, r.o.chain, &m, sock_now_ms()));
     p2p_msg_clear(&m);
-    cr_assert_eq(o.txs, 2);
-    cr_assert_eq(s.n, 1, "the other once want is gone");
-    cr_assert_eq(s.queue[0].peer, 4243, "a plain want stays");
-    sync_deinit(&s);
-    p2p_free(&p2p);
-    chain_peer_stop(&peer);
-    chain_free(&theirs);
-    chain_free(&o.chain);
+    cr_assert_eq(r.o.txs, 2);
+    cr_assert_eq(r.s.n, 1, "the other once want is gone");
+    cr_assert_eq(r.s.queue[0].peer, 4243, "a plain want stays");
+    rig_down(&r);
 }
