@@ -1,22 +1,24 @@
 /*
- * p2p — peer map, inbox and outbox, the I/O thread and the tracker thread
- * (see p2p.h for the threading model).
+ * p2p — inbox and outbox, the I/O thread, the ask worker, and the glue to
+ * the peer map (peertab.h) and the tracker link (trackerlink.h); see p2p.h
+ * for the threading model.
  *
- * Shared state, all under p->lock:
- *   peers[]        the peer map: who we know, their scores and cached
- *                  request clients (checked out by p2p_request());
- *   bans[]         gossip endpoints banned, with the time the ban ends;
- *   inbox          messages for the node (a FIFO list, inbox_cond signals);
- *   outbox         frames waiting for the PUB socket (a FIFO list);
- *   peers_dirty    the map changed: the I/O thread must reconcile its SUBs;
- *   joined, registered, tracker_stop   the tracker thread's state.
+ * The inbox (decoded messages for the node) and the outbox (frames for the
+ * PUB socket) are msgq.h queues, which lock themselves. Shared state, all
+ * under p->lock:
+ *   tab            the peer map and bans, with cached request clients
+ *                  (checked out by p2p_request()); tab.dirty: the I/O
+ *                  thread must reconcile its SUBs;
+ *   inbox_dropped  messages dropped because the inbox was full;
+ *   joined, link   whether we joined through the tracker, and its link.
  * Sockets are never shared: subs[], tracker_sub and pub belong to the I/O
- * thread; the tracker request client to the tracker thread (it is made in
- * p2p_join_network() and handed over at pthread_create(), a full barrier).
+ * thread; the tracker's request client to the link (trackerlink.c).
  *
- * Lock order: p->lock is the only lock, and no ZeroMQ call that can block is
- * made while holding it (zmq_connect and zmq_close return at once; requests
- * run unlocked).
+ * Lock order: p->lock, then the link's own lock (p2p_registered()) or a
+ * queue's (inbox_push()); the link and the asker call back into p2p with
+ * none of their locks held. No ZeroMQ call that can block is made while
+ * holding p->lock (zmq_connect and zmq_close return at once; requests run
+ * unlocked).
  */
 #include "p2p.h"
 
@@ -27,53 +29,21 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/random.h>
-#include <time.h>
 #include <unistd.h>
 #include <zmq.h>
 
+#include "asker.h"
 #include "err.h"
 #include "log.h"
-#include "params.h"
+#include "msgq.h"
+#include "peertab.h"
 #include "reqclient.h"
-
-/* Points for what the I/O thread finds wrong with a peer's frame. */
-#define SCORE_MALFORMED 20
-#define SCORE_WRONG_NETWORK 100 /* not even on our network: ban at once */
-#define SCORE_MISPLACED 10      /* a type that does not belong on gossip */
+#include "score.h"
+#include "trackerlink.h"
 
 #define RECONCILE_MS 500
-#define MAX_BANS 64
 /* Frames read from one socket before looking at the others. */
 #define BURST 64
-
-typedef struct item {
-    struct item *next;
-    p2p_msg_t msg;
-} item_t;
-
-typedef struct {
-    item_t *head, *tail;
-    size_t n;
-} queue_t;
-
-typedef struct {
-    wire_peer_t peer;
-    int score;
-    reqclient_t *rc; /* cached request client; NULL while checked out */
-    bool manual;     /* added by p2p_add_peer(): the tracker cannot drop it */
-    bool connected;
-    uint64_t messages, bad_messages, dropped;
-    size_t inbox_bytes;      /* of its frames waiting in the inbox */
-    bool unresponsive;       /* its last request timed out */
-    uint64_t last_answer_ms; /* when it last answered one; 0: never */
-    uint16_t other_version;  /* the last other wire version it was seen to
-                                speak (logged once per change); 0: none */
-} entry_t;
-
-typedef struct {
-    char gossip[WIRE_MAX_STR + 1];
-    uint64_t until_ms;
-} ban_t;
 
 typedef struct {
     uint64_t peer_id;
@@ -88,16 +58,11 @@ struct p2p {
     char tracker_pub[SOCK_ENDPOINT_MAX]; /* resolved */
 
     pthread_mutex_t lock;
-    pthread_cond_t inbox_cond;
-    pthread_cond_t tracker_cond;
-    entry_t peers[P2P_MAX_PEERS];
-    size_t n_peers;
-    ban_t bans[MAX_BANS];
-    size_t n_bans;
-    queue_t inbox, outbox;
+    peertab_t tab;
+    msgq_t *inbox, *outbox; /* thread-safe themselves (msgq.h) */
     uint64_t inbox_dropped;
-    bool peers_dirty;
-    bool joined, registered, tracker_stop;
+    bool joined;
+    trackerlink_t *link;
 
     /* I/O thread */
     pthread_t io_thread;
@@ -109,30 +74,10 @@ struct p2p {
     sub_t subs[P2P_MAX_PEERS];
     size_t n_subs;
 
-    /* tracker thread */
-    pthread_t tracker_thread;
-    bool tracker_started;
-    reqclient_t *tracker_rc;
-    uint32_t tracker_timeout_ms; /* peer timeout the tracker announced */
+    asker_t *asker; /* p2p_ask()'s worker (asker.h) */
 };
 
 /* ---- small helpers ------------------------------------------------------- */
-
-/* An absolute CLOCK_MONOTONIC time ms from now, for the condition variables
- * (which are set up to use that clock, so a change of the wall clock
- * neither shortens nor stretches a wait). */
-static struct timespec deadline_in(uint32_t ms)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    ts.tv_sec += ms / 1000;
-    ts.tv_nsec += (long)(ms % 1000) * 1000000L;
-    if (ts.tv_nsec >= 1000000000L) {
-        ts.tv_sec++;
-        ts.tv_nsec -= 1000000000L;
-    }
-    return ts;
-}
 
 static void wake_io(p2p_t *p)
 {
@@ -142,193 +87,58 @@ static void wake_io(p2p_t *p)
         log_debug("p2p", "wake: %s", strerror(errno));
 }
 
-static void queue_push(queue_t *q, item_t *it)
-{
-    it->next = NULL;
-    if (q->tail)
-        q->tail->next = it;
-    else
-        q->head = it;
-    q->tail = it;
-    q->n++;
-}
-
-static item_t *queue_pop(queue_t *q)
-{
-    item_t *it = q->head;
-    if (it) {
-        q->head = it->next;
-        if (!q->head)
-            q->tail = NULL;
-        q->n--;
-    }
-    return it;
-}
-
-static void queue_free(queue_t *q)
-{
-    item_t *it;
-    while ((it = queue_pop(q))) {
-        free(it->msg.data);
-        free(it);
-    }
-}
-
 void p2p_msg_clear(p2p_msg_t *msg)
 {
     if (!msg)
         return;
+    wire_msg_clear(&msg->msg);
     free(msg->data);
     memset(msg, 0, sizeof *msg);
 }
 
-/* Caller holds the lock. */
-static entry_t *find_peer(p2p_t *p, uint64_t id)
+/*
+ * Queues a decoded inbox message; takes ownership of m and data (freed when
+ * the message is dropped). Caller holds the lock.
+ * Returns false when it was dropped (inbox full).
+ */
+static bool inbox_push(p2p_t *p, p2p_source_t src, uint64_t peer_id,
+                       wire_msg_t *m, uint8_t *data, size_t len)
 {
-    for (size_t i = 0; i < p->n_peers; i++)
-        if (p->peers[i].peer.id == id)
-            return &p->peers[i];
-    return NULL;
-}
-
-/* Caller holds the lock. Expired bans are forgotten here. */
-static bool is_banned(p2p_t *p, const char *gossip, uint64_t now)
-{
-    for (size_t i = 0; i < p->n_bans;) {
-        if (p->bans[i].until_ms <= now) {
-            p->bans[i] = p->bans[--p->n_bans];
-            continue;
-        }
-        if (strcmp(p->bans[i].gossip, gossip) == 0)
-            return true;
-        i++;
-    }
+    p2p_msg_t msg = {.source = src,
+                     .peer_id = peer_id,
+                     .type = m->type,
+                     .msg = *m,
+                     .data = data,
+                     .len = len};
+    if (msgq_push(p->inbox, &msg, false) == 0)
+        return true;
+    p->inbox_dropped++;
+    if (p->inbox_dropped == 1 || p->inbox_dropped % 1000 == 0)
+        log_warn("p2p", "inbox full: %llu messages dropped",
+                 (unsigned long long)p->inbox_dropped);
+    p2p_msg_clear(&msg);
     return false;
 }
 
-/* Caller holds the lock. */
-static void ban(p2p_t *p, const char *gossip, uint64_t until)
+/* Scores a peer for a frame that failed wire_decode() with rc, or (rc 0)
+ * decoded to a type that does not belong where it came. Caller holds the
+ * lock. Running out of memory is not the peer's doing. */
+static void score_frame(p2p_t *p, peertab_entry_t *e, int rc, uint16_t type)
 {
-    for (size_t i = 0; i < p->n_bans; i++)
-        if (strcmp(p->bans[i].gossip, gossip) == 0) {
-            p->bans[i].until_ms = until;
-            return;
-        }
-    size_t slot = p->n_bans < MAX_BANS ? p->n_bans++ : 0;
-    if (slot == 0 && p->n_bans == MAX_BANS) {
-        /* Full: replace the ban that ends first. */
-        for (size_t i = 1; i < MAX_BANS; i++)
-            if (p->bans[i].until_ms < p->bans[slot].until_ms)
-                slot = i;
-    }
-    strcpy(p->bans[slot].gossip, gossip);
-    p->bans[slot].until_ms = until;
-}
-
-static bool is_self(const p2p_t *p, const wire_peer_t *peer)
-{
-    return peer->id == p->node_id || strcmp(peer->gossip, p->gossip) == 0;
-}
-
-/* Adds or updates a peer. Caller holds the lock. Returns 0 or ERR_FULL. */
-static int upsert_peer(p2p_t *p, const wire_peer_t *peer, bool manual)
-{
-    if (is_self(p, peer))
-        return 0;
-    entry_t *e = find_peer(p, peer->id);
-    if (!e) {
-        /* The same endpoint under a new id is the same node restarted. */
-        for (size_t i = 0; i < p->n_peers; i++)
-            if (strcmp(p->peers[i].peer.gossip, peer->gossip) == 0) {
-                e = &p->peers[i];
-                break;
-            }
-    }
-    if (e) {
-        if (strcmp(e->peer.req, peer->req) != 0) {
-            reqclient_free(&e->rc);
-            e->unresponsive = false; /* a new endpoint: not asked yet */
-        }
-        e->peer = *peer;
-        e->manual = e->manual || manual;
-    } else {
-        if (p->n_peers >= P2P_MAX_PEERS)
-            return ERR_FULL;
-        e = &p->peers[p->n_peers++];
-        memset(e, 0, sizeof *e);
-        e->peer = *peer;
-        e->manual = manual;
-        log_info("p2p", "peer %016llx: gossip %s, requests %s",
-                 (unsigned long long)peer->id, peer->gossip, peer->req);
-    }
-    p->peers_dirty = true;
-    return 0;
-}
-
-/* Caller holds the lock. */
-static void remove_peer(p2p_t *p, uint64_t id)
-{
-    entry_t *e = find_peer(p, id);
-    if (!e)
+    if (rc == ERR_NOMEM)
         return;
-    log_info("p2p", "peer %016llx gone", (unsigned long long)id);
-    reqclient_free(&e->rc);
-    *e = p->peers[--p->n_peers];
-    p->peers_dirty = true;
-}
-
-/* Caller holds the lock. */
-static void clear_peers(p2p_t *p)
-{
-    for (size_t i = 0; i < p->n_peers; i++)
-        reqclient_free(&p->peers[i].rc);
-    p->n_peers = 0;
-    p->peers_dirty = true;
-}
-
-/* Scores a peer; returns true when it is (now) banned. Caller holds lock. */
-static bool score_locked(p2p_t *p, entry_t *e, int points, const char *why)
-{
     uint64_t now = sock_now_ms();
-    if (is_banned(p, e->peer.gossip, now))
-        return true;
-    e->score += points;
-    log_warn("p2p", "peer %016llx misbehaves (+%d = %d): %s",
-             (unsigned long long)e->peer.id, points, e->score,
-             why ? why : "unspecified");
-    if (e->score < p->cfg.ban_threshold)
-        return false;
-    log_warn("p2p", "peer %016llx banned for %u ms",
-             (unsigned long long)e->peer.id, p->cfg.ban_ms);
-    ban(p, e->peer.gossip, now + p->cfg.ban_ms);
-    e->score = 0;
-    p->peers_dirty = true;
-    return true;
-}
-
-/* Queues an inbox item; takes ownership of data. Caller holds the lock.
- * Returns false when the item was dropped (inbox full). */
-static bool inbox_push(p2p_t *p, p2p_source_t src, uint64_t peer_id,
-                       uint16_t type, uint8_t *data, size_t len)
-{
-    item_t *it = malloc(sizeof *it);
-    if (!it || p->inbox.n >= p->cfg.inbox_max) {
-        p->inbox_dropped++;
-        if (p->inbox_dropped == 1 || p->inbox_dropped % 1000 == 0)
-            log_warn("p2p", "inbox full: %llu messages dropped",
-                     (unsigned long long)p->inbox_dropped);
-        free(it);
-        free(data);
-        return false;
-    }
-    it->msg.source = src;
-    it->msg.peer_id = peer_id;
-    it->msg.type = type;
-    it->msg.data = data;
-    it->msg.len = len;
-    queue_push(&p->inbox, it);
-    pthread_cond_signal(&p->inbox_cond);
-    return true;
+    e->bad_messages++;
+    if (rc == 0)
+        peertab_score(&p->tab, e, SCORE_MISPLACED, wire_type_name(type), now);
+    else if (rc == ERR_INVALID)
+        peertab_score(&p->tab, e, SCORE_WRONG_NETWORK,
+                      "another network's message", now);
+    else if (rc == ERR_UNSUPPORTED)
+        peertab_score(&p->tab, e, SCORE_WRONG_VERSION, "unsupported version",
+                      now);
+    else
+        peertab_score(&p->tab, e, SCORE_MALFORMED, "malformed message", now);
 }
 
 /* ---- I/O thread ---------------------------------------------------------- */
@@ -354,9 +164,9 @@ static void reconcile(p2p_t *p)
     uint64_t now = sock_now_ms();
     for (size_t i = 0; i < p->n_subs;) {
         sub_t *s = &p->subs[i];
-        entry_t *e = find_peer(p, s->peer_id);
+        peertab_entry_t *e = peertab_find(&p->tab, s->peer_id);
         if (e && strcmp(e->peer.gossip, s->gossip) == 0 &&
-            !is_banned(p, s->gossip, now)) {
+            !peertab_banned(&p->tab, s->gossip, now)) {
             i++;
             continue;
         }
@@ -366,13 +176,13 @@ static void reconcile(p2p_t *p)
         sock_close(&s->sock);
         *s = p->subs[--p->n_subs];
     }
-    for (size_t i = 0; i < p->n_peers; i++) {
-        entry_t *e = &p->peers[i];
+    for (size_t i = 0; i < p->tab.n; i++) {
+        peertab_entry_t *e = &p->tab.peers[i];
         bool have = false;
         for (size_t j = 0; j < p->n_subs && !have; j++)
             have = p->subs[j].peer_id == e->peer.id;
         e->connected = have;
-        if (have || is_banned(p, e->peer.gossip, now) ||
+        if (have || peertab_banned(&p->tab, e->peer.gossip, now) ||
             p->n_subs >= P2P_MAX_PEERS)
             continue;
         void *s = open_sub(e->peer.gossip);
@@ -390,7 +200,7 @@ static void reconcile(p2p_t *p)
         p->tracker_sub = open_sub(p->tracker_pub);
     else if (!want_tracker && p->tracker_sub)
         sock_close(&p->tracker_sub);
-    p->peers_dirty = false;
+    p->tab.dirty = false;
 }
 
 static bool gossip_type(uint16_t type)
@@ -399,23 +209,15 @@ static bool gossip_type(uint16_t type)
            type == WIRE_NEW_TXS || type == WIRE_TIP;
 }
 
-/* Checks one frame from a peer and queues it, or scores the peer. */
+/* Checks one frame from a peer and queues it decoded, or scores the peer.
+ * Takes ownership of data. */
 static void from_peer(p2p_t *p, uint64_t peer_id, uint8_t *data, size_t len)
 {
     wire_msg_t m;
-    wire_msg_init(&m, 0);
     int rc = wire_decode(&m, p->cfg.network_id, data, len);
-    uint16_t type = m.type;
-    if (rc == 0)
-        wire_msg_clear(&m);
     pthread_mutex_lock(&p->lock);
-    entry_t *e = find_peer(p, peer_id);
-    if (!e) { /* removed while the frame was in flight */
-        pthread_mutex_unlock(&p->lock);
-        free(data);
-        return;
-    }
-    if (rc == 0 && gossip_type(type)) {
+    peertab_entry_t *e = peertab_find(&p->tab, peer_id);
+    if (e && rc == 0 && gossip_type(m.type)) {
         e->messages++;
         /* Over its share, unless nothing of its is waiting (so a frame
          * larger than the share still gets through, one at a time). */
@@ -426,39 +228,35 @@ static void from_peer(p2p_t *p, uint64_t peer_id, uint8_t *data, size_t len)
                          "full; %llu frames dropped",
                          (unsigned long long)peer_id,
                          (unsigned long long)e->dropped);
+        } else {
+            if (inbox_push(p, P2P_FROM_PEER, peer_id, &m, data, len))
+                e->inbox_bytes += len;
             pthread_mutex_unlock(&p->lock);
-            free(data);
             return;
         }
-        if (inbox_push(p, P2P_FROM_PEER, peer_id, type, data, len))
-            e->inbox_bytes += len;
-        pthread_mutex_unlock(&p->lock);
-        return;
-    }
-    wire_envelope_t env;
-    if (rc == ERR_UNSUPPORTED && wire_read_envelope(&env, data, len) == 0) {
+    } else if (e && rc == ERR_UNSUPPORTED) {
         /* Not garbage: a node of another build (p2p.h, "Misbehaviour"). */
-        if (env.version != e->other_version)
-            log_warn("p2p", "peer %016llx speaks wire version %u, this node %u",
-                     (unsigned long long)peer_id, (unsigned)env.version,
-                     (unsigned)WIRE_VERSION);
-        e->other_version = env.version;
-        pthread_mutex_unlock(&p->lock);
-        free(data);
-        return;
+        wire_envelope_t env;
+        if (wire_read_envelope(&env, data, len) == 0) {
+            if (env.version != e->other_version)
+                log_warn("p2p",
+                         "peer %016llx speaks wire version %u, this node %u",
+                         (unsigned long long)peer_id, (unsigned)env.version,
+                         (unsigned)WIRE_VERSION);
+            e->other_version = env.version;
+        } else {
+            score_frame(p, e, rc, 0);
+        }
+    } else if (e) { /* (gone: removed while the frame was in flight) */
+        score_frame(p, e, rc, rc == 0 ? m.type : 0);
     }
-    e->bad_messages++;
-    if (rc == 0)
-        score_locked(p, e, SCORE_MISPLACED, wire_type_name(type));
-    else if (rc == ERR_INVALID)
-        score_locked(p, e, SCORE_WRONG_NETWORK, "another network's message");
-    else
-        score_locked(p, e, SCORE_MALFORMED, "malformed message");
     pthread_mutex_unlock(&p->lock);
+    if (rc == 0)
+        wire_msg_clear(&m);
     free(data);
 }
 
-/* Handles one frame from the tracker's PUB. */
+/* Handles one frame from the tracker's PUB. Takes ownership of data. */
 static void from_tracker(p2p_t *p, uint8_t *data, size_t len)
 {
     wire_msg_t m;
@@ -467,48 +265,45 @@ static void from_tracker(p2p_t *p, uint8_t *data, size_t len)
         free(data);
         return;
     }
+    bool keep = false;
     pthread_mutex_lock(&p->lock);
     switch (m.type) {
     case WIRE_PEER_JOINED:
-        if (!is_self(p, &m.u.peer))
-            upsert_peer(p, &m.u.peer, false);
+        keep = !peertab_is_self(&p->tab, &m.u.peer);
+        if (keep)
+            peertab_upsert(&p->tab, &m.u.peer, false);
         break;
     case WIRE_PEER_LEFT: {
-        entry_t *e = find_peer(p, m.u.peer.id);
+        peertab_entry_t *e = peertab_find(&p->tab, m.u.peer.id);
         if (e && strcmp(e->peer.gossip, m.u.peer.gossip) == 0)
-            remove_peer(p, m.u.peer.id);
+            peertab_remove(&p->tab, m.u.peer.id);
+        keep = !peertab_is_self(&p->tab, &m.u.peer);
         break;
     }
     case WIRE_NEW_TXS: /* submitted transactions, batched */
     case WIRE_TX:      /* the same, one per frame (older trackers) */
+        keep = true;
         break;
-    default:
-        m.type = 0; /* nothing else belongs on the tracker's PUB */
+    default: /* nothing else belongs on the tracker's PUB */
         break;
     }
-    bool self = (m.type == WIRE_PEER_JOINED || m.type == WIRE_PEER_LEFT) &&
-                is_self(p, &m.u.peer);
-    if (m.type && !self)
-        inbox_push(p, P2P_FROM_TRACKER, 0, m.type, data, len);
-    else
-        free(data);
+    if (keep)
+        inbox_push(p, P2P_FROM_TRACKER, 0, &m, data, len);
     pthread_mutex_unlock(&p->lock);
-    wire_msg_clear(&m);
+    if (!keep) {
+        wire_msg_clear(&m);
+        free(data);
+    }
 }
 
 static void drain_outbox(p2p_t *p)
 {
-    for (;;) {
-        pthread_mutex_lock(&p->lock);
-        item_t *it = queue_pop(&p->outbox);
-        pthread_mutex_unlock(&p->lock);
-        if (!it)
-            return;
+    p2p_msg_t m;
+    while (msgq_pop(p->outbox, &m, 0) == 0) {
         /* PUB drops at its high-water mark rather than block. */
-        if (sock_send(p->pub, it->msg.data, it->msg.len, ZMQ_DONTWAIT) != 0)
+        if (sock_send(p->pub, m.data, m.len, ZMQ_DONTWAIT) != 0)
             log_debug("p2p", "publish dropped");
-        free(it->msg.data);
-        free(it);
+        p2p_msg_clear(&m);
     }
 }
 
@@ -524,10 +319,11 @@ static void read_sub(p2p_t *p, void *sock, uint64_t peer_id, bool tracker)
         if (rc == ERR_PARSE) { /* a multi-frame message */
             if (!tracker) {
                 pthread_mutex_lock(&p->lock);
-                entry_t *e = find_peer(p, peer_id);
+                peertab_entry_t *e = peertab_find(&p->tab, peer_id);
                 if (e) {
                     e->bad_messages++;
-                    score_locked(p, e, SCORE_MALFORMED, "multi-frame message");
+                    peertab_score(&p->tab, e, SCORE_MALFORMED,
+                                  "multi-frame message", sock_now_ms());
                 }
                 pthread_mutex_unlock(&p->lock);
             }
@@ -549,7 +345,7 @@ static void *io_main(void *arg)
     while (!atomic_load(&p->io_stop)) {
         pthread_mutex_lock(&p->lock);
         uint64_t now = sock_now_ms();
-        if (p->peers_dirty || now >= next_reconcile) {
+        if (p->tab.dirty || now >= next_reconcile) {
             reconcile(p);
             next_reconcile = now + RECONCILE_MS;
         }
@@ -589,236 +385,78 @@ static void *io_main(void *arg)
     return NULL;
 }
 
-/* ---- tracker thread ------------------------------------------------------ */
+/* ---- ask worker ---------------------------------------------------------- */
 
-/* One request to the tracker, decoded. Tracker thread (or join). */
-static int tracker_ask(p2p_t *p, reqclient_t *rc, wire_msg_t *reply,
-                       uint8_t **raw, const wire_msg_t *req)
+/* Runs one p2p_ask() request on the asker's thread and pushes its outcome
+ * into the inbox. Outcomes bypass inbox_max: each was queued under
+ * P2P_MAX_ASKS, and a caller waiting for one must get it. */
+static void answer(void *ctx, uint64_t peer_id, uint64_t tag,
+                   const uint8_t *req, size_t len)
 {
-    buf_t b;
-    buf_init(&b);
-    int r = wire_encode(&b, p->cfg.network_id, req);
-    if (r) {
-        buf_deinit(&b);
-        return r;
+    p2p_t *p = ctx;
+    uint8_t *raw = NULL;
+    size_t raw_len = 0;
+    int rc = p2p_request(p, &raw, &raw_len, peer_id, req, len);
+    p2p_msg_t out = {.source = P2P_FROM_REPLY, .peer_id = peer_id, .tag = tag};
+    if (rc == 0) {
+        rc = wire_decode(&out.msg, p->cfg.network_id, raw, raw_len);
+        if (rc == 0) {
+            out.type = out.msg.type;
+            out.data = raw;
+            out.len = raw_len;
+        } else {
+            free(raw);
+            pthread_mutex_lock(&p->lock);
+            peertab_entry_t *e = peertab_find(&p->tab, peer_id);
+            if (e) /* the reply did not decode */
+                score_frame(p, e, rc, 0);
+            bool dirty = p->tab.dirty;
+            pthread_mutex_unlock(&p->lock);
+            if (dirty)
+                wake_io(p);
+        }
     }
-    size_t len;
-    r = reqclient_request(rc, raw, &len, b.data, b.len);
-    buf_deinit(&b);
-    if (r)
-        return r;
-    r = wire_decode(reply, p->cfg.network_id, *raw, len);
-    wire_envelope_t env;
-    if (r && r != ERR_NOMEM && wire_read_envelope(&env, *raw, len) == 0 &&
-        (r == ERR_INVALID || r == ERR_UNSUPPORTED)) {
-        /* A tracker of another network or wire version that answers in
-         * its own framing: not garbage, a tracker we cannot use. */
-        if (r == ERR_INVALID)
-            log_warn("p2p", "tracker %s: tracker is on %s, this node on %s",
-                     p->cfg.tracker, params_network_name(env.network_id),
-                     params_network_name(p->cfg.network_id));
-        else
-            log_warn("p2p",
-                     "tracker %s: tracker speaks wire version %u, this "
-                     "node %u",
-                     p->cfg.tracker, (unsigned)env.version,
-                     (unsigned)WIRE_VERSION);
-        free(*raw);
-        return ERR_INVALID;
+    out.status = rc;
+    if (msgq_push(p->inbox, &out, true) != 0) {
+        log_error("p2p", "out of memory: the answer of peer %016llx is lost",
+                  (unsigned long long)peer_id);
+        p2p_msg_clear(&out);
     }
-    if (r) {
-        free(*raw);
-        log_warn("p2p", "tracker sent a bad reply: %s", err_str(r));
-        return ERR_PARSE;
-    }
-    if (reply->type == WIRE_ERROR) {
-        log_warn("p2p", "tracker %s refused %s: %s (%s)", p->cfg.tracker,
-                 wire_type_name(req->type), reply->u.error.reason,
-                 err_str(reply->u.error.code));
-        wire_msg_clear(reply);
-        free(*raw);
-        return ERR_INVALID;
-    }
-    return 0;
 }
 
+/* ---- the tracker link's callbacks -----------------------------------------
+ */
+
 /* Adds the tracker's peers to the map. With prune, also drops the peers we
- * learned from the tracker that it no longer lists: the way a lost
- * PEER_LEFT is made up for. REGISTER_OK does not prune, because right after
- * a tracker restart its list is missing every node that has not registered
- * again yet. */
-static void merge_peer_list(p2p_t *p, const wire_msg_t *m, bool prune)
+ * learned from the tracker that it no longer lists (see trackerlink.h). */
+static void on_peer_list(void *ctx, const wire_msg_t *m, bool prune)
 {
+    p2p_t *p = ctx;
     pthread_mutex_lock(&p->lock);
-    for (size_t i = 0; prune && i < p->n_peers;) {
+    for (size_t i = 0; prune && i < p->tab.n;) {
         bool listed = false;
         for (size_t j = 0; j < m->u.peer_list.count && !listed; j++)
-            listed = m->u.peer_list.peers[j].id == p->peers[i].peer.id;
-        if (listed || p->peers[i].manual)
+            listed = m->u.peer_list.peers[j].id == p->tab.peers[i].peer.id;
+        if (listed || p->tab.peers[i].manual)
             i++;
         else
-            remove_peer(p, p->peers[i].peer.id);
+            peertab_remove(&p->tab, p->tab.peers[i].peer.id);
     }
     for (size_t i = 0; i < m->u.peer_list.count; i++)
-        if (upsert_peer(p, &m->u.peer_list.peers[i], false) == ERR_FULL)
+        if (peertab_upsert(&p->tab, &m->u.peer_list.peers[i], false) ==
+            ERR_FULL)
             break;
-    p->tracker_timeout_ms = m->u.peer_list.peer_timeout_ms;
     pthread_mutex_unlock(&p->lock);
     wake_io(p);
 }
 
-static int do_register(p2p_t *p, reqclient_t *rc)
+static size_t on_known(void *ctx)
 {
-    wire_msg_t req, reply;
-    uint8_t *raw;
-    wire_msg_init(&req, WIRE_REGISTER);
-    req.u.peer.id = p->node_id;
-    strcpy(req.u.peer.req, p->cfg.request_advertise);
-    strcpy(req.u.peer.gossip, p->gossip);
-    int r = tracker_ask(p, rc, &reply, &raw, &req);
-    if (r)
-        return r;
-    if (reply.type != WIRE_REGISTER_OK) {
-        wire_msg_clear(&reply);
-        free(raw);
-        return ERR_PARSE;
-    }
-    merge_peer_list(p, &reply, false);
-    log_info("p2p", "registered with %s as %016llx: %u peers", p->cfg.tracker,
-             (unsigned long long)p->node_id, (unsigned)reply.u.peer_list.count);
-    wire_msg_clear(&reply);
-    free(raw);
-    return 0;
-}
-
-static int do_peers(p2p_t *p, reqclient_t *rc)
-{
-    wire_msg_t req, reply;
-    uint8_t *raw;
-    wire_msg_init(&req, WIRE_PEERS);
-    int r = tracker_ask(p, rc, &reply, &raw, &req);
-    if (r)
-        return r;
-    if (reply.type == WIRE_PEER_LIST)
-        merge_peer_list(p, &reply, true);
-    wire_msg_clear(&reply);
-    free(raw);
-    return 0;
-}
-
-/* PING. Returns 0 (known), ERR_NOT_FOUND (register again) or an error. */
-static int do_ping(p2p_t *p, reqclient_t *rc, uint32_t *tracker_peers)
-{
-    wire_msg_t req, reply;
-    uint8_t *raw;
-    wire_msg_init(&req, WIRE_PING);
-    req.u.node_id = p->node_id;
-    int r = tracker_ask(p, rc, &reply, &raw, &req);
-    if (r)
-        return r;
-    if (reply.type != WIRE_PONG)
-        r = ERR_PARSE;
-    else if (!reply.u.pong.known)
-        r = ERR_NOT_FOUND;
-    else
-        *tracker_peers = reply.u.pong.peers;
-    wire_msg_clear(&reply);
-    free(raw);
-    return r;
-}
-
-static uint32_t ping_interval(p2p_t *p)
-{
-    if (p->cfg.ping_interval_ms)
-        return p->cfg.ping_interval_ms;
+    p2p_t *p = ctx;
     pthread_mutex_lock(&p->lock);
-    uint32_t t = p->tracker_timeout_ms;
+    size_t n = p->tab.n;
     pthread_mutex_unlock(&p->lock);
-    return t ? (t / 3 ? t / 3 : 1) : 5000;
-}
-
-static void set_registered(p2p_t *p, bool v)
-{
-    pthread_mutex_lock(&p->lock);
-    p->registered = v;
-    pthread_mutex_unlock(&p->lock);
-}
-
-/* Sleeps until the deadline or a stop; returns true on stop. */
-static bool tracker_sleep(p2p_t *p, uint32_t ms)
-{
-    struct timespec ts = deadline_in(ms);
-    pthread_mutex_lock(&p->lock);
-    while (!p->tracker_stop &&
-           pthread_cond_timedwait(&p->tracker_cond, &p->lock, &ts) == 0)
-        ;
-    bool stop = p->tracker_stop;
-    pthread_mutex_unlock(&p->lock);
-    return stop;
-}
-
-static void *tracker_main(void *arg)
-{
-    p2p_t *p = arg;
-    reqclient_t *rc = p->tracker_rc;
-    bool down_logged = false;
-    while (!tracker_sleep(p, ping_interval(p))) {
-        pthread_mutex_lock(&p->lock);
-        bool registered = p->registered;
-        size_t known = p->n_peers;
-        pthread_mutex_unlock(&p->lock);
-        int r;
-        uint32_t tracker_peers = 0;
-        if (registered) {
-            r = do_ping(p, rc, &tracker_peers);
-            if (r == ERR_NOT_FOUND) {
-                log_info("p2p", "tracker does not know us: registering again");
-                r = do_register(p, rc);
-            } else if (r == 0 && tracker_peers != known + 1) {
-                /* An announcement may have been lost: ask for the list. */
-                do_peers(p, rc);
-            }
-        } else {
-            r = do_register(p, rc);
-        }
-        /* Not registered (or no longer sure we are): the next round
-         * REGISTERs, which is idempotent, instead of PINGing. */
-        set_registered(p, r == 0);
-        if (r == 0) {
-            if (down_logged)
-                log_info("p2p", "tracker %s is back", p->cfg.tracker);
-            down_logged = false;
-        } else if (r == ERR_TIMEOUT || r == ERR_NET) {
-            if (!down_logged)
-                log_warn("p2p",
-                         "tracker %s unreachable (%s); carrying on with %zu "
-                         "known peers",
-                         p->cfg.tracker, err_str(r), known);
-            down_logged = true;
-        }
-    }
-    pthread_mutex_lock(&p->lock);
-    bool registered = p->registered;
-    pthread_mutex_unlock(&p->lock);
-    if (registered) {
-        /* One short attempt: leaving must not hang on a dead tracker; the
-         * tracker expires us anyway. */
-        reqclient_t *quick =
-            reqclient_new(p->cfg.tracker, p->cfg.tracker_timeout_ms, 0);
-        if (quick) {
-            wire_msg_t req, reply;
-            uint8_t *raw;
-            wire_msg_init(&req, WIRE_LEAVE);
-            req.u.node_id = p->node_id;
-            if (tracker_ask(p, quick, &reply, &raw, &req) == 0) {
-                wire_msg_clear(&reply);
-                free(raw);
-            }
-            reqclient_free(&quick);
-        }
-        set_registered(p, false);
-    }
-    return NULL;
+    return n;
 }
 
 /* ---- public API ---------------------------------------------------------- */
@@ -832,7 +470,7 @@ void p2p_config_init(p2p_config_t *cfg, const uint8_t network_id[32])
     cfg->request_retries = 2;
     cfg->tracker_timeout_ms = 1000;
     cfg->tracker_retries = 1;
-    cfg->ban_threshold = 100;
+    cfg->ban_threshold = SCORE_BAN_THRESHOLD;
     cfg->ban_ms = 10 * 60 * 1000;
     cfg->inbox_max = 10000;
     cfg->peer_inbox_bytes = 16u * 1024 * 1024;
@@ -909,21 +547,24 @@ p2p_t *p2p_new(const p2p_config_t *cfg)
             return NULL;
         }
     pthread_mutex_init(&p->lock, NULL);
-    pthread_condattr_t ca;
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_cond_init(&p->inbox_cond, &ca);
-    pthread_cond_init(&p->tracker_cond, &ca);
-    pthread_condattr_destroy(&ca);
     atomic_init(&p->io_stop, 0);
+    p->inbox = msgq_new(cfg->inbox_max);
+    p->outbox = msgq_new(cfg->inbox_max);
 
     char bound[SOCK_ENDPOINT_MAX];
     p->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     p->pub = sock_new(ZMQ_PUB);
-    if (p->wake_fd < 0 || !p->pub ||
+    if (!p->inbox || !p->outbox || p->wake_fd < 0 || !p->pub ||
         sock_bind(p->pub, bound, sizeof bound, cfg->gossip_bind) != 0 ||
         advertised_gossip(p, bound) != 0 || resolve_tracker_pub(p) != 0) {
         log_error("p2p", "cannot set up gossip on %s", cfg->gossip_bind);
+        p2p_free(&p);
+        return NULL;
+    }
+    peertab_init(&p->tab, p->node_id, p->gossip, cfg->ban_threshold,
+                 cfg->ban_ms);
+    p->asker = asker_new(answer, p, P2P_MAX_ASKS);
+    if (!p->asker) {
         p2p_free(&p);
         return NULL;
     }
@@ -942,6 +583,7 @@ void p2p_free(p2p_t **pp)
     if (!pp || !*pp)
         return;
     p2p_t *p = *pp;
+    asker_free(&p->asker); /* a request in flight ends within its timeouts */
     p2p_leave_network(p);
     if (p->io_started) {
         atomic_store(&p->io_stop, 1);
@@ -952,13 +594,11 @@ void p2p_free(p2p_t **pp)
         sock_close(&p->subs[i].sock);
     sock_close(&p->tracker_sub);
     sock_close(&p->pub);
-    clear_peers(p);
-    queue_free(&p->inbox);
-    queue_free(&p->outbox);
+    peertab_clear(&p->tab);
+    msgq_free(&p->inbox);
+    msgq_free(&p->outbox);
     if (p->wake_fd >= 0)
         close(p->wake_fd);
-    pthread_cond_destroy(&p->inbox_cond);
-    pthread_cond_destroy(&p->tracker_cond);
     pthread_mutex_destroy(&p->lock);
     free(p);
     *pp = NULL;
@@ -973,54 +613,41 @@ int p2p_join_network(p2p_t *p)
     pthread_mutex_unlock(&p->lock);
     if (joined)
         return ERR_DUPLICATE;
-    reqclient_t *rc = reqclient_new(p->cfg.tracker, p->cfg.tracker_timeout_ms,
-                                    p->cfg.tracker_retries);
-    if (!rc)
-        return ERR_ARG;
-    int r = do_register(p, rc);
-    if (r == ERR_INVALID || r == ERR_PARSE) {
-        reqclient_free(&rc);
-        return ERR_INVALID;
-    }
+    trackerlink_config_t tc;
+    memset(&tc, 0, sizeof tc);
+    memcpy(tc.network_id, p->cfg.network_id, 32);
+    strcpy(tc.endpoint, p->cfg.tracker);
+    tc.self.id = p->node_id;
+    strcpy(tc.self.req, p->cfg.request_advertise);
+    strcpy(tc.self.gossip, p->gossip);
+    tc.timeout_ms = p->cfg.tracker_timeout_ms;
+    tc.retries = p->cfg.tracker_retries;
+    tc.ping_interval_ms = p->cfg.ping_interval_ms;
+    tc.cb = (trackerlink_callbacks_t){p, on_peer_list, on_known};
+    trackerlink_t *link;
+    int r = trackerlink_join(&link, &tc);
+    if (!link)
+        return r;
     pthread_mutex_lock(&p->lock);
+    p->link = link;
     p->joined = true;
-    p->registered = r == 0;
-    p->tracker_stop = false;
-    p->peers_dirty = true; /* subscribe to the tracker's PUB */
+    p->tab.dirty = true; /* subscribe to the tracker's PUB */
     pthread_mutex_unlock(&p->lock);
     wake_io(p);
-    p->tracker_rc = rc;
-    if (pthread_create(&p->tracker_thread, NULL, tracker_main, p) != 0) {
-        reqclient_free(&p->tracker_rc);
-        pthread_mutex_lock(&p->lock);
-        p->joined = false;
-        p->peers_dirty = true;
-        pthread_mutex_unlock(&p->lock);
-        return ERR_NOMEM;
-    }
-    p->tracker_started = true;
-    if (r)
-        log_warn("p2p", "tracker %s did not answer (%s); will keep trying",
-                 p->cfg.tracker, err_str(r));
     return r;
 }
 
 void p2p_leave_network(p2p_t *p)
 {
-    if (p->tracker_started) {
-        pthread_mutex_lock(&p->lock);
-        p->tracker_stop = true;
-        pthread_cond_signal(&p->tracker_cond);
-        pthread_mutex_unlock(&p->lock);
-        pthread_join(p->tracker_thread, NULL);
-        p->tracker_started = false;
-        reqclient_free(&p->tracker_rc);
-    }
     pthread_mutex_lock(&p->lock);
     bool was = p->joined;
+    trackerlink_t *link = p->link;
     p->joined = false;
-    p->registered = false;
-    clear_peers(p);
+    p->link = NULL;
+    pthread_mutex_unlock(&p->lock);
+    trackerlink_free(&link); /* LEAVE */
+    pthread_mutex_lock(&p->lock);
+    peertab_clear(&p->tab);
     pthread_mutex_unlock(&p->lock);
     wake_io(p);
     if (was)
@@ -1033,7 +660,7 @@ int p2p_add_peer(p2p_t *p, const wire_peer_t *peer)
         !wire_str_valid(peer->gossip))
         return ERR_ARG;
     pthread_mutex_lock(&p->lock);
-    int r = upsert_peer(p, peer, true);
+    int r = peertab_upsert(&p->tab, peer, true);
     pthread_mutex_unlock(&p->lock);
     wake_io(p);
     return r;
@@ -1043,26 +670,14 @@ int p2p_broadcast(p2p_t *p, const uint8_t *data, size_t len)
 {
     if (!data || len == 0 || len > WIRE_MAX_MSG_SIZE)
         return ERR_ARG;
-    item_t *it = malloc(sizeof *it);
-    uint8_t *copy = malloc(len);
-    if (!it || !copy) {
-        free(it);
-        free(copy);
+    p2p_msg_t m = {.data = malloc(len), .len = len};
+    if (!m.data)
         return ERR_NOMEM;
-    }
-    memcpy(copy, data, len);
-    memset(&it->msg, 0, sizeof it->msg);
-    it->msg.data = copy;
-    it->msg.len = len;
-    pthread_mutex_lock(&p->lock);
-    bool full = p->outbox.n >= p->cfg.inbox_max;
-    if (!full)
-        queue_push(&p->outbox, it);
-    pthread_mutex_unlock(&p->lock);
-    if (full) {
-        free(copy);
-        free(it);
-        return ERR_FULL;
+    memcpy(m.data, data, len);
+    int rc = msgq_push(p->outbox, &m, false);
+    if (rc) {
+        p2p_msg_clear(&m);
+        return rc;
     }
     wake_io(p);
     return 0;
@@ -1081,27 +696,16 @@ int p2p_broadcast_msg(p2p_t *p, const wire_msg_t *msg)
 
 int p2p_receive_data(p2p_t *p, p2p_msg_t *msg, int timeout_ms)
 {
-    struct timespec ts = deadline_in(timeout_ms > 0 ? (uint32_t)timeout_ms : 0);
-    pthread_mutex_lock(&p->lock);
-    while (!p->inbox.head && timeout_ms != 0) {
-        if (timeout_ms < 0)
-            pthread_cond_wait(&p->inbox_cond, &p->lock);
-        else if (pthread_cond_timedwait(&p->inbox_cond, &p->lock, &ts) != 0)
-            break;
-    }
-    item_t *it = queue_pop(&p->inbox);
-    if (it && it->msg.source == P2P_FROM_PEER) {
-        entry_t *e = find_peer(p, it->msg.peer_id);
+    int rc = msgq_pop(p->inbox, msg, timeout_ms);
+    if (rc == 0 && msg->source == P2P_FROM_PEER) {
+        pthread_mutex_lock(&p->lock);
+        peertab_entry_t *e = peertab_find(&p->tab, msg->peer_id);
         if (e) /* (a peer removed and added again starts from 0) */
             e->inbox_bytes -=
-                it->msg.len < e->inbox_bytes ? it->msg.len : e->inbox_bytes;
+                msg->len < e->inbox_bytes ? msg->len : e->inbox_bytes;
+        pthread_mutex_unlock(&p->lock);
     }
-    pthread_mutex_unlock(&p->lock);
-    if (!it)
-        return ERR_TIMEOUT;
-    *msg = it->msg;
-    free(it);
-    return 0;
+    return rc;
 }
 
 int p2p_request(p2p_t *p, uint8_t **reply, size_t *reply_len, uint64_t peer_id,
@@ -1109,8 +713,8 @@ int p2p_request(p2p_t *p, uint8_t **reply, size_t *reply_len, uint64_t peer_id,
 {
     char endpoint[SOCK_ENDPOINT_MAX];
     pthread_mutex_lock(&p->lock);
-    entry_t *e = find_peer(p, peer_id);
-    if (!e || is_banned(p, e->peer.gossip, sock_now_ms())) {
+    peertab_entry_t *e = peertab_find(&p->tab, peer_id);
+    if (!e || peertab_banned(&p->tab, e->peer.gossip, sock_now_ms())) {
         pthread_mutex_unlock(&p->lock);
         return ERR_NOT_FOUND;
     }
@@ -1129,7 +733,7 @@ int p2p_request(p2p_t *p, uint8_t **reply, size_t *reply_len, uint64_t peer_id,
     /* Check it back in, unless the peer moved, left, or another thread
      * cached one meanwhile; and note whether the peer answered. */
     pthread_mutex_lock(&p->lock);
-    e = find_peer(p, peer_id);
+    e = peertab_find(&p->tab, peer_id);
     if (e && r == 0) {
         e->unresponsive = false;
         e->last_answer_ms = sock_now_ms();
@@ -1145,24 +749,36 @@ int p2p_request(p2p_t *p, uint8_t **reply, size_t *reply_len, uint64_t peer_id,
     return r;
 }
 
+int p2p_ask(p2p_t *p, uint64_t peer_id, uint64_t tag, const uint8_t *req,
+            size_t len)
+{
+    if (!req || len == 0 || len > WIRE_MAX_MSG_SIZE)
+        return ERR_ARG;
+    pthread_mutex_lock(&p->lock);
+    peertab_entry_t *e = peertab_find(&p->tab, peer_id);
+    bool known = e && !peertab_banned(&p->tab, e->peer.gossip, sock_now_ms());
+    pthread_mutex_unlock(&p->lock);
+    return known ? asker_push(p->asker, peer_id, tag, req, len) : ERR_NOT_FOUND;
+}
+
 bool p2p_misbehaving(p2p_t *p, uint64_t peer_id, int points, const char *reason)
 {
     pthread_mutex_lock(&p->lock);
-    entry_t *e = find_peer(p, peer_id);
-    bool banned = e && score_locked(p, e, points, reason);
-    bool dirty = p->peers_dirty;
+    peertab_entry_t *e = peertab_find(&p->tab, peer_id);
+    bool banned = e && peertab_score(&p->tab, e, points, reason, sock_now_ms());
+    bool dirty = p->tab.dirty;
     pthread_mutex_unlock(&p->lock);
     if (dirty)
         wake_io(p);
     return banned;
 }
 
-static void info_of(p2p_t *p, p2p_peer_info_t *out, const entry_t *e,
+static void info_of(p2p_t *p, p2p_peer_info_t *out, const peertab_entry_t *e,
                     uint64_t now)
 {
     out->peer = e->peer;
     out->connected = e->connected;
-    out->banned = is_banned(p, e->peer.gossip, now);
+    out->banned = peertab_banned(&p->tab, e->peer.gossip, now);
     out->score = e->score;
     out->messages = e->messages;
     out->bad_messages = e->bad_messages;
@@ -1178,9 +794,9 @@ size_t p2p_peers(p2p_t *p, p2p_peer_info_t *out, size_t max)
 {
     pthread_mutex_lock(&p->lock);
     uint64_t now = sock_now_ms();
-    size_t n = p->n_peers;
+    size_t n = p->tab.n;
     for (size_t i = 0; i < n && i < max; i++)
-        info_of(p, &out[i], &p->peers[i], now);
+        info_of(p, &out[i], &p->tab.peers[i], now);
     pthread_mutex_unlock(&p->lock);
     return n;
 }
@@ -1188,7 +804,7 @@ size_t p2p_peers(p2p_t *p, p2p_peer_info_t *out, size_t max)
 int p2p_peer(p2p_t *p, p2p_peer_info_t *out, uint64_t peer_id)
 {
     pthread_mutex_lock(&p->lock);
-    entry_t *e = find_peer(p, peer_id);
+    peertab_entry_t *e = peertab_find(&p->tab, peer_id);
     if (e)
         info_of(p, out, e, sock_now_ms());
     pthread_mutex_unlock(&p->lock);
@@ -1200,6 +816,11 @@ uint64_t p2p_node_id(const p2p_t *p)
     return p->node_id;
 }
 
+const uint8_t *p2p_network_id(const p2p_t *p)
+{
+    return p->cfg.network_id;
+}
+
 const char *p2p_gossip_endpoint(const p2p_t *p)
 {
     return p->gossip;
@@ -1208,7 +829,7 @@ const char *p2p_gossip_endpoint(const p2p_t *p)
 bool p2p_registered(p2p_t *p)
 {
     pthread_mutex_lock(&p->lock);
-    bool r = p->registered;
+    bool r = p->joined && p->link && trackerlink_registered(p->link);
     pthread_mutex_unlock(&p->lock);
     return r;
 }

@@ -5,14 +5,23 @@
  * a SUB socket of its own, so each message that arrives is attributable to
  * the peer that sent it (a single SUB connected to many publishers could not
  * tell them apart). Peers come from the tracker (REGISTER_OK, PEER_JOINED,
- * PEER_LEFT on its PUB) or from p2p_add_peer(). Everything that arrives --
- * gossip from peers, and the tracker's announcements and relayed
- * transactions -- lands in one inbox that the node drains with
- * p2p_receive_data(). Requests to one peer (GET_HEADERS, ...) go through
- * p2p_request(), which never blocks forever (reqclient.h) and notes how the
- * peer answered: a peer whose last request timed out is "unresponsive"
- * until it answers one again, however connected its gossip socket looks (a
- * stopped process keeps its TCP connections open).
+ * PEER_LEFT on its PUB; trackerlink.h) or from p2p_add_peer(). Everything
+ * that arrives -- gossip from peers, the tracker's announcements and relayed
+ * transactions, and the answers to our asynchronous requests -- lands in
+ * one inbox that the node drains with p2p_receive_data(). Each inbox
+ * message is decoded once, by p2p, and handed over with the bytes it was
+ * decoded from, so a receiver acts on the decoded message and may forward
+ * the bytes as they came (a relayed block is the frame received).
+ *
+ * Requests to one peer (GET_HEADERS, ...) go two ways. p2p_ask() queues the
+ * request and returns at once; a worker thread sends it with the lazy
+ * pirate's timeouts and retries (reqclient.h) and the outcome arrives in the
+ * inbox (P2P_FROM_REPLY), so a caller that must not wait on a peer -- the
+ * node's main loop -- never does. p2p_request() sends and waits, for callers
+ * that may. Either way p2p notes how the peer answered: a peer whose last
+ * request timed out is "unresponsive" until it answers one again, however
+ * connected its gossip socket looks (a stopped process keeps its TCP
+ * connections open).
  *
  * Threads. ZeroMQ sockets are single-threaded, so each socket has exactly
  * one owner:
@@ -26,19 +35,19 @@
  *                   good ones into the inbox, and reconciles its SUB sockets
  *                   with the peer map whenever the map changes (and every
  *                   half second, for bans that expire).
- *   tracker thread  (between p2p_join_network() and p2p_leave_network())
- *                   owns the request client to the tracker: PINGs on a
- *                   timer, REGISTERs again when the tracker answers
- *                   "unknown" (it restarted), and sends LEAVE on the way out.
- *                   While the tracker is unreachable it keeps trying, and the
- *                   node keeps gossiping with the peers it knows.
+ *   tracker link    (between p2p_join_network() and p2p_leave_network())
+ *                   owns the request client to the tracker (trackerlink.h).
+ *   ask worker      (from the first p2p_ask()) sends the queued requests,
+ *                   one at a time in order, and pushes each outcome into
+ *                   the inbox.
  *   callers         any thread may call the functions below (except
  *                   p2p_new/p2p_free). They touch only the shared state,
- *                   under one mutex: the peer map, the bans, the inbox and
- *                   the outbox. p2p_request() borrows a peer's cached
- *                   request client out of the map for the duration of the
- *                   call (a mutex hand-over, which ZeroMQ allows) or makes a
- *                   temporary one when another thread has it.
+ *                   under one mutex: the peer map (peertab.h), the inbox,
+ *                   the outbox and the ask queue. p2p_request() borrows a
+ *                   peer's cached request client out of the map for the
+ *                   duration of the call (a mutex hand-over, which ZeroMQ
+ *                   allows) or makes a temporary one when another thread
+ *                   has it.
  *
  * Fair share. Each peer's frames may take at most peer_inbox_bytes of the
  * inbox at a time; past that, its new frames are dropped (and counted), not
@@ -47,22 +56,24 @@
  * amount of memory and delays honest peers' gossip by at most that share.
  * Dropping is not misbehaviour -- an honest peer may simply be faster than
  * we are -- and what is dropped is caught up by sync like any lost gossip.
+ * Answers to p2p_ask() are never dropped: there is at most one per queued
+ * request, and at most P2P_MAX_ASKS are queued.
  *
  * Misbehaviour. Each peer has a score; malformed frames, another network's
  * frames and message types that have no business on a gossip socket add
- * points automatically, and the node adds points for what only it can judge
- * (an invalid block) with p2p_misbehaving(). A frame of another wire
- * version is none of these: it may come from an honest node of an older or
- * newer build, so it is dropped and logged ("peer speaks wire version 1,
- * this node 2", once per version a peer speaks), not scored.
- * At ban_threshold the peer's
- * gossip endpoint is banned for ban_ms: its SUB socket is closed, requests
- * to it are refused, and it is reconnected when the ban expires. Bans are
- * kept by endpoint, so re-registering under a new id does not lift one.
+ * points automatically (score.h), and the node adds points for what only it
+ * can judge (an invalid block) with p2p_misbehaving(). A frame of another
+ * wire version is none of these: it may come from an honest node of an
+ * older or newer build, so it is dropped and logged ("peer speaks wire
+ * version 1, this node 2", once per version a peer speaks), not scored. At
+ * ban_threshold the peer's gossip endpoint is banned for ban_ms: its SUB
+ * socket is closed, requests to it are refused, and it is reconnected when
+ * the ban expires. Bans are kept by endpoint, so re-registering under a new
+ * id does not lift one.
  *
  * PUB/SUB may drop messages (a subscriber that is slow to join misses the
  * first ones; a full queue drops more), so the node must not rely on gossip
- * alone: it syncs over p2p_request() when it joins, when a peer appears and
+ * alone: it syncs over requests when it joins, when a peer appears and
  * when a block's parent is unknown (DESIGN.md).
  *
  * Peers are removed only by the tracker's PEER_LEFT or by leaving: a tracker
@@ -81,6 +92,8 @@
 #include "wire.h"
 
 #define P2P_MAX_PEERS WIRE_MAX_PEERS
+/* Requests p2p_ask() keeps queued; beyond, it refuses (ERR_FULL). */
+#define P2P_MAX_ASKS 64
 
 typedef struct p2p p2p_t;
 
@@ -104,7 +117,8 @@ typedef struct {
     int tracker_timeout_ms; /* per attempt, REGISTER / PING / LEAVE */
     int tracker_retries;
     uint32_t ping_interval_ms; /* 0: a third of the tracker's peer timeout */
-    int ban_threshold;         /* score at which a peer is banned */
+    int ban_threshold;         /* score at which a peer is banned
+                                  (SCORE_BAN_THRESHOLD, score.h) */
     uint32_t ban_ms;           /* how long a ban lasts */
     size_t inbox_max;          /* messages waiting; beyond, new ones drop */
     size_t peer_inbox_bytes;   /* bytes of one peer's frames waiting in the
@@ -116,15 +130,27 @@ typedef struct {
 typedef enum {
     P2P_FROM_PEER = 0,    /* a peer's gossip (NEW_BLOCK, NEW_TX(S), TIP) */
     P2P_FROM_TRACKER = 1, /* PEER_JOINED, PEER_LEFT, NEW_TXS, TX */
+    P2P_FROM_REPLY = 2,   /* the outcome of a p2p_ask() */
 } p2p_source_t;
 
-/* One inbox item. */
+/*
+ * One inbox item: a message decoded once, with the frame it came in.
+ * For P2P_FROM_REPLY, status says whether there is a message at all: 0
+ * with the peer's reply decoded (which may be an ERROR: the peer's own
+ * refusal), or what p2p_request() would have returned (ERR_TIMEOUT,
+ * ERR_NET, ERR_NOT_FOUND, ...; ERR_PARSE, ERR_UNSUPPORTED or ERR_INVALID
+ * when the reply did not decode -- the peer has been scored), with type 0,
+ * no data and an empty msg.
+ */
 typedef struct {
     p2p_source_t source;
     uint64_t peer_id; /* the sender (0 for the tracker) */
-    uint16_t type;    /* wire type; the frame decoded without error */
-    uint8_t *data;    /* the whole frame (owned; p2p_msg_clear()) */
+    uint16_t type;    /* msg.type (0 for a reply that did not come) */
+    wire_msg_t msg;   /* decoded; borrows from data */
+    uint8_t *data;    /* the whole frame as received (owned; p2p_msg_clear()) */
     size_t len;
+    uint64_t tag; /* P2P_FROM_REPLY: the tag given to p2p_ask() */
+    int status;   /* P2P_FROM_REPLY: see above; 0 otherwise */
 } p2p_msg_t;
 
 /* A snapshot of one peer, for display and tests. */
@@ -208,7 +234,7 @@ PX_MUST_CHECK int p2p_broadcast_msg(p2p_t *p, const wire_msg_t *msg);
  */
 PX_MUST_CHECK int p2p_receive_data(p2p_t *p, p2p_msg_t *msg, int timeout_ms);
 
-/* Frees msg->data and empties msg. Accepts NULL. */
+/* Frees msg->msg and msg->data and empties msg. Accepts NULL. */
 void p2p_msg_clear(p2p_msg_t *msg);
 
 /*
@@ -224,6 +250,22 @@ void p2p_msg_clear(p2p_msg_t *msg);
 PX_MUST_CHECK int p2p_request(p2p_t *p, uint8_t **reply, size_t *reply_len,
                               uint64_t peer_id, const uint8_t *req,
                               size_t req_len);
+
+/*
+ * Queues a request to one peer and returns at once. The ask worker sends
+ * it as p2p_request() would (same timeouts, retries and responsiveness
+ * marks); its outcome arrives in the inbox as exactly one P2P_FROM_REPLY
+ * message carrying tag (p2p_msg_t says what it holds). Requests are sent
+ * one at a time in the order they were queued.
+ * Returns: 0 (an outcome will arrive); ERR_NOT_FOUND when the peer is
+ *          unknown or banned, ERR_ARG when len is 0 or over
+ *          WIRE_MAX_MSG_SIZE, ERR_FULL when P2P_MAX_ASKS requests wait,
+ *          ERR_NOMEM (nothing will arrive).
+ * In:      req, len   a complete wire frame (copied).
+ *          tag        the caller's, handed back with the outcome.
+ */
+int p2p_ask(p2p_t *p, uint64_t peer_id, uint64_t tag, const uint8_t *req,
+            size_t len);
 
 /*
  * Counts misbehaviour against a peer; at the threshold it is banned.
@@ -247,6 +289,9 @@ PX_MUST_CHECK int p2p_peer(p2p_t *p, p2p_peer_info_t *out, uint64_t peer_id);
 
 /* Our node id. */
 uint64_t p2p_node_id(const p2p_t *p);
+
+/* The network id we speak (borrowed; 32 bytes, lives as long as p). */
+const uint8_t *p2p_network_id(const p2p_t *p);
 
 /* Our gossip endpoint as advertised (borrowed; lives as long as p). */
 const char *p2p_gossip_endpoint(const p2p_t *p);

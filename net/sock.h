@@ -26,6 +26,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "err.h"
 
@@ -82,6 +83,11 @@ PX_MUST_CHECK int sock_wait_readable(void *s, int timeout_ms);
 
 /* Milliseconds on a monotonic clock. Thread-safe. */
 uint64_t sock_now_ms(void);
+
+/* The CLOCK_MONOTONIC time ms from now, as pthread_cond_timedwait() wants
+ * it for a condition variable set up on that clock (so a change of the
+ * wall clock neither shortens nor stretches a wait). Thread-safe. */
+struct timespec sock_deadline_in(uint32_t ms);
 
 /*
  * Splits "HOST:PORT" (HOST may be "*", a name, an IPv4 address or an IPv6

@@ -7,7 +7,11 @@
  * while the node lock is held elsewhere, and any other query is refused as
  * busy after a bounded wait.
  * The lock is held by the test itself (node_impl.h), standing in for a main
- * loop that spins with it. No timing is asserted but generous deadlines.
+ * loop that spins with it. With a fake peer (chain_peer.h): a gossiped
+ * orphan makes the main loop fetch its parents (locator first, not a tip
+ * poll), the next gossiped block is relayed as the very frame received, and
+ * while a peer the node asked stays silent the main loop keeps turning and
+ * status keeps its lock. No timing is asserted but generous deadlines.
  * Also built with ThreadSanitizer (criterion_tsan.h): the main loop, the
  * request thread's query path, the watcher and the test share the node.
  */
@@ -25,11 +29,15 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "chain_peer.h"
 #include "err.h"
+#include "fixtures.h"
+#include "log.h"
 #include "node.h"
 #include "node_impl.h"
 
 static node_t *node;
+static uint16_t node_port;
 static char dir[64];
 static pthread_t runner;
 static volatile sig_atomic_t stop_flag;
@@ -70,6 +78,7 @@ static void start(void)
         cfg.port = (uint16_t)(20000 + 2 * (rand() % 20000));
         node = node_new(&cfg, &why);
     }
+    node_port = cfg.port;
     cr_assert_not_null(node, "node_new: %s", why);
     stop_flag = 0;
     struct sigaction sa;
@@ -169,14 +178,14 @@ typedef struct {
 static void *hold_lock(void *arg)
 {
     holder_t *h = arg;
-    pthread_mutex_lock(&node->lock);
+    node_lock(node);
     pthread_mutex_lock(&h->m);
     h->holding = true;
     pthread_cond_broadcast(&h->c);
     while (!h->release)
         pthread_cond_wait(&h->c, &h->m);
     pthread_mutex_unlock(&h->m);
-    pthread_mutex_unlock(&node->lock);
+    node_unlock(node);
     return NULL;
 }
 
@@ -247,5 +256,168 @@ Test(node, status_answers_busy_while_the_lock_is_held, .timeout = 30)
     cr_assert(longest >= 1000, "the held-up turn is the longest");
     pthread_cond_destroy(&h.c);
     pthread_mutex_destroy(&h.m);
+    stop();
+}
+
+/* ---- the node and a fake peer -------------------------------------------- */
+
+/* A chain of `height` blocks on the regtest genesis. */
+static chain_t *chain_of(unsigned height)
+{
+    chain_t *c = fx_chain(NULL);
+    uint8_t miner[32] = {5};
+    const chain_node_t *tip = chain_tip(c);
+    for (unsigned i = 0; i < height; i++)
+        tip = fx_extend(c, tip, miner, NULL, 0, i);
+    return c;
+}
+
+/* Makes the node and the fake peer know each other. */
+static void link_peer(chain_peer_t *fake)
+{
+    wire_peer_t w = chain_peer_wire(fake);
+    cr_assert_eq(p2p_add_peer(node_p2p(node), &w), 0);
+    wire_peer_t nw;
+    memset(&nw, 0, sizeof nw);
+    nw.id = p2p_node_id(node_p2p(node));
+    snprintf(nw.req, sizeof nw.req, "tcp://127.0.0.1:%u", node_port);
+    snprintf(nw.gossip, sizeof nw.gossip, "%s",
+             p2p_gossip_endpoint(node_p2p(node)));
+    cr_assert_eq(p2p_add_peer(fake->p2p, &nw), 0);
+}
+
+/* The NEW_BLOCK frame of a block of chain c. */
+static void block_frame(buf_t *frame, const chain_node_t *x)
+{
+    buf_t raw;
+    buf_init(&raw);
+    buf_init(frame);
+    cr_assert_eq(block_serialize(&raw, &x->block), 0);
+    cr_assert_eq(wire_encode_blob(frame, params_regtest()->network_id,
+                                  WIRE_NEW_BLOCK, raw.data, raw.len),
+                 0);
+    buf_deinit(&raw);
+}
+
+static json_int_t status_int(const char *key)
+{
+    json_t *a = status();
+    json_int_t v =
+        json_integer_value(json_object_get(json_object_get(a, "result"), key));
+    json_decref(a);
+    return v;
+}
+
+static json_int_t orphans_refused(void)
+{
+    json_t *a = status();
+    json_int_t v = json_integer_value(json_object_get(
+        json_object_get(
+            json_object_get(json_object_get(a, "result"), "refused"), "blocks"),
+        "orphan"));
+    json_decref(a);
+    return v;
+}
+
+Test(node, an_orphan_is_fetched_by_the_main_loop_and_gossip_relayed_as_received,
+     .timeout = 60)
+{
+    log_set_level(LOG_WARN);
+    start();
+    wait_turning();
+    chain_t *theirs = chain_of(3);
+    chain_peer_t fake;
+    chain_peer_start(&fake, theirs, 1000);
+    /* Its tip polls show nothing to fetch: only the orphan can start one. */
+    atomic_store(&fake.understate, true);
+    link_peer(&fake);
+
+    /* Block 3 alone: an orphan here, whose fetch the main loop serves. */
+    buf_t frame;
+    block_frame(&frame, chain_tip(theirs));
+    for (int i = 0; status_int("height") < 3; i++) {
+        cr_assert(i < 1000, "the orphan's parents were never fetched");
+        if (i % 5 == 0) /* PUB/SUB: the first may be lost */
+            cr_assert_eq(p2p_broadcast(fake.p2p, frame.data, frame.len), 0);
+        sleep_ms(20);
+    }
+    buf_deinit(&frame);
+    cr_assert_geq(orphans_refused(), 1);
+    cr_assert_eq(atomic_load(&fake.first_type), WIRE_GET_HEADERS,
+                 "the fetch began with the locator, not a tip poll");
+
+    /* Block 4 on top: accepted, and relayed as the very frame sent. */
+    pthread_mutex_lock(&fake.lock);
+    uint8_t miner[32] = {5};
+    const chain_node_t *four =
+        fx_extend(theirs, chain_tip(theirs), miner, NULL, 0, 99);
+    block_frame(&frame, four);
+    pthread_mutex_unlock(&fake.lock);
+    uint64_t node_id = p2p_node_id(node_p2p(node));
+    bool relayed = false;
+    for (int i = 0; !relayed; i++) {
+        cr_assert(i < 100, "the block was not relayed");
+        cr_assert_eq(p2p_broadcast(fake.p2p, frame.data, frame.len), 0);
+        p2p_msg_t m;
+        while (!relayed && p2p_receive_data(fake.p2p, &m, 100) == 0) {
+            if (m.source == P2P_FROM_PEER && m.peer_id == node_id &&
+                m.type == WIRE_NEW_BLOCK) {
+                cr_assert_eq(m.len, frame.len);
+                cr_assert_eq(memcmp(m.data, frame.data, frame.len), 0,
+                             "the relay is not the frame received");
+                relayed = true;
+            }
+            p2p_msg_clear(&m);
+        }
+    }
+    cr_assert_eq(status_int("height"), 4);
+    buf_deinit(&frame);
+    chain_peer_stop(&fake);
+    chain_free(&theirs);
+    stop();
+}
+
+Test(node, the_main_loop_turns_while_a_peer_it_asked_is_silent, .timeout = 60)
+{
+    log_set_level(LOG_WARN);
+    start();
+    wait_turning();
+    chain_t *theirs = chain_of(2);
+    chain_peer_t fake;
+    chain_peer_start(&fake, theirs, 1000);
+    atomic_store(&fake.silent, true);
+    link_peer(&fake);
+    buf_t frame;
+    block_frame(&frame, chain_tip(theirs));
+    for (int i = 0; atomic_load(&fake.asked[CP_HEADERS]) == 0; i++) {
+        cr_assert(i < 1000, "the node never asked for the orphan's parents");
+        if (i % 5 == 0)
+            cr_assert_eq(p2p_broadcast(fake.p2p, frame.data, frame.len), 0);
+        sleep_ms(20);
+    }
+    buf_deinit(&frame);
+    /* The request is out and will not be answered (two attempts of a
+     * second). Meanwhile the main loop turns and status has the lock. */
+    for (int i = 0; i < 10; i++) {
+        json_t *a = status();
+        cr_assert(!busy(a), "%s", json_dumps(a, JSON_COMPACT));
+        json_int_t age = loop_int(a, "turn_age_ms");
+        cr_assert(age < 1000, "a turn of %lld ms, in %s", (long long)age,
+                  loop_where(a));
+        json_decref(a);
+        sleep_ms(100);
+    }
+    /* And the peer is found silent, off the main loop. */
+    p2p_peer_info_t info;
+    for (int i = 0;; i++) {
+        cr_assert(i < 500, "the peer was never found unresponsive");
+        cr_assert_eq(p2p_peer(node_p2p(node), &info, p2p_node_id(fake.p2p)), 0);
+        if (info.unresponsive)
+            break;
+        sleep_ms(20);
+    }
+    cr_assert_eq(status_int("height"), 0);
+    chain_peer_stop(&fake);
+    chain_free(&theirs);
     stop();
 }

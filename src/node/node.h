@@ -2,15 +2,17 @@
  * node — a full pickaxe node: chain and forks, mempool, block store, miner
  * pool and peer-to-peer gossip, run by one main loop.
  *
- * The main loop owns the chain, the mempool and the store. It serves
- * requests on the node's ROUTER endpoint (peers' sync requests, and the
- * cli's and wallet's JSON queries, rpc.h), drains the p2p inbox (gossiped
- * blocks and transactions, the tracker's announcements and relays), and
- * takes the miner pool's solutions. Each newly accepted block or transaction
- * is relayed once; a block with an unknown parent, a new peer, or a peer
- * that reports more work than ours starts a sync over request/reply
- * (sync.h). When the tip or the mempool changes, the pool gets a new job at
- * once (tip) or within a fraction of a second (mempool, batched).
+ * The main loop owns the chain, the mempool and the store. It drains the
+ * p2p inbox (gossiped blocks and transactions, the tracker's announcements
+ * and relays, the answers to its own requests to peers) and takes the miner
+ * pool's solutions; a request thread answers the node's ROUTER endpoint
+ * (peers' sync requests, and the cli's and wallet's JSON queries, rpc.h).
+ * Each newly accepted block or transaction is relayed once (relay.h); a
+ * block with an unknown parent, a new peer, or a peer that reports more
+ * work than ours queues a sync with that peer, which the main loop serves
+ * between blocks without ever waiting on the peer (sync.h). When the tip or
+ * the mempool changes, the pool gets a new job at once (tip) or within a
+ * fraction of a second (mempool, batched; mining.h).
  *
  * Lifecycle: node_new (open the store, replay it, bind sockets, start the
  * pool), node_run (join through the tracker, loop until *stop is set, then

@@ -2,8 +2,9 @@
  * rpc — the node's JSON queries (see rpc.h for the method table).
  *
  * Each method reads the node's state on the request thread, under the node
- * lock, and builds a reply (but for rpc_status_busy, which reads only what
- * needs no lock: atomics, constants and the thread-safe p2p module); none waits
+ * lock, through what node_impl.h shows of it, and builds a reply (but for
+ * rpc_status_busy, which reads only what needs no lock: the main loop's
+ * record, constants and the thread-safe p2p module); none waits
  * on anything but `generate`, which mines regtest blocks (a couple of hashes
  * each) on the spot, and `verifychain`, which validates the whole best chain
  * again.
@@ -14,6 +15,7 @@
 #include "hex.h"
 #include "json_view.h"
 #include "node_impl.h"
+#include "testswitch.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -30,7 +32,7 @@ static json_t *ok(json_t *result)
                   : rpc_error(ERR_NOMEM, "out of memory");
 }
 
-static json_t *tally_json(const node_tally_t *t)
+static json_t *tally_json(const seen_tally_t *t)
 {
     json_t *o = json_object();
     for (size_t i = 0; o && i < t->n; i++)
@@ -53,7 +55,7 @@ static json_t *param_address(node_t *n, uint8_t key[32], const json_t *params)
     if (!text)
         return rpc_error(ERR_ARG, "missing \"address\"");
     const char *why = NULL;
-    if (address_decode(key, &why, n->params->hrp, text) != 0)
+    if (address_decode(key, &why, node_params(n)->hrp, text) != 0)
         return rpc_error(ERR_ARG, why ? why : "bad address");
     return NULL;
 }
@@ -72,7 +74,7 @@ static json_t *param_hash(uint8_t h[32], const json_t *params, const char *name)
 static json_t *main_loop_json(node_t *n)
 {
     loopwatch_view_t v;
-    loopwatch_read(&n->watch, &v, node_now_ms());
+    loopwatch_read(node_watch(n), &v, node_now_ms());
     return json_pack("{s:I,s:I,s:s}", "turn_age_ms", (json_int_t)v.turn_age_ms,
                      "longest_turn_ms", (json_int_t)v.longest_turn_ms, "where",
                      v.where ? v.where : "?");
@@ -81,56 +83,56 @@ static json_t *main_loop_json(node_t *n)
 json_t *rpc_status_busy(node_t *n)
 {
     char id[17];
-    snprintf(id, sizeof id, "%016llx", (unsigned long long)p2p_node_id(n->p2p));
+    snprintf(id, sizeof id, "%016llx",
+             (unsigned long long)p2p_node_id(node_p2p(n)));
     return ok(json_pack("{s:s,s:s,s:s,s:I,s:I,s:b,s:o}", "network",
-                        n->params->name, "node_id", id, "gossip",
-                        p2p_gossip_endpoint(n->p2p), "uptime",
-                        (json_int_t)((node_now_ms() - n->started_ms) / 1000),
-                        "peers", (json_int_t)p2p_peers(n->p2p, NULL, 0), "busy",
-                        1, "main_loop", main_loop_json(n)));
+                        node_params(n)->name, "node_id", id, "gossip",
+                        p2p_gossip_endpoint(node_p2p(n)), "uptime",
+                        (json_int_t)node_uptime_s(n), "peers",
+                        (json_int_t)p2p_peers(node_p2p(n), NULL, 0), "busy", 1,
+                        "main_loop", main_loop_json(n)));
 }
 
 static json_t *m_status(node_t *n)
 {
-    const chain_node_t *tip = chain_tip(n->chain);
+    const chain_node_t *tip = chain_tip(node_chain(n));
     char work[65];
     uint256_to_hex(work, &tip->chain_work);
     uint256_t limit, target;
     double difficulty = 0;
-    if (block_bits_to_target(&limit, n->params->pow_limit_bits) == 0 &&
+    if (block_bits_to_target(&limit, node_params(n)->pow_limit_bits) == 0 &&
         block_bits_to_target(&target, tip->block.header.bits) == 0)
         difficulty = uint256_to_double(&limit) / uint256_to_double(&target);
     char bits[9];
     snprintf(bits, sizeof bits, "%08x", tip->block.header.bits);
+    node_stats_t st;
+    node_stats(n, &st);
     json_t *requests = json_object();
-    uint64_t limited = atomic_load(&n->requests_limited);
-    uint64_t malformed = atomic_load(&n->requests_malformed);
-    if (requests && limited)
+    if (requests && st.requests_limited)
         json_object_set_new(requests, "rate-limited",
-                            json_integer((json_int_t)limited));
-    if (requests && malformed)
+                            json_integer((json_int_t)st.requests_limited));
+    if (requests && st.requests_malformed)
         json_object_set_new(requests, "malformed",
-                            json_integer((json_int_t)malformed));
+                            json_integer((json_int_t)st.requests_malformed));
     json_t *refused =
-        json_pack("{s:o,s:o}", "blocks", tally_json(&n->refused_blocks),
-                  "transactions", tally_json(&n->refused_txs));
+        json_pack("{s:o,s:o}", "blocks", tally_json(&node_seen(n)->blocks),
+                  "transactions", tally_json(&node_seen(n)->txs));
     char id[17];
-    snprintf(id, sizeof id, "%016llx", (unsigned long long)p2p_node_id(n->p2p));
+    snprintf(id, sizeof id, "%016llx",
+             (unsigned long long)p2p_node_id(node_p2p(n)));
     json_t *r = ok(json_pack(
         "{s:s,s:i,s:o,s:s,s:i,s:i,s:f,s:b,s:i,s:s,s:f,s:s,s:i,s:i,s:s,s:s,"
         "s:i,s:o}",
-        "network", n->params->name, "height", (json_int_t)tip->height, "tip",
-        hash_json(tip->hash), "work", work, "peers",
-        (json_int_t)p2p_peers(n->p2p, NULL, 0), "mempool",
-        (json_int_t)mempool_count(n->mempool), "hashrate", node_hashrate(n),
-        "mining", n->pool != NULL, "threads",
-        (json_int_t)(n->pool ? pool_threads(n->pool) : 0), "kernel",
-        n->pool ? pool_kernel(n->pool) : "none", "difficulty", difficulty,
-        "bits", bits, "orphans", (json_int_t)chain_orphan_count(n->chain),
-        "forks", (json_int_t)chain_get_forks(n->chain, NULL, 0), "node_id", id,
-        "gossip", p2p_gossip_endpoint(n->p2p), "uptime",
-        (json_int_t)((node_now_ms() - n->started_ms) / 1000), "refused",
-        refused));
+        "network", node_params(n)->name, "height", (json_int_t)tip->height,
+        "tip", hash_json(tip->hash), "work", work, "peers",
+        (json_int_t)p2p_peers(node_p2p(n), NULL, 0), "mempool",
+        (json_int_t)mempool_count(node_mempool(n)), "hashrate", st.hashrate,
+        "mining", st.mining, "threads", (json_int_t)st.threads, "kernel",
+        st.kernel, "difficulty", difficulty, "bits", bits, "orphans",
+        (json_int_t)chain_orphan_count(node_chain(n)), "forks",
+        (json_int_t)chain_get_forks(node_chain(n), NULL, 0), "node_id", id,
+        "gossip", p2p_gossip_endpoint(node_p2p(n)), "uptime",
+        (json_int_t)node_uptime_s(n), "refused", refused));
     if (r && requests)
         json_object_set_new(json_object_get(r, "result"), "requests_refused",
                             requests);
@@ -139,9 +141,9 @@ static json_t *m_status(node_t *n)
     /* Transaction relay: how many this node passed on, in how many NEW_TXS
      * frames, and how many of its peers' it dropped by txid alone. */
     json_t *relay =
-        json_pack("{s:I,s:I,s:I}", "txs", (json_int_t)n->txs_relayed, "frames",
-                  (json_int_t)n->tx_frames_relayed, "known_dropped",
-                  (json_int_t)n->txs_known_dropped);
+        json_pack("{s:I,s:I,s:I}", "txs", (json_int_t)st.txs_relayed, "frames",
+                  (json_int_t)st.tx_frames_relayed, "known_dropped",
+                  (json_int_t)st.txs_known_dropped);
     if (r && relay)
         json_object_set_new(json_object_get(r, "result"), "tx_relay", relay);
     else
@@ -164,24 +166,25 @@ static json_t *m_getblock(node_t *n, const json_t *params)
         json_int_t v = json_integer_value(h);
         if (v < 0 || v > UINT32_MAX)
             return rpc_error(ERR_ARG, "height out of range");
-        x = chain_at_height(n->chain, (uint32_t)v);
+        x = chain_at_height(node_chain(n), (uint32_t)v);
     } else {
         uint8_t hash[32];
         json_t *e = param_hash(hash, params, "hash");
         if (e)
             return e;
-        x = chain_get(n->chain, hash);
+        x = chain_get(node_chain(n), hash);
     }
     if (!x)
         return rpc_error(ERR_NOT_FOUND, "no such block");
-    json_t *b = json_view_block(&x->block, x->height, n->params->hrp, true);
+    json_t *b =
+        json_view_block(&x->block, x->height, node_params(n)->hrp, true);
     if (b) {
         json_object_set_new(b, "mainChain", json_boolean(x->in_main));
         json_object_set_new(
             b, "confirmations",
-            json_integer(x->in_main ? chain_height(n->chain) - x->height + 1
-                                    : 0));
-        uint64_t us = node_block_received_us(n, x->hash);
+            json_integer(
+                x->in_main ? chain_height(node_chain(n)) - x->height + 1 : 0));
+        uint64_t us = seen_block_received_us(node_seen(n), x->hash);
         if (us)
             json_object_set_new(b, "received", json_integer((json_int_t)us));
     }
@@ -205,14 +208,14 @@ static json_t *m_getchain(node_t *n, const json_t *params)
         return rpc_error(ERR_ARG, "from >= 0 and 1 <= limit <= 1000");
     bool newest_first = json_is_true(json_object_get(params, "newest_first"));
     json_t *arr = json_array();
-    uint32_t height = chain_height(n->chain);
+    uint32_t height = chain_height(node_chain(n));
     for (json_int_t i = 0; arr && i < limit; i++) {
         json_int_t h = newest_first ? (json_int_t)height - from - i : from + i;
         if (h < 0 || h > height)
             break;
-        const chain_node_t *x = chain_at_height(n->chain, (uint32_t)h);
-        json_array_append_new(
-            arr, json_view_block(&x->block, x->height, n->params->hrp, true));
+        const chain_node_t *x = chain_at_height(node_chain(n), (uint32_t)h);
+        json_array_append_new(arr, json_view_block(&x->block, x->height,
+                                                   node_params(n)->hrp, true));
     }
     return ok(arr);
 }
@@ -240,9 +243,9 @@ static json_t *m_balance(node_t *n, const json_t *params)
     if (e)
         return e;
     account_t a;
-    state_get(chain_state(n->chain), &a, key);
+    state_get(chain_state(node_chain(n)), &a, key);
     pending_scan_t s = {key, 0, 0};
-    mempool_foreach(n->mempool, scan_pending, &s);
+    mempool_foreach(node_mempool(n), scan_pending, &s);
     uint64_t available = a.balance >= s.out ? a.balance - s.out : 0;
     uint64_t pending = available + s.in;
     return ok(json_pack("{s:O,s:I,s:I,s:I,s:I}", "address",
@@ -250,7 +253,7 @@ static json_t *m_balance(node_t *n, const json_t *params)
                         (json_int_t)a.balance, "pending", (json_int_t)pending,
                         "available", (json_int_t)available, "nonce",
                         (json_int_t)mempool_next_nonce(
-                            n->mempool, chain_state(n->chain), key)));
+                            node_mempool(n), chain_state(node_chain(n)), key)));
 }
 
 static json_t *m_balance_after(node_t *n, const json_t *params)
@@ -262,7 +265,7 @@ static json_t *m_balance_after(node_t *n, const json_t *params)
     if (e)
         return e;
     uint64_t bal;
-    if (chain_balance_after_tx(n->chain, &bal, key, txid) != 0)
+    if (chain_balance_after_tx(node_chain(n), &bal, key, txid) != 0)
         return rpc_error(ERR_NOT_FOUND,
                          "no such transaction on the best chain");
     return ok(json_pack(
@@ -281,20 +284,22 @@ static json_t *m_tx(node_t *n, const json_t *params)
         return rpc_error(ERR_NOMEM, NULL);
     const chain_node_t *where;
     size_t index;
-    const tx_t *pending = mempool_get(n->mempool, txid);
-    const char *rejected = hashmap_get(n->rejected, txid);
-    if (chain_find_tx(n->chain, &where, &index, txid) == 0) {
+    const tx_t *pending = mempool_get(node_mempool(n), txid);
+    const char *rejected = seen_tx_refusal(node_seen(n), txid);
+    if (chain_find_tx(node_chain(n), &where, &index, txid) == 0) {
         json_object_set_new(r, "status", json_string("confirmed"));
         json_object_set_new(
-            r, "tx", json_view_tx(&where->block.txs[index], n->params->hrp));
+            r, "tx",
+            json_view_tx(&where->block.txs[index], node_params(n)->hrp));
         json_object_set_new(r, "height", json_integer(where->height));
         json_object_set_new(r, "block", hash_json(where->hash));
         json_object_set_new(
             r, "confirmations",
-            json_integer(chain_height(n->chain) - where->height + 1));
+            json_integer(chain_height(node_chain(n)) - where->height + 1));
     } else if (pending) {
         json_object_set_new(r, "status", json_string("pending"));
-        json_object_set_new(r, "tx", json_view_tx(pending, n->params->hrp));
+        json_object_set_new(r, "tx",
+                            json_view_tx(pending, node_params(n)->hrp));
     } else if (rejected) {
         json_object_set_new(r, "status", json_string("rejected"));
         json_object_set_new(r, "reason", json_string(rejected));
@@ -315,9 +320,9 @@ static bool list_tx(void *ctx, const tx_t *tx, const uint8_t txid[32])
 
 static json_t *m_mempool(node_t *n)
 {
-    json_t *ctx[2] = {json_array(), json_string(n->params->hrp)};
+    json_t *ctx[2] = {json_array(), json_string(node_params(n)->hrp)};
     if (ctx[0] && ctx[1])
-        mempool_foreach(n->mempool, list_tx, ctx);
+        mempool_foreach(node_mempool(n), list_tx, ctx);
     json_decref(ctx[1]);
     return ok(ctx[0]);
 }
@@ -331,7 +336,7 @@ static json_t *m_peers(node_t *n)
         json_decref(arr);
         return rpc_error(ERR_NOMEM, NULL);
     }
-    size_t count = p2p_peers(n->p2p, peers, P2P_MAX_PEERS);
+    size_t count = p2p_peers(node_p2p(n), peers, P2P_MAX_PEERS);
     for (size_t i = 0; i < count && i < P2P_MAX_PEERS; i++) {
         char id[17];
         snprintf(id, sizeof id, "%016llx",
@@ -375,7 +380,7 @@ static json_t *m_submit(node_t *n, const json_t *params)
 
 static json_t *m_generate(node_t *n, const json_t *params)
 {
-    if (strcmp(n->params->name, "regtest") != 0)
+    if (strcmp(node_params(n)->name, "regtest") != 0)
         return rpc_error(ERR_UNSUPPORTED, "generate works on regtest only");
     json_t *c = json_object_get(params, "count");
     json_int_t count = c ? json_integer_value(c) : 1;
@@ -386,9 +391,7 @@ static json_t *m_generate(node_t *n, const json_t *params)
         json_t *e = param_address(n, key, params);
         if (e)
             return e;
-    } else if (n->cfg.has_miner_key) {
-        memcpy(key, n->cfg.miner_key, 32);
-    } else {
+    } else if (!node_miner_key(n, key)) {
         return rpc_error(ERR_ARG, "no address given and no miner address set");
     }
     json_t *hashes = json_array();
@@ -400,7 +403,7 @@ static json_t *m_generate(node_t *n, const json_t *params)
     int rc = 0;
     for (; made < count; made++) {
         uint8_t h[32];
-        height = chain_height(n->chain) + 1;
+        height = chain_height(node_chain(n)) + 1;
         rc = node_generate_block(n, &why, h, key);
         if (rc)
             break;
@@ -437,7 +440,7 @@ static json_t *m_verifychain(node_t *n)
 {
     const chain_node_t **nodes = NULL;
     size_t count = 0;
-    if (chain_get_longest_chain(n->chain, &nodes, &count) != 0)
+    if (chain_get_longest_chain(node_chain(n), &nodes, &count) != 0)
         return rpc_error(ERR_NOMEM, NULL);
     const block_t **blocks = malloc((count ? count : 1) * sizeof *blocks);
     if (!blocks) {
@@ -448,12 +451,13 @@ static json_t *m_verifychain(node_t *n)
         blocks[i] = &nodes[i]->block;
     const char *why = NULL;
     uint32_t bad = 0;
-    bool valid = chain_is_valid_chain(n->params, blocks, count, &why, &bad);
+    bool valid =
+        chain_is_valid_chain(node_params(n), blocks, count, &why, &bad);
     free(blocks);
     free(nodes);
     json_t *r = json_pack("{s:b,s:I,s:o}", "valid", valid, "height",
-                          (json_int_t)chain_height(n->chain), "tip",
-                          hash_json(chain_tip(n->chain)->hash));
+                          (json_int_t)chain_height(node_chain(n)), "tip",
+                          hash_json(chain_tip(node_chain(n))->hash));
     if (r && !valid) {
         json_object_set_new(r, "reason", json_string(why ? why : "invalid"));
         json_object_set_new(r, "bad_height", json_integer(bad));
@@ -474,33 +478,25 @@ static int parse_peer_id(uint64_t *id, const char *text)
     return 0;
 }
 
-/* The test partition switch (regtest only, see rpc.h). */
+/* The test partition switch (testswitch.h, regtest only). */
 static json_t *m_partition(node_t *n, const json_t *params)
 {
-    if (strcmp(n->params->name, "regtest") != 0)
+    if (!node_test_switches(n))
         return rpc_error(ERR_UNSUPPORTED, "partition works on regtest only");
     json_t *list = json_object_get(params, "block_peers");
-    if (!json_is_array(list) || json_array_size(list) > NODE_MAX_BLOCKED)
+    if (!json_is_array(list) || json_array_size(list) > TESTSWITCH_MAX_CUT)
         return rpc_error(ERR_ARG, "\"block_peers\" must be an array of at "
                                   "most 64 peer ids");
-    uint64_t ids[NODE_MAX_BLOCKED];
+    uint64_t ids[TESTSWITCH_MAX_CUT];
     size_t count = json_array_size(list);
     for (size_t i = 0; i < count; i++)
         if (parse_peer_id(&ids[i],
                           json_string_value(json_array_get(list, i))) != 0)
             return rpc_error(ERR_ARG, "a peer id is 16 hex digits, as "
                                       "`peers` shows it");
-    uint64_t was[NODE_MAX_BLOCKED];
-    size_t nwas = n->n_blocked;
-    memcpy(was, n->blocked, sizeof was);
-    memcpy(n->blocked, ids, count * sizeof *ids);
-    n->n_blocked = count;
-    /* Healing: the main loop catches up with the peers let back in at its
-     * next turn, rather than at the next tip poll, seconds away. (Not here:
-     * this runs on the request thread, which must stay free to answer.) */
-    for (size_t i = 0; i < nwas; i++)
-        if (!node_peer_blocked(n, was[i]))
-            n->poll_all = true;
+    int rc = node_partition(n, ids, count);
+    if (rc)
+        return rpc_error(rc, NULL);
     json_t *arr = json_array();
     for (size_t i = 0; arr && i < count; i++) {
         char id[17];
@@ -510,17 +506,16 @@ static json_t *m_partition(node_t *n, const json_t *params)
     return ok(json_pack("{s:o}", "blocked", arr));
 }
 
-/* The stuck-main-loop switch (regtest only, see rpc.h). */
+/* The stuck-main-loop switch (testswitch.h, regtest only). */
 static json_t *m_stall(node_t *n, const json_t *params)
 {
-    if (strcmp(n->params->name, "regtest") != 0)
+    if (!node_test_switches(n))
         return rpc_error(ERR_UNSUPPORTED, "stall works on regtest only");
     json_t *ms = json_object_get(params, "ms");
-    if (!json_is_integer(ms) || json_integer_value(ms) < 1 ||
-        json_integer_value(ms) > RPC_STALL_MAX_MS)
+    json_int_t v = json_is_integer(ms) ? json_integer_value(ms) : 0;
+    if (v < 1 || node_stall(n, (uint64_t)v) != 0)
         return rpc_error(ERR_ARG, "\"ms\" must be 1..60000");
-    n->stall_ms = (uint64_t)json_integer_value(ms);
-    return ok(json_pack("{s:I}", "stall_ms", (json_int_t)n->stall_ms));
+    return ok(json_pack("{s:I}", "stall_ms", (json_int_t)v));
 }
 
 json_t *rpc_handle(node_t *n, const json_t *request)

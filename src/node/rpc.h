@@ -115,8 +115,6 @@
 
 #include <jansson.h>
 
-#define RPC_STALL_MAX_MS 60000
-
 struct node;
 
 /*

@@ -3,7 +3,8 @@
  *
  * FILES. A data directory holds chain.db (the database), chain.db-wal and
  * chain.db-shm (SQLite's write-ahead log and its index, present while the
- * store is open or after a crash) and LOCK (see LOCKING). The directory is
+ * store is open or after a crash) and LOCK (one node per directory:
+ * store_dir.h). The directory is
  * created with mode 0700: it is the node's private state.
  *
  * SCHEMA (version 1).
@@ -53,74 +54,15 @@
  * at every commit, which costs a disk flush per block: milliseconds on most
  * disks, so STORE_SYNC_FULL is offered for operators who want it.
  *
- * DISK USE. A commit appends every page it changed to the log, so the log
- * grows far faster than the data: a block of a few hundred bytes changes a
- * leaf of the table and of each of its three indexes (plus page 1 when the
- * file grows, and the meta page when the tip moves), some 20 KiB of log per
- * block. Left to SQLite's default (a checkpoint every 1000 pages, ~4 MB,
- * and a log never cut back below its largest size) a young chain's data
- * directory was almost all log: 46 blocks made a 4 KiB chain.db and a
- * 1 MB chain.db-wal. No reader was holding checkpoints back (every
- * statement is reset after use); the threshold was simply too high for
- * records this small. The store therefore checkpoints itself: a WAL hook
- * (wal_committed) notes the log's length after every commit and, once it
- * reaches the planned length, the commit's caller runs a PASSIVE checkpoint
- * that copies the log into chain.db (checkpoint_if_due). The next write
- * starts the log again from its beginning, and journal_size_limit cuts the
- * file back to twice the planned length if one large transaction, such as
- * a sync batch, had made it longer.
+ * DISK USE and DISK FULL: checkpoints are the store's own (store_ckpt.h),
+ * and a write that finds no room is ERR_FULL (store_sqlite.h).
  *
- * The planned length follows the database (plan_checkpoints): as many
- * pages as chain.db has, but at least STORE_CKPT_MIN_FRAMES (~256 KiB) and
- * at most STORE_CKPT_MAX_FRAMES (SQLite's ~4 MB). So between two
- * checkpoints the log holds ~256 KiB on a young chain, no more than
- * chain.db later, ~4 MB at most, and its file is cut back to twice that
- * after any larger transaction: disk use follows the chain. The plan grows
- * with the chain rather than staying at the minimum because each
- * checkpoint costs three fsyncs (the log before copying, chain.db after,
- * the log's new header when it starts again) whatever it copies. Held at
- * ~256 KiB, one checkpoint every dozen blocks, generating 10,000 regtest
- * blocks took 2,600 fsyncs where SQLite's default took 180; with the plan
- * it takes 730, as the number of checkpoints grows with the logarithm of
- * the chain's length until the log reaches the ~4 MB that SQLite's default
- * always allowed.
- *
- * Checkpoints are explicit rather than SQLite's auto-checkpoint, which
- * ignores failures, so that a checkpoint that cannot finish (the disk is
- * full, another program holds a read transaction open) is logged rather
- * than letting the log grow in silence. A failed checkpoint loses nothing:
- * the commits it was copying are durable in the log, which keeps them until
- * a later checkpoint succeeds, and a checkpoint interrupted by a kill is run
- * again by the next open.
- *
- * DISK FULL. A write that finds no room (SQLITE_FULL, or an I/O error whose
- * cause is ENOSPC, EDQUOT or EFBIG: disk full, quota, file-size limit)
- * returns ERR_FULL rather than ERR_IO, so a node can say why it refused a
- * block. Nothing is lost or corrupted by it: the log's commit frame is
- * written last and checksummed, so a commit that ran out of room mid-way is
- * not a commit, SQLite rolls the transaction back, and the write returns
- * the error; what was committed before stays readable and the store takes
- * writes again as soon as there is room (tests/test_store_disk.c).
- *
- * LOCKING. One node per data directory: two nodes writing one chain.db would
- * not corrupt it (SQLite serialises them) but would each believe their own
- * view of the tip. store_open() therefore takes flock(LOCK_EX | LOCK_NB) on
- * dir/LOCK and refuses to open when that fails, naming the pid that the
- * holder wrote into the file. flock rather than a pid file because the kernel
- * drops the lock when the holder dies, even by SIGKILL, so a crash never
- * leaves a stale lock behind; flock rather than fcntl locks because an flock
- * belongs to the open file, so a second store_open() in the same process is
- * refused too (fcntl locks would let it through). The LOCK file is never
- * deleted: deleting a lock file races with the next opener. Its descriptor
- * is close-on-exec, so a program the node executes does not keep the
- * directory locked (a child forked without exec does, until it exits: fork
- * and the store do not mix).
- *
- * A busy timeout of 5 s is set as well, for what the lock file does not
- * cover: another program opening chain.db directly, such as the sqlite3
- * shell used to look inside a running node's store. Its reads never block
- * the node in WAL mode, but its writes, or the log recovery it may run as it
- * opens, hold SQLite locks the node then waits for rather than failing.
+ * LOCKING. One node per data directory (store_dir.h). A busy timeout of 5 s
+ * is set as well, for what the lock file does not cover: another program
+ * opening chain.db directly, such as the sqlite3 shell used to look inside a
+ * running node's store. Its reads never block the node in WAL mode, but its
+ * writes, or the log recovery it may run as it opens, hold SQLite locks the
+ * node then waits for rather than failing.
  *
  * TRANSACTIONS. The handle is in one of three states:
  *
@@ -137,7 +79,7 @@
  *
  * ERRORS. A failing SQLite call is logged with SQLite's own message and the
  * store's directory, and becomes ERR_IO (ERR_NOMEM for SQLITE_NOMEM, ERR_RANGE
- * for SQLITE_TOOBIG, ERR_FULL when the disk has no room: see DISK FULL).
+ * for SQLITE_TOOBIG, ERR_FULL when the disk has no room: store_sqlite.h).
  * Every statement is prepared once at open (SQLITE_PREPARE_PERSISTENT), kept
  * in the handle, and reset right after use, so no statement holds a read
  * transaction open between calls.
@@ -145,6 +87,9 @@
 #include "store.h"
 #include "err.h"
 #include "log.h"
+#include "store_ckpt.h"
+#include "store_dir.h"
+#include "store_sqlite.h"
 
 #include <assert.h>
 #include <errno.h>
@@ -164,15 +109,6 @@
 #define STORE_APP_ID 0x504b4158
 #define STORE_SCHEMA_VERSION 1
 #define STORE_BUSY_TIMEOUT_MS 5000
-/* Checkpoint once the log holds as many pages (frames) as the database
- * has, but at least MIN (~256 KiB with SQLite's 4 KiB pages, a dozen
- * single-block commits) and at most MAX (SQLite's own default, ~4 MB): see
- * DISK USE. */
-#define STORE_CKPT_MIN_FRAMES 64
-#define STORE_CKPT_MAX_FRAMES 1000
-/* The log's file format: a 32-byte header, then a 24-byte header per page. */
-#define WAL_HEADER 32
-#define WAL_FRAME_HEADER 24
 #define TIP_KEY "tip"
 
 static const char schema_sql[] =
@@ -237,99 +173,13 @@ struct store {
     int lock_fd;
     txn_state_t txn;
     bool iterating;
-    int wal_frames;    /* the log's length after the last commit */
-    int ckpt_frames;   /* checkpoint once the log is this long */
-    int64_t wal_limit; /* journal_size_limit in force, bytes */
-    bool ckpt_failing; /* the last checkpoint failed (logged once) */
+    store_ckpt_t ckpt; /* when to checkpoint (store_ckpt.h) */
     sqlite3_stmt *st[ST__N];
 };
 
-/* ---- errors ------------------------------------------------------------- */
-
-static bool room_errno(int e)
-{
-    return e == ENOSPC || e == EDQUOT || e == EFBIG;
-}
-
-/* True when rc, with the OS's errno os, means there was no room to write:
- * SQLite reports ENOSPC as SQLITE_FULL but a quota or a file-size limit
- * (EFBIG, RLIMIT_FSIZE) as a plain write error. */
-static bool no_room(int rc, int os)
-{
-    if ((rc & 0xff) == SQLITE_FULL)
-        return true;
-    return (rc & 0xff) == SQLITE_IOERR && room_errno(os);
-}
-
-/* The errno of the last failed call on one of db's files (0: none). */
-static int file_errno(sqlite3_file *f)
-{
-    int e = 0;
-    if (f && f->pMethods && f->pMethods->xFileControl &&
-        f->pMethods->xFileControl(f, SQLITE_FCNTL_LAST_ERRNO, &e) == SQLITE_OK)
-        return e;
-    return 0;
-}
-
-/*
- * The OS's reason for a failed call on db. sqlite3_system_errno() is not
- * set on every path: a COMMIT whose write to the log fails leaves it as it
- * was. For a failed write, truncate or sync, the log and chain.db each keep
- * the errno of their own last failure, which is the better witness of a
- * disk with no room.
- */
-static int os_errno(sqlite3 *db, int rc)
-{
-    int os = sqlite3_system_errno(db);
-    if (rc != SQLITE_IOERR_WRITE && rc != SQLITE_IOERR_TRUNCATE &&
-        rc != SQLITE_IOERR_FSYNC)
-        return os;
-    sqlite3_file *log = NULL, *main = NULL;
-    if (sqlite3_file_control(db, "main", SQLITE_FCNTL_JOURNAL_POINTER, &log) !=
-        SQLITE_OK)
-        log = NULL;
-    if (sqlite3_file_control(db, "main", SQLITE_FCNTL_FILE_POINTER, &main) !=
-        SQLITE_OK)
-        main = NULL;
-    if (room_errno(file_errno(log)))
-        return file_errno(log);
-    if (room_errno(file_errno(main)))
-        return file_errno(main);
-    return os;
-}
-
-static int map_sqlite(int rc, int os)
-{
-    if (no_room(rc, os))
-        return ERR_FULL;
-    switch (rc & 0xff) {
-    case SQLITE_NOMEM:
-        return ERR_NOMEM;
-    case SQLITE_TOOBIG:
-        return ERR_RANGE;
-    default:
-        return ERR_IO;
-    }
-}
-
-/* Logs a failed SQLite call on db and returns the matching error code. */
-static int db_fail(sqlite3 *db, const char *dir, int rc, const char *what)
-{
-    /* For file errors the OS's reason says more than SQLite's message. */
-    int os = 0;
-    if (db && ((rc & 0xff) == SQLITE_IOERR || (rc & 0xff) == SQLITE_CANTOPEN))
-        os = os_errno(db, rc);
-    const char *msg = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
-    if (no_room(rc, os))
-        msg = "no room on the disk";
-    log_error(MOD, "%s: %s: %s (%s, SQLite code %d%s%s)", dir, what, msg,
-              sqlite3_errstr(rc), rc, os ? ": " : "", os ? strerror(os) : "");
-    return map_sqlite(rc, os);
-}
-
 static int fail(store_t *s, int rc, const char *what)
 {
-    return db_fail(s->db, s->dir, rc, what);
+    return store_sqlite_fail(s->db, s->dir, rc, what);
 }
 
 /* ---- statements --------------------------------------------------------- */
@@ -423,81 +273,6 @@ static int write_begin(store_t *s, bool *implicit)
     return *implicit ? stmt_run(s, ST_BEGIN, "begin") : 0;
 }
 
-/* SQLite's WAL hook, called after every commit with the log's length in
- * frames. Registering it turns SQLite's auto-checkpoint off: the store
- * checkpoints itself (checkpoint_if_due). */
-static int wal_committed(void *ctx, sqlite3 *db, const char *name, int frames)
-{
-    (void)db;
-    (void)name;
-    store_t *s = ctx;
-    s->wal_frames = frames;
-    return SQLITE_OK;
-}
-
-/*
- * After a commit: copies the log into chain.db once it is long enough (see
- * DISK USE). The commit is durable whatever happens here, so a failure is
- * not the write's failure: it is logged once per run of failures and tried
- * again after the next commit.
- */
-static int query_int(store_t *s, int64_t *out, const char *sql);
-
-/*
- * Sets the log length at which to checkpoint from the database's size (see
- * DISK USE), and journal_size_limit to twice that length, so that the
- * commits between two checkpoints reuse the log file while the excess of a
- * larger transaction is cut back. Run at open and after each complete
- * checkpoint; when the sizes cannot be read, the last plan stays.
- */
-static void plan_checkpoints(store_t *s)
-{
-    int64_t pages = 0, page_size = 0;
-    if (query_int(s, &pages, "PRAGMA page_count") != SQLITE_OK ||
-        query_int(s, &page_size, "PRAGMA page_size") != SQLITE_OK ||
-        page_size <= 0)
-        return;
-    int64_t frames = pages;
-    if (frames < STORE_CKPT_MIN_FRAMES)
-        frames = STORE_CKPT_MIN_FRAMES;
-    if (frames > STORE_CKPT_MAX_FRAMES)
-        frames = STORE_CKPT_MAX_FRAMES;
-    s->ckpt_frames = (int)frames;
-    int64_t limit = 2 * frames * (page_size + WAL_FRAME_HEADER) + WAL_HEADER;
-    if (limit == s->wal_limit)
-        return;
-    char sql[64];
-    snprintf(sql, sizeof sql, "PRAGMA journal_size_limit = %" PRId64, limit);
-    if (sqlite3_exec(s->db, sql, NULL, NULL, NULL) == SQLITE_OK)
-        s->wal_limit = limit;
-}
-
-static void checkpoint_if_due(store_t *s)
-{
-    if (s->wal_frames < s->ckpt_frames)
-        return;
-    int logged = 0, copied = 0;
-    int rc = sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_PASSIVE,
-                                       &logged, &copied);
-    if (rc == SQLITE_OK && copied >= logged) {
-        plan_checkpoints(s);
-        if (s->ckpt_failing)
-            log_info(MOD, "%s: checkpoints work again", s->dir);
-        s->ckpt_failing = false;
-        return;
-    }
-    if (s->ckpt_failing)
-        return;
-    s->ckpt_failing = true;
-    if (rc != SQLITE_OK)
-        fail(s, rc, "checkpoint (the log grows until one succeeds)");
-    else
-        log_warn(MOD,
-                 "%s: checkpoint copied %d of %d log pages: another program "
-                 "is reading " STORE_DB_NAME "; the log grows until it stops",
-                 s->dir, copied, logged);
-}
-
 /*
  * Ends a write whose result is ret. ERR_NOT_FOUND means nothing was
  * changed and is not a failure. Any other error rolls back: the write's own
@@ -511,7 +286,7 @@ static int write_end(store_t *s, bool implicit, int ret)
             return ret;
         int rc = stmt_run(s, ST_COMMIT, "commit");
         if (rc == 0) {
-            checkpoint_if_due(s);
+            store_ckpt_after_commit(&s->ckpt);
             return ret;
         }
         txn_abort(s);
@@ -558,7 +333,7 @@ int store_commit(store_t *s)
     int rc = stmt_run(s, ST_COMMIT, "commit");
     if (rc == 0) {
         s->txn = TXN_IDLE;
-        checkpoint_if_due(s);
+        store_ckpt_after_commit(&s->ckpt);
         return 0;
     }
     /* SQLite keeps the transaction open after some failed commits (BUSY)
@@ -854,105 +629,6 @@ int store_check(store_t *s)
 
 /* ---- open and close ----------------------------------------------------- */
 
-/* Creates dir and its missing parents with mode 0700; checks it is a
- * directory. */
-static int make_dir(const char *dir)
-{
-    char *p = strdup(dir);
-    if (!p)
-        return ERR_NOMEM;
-    int ret = 0;
-    for (char *c = p + 1;; c++) {
-        if (*c != '/' && *c != '\0')
-            continue;
-        char saved = *c;
-        *c = '\0';
-        if (mkdir(p, 0700) != 0 && errno != EEXIST) {
-            log_error(MOD, "cannot create data directory %s: %s", p,
-                      strerror(errno));
-            ret = ERR_IO;
-            break;
-        }
-        *c = saved;
-        if (saved == '\0')
-            break;
-    }
-    free(p);
-    if (ret != 0)
-        return ret;
-    struct stat sb;
-    if (stat(dir, &sb) != 0) {
-        log_error(MOD, "data directory %s: %s", dir, strerror(errno));
-        return ERR_IO;
-    }
-    if (!S_ISDIR(sb.st_mode)) {
-        log_error(MOD, "data directory %s: not a directory", dir);
-        return ERR_IO;
-    }
-    return 0;
-}
-
-static char *path_join(const char *dir, const char *name)
-{
-    size_t n = strlen(dir) + 1 + strlen(name) + 1;
-    char *p = malloc(n);
-    if (p)
-        snprintf(p, n, "%s/%s", dir, name);
-    return p;
-}
-
-/* Takes the directory's lock; on success *fd holds it. */
-static int take_lock(int *fd, const char *dir)
-{
-    char *path = path_join(dir, STORE_LOCK_NAME);
-    if (!path)
-        return ERR_NOMEM;
-    int f = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-    if (f < 0) {
-        log_error(MOD, "cannot open lock file %s: %s", path, strerror(errno));
-        free(path);
-        return ERR_IO;
-    }
-    free(path);
-    if (flock(f, LOCK_EX | LOCK_NB) != 0) {
-        int e = errno;
-        char pid[24] = "";
-        ssize_t n = pread(f, pid, sizeof pid - 1, 0);
-        pid[n > 0 ? n : 0] = '\0';
-        pid[strcspn(pid, "\n")] = '\0';
-        if (e == EWOULDBLOCK)
-            log_error(MOD,
-                      "data directory %s is in use by another pickaxe "
-                      "process (pid %s); one node per data directory",
-                      dir, pid[0] ? pid : "unknown");
-        else
-            log_error(MOD, "cannot lock data directory %s: %s", dir,
-                      strerror(e));
-        close(f);
-        return ERR_IO;
-    }
-    /* The pid is only for the message above; failing to write it is fine. */
-    char pid[24];
-    int n = snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
-    if (ftruncate(f, 0) == 0 && pwrite(f, pid, (size_t)n, 0) != n)
-        log_warn(MOD, "%s: could not write pid to lock file", dir);
-    *fd = f;
-    return 0;
-}
-
-/* Runs a one-row, one-integer PRAGMA or query. */
-static int query_int(store_t *s, int64_t *out, const char *sql)
-{
-    sqlite3_stmt *st;
-    int rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
-    if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-        *out = sqlite3_column_int64(st, 0);
-        rc = SQLITE_OK;
-    }
-    sqlite3_finalize(st);
-    return rc;
-}
-
 /*
  * Decides what chain.db is. Returns 0 with *fresh set when it is an empty
  * database (to be given the schema) or a pickaxe store of this version;
@@ -961,11 +637,12 @@ static int query_int(store_t *s, int64_t *out, const char *sql)
 static int identify(store_t *s, bool *fresh)
 {
     int64_t app_id = 0, version = 0, objects = 0;
-    int rc = query_int(s, &app_id, "PRAGMA application_id");
+    int rc = store_sqlite_int(s->db, &app_id, "PRAGMA application_id");
     if (rc == SQLITE_OK)
-        rc = query_int(s, &version, "PRAGMA user_version");
+        rc = store_sqlite_int(s->db, &version, "PRAGMA user_version");
     if (rc == SQLITE_OK)
-        rc = query_int(s, &objects, "SELECT count(*) FROM sqlite_master");
+        rc = store_sqlite_int(s->db, &objects,
+                              "SELECT count(*) FROM sqlite_master");
     if ((rc & 0xff) == SQLITE_NOTADB) {
         log_error(MOD,
                   "%s/" STORE_DB_NAME " is not a pickaxe store "
@@ -1033,8 +710,7 @@ static int setup(store_t *s, bool fresh, unsigned flags)
     rc = sqlite3_exec(s->db, sql, NULL, NULL, NULL);
     if (rc != SQLITE_OK)
         return fail(s, rc, "set pragmas");
-    sqlite3_wal_hook(s->db, wal_committed, s);
-    plan_checkpoints(s);
+    store_ckpt_init(&s->ckpt, s->db, s->dir);
     if (fresh) {
         rc = sqlite3_exec(s->db, schema_sql, NULL, NULL, NULL);
         if (rc != SQLITE_OK) {
@@ -1056,7 +732,7 @@ static int setup(store_t *s, bool fresh, unsigned flags)
 /* Opens chain.db, checks what it is, and makes it ready. */
 static int open_db(store_t *s, unsigned flags)
 {
-    char *path = path_join(s->dir, STORE_DB_NAME);
+    char *path = store_dir_path(s->dir, STORE_DB_NAME);
     if (!path)
         return ERR_NOMEM;
     int rc = sqlite3_open_v2(
@@ -1102,11 +778,10 @@ int store_open(store_t **out, const char *dir, unsigned flags)
         return ERR_NOMEM;
     s->lock_fd = -1;
     s->txn = TXN_IDLE;
-    s->ckpt_frames = STORE_CKPT_MIN_FRAMES;
     s->dir = strdup(dir);
-    int ret = s->dir ? make_dir(dir) : ERR_NOMEM;
+    int ret = s->dir ? store_dir_make(dir) : ERR_NOMEM;
     if (ret == 0)
-        ret = take_lock(&s->lock_fd, dir);
+        ret = store_dir_lock(&s->lock_fd, dir);
     if (ret == 0)
         ret = open_db(s, flags);
     if (ret != 0) {

@@ -1,271 +1,295 @@
 /*
- * sync — locator, headers, blocks (see sync.h).
+ * sync — the want queue, the per-peer holds and the one exchange in flight
+ * (see sync.h).
  */
 #include "sync.h"
-#include "err.h"
-#include "log.h"
-#include "node_impl.h"
-#include "wire.h"
 
-#include <stdlib.h>
 #include <string.h>
 
-/* At most one sync per peer this often: orphans from a peer between two
- * syncs wait in the orphan pool and are usually resolved by the next one. */
-#define SYNC_MIN_INTERVAL_MS 1000
-/* A peer that did not answer is not asked again for this long. */
-#define SYNC_SILENT_HOLD_MS 30000
+#include "err.h"
+#include "log.h"
+#include "score.h"
+#include "wire.h"
 
-/* Sends one request and decodes the reply, which must be of type want;
- * the main loop is then in phase `then` (loopwatch.h). */
-static int ask(node_t *n, wire_msg_t *reply, uint8_t **raw, uint64_t peer,
-               const wire_msg_t *req, uint16_t want, const char *then)
-{
-    *raw = NULL;
-    if (node_peer_blocked(n, peer))
-        return ERR_NET; /* a test partition cuts this peer off */
-    buf_t out;
-    buf_init(&out);
-    int rc = wire_encode(&out, n->params->network_id, req);
-    size_t len = 0;
-    if (rc == 0) {
-        /* Waiting on the peer: let the request thread answer meanwhile
-         * (the peer may be asking us something right now). */
-        loopwatch_at(&n->watch, "sync: waiting for a peer");
-        pthread_mutex_unlock(&n->lock);
-        rc = p2p_request(n->p2p, raw, &len, peer, out.data, out.len);
-        loopwatch_at(&n->watch, "sync: taking the node lock");
-        pthread_mutex_lock(&n->lock);
-        loopwatch_at(&n->watch, then);
-    }
-    buf_deinit(&out);
-    if (rc)
-        return rc;
-    rc = wire_decode(reply, n->params->network_id, *raw, len);
-    if (rc == 0 && reply->type == WIRE_ERROR) {
-        /* The peer's own refusal ("busy": its main loop holds its lock;
-         * "rate-limited"): an answer, not misbehaviour. */
-        wire_msg_clear(reply);
-        free(*raw);
-        *raw = NULL;
-        return ERR_FULL;
-    }
-    if (rc == 0 && reply->type != want) {
-        wire_msg_clear(reply);
-        rc = ERR_PARSE;
-    }
-    if (rc) {
-        p2p_misbehaving(n->p2p, peer, 10, "malformed reply");
-        free(*raw);
-        *raw = NULL;
-    }
-    return rc;
-}
+/* ---- holds ------------------------------------------------------------- */
 
-/* Fetches and adds the given blocks. */
-static int fetch_blocks(node_t *n, uint64_t peer, const uint8_t (*hashes)[32],
-                        size_t count, uint64_t *added)
-{
-    wire_msg_t req;
-    wire_msg_init(&req, WIRE_GET_BLOCKS);
-    req.u.get_blocks.count = (uint16_t)count;
-    req.u.get_blocks.hashes = (const uint8_t *)hashes;
-    wire_msg_t reply;
-    uint8_t *raw;
-    int rc = ask(n, &reply, &raw, peer, &req, WIRE_BLOCKS,
-                 "sync: blocks from a peer");
-    if (rc)
-        return rc;
-    if (reply.u.list.count == 0)
-        rc = ERR_NOT_FOUND; /* the peer pruned or reorganised meanwhile */
-    for (size_t i = 0; rc == 0 && i < reply.u.list.count; i++) {
-        block_t b;
-        if (block_parse(&b, reply.u.list.items[i].data,
-                        reply.u.list.items[i].len) != 0) {
-            p2p_misbehaving(n->p2p, peer, 50, "unparsable block in sync");
-            rc = ERR_INVALID;
-            break;
-        }
-        const char *why = NULL;
-        int r = node_accept_block(n, &why, &b, peer, false);
-        block_deinit(&b);
-        if (r == 0) {
-            if (added)
-                (*added)++;
-        } else if (r == ERR_INVALID) {
-            rc = ERR_INVALID; /* node_accept_block scored the peer */
-        } else if (r != ERR_DUPLICATE && r != ERR_ORPHAN) {
-            rc = r;
-        }
-    }
-    wire_msg_clear(&reply);
-    free(raw);
-    return rc;
-}
-
-/* The slot of a peer in the hold table, taking the one held longest ago
+/* The slot of a peer in the hold table, taking the one that ends first
  * when the peer has none. */
-static size_t hold_slot(node_t *n, uint64_t peer)
+static size_t hold_slot(sync_t *s, uint64_t peer)
 {
     size_t oldest = 0;
-    for (size_t i = 0; i < NODE_SYNC_SLOTS; i++) {
-        if (n->sync_hold[i].peer == peer)
+    for (size_t i = 0; i < SYNC_HOLD_SLOTS; i++) {
+        if (s->hold[i].peer == peer)
             return i;
-        if (n->sync_hold[i].until < n->sync_hold[oldest].until)
+        if (s->hold[i].until_ms < s->hold[oldest].until_ms)
             oldest = i;
     }
-    n->sync_hold[oldest].peer = peer;
-    n->sync_hold[oldest].until = 0;
+    s->hold[oldest].peer = peer;
+    s->hold[oldest].until_ms = 0;
+    s->hold[oldest].silent = false;
     return oldest;
 }
 
-/* True when the node may ask peer now. */
-static bool peer_ready(node_t *n, uint64_t peer)
+static void hold(sync_t *s, uint64_t peer, uint64_t until_ms, bool silent)
 {
-    for (size_t i = 0; i < NODE_SYNC_SLOTS; i++)
-        if (n->sync_hold[i].peer == peer)
-            return node_now_ms() >= n->sync_hold[i].until;
+    size_t i = hold_slot(s, peer);
+    if (s->hold[i].until_ms < until_ms) {
+        s->hold[i].until_ms = until_ms;
+        s->hold[i].silent = silent;
+    }
+}
+
+/* True when peer is held at now_ms (as silent, with silent_only). */
+static bool held(const sync_t *s, uint64_t peer, uint64_t now_ms,
+                 bool silent_only)
+{
+    for (size_t i = 0; i < SYNC_HOLD_SLOTS; i++)
+        if (s->hold[i].peer == peer)
+            return now_ms < s->hold[i].until_ms &&
+                   (s->hold[i].silent || !silent_only);
+    return false;
+}
+
+/* ---- the queue ----------------------------------------------------------- */
+
+static bool chain_kind(sync_kind_t k)
+{
+    return k == SYNC_TIP || k == SYNC_BLOCKS;
+}
+
+static void drop_at(sync_t *s, size_t i)
+{
+    memmove(&s->queue[i], &s->queue[i + 1], (s->n - i - 1) * sizeof *s->queue);
+    s->n--;
+}
+
+int sync_want(sync_t *s, uint64_t peer, sync_kind_t kind,
+              const uint8_t hash[32], bool once, uint64_t now_ms)
+{
+    if (peer == 0)
+        return ERR_ARG;
+    if (held(s, peer, now_ms, true)) {
+        s->dropped++;
+        return ERR_TIMEOUT;
+    }
+    for (size_t i = 0; i < s->n; i++) {
+        sync_want_t *w = &s->queue[i];
+        if (w->peer != peer || chain_kind(w->kind) != chain_kind(kind))
+            continue;
+        if (kind == SYNC_BLOCKS) { /* supersedes a tip poll; newest orphan */
+            w->kind = SYNC_BLOCKS;
+            w->has_hash = hash != NULL;
+            if (hash)
+                memcpy(w->hash, hash, 32);
+        }
+        w->once = w->once && once;
+        return 0;
+    }
+    if (s->n == SYNC_QUEUE_MAX) {
+        s->dropped++;
+        return ERR_FULL;
+    }
+    sync_want_t *w = &s->queue[s->n++];
+    memset(w, 0, sizeof *w);
+    w->peer = peer;
+    w->kind = kind;
+    w->once = once;
+    w->has_hash = hash != NULL;
+    if (hash)
+        memcpy(w->hash, hash, 32);
+    return 0;
+}
+
+/* Drops the queued wants of a peer (all, or its chain's only). */
+static void drop_peer(sync_t *s, uint64_t peer)
+{
+    for (size_t i = 0; i < s->n;)
+        if (s->queue[i].peer == peer)
+            drop_at(s, i);
+        else
+            i++;
+}
+
+void sync_forget(sync_t *s, uint64_t peer)
+{
+    drop_peer(s, peer);
+    if (s->busy && s->cur.peer == peer) {
+        s->busy = false; /* its reply no longer matches s->tag */
+        catchup_deinit(&s->x);
+    }
+}
+
+/* ---- exchanges --------------------------------------------------------- */
+
+static int take_block(void *ctx, const block_t *b)
+{
+    sync_t *s = ctx;
+    return s->sink.block(s->sink.ctx, b, s->cur.peer);
+}
+
+/* Ends the exchange in flight with rc (fault: with ERR_PARSE). */
+static void end(sync_t *s, const chain_t *chain, int rc, const char *fault,
+                uint64_t now_ms)
+{
+    uint64_t peer = s->cur.peer;
+    if (rc == ERR_TIMEOUT || rc == ERR_NET) {
+        /* Silent: it must not cost a request timeout again and again. */
+        hold(s, peer, now_ms + SYNC_SILENT_HOLD_MS, true);
+        drop_peer(s, peer);
+    } else if (rc == ERR_PARSE && fault) {
+        p2p_misbehaving(s->p2p, peer, SCORE_BAD_REPLY, fault);
+    }
+    if (rc == 0 && s->cur.kind == SYNC_MEMPOOL && s->cur.once) {
+        /* One peer's pending transactions were what we wanted. */
+        for (size_t i = 0; i < s->n;) {
+            if (s->queue[i].kind == SYNC_MEMPOOL && s->queue[i].once)
+                drop_at(s, i);
+            else
+                i++;
+        }
+    }
+    if (chain_kind(s->cur.kind) && catchup_added(&s->x))
+        log_info("sync", "%llu blocks from peer %016llx, height now %u",
+                 (unsigned long long)catchup_added(&s->x),
+                 (unsigned long long)peer, chain_height(chain));
+    if (rc && rc != ERR_FULL)
+        log_debug("sync", "peer %016llx: %s%s%s", (unsigned long long)peer,
+                  err_str(rc), fault ? ": " : "", fault ? fault : "");
+    catchup_deinit(&s->x);
+    s->busy = false;
+}
+
+/* Sends the exchange's request in s->req. */
+static void send_req(sync_t *s, const chain_t *chain, uint64_t now_ms)
+{
+    int rc = p2p_ask(s->p2p, s->cur.peer, s->tag, s->req.data, s->req.len);
+    if (rc) {
+        end(s, chain, rc, NULL, now_ms); /* e.g. gone or banned meanwhile */
+        return;
+    }
+    s->deadline_ms = now_ms + SYNC_REPLY_DEADLINE_MS;
+}
+
+static void start(sync_t *s, const chain_t *chain, const sync_want_t *w,
+                  uint64_t now_ms)
+{
+    s->cur = *w;
+    s->tag = ++s->next_tag;
+    s->busy = true;
+    s->exchanges++;
+    int rc = 0;
+    if (w->kind == SYNC_MEMPOOL) {
+        buf_reset(&s->req);
+        rc = wire_encode_empty(&s->req, p2p_network_id(s->p2p),
+                               WIRE_GET_MEMPOOL);
+    } else {
+        hold(s, w->peer, now_ms + SYNC_MIN_INTERVAL_MS, false);
+        rc = catchup_begin(&s->x, &s->req, p2p_network_id(s->p2p), chain,
+                           w->kind == SYNC_TIP, SYNC_MAX_ROUNDS, take_block, s);
+    }
+    if (rc)
+        end(s, chain, rc, NULL, now_ms);
+    else
+        send_req(s, chain, now_ms);
+}
+
+void sync_turn(sync_t *s, const chain_t *chain, uint64_t now_ms)
+{
+    if (s->busy && now_ms >= s->deadline_ms) {
+        log_warn("sync", "peer %016llx: no reply in %u ms; giving up",
+                 (unsigned long long)s->cur.peer, SYNC_REPLY_DEADLINE_MS);
+        end(s, chain, ERR_TIMEOUT, NULL, now_ms);
+    }
+    for (size_t i = 0; !s->busy && i < s->n;) {
+        sync_want_t w = s->queue[i];
+        if (held(s, w.peer, now_ms, false)) {
+            i++;
+            continue;
+        }
+        drop_at(s, i);
+        if (w.kind == SYNC_BLOCKS && w.has_hash && chain_get(chain, w.hash))
+            continue; /* the orphan found its parent meanwhile */
+        start(s, chain, &w, now_ms);
+    }
+}
+
+/* The peer's pending transactions, each offered to the sink. */
+static int take_mempool(sync_t *s, const wire_msg_t *m, const char **fault)
+{
+    uint64_t count = 0;
+    for (size_t i = 0; i < m->u.list.count; i++) {
+        tx_t tx;
+        uint8_t txid[32];
+        if (tx_parse_bytes(&tx, m->u.list.items[i].data,
+                           m->u.list.items[i].len) != 0) {
+            *fault = "a pending transaction that does not parse";
+            return ERR_PARSE;
+        }
+        tx_compute_txid(txid, &tx);
+        if (s->sink.tx(s->sink.ctx, &tx, txid, s->cur.peer) == 0)
+            count++;
+    }
+    if (count)
+        log_info("sync", "%llu pending transactions from peer %016llx",
+                 (unsigned long long)count, (unsigned long long)s->cur.peer);
+    return 0;
+}
+
+bool sync_reply(sync_t *s, const chain_t *chain, const p2p_msg_t *m,
+                uint64_t now_ms)
+{
+    if (!s->busy || m->source != P2P_FROM_REPLY || m->tag != s->tag ||
+        m->peer_id != s->cur.peer)
+        return false;
+    const char *fault = NULL;
+    int rc = m->status;
+    if (rc == 0 && s->cur.kind == SYNC_MEMPOOL) {
+        if (m->msg.type == WIRE_ERROR) {
+            rc = ERR_FULL; /* busy or rate-limited: an answer */
+        } else if (m->msg.type != WIRE_MEMPOOL) {
+            rc = ERR_PARSE;
+            fault = "a reply of another type than asked";
+        } else {
+            rc = take_mempool(s, &m->msg, &fault);
+        }
+    } else if (rc == 0) {
+        rc = catchup_reply(&s->x, &s->req, &fault, chain, &m->msg);
+        if (rc == 0 && !catchup_done(&s->x)) {
+            send_req(s, chain, now_ms);
+            return true;
+        }
+    }
+    end(s, chain, rc, fault, now_ms);
     return true;
 }
 
-/* Asks nothing of peer for the next ms milliseconds. */
-static void hold_peer(node_t *n, uint64_t peer, uint64_t ms)
+bool sync_idle(const sync_t *s)
 {
-    n->sync_hold[hold_slot(n, peer)].until = node_now_ms() + ms;
+    return !s->busy && s->n == 0;
 }
 
-/* After a peer failed to answer, the main loop must not wait on it again
- * soon: a peer that gossips orphans and never answers would otherwise stall
- * the loop for the whole request timeout, again and again. */
-static void after_request(node_t *n, uint64_t peer, int rc)
+bool sync_settled(const sync_t *s, uint64_t now_ms)
 {
-    if (rc == ERR_TIMEOUT || rc == ERR_NET)
-        hold_peer(n, peer, SYNC_SILENT_HOLD_MS);
+    if (s->busy)
+        return false;
+    for (size_t i = 0; i < s->n; i++)
+        if (!held(s, s->queue[i].peer, now_ms, false))
+            return false;
+    return true;
 }
 
-int sync_with_peer(node_t *n, uint64_t peer, uint64_t *added)
+void sync_init(sync_t *s, p2p_t *p2p, sync_sink_t sink)
 {
-    if (added)
-        *added = 0;
-    if (n->syncing)
-        return 0; /* an orphan met during a sync: the sync goes on anyway */
-    if (!peer_ready(n, peer))
-        return 0;
-    hold_peer(n, peer, SYNC_MIN_INTERVAL_MS);
-    n->syncing = true;
-    uint64_t total = 0;
-    int rc = 0;
-    for (int round = 0; round < 10000 && rc == 0; round++) {
-        uint8_t locator[CHAIN_MAX_LOCATOR][32];
-        size_t nloc = chain_get_locator(n->chain, locator, CHAIN_MAX_LOCATOR);
-        wire_msg_t req;
-        wire_msg_init(&req, WIRE_GET_HEADERS);
-        req.u.get_headers.count = (uint16_t)nloc;
-        req.u.get_headers.hashes = (const uint8_t *)locator;
-        memset(req.u.get_headers.stop, 0, 32);
-        wire_msg_t reply;
-        uint8_t *raw;
-        rc = ask(n, &reply, &raw, peer, &req, WIRE_HEADERS,
-                 "sync: headers from a peer");
-        if (rc)
-            break;
-        size_t count = reply.u.headers.count;
-        uint8_t(*want)[32] = malloc((count ? count : 1) * sizeof *want);
-        size_t nwant = 0;
-        for (size_t i = 0; want && i < count; i++) {
-            block_header_t h;
-            block_header_parse(&h, reply.u.headers.headers + 80 * i, 80);
-            block_compute_hash(want[nwant], &h);
-            if (!chain_get(n->chain, want[nwant]))
-                nwant++;
-        }
-        wire_msg_clear(&reply);
-        free(raw);
-        if (!want) {
-            rc = ERR_NOMEM;
-            break;
-        }
-        uint64_t before = total;
-        for (size_t i = 0; rc == 0 && i < nwant; i += WIRE_MAX_BLOCKS) {
-            size_t k =
-                nwant - i < WIRE_MAX_BLOCKS ? nwant - i : WIRE_MAX_BLOCKS;
-            rc = fetch_blocks(n, peer, (const uint8_t(*)[32])want + i, k,
-                              &total);
-        }
-        free(want);
-        /* Done when the peer had nothing new, or nothing we could use. */
-        if (nwant == 0 || total == before)
-            break;
-    }
-    n->syncing = false;
-    after_request(n, peer, rc);
-    if (total)
-        log_info("sync", "%llu blocks from peer %016llx, height now %u",
-                 (unsigned long long)total, (unsigned long long)peer,
-                 chain_height(n->chain));
-    if (added)
-        *added = total;
-    return rc;
+    memset(s, 0, sizeof *s);
+    s->p2p = p2p;
+    s->sink = sink;
+    buf_init(&s->req);
 }
 
-int sync_poll_peer(node_t *n, uint64_t peer)
+void sync_deinit(sync_t *s)
 {
-    if (!peer_ready(n, peer))
-        return 0;
-    wire_msg_t req;
-    wire_msg_init(&req, WIRE_GET_TIP);
-    wire_msg_t reply;
-    uint8_t *raw;
-    int rc = ask(n, &reply, &raw, peer, &req, WIRE_TIP, "sync: a peer's tip");
-    after_request(n, peer, rc);
-    if (rc)
-        return rc;
-    uint256_t theirs;
-    uint256_from_le(&theirs, reply.u.tip.work);
-    bool known = chain_get(n->chain, reply.u.tip.tip) != NULL;
-    wire_msg_clear(&reply);
-    free(raw);
-    if (!known && uint256_cmp(&theirs, &chain_tip(n->chain)->chain_work) > 0)
-        rc = sync_with_peer(n, peer, NULL);
-    return rc;
-}
-
-int sync_mempool_from_peer(node_t *n, uint64_t peer, uint64_t *added)
-{
-    if (added)
-        *added = 0;
-    if (!peer_ready(n, peer))
-        return ERR_TIMEOUT; /* it did not answer a moment ago */
-    wire_msg_t req;
-    wire_msg_init(&req, WIRE_GET_MEMPOOL);
-    wire_msg_t reply;
-    uint8_t *raw;
-    int rc = ask(n, &reply, &raw, peer, &req, WIRE_MEMPOOL,
-                 "sync: a peer's pending transactions");
-    after_request(n, peer, rc);
-    if (rc)
-        return rc;
-    uint64_t count = 0;
-    for (size_t i = 0; i < reply.u.list.count; i++) {
-        tx_t tx;
-        uint8_t txid[32];
-        if (tx_parse_bytes(&tx, reply.u.list.items[i].data,
-                           reply.u.list.items[i].len) != 0) {
-            p2p_misbehaving(n->p2p, peer, 10, "unparsable mempool entry");
-            break;
-        }
-        tx_compute_txid(txid, &tx);
-        if (!mempool_has(n->mempool, txid) &&
-            node_accept_tx(n, NULL, &tx, txid, peer) == 0)
-            count++;
-    }
-    wire_msg_clear(&reply);
-    free(raw);
-    node_flush_relay(n);
-    if (count)
-        log_info("sync", "%llu pending transactions from peer %016llx",
-                 (unsigned long long)count, (unsigned long long)peer);
-    if (added)
-        *added = count;
-    return 0;
+    catchup_deinit(&s->x);
+    buf_deinit(&s->req);
+    s->busy = false;
+    s->n = 0;
 }
