@@ -28,8 +28,7 @@ static int open_socket(reqclient_t *c)
     if (!s)
         return ERR_NET;
     /* A send must not wait longer than an attempt does. */
-    if (zmq_setsockopt(s, ZMQ_SNDTIMEO, &c->timeout_ms,
-                       sizeof c->timeout_ms) ||
+    if (zmq_setsockopt(s, ZMQ_SNDTIMEO, &c->timeout_ms, sizeof c->timeout_ms) ||
         zmq_connect(s, c->endpoint) != 0) {
         log_debug("net", "cannot connect to %s: %s", c->endpoint,
                   zmq_strerror(errno));

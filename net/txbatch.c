@@ -52,8 +52,7 @@ bool txbatch_full(const txbatch_t *b)
     return b->count >= WIRE_MAX_TX_BATCH;
 }
 
-int txbatch_encode(const txbatch_t *b, buf_t *out,
-                   const uint8_t network_id[32])
+int txbatch_encode(const txbatch_t *b, buf_t *out, const uint8_t network_id[32])
 {
     if (b->count == 0)
         return ERR_ARG;

@@ -22,8 +22,7 @@ static void key(uint8_t out[32], const char *hex)
     cr_assert_eq(hex_decode(out, 32, hex), 0);
 }
 
-static void expect_refused(const char *hrp, const char *text,
-                           const char *want)
+static void expect_refused(const char *hrp, const char *text, const char *want)
 {
     uint8_t pk[32];
     memset(pk, 0xaa, sizeof pk);

@@ -1,6 +1,6 @@
 /*
- * Tests for src/core/amount.c: coins read exactly, every malformed amount refused
- * with its reason and nothing written, and formatting that reads back.
+ * Tests for src/core/amount.c: coins read exactly, every malformed amount
+ * refused with its reason and nothing written, and formatting that reads back.
  */
 #include <criterion/criterion.h>
 #include <string.h>

@@ -1,8 +1,8 @@
 /*
- * test_attack — every builder of src/adversary/attack.c, offered to an honest regtest
- * chain and mempool the way a node offers gossip, is refused with exactly
- * the reason its kind names; the mutated or tampered copy of a valid block
- * does not poison the real one; and the orphan storm's valid blocks, in
+ * test_attack — every builder of src/adversary/attack.c, offered to an honest
+ * regtest chain and mempool the way a node offers gossip, is refused with
+ * exactly the reason its kind names; the mutated or tampered copy of a valid
+ * block does not poison the real one; and the orphan storm's valid blocks, in
  * their worst order, are all taken by a chain whose every call returns.
  */
 #include "attack.h"

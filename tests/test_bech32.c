@@ -51,13 +51,13 @@ static void check_invalid(const char *s, const char *want_reason)
     cr_assert_eq(rc, ERR_PARSE, "accepted invalid string \"%s\"", s);
     cr_assert_not_null(reason);
     cr_assert(strstr(reason, want_reason) != NULL,
-              "\"%s\": reason \"%s\", expected \"%s\"", s, reason,
-              want_reason);
+              "\"%s\": reason \"%s\", expected \"%s\"", s, reason, want_reason);
     cr_assert_str_eq(hrp, "untouched", "output written on failure");
     cr_assert_eq(dlen, sizeof data, "output written on failure");
 }
 
-/* ---- BIP-350: bech32m strings ------------------------------------------------ */
+/* ---- BIP-350: bech32m strings
+ * ------------------------------------------------ */
 
 static const char *bip350_valid[] = {
     "A1LQFN3A",
@@ -81,9 +81,15 @@ static const struct {
     const char *s;
     const char *reason;
 } bip350_invalid[] = {
-    {"\x20" "1xj0phk", "out of range"},
-    {"\x7f" "1g6xzxy", "out of range"},
-    {"\x80" "1vctc34", "out of range"},
+    {"\x20"
+     "1xj0phk",
+     "out of range"},
+    {"\x7f"
+     "1g6xzxy",
+     "out of range"},
+    {"\x80"
+     "1vctc34",
+     "out of range"},
     {"an84characterslonghumanreadablepartthatcontainsthetheexcludedcharactersb"
      "ioandnumber11d6pts4",
      "too long"},
@@ -105,7 +111,8 @@ Test(bech32, bip350_invalid_bech32m)
         check_invalid(bip350_invalid[i].s, bip350_invalid[i].reason);
 }
 
-/* ---- BIP-173: bech32 strings ------------------------------------------------- */
+/* ---- BIP-173: bech32 strings
+ * ------------------------------------------------- */
 
 static const char *bip173_valid[] = {
     "A12UEL5L",
@@ -129,9 +136,15 @@ static const struct {
     const char *s;
     const char *reason;
 } bip173_invalid[] = {
-    {"\x20" "1nwldj5", "out of range"},
-    {"\x7f" "1axkwrx", "out of range"},
-    {"\x80" "1eym55h", "out of range"},
+    {"\x20"
+     "1nwldj5",
+     "out of range"},
+    {"\x7f"
+     "1axkwrx",
+     "out of range"},
+    {"\x80"
+     "1eym55h",
+     "out of range"},
     {"an84characterslonghumanreadablepartthatcontainsthenumber1andtheexcludedc"
      "haractersbio1569pvx",
      "too long"},
@@ -163,7 +176,8 @@ Test(bech32, long_vectors_sit_at_the_90_character_limit)
     cr_assert_eq(strlen(bip173_invalid[3].s), 91);
 }
 
-/* ---- segwit addresses --------------------------------------------------------- */
+/* ---- segwit addresses
+ * --------------------------------------------------------- */
 
 /* The scriptPubKey of a witness output: OP_n, push length, program. */
 static void script_pubkey_hex(char *out, int version, const uint8_t *prog,
@@ -193,9 +207,8 @@ static void check_segwit_valid(const char *addr, const char *spk_hex)
     cr_assert_str_eq(got, spk_hex, "%s", addr);
 
     char again[BECH32_MAX_LEN + 1], low[BECH32_MAX_LEN + 1];
-    cr_assert_eq(bech32_segwit_encode(again, sizeof again, hrp, version,
-                                      prog, plen),
-                 0);
+    cr_assert_eq(
+        bech32_segwit_encode(again, sizeof again, hrp, version, prog, plen), 0);
     lowercase(low, addr);
     cr_assert_str_eq(again, low);
 }
@@ -208,8 +221,8 @@ static void check_segwit_invalid(const char *addr)
         uint8_t prog[BECH32_SEGWIT_MAX_PROGRAM];
         size_t plen = sizeof prog;
         const char *reason = NULL;
-        int rc = bech32_segwit_decode(&version, prog, &plen, &reason, hrps[i],
-                                      addr);
+        int rc =
+            bech32_segwit_decode(&version, prog, &plen, &reason, hrps[i], addr);
         cr_assert_eq(rc, ERR_PARSE, "accepted %s for %s", addr, hrps[i]);
         cr_assert_not_null(reason);
         cr_assert_eq(version, -1);
@@ -366,38 +379,47 @@ Test(bech32, bip173_invalid_segwit_addresses)
         check_segwit_invalid(bad[i]);
 }
 
-/* ---- encoder arguments and bit conversion ------------------------------------ */
+/* ---- encoder arguments and bit conversion
+ * ------------------------------------ */
 
 Test(bech32, encode_refuses_bad_arguments)
 {
     char out[BECH32_MAX_LEN + 1];
     uint8_t data[BECH32_MAX_LEN] = {0};
-    cr_assert_eq(bech32_encode(out, sizeof out, "", data, 1,
-                               BECH32_ENCODING_BECH32M), ERR_ARG);
-    cr_assert_eq(bech32_encode(out, sizeof out, "Px", data, 1,
-                               BECH32_ENCODING_BECH32M), ERR_ARG);
-    cr_assert_eq(bech32_encode(out, sizeof out, "p x", data, 1,
-                               BECH32_ENCODING_BECH32M), ERR_ARG);
-    cr_assert_eq(bech32_encode(out, sizeof out, "px", data, 1,
-                               BECH32_ENCODING_NONE), ERR_ARG);
+    cr_assert_eq(
+        bech32_encode(out, sizeof out, "", data, 1, BECH32_ENCODING_BECH32M),
+        ERR_ARG);
+    cr_assert_eq(
+        bech32_encode(out, sizeof out, "Px", data, 1, BECH32_ENCODING_BECH32M),
+        ERR_ARG);
+    cr_assert_eq(
+        bech32_encode(out, sizeof out, "p x", data, 1, BECH32_ENCODING_BECH32M),
+        ERR_ARG);
+    cr_assert_eq(
+        bech32_encode(out, sizeof out, "px", data, 1, BECH32_ENCODING_NONE),
+        ERR_ARG);
     data[0] = 32;
-    cr_assert_eq(bech32_encode(out, sizeof out, "px", data, 1,
-                               BECH32_ENCODING_BECH32M), ERR_ARG);
+    cr_assert_eq(
+        bech32_encode(out, sizeof out, "px", data, 1, BECH32_ENCODING_BECH32M),
+        ERR_ARG);
     data[0] = 0;
     /* 2 + 1 + 82 + 6 = 91 characters: one too many; 81 fits exactly. */
-    cr_assert_eq(bech32_encode(out, sizeof out, "px", data, 82,
-                               BECH32_ENCODING_BECH32M), ERR_ARG);
-    cr_assert_eq(bech32_encode(out, sizeof out, "px", data, 81,
-                               BECH32_ENCODING_BECH32M), 0);
+    cr_assert_eq(
+        bech32_encode(out, sizeof out, "px", data, 82, BECH32_ENCODING_BECH32M),
+        ERR_ARG);
+    cr_assert_eq(
+        bech32_encode(out, sizeof out, "px", data, 81, BECH32_ENCODING_BECH32M),
+        0);
     cr_assert_eq(strlen(out), 90);
     /* Output buffer one byte short of the string and its NUL. */
-    cr_assert_eq(bech32_encode(out, 90, "px", data, 81,
-                               BECH32_ENCODING_BECH32M), ERR_RANGE);
+    cr_assert_eq(
+        bech32_encode(out, 90, "px", data, 81, BECH32_ENCODING_BECH32M),
+        ERR_RANGE);
     /* Empty data: "px" + "1" + six checksum characters. */
-    cr_assert_eq(bech32_encode(out, 9, "px", NULL, 0,
-                               BECH32_ENCODING_BECH32M), ERR_RANGE);
-    cr_assert_eq(bech32_encode(out, 10, "px", NULL, 0,
-                               BECH32_ENCODING_BECH32M), 0);
+    cr_assert_eq(bech32_encode(out, 9, "px", NULL, 0, BECH32_ENCODING_BECH32M),
+                 ERR_RANGE);
+    cr_assert_eq(bech32_encode(out, 10, "px", NULL, 0, BECH32_ENCODING_BECH32M),
+                 0);
     cr_assert_eq(strlen(out), 9);
 }
 
@@ -504,7 +526,8 @@ Test(bech32, segwit_encode_refuses_bad_programs)
     cr_assert_eq(bech32_segwit_encode(out, sizeof out, "bc", 16, prog, 2), 0);
 }
 
-/* ---- error detection ----------------------------------------------------------- */
+/* ---- error detection
+ * ----------------------------------------------------------- */
 
 Test(bech32, every_single_substitution_is_detected)
 {
@@ -524,9 +547,9 @@ Test(bech32, every_single_substitution_is_detected)
             uint8_t data[BECH32_MAX_DATA_LEN];
             size_t dlen = sizeof data;
             bech32_encoding_t enc;
-            cr_assert_eq(bech32_decode(&enc, hrp, sizeof hrp, data, &dlen,
-                                       NULL, s),
-                         ERR_PARSE, "substitution accepted: %s", s);
+            cr_assert_eq(
+                bech32_decode(&enc, hrp, sizeof hrp, data, &dlen, NULL, s),
+                ERR_PARSE, "substitution accepted: %s", s);
         }
     }
 }

@@ -53,9 +53,9 @@ Test(bytes, buffer_writes_little_endian)
     cr_assert_eq(buf_put_u64(&b, 0x0708090a0b0c0d0eULL), 0);
     cr_assert_eq(buf_put(&b, "xy", 2), 0);
     cr_assert_eq(buf_put(&b, NULL, 0), 0);
-    const uint8_t want[] = {0xaa, 0x02, 0x01, 0x06, 0x05, 0x04, 0x03, 0x0e,
-                            0x0d, 0x0c, 0x0b, 0x0a, 0x09, 0x08, 0x07, 'x',
-                            'y'};
+    const uint8_t want[] = {0xaa, 0x02, 0x01, 0x06, 0x05, 0x04,
+                            0x03, 0x0e, 0x0d, 0x0c, 0x0b, 0x0a,
+                            0x09, 0x08, 0x07, 'x',  'y'};
     cr_assert_eq(b.len, sizeof want);
     cr_assert_arr_eq(b.data, want, sizeof want);
     buf_deinit(&b);
@@ -129,9 +129,8 @@ Test(bytes, failure_is_sticky_until_reset)
 
 Test(bytes, reader_reads_in_order)
 {
-    const uint8_t in[] = {0xaa, 0x02, 0x01, 0x06, 0x05, 0x04, 0x03, 0x0e,
-                          0x0d, 0x0c, 0x0b, 0x0a, 0x09, 0x08, 0x07, 'x', 'y',
-                          'z'};
+    const uint8_t in[] = {0xaa, 0x02, 0x01, 0x06, 0x05, 0x04, 0x03, 0x0e, 0x0d,
+                          0x0c, 0x0b, 0x0a, 0x09, 0x08, 0x07, 'x',  'y',  'z'};
     reader_t r = reader_make(in, sizeof in);
     uint8_t u8;
     uint16_t u16;
@@ -177,11 +176,21 @@ Test(bytes, every_truncation_of_every_width_fails)
             memset(out, 0x11, sizeof o.b);
             int rc;
             switch (need) {
-            case 1: rc = rd_u8(&r, out); break;
-            case 2: rc = rd_u16(&r, &o.u16); break;
-            case 4: rc = rd_u32(&r, &o.u32); break;
-            case 8: rc = rd_u64(&r, &o.u64); break;
-            default: rc = rd_bytes(&r, out, need); break;
+            case 1:
+                rc = rd_u8(&r, out);
+                break;
+            case 2:
+                rc = rd_u16(&r, &o.u16);
+                break;
+            case 4:
+                rc = rd_u32(&r, &o.u32);
+                break;
+            case 8:
+                rc = rd_u64(&r, &o.u64);
+                break;
+            default:
+                rc = rd_bytes(&r, out, need);
+                break;
             }
             cr_assert_eq(rc, ERR_PARSE, "%zu of %zu bytes", have, need);
             cr_assert_eq(r.left, have, "cursor moved");

@@ -81,8 +81,8 @@ Test(difficulty, steady_spacing_keeps_bits)
     /* The same for every shorter window of an early chain. */
     for (size_t k = 2; k <= n; k++) {
         fill_window(w, k, 0x1d00ffff, p->target_spacing);
-        double ratio = target_of(difficulty_next_bits(p, w, k)) /
-                       target_of(0x1d00ffff);
+        double ratio =
+            target_of(difficulty_next_bits(p, w, k)) / target_of(0x1d00ffff);
         cr_assert(ratio > 0.9999 && ratio <= 1.0, "n %zu: %f", k, ratio);
     }
 }
@@ -93,7 +93,8 @@ Test(difficulty, faster_blocks_raise_difficulty_slower_lower_it)
     size_t n = p->retarget_window + 1;
     difficulty_sample_t w[64];
     fill_window(w, n, 0x1d00ffff, p->target_spacing * 2); /* twice as slow */
-    double up = target_of(difficulty_next_bits(p, w, n)) / target_of(0x1d00ffff);
+    double up =
+        target_of(difficulty_next_bits(p, w, n)) / target_of(0x1d00ffff);
     cr_assert(up > 1.999 && up <= 2.0, "%f", up);
     /* Twice as fast: 2.5 s a block, i.e. the window took 60 s of 120. */
     for (size_t i = 0; i < n; i++)
@@ -139,8 +140,7 @@ static void sim_mine(sim_t *s, double hashrate, size_t blocks)
         size_t n = s->p->retarget_window + 1;
         if (n > s->len)
             n = s->len;
-        uint32_t bits =
-            difficulty_next_bits(s->p, s->hist + s->len - n, n);
+        uint32_t bits = difficulty_next_bits(s->p, s->hist + s->len - n, n);
         double secs = work_of(bits) / hashrate;
         s->now += secs;
         s->hist[s->len].time = (uint32_t)floor(s->now);
@@ -186,8 +186,7 @@ static void convergence(double factor)
     sim_mine(&s, h0 * factor, win);
     double first = sim_avg(&s, 0, win);
     cr_assert(fabs(first - p->target_spacing) > 0.15 * p->target_spacing,
-              "the first window should still show the change (%.3f s)",
-              first);
+              "the first window should still show the change (%.3f s)", first);
     /* ...by the third window the average is back within 15 %, and later
      * windows stay within 5 % (no oscillation). */
     sim_mine(&s, h0 * factor, 2 * win);
@@ -244,8 +243,8 @@ Test(difficulty, clamps_lying_timestamps_to_three_times)
         /* Much too fast: all at once, and even going back in time. */
         fill_window(w, n, bits, 0);
         double down = target_of(difficulty_next_bits(p, w, n)) / t0;
-        cr_assert(down >= 1.0 / 3.0 * 0.9999 && down < 0.34,
-                  "n %zu: fast x%f", n, down);
+        cr_assert(down >= 1.0 / 3.0 * 0.9999 && down < 0.34, "n %zu: fast x%f",
+                  n, down);
         w[n - 1].time = w[0].time - 100000;
         down = target_of(difficulty_next_bits(p, w, n)) / t0;
         cr_assert(down >= 1.0 / 3.0 * 0.9999 && down < 0.34,

@@ -1,6 +1,6 @@
 /*
- * Tests for src/core/hex.c: encoding, strict decoding (exact length, odd length,
- * bad characters, upper case), outputs untouched on failure, and the
+ * Tests for src/core/hex.c: encoding, strict decoding (exact length, odd
+ * length, bad characters, upper case), outputs untouched on failure, and the
  * byte-reversed display of hashes checked against Bitcoin's genesis block id.
  */
 #include <criterion/criterion.h>
@@ -46,8 +46,8 @@ Test(hex, decode_accepts_upper_and_mixed_case)
 Test(hex, decode_requires_exact_length)
 {
     uint8_t out[4] = {0x11, 0x22, 0x33, 0x44};
-    cr_assert_eq(hex_decode(out, 4, "0102030"), ERR_PARSE);   /* odd, short */
-    cr_assert_eq(hex_decode(out, 4, "010203"), ERR_PARSE);    /* short */
+    cr_assert_eq(hex_decode(out, 4, "0102030"), ERR_PARSE);    /* odd, short */
+    cr_assert_eq(hex_decode(out, 4, "010203"), ERR_PARSE);     /* short */
     cr_assert_eq(hex_decode(out, 4, "0102030405"), ERR_PARSE); /* long */
     cr_assert_eq(hex_decode(out, 4, ""), ERR_PARSE);
     cr_assert_eq(out[0], 0x11);
@@ -58,7 +58,7 @@ Test(hex, decode_requires_exact_length)
 
 Test(hex, decode_refuses_bad_characters_and_writes_nothing)
 {
-    const char *bad[] = {"0g000000", "000000G0", "00 00000", "0x000000",
+    const char *bad[] = {"0g000000", "000000G0", "00 00000",     "0x000000",
                          "-1000000", "000000:0", "00000\xc3\xa9"};
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         uint8_t out[4] = {0x11, 0x22, 0x33, 0x44};
@@ -100,8 +100,9 @@ Test(hex, hashes_are_shown_byte_reversed)
         h[i] = (uint8_t)i;
     char text[HEX_HASH_LEN + 1];
     hex_from_hash(text, h);
-    cr_assert_str_eq(text, "1f1e1d1c1b1a191817161514131211100f0e0d0c0b0a09080706"
-                           "050403020100");
+    cr_assert_str_eq(text,
+                     "1f1e1d1c1b1a191817161514131211100f0e0d0c0b0a09080706"
+                     "050403020100");
     uint8_t back[32];
     cr_assert_eq(hex_to_hash(back, text), 0);
     cr_assert_arr_eq(back, h, 32);

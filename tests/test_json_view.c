@@ -30,8 +30,10 @@ Test(json_view, block_has_the_seed_fields)
     cr_assert_str_eq(json_string_value(json_object_get(j, "blockId")), hash);
     cr_assert_str_eq(json_string_value(json_object_get(j, "hash")), hash);
     hex_from_hash(hash, n1->hash);
-    cr_assert_str_eq(json_string_value(json_object_get(j, "previousHash")), hash);
-    cr_assert_eq(json_integer_value(json_object_get(j, "previousBlockIndex")), 1);
+    cr_assert_str_eq(json_string_value(json_object_get(j, "previousHash")),
+                     hash);
+    cr_assert_eq(json_integer_value(json_object_get(j, "previousBlockIndex")),
+                 1);
     cr_assert_eq(json_integer_value(json_object_get(j, "blockHeight")), 2);
     cr_assert_eq(json_integer_value(json_object_get(j, "nonce")),
                  n2->block.header.nonce);
@@ -44,7 +46,8 @@ Test(json_view, block_has_the_seed_fields)
     json_t *data = json_object_get(j, "data");
     cr_assert_eq(json_array_size(data), 2);
     json_t *cb = json_array_get(data, 0), *tr = json_array_get(data, 1);
-    cr_assert_str_eq(json_string_value(json_object_get(cb, "type")), "coinbase");
+    cr_assert_str_eq(json_string_value(json_object_get(cb, "type")),
+                     "coinbase");
     cr_assert_eq(json_integer_value(json_object_get(cb, "height")), 2);
     cr_assert_eq(json_integer_value(json_object_get(cb, "extraNonce")), 7);
     cr_assert_eq(json_integer_value(json_object_get(cb, "amount")),
@@ -52,14 +55,16 @@ Test(json_view, block_has_the_seed_fields)
     char addr[100];
     cr_assert_eq(address_encode(addr, sizeof addr, "pxrt", bob.pub), 0);
     cr_assert_str_eq(json_string_value(json_object_get(cb, "to")), addr);
-    cr_assert_str_eq(json_string_value(json_object_get(tr, "type")), "transfer");
+    cr_assert_str_eq(json_string_value(json_object_get(tr, "type")),
+                     "transfer");
     cr_assert_str_eq(json_string_value(json_object_get(tr, "to")), addr);
     cr_assert_eq(address_encode(addr, sizeof addr, "pxrt", alice.pub), 0);
     cr_assert_str_eq(json_string_value(json_object_get(tr, "from")), addr);
     cr_assert_eq(json_integer_value(json_object_get(tr, "amount")), 5 * COIN);
     cr_assert_eq(json_integer_value(json_object_get(tr, "fee")), 300);
     cr_assert_eq(json_integer_value(json_object_get(tr, "nonce")), 0);
-    cr_assert_eq(strlen(json_string_value(json_object_get(tr, "signature"))), 128);
+    cr_assert_eq(strlen(json_string_value(json_object_get(tr, "signature"))),
+                 128);
     uint8_t txid[32];
     tx_compute_txid(txid, &t);
     hex_from_hash(hash, txid);
@@ -69,7 +74,8 @@ Test(json_view, block_has_the_seed_fields)
     uint8_t *raw;
     size_t len;
     cr_assert_eq(hex_decode_alloc(&raw, &len,
-                                  json_string_value(json_object_get(j, "raw"))), 0);
+                                  json_string_value(json_object_get(j, "raw"))),
+                 0);
     block_t back;
     cr_assert_eq(block_parse(&back, raw, len), 0);
     uint8_t h2[32];
@@ -88,7 +94,8 @@ Test(json_view, genesis_and_unsigned_transfer)
     const chain_node_t *g = chain_tip(c);
     json_t *j = json_view_block(&g->block, 0, "pxrt", false);
     cr_assert_not_null(j);
-    cr_assert_eq(json_integer_value(json_object_get(j, "previousBlockIndex")), -1);
+    cr_assert_eq(json_integer_value(json_object_get(j, "previousBlockIndex")),
+                 -1);
     cr_assert_null(json_object_get(j, "raw"));
     /* The genesis coinbase pays a key that is not a curve point: hex. */
     const char *to = json_string_value(

@@ -1,6 +1,6 @@
 /*
- * Tests for src/core/keys.c: the official BIP-340 test vectors (signing with the
- * given aux_rand reproduces each published signature; every verification
+ * Tests for src/core/keys.c: the official BIP-340 test vectors (signing with
+ * the given aux_rand reproduces each published signature; every verification
  * vector, including the failing ones, gives the published result), key
  * validity, random keys, fresh aux randomness, and signing from several
  * threads on the shared context.
@@ -164,7 +164,8 @@ Test(keys, bip340_verification_vectors)
         unhex(msg, 32, v[i].msg);
         unhex(sig, 64, v[i].sig);
         cr_assert_eq(keys_verify(sig, msg, pk), v[i].ok,
-                     "vector %zu: expected %s", i, v[i].ok ? "valid" : "invalid");
+                     "vector %zu: expected %s", i,
+                     v[i].ok ? "valid" : "invalid");
         if (v[i].ok)
             ok++;
         else
@@ -277,8 +278,7 @@ static void *sign_many(void *arg)
     keys_keypair_xonly(pub, &shared_kp);
     for (int i = 0; i < 50; i++) {
         memset(msg, (int)(intptr_t)arg + i, sizeof msg);
-        if (keys_sign(sig, &shared_kp, msg) != 0 ||
-            !keys_verify(sig, msg, pub))
+        if (keys_sign(sig, &shared_kp, msg) != 0 || !keys_verify(sig, msg, pub))
             return (void *)1;
     }
     return NULL;

@@ -45,7 +45,8 @@ Test(log, environment_sets_the_default_level)
     cr_assert(log_enabled(LOG_ERROR));
 }
 
-Test(log, writes_one_whole_line_with_level_and_module, .init = cr_redirect_stderr)
+Test(log, writes_one_whole_line_with_level_and_module,
+     .init = cr_redirect_stderr)
 {
     log_set_level(LOG_INFO);
     log_info("chain", "height %d", 42);

@@ -1,6 +1,6 @@
 /*
- * Tests for src/node/loopwatch.c: turn ages and the longest turn (the current one
- * included), the watcher's decisions on a clock the test drives (report a
+ * Tests for src/node/loopwatch.c: turn ages and the longest turn (the current
+ * one included), the watcher's decisions on a clock the test drives (report a
  * turn once past the threshold, again only after the repeat interval, and
  * its end once), and the watcher thread's log lines, read back from stderr.
  * Also built with ThreadSanitizer (criterion_tsan.h): a reader thread reads

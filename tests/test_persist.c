@@ -1,6 +1,6 @@
 /*
- * Tests for src/node/persist.c: a chain written through its callbacks reloads to
- * the same tree, tip and balances; pruned blocks leave the store; a data
+ * Tests for src/node/persist.c: a chain written through its callbacks reloads
+ * to the same tree, tip and balances; pruned blocks leave the store; a data
  * directory of another network is refused; and a process adding blocks that
  * is SIGKILLed at random moments always reloads with every block it had
  * reported accepted.
@@ -105,7 +105,8 @@ Test(persist, pruned_branches_leave_the_store)
     store_t *s;
     cr_assert_eq(persist_open(&s, NULL, dir, params_regtest()), 0);
     chain_t *c = stored_chain(s);
-    const chain_node_t *fork = fx_extend(c, chain_tip(c), alice.pub, NULL, 0, 0);
+    const chain_node_t *fork =
+        fx_extend(c, chain_tip(c), alice.pub, NULL, 0, 0);
     const chain_node_t *side = fx_extend(c, fork, alice.pub, NULL, 0, 9);
     uint8_t side_hash[32];
     memcpy(side_hash, side->hash, 32);
@@ -139,8 +140,8 @@ static void writer(int fd)
         _exit(3);
     chain_callbacks_t cb = {
         .ctx = s, .block_added = on_added, .block_removed = on_removed};
-    chain_config_t cfg = {.params = params_regtest(), .callbacks = cb,
-                          .sig_threads = 1};
+    chain_config_t cfg = {
+        .params = params_regtest(), .callbacks = cb, .sig_threads = 1};
     chain_t *c = chain_new(&cfg);
     if (!c || persist_load(c, s, NULL, NULL) != 0)
         _exit(4);

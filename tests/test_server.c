@@ -135,9 +135,8 @@ Test(sock, parse_hostport)
 {
     char host[64];
     uint16_t port = 0;
-    cr_assert_eq(sock_parse_hostport(host, sizeof host, &port,
-                                     "127.0.0.1:9000"),
-                 0);
+    cr_assert_eq(
+        sock_parse_hostport(host, sizeof host, &port, "127.0.0.1:9000"), 0);
     cr_assert_str_eq(host, "127.0.0.1");
     cr_assert_eq(port, 9000);
     cr_assert_eq(sock_parse_hostport(host, sizeof host, &port,
@@ -151,10 +150,9 @@ Test(sock, parse_hostport)
     cr_assert_str_eq(host, "[::1]");
 
     port = 7;
-    const char *bad[] = {"",         "9000",       ":9000",     "h:",
-                         "h:0",      "h:65536",    "h:-1",      "h:+5",
-                         "h:12x",    "::1:80",     "a b:1",     "h:99999999999",
-                         NULL};
+    const char *bad[] = {"",        "9000",          ":9000", "h:",    "h:0",
+                         "h:65536", "h:-1",          "h:+5",  "h:12x", "::1:80",
+                         "a b:1",   "h:99999999999", NULL};
     for (int i = 0; bad[i]; i++)
         cr_assert_eq(sock_parse_hostport(host, sizeof host, &port, bad[i]),
                      ERR_ARG, "%s", bad[i]);

@@ -1,6 +1,6 @@
 /*
- * Tests for src/core/sigcheck.c: a block's worth of signed transfers verifies on
- * one thread and on several; one bad signature or one unsigned transfer
+ * Tests for src/core/sigcheck.c: a block's worth of signed transfers verifies
+ * on one thread and on several; one bad signature or one unsigned transfer
  * among 200 is found at its index with its reason, the same index whatever
  * the thread count; with several bad ones the first is reported.
  */
@@ -42,8 +42,7 @@ Test(sigcheck, all_valid)
     for (size_t t = 0; t < NTHREADS; t++) {
         size_t bad = 12345;
         const char *why = NULL;
-        cr_assert_eq(sigcheck_verify(&bad, &why, txs, N, net,
-                                     thread_counts[t]),
+        cr_assert_eq(sigcheck_verify(&bad, &why, txs, N, net, thread_counts[t]),
                      0, "threads %u: %s at %zu", thread_counts[t],
                      why ? why : "-", bad);
     }
@@ -51,9 +50,9 @@ Test(sigcheck, all_valid)
     for (size_t n = 0; n < 20; n++)
         cr_assert_eq(sigcheck_verify(NULL, NULL, txs, n, net, 4), 0);
     cr_assert_geq(sigcheck_default_threads(), 1);
-    cr_assert_eq(sigcheck_verify(NULL, NULL, txs, N, net,
-                                 sigcheck_default_threads()),
-                 0);
+    cr_assert_eq(
+        sigcheck_verify(NULL, NULL, txs, N, net, sigcheck_default_threads()),
+        0);
 }
 
 /* Expects exactly this failure for every thread count. */
@@ -63,8 +62,7 @@ static void expect_bad(const tx_t *set, size_t n, size_t index,
     for (size_t t = 0; t < NTHREADS; t++) {
         size_t bad = SIZE_MAX;
         const char *why = NULL;
-        cr_assert_eq(sigcheck_verify(&bad, &why, set, n, net,
-                                     thread_counts[t]),
+        cr_assert_eq(sigcheck_verify(&bad, &why, set, n, net, thread_counts[t]),
                      ERR_INVALID, "threads %u", thread_counts[t]);
         cr_assert_eq(bad, index, "threads %u: index %zu, want %zu",
                      thread_counts[t], bad, index);
@@ -125,9 +123,9 @@ Test(sigcheck, signatures_are_bound_to_the_network)
     for (size_t t = 0; t < NTHREADS; t++) {
         size_t bad = SIZE_MAX;
         const char *why = NULL;
-        cr_assert_eq(sigcheck_verify(&bad, &why, txs, N, demo,
-                                     thread_counts[t]),
-                     ERR_INVALID);
+        cr_assert_eq(
+            sigcheck_verify(&bad, &why, txs, N, demo, thread_counts[t]),
+            ERR_INVALID);
         cr_assert_eq(bad, 1, "txs[0] is the coinbase, skipped");
         cr_assert_str_eq(why, "bad-txns-sig");
     }

@@ -1,6 +1,6 @@
 /*
- * Tests for src/core/state.c: transfers and coinbases applied to accounts, every
- * refusal of state_apply_transfer with its reason and an unchanged state,
+ * Tests for src/core/state.c: transfers and coinbases applied to accounts,
+ * every refusal of state_apply_transfer with its reason and an unchanged state,
  * self-transfers, the MAX_MONEY limits, undo logs that restore every account
  * exactly, and overlays that read through to a base they never change.
  */

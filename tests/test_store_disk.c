@@ -1,6 +1,6 @@
 /*
- * Tests for src/node/store.c, its use of the disk (split from test_store.c, which
- * covers the store's contract): the write-ahead log stays within what
+ * Tests for src/node/store.c, its use of the disk (split from test_store.c,
+ * which covers the store's contract): the write-ahead log stays within what
  * store.h promises however many blocks are written, so the data directory
  * follows the database's size; a long log left behind by a crash is cut
  * back; and a disk with no room makes writes fail with ERR_FULL without

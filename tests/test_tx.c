@@ -47,8 +47,7 @@ static void sample_coinbase(tx_t *tx)
 {
     uint8_t to[32];
     fill(to, 32, 0x20);
-    tx_init_coinbase(tx, 0x01020304, 0x1112131415161718ULL, to,
-                     50 * COIN);
+    tx_init_coinbase(tx, 0x01020304, 0x1112131415161718ULL, to, 50 * COIN);
 }
 
 static void sample_transfer(tx_t *tx)
@@ -56,12 +55,13 @@ static void sample_transfer(tx_t *tx)
     uint8_t from[32], to[32];
     fill(from, 32, 0x40);
     fill(to, 32, 0x60);
-    tx_init_transfer(tx, from, to, 0x0102030405060708ULL,
-                     0x1112131415161718ULL, 0x2122232425262728ULL);
+    tx_init_transfer(tx, from, to, 0x0102030405060708ULL, 0x1112131415161718ULL,
+                     0x2122232425262728ULL);
     fill(tx->sig, 64, 0x80);
 }
 
-/* ---- layout and round trips ------------------------------------------------- */
+/* ---- layout and round trips -------------------------------------------------
+ */
 
 Test(tx, coinbase_layout_is_the_documented_one)
 {
@@ -72,13 +72,12 @@ Test(tx, coinbase_layout_is_the_documented_one)
     cr_assert_eq(tx_size(&tx), TX_COINBASE_SIZE);
     char hex[2 * TX_MAX_SIZE + 1];
     hex_encode(hex, b, TX_COINBASE_SIZE);
-    cr_assert_str_eq(hex,
-                     "00"                                 /* kind */
-                     "04030201"                           /* height */
-                     "1817161514131211"                   /* extra-nonce */
-                     "202122232425262728292a2b2c2d2e2f"   /* recipient */
-                     "303132333435363738393a3b3c3d3e3f"
-                     "00f2052a01000000");                 /* 50 coins */
+    cr_assert_str_eq(hex, "00"                               /* kind */
+                          "04030201"                         /* height */
+                          "1817161514131211"                 /* extra-nonce */
+                          "202122232425262728292a2b2c2d2e2f" /* recipient */
+                          "303132333435363738393a3b3c3d3e3f"
+                          "00f2052a01000000"); /* 50 coins */
     /* The extra-nonce sits where mining jobs expect it. */
     cr_assert_eq(le64_get(b + TX_COINBASE_EXTRANONCE_OFFSET),
                  0x1112131415161718ULL);
@@ -154,7 +153,8 @@ Test(tx, init_transfer_is_unsigned)
     cr_assert_not(tx_is_unsigned(&tx));
 }
 
-/* ---- strict parsing ------------------------------------------------------------ */
+/* ---- strict parsing
+ * ------------------------------------------------------------ */
 
 Test(tx, every_truncation_fails)
 {
@@ -267,7 +267,8 @@ Test(tx, random_bytes_never_crash)
     cr_assert_gt(parsed, 0);
 }
 
-/* ---- ids and hashes ------------------------------------------------------------ */
+/* ---- ids and hashes
+ * ------------------------------------------------------------ */
 
 Test(tx, txid_and_leaf_hash_definitions)
 {
@@ -334,7 +335,8 @@ Test(tx, sighash_is_the_tagged_hash, .init = setup_nets)
     cr_assert_arr_eq(got, other, 32);
 }
 
-/* ---- signatures --------------------------------------------------------------- */
+/* ---- signatures
+ * --------------------------------------------------------------- */
 
 static keys_keypair_t alice, bob;
 static uint8_t alice_pub[32], bob_pub[32];
@@ -404,8 +406,8 @@ Test(tx, tampering_any_field_invalidates, .init = setup_keys,
         for (int bit = 0; bit < 8; bit += 3) {
             b[i] ^= (uint8_t)(1 << bit);
             cr_assert_eq(tx_parse_bytes(&t, b, n), 0);
-            cr_assert_not(tx_verify_signature(&t, net_a), "byte %zu bit %d",
-                          i, bit);
+            cr_assert_not(tx_verify_signature(&t, net_a), "byte %zu bit %d", i,
+                          bit);
             b[i] ^= (uint8_t)(1 << bit);
         }
     }

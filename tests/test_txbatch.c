@@ -47,9 +47,9 @@ Test(txbatch, encodes_what_was_added_in_order)
         fake_tx(txid, raw, TX_TRANSFER_SIZE - (size_t)i, i);
         cr_assert_eq(memcmp(m.u.txs.items[i].txid, txid, 32), 0, "txid %d", i);
         cr_assert_eq(m.u.txs.items[i].tx.len, TX_TRANSFER_SIZE - (size_t)i);
-        cr_assert_eq(memcmp(m.u.txs.items[i].tx.data, raw,
-                            TX_TRANSFER_SIZE - (size_t)i),
-                     0, "tx %d", i);
+        cr_assert_eq(
+            memcmp(m.u.txs.items[i].tx.data, raw, TX_TRANSFER_SIZE - (size_t)i),
+            0, "tx %d", i);
     }
     wire_msg_clear(&m);
 

@@ -1,6 +1,6 @@
 /*
- * Tests for src/core/uint256.c: limb order and byte conversion, compare, add and
- * subtract with carries across every limb, multiply by a small number,
+ * Tests for src/core/uint256.c: limb order and byte conversion, compare, add
+ * and subtract with carries across every limb, multiply by a small number,
  * shifts by every interesting distance, long division against values
  * computed with Python's big integers, bit counts and hex.
  */
@@ -46,7 +46,8 @@ Test(uint256, limbs_bytes_and_hex)
     cr_assert_eq(v.w[1], 0x01234567);
     for (int i = 2; i < 8; i++)
         cr_assert_eq(v.w[i], 0);
-    expect(&v, "0000000000000000000000000000000000000000000000000123456789abcdef");
+    expect(&v,
+           "0000000000000000000000000000000000000000000000000123456789abcdef");
     cr_assert_eq(uint256_low64(&v), 0x0123456789abcdefULL);
 
     uint8_t le[32];
@@ -55,7 +56,8 @@ Test(uint256, limbs_bytes_and_hex)
     uint256_from_le(&v, le);
     cr_assert_eq(v.w[0], 0x04030201, "byte 0 is least significant");
     cr_assert_eq(v.w[7], 0x201f1e1d);
-    expect(&v, "201f1e1d1c1b1a191817161514131211100f0e0d0c0b0a090807060504030201");
+    expect(&v,
+           "201f1e1d1c1b1a191817161514131211100f0e0d0c0b0a090807060504030201");
     uint8_t back[32];
     uint256_to_le(back, &v);
     cr_assert_arr_eq(back, le, 32);
@@ -74,12 +76,16 @@ Test(uint256, compare)
     cr_assert_eq(uint256_cmp(&b, &a), 1);
     cr_assert_eq(uint256_cmp(&a, &a), 0);
     /* The most significant limb decides, whatever the lower ones hold. */
-    uint256_t hi = u("0000000100000000000000000000000000000000000000000000000000000000");
-    uint256_t lo = u("00000000ffffffffffffffffffffffffffffffffffffffffffffffffffffffff");
+    uint256_t hi =
+        u("0000000100000000000000000000000000000000000000000000000000000000");
+    uint256_t lo =
+        u("00000000ffffffffffffffffffffffffffffffffffffffffffffffffffffffff");
     cr_assert_eq(uint256_cmp(&hi, &lo), 1);
     cr_assert_eq(uint256_cmp(&lo, &hi), -1);
-    uint256_t x = u("8000000000000000000000000000000000000000000000000000000000000001");
-    uint256_t y = u("8000000000000000000000000000000000000000000000000000000000000000");
+    uint256_t x =
+        u("8000000000000000000000000000000000000000000000000000000000000001");
+    uint256_t y =
+        u("8000000000000000000000000000000000000000000000000000000000000000");
     cr_assert_eq(uint256_cmp(&x, &y), 1, "a difference in the lowest limb");
     cr_assert_eq(uint256_cmp(&y, &x), -1);
 }
@@ -89,44 +95,54 @@ Test(uint256, add_carries_across_limbs)
     uint256_t r, one = small(1);
     uint256_t a = small(0xffffffffULL);
     cr_assert_not(uint256_add(&r, &a, &one));
-    expect(&r, "0000000000000000000000000000000000000000000000000000000100000000");
+    expect(&r,
+           "0000000000000000000000000000000000000000000000000000000100000000");
 
     /* 2^224 - 1 + 1 carries through seven limbs. */
     a = u("00000000ffffffffffffffffffffffffffffffffffffffffffffffffffffffff");
     cr_assert_not(uint256_add(&r, &a, &one));
-    expect(&r, "0000000100000000000000000000000000000000000000000000000000000000");
+    expect(&r,
+           "0000000100000000000000000000000000000000000000000000000000000000");
 
     /* 2^256 - 1 + 1 wraps to zero and reports it. */
     a = u(ONES);
     cr_assert(uint256_add(&r, &a, &one));
     expect(&r, ZERO);
     cr_assert(uint256_add(&r, &a, &a));
-    expect(&r, "fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffe");
+    expect(&r,
+           "fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffe");
 
     a = u("ae97ba94d0eda82f8f6d05584ef8aa38922766581e27a1c08a6a63ec24ede6a4");
-    uint256_t b = u("18f135d25f557203301850c5a38fd547923a736994e3bf911a61dbe22e44158b");
+    uint256_t b =
+        u("18f135d25f557203301850c5a38fd547923a736994e3bf911a61dbe22e44158b");
     cr_assert_not(uint256_add(&r, &a, &b));
-    expect(&r, "c788f06730431a32bf85561df2887f802461d9c1b30b6151a4cc3fce5331fc2f");
+    expect(&r,
+           "c788f06730431a32bf85561df2887f802461d9c1b30b6151a4cc3fce5331fc2f");
     /* In place. */
     cr_assert_not(uint256_add(&a, &a, &b));
-    expect(&a, "c788f06730431a32bf85561df2887f802461d9c1b30b6151a4cc3fce5331fc2f");
+    expect(&a,
+           "c788f06730431a32bf85561df2887f802461d9c1b30b6151a4cc3fce5331fc2f");
 }
 
 Test(uint256, sub_borrows_across_limbs)
 {
     uint256_t r, one = small(1);
-    uint256_t a = u("0000000100000000000000000000000000000000000000000000000000000000");
+    uint256_t a =
+        u("0000000100000000000000000000000000000000000000000000000000000000");
     uint256_sub(&r, &a, &one);
-    expect(&r, "00000000ffffffffffffffffffffffffffffffffffffffffffffffffffffffff");
+    expect(&r,
+           "00000000ffffffffffffffffffffffffffffffffffffffffffffffffffffffff");
     uint256_t z = small(0);
     uint256_sub(&r, &z, &one);
     expect(&r, ONES);
     uint256_sub(&r, &a, &a);
     expect(&r, ZERO);
     a = u("ae97ba94d0eda82f8f6d05584ef8aa38922766581e27a1c08a6a63ec24ede6a4");
-    uint256_t b = u("18f135d25f557203301850c5a38fd547923a736994e3bf911a61dbe22e44158b");
+    uint256_t b =
+        u("18f135d25f557203301850c5a38fd547923a736994e3bf911a61dbe22e44158b");
     uint256_sub(&r, &a, &b);
-    expect(&r, "95a684c27198362c5f54b492ab68d4f0ffecf2ee8943e22f70088809f6a9d119");
+    expect(&r,
+           "95a684c27198362c5f54b492ab68d4f0ffecf2ee8943e22f70088809f6a9d119");
     /* (a - b) + b == a */
     uint256_add(&r, &r, &b);
     cr_assert_eq(uint256_cmp(&r, &a), 0);
@@ -138,13 +154,16 @@ Test(uint256, mul_u32)
     uint256_t a = small(0xffffffffffffffffULL);
     cr_assert_not(uint256_mul_u32(&r, &a, 0xffffffffu));
     /* (2^64 - 1)(2^32 - 1) = 2^96 - 2^64 - 2^32 + 1 */
-    expect(&r, "0000000000000000000000000000000000000000fffffffeffffffff00000001");
+    expect(&r,
+           "0000000000000000000000000000000000000000fffffffeffffffff00000001");
     a = u("00000000000000349e7769b10f4205b4907a70c31012f037b64ce4228c38fb29");
     cr_assert_not(uint256_mul_u32(&r, &a, 0xfedcba98u));
-    expect(&r, "00000034629903dd5afe049d15de39493035481d04880ff67039988f2d8cea58");
+    expect(&r,
+           "00000034629903dd5afe049d15de39493035481d04880ff67039988f2d8cea58");
     a = u("ae97ba94d0eda82f8f6d05584ef8aa38922766581e27a1c08a6a63ec24ede6a4");
     cr_assert(uint256_mul_u32(&r, &a, 0xfedcba98u), "overflow is reported");
-    expect(&r, "e6d64144727bd77094dbec65f8f2dd2ec96606c6bdda7175a758ae53b3c41960");
+    expect(&r,
+           "e6d64144727bd77094dbec65f8f2dd2ec96606c6bdda7175a758ae53b3c41960");
     cr_assert(uint256_mul_u32(&r, &a, 2));
     cr_assert_not(uint256_mul_u32(&r, &a, 1));
     cr_assert_eq(uint256_cmp(&r, &a), 0);
@@ -154,16 +173,21 @@ Test(uint256, mul_u32)
 
 Test(uint256, shifts)
 {
-    uint256_t c = u("00000000000000349e7769b10f4205b4907a70c31012f037b64ce4228c38fb29");
+    uint256_t c =
+        u("00000000000000349e7769b10f4205b4907a70c31012f037b64ce4228c38fb29");
     uint256_t r;
     uint256_shl(&r, &c, 37);
-    expect(&r, "00000693ceed3621e840b6920f4e1862025e06f6c99c8451871f652000000000");
+    expect(&r,
+           "00000693ceed3621e840b6920f4e1862025e06f6c99c8451871f652000000000");
     uint256_shr(&r, &c, 37);
-    expect(&r, "000000000000000000000001a4f3bb4d887a102da483d38618809781bdb26721");
+    expect(&r,
+           "000000000000000000000001a4f3bb4d887a102da483d38618809781bdb26721");
     uint256_shl(&r, &c, 100);
-    expect(&r, "f4205b4907a70c31012f037b64ce4228c38fb290000000000000000000000000");
+    expect(&r,
+           "f4205b4907a70c31012f037b64ce4228c38fb290000000000000000000000000");
     uint256_shr(&r, &c, 100);
-    expect(&r, "000000000000000000000000000000000000000349e7769b10f4205b4907a70c");
+    expect(&r,
+           "000000000000000000000000000000000000000349e7769b10f4205b4907a70c");
     uint256_shl(&r, &c, 0);
     cr_assert_eq(uint256_cmp(&r, &c), 0);
     uint256_shr(&r, &c, 0);
@@ -171,13 +195,17 @@ Test(uint256, shifts)
 
     uint256_t one = small(1);
     uint256_shl(&r, &one, 31);
-    expect(&r, "0000000000000000000000000000000000000000000000000000000080000000");
+    expect(&r,
+           "0000000000000000000000000000000000000000000000000000000080000000");
     uint256_shl(&r, &one, 32);
-    expect(&r, "0000000000000000000000000000000000000000000000000000000100000000");
+    expect(&r,
+           "0000000000000000000000000000000000000000000000000000000100000000");
     uint256_shl(&r, &one, 33);
-    expect(&r, "0000000000000000000000000000000000000000000000000000000200000000");
+    expect(&r,
+           "0000000000000000000000000000000000000000000000000000000200000000");
     uint256_shl(&r, &one, 255);
-    expect(&r, "8000000000000000000000000000000000000000000000000000000000000000");
+    expect(&r,
+           "8000000000000000000000000000000000000000000000000000000000000000");
     uint256_shl(&r, &one, 256);
     expect(&r, ZERO);
     uint256_shl(&r, &one, 1000);
@@ -185,19 +213,24 @@ Test(uint256, shifts)
 
     uint256_t all = u(ONES);
     uint256_shr(&r, &all, 255);
-    expect(&r, "0000000000000000000000000000000000000000000000000000000000000001");
+    expect(&r,
+           "0000000000000000000000000000000000000000000000000000000000000001");
     uint256_shr(&r, &all, 224);
-    expect(&r, "00000000000000000000000000000000000000000000000000000000ffffffff");
+    expect(&r,
+           "00000000000000000000000000000000000000000000000000000000ffffffff");
     uint256_shr(&r, &all, 256);
     expect(&r, ZERO);
     uint256_shl(&r, &all, 4);
-    expect(&r, "fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff0");
+    expect(&r,
+           "fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff0");
     uint256_shr(&r, &all, 4);
-    expect(&r, "0fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff");
+    expect(&r,
+           "0fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff");
     /* In place. */
     r = c;
     uint256_shl(&r, &r, 37);
-    expect(&r, "00000693ceed3621e840b6920f4e1862025e06f6c99c8451871f652000000000");
+    expect(&r,
+           "00000693ceed3621e840b6920f4e1862025e06f6c99c8451871f652000000000");
     uint256_shr(&r, &r, 37);
     cr_assert_eq(uint256_cmp(&r, &c), 0);
 }

@@ -121,8 +121,9 @@ int node_link_tracker_peers(node_link_t *l, size_t *count,
     if (reply.type == WIRE_PEER_LIST)
         *count = reply.u.peer_list.count;
     else
-        rc = fail_local(err, ERR_PARSE, "the tracker did not answer PEERS "
-                                        "with a peer list");
+        rc = fail_local(err, ERR_PARSE,
+                        "the tracker did not answer PEERS "
+                        "with a peer list");
     wire_msg_clear(&reply);
     free(raw);
     return rc;

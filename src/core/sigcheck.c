@@ -46,7 +46,8 @@ static void *verify_slice(void *arg)
             s->bad = i;
             s->reason = why;
             size_t cur = atomic_load(s->first_bad);
-            while (i < cur && !atomic_compare_exchange_weak(s->first_bad, &cur, i))
+            while (i < cur &&
+                   !atomic_compare_exchange_weak(s->first_bad, &cur, i))
                 ;
             break;
         }
@@ -54,8 +55,8 @@ static void *verify_slice(void *arg)
     return NULL;
 }
 
-int sigcheck_verify(size_t *bad, const char **reason, const tx_t *txs,
-                    size_t n, const uint8_t network_id[32], unsigned threads)
+int sigcheck_verify(size_t *bad, const char **reason, const tx_t *txs, size_t n,
+                    const uint8_t network_id[32], unsigned threads)
 {
     atomic_size_t first_bad = SIZE_MAX;
     if (threads > SIGCHECK_MAX_THREADS)
@@ -68,11 +69,12 @@ int sigcheck_verify(size_t *bad, const char **reason, const tx_t *txs,
     size_t per = (n + threads - 1) / threads;
     for (unsigned t = 0; t < threads; t++) {
         size_t b = t * per, e = b + per;
-        slices[t] = (slice_t){txs, b < n ? b : n, e < n ? e : n, network_id,
-                              &first_bad, NULL, 0, false};
+        slices[t] = (slice_t){txs,        b < n ? b : n, e < n ? e : n,
+                              network_id, &first_bad,    NULL,
+                              0,          false};
         if (t > 0)
-            started[t] = pthread_create(&tids[t], NULL, verify_slice,
-                                        &slices[t]) == 0;
+            started[t] =
+                pthread_create(&tids[t], NULL, verify_slice, &slices[t]) == 0;
     }
     /* The caller's thread takes slice 0, and any slice whose thread could
      * not be started. */

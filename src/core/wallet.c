@@ -67,7 +67,8 @@ void wallet_free(wallet_t **w)
     *w = NULL;
 }
 
-/* ---- keystore: reading ----------------------------------------------------- */
+/* ---- keystore: reading -----------------------------------------------------
+ */
 
 static int fail(const char **reason, int code, const char *why)
 {
@@ -197,7 +198,8 @@ int wallet_load(wallet_t **out, const char **reason, const char *path)
     return rc;
 }
 
-/* ---- keystore: writing ----------------------------------------------------- */
+/* ---- keystore: writing -----------------------------------------------------
+ */
 
 static int write_all(int fd, const char *p, size_t n)
 {
@@ -332,7 +334,8 @@ int wallet_load_or_create(wallet_t **out, bool *created, const char **reason,
     return fail(reason, ERR_IO, "keystore keeps appearing and vanishing");
 }
 
-/* ---- keys and transactions --------------------------------------------------- */
+/* ---- keys and transactions
+ * --------------------------------------------------- */
 
 void wallet_get_public_key(const wallet_t *w, uint8_t out[32])
 {

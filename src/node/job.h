@@ -6,9 +6,9 @@
  * branch and the target, and fills a pool job (miner/pool.h) that lets
  * workers roll the version's bits 13..16 (any version >= 1 is valid). When a
  * worker finds a nonce, job_apply_solution() writes the solution's
- * extra-nonce, version, time and nonce back into a copy of the template, giving the block to
- * submit. The caller keeps the template (and the returned branch) alive
- * while the job may still produce solutions.
+ * extra-nonce, version, time and nonce back into a copy of the template, giving
+ * the block to submit. The caller keeps the template (and the returned branch)
+ * alive while the job may still produce solutions.
  */
 #ifndef PICKAXE_JOB_H
 #define PICKAXE_JOB_H

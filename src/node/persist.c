@@ -121,8 +121,10 @@ int persist_load(chain_t *c, store_t *s, size_t *loaded, size_t *refused)
         } else if (r == ERR_NOMEM) {
             rc = r;
         } else {
-            log_warn("persist", "stored block at height %u refused (%s); "
-                     "dropping it", sb->height, why ? why : err_str(r));
+            log_warn("persist",
+                     "stored block at height %u refused (%s); "
+                     "dropping it",
+                     sb->height, why ? why : err_str(r));
             store_delete_block(s, sb->hash);
             bad++;
         }

@@ -302,8 +302,7 @@ static void serve_query(serve_t *s, const server_req_t *req)
     }
     buf_t out;
     buf_init(&out);
-    if (wire_encode_blob(&out, net_id(s), WIRE_REPLY, text, strlen(text)) !=
-        0)
+    if (wire_encode_blob(&out, net_id(s), WIRE_REPLY, text, strlen(text)) != 0)
         reply_error(s, req, ERR_RANGE, "reply too large");
     else if (server_reply(s->server, req, out.data, out.len) != 0)
         log_debug("node", "could not send a reply");

@@ -61,10 +61,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     int version = -1;
     uint8_t prog[BECH32_SEGWIT_MAX_PROGRAM];
     size_t plen = sizeof prog;
-    bool generic = bech32_segwit_decode(&version, prog, &plen, NULL, hrp,
-                                        text) == 0 &&
-                   version == ADDRESS_VERSION && plen == 32 &&
-                   keys_xonly_is_valid(prog);
+    bool generic =
+        bech32_segwit_decode(&version, prog, &plen, NULL, hrp, text) == 0 &&
+        version == ADDRESS_VERSION && plen == 32 && keys_xonly_is_valid(prog);
 
     if (rc == 0) {
         FUZZ_CHECK(generic);

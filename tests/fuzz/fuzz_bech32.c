@@ -39,8 +39,7 @@ static void decode_text(const char *text)
     FUZZ_CHECK(n <= BECH32_MAX_LEN);
     memcpy(lower, text, n + 1);
     fuzz_lower(lower);
-    FUZZ_CHECK(enc == BECH32_ENCODING_BECH32 ||
-               enc == BECH32_ENCODING_BECH32M);
+    FUZZ_CHECK(enc == BECH32_ENCODING_BECH32 || enc == BECH32_ENCODING_BECH32M);
     FUZZ_CHECK(strlen(hrp) >= 1 && strlen(hrp) + 1 + dlen + 6 == n);
     for (size_t i = 0; i < dlen; i++)
         FUZZ_CHECK(d[i] < 32);
@@ -79,8 +78,8 @@ static void decode_text(const char *text)
         FUZZ_CHECK(plen >= BECH32_SEGWIT_MIN_PROGRAM &&
                    plen <= BECH32_SEGWIT_MAX_PROGRAM);
         FUZZ_CHECK((version == 0) == (enc == BECH32_ENCODING_BECH32));
-        FUZZ_CHECK(bech32_segwit_encode(again, sizeof again, hrp, version,
-                                        prog, plen) == 0);
+        FUZZ_CHECK(bech32_segwit_encode(again, sizeof again, hrp, version, prog,
+                                        plen) == 0);
         FUZZ_CHECK(strcmp(again, lower) == 0);
         size_t tight = plen - 1;
         FUZZ_CHECK(bech32_segwit_decode(&version, prog, &tight, NULL, hrp,

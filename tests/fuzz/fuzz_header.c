@@ -1,7 +1,7 @@
 /*
- * fuzz_header — block_header_parse and the compact-target code (src/core/block.c):
- * the 80-byte headers that arrive in HEADERS messages, and the "bits" field
- * every one of them carries.
+ * fuzz_header — block_header_parse and the compact-target code
+ * (src/core/block.c): the 80-byte headers that arrive in HEADERS messages, and
+ * the "bits" field every one of them carries.
  *
  * Properties:
  *   - block_header_parse accepts exactly 80 bytes and serializes them back;

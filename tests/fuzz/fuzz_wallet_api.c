@@ -27,9 +27,9 @@
 #include <stdbool.h>
 
 #include "address.h"
+#include "amount.h"
 #include "err.h"
 #include "tx.h"
-#include "amount.h"
 #include "wallet_api.h"
 
 /* The reference: ^[0-9]+(\.[0-9]{1,8})?$ and at most MAX_MONEY. */
@@ -120,8 +120,8 @@ static void check_send(const uint8_t *data, size_t size)
     wallet_api_send_t s, again;
     char why[WALLET_API_ERR_MAX];
     why[0] = '\0';
-    int rc = wallet_api_parse_send(&s, why, sizeof why, hrp,
-                                   (const char *)data, size);
+    int rc = wallet_api_parse_send(&s, why, sizeof why, hrp, (const char *)data,
+                                   size);
     if (rc != 0) {
         FUZZ_CHECK(rc == ERR_ARG || rc == ERR_PARSE || rc == ERR_RANGE);
         FUZZ_CHECK(why[0] != '\0');
@@ -187,13 +187,13 @@ static void check_chain_query(const uint8_t *data, size_t size)
     wallet_api_chain_query_t q;
     char why[WALLET_API_ERR_MAX];
     why[0] = '\0';
-    int rc = wallet_api_parse_chain_query(&q, why, sizeof why, page, limit,
-                                          from);
+    int rc =
+        wallet_api_parse_chain_query(&q, why, sizeof why, page, limit, from);
     uint64_t v;
     bool ok = !(page && from) &&
               (!page || (ref_uint(&v, page) && v >= 1 && v <= 1000000000)) &&
-              (!limit || (ref_uint(&v, limit) && v >= 1 &&
-                          v <= WALLET_API_PAGE_MAX)) &&
+              (!limit ||
+               (ref_uint(&v, limit) && v >= 1 && v <= WALLET_API_PAGE_MAX)) &&
               (!from || (ref_uint(&v, from) && v <= UINT32_MAX));
     FUZZ_CHECK((rc == 0) == ok);
     if (rc == 0) {

@@ -34,7 +34,8 @@
 static bool inside(const void *p, size_t n, const uint8_t *data, size_t size)
 {
     const uint8_t *q = p;
-    return n == 0 || (q >= data && n <= size && q - data <= (ptrdiff_t)(size - n));
+    return n == 0 ||
+           (q >= data && n <= size && q - data <= (ptrdiff_t)(size - n));
 }
 
 static void parse_block(const wire_blob_t *blob)
@@ -88,8 +89,8 @@ static void check_payload(const wire_msg_t *m, const uint8_t *data, size_t size)
     case WIRE_REPLY: {
         FUZZ_CHECK(inside(m->u.blob.data, m->u.blob.len, data, size));
         FUZZ_CHECK(memchr(m->u.blob.data, 0, m->u.blob.len) == NULL);
-        json_t *j = json_loadb((const char *)m->u.blob.data, m->u.blob.len,
-                               0, NULL);
+        json_t *j =
+            json_loadb((const char *)m->u.blob.data, m->u.blob.len, 0, NULL);
         json_decref(j);
         break;
     }
@@ -101,14 +102,13 @@ static void check_payload(const wire_msg_t *m, const uint8_t *data, size_t size)
     case WIRE_HEADERS:
         FUZZ_CHECK(m->u.headers.count <= WIRE_MAX_HEADERS);
         FUZZ_CHECK(inside(m->u.headers.headers,
-                          (size_t)m->u.headers.count * BLOCK_HEADER_SIZE,
-                          data, size));
+                          (size_t)m->u.headers.count * BLOCK_HEADER_SIZE, data,
+                          size));
         for (size_t i = 0; i < m->u.headers.count; i++) {
             block_header_t h;
-            FUZZ_CHECK(block_header_parse(&h,
-                                          m->u.headers.headers +
-                                              i * BLOCK_HEADER_SIZE,
-                                          BLOCK_HEADER_SIZE) == 0);
+            FUZZ_CHECK(block_header_parse(
+                           &h, m->u.headers.headers + i * BLOCK_HEADER_SIZE,
+                           BLOCK_HEADER_SIZE) == 0);
         }
         break;
     case WIRE_GET_BLOCKS:
@@ -134,9 +134,10 @@ static void check_payload(const wire_msg_t *m, const uint8_t *data, size_t size)
     case WIRE_BLOCKS:
     case WIRE_MEMPOOL:
     case WIRE_SUBMIT_TXS:
-        FUZZ_CHECK(m->u.list.count <= (m->type == WIRE_BLOCKS    ? WIRE_MAX_BLOCKS
-                                       : m->type == WIRE_MEMPOOL ? WIRE_MAX_MEMPOOL
-                                                                 : WIRE_MAX_TX_BATCH));
+        FUZZ_CHECK(m->u.list.count <= (m->type == WIRE_BLOCKS ? WIRE_MAX_BLOCKS
+                                       : m->type == WIRE_MEMPOOL
+                                           ? WIRE_MAX_MEMPOOL
+                                           : WIRE_MAX_TX_BATCH));
         for (size_t i = 0; i < m->u.list.count; i++) {
             const wire_blob_t *it = &m->u.list.items[i];
             FUZZ_CHECK(inside(it->data, it->len, data, size));

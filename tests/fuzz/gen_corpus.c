@@ -72,10 +72,11 @@ static void key(uint8_t secret[32], uint8_t pub[32], uint8_t seed)
         die("bad key");
 }
 
-/* ---- blocks and transactions ------------------------------------------------ */
+/* ---- blocks and transactions ------------------------------------------------
+ */
 
 typedef struct {
-    buf_t genesis, small, full;        /* serialized blocks */
+    buf_t genesis, small, full;            /* serialized blocks */
     buf_t coinbase, transfer, unsigned_tx; /* serialized transactions */
     uint8_t headers[3][BLOCK_HEADER_SIZE];
     uint8_t hashes[3][32];
@@ -159,7 +160,8 @@ static void put_buf(const char *target, const char *name, const buf_t *b)
     put(target, name, b->data, b->len);
 }
 
-/* ---- wire messages --------------------------------------------------------- */
+/* ---- wire messages ---------------------------------------------------------
+ */
 
 static void put_msg(const chain_seeds_t *s, const uint8_t net[32],
                     const char *name, const wire_msg_t *m)
@@ -178,8 +180,7 @@ static void wire_seeds(const chain_seeds_t *s)
     const uint8_t *net = params_regtest()->network_id;
     wire_msg_t m;
     wire_peer_t peers[2] = {
-        {0x1122334455667788ULL, "tcp://127.0.0.1:9000",
-         "tcp://127.0.0.1:9001"},
+        {0x1122334455667788ULL, "tcp://127.0.0.1:9000", "tcp://127.0.0.1:9001"},
         {42, "tcp://10.0.0.2:18444", "tcp://10.0.0.2:18445"},
     };
     static const char query[] =
@@ -331,7 +332,8 @@ static void wire_seeds(const chain_seeds_t *s)
     buf_deinit(&b);
 }
 
-/* ---- text ------------------------------------------------------------------- */
+/* ---- text -------------------------------------------------------------------
+ */
 
 static void text_seeds(const chain_seeds_t *s)
 {
@@ -376,8 +378,8 @@ static void text_seeds(const chain_seeds_t *s)
     put_text("bech32", "decode-pickaxe", 0, demo);
     uint8_t enc[1 + 1 + 2 + 8];
     enc[0] = 1;
-    enc[1] = 2;                /* hrp length */
-    enc[2] = 2;                /* bech32m */
+    enc[1] = 2; /* hrp length */
+    enc[2] = 2; /* bech32m */
     memcpy(enc + 3, "px", 2);
     for (int i = 0; i < 7; i++)
         enc[5 + i] = (uint8_t)(i * 4);
@@ -402,7 +404,8 @@ static void text_seeds(const chain_seeds_t *s)
     put_text("hex", "bad-char", -1, "0g");
 }
 
-/* ---- rpc queries -------------------------------------------------------------- */
+/* ---- rpc queries
+ * -------------------------------------------------------------- */
 
 static void rpc_seeds(const chain_seeds_t *s)
 {
@@ -435,8 +438,7 @@ static void rpc_seeds(const chain_seeds_t *s)
              "{\"method\":\"getblock\",\"params\":{\"hash\":\"%s\"}}", gen);
     put("rpc", "getblock-hash", q, strlen(q));
     snprintf(q, sizeof q,
-             "{\"method\":\"balance\",\"params\":{\"address\":\"%s\"}}",
-             addr);
+             "{\"method\":\"balance\",\"params\":{\"address\":\"%s\"}}", addr);
     put("rpc", "balance", q, strlen(q));
     snprintf(q, sizeof q,
              "{\"method\":\"generate\",\"params\":{\"count\":2,"
@@ -446,8 +448,8 @@ static void rpc_seeds(const chain_seeds_t *s)
     snprintf(q, sizeof q, "{\"method\":\"tx\",\"params\":{\"txid\":\"%s\"}}",
              hash);
     put("rpc", "tx", q, strlen(q));
-    snprintf(q, sizeof q,
-             "{\"method\":\"submit\",\"params\":{\"hex\":\"%s\"}}", tx);
+    snprintf(q, sizeof q, "{\"method\":\"submit\",\"params\":{\"hex\":\"%s\"}}",
+             tx);
     put("rpc", "submit", q, strlen(q));
     snprintf(q, sizeof q,
              "{\"method\":\"balance_after\",\"params\":{\"address\":"
@@ -456,7 +458,8 @@ static void rpc_seeds(const chain_seeds_t *s)
     put("rpc", "balance_after", q, strlen(q));
 }
 
-/* ---- wallet service requests ------------------------------------------------- */
+/* ---- wallet service requests
+ * ------------------------------------------------- */
 
 static void wallet_seeds(void)
 {
@@ -482,9 +485,14 @@ static void wallet_seeds(void)
              "{\"recipient\":\"%s\",\"amount\":100000000,\"sign\":false}",
              addr);
     put_text("wallet_api", "send-unsigned", 2, body);
-    static const char page[] = "\x03" "2\0" "10";
+    static const char page[] = "\x03"
+                               "2\0"
+                               "10";
     put("wallet_api", "chain-page", page, sizeof page - 1);
-    static const char from[] = "\x06" "\0" "100\0" "4294967295";
+    static const char from[] = "\x06"
+                               "\0"
+                               "100\0"
+                               "4294967295";
     put("wallet_api", "chain-from", from, sizeof from - 1);
     put_text("wallet_api", "path-root", 4, "/");
     put_text("wallet_api", "path-page", 4, "/wallet_ui.html");
