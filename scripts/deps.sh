@@ -11,7 +11,7 @@ libjansson-dev libsqlite3-dev"
 case "$what" in
 # The browser tests drive Debian's Chromium with playwright-core from npm;
 # the fuzz harnesses need clang and its libFuzzer/sanitizer runtimes.
-test) pkgs="$pkgs python3 chromium nodejs clang libclang-rt-dev" ;;
+test) pkgs="$pkgs python3 chromium nodejs clang libclang-rt-dev clang-format" ;;
 demo) pkgs="$pkgs python3" ;;
 esac
 # npm may come with nodejs (NodeSource's package bundles it) or separately

@@ -77,8 +77,9 @@ if ls "$BUILD"/fuzz/fuzz_* >/dev/null 2>&1; then
     rm -f "$out"
 fi
 
-# Integration and browser suites print their own "N passed, N failed" line.
-for suite in tests/integration/run.py tests/browser/run.sh; do
+# The format check, the integration and the browser suites print their own
+# "N passed, N failed" line.
+for suite in scripts/format-check.sh tests/integration/run.py tests/browser/run.sh; do
     [ -f "$suite" ] || continue
     out=$(mktemp)
     case $suite in
