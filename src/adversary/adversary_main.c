@@ -55,6 +55,7 @@
 #include "address.h"
 #include "attack.h"
 #include "banwatch.h"
+#include "catchup.h"
 #include "chain.h"
 #include "cmdline.h"
 #include "deliver.h"
@@ -269,88 +270,24 @@ static int new_identity(adv_t *a)
 /* ---- following the chain
  * --------------------------------------------------------- */
 
-static void add_block(adv_t *a, const uint8_t *data, size_t len)
+/* An honest block, into the chain the adversary follows. A refusal ends
+ * nothing: the honest nodes' chain is the one to follow, and an orphan or a
+ * copy already held is no reason to stop reading. */
+static int follow_block(void *ctx, const block_t *b)
 {
-    block_t b;
-    if (block_parse(&b, data, len) != 0)
-        return;
+    adv_t *a = ctx;
     const char *why = NULL;
-    int rc = chain_add_block(a->chain, &why, &b);
-    if (rc && rc != ERR_DUPLICATE && rc != ERR_ORPHAN)
-        log_debug("adversary", "an honest block we refused: %s", why);
-    block_deinit(&b);
-}
-
-static int ask(adv_t *a, wire_msg_t *reply, uint8_t **raw, uint64_t peer,
-               const wire_msg_t *req, uint16_t want)
-{
-    buf_t out;
-    buf_init(&out);
-    size_t len = 0;
-    int rc = wire_encode(&out, a->params->network_id, req);
-    if (rc == 0)
-        rc = p2p_request(a->p2p, raw, &len, peer, out.data, out.len);
-    buf_deinit(&out);
-    if (rc)
+    int rc = chain_add_block(a->chain, &why, b);
+    if (rc == 0 || rc == ERR_DUPLICATE || rc == ERR_ORPHAN)
         return rc;
-    rc = wire_decode(reply, a->params->network_id, *raw, len);
-    if (rc == 0 && reply->type != want) {
-        wire_msg_clear(reply);
-        rc = ERR_PARSE;
-    }
-    if (rc) {
-        free(*raw);
-        *raw = NULL;
-    }
-    return rc;
+    log_debug("adversary", "an honest block we refused: %s",
+              why ? why : err_str(rc));
+    return ERR_DUPLICATE;
 }
 
-/* Catches up with one peer: locator -> headers -> blocks, until it has
- * nothing new. */
-static void follow_peer(adv_t *a, uint64_t peer)
-{
-    for (int round = 0; round < 100 && !stop_flag; round++) {
-        uint8_t locator[CHAIN_MAX_LOCATOR][32];
-        size_t nloc = chain_get_locator(a->chain, locator, CHAIN_MAX_LOCATOR);
-        wire_msg_t req, reply;
-        uint8_t *raw;
-        wire_msg_init(&req, WIRE_GET_HEADERS);
-        req.u.get_headers.count = (uint16_t)nloc;
-        req.u.get_headers.hashes = &locator[0][0];
-        memset(req.u.get_headers.stop, 0, 32);
-        if (ask(a, &reply, &raw, peer, &req, WIRE_HEADERS) != 0)
-            return;
-        size_t count = reply.u.headers.count, nwant = 0;
-        uint8_t(*want)[32] = malloc((count ? count : 1) * 32);
-        for (size_t i = 0; want && i < count; i++) {
-            block_header_t h;
-            block_header_parse(&h, reply.u.headers.headers + 80 * i, 80);
-            block_compute_hash(want[nwant], &h);
-            if (!chain_get(a->chain, want[nwant]))
-                nwant++;
-        }
-        wire_msg_clear(&reply);
-        free(raw);
-        for (size_t i = 0; want && i < nwant; i += WIRE_MAX_BLOCKS) {
-            size_t k =
-                nwant - i < WIRE_MAX_BLOCKS ? nwant - i : WIRE_MAX_BLOCKS;
-            wire_msg_init(&req, WIRE_GET_BLOCKS);
-            req.u.get_blocks.count = (uint16_t)k;
-            req.u.get_blocks.hashes = &want[i][0];
-            if (ask(a, &reply, &raw, peer, &req, WIRE_BLOCKS) != 0)
-                break;
-            for (size_t j = 0; j < reply.u.list.count; j++)
-                add_block(a, reply.u.list.items[j].data,
-                          reply.u.list.items[j].len);
-            wire_msg_clear(&reply);
-            free(raw);
-        }
-        free(want);
-        if (nwant == 0)
-            break;
-    }
-}
-
+/* Catches up with the next honest peer in turn, when its tip is unknown
+ * here and heavier: the same headers-first exchange the node uses
+ * (net/catchup.h), waiting for each reply. */
 static void follow(adv_t *a)
 {
     p2p_peer_info_t peers[32];
@@ -360,30 +297,27 @@ static void follow(adv_t *a)
     if (!n)
         return;
     uint64_t peer = peers[a->cursor++ % n].peer.id;
-    wire_msg_t req, reply;
-    uint8_t *raw;
-    wire_msg_init(&req, WIRE_GET_TIP);
-    if (ask(a, &reply, &raw, peer, &req, WIRE_TIP) != 0)
-        return;
-    bool known = chain_get(a->chain, reply.u.tip.tip) != NULL;
-    wire_msg_clear(&reply);
-    free(raw);
-    if (!known)
-        follow_peer(a, peer);
+    const char *fault = NULL;
+    int rc = catchup_run(a->p2p, NULL, &fault, a->chain, peer, true, 100,
+                         follow_block, a);
+    if (rc && rc != ERR_TIMEOUT)
+        log_debug("adversary", "following %016llx: %s%s%s",
+                  (unsigned long long)peer, err_str(rc), fault ? ": " : "",
+                  fault ? fault : "");
 }
 
-/* Takes what honest peers gossiped. */
+/* Takes what honest peers gossiped (p2p hands each frame decoded). */
 static void drain(adv_t *a, int wait_ms)
 {
     for (int i = 0; i < 256; i++) {
         p2p_msg_t pm;
         if (p2p_receive_data(a->p2p, &pm, i == 0 ? wait_ms : 0) != 0)
             return;
-        wire_msg_t m;
+        block_t b;
         if (pm.type == WIRE_NEW_BLOCK &&
-            wire_decode(&m, a->params->network_id, pm.data, pm.len) == 0) {
-            add_block(a, m.u.blob.data, m.u.blob.len);
-            wire_msg_clear(&m);
+            block_parse(&b, pm.msg.u.blob.data, pm.msg.u.blob.len) == 0) {
+            (void)follow_block(a, &b);
+            block_deinit(&b);
         }
         p2p_msg_clear(&pm);
     }
