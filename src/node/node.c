@@ -573,6 +573,15 @@ static void status_line(node_t *n)
              tip->height, hex, p2p_peers(n->p2p, NULL, 0),
              mining_hashrate(&n->mining) / 1e6, mempool_count(n->mempool),
              (unsigned long long)seen_total(&n->seen.blocks));
+    /* A miner with no peers extends a chain nobody else sees: the blocks
+     * it finds are lost when it joins a network. Said at every status line
+     * until a peer comes, not once, so it cannot scroll by unnoticed. */
+    if (n->cfg.mine && p2p_peers(n->p2p, NULL, 0) == 0)
+        log_warn("node",
+                 "MINING ALONE: 0 peers, so these blocks are on a private "
+                 "chain; tracker %s (start one, or pass --tracker "
+                 "tcp://HOST:PORT)",
+                 n->cfg.tracker[0] ? n->cfg.tracker : "none");
 }
 
 /* One turn of the main loop (the wait for the inbox begins it). */

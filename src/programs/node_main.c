@@ -13,7 +13,9 @@
 #include "log.h"
 #include "node.h"
 #include "params.h"
+#include "portcheck.h"
 #include "sock.h"
+#include "tracker.h"
 #include "wallet.h"
 
 #include <errno.h>
@@ -44,8 +46,10 @@ static void usage(FILE *f)
         "\n"
         "options:\n"
         "  --network NAME         demo (default) or regtest\n"
-        "  --tracker tcp://H:P    the tracker's request endpoint (none: run "
-        "alone)\n"
+        "  --tracker tcp://H:P    the tracker's request endpoint (default\n"
+        "                         tcp://127.0.0.1:PORT-10, the network's "
+        "local\n"
+        "                         tracker; \"none\": run alone)\n"
         "  --listen HOST:PORT     answer requests on PORT and publish gossip "
         "on\n"
         "                         PORT+1 (default 127.0.0.1:18330 demo,\n"
@@ -74,6 +78,7 @@ static void usage(FILE *f)
 typedef struct {
     node_config_t cfg;
     const char *network, *listen, *address, *data_dir;
+    bool no_tracker;
 } args_t;
 
 /* Reads one option (cmdline_option_fn). */
@@ -88,8 +93,11 @@ static int read_option(void *ctx, int ch, const char *arg)
         a->network = arg;
         break;
     case 't':
-        st = cmdline_endpoint(cfg->tracker, sizeof cfg->tracker, "--tracker",
-                              arg);
+        a->no_tracker = strcmp(arg, "none") == 0;
+        cfg->tracker[0] = 0;
+        if (!a->no_tracker)
+            st = cmdline_endpoint(cfg->tracker, sizeof cfg->tracker,
+                                  "--tracker", arg);
         break;
     case 'l':
         a->listen = arg;
@@ -159,6 +167,13 @@ static int settle_options(args_t *a)
         return cmdline_usage_error("--listen takes HOST:PORT, not '%s'",
                                    a->listen);
     snprintf(cfg->listen_host, sizeof cfg->listen_host, "%s", host);
+    /* Like the wallet: without --tracker, the network's tracker on this
+     * machine, so a node started beside the demo joins it instead of
+     * mining a chain of its own. */
+    if (!cfg->tracker[0] && !a->no_tracker &&
+        sock_endpoint(cfg->tracker, sizeof cfg->tracker, "127.0.0.1",
+                      cfg->params->default_port - TRACKER_PORT_OFFSET) != 0)
+        return cmdline_fail("cannot format the tracker's endpoint");
     if (a->data_dir && strlen(a->data_dir) >= sizeof cfg->data_dir)
         return cmdline_usage_error("--data-dir is too long");
     const char *home = getenv("HOME");
@@ -200,6 +215,25 @@ static int load_miner_key(node_config_t *cfg)
     return 0;
 }
 
+/* Both ports are asked for before the data directory, the keystore or the
+ * store are made, so a node that cannot listen leaves nothing behind
+ * (portcheck.h). */
+static int check_ports(const node_config_t *cfg)
+{
+    uint16_t ports[2] = {cfg->port, cfg->gossip_port
+                                        ? cfg->gossip_port
+                                        : (uint16_t)(cfg->port + 1)};
+    const char *what[2] = {"request", "gossip"};
+    for (int i = 0; i < 2; i++)
+        if (portcheck_in_use(cfg->listen_host, ports[i]))
+            return cmdline_fail(
+                "%s:%u (the %s port) is in use: another node runs there "
+                "(the demo's first node listens on 127.0.0.1:18330)? "
+                "Choose free ports with --listen HOST:PORT",
+                cfg->listen_host, (unsigned)ports[i], what[i]);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     cmdline_init("pickaxe-node", LOG_INFO);
@@ -210,6 +244,8 @@ int main(int argc, char **argv)
     if ((st = settle_options(&a)) != 0)
         return st;
     node_config_t cfg = a.cfg;
+    if ((st = check_ports(&cfg)) != 0)
+        return st;
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
     signal(SIGPIPE, SIG_IGN);
@@ -226,9 +262,11 @@ int main(int argc, char **argv)
     node_t *n = node_new(&cfg, &why);
     if (!n)
         return cmdline_fail("%s", why ? why : "cannot start");
-    log_info("node", "%s node: requests on tcp://%s:%u, gossip on port %u",
+    log_info("node",
+             "%s node: requests on tcp://%s:%u, gossip on port %u, tracker %s",
              cfg.params->name, cfg.listen_host, cfg.port,
-             cfg.gossip_port ? cfg.gossip_port : cfg.port + 1);
+             cfg.gossip_port ? cfg.gossip_port : cfg.port + 1,
+             cfg.tracker[0] ? cfg.tracker : "none (running alone)");
     node_run(n, &stop_flag);
     node_free(&n);
     log_info("node", "stopped");

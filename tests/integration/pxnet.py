@@ -192,6 +192,9 @@ class Node:
                 "--data-dir", self.data_dir, "--status-interval", "2"]
         if with_tracker and self.tracker:
             argv += ["--tracker", self.tracker.endpoint]
+        else:
+            # Not the network's default tracker on 127.0.0.1: alone.
+            argv += ["--tracker", "none"]
         if self.mine:
             argv += ["--threads", str(self.threads)]
         else:

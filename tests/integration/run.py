@@ -527,6 +527,35 @@ def node_at_a_tracker_of_another_network(net):
     assert node.status()["peers"] == 0
 
 
+@test(60)
+def node_defaults_checks_ports_and_warns_alone(net):
+    """pickaxe-node with its defaults: a port in use is refused before the
+    data directory, keystore or store exist; without --tracker it joins the
+    network's tracker on 127.0.0.1 (as the wallet does), and a mining node
+    with no peers says so at every status line."""
+    node = net.node("first")
+    clash = os.path.join(net.dir, "clash")
+    r = subprocess.run([pxnet.NODE, "--network", "regtest", "--listen", "127.0.0.1:%d" % node.port,
+                        "--data-dir", clash], capture_output=True, text=True, timeout=20)
+    assert r.returncode == 1, (r.returncode, r.stderr)
+    assert "127.0.0.1:%d (the request port) is in use" % node.port in r.stderr, r.stderr
+    assert not os.path.exists(clash), "the data directory was made anyway"
+    # The gossip port (PORT+1) is checked too.
+    r = subprocess.run([pxnet.NODE, "--network", "regtest", "--listen", "127.0.0.1:%d" % (node.port - 1),
+                        "--data-dir", clash], capture_output=True, text=True, timeout=20)
+    assert r.returncode == 1 and "(the gossip port) is in use" in r.stderr, (r.returncode, r.stderr)
+    assert not os.path.exists(clash), "the data directory was made anyway"
+
+    port = pxnet.free_port_pair()
+    alone = net._spawn("alone", [pxnet.NODE, "--network", "regtest", "--listen", "127.0.0.1:%d" % port,
+                                 "--data-dir", os.path.join(net.dir, "alone"), "--threads", "1",
+                                 "--status-interval", "1"])
+    wait_until("the default tracker in the log",
+               lambda: "tracker tcp://127.0.0.1:28320" in alone.tail(50), 20)
+    wait_until("the warning, twice",
+               lambda: alone.tail(200).count("MINING ALONE: 0 peers") >= 2, 20)
+
+
 @test(90)
 def tracker_down_and_back(net):
     """With the tracker killed, nodes keep making and gossiping blocks (and
