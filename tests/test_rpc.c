@@ -362,11 +362,16 @@ Test(rpc, a_transfer_from_pending_to_confirmed)
     r = ok(&h, "balance", json_pack("{s:s}", "address", alice_addr));
     cr_assert_eq(int_of(r, "confirmed"), 100 * COIN);
     cr_assert_eq(int_of(r, "available"), 70 * COIN - 500);
+    cr_assert_eq(int_of(r, "pending_outgoing"), 30 * COIN + 500);
+    cr_assert_eq(int_of(r, "pending_incoming"), 0);
+    cr_assert_null(json_object_get(r, "pending"), "the old, ambiguous field");
     cr_assert_eq(int_of(r, "nonce"), 1, "the next transfer's nonce");
     json_decref(h);
     r = ok(&h, "balance", json_pack("{s:s}", "address", bob_addr));
     cr_assert_eq(int_of(r, "confirmed"), 0);
-    cr_assert_eq(int_of(r, "pending"), 30 * COIN);
+    cr_assert_eq(int_of(r, "pending_incoming"), 30 * COIN);
+    cr_assert_eq(int_of(r, "pending_outgoing"), 0);
+    cr_assert_eq(int_of(r, "available"), 0, "incoming is not spendable yet");
     json_decref(h);
     r = ok(&h, "mempool", NULL);
     cr_assert_eq(json_array_size(r), 1);

@@ -78,6 +78,12 @@ function coinsNode(units, big) {
     formatCoins(units), el('span', { class: big ? 'px-unit' : 'text-body-secondary ms-1', text: 'coins' }));
 }
 
+/* A pending change: "+12.50 incoming", "−1.5001 outgoing". */
+function signedCoinsNode(units, sign, what) {
+  return el('span', { title: toUnits(units).toString() + ' base units', 'data-units': toUnits(units).toString() },
+    sign + formatCoins(units), el('span', { class: 'text-body-secondary ms-1', text: what }));
+}
+
 /* Parses a coin amount typed by a person, exactly. Returns BigInt units or
  * throws an Error whose message is for the person. */
 /* Coins as people write them, read exactly as the service's amount module
@@ -285,8 +291,9 @@ async function fetchBalance() {
   const d = await api('GET', '/wallet/balance');
   state.available = toUnits(d.available);
   $('balance-available').replaceChildren(coinsNode(d.available, true));
-  $('balance-pending').replaceChildren(coinsNode(d.pending));
   $('balance-confirmed').replaceChildren(coinsNode(d.confirmed));
+  $('balance-pending-in').replaceChildren(signedCoinsNode(d.pending_incoming, '+', 'incoming'));
+  $('balance-pending-out').replaceChildren(signedCoinsNode(d.pending_outgoing, '\u2212', 'outgoing'));
   $('balance-updated').textContent = 'updated ' + new Date().toLocaleTimeString();
 }
 

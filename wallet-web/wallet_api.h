@@ -12,7 +12,9 @@
  *   GET  /wallet/address       {address, network, default_fee}: default_fee
  *                              is the fee of a send that names none
  *                              (AMOUNT_DEFAULT_FEE), in base units
- *   GET  /wallet/balance       {address, confirmed, pending, available, nonce}
+ *   GET  /wallet/balance       {address, confirmed, pending_incoming,
+ *                               pending_outgoing, available, nonce}: the
+ *                               node's balance answer (src/node/rpc.h)
  *                              in base units (1 coin = 100,000,000)
  *   POST /connect              checks the node and the tracker:
  *                              {connected, network, height, node, tracker,

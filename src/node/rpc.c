@@ -247,11 +247,12 @@ static json_t *m_balance(node_t *n, const json_t *params)
     pending_scan_t s = {key, 0, 0};
     mempool_foreach(node_mempool(n), scan_pending, &s);
     uint64_t available = a.balance >= s.out ? a.balance - s.out : 0;
-    uint64_t pending = available + s.in;
-    return ok(json_pack("{s:O,s:I,s:I,s:I,s:I}", "address",
+    return ok(json_pack("{s:O,s:I,s:I,s:I,s:I,s:I}", "address",
                         json_object_get(params, "address"), "confirmed",
-                        (json_int_t)a.balance, "pending", (json_int_t)pending,
-                        "available", (json_int_t)available, "nonce",
+                        (json_int_t)a.balance, "pending_incoming",
+                        (json_int_t)s.in, "pending_outgoing",
+                        (json_int_t)s.out, "available", (json_int_t)available,
+                        "nonce",
                         (json_int_t)mempool_next_nonce(
                             node_mempool(n), chain_state(node_chain(n)), key)));
 }

@@ -52,10 +52,13 @@
  *   getchain    {from?: height (default 0), limit?: (default 100, max 1000),
  *                newest_first?: bool}
  *               -> [block...] on the best chain
- *   balance     {address} -> {address, confirmed, pending, available, nonce}
- *               confirmed = best-chain balance; pending = confirmed plus
- *               incoming minus outgoing (amount + fee) of mempool transfers;
- *               available = confirmed minus outgoing pending; nonce = the
+ *   balance     {address} -> {address, confirmed, pending_incoming,
+ *               pending_outgoing, available, nonce}
+ *               confirmed = best-chain balance; pending_incoming = the
+ *               amounts of mempool transfers to the address (spendable
+ *               once confirmed); pending_outgoing = amount + fee of its
+ *               mempool transfers; available = confirmed minus
+ *               pending_outgoing (what it can send now); nonce = the
  *               nonce the account's next transfer must carry (mempool
  *               included). A mistyped address is an ERR_ARG error with the
  *               address module's reason.

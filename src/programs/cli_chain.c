@@ -238,7 +238,15 @@ static void print_balance(const json_t *r)
 {
     printf("%-12s %s\n", "address", cli_jstr(r, "address"));
     cli_print_amount("confirmed", cli_jint(r, "confirmed"));
-    cli_print_amount("pending", cli_jint(r, "pending"));
+    /* The change still waiting for a block, each way: the same words as
+     * the wallet page and the JSON (pending_incoming, pending_outgoing). */
+    char c[AMOUNT_TEXT_MAX];
+    uint64_t in = cli_jint(r, "pending_incoming");
+    uint64_t out = cli_jint(r, "pending_outgoing");
+    printf("%-12s +%s coins incoming (%" PRIu64 " units)\n", "pending",
+           amount_format(c, in), in);
+    printf("%-12s -%s coins outgoing (%" PRIu64 " units)\n", "pending",
+           amount_format(c, out), out);
     cli_print_amount("available", cli_jint(r, "available"));
     printf("%-12s %" PRIu64 "\n", "next nonce", cli_jint(r, "nonce"));
 }

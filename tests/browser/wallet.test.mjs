@@ -264,7 +264,14 @@ try {
     if (!/^[0-9a-f]{64}$/.test(txid || '')) throw new Error(`no txid: ${txid}`);
     const st = await item.locator('.tx-status').getAttribute('data-status');
     if (st !== 'pending') throw new Error(`status ${st}: ${await item.textContent()}`);
-    await until(async () => (await text(alicePage, '#balance-pending')).includes('137.4999'), 10000, 'the pending balance');
+    // Confirmed stays, the pending change shows what goes out (amount and
+    // fee), and available is what is left to send.
+    await until(async () => (await text(alicePage, '#balance-pending-out')).startsWith('\u221212.5001'), 10000, 'the pending change');
+    await until(async () => (await text(alicePage, '#balance-available')).includes('137.4999'), 10000, 'the available balance');
+    const confirmed = await text(alicePage, '#balance-confirmed');
+    if (!confirmed.includes('150.00')) throw new Error(`confirmed shows "${confirmed}"`);
+    const incoming = await text(alicePage, '#balance-pending-in');
+    if (!incoming.startsWith('+0.00')) throw new Error(`pending incoming shows "${incoming}"`);
     await shot(alicePage, '05-sent-pending');
   });
 

@@ -81,8 +81,8 @@ def cli_against_one_node(net):
     hashes = node.generate(3, to=alice)
     assert len(hashes) == 3 and node.tip() == hashes[-1]
     b = node.balance(alice)
-    assert (b["address"], b["confirmed"], b["pending"], b["available"], b["nonce"]) == \
-        (alice, 3 * SUBSIDY, 3 * SUBSIDY, 3 * SUBSIDY, 0)
+    assert b == {"address": alice, "confirmed": 3 * SUBSIDY, "pending_incoming": 0,
+                 "pending_outgoing": 0, "available": 3 * SUBSIDY, "nonce": 0}, b
 
     sent = node.cli("send", "--keystore", alice_key, "--to", bob, "--amount", "1.5")
     txid = sent["txid"]
@@ -91,8 +91,14 @@ def cli_against_one_node(net):
     assert node.tx(txid)["status"] == "pending"
     assert txid in node.mempool_txids()
     b = node.balance(alice)
-    assert b["pending"] == 3 * SUBSIDY - 150_000_000 - DEFAULT_FEE and b["nonce"] == 1
-    assert node.balance(bob)["pending"] == 150_000_000
+    assert b["pending_outgoing"] == 150_000_000 + DEFAULT_FEE and b["pending_incoming"] == 0
+    assert b["available"] == 3 * SUBSIDY - 150_000_000 - DEFAULT_FEE and b["nonce"] == 1
+    assert b["confirmed"] == 3 * SUBSIDY
+    b = node.balance(bob)
+    assert (b["pending_incoming"], b["pending_outgoing"], b["available"]) == (150_000_000, 0, 0), b
+    rc, out, _ = net.cli_text(["--network", "regtest", "--node", node.endpoint, "balance", alice])
+    assert rc == 0 and "pending      -1.50010000 coins outgoing (150010000 units)" in out, out
+    assert "pending      +0.00000000 coins incoming (0 units)" in out, out
 
     # A second send uses the next nonce from the mempool; amounts are coins,
     # down to a base unit (0.00000001).
@@ -630,8 +636,8 @@ def partition_and_heal(net):
     for n in right:
         t = n.tx(txid)
         assert t["status"] == "pending", (n.name, t)
-    assert right[1].balance(bob) == {"address": bob, "confirmed": 0, "pending": 3 * COIN,
-                                     "available": 0, "nonce": 0}
+    assert right[1].balance(bob) == {"address": bob, "confirmed": 0, "pending_incoming": 3 * COIN,
+                                     "pending_outgoing": 0, "available": 0, "nonce": 0}
     right[1].generate(1)
     wait_until("the returned transfer mined and seen everywhere",
                lambda: all_see_tx_confirmed(nodes, txid), 20)
