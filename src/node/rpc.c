@@ -250,9 +250,8 @@ static json_t *m_balance(node_t *n, const json_t *params)
     return ok(json_pack("{s:O,s:I,s:I,s:I,s:I,s:I}", "address",
                         json_object_get(params, "address"), "confirmed",
                         (json_int_t)a.balance, "pending_incoming",
-                        (json_int_t)s.in, "pending_outgoing",
-                        (json_int_t)s.out, "available", (json_int_t)available,
-                        "nonce",
+                        (json_int_t)s.in, "pending_outgoing", (json_int_t)s.out,
+                        "available", (json_int_t)available, "nonce",
                         (json_int_t)mempool_next_nonce(
                             node_mempool(n), chain_state(node_chain(n)), key)));
 }
