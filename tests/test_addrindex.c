@@ -50,8 +50,7 @@ Test(addrindex, recipient_and_sender_newest_first_and_paged)
     cr_assert_eq(history(ix, p, 8, c, alice.pub), 4);
     const addrindex_pos_t want[] = {{4, 1}, {3, 0}, {2, 0}, {1, 0}};
     for (size_t i = 0; i < 4; i++)
-        cr_assert(p[i].height == want[i].height &&
-                      p[i].index == want[i].index,
+        cr_assert(p[i].height == want[i].height && p[i].index == want[i].index,
                   "entry %zu is %u/%u", i, p[i].height, p[i].index);
     cr_assert_eq(history(ix, p, 8, c, miner.pub), 1);
     cr_assert_eq(history(ix, p, 8, c, carol.pub), 0);
