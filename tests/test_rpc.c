@@ -435,3 +435,61 @@ Test(rpc, a_refused_transfer_is_remembered_and_counted)
                      "unknown");
     json_decref(h);
 }
+
+/* history (rpc_history.c): pending first, then the best chain newest
+ * first, paged, each item with its direction and confirmations. */
+Test(rpc, history_pending_then_confirmed_paged)
+{
+    mine(2, alice_addr);
+    char hex[TX_MAX_SIZE * 2 + 1];
+    transfer_hex(hex, 3 * COIN, 0, true);
+    json_t *h;
+    ok(&h, "submit", json_pack("{s:s}", "hex", hex));
+    json_decref(h);
+
+    json_t *r = ok(&h, "history", json_pack("{s:s}", "address", bob_addr));
+    cr_assert_eq(int_of(r, "total"), 1);
+    cr_assert_eq(int_of(r, "pending"), 1);
+    json_t *it = json_array_get(json_object_get(r, "items"), 0);
+    cr_assert_str_eq(json_string_value(json_object_get(it, "status")),
+                     "pending");
+    cr_assert_str_eq(json_string_value(json_object_get(it, "direction")), "in");
+    cr_assert_str_eq(json_string_value(json_object_get(it, "from")),
+                     alice_addr);
+    cr_assert_eq(int_of(it, "amount"), 3 * COIN);
+    json_decref(h);
+
+    mine(2, bob_addr); /* the transfer in block 3, then block 4 */
+    r = ok(&h, "history",
+           json_pack("{s:s,s:i}", "address", alice_addr, "limit", 2));
+    /* Alice: the transfer out (block 3), coinbases of blocks 2 and 1. */
+    cr_assert_eq(int_of(r, "total"), 3);
+    cr_assert_eq(int_of(r, "pending"), 0);
+    cr_assert_eq(int_of(r, "pages"), 2);
+    json_t *items = json_object_get(r, "items");
+    cr_assert_eq(json_array_size(items), 2);
+    it = json_array_get(items, 0);
+    cr_assert_str_eq(json_string_value(json_object_get(it, "direction")),
+                     "out");
+    cr_assert_str_eq(json_string_value(json_object_get(it, "status")),
+                     "confirmed");
+    cr_assert_eq(int_of(it, "height"), 3);
+    cr_assert_eq(int_of(it, "confirmations"), 2);
+    it = json_array_get(items, 1);
+    cr_assert_str_eq(json_string_value(json_object_get(it, "type")),
+                     "coinbase");
+    cr_assert_eq(int_of(it, "height"), 2);
+    json_decref(h);
+    r = ok(&h, "history",
+           json_pack("{s:s,s:i,s:i}", "address", alice_addr, "limit", 2, "page",
+                     2));
+    items = json_object_get(r, "items");
+    cr_assert_eq(json_array_size(items), 1);
+    cr_assert_eq(int_of(json_array_get(items, 0), "height"), 1);
+    json_decref(h);
+
+    refused("history", json_pack("{s:s}", "address", "pxrt1qqqq"), ERR_ARG, "");
+    refused("history",
+            json_pack("{s:s,s:i}", "address", bob_addr, "limit", 101), ERR_ARG,
+            "limit");
+}

@@ -92,6 +92,7 @@ struct node {
     seen_t seen;
     testswitch_t switches;
     uint64_t txs_known_dropped; /* NEW_TXS items dropped by txid lookup */
+    addrindex_t *addrindex;     /* the `history` query's, filled lazily */
 
     /* The main loop's own. */
     uint64_t next_status_ms, next_poll_ms;
@@ -160,6 +161,11 @@ const chain_t *node_chain(const node_t *n)
 const mempool_t *node_mempool(const node_t *n)
 {
     return n->mempool;
+}
+
+addrindex_t *node_addrindex(node_t *n)
+{
+    return n->addrindex;
 }
 
 void node_stats(node_t *n, node_stats_t *out)
@@ -715,7 +721,8 @@ node_t *node_new(const node_config_t *cfg, const char **reason)
     pthread_mutex_init(&n->lock, NULL);
     testswitch_init(&n->switches, n->params);
     n->mempool = mempool_new(n->params->network_id, NODE_MEMPOOL_MAX);
-    if (seen_init(&n->seen) != 0 || !n->mempool) {
+    n->addrindex = addrindex_new();
+    if (seen_init(&n->seen) != 0 || !n->mempool || !n->addrindex) {
         *reason = "out of memory";
         node_free(&n);
         return NULL;
@@ -805,6 +812,7 @@ void node_free(node_t **np)
     relay_deinit(&n->relay);
     chain_free(&n->chain);
     mempool_free(&n->mempool);
+    addrindex_free(&n->addrindex);
     store_close(&n->store);
     seen_deinit(&n->seen);
     loopwatch_deinit(&n->watch);

@@ -20,6 +20,7 @@
 #include <stdint.h>
 
 #include "block.h"
+#include "addrindex.h"
 #include "chain.h"
 #include "loopwatch.h"
 #include "mempool.h"
@@ -48,6 +49,9 @@ uint64_t node_now_ms(void);
 
 const chain_t *node_chain(const node_t *n);
 const mempool_t *node_mempool(const node_t *n);
+/* The address index behind `history` (addrindex.h); it syncs with the
+ * chain when asked. */
+addrindex_t *node_addrindex(node_t *n);
 
 /* What the node remembers of what it was offered: refusals by reason,
  * why recent transactions were refused, when recent blocks arrived. */

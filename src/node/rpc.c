@@ -15,6 +15,7 @@
 #include "hex.h"
 #include "json_view.h"
 #include "node_impl.h"
+#include "rpc_history.h"
 #include "testswitch.h"
 
 #include <stdlib.h>
@@ -543,6 +544,8 @@ json_t *rpc_handle(node_t *n, const json_t *request)
         r = m_balance(n, params);
     else if (strcmp(method, "balance_after") == 0)
         r = m_balance_after(n, params);
+    else if (strcmp(method, "history") == 0)
+        r = rpc_history(n, params);
     else if (strcmp(method, "tx") == 0)
         r = m_tx(n, params);
     else if (strcmp(method, "mempool") == 0)

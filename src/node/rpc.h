@@ -63,6 +63,17 @@
  *               included). A mistyped address is an ERR_ARG error with the
  *               address module's reason.
  *   balance_after {address, txid} -> {address, txid, balance}
+ *   history     {address, page?: from 1 (default 1), limit?: 1..100
+ *               (default 20)} -> {address, total, pending (how many of
+ *               total are pending), page, limit, pages, items: [tx...]}:
+ *               the address's transactions, pending ones first (mempool
+ *               order), then those on the best chain newest first (the
+ *               address index, addrindex.h: reorgs and pruned branches
+ *               leave it). Each item is a json_view tx plus status
+ *               ("pending" | "confirmed"), direction ("in", "out", "self":
+ *               to itself), and when confirmed height, block, time (the
+ *               block's timestamp) and confirmations. Coinbases paying
+ *               the address are items of type "coinbase", direction "in".
  *   tx          {txid} -> {txid, status: "pending" | "confirmed" |
  *               "rejected" | "unknown", tx (json_view tx) when known,
  *               height, block, confirmations (when confirmed),
