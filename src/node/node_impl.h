@@ -19,8 +19,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "block.h"
 #include "addrindex.h"
+#include "block.h"
 #include "chain.h"
 #include "loopwatch.h"
 #include "mempool.h"
