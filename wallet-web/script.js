@@ -31,6 +31,8 @@ const state = {
   pages: 1,
   shownTip: null,
   ticking: false,
+  historyPage: 1,
+  historyPages: 1,
   sent: [],             // {txid, amount, fee, recipient, signed, time, status, reason, confirmations}
 };
 
@@ -596,6 +598,42 @@ async function pollSent() {
   }
 }
 
+/* ---- history: the address's transactions, from the node's address index ---- */
+
+const HISTORY_PER_PAGE = 10;
+
+function historyRow(tx) {
+  const out = tx.direction === 'out';
+  const self = tx.direction === 'self';
+  const what = tx.type === 'coinbase' ? 'mined (block reward)' : out ? 'sent' : self ? 'sent to yourself' : 'received';
+  const sign = out ? '\u2212' : self ? '' : '+';
+  const other = tx.type === 'coinbase' ? el('span', { class: 'text-body-secondary', text: 'block ' + tx.height })
+    : addrNode(out ? tx.to : tx.from, true);
+  return el('tr', { class: 'hist-item', 'data-txid': tx.txid, 'data-direction': tx.direction, 'data-status': tx.status },
+    el('td', {}, statusBadge(tx)),
+    el('td', { class: 'small' }, what),
+    el('td', { class: 'px-num text-end text-nowrap hist-amount ' + (out ? 'text-danger' : 'text-success') },
+      sign + formatCoins(tx.amount)),
+    el('td', { class: 'px-num text-end small text-nowrap' }, tx.type === 'coinbase' ? '\u2013' : formatCoins(tx.fee)),
+    el('td', { class: 'small' }, other),
+    el('td', { class: 'small' }, hashNode(tx.txid)));
+}
+
+async function fetchHistory() {
+  const d = await api('GET', `/wallet/history?page=${state.historyPage}&limit=${HISTORY_PER_PAGE}`);
+  state.historyPages = d.pages;
+  $('history-page').textContent = `${d.total} transaction${d.total === 1 ? '' : 's'} \u00b7 page ${d.page} of ${d.pages}`;
+  $('history-newer').disabled = state.historyPage <= 1;
+  $('history-older').disabled = state.historyPage >= d.pages;
+  const list = $('history-list');
+  if (!d.items.length) {
+    list.replaceChildren(el('tr', {}, el('td', { colspan: '6', class: 'text-body-secondary small px-empty',
+      text: 'No transactions yet: coins sent to this address, mined or sent from it show here.' })));
+    return;
+  }
+  list.replaceChildren(...d.items.map(historyRow));
+}
+
 /* ---- start and poll -------------------------------------------------------------------- */
 
 async function tick() {
@@ -608,6 +646,7 @@ async function tick() {
     const net = await fetchNetwork();
     if (state.page === 1 && net.height !== state.shownTip) await fetchTransactions();
     await pollSent();
+    await fetchHistory();
   } catch (e) {
     /* shown by the banner or ignored until the next tick */
   } finally {
@@ -636,6 +675,8 @@ function wire() {
       $('amount').value = plainCoins(u);
     }
   });
+  $('history-newer').addEventListener('click', () => { if (state.historyPage > 1) { state.historyPage--; fetchHistory().catch(() => {}); } });
+  $('history-older').addEventListener('click', () => { if (state.historyPage < state.historyPages) { state.historyPage++; fetchHistory().catch(() => {}); } });
   $('chain-newer').addEventListener('click', () => { if (state.page > 1) { state.page--; fetchTransactions().catch(() => {}); } });
   $('chain-older').addEventListener('click', () => { if (state.page < state.pages) { state.page++; fetchTransactions().catch(() => {}); } });
 }
@@ -646,7 +687,7 @@ async function start() {
     await fetchAddress();
     await connect();
   } catch (e) { /* the banner says why; tick() retries */ }
-  await Promise.allSettled([fetchBalance(), fetchTransactions(), fetchNetwork()]);
+  await Promise.allSettled([fetchBalance(), fetchTransactions(), fetchNetwork(), fetchHistory()]);
   pollSent().catch(() => {});
   setInterval(tick, POLL_MS);
 }

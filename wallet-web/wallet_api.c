@@ -178,6 +178,30 @@ static json_t *h_balance(wallet_api_t *a, int *status)
     return r ? wallet_api_ok_reply(status, r) : reply;
 }
 
+/* The wallet's own address's history, from the node's address index. */
+static json_t *h_history(wallet_api_t *a, int *status,
+                         const wallet_api_query_t *query)
+{
+    wallet_api_chain_query_t q;
+    char why[WALLET_API_ERR_MAX];
+    wallet_api_query_t none = {NULL, NULL, NULL};
+    if (!query)
+        query = &none;
+    if (query->from)
+        return wallet_api_error_reply(status, MHD_HTTP_BAD_REQUEST,
+                                      "history takes \"page\" and "
+                                      "\"limit\", not \"from\"");
+    if (wallet_api_parse_chain_query(&q, why, sizeof why, query->page,
+                                     query->limit, NULL) != 0)
+        return wallet_api_error_reply(status, MHD_HTTP_BAD_REQUEST, "%s", why);
+    json_t *reply = NULL;
+    json_t *r = wallet_api_ask(a, &reply, status, "history",
+                               json_pack("{s:s,s:I,s:I}", "address", a->address,
+                                         "page", (json_int_t)q.page, "limit",
+                                         (json_int_t)q.limit));
+    return r ? wallet_api_ok_reply(status, r) : reply;
+}
+
 static json_t *h_connect(wallet_api_t *a, int *status)
 {
     json_t *reply = NULL;
@@ -420,6 +444,9 @@ json_t *wallet_api_handle(wallet_api_t *a, int *status, const char *method,
         return get ? h_address(a, status) : wrong_method(status, "GET", path);
     if (strcmp(path, "/wallet/balance") == 0)
         return get ? h_balance(a, status) : wrong_method(status, "GET", path);
+    if (strcmp(path, "/wallet/history") == 0)
+        return get ? h_history(a, status, query)
+                   : wrong_method(status, "GET", path);
     if (strcmp(path, "/connect") == 0)
         return post ? h_connect(a, status) : wrong_method(status, "POST", path);
     if (strcmp(path, "/blockchain") == 0)

@@ -14,8 +14,14 @@
  *                              (AMOUNT_DEFAULT_FEE), in base units
  *   GET  /wallet/balance       {address, confirmed, pending_incoming,
  *                               pending_outgoing, available, nonce}: the
- *                               node's balance answer (src/node/rpc.h)
- *                              in base units (1 coin = 100,000,000)
+ *                               node's balance answer (src/node/rpc.h),
+ *                               in base units (1 coin = 100,000,000)
+ *   GET  /wallet/history?page=&limit=
+ *                              the wallet's transactions, pending first,
+ *                              then confirmed newest first (limit 1..100,
+ *                              default 10): the node's history answer
+ *                              (src/node/rpc.h) {address, total, pending,
+ *                              page, limit, pages, items}
  *   POST /connect              checks the node and the tracker:
  *                              {connected, network, height, node, tracker,
  *                               tracker_reachable, tracker_peers}

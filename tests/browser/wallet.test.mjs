@@ -119,6 +119,12 @@ async function step(name, fn) {
   }
 }
 
+// The address as addrNode shows it in a table (compact).
+function shortAddrOf(a) {
+  const sep = a.lastIndexOf('1');
+  return a.slice(0, sep + 1 + 4);
+}
+
 async function text(page, selector) {
   return (await page.locator(selector).first().textContent()) || '';
 }
@@ -224,7 +230,8 @@ try {
 
   await step('a mistyped address is caught in the form', async () => {
     // Swap two characters of Bob's address: the checksum catches it.
-    const i = bob.length - 10;
+    let i = bob.length - 10;
+    while (bob[i] === bob[i + 1]) i--; // swapping twins changes nothing
     const typo = bob.slice(0, i) + bob[i + 1] + bob[i] + bob.slice(i + 2);
     if (typo === bob) throw new Error('the typo is no typo');
     await alicePage.fill('#recipient', typo);
@@ -275,6 +282,21 @@ try {
     await shot(alicePage, '05-sent-pending');
   });
 
+  await step("Bob's page shows the transfer coming in, pending", async () => {
+    await bobPage.goto(bobUrl);
+    const row = bobPage.locator(`#history-list .hist-item[data-txid="${txid}"]`);
+    await row.waitFor({ timeout: 10000 });
+    if ((await row.getAttribute('data-direction')) !== 'in') throw new Error('not incoming');
+    if ((await row.getAttribute('data-status')) !== 'pending') throw new Error('not pending');
+    const amount = await row.locator('.hist-amount').textContent();
+    if (amount !== '+12.50') throw new Error(`amount "${amount}"`);
+    if (!(await row.textContent()).includes('received')) throw new Error('not said received');
+    await until(async () => (await text(bobPage, '#balance-pending-in')).startsWith('+12.50'), 10000, "Bob's pending incoming");
+    const avail = await text(bobPage, '#balance-available');
+    if (!avail.startsWith('0.00')) throw new Error(`Bob can spend "${avail}" already`);
+    await shot(bobPage, '05b-bob-incoming-pending');
+  });
+
   await step('a block confirms it and the page says so', async () => {
     generate(1, alice);
     const status = alicePage.locator(`.tx-item[data-txid="${txid}"] .tx-status`);
@@ -314,6 +336,30 @@ try {
     await bobPage.goto(bobUrl);
     await until(async () => (await text(bobPage, '#balance-available')).includes('12.50'), 15000, "Bob's 12.5 coins");
     await shot(bobPage, '08-bob-received');
+  });
+
+  await step("Bob's history shows what Alice sent, confirmed, after a reload too", async () => {
+    await bobPage.reload();
+    const row = bobPage.locator(`#history-list .hist-item[data-txid="${txid}"]`);
+    await row.waitFor({ timeout: 10000 });
+    await until(async () => (await row.getAttribute('data-status')) === 'confirmed', 10000, 'confirmed in the history');
+    const t = await row.locator('.tx-status').textContent();
+    if (!t.includes('1 confirmation')) throw new Error(`status says "${t}"`);
+    if (!(await row.textContent()).includes(shortAddrOf(alice))) throw new Error('Alice is not named as the sender');
+    const page = await text(bobPage, '#history-page');
+    if (!page.startsWith('1 transaction')) throw new Error(`the pager says "${page}"`);
+    await shot(bobPage, '08b-bob-history');
+  });
+
+  await step("Alice's history: the transfer out and her mined blocks, paged", async () => {
+    const row = alicePage.locator(`#history-list .hist-item[data-txid="${txid}"]`);
+    await row.waitFor({ timeout: 10000 });
+    if ((await row.getAttribute('data-direction')) !== 'out') throw new Error('not outgoing');
+    const amount = await row.locator('.hist-amount').textContent();
+    if (amount !== '\u221212.50') throw new Error(`amount "${amount}"`);
+    // 4 coinbases (blocks 1..4) and the transfer: one page of 10.
+    await until(async () => (await text(alicePage, '#history-page')).startsWith('5 transactions'), 10000, 'five transactions');
+    if ((await alicePage.locator('#history-list .hist-item').count()) !== 5) throw new Error('not five rows');
   });
 
   await step('an unsigned send is refused and the reason is shown', async () => {
