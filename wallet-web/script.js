@@ -356,6 +356,8 @@ async function showBlock(hash) {
     ...field('Merkle root', hashNode(b.merkleRoot, b.merkleRoot)),
     ...field('Time', new Date(b.timestamp * 1000).toLocaleString()),
     ...field('Nonce \u00b7 bits', b.nonce + ' \u00b7 ' + b.bits),
+    ...field('Version', el('span', { id: 'block-version', class: 'font-monospace', title: 'bits 13..16 are rolled by the miners (BIP 320)' },
+      '0x' + (b.version >>> 0).toString(16).padStart(8, '0'))),
     ...field('Miner', addrNode(b.miner)));
   const rows = (b.data || []).map((tx) => el('tr', { class: 'tx-row', 'data-txid': tx.txid, 'data-type': tx.type },
     el('td', {}, tx.type === 'coinbase'

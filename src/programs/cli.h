@@ -34,13 +34,14 @@
 enum {
     CLI_OPT_FROM = 1 << 0,
     CLI_OPT_LIMIT = 1 << 1,
-    CLI_OPT_NEWEST = 1 << 2,
+    CLI_OPT_OLDEST = 1 << 2,
     CLI_OPT_KEYSTORE = 1 << 3,
     CLI_OPT_TO = 1 << 4,
     CLI_OPT_AMOUNT = 1 << 5,
     CLI_OPT_FEE = 1 << 6,
     CLI_OPT_NONCE = 1 << 7,
     CLI_OPT_TRACKER = 1 << 8,
+    CLI_OPT_PAGE = 1 << 9,
 };
 
 typedef struct {
@@ -49,7 +50,7 @@ typedef struct {
     int timeout_ms; /* 0: the command's default */
     bool json;
     unsigned given; /* CLI_OPT_* bits seen */
-    uint64_t from, limit, nonce;
+    uint64_t from, limit, nonce, page;
     const char *keystore, *to, *amount, *fee, *tracker;
     const char *const *args; /* the command's positional arguments */
     int nargs;
@@ -152,6 +153,7 @@ int cli_cmd_status(cli_t *cli);
 int cli_cmd_getblock(cli_t *cli);
 int cli_cmd_getchain(cli_t *cli);
 int cli_cmd_balance(cli_t *cli);
+int cli_cmd_history(cli_t *cli);
 int cli_cmd_balance_after(cli_t *cli);
 int cli_cmd_tx(cli_t *cli);
 int cli_cmd_mempool(cli_t *cli);

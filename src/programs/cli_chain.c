@@ -157,7 +157,8 @@ static void print_block(const json_t *b)
     cli_print_time("time", cli_jint(b, "timestamp"));
     printf("%-12s %s\n", "bits", cli_jstr(b, "bits"));
     printf("%-12s %" PRIu64 "\n", "nonce", cli_jint(b, "nonce"));
-    printf("%-12s %" PRIu64 "\n", "version", cli_jint(b, "version"));
+    /* In hex, where the rolled bits 13..16 (BIP 320) can be read. */
+    printf("%-12s 0x%08" PRIx64 "\n", "version", cli_jint(b, "version"));
     printf("%-12s %s\n", "merkle root", cli_jstr(b, "merkleRoot"));
     json_t *txs = json_object_get(b, "data");
     printf("%-12s %zu\n", "transactions", json_array_size(txs));
@@ -186,9 +187,20 @@ int cli_cmd_getblock(cli_t *cli)
 
 int cli_cmd_getchain(cli_t *cli)
 {
-    uint64_t from = cli->given & CLI_OPT_FROM ? cli->from : 0;
+    bool oldest = cli->given & CLI_OPT_OLDEST;
     uint64_t limit = cli->given & CLI_OPT_LIMIT ? cli->limit : 100;
-    bool newest = cli->given & CLI_OPT_NEWEST;
+    /* The node counts a newest-first window in blocks below the tip; the
+     * cli takes a height, as people read one, and asks the tip for it. */
+    uint64_t from = cli->given & CLI_OPT_FROM ? cli->from : 0;
+    if (!oldest && (cli->given & CLI_OPT_FROM)) {
+        int st;
+        json_t *s = CLI_QUERY(cli, "status", NULL, &st);
+        if (!s)
+            return st;
+        uint64_t tip = cli_jint(s, "height");
+        json_decref(s);
+        from = cli->from >= tip ? 0 : tip - cli->from;
+    }
     json_t *all = json_array();
     if (!all)
         return cmdline_fail("out of memory");
@@ -200,7 +212,7 @@ int cli_cmd_getchain(cli_t *cli)
             want = CLI_CHAIN_PAGE;
         json_t *params = json_pack(
             "{s:I,s:I,s:b}", "from", (json_int_t)(from + json_array_size(all)),
-            "limit", (json_int_t)want, "newest_first", newest);
+            "limit", (json_int_t)want, "newest_first", !oldest);
         int st;
         json_t *page = CLI_QUERY(cli, "getchain", params, &st);
         if (!page) {

@@ -50,17 +50,26 @@ static const cli_command_t commands[] = {
      "plus version, bits, raw (the serialized block), mainChain,\n"
      "confirmations and received (when this node accepted it, us since\n"
      "the epoch)."},
-    {"getchain", 0, 0, CLI_OPT_FROM | CLI_OPT_LIMIT | CLI_OPT_NEWEST,
-     cli_cmd_getchain, "getchain [--from H] [--limit N] [--newest-first]",
-     "Blocks of the best chain, oldest first from height H (default 0), at\n"
-     "most N (default 100; more than 1000 are fetched page by page); with\n"
-     "--newest-first, from H blocks below the tip downwards. --json: an\n"
-     "array of blocks as getblock shows them."},
+    {"getchain", 0, 0, CLI_OPT_FROM | CLI_OPT_LIMIT | CLI_OPT_OLDEST,
+     cli_cmd_getchain, "getchain [--limit N] [--from H] [--oldest-first]",
+     "Blocks of the best chain, newest first: at most N (default 100; more\n"
+     "than 1000 are fetched page by page) from height H (default the tip)\n"
+     "downwards, so --limit 5 shows the newest five. With --oldest-first,\n"
+     "from height H (default 0) upwards. --json: an array of blocks as\n"
+     "getblock shows them, in the same order."},
     {"balance", 1, 1, 0, cli_cmd_balance, "balance <address>",
-     "An account's confirmed balance (best chain), pending balance (with\n"
-     "the mempool's transfers in and out), available balance (confirmed\n"
-     "minus pending spends) and the nonce its next transfer must carry.\n"
-     "--json: {address, confirmed, pending, available, nonce} in base units."},
+     "An account's balance as a wallet shows it: confirmed (best chain),\n"
+     "pending incoming and pending outgoing (mempool transfers to it, and\n"
+     "from it with their fees), available (confirmed minus pending\n"
+     "outgoing: what it can send now) and the nonce its next transfer must\n"
+     "carry. --json: {address, confirmed, pending_incoming,\n"
+     "pending_outgoing, available, nonce} in base units."},
+    {"history", 1, 1, CLI_OPT_LIMIT | CLI_OPT_PAGE, cli_cmd_history,
+     "history <address> [--limit N] [--page P]",
+     "An address's transactions (received, sent, mined), from the node's\n"
+     "address index: pending ones first, then confirmed newest first with\n"
+     "their confirmations; N to a page (1..100, default 20), page P (from\n"
+     "1). --json: {address, total, pending, page, limit, pages, items}."},
     {"balance-after", 2, 2, 0, cli_cmd_balance_after,
      "balance-after <address> <txid>",
      "The account's balance right after a confirmed transaction."},
@@ -108,9 +117,11 @@ static const cli_command_t commands[] = {
     {"newaddress", 0, 0, CLI_OPT_KEYSTORE, cli_cmd_newaddress,
      "newaddress --keystore F",
      "Creates a keystore F (mode 0600, a new random key) and prints its\n"
-     "address for --network. Needs no node. An existing keystore is never\n"
-     "overwritten: newaddress then prints the address it already holds\n"
-     "(and says so on stderr). --json: {address, keystore, created}."},
+     "address for --network. Needs no node. A keystore holds one key, so\n"
+     "one address: unlike bitcoin-cli's getnewaddress, asking again with\n"
+     "the same F prints the address it already holds (and says so on\n"
+     "stderr), never a new one; another address needs another keystore.\n"
+     "--json: {address, keystore, created}."},
     {"generate", 1, 1, CLI_OPT_TO, cli_cmd_generate, "generate <n> [--to ADDR]",
      "regtest only: the node mines n blocks (1..1000) at once, paying ADDR\n"
      "(default: the node's miner address). Sent once, never retried\n"
@@ -187,7 +198,9 @@ static void usage(FILE *f)
         f,
         "\n"
         "command options:\n"
-        "  --from H, --limit N, --newest-first   getchain's window\n"
+        "  --limit N, --from H, --oldest-first   getchain's window "
+        "(newest first)\n"
+        "  --page P                history: which page (with --limit N)\n"
         "  --keystore FILE         the key to send from / to create "
         "(newaddress)\n"
         "  --to ADDR               recipient (send, createtx); payee "
@@ -245,13 +258,15 @@ enum {
     O_HELP,
     O_FROM,
     O_LIMIT,
-    O_NEWEST,
+    O_OLDEST,
     O_KEYSTORE,
     O_TO,
     O_AMOUNT,
     O_FEE,
     O_NONCE,
     O_TRACKER,
+    O_PAGE,
+    O_NEWEST, /* getchain's order anyway: accepted, changes nothing */
 };
 
 static const struct option options[] = {
@@ -262,13 +277,15 @@ static const struct option options[] = {
     {"help", no_argument, NULL, O_HELP},
     {"from", required_argument, NULL, O_FROM},
     {"limit", required_argument, NULL, O_LIMIT},
-    {"newest-first", no_argument, NULL, O_NEWEST},
+    {"oldest-first", no_argument, NULL, O_OLDEST},
     {"keystore", required_argument, NULL, O_KEYSTORE},
     {"to", required_argument, NULL, O_TO},
     {"amount", required_argument, NULL, O_AMOUNT},
     {"fee", required_argument, NULL, O_FEE},
     {"nonce", required_argument, NULL, O_NONCE},
     {"tracker", required_argument, NULL, O_TRACKER},
+    {"page", required_argument, NULL, O_PAGE},
+    {"newest-first", no_argument, NULL, O_NEWEST},
     CMDLINE_OPTIONS_COMMON,
     {NULL, 0, NULL, 0},
 };
@@ -287,6 +304,9 @@ static int read_command_option(cli_t *cli, int ch, const char *arg)
         break;
     case O_NONCE:
         st = cmdline_uint(&cli->nonce, "--nonce", arg, 0, UINT64_MAX, NULL);
+        break;
+    case O_PAGE:
+        st = cmdline_uint(&cli->page, "--page", arg, 1, 1000000000, NULL);
         break;
     case O_KEYSTORE:
         cli->keystore = arg;
@@ -340,8 +360,10 @@ static int read_option(void *ctx, int ch, const char *arg)
     case O_HELP:
         a->help = true;
         break;
+    case O_OLDEST:
+        cli->given |= CLI_OPT_OLDEST;
+        break;
     case O_NEWEST:
-        cli->given |= CLI_OPT_NEWEST;
         break;
     default:
         return read_command_option(cli, ch, arg);

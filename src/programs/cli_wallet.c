@@ -219,7 +219,8 @@ int cli_cmd_newaddress(cli_t *cli)
         if (!created)
             fprintf(stderr,
                     "%s: %s already existed: this is its address (nothing "
-                    "was changed)\n",
+                    "was changed; a keystore holds one key, so one "
+                    "address: give another --keystore for another)\n",
                     cmdline_prog(), cli->keystore);
     }
     return CMDLINE_EXIT_OK;

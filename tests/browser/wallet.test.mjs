@@ -321,6 +321,8 @@ try {
       // 150 mined + the coinbase of this block (50.0001) - 12.5 - 0.0001.
       if (!cells[6].startsWith('187.50')) throw new Error(`sender after ${cells[6]}`);
       if (!cells[7].startsWith('12.50')) throw new Error(`recipient after ${cells[7]}`);
+      const version = await text(alicePage, '#block-version');
+      if (!/^0x[0-9a-f]{8}$/.test(version)) throw new Error(`version shown as "${version}"`);
       const coinbase = alicePage.locator('#block-modal .tx-row[data-type="coinbase"]');
       if ((await coinbase.count()) !== 1) throw new Error('no coinbase row');
       if (!(await coinbase.textContent()).includes('coinbase')) throw new Error('the coinbase is not marked');

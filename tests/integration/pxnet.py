@@ -242,7 +242,7 @@ class Node:
         return {t["txid"] for t in self.cli("mempool")}
 
     def getchain(self, start=0, limit=100000):
-        return self.cli("getchain", "--from", str(start), "--limit", str(limit))
+        return self.cli("getchain", "--oldest-first", "--from", str(start), "--limit", str(limit))
 
 
 class Net:

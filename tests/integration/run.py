@@ -66,6 +66,8 @@ def cli_against_one_node(net):
     assert oct(os.stat(alice_key).st_mode & 0o777) == "0o600"
     again = net.cli_raw(["--network", "regtest", "newaddress", "--keystore", alice_key])
     assert again == {"address": alice, "keystore": alice_key, "created": False}
+    rc, out, err = net.cli_text(["--network", "regtest", "newaddress", "--keystore", alice_key])
+    assert rc == 0 and out.strip() == alice and "one key, so one address" in err, (rc, out, err)
     _, bob = net.keystore("bob")
 
     st = node.status()
@@ -122,8 +124,18 @@ def cli_against_one_node(net):
     assert node.cli("getblock", blk["hash"])["raw"] == blk["raw"]
     chain = node.getchain()
     assert check_chain_linkage(chain) == node.tip() and len(chain) == 5
-    assert [b["blockHeight"] for b in node.cli("getchain", "--from", "1", "--limit", "2")] == [1, 2]
+    assert [b["blockHeight"] for b in node.cli("getchain", "--oldest-first", "--from", "1",
+                                               "--limit", "2")] == [1, 2]
+    # As bitcoin-cli users expect: the newest first, from the tip or a height.
+    assert [b["blockHeight"] for b in node.cli("getchain", "--limit", "3")] == [4, 3, 2]
+    assert [b["blockHeight"] for b in node.cli("getchain", "--from", "2", "--limit", "5")] == [2, 1, 0]
     assert node.cli("verifychain")["valid"] is True
+    h = node.cli("history", alice, "--limit", "3")
+    assert (h["total"], h["pending"], h["pages"]) == (5, 0, 2), h
+    assert [(i["direction"], i["type"], i["height"]) for i in h["items"]] == \
+        [("out", "transfer", 4), ("out", "transfer", 4), ("in", "coinbase", 3)], h
+    assert node.cli("history", alice, "--limit", "3", "--page", "2")["items"][-1]["height"] == 1
+    assert node.cli("history", bob)["items"][0]["confirmations"] == 1
 
     # A transfer signed offline, submitted as hex; then replayed (refused).
     signed = node.cli("createtx", "--keystore", alice_key, "--to", bob, "--amount",
@@ -139,9 +151,14 @@ def cli_against_one_node(net):
     assert rc == 0 and "1.50001007 coins (150001007 units)" in out, out
     for args, words in ((["status"], ["height", "tip", "peers", "mempool", "refused blk",
                                       "main loop    turning"]),
-                        (["getblock", "1"], ["block", "previous", "merkle root", "coinbase"]),
-                        (["getchain", "--limit", "2"], ["0  ", "1  "]),
+                        (["getblock", "1"], ["block", "previous", "merkle root", "coinbase",
+                                             "version      0x00000001\n"]),
+                        (["getchain", "--limit", "2"], ["       5  ", "       4  "]),
                         (["tx", txid], ["confirmed in block 4"]),
+                        (["history", bob, "--limit", "2"],
+                         ["3 transactions (0 pending), page 1 of 2",
+                          "1 conf. (block 5)          +0.00000007 from",
+                          alice + " " + signed["txid"] + " (fee 0.00010000)"]),
                         (["mempool"], ["0 pending transactions"]),
                         (["peers"], ["no peers"]),
                         (["verifychain"], ["valid: 6 blocks"]),
