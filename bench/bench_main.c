@@ -3,7 +3,8 @@
  * header, work-switch latency, and (validate.c) block validation.
  *
  *   pickaxe-bench [--log-level L] kernels [--json]
- *   pickaxe-bench hashrate --threads N --seconds S [--impl X] [--versions V]
+ *   pickaxe-bench hashrate [--threads N] [--seconds S] [--impl X] [--versions
+ * V]
  *                          [--json]
  *   pickaxe-bench scan --header HEX160 --start N --count M [--impl X] [--json]
  *   pickaxe-bench switch [--threads N] [--jobs K] [--interval-ms T]
@@ -44,9 +45,12 @@ static const char usage_text[] =
     "  kernels [--json]\n"
     "      List the SHA-256d kernels, whether this CPU runs them, and which\n"
     "      one 'auto' picks.\n"
-    "  hashrate --threads N --seconds S [--impl X] [--versions V] [--json]\n"
-    "      Mine a synthetic job with the worker pool for S seconds on N\n"
-    "      threads (0 = one per core) and report hashes per second. The\n"
+    "  hashrate [--threads N] [--seconds S] [--impl X] [--versions V] "
+    "[--json]\n"
+    "      Mine a synthetic job with the worker pool for S seconds (default\n"
+    "      10) on N threads (default and 0: one per core), printing a line\n"
+    "      a second on stderr (the pool's MH/s and each thread's), then\n"
+    "      report hashes per second. The\n"
     "      job lets workers roll up to V versions of each header (1, 2, 4,\n"
     "      8 or 16; default 16, as a node's jobs do); kernels that gain\n"
     "      nothing from it hash one. --versions 1 measures plain nonce\n"
@@ -257,6 +261,30 @@ static void fmt_count(char *out, size_t n, uint64_t v)
     out[o] = 0;
 }
 
+/* Prints one live line: the time so far, the pool's MH/s and each
+ * thread's since the last line (the first 16 threads; a count of the rest). */
+static void live_line(pool_t *p, unsigned n, double t, double t0,
+                      double *last_t, uint64_t *last_h, uint64_t *last_th)
+{
+    double dt = t - *last_t;
+    if (dt <= 0)
+        return;
+    uint64_t h = pool_total_hashes(p);
+    fprintf(stderr, "  %5.1f s  %9.2f MH/s  per thread:", t - t0,
+            (double)(h - *last_h) / dt / 1e6);
+    for (unsigned i = 0; i < n; i++) {
+        uint64_t th = pool_thread_hashes(p, i);
+        if (i < 16)
+            fprintf(stderr, " %.2f", (double)(th - last_th[i]) / dt / 1e6);
+        last_th[i] = th;
+    }
+    if (n > 16)
+        fprintf(stderr, " (and %u more)", n - 16);
+    fprintf(stderr, " MH/s\n");
+    *last_t = t;
+    *last_h = h;
+}
+
 static int cmd_hashrate(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -275,9 +303,11 @@ static int cmd_hashrate(int argc, char **argv)
     uint64_t threads = o.threads, versions = o.versions;
     double seconds = o.seconds;
     const char *impl = o.impl;
-    if (!have_threads || seconds == 0)
-        return cmdline_usage_error("hashrate needs --threads N and --seconds "
-                                   "S");
+    /* Defaults for a first try: every core, for 10 s. */
+    if (!have_threads)
+        threads = 0;
+    if (seconds == 0)
+        seconds = 10;
     const kernel_t *k;
     int rc = pick_kernel(&k, impl);
     if (rc)
@@ -298,33 +328,31 @@ static int cmd_hashrate(int argc, char **argv)
         pool_free(&p);
         return cmdline_fail("out of memory");
     }
-    bool live = !json && isatty(STDERR_FILENO);
+    /* A line a second on stderr while it runs, as cpuminer prints them:
+     * the pool's rate and each thread's over the last second. */
+    bool live = !json;
     double cpu0[POOL_MAX_THREADS];
-    for (unsigned i = 0; i < n; i++)
+    uint64_t last_th[POOL_MAX_THREADS];
+    for (unsigned i = 0; i < n; i++) {
         cpu0[i] = pool_thread_cpu_seconds(p, i);
+        last_th[i] = pool_thread_hashes(p, i);
+    }
     double t0 = now_s(), t_end = t0 + seconds, last_t = t0;
     uint64_t last_h = 0;
+    if (live)
+        fprintf(stderr,
+                "pickaxe-bench hashrate: kernel %s on %u thread%s for "
+                "%.1f s\n",
+                kernel_name(k), n, n == 1 ? "" : "s", seconds);
     while (now_s() < t_end) {
         double left = t_end - now_s();
-        sleep_s(left < 0.5 ? (left > 0 ? left : 0) : 0.5);
-        if (live) {
-            double t = now_s();
-            uint64_t h = pool_total_hashes(p);
-            fprintf(stderr,
-                    "\r  %5.1f s  %s x%u  %9.2f MH/s now  %9.2f MH/s "
-                    "avg ",
-                    t - t0, kernel_name(k), n,
-                    (double)(h - last_h) / (t - last_t) / 1e6,
-                    (double)h / (t - t0) / 1e6);
-            last_t = t;
-            last_h = h;
-        }
+        sleep_s(left < 1 ? (left > 0 ? left : 0) : 1);
+        if (live && now_s() < t_end - 0.05)
+            live_line(p, n, now_s(), t0, &last_t, &last_h, last_th);
     }
     pool_pause(p);
     double wall = now_s() - t0;
     uint64_t total = pool_total_hashes(p);
-    if (live)
-        fprintf(stderr, "\r%78s\r", "");
     double rate = (double)total / wall;
     /* Per-thread speed over the CPU time each worker got: on a shared
      * machine it shows the kernel's speed on a core apart from preemption;

@@ -16,6 +16,7 @@ anything failed. scripts/run-tests.sh runs it.
 """
 
 import json
+import re
 import os
 import signal
 import subprocess
@@ -577,6 +578,26 @@ def node_defaults_checks_ports_and_warns_alone(net):
                lambda: "tracker tcp://127.0.0.1:28320" in alone.tail(50), 20)
     wait_until("the warning, twice",
                lambda: alone.tail(200).count("MINING ALONE: 0 peers") >= 2, 20)
+
+
+@test(60)
+def bench_hashrate_defaults_to_every_core_with_live_lines(net):
+    """pickaxe-bench hashrate with only --seconds: every core, a live line
+    a second with each thread's MH/s on stderr, then the summary."""
+    bench = os.path.join(pxnet.BUILD, "pickaxe-bench")
+    r = subprocess.run([bench, "hashrate", "--seconds", "2.5", "--impl", "generic"],
+                       capture_output=True, text=True, timeout=40)
+    assert r.returncode == 0, (r.returncode, r.stderr)
+    m = re.search(r"kernel generic, (\d+) threads?,", r.stdout)
+    assert m, r.stdout
+    threads = int(m.group(1))
+    # A worker per core (physical cores: fewer than CPUs with SMT).
+    assert 1 <= threads <= len(os.sched_getaffinity(0)), (threads, r.stdout)
+    live = [l for l in r.stderr.splitlines() if "per thread:" in l]
+    assert len(live) >= 2, r.stderr
+    rates = live[0].split("per thread:")[1].split()
+    assert rates[-1] == "MH/s" and len(rates) - 1 == min(threads, 16), live[0]
+    assert "hashrate" in r.stdout and "(wall clock)" in r.stdout, r.stdout
 
 
 @test(90)
