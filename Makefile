@@ -21,6 +21,14 @@
 # for the fuzz harnesses tests/fuzz/fuzz_X.c -> build/fuzz/fuzz_X.
 
 BUILD    := build
+# One line per target ("  CC      build/obj/src/core/tx.o"); V=1 prints
+# every command in full.
+V ?= 0
+ifeq ($(V),1)
+quiet =
+else
+quiet = @printf '  %-7s %s\n' '$(1)' '$(2)';
+endif
 CC       ?= cc
 CSTD     := -std=c11
 WARN     := -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes \
@@ -135,25 +143,25 @@ deps-demo: deps
 
 $(BUILD)/obj/%.o: %.c | deps
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(CFLAGS) $(KFLAGS.$(notdir $*)) -c $< -o $@
+	$(call quiet,CC,$@) $(CC) $(CPPFLAGS) $(CFLAGS) $(KFLAGS.$(notdir $*)) -c $< -o $@
 
 $(BUILD)/asan/obj/%.o: %.c | deps
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(CSTD) $(WARN) -pthread $(ASAN_FLAGS) $(KFLAGS.$(notdir $*)) -c $< -o $@
+	$(call quiet,CC,$@) $(CC) $(CPPFLAGS) $(CSTD) $(WARN) -pthread $(ASAN_FLAGS) $(KFLAGS.$(notdir $*)) -c $< -o $@
 
 $(BUILD)/tsan/obj/%.o: %.c | deps
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(CSTD) $(WARN) -pthread $(TSAN_FLAGS) $(KFLAGS.$(notdir $*)) -c $< -o $@
+	$(call quiet,CC,$@) $(CC) $(CPPFLAGS) $(CSTD) $(WARN) -pthread $(TSAN_FLAGS) $(KFLAGS.$(notdir $*)) -c $< -o $@
 
 $(BUILD)/fuzz/obj/%.o: %.c | deps
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(CPPFLAGS) $(CSTD) $(WARN) -pthread $(FUZZ_FLAGS) $(filter-out $(GCC_ONLY_FLAGS),$(KFLAGS.$(notdir $*))) -c $< -o $@
+	$(call quiet,CC,$@) $(FUZZ_CC) $(CPPFLAGS) $(CSTD) $(WARN) -pthread $(FUZZ_FLAGS) $(filter-out $(GCC_ONLY_FLAGS),$(KFLAGS.$(notdir $*))) -c $< -o $@
 
 # One archive per layer and variant: $(BUILD)[/VARIANT]/libpickaxe-LAYER.a.
 define layer_archive
 $(2)/libpickaxe-$(1).a: $$(patsubst %.c,$(2)/obj/%.o,$$(SRC.$(1)))
 	@rm -f $$@
-	ar rcs $$@ $$^
+	$$(call quiet,AR,$$@) ar rcs $$@ $$^
 endef
 $(foreach v,$(BUILD) $(BUILD)/asan $(BUILD)/tsan $(BUILD)/fuzz,$(foreach l,$(LAYERS),$(eval $(call layer_archive,$(l),$(v)))))
 
@@ -167,7 +175,7 @@ main_obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(filter %/$(1)_main.c,$(MAIN_SRCS)))
 # Objects before the library, so bench/ objects (added below) find their
 # symbols in it.
 $(BUILD)/pickaxe-%: $$(call main_obj,$$*) $(LIB)
-	$(CC) $(CFLAGS) -o $@ $(filter-out $(LIB),$^) $(LIB) $(LDLIBS)
+	$(call quiet,LD,$@) $(CC) $(CFLAGS) -o $@ $(filter-out $(LIB),$^) $(LIB) $(LDLIBS)
 
 $(BUILD)/pickaxe-bench: $(patsubst %.c,$(BUILD)/obj/%.o,$(BENCH_SRCS))
 
@@ -175,10 +183,10 @@ $(BUILD)/pickaxe-bench: $(patsubst %.c,$(BUILD)/obj/%.o,$(BENCH_SRCS))
 
 $(BUILD)/tests/%: $(BUILD)/obj/tests/%.o $(patsubst %.c,$(BUILD)/obj/%.o,$(TEST_HELPERS)) $(LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(FAULT_LDFLAGS) -o $@ $^ $(TESTLIBS) $(LDLIBS)
+	$(call quiet,LD,$@) $(CC) $(CFLAGS) $(FAULT_LDFLAGS) -o $@ $^ $(TESTLIBS) $(LDLIBS)
 $(BUILD)/asan/tests/%: $(BUILD)/asan/obj/tests/%.o $(patsubst %.c,$(BUILD)/asan/obj/%.o,$(TEST_HELPERS)) $(ASAN_LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(ASAN_FLAGS) $(FAULT_LDFLAGS) -o $@ $^ $(TESTLIBS) $(LDLIBS)
+	$(call quiet,LD,$@) $(CC) $(CFLAGS) $(ASAN_FLAGS) $(FAULT_LDFLAGS) -o $@ $^ $(TESTLIBS) $(LDLIBS)
 
 # Fault-injection tests: the library's malloc, calloc and realloc go through
 # the test's own __wrap_ functions, which can make any one of them fail.
@@ -187,7 +195,7 @@ $(foreach t,$(FAULT_TESTS),$(BUILD)/tests/$(t) $(BUILD)/asan/tests/$(t)): \
     FAULT_LDFLAGS := -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc
 $(BUILD)/tsan/tests/%: $(BUILD)/tsan/obj/tests/%.o $(patsubst %.c,$(BUILD)/tsan/obj/%.o,$(TEST_HELPERS)) $(TSAN_LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(TSAN_FLAGS) -o $@ $^ $(TESTLIBS) $(LDLIBS)
+	$(call quiet,LD,$@) $(CC) $(CFLAGS) $(TSAN_FLAGS) -o $@ $^ $(TESTLIBS) $(LDLIBS)
 
 # The consensus library stands alone: this test sees only its headers and
 # links only its archive, OpenSSL and libsecp256k1 (and Criterion).
@@ -195,22 +203,22 @@ CORE_ALONE_OBJS := $(foreach v,obj asan/obj tsan/obj,$(BUILD)/$(v)/tests/test_co
 $(CORE_ALONE_OBJS): LAYER_INC := -Isrc/core
 $(BUILD)/tests/test_core_alone: $(BUILD)/obj/tests/test_core_alone.o $(CORE_LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -o $@ $^ $(TESTLIBS) $(CORE_LDLIBS)
+	$(call quiet,LD,$@) $(CC) $(CFLAGS) -o $@ $^ $(TESTLIBS) $(CORE_LDLIBS)
 $(BUILD)/asan/tests/test_core_alone: $(BUILD)/asan/obj/tests/test_core_alone.o $(BUILD)/asan/libpickaxe-core.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(ASAN_FLAGS) -o $@ $^ $(TESTLIBS) $(CORE_LDLIBS)
+	$(call quiet,LD,$@) $(CC) $(CFLAGS) $(ASAN_FLAGS) -o $@ $^ $(TESTLIBS) $(CORE_LDLIBS)
 
 unit-tests: all $(TESTS) $(ASAN_TESTS) $(TSAN_BINS) $(FUZZ_BINS)
 
 # ---- fuzzing ----------------------------------------------------------------------
 
 $(BUILD)/fuzz/fuzz_%: $(BUILD)/fuzz/obj/tests/fuzz/fuzz_%.o $(FUZZ_LIB)
-	$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer -pthread -o $@ $^ $(LDLIBS)
+	$(call quiet,LD,$@) $(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer -pthread -o $@ $^ $(LDLIBS)
 
 # The seed generator is a plain program on the plain library, built from
 # every tests/fuzz/gen_*.c.
 $(BUILD)/fuzz/gen-corpus: $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard tests/fuzz/gen_*.c)) $(LIB)
-	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+	$(call quiet,LD,$@) $(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
 fuzz-build: deps-test
 	@$(MAKE) --no-print-directory $(FUZZ_BINS)
@@ -230,8 +238,9 @@ fuzz: fuzz-build
 # harness, then integration and browser tests. scripts/run-tests.sh prints
 # one summary line at the end.
 test: deps-test
-	@$(MAKE) --no-print-directory unit-tests
-	@FUZZ_TEST_SECONDS=$(FUZZ_TEST_SECONDS) scripts/run-tests.sh
+	@t0=$$(date +%s); $(MAKE) --no-print-directory unit-tests || exit $$?; \
+	    BUILD_SECONDS=$$(($$(date +%s) - t0)) \
+	    FUZZ_TEST_SECONDS=$(FUZZ_TEST_SECONDS) scripts/run-tests.sh
 
 bench: all
 	@scripts/bench.sh

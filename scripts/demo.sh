@@ -7,11 +7,14 @@
 #   network card shows them refused, by reason, live).
 # Mining threads are shared out over the machine's cores. Everything lives
 # in build/demo/ (chains, keystores, logs) and is reused by the next run;
-# --reset (or `make demo RESET=1`) starts from nothing. Ctrl-C stops every
-# process this script started.
+# `make demo RESET=1` (scripts/demo.sh --reset) starts from nothing.
+# Ctrl-C (SIGINT) or SIGTERM stops every process this script started and
+# exits 0. A process that dies is named, with why and its log's last lines;
+# when none is left the script exits 1.
 #
 # Usage: scripts/demo.sh [--reset]
 # Environment: ALICE_PORT, BOB_PORT (8080, 8081), DEMO_DIR (build/demo),
+#   DEMO_PORT (18320: the tracker; the nodes on DEMO_PORT+10, +20, +30),
 #   ADVERSARY_RATE (attacks a second, default 2; ADVERSARY=0: no adversary).
 set -eu
 cd "$(dirname "$0")/.."
@@ -21,14 +24,17 @@ ALICE_PORT=${ALICE_PORT:-8080}
 BOB_PORT=${BOB_PORT:-8081}
 ADVERSARY=${ADVERSARY:-1}
 ADVERSARY_RATE=${ADVERSARY_RATE:-2}
-TRACKER=127.0.0.1:18320
+DEMO_PORT=${DEMO_PORT:-18320}
+TRACKER=127.0.0.1:$DEMO_PORT
+NODE_PORTS="$((DEMO_PORT + 10)) $((DEMO_PORT + 20)) $((DEMO_PORT + 30))"
+RESET_HOW="make demo RESET=1 (scripts/demo.sh --reset)"
 
 reset=0
 for arg in "$@"; do
     case $arg in
     --reset) reset=1 ;;
     -h | --help)
-        sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'
+        sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'
         exit 0
         ;;
     *)
@@ -68,7 +74,9 @@ except OSError:
 sys.exit(1)
 EOF
 }
-for p in 18320 18321 18330 18331 18340 18341 18350 18351 "$ALICE_PORT" "$BOB_PORT"; do
+ports="$DEMO_PORT $((DEMO_PORT + 1))"
+for p in $NODE_PORTS; do ports="$ports $p $((p + 1))"; done
+for p in $ports "$ALICE_PORT" "$BOB_PORT"; do
     if port_busy "$p"; then
         echo "demo: port $p is in use (another demo running? stop it with Ctrl-C there)" >&2
         exit 1
@@ -80,7 +88,8 @@ threads=$((cores / 3))
 [ "$threads" -ge 1 ] || threads=1
 
 pids=""
-names=""
+names=""   # name:pid of each process still running
+started="" # name:pid of each process started
 cleanup() { # exit status
     rc=$1
     trap - INT TERM EXIT
@@ -101,14 +110,18 @@ cleanup() { # exit status
         sleep 0.5
         n=$((n + 1))
     done
-    for pid in $alive; do
-        echo "demo: process $pid did not stop in time; killing it" >&2
-        kill -KILL "$pid" 2>/dev/null || true
+    for entry in $started; do
+        case " $alive " in
+        *" ${entry#*:} "*)
+            echo "demo: ${entry%%:*} (pid ${entry#*:}) did not stop in time; killing it" >&2
+            kill -KILL "${entry#*:}" 2>/dev/null || true
+            ;;
+        esac
     done
     for pid in $pids; do
         wait "$pid" 2>/dev/null || true
     done
-    echo "demo: stopped; its data stays in $DIR (scripts/demo.sh --reset starts afresh)"
+    echo "demo: stopped; its data stays in $DIR ($RESET_HOW starts afresh)"
     exit "$rc"
 }
 trap 'cleanup 0' INT TERM
@@ -120,6 +133,29 @@ start() { # name command...
     "$@" >>"$DIR/logs/$name.log" 2>&1 &
     pids="$pids $!"
     names="$names $name:$!"
+    started="$started $name:$!"
+}
+
+# Names each started process that is gone, with how it ended and the last
+# lines of its log, and forgets it. (The shell reaps its children while it
+# waits for `sleep`, so a dead one fails kill -0; `wait` then gives its
+# status.)
+check_children() {
+    for entry in $names; do
+        name=${entry%%:*}
+        pid=${entry#*:}
+        kill -0 "$pid" 2>/dev/null && continue
+        st=0
+        wait "$pid" 2>/dev/null || st=$?
+        if [ "$st" -gt 128 ]; then
+            why="killed by signal $((st - 128))"
+        else
+            why="exited with status $st"
+        fi
+        echo "demo: $name (pid $pid) stopped unexpectedly: $why; the last lines of $DIR/logs/$name.log:" >&2
+        tail -n 5 "$DIR/logs/$name.log" 2>/dev/null | sed 's/^/demo:   | /' >&2
+        names=$(echo " $names " | sed "s| $entry | |; s|^ *||; s| *$||")
+    done
 }
 
 alice=$("$BUILD/pickaxe-wallet" --network demo --keystore "$DIR/alice.keystore" --print-address)
@@ -127,7 +163,7 @@ bob=$("$BUILD/pickaxe-wallet" --network demo --keystore "$DIR/bob.keystore" --pr
 
 start tracker "$BUILD/pickaxe-tracker" --network demo --listen "$TRACKER"
 i=1
-for port in 18330 18340 18350; do
+for port in $NODE_PORTS; do
     miner=""
     [ "$i" = 1 ] && miner="--miner-address $alice"
     # shellcheck disable=SC2086 # $miner is two words or none
@@ -140,13 +176,15 @@ if [ "$ADVERSARY" != 0 ]; then
     start adversary "$BUILD/pickaxe-adversary" --network demo --tracker "tcp://$TRACKER" \
         --rate "$ADVERSARY_RATE" --stats "$DIR/adversary.json"
 fi
-start alice "$BUILD/pickaxe-wallet" --network demo --node tcp://127.0.0.1:18330 \
+# shellcheck disable=SC2086 # three words
+set -- $NODE_PORTS
+start alice "$BUILD/pickaxe-wallet" --network demo --node "tcp://127.0.0.1:$1" \
     --tracker "tcp://$TRACKER" --http "127.0.0.1:$ALICE_PORT" --keystore "$DIR/alice.keystore"
-start bob "$BUILD/pickaxe-wallet" --network demo --node tcp://127.0.0.1:18340 \
+start bob "$BUILD/pickaxe-wallet" --network demo --node "tcp://127.0.0.1:$2" \
     --tracker "tcp://$TRACKER" --http "127.0.0.1:$BOB_PORT" --keystore "$DIR/bob.keystore"
 
 # Wait until both pages answer (or something died).
-python3 - "$ALICE_PORT" "$BOB_PORT" <<'EOF' || { echo "demo: the wallets did not come up; see $DIR/logs/" >&2; exit 1; }
+python3 - "$ALICE_PORT" "$BOB_PORT" <<'EOF' || { check_children; echo "demo: the wallets did not come up; see $DIR/logs/" >&2; exit 1; }
 import sys, time, urllib.request
 deadline = time.time() + 20
 for port in sys.argv[1:]:
@@ -168,22 +206,20 @@ cat <<EOF
                      node 1 mines to her: her balance grows with each block it finds
     Bob's wallet     http://127.0.0.1:$BOB_PORT/   ($bob)
 
-    tracker tcp://$TRACKER; nodes tcp://127.0.0.1:18330, :18340, :18350
+    tracker tcp://$TRACKER; nodes tcp://127.0.0.1:$1, :$2, :$3
     adversary        $( [ "$ADVERSARY" != 0 ] && echo "$ADVERSARY_RATE attacks a second (log: $DIR/logs/adversary.log); see the network card" || echo "off (ADVERSARY=0)")
-    logs and data    $DIR/  (kept for the next run; --reset or make demo RESET=1 starts afresh)
+    logs and data    $DIR/  (kept for the next run; $RESET_HOW starts afresh)
 
   Press Ctrl-C to stop everything.
 
 EOF
 
-# Keep running; report a process that died.
+# Keep running while anything runs; name each process that dies.
 while :; do
     sleep 1
-    for entry in $names; do
-        pid=${entry#*:}
-        if ! kill -0 "$pid" 2>/dev/null; then
-            echo "demo: ${entry%%:*} stopped unexpectedly; its log: $DIR/logs/${entry%%:*}.log" >&2
-            names=$(echo "$names" | sed "s/ $entry//")
-        fi
-    done
+    check_children
+    if [ -z "$names" ]; then
+        echo "demo: every process has stopped; exiting (logs in $DIR/logs/)" >&2
+        exit 1
+    fi
 done

@@ -3,6 +3,9 @@
 #   unit tests (plain), the same under ASan+UBSan, the TSan ones, a short
 #   run of every fuzz harness, then the integration and browser suites when
 #   they exist.
+# Each phase ends with a line saying how long it took ("== asan: 95 s"),
+# and the summary lists them all (with the build's, when make test passes
+# BUILD_SECONDS).
 # Exits non-zero when anything failed or crashed.
 set -u
 cd "$(dirname "$0")/.."
@@ -10,6 +13,18 @@ BUILD=${BUILD:-build}
 passed=0
 failed=0
 failures=""
+timings=""
+[ -n "${BUILD_SECONDS:-}" ] && timings="build ${BUILD_SECONDS} s"
+started=$(date +%s)
+phase_t0=$started
+
+# Ends a phase: says its time and keeps it for the summary.
+phase_done() { # name
+    now=$(date +%s)
+    echo "== $1: $((now - phase_t0)) s"
+    timings="${timings:+$timings, }$1 $((now - phase_t0)) s"
+    phase_t0=$now
+}
 
 # ASan: report and fail on the first error; LeakSanitizer cannot run under
 # ptrace-restricted sandboxes, so leaks are checked where it works.
@@ -55,6 +70,7 @@ for variant in plain asan tsan; do
         case $bin in *.d|*.o) continue ;; esac
         run_criterion "$variant" "$bin"
     done
+    phase_done "unit tests ($variant)"
 done
 
 # Fuzz harnesses (build/fuzz/fuzz_*, libFuzzer): each runs for
@@ -75,6 +91,7 @@ if ls "$BUILD"/fuzz/fuzz_* >/dev/null 2>&1; then
     failed=$((failed + f))
     [ "$rc" -ne 0 ] && failures="$failures fuzz"
     rm -f "$out"
+    phase_done "fuzz"
 fi
 
 # The format check, the integration and the browser suites print their own
@@ -97,8 +114,14 @@ for suite in scripts/format-check.sh tests/integration/run.py tests/browser/run.
     failed=$((failed + f))
     [ "$rc" -ne 0 ] && failures="$failures $suite"
     rm -f "$out"
+    case $suite in
+    *format-check*) phase_done "format" ;;
+    *integration*) phase_done "integration" ;;
+    *) phase_done "browser" ;;
+    esac
 done
 
+echo "time: $timings; tests $(($(date +%s) - started)) s in all"
 [ -n "$failures" ] && echo "failed suites:$failures"
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
