@@ -383,24 +383,48 @@ async function fetchNetwork() {
   $('net-peers').textContent = connected + ' connected' + (unresponsive ? `, ${unresponsive} unresponsive` : '');
   $('net-node-hashrate').textContent = d.mining ? formatHashrate(d.hashrate.node) : 'not mining';
   $('net-hashrate').textContent = formatHashrate(d.hashrate.network);
-  $('net-difficulty').textContent = Number(d.difficulty).toPrecision(4);
+  $('net-difficulty').textContent = formatDifficulty(d.difficulty);
   $('net-mempool').textContent = d.mempool + (d.mempool === 1 ? ' transfer' : ' transfers');
   $('net-tracker').textContent = d.tracker ? (d.tracker.reachable ? `up \u00b7 ${d.tracker.peers} node${d.tracker.peers === 1 ? '' : 's'}` : 'unreachable') : 'none';
   renderTally($('net-refused-blocks'), d.refused && d.refused.blocks, 'None refused.');
   renderTally($('net-refused-txs'), d.refused && d.refused.transactions, 'None refused.');
-  const peers = (d.peers || []).map((p) => el('li', { class: 'd-flex justify-content-between' },
-    el('span', { class: 'font-monospace', title: p.req, text: p.id.slice(0, 8) }),
-    el('span', {}, p.banned ? el('span', { class: 'badge text-bg-danger', text: 'banned' })
+  // This wallet's node and the tracker first, each with its role, then
+  // the node's peers: id and endpoint, and how they answer.
+  const rows = [peerRow(d.node_id, d.node, 'you', el('span', { class: 'badge text-bg-primary', text: 'your node' }))];
+  if (d.tracker) {
+    rows.push(peerRow(null, d.tracker.endpoint, 'tracker', d.tracker.reachable
+      ? el('span', { class: 'badge text-bg-info', text: 'tracker \u00b7 up' })
+      : el('span', { class: 'badge text-bg-warning', text: 'tracker \u00b7 unreachable' })));
+  }
+  const peers = (d.peers || []).map((p) => peerRow(p.id, p.req, 'peer',
+    p.banned ? el('span', { class: 'badge text-bg-danger', text: 'banned' })
       : p.responsive === false ? el('span', {
         class: 'badge text-bg-warning',
         text: 'unresponsive',
         title: p.last_answer_age_s == null ? 'has not answered a request' : `last answered a request ${p.last_answer_age_s} s ago`,
       })
       : p.connected ? el('span', { class: 'badge text-bg-success', text: 'connected' })
-        : el('span', { class: 'badge text-bg-secondary', text: 'idle' }))));
-  $('net-peer-list').replaceChildren(...(peers.length ? peers : [el('li', { class: 'text-body-secondary', text: 'No peers yet.' })]));
+        : el('span', { class: 'badge text-bg-secondary', text: 'idle' })));
+  if (!peers.length) rows.push(el('li', { class: 'text-body-secondary', text: 'No peers yet.' }));
+  $('net-peer-list').replaceChildren(...rows, ...peers);
   return d;
 }
+
+/* One line of the network card's peer list: node id (when known), request
+ * endpoint and a badge saying its role or state. */
+function peerRow(id, endpoint, role, badge) {
+  return el('li', { class: 'd-flex justify-content-between align-items-start gap-2 mb-1 px-peer', 'data-role': role },
+    el('div', { class: 'text-break' },
+      id ? el('div', { class: 'font-monospace', text: id }) : null,
+      el('div', { class: 'text-body-secondary font-monospace', text: (endpoint || '').replace(/^tcp:\/\//, '') })),
+    badge);
+}
+
+/* Difficulty in one format whatever its size: grouped, two decimals. */
+function formatDifficulty(v) {
+  return Number(v).toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+}
+
 
 function renderTally(ul, tally, emptyText) {
   const entries = Object.entries(tally || {}).sort((a, b) => b[1] - a[1]);

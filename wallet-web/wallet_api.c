@@ -398,13 +398,14 @@ static json_t *h_network(wallet_api_t *a, int *status)
         json_pack("{s:i,s:i,s:b}", "from", 0, "limit", 20, "newest_first", 1));
     json_decref(reply); /* an estimate is optional */
     json_t *r = json_pack(
-        "{s:O,s:O,s:O,s:O,s:O,s:O,s:s,s:{s:O,s:o},s:O,s:O,s:O,s:O,s:O,s:o,"
-        "s:O}",
-        "network", json_object_get(st, "network"), "height",
-        json_object_get(st, "height"), "tip", json_object_get(st, "tip"),
-        "difficulty", json_object_get(st, "difficulty"), "bits",
-        json_object_get(st, "bits"), "mempool", json_object_get(st, "mempool"),
-        "node", node_link_node(a->link), "hashrate", "node",
+        "{s:O,s:O,s:O,s:O,s:O,s:O,s:O,s:s,s:{s:O,s:o},s:O,s:O,s:O,s:O,s:O,"
+        "s:o,s:O}",
+        "node_id", json_object_get(st, "node_id"), "network",
+        json_object_get(st, "network"), "height", json_object_get(st, "height"),
+        "tip", json_object_get(st, "tip"), "difficulty",
+        json_object_get(st, "difficulty"), "bits", json_object_get(st, "bits"),
+        "mempool", json_object_get(st, "mempool"), "node",
+        node_link_node(a->link), "hashrate", "node",
         json_object_get(st, "hashrate"), "network", estimate_hashrate(recent),
         "mining", json_object_get(st, "mining"), "threads",
         json_object_get(st, "threads"), "kernel", json_object_get(st, "kernel"),

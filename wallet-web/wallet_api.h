@@ -37,7 +37,8 @@
  *   GET  /transaction/<txid>   {txid, status: pending | confirmed (with
  *                              confirmations, height, block) | rejected
  *                              (with reason) | unknown, sent (bool)}
- *   GET  /network              {network, height, tip, difficulty, mempool,
+ *   GET  /network              {node_id (the node's), network, height,
+ *                               tip, difficulty, mempool,
  *                               hashrate: {node, network}, peers: [...]
  *                               (the node's, with responsive),
  *                               refused: {blocks, transactions}, tracker}

@@ -96,7 +96,8 @@ int cli_cmd_status(cli_t *cli)
     printf("%-12s %" PRIu64 "\n", "height", cli_jint(r, "height"));
     printf("%-12s %s\n", "tip", cli_jstr(r, "tip"));
     printf("%-12s 0x%s\n", "work", cli_jstr(r, "work"));
-    printf("%-12s %.4g (bits %s)\n", "difficulty",
+    /* Two decimals at every size, as the wallet page shows it. */
+    printf("%-12s %.2f (bits %s)\n", "difficulty",
            json_number_value(json_object_get(r, "difficulty")),
            cli_jstr(r, "bits"));
     if (json_is_true(json_object_get(r, "mining")))

@@ -228,6 +228,31 @@ try {
     await shot(alicePage, '02-alice-mined');
   });
 
+  await step('"Send everything" fills what can be sent, without trailing zeros', async () => {
+    await alicePage.click('#send-max');
+    // 150 coins available, less the default fee of 0.0001.
+    const v = await alicePage.inputValue('#amount');
+    if (v !== '149.9999') throw new Error(`the amount field says "${v}"`);
+    await alicePage.fill('#fee', '0.5');
+    await alicePage.click('#send-max');
+    const w = await alicePage.inputValue('#amount');
+    if (w !== '149.5') throw new Error(`with a fee of 0.5 it says "${w}"`);
+    await alicePage.fill('#fee', '0.0001');
+    await alicePage.fill('#amount', '');
+  });
+
+  await step('the network card: one difficulty format, peers with id, endpoint and role', async () => {
+    const diff = await text(alicePage, '#net-difficulty');
+    if (!/^\d{1,3}(,\d{3})*\.\d{2}$/.test(diff)) throw new Error(`difficulty shown as "${diff}"`);
+    const st = JSON.parse(execFileSync(CLI, ['--network', 'regtest', '--node', nodeEp, '--json', 'status'], { encoding: 'utf8' }));
+    const you = await text(alicePage, '#net-peer-list [data-role="you"]');
+    if (!you.includes(st.node_id) || !you.includes(`127.0.0.1:${nodePort}`) || !you.includes('your node')) {
+      throw new Error(`the node's row says "${you}"`);
+    }
+    const tr = await text(alicePage, '#net-peer-list [data-role="tracker"]');
+    if (!tr.includes(`127.0.0.1:${trackerPort}`) || !tr.includes('tracker')) throw new Error(`the tracker's row says "${tr}"`);
+  });
+
   await step('a mistyped address is caught in the form', async () => {
     // Swap two characters of Bob's address: the checksum catches it.
     let i = bob.length - 10;
@@ -395,6 +420,8 @@ try {
         'the stopped peer shown unresponsive');
       const list = await text(alicePage, '#net-peer-list');
       if (list.includes('connected')) throw new Error(`the peer list says "${list}"`);
+      const row = await text(alicePage, '#net-peer-list [data-role="peer"]');
+      if (!row.includes(`127.0.0.1:${peerPort}`) || !/[0-9a-f]{16}/.test(row)) throw new Error(`the peer's row says "${row}"`);
       const count = await text(alicePage, '#net-peers');
       if (count !== '0 connected, 1 unresponsive') throw new Error(`the peer count says "${count}"`);
       await shot(alicePage, '09b-peer-unresponsive');

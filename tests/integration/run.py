@@ -151,6 +151,7 @@ def cli_against_one_node(net):
     rc, out, _ = net.cli_text(base + ["balance", bob])
     assert rc == 0 and "1.50001007 coins (150001007 units)" in out, out
     for args, words in ((["status"], ["height", "tip", "peers", "mempool", "refused blk",
+                                      "difficulty   1.00 (bits ",
                                       "main loop    turning"]),
                         (["getblock", "1"], ["block", "previous", "merkle root", "coinbase",
                                              "version      0x00000001\n"]),
