@@ -218,6 +218,7 @@ $(BUILD)/fuzz/fuzz_%: $(BUILD)/fuzz/obj/tests/fuzz/fuzz_%.o $(FUZZ_LIB)
 # The seed generator is a plain program on the plain library, built from
 # every tests/fuzz/gen_*.c.
 $(BUILD)/fuzz/gen-corpus: $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard tests/fuzz/gen_*.c)) $(LIB)
+	@mkdir -p $(dir $@)
 	$(call quiet,LD,$@) $(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
 fuzz-build: deps-test

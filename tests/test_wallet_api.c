@@ -431,6 +431,17 @@ Test(wallet_api, http_without_a_node, .init = absent_node, .fini = stop_api)
     http(&r, port, "GET", "/blockchain?limit=1000", NULL, NULL);
     cr_assert_eq(r.status, 400, "%s", r.body);
     cr_assert(strstr(r.body, "limit"), "%s", r.body);
+    /* History: its paging is checked before the node is asked. */
+    http(&r, port, "GET", "/wallet/history?limit=101", NULL, NULL);
+    cr_assert_eq(r.status, 400, "%s", r.body);
+    cr_assert(strstr(r.body, "limit"), "%s", r.body);
+    http(&r, port, "GET", "/wallet/history?from=3", NULL, NULL);
+    cr_assert_eq(r.status, 400, "%s", r.body);
+    cr_assert(strstr(r.body, "page"), "%s", r.body);
+    http(&r, port, "GET", "/wallet/history?page=2&limit=5", NULL, NULL);
+    cr_assert_eq(r.status, 503, "%s", r.body);
+    http(&r, port, "POST", "/wallet/history", NULL, NULL);
+    cr_assert_eq(r.status, 405, "%s", r.body);
     http(&r, port, "PUT", "/wallet/address", NULL, NULL);
     cr_assert_eq(r.status, 405, "%s", r.body);
     http(&r, port, "GET", "/transaction/send", NULL, NULL);

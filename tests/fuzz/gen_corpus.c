@@ -441,6 +441,11 @@ static void rpc_seeds(const chain_seeds_t *s)
              "{\"method\":\"balance\",\"params\":{\"address\":\"%s\"}}", addr);
     put("rpc", "balance", q, strlen(q));
     snprintf(q, sizeof q,
+             "{\"method\":\"history\",\"params\":{\"address\":\"%s\","
+             "\"page\":1,\"limit\":5}}",
+             addr);
+    put("rpc", "history", q, strlen(q));
+    snprintf(q, sizeof q,
              "{\"method\":\"generate\",\"params\":{\"count\":2,"
              "\"address\":\"%s\"}}",
              addr);
