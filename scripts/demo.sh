@@ -34,7 +34,7 @@ for arg in "$@"; do
     case $arg in
     --reset) reset=1 ;;
     -h | --help)
-        sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'
+        sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'
         exit 0
         ;;
     *)
