@@ -565,8 +565,9 @@ def node_defaults_checks_ports_and_warns_alone(net):
     assert r.returncode == 1, (r.returncode, r.stderr)
     assert "127.0.0.1:%d (the request port) is in use" % node.port in r.stderr, r.stderr
     assert not os.path.exists(clash), "the data directory was made anyway"
-    # The gossip port (PORT+1) is checked too.
-    r = subprocess.run([pxnet.NODE, "--network", "regtest", "--listen", "127.0.0.1:%d" % (node.port - 1),
+    # The gossip port (PORT+1, or --gossip-port) is checked too.
+    r = subprocess.run([pxnet.NODE, "--network", "regtest", "--listen",
+                        "127.0.0.1:%d" % pxnet.free_port_pair(), "--gossip-port", str(node.port),
                         "--data-dir", clash], capture_output=True, text=True, timeout=20)
     assert r.returncode == 1 and "(the gossip port) is in use" in r.stderr, (r.returncode, r.stderr)
     assert not os.path.exists(clash), "the data directory was made anyway"
