@@ -572,12 +572,21 @@ def node_defaults_checks_ports_and_warns_alone(net):
     assert r.returncode == 1 and "(the gossip port) is in use" in r.stderr, (r.returncode, r.stderr)
     assert not os.path.exists(clash), "the data directory was made anyway"
 
+    # Without --tracker: the network's tracker on this machine (--no-mine,
+    # so whatever listens there now cannot change what this test sees).
+    port = pxnet.free_port_pair()
+    dflt = net._spawn("default", [pxnet.NODE, "--network", "regtest", "--listen",
+                                  "127.0.0.1:%d" % port, "--no-mine",
+                                  "--data-dir", os.path.join(net.dir, "default")])
+    wait_until("the default tracker in the log",
+               lambda: "tracker tcp://127.0.0.1:28320" in dflt.tail(50), 20)
+    dflt.stop()
+    # A mining node whose tracker does not answer: warned at every status line.
     port = pxnet.free_port_pair()
     alone = net._spawn("alone", [pxnet.NODE, "--network", "regtest", "--listen", "127.0.0.1:%d" % port,
+                                 "--tracker", "tcp://127.0.0.1:%d" % pxnet.free_port_pair(),
                                  "--data-dir", os.path.join(net.dir, "alone"), "--threads", "1",
                                  "--status-interval", "1"])
-    wait_until("the default tracker in the log",
-               lambda: "tracker tcp://127.0.0.1:28320" in alone.tail(50), 20)
     wait_until("the warning, twice",
                lambda: alone.tail(200).count("MINING ALONE: 0 peers") >= 2, 20)
 
