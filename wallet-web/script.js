@@ -80,10 +80,12 @@ function coinsNode(units, big) {
     formatCoins(units), el('span', { class: big ? 'px-unit' : 'text-body-secondary ms-1', text: 'coins' }));
 }
 
-/* A pending change: "+12.50 incoming", "−1.5001 outgoing". */
+/* A pending change: "+12.50 incoming", "−1.5001 outgoing"; nothing
+ * pending is "0.00", without a sign. */
 function signedCoinsNode(units, sign, what) {
-  return el('span', { title: toUnits(units).toString() + ' base units', 'data-units': toUnits(units).toString() },
-    sign + formatCoins(units), el('span', { class: 'text-body-secondary ms-1', text: what }));
+  const u = toUnits(units);
+  return el('span', { title: u.toString() + ' base units', 'data-units': u.toString() },
+    (u > 0n ? sign : '') + formatCoins(units), el('span', { class: 'text-body-secondary ms-1', text: what }));
 }
 
 /* Parses a coin amount typed by a person, exactly. Returns BigInt units or

@@ -303,7 +303,7 @@ try {
     const confirmed = await text(alicePage, '#balance-confirmed');
     if (!confirmed.includes('150.00')) throw new Error(`confirmed shows "${confirmed}"`);
     const incoming = await text(alicePage, '#balance-pending-in');
-    if (!incoming.startsWith('+0.00')) throw new Error(`pending incoming shows "${incoming}"`);
+    if (!incoming.startsWith('0.00')) throw new Error(`pending incoming shows "${incoming}"`);
     await shot(alicePage, '05-sent-pending');
   });
 
