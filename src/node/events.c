@@ -74,6 +74,13 @@ uint64_t events_first(const events_t *e)
     return e->next > EVENTS_CAP ? e->next - EVENTS_CAP : 1;
 }
 
+const event_t *events_get(const events_t *e, uint64_t seq)
+{
+    if (seq < events_first(e) || seq >= e->next)
+        return NULL;
+    return &e->ring[seq % EVENTS_CAP];
+}
+
 size_t events_since(const events_t *e, const event_t **out, size_t max,
                     uint64_t since, uint64_t *missed)
 {

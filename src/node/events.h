@@ -119,6 +119,9 @@ event_t *events_push(events_t *e, event_kind_t kind);
 uint64_t events_last(const events_t *e);
 uint64_t events_first(const events_t *e);
 
+/* The event numbered seq, or NULL when the ring does not hold it. */
+const event_t *events_get(const events_t *e, uint64_t seq);
+
 /*
  * The events numbered after `since`, oldest first, at most max.
  * Returns: how many were written to out (borrowed pointers into the ring,
