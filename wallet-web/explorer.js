@@ -97,7 +97,10 @@ function svg(tag, attrs) {
 }
 
 const short = (h) => (h ? h.slice(0, 8) : '?');
-const tiny = (h) => (h ? h.slice(0, 6) : '?');
+// A block's label: its hash past the leading zeros that proof of work put
+// there (they are the same on every block).
+const tiny = (h) => (h ? (h.replace(/^0+/, '') || '0').slice(0, 6) : '?');
+const plural = (n, one, many) => `${fmt(n)} ${n === 1 ? one : many || `${one}s`}`;
 const fmt = (n) => Number(n).toLocaleString('en-US');
 
 function ago(ms) {
@@ -258,7 +261,7 @@ function layout(tree) {
   const orphans = [];
   let more = new Map();
   for (const e of state.refused.values()) {
-    if (e.height < tree.from || e.height > tree.to) continue;
+    if (e.height < tree.from || e.height > tree.to + 1) continue; // +1: on the tip
     if (e.kind === 'block-orphan') {
       if (!inTree.has(e.hash)) orphans.push(e);
       continue;
@@ -278,7 +281,7 @@ function layout(tree) {
   }
   const height = orphanTop + 2 * (BOX_H + 8) + 8;
   return { pos, col, refused, more, orphans: placedOrphans, refusedTop, orphanTop, height,
-    width: LEFT + RIGHT + (tree.to - tree.from + 1) * COL_W };
+    width: LEFT + RIGHT + (tree.to - tree.from + 2) * COL_W };
 }
 
 function keep(key, make) {
@@ -391,7 +394,7 @@ function draw() {
   for (const r of [...L.refused, ...L.orphans]) {
     const e = r.e;
     const orphan = e.kind === 'block-orphan';
-    const n = blockNode(`r${e.seq}`, '', tiny(e.hash), orphan ? 'orphan' : e.reason.replace(/^bad-/, '').slice(0, 8), () => select({ type: 'refused', seq: e.seq }));
+    const n = blockNode(`r${e.seq}`, '', tiny(e.hash), orphan ? 'orphan' : e.reason.replace(/^bad-(txns-)?/, '').slice(0, 7), () => select({ type: 'refused', seq: e.seq }));
     n.g.setAttribute('data-hash', e.hash);
     n.g.setAttribute('data-reason', e.reason);
     n.g.setAttribute('data-height', e.height);
@@ -464,9 +467,9 @@ function drawCounts() {
   list($('counts-txs'), r.transactions);
   const k = state.kinds || {};
   $('kind-counts').replaceChildren(
-    el('span', { id: 'count-reorgs', text: `${fmt(k.reorg || 0)} reorgs` }),
-    el('span', { id: 'count-pruned', text: `${fmt(k['branch-pruned'] || 0)} branches pruned` }),
-    el('span', { id: 'count-bans', text: `${fmt(k['peer-banned'] || 0)} bans` }));
+    el('span', { id: 'count-reorgs', text: plural(k.reorg || 0, 'reorg') }),
+    el('span', { id: 'count-pruned', text: `${plural(k['branch-pruned'] || 0, 'branch', 'branches')} pruned` }),
+    el('span', { id: 'count-bans', text: plural(k['peer-banned'] || 0, 'peer banned', 'peers banned') }));
 
   // The running line, since the page opened.
   if (!state.base || !state.tree) return;
