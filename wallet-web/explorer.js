@@ -5,7 +5,7 @@
  *
  * Data (wallet_api_explorer.c, the node's rpc_explorer.h):
  *   /explorer/events?since=S  the node's event log after event S; polled
- *                             every POLL_MS with the last number seen;
+ *                             every POLL_MS (0.3 s) with the last number seen;
  *   /explorer/tree?limit=N    the last N heights of the tree (best chain
  *                             and side branches, with the branch tips and
  *                             how long until each side branch is pruned);
@@ -27,7 +27,7 @@
  */
 'use strict';
 
-const POLL_MS = 500;
+const POLL_MS = 300;
 const TREE_REFRESH_MS = 5000;
 const WINDOW = 30;
 const FEED_MAX = 80;

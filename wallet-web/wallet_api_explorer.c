@@ -10,7 +10,7 @@
  *   GET /explorer/tips                    chaintips
  *
  * The page polls /explorer/events with the last sequence number it saw
- * every half second and asks for the tree again when something happened
+ * every 0.3 s and asks for the tree again when something happened
  * to the chain: each poll is one query to the node.
  */
 #include "wallet_api_impl.h"
