@@ -331,6 +331,13 @@ Test(events, a_refused_block_claims_its_height_and_parent)
     uint8_t hash[32];
     block_compute_hash(hash, &b.header);
     cr_assert_arr_eq(ev->hash, hash, 32);
+    /* Its transactions are kept for its details: the coinbase here. */
+    const event_detail_t *d = events_detail(&w.e, ev->seq);
+    cr_assert_not_null(d);
+    cr_assert_eq(d->count, 1);
+    cr_assert_eq(d->txs[0].kind, TX_COINBASE);
+    cr_assert_eq(d->txs[0].height, 2);
+    cr_assert_null(events_detail(&w.e, ev->seq + 1000));
     /* Without a coinbase, the height comes from the parent; with an
      * unknown parent, there is none. */
     b.txs[0].kind = TX_TRANSFER;
@@ -344,6 +351,29 @@ Test(events, a_refused_block_claims_its_height_and_parent)
     events_block_refused(&w.e, EVENT_BLOCK_REFUSED, w.c, NULL, "malformed", 3);
     ev = newest(&w.e, EVENT_BLOCK_REFUSED);
     cr_assert(!ev->has_hash && !ev->has_header && !ev->has_height);
+    block_deinit(&b);
+    unwire(&w);
+}
+
+Test(events, details_are_kept_for_the_last_refused_blocks_only)
+{
+    wired_t w;
+    wire(&w);
+    block_t b;
+    fx_block(&b, w.c, chain_tip(w.c), miner.pub, NULL, 0, 80);
+    uint64_t first = events_last(&w.e) + 1;
+    for (int i = 0; i < EVENTS_DETAILS + 5; i++)
+        events_block_refused(&w.e, EVENT_BLOCK_REFUSED, w.c, &b, "high-hash",
+                             1);
+    cr_assert_null(events_detail(&w.e, first), "the oldest gave its room");
+    cr_assert_null(events_detail(&w.e, first + 4));
+    cr_assert_not_null(events_detail(&w.e, first + 5));
+    cr_assert_not_null(events_detail(&w.e, events_last(&w.e)));
+    /* Orphans and unparsable bytes keep none. */
+    events_block_refused(&w.e, EVENT_BLOCK_ORPHAN, w.c, &b, "orphan", 1);
+    cr_assert_null(events_detail(&w.e, events_last(&w.e)));
+    events_block_refused(&w.e, EVENT_BLOCK_REFUSED, w.c, NULL, "malformed", 1);
+    cr_assert_null(events_detail(&w.e, events_last(&w.e)));
     block_deinit(&b);
     unwire(&w);
 }

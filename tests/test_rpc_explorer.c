@@ -238,5 +238,9 @@ Test(rpc_explorer, events_since_n_with_reasons_in_words)
                  1);
     json_decref(h);
     refused("events", json_pack("{s:i}", "since", -1), ERR_ARG, "since");
+    refused("refusedblock", json_pack("{s:i}", "seq", 3), ERR_NOT_FOUND,
+            "no refused block");
+    refused("refusedblock", json_pack("{s:s}", "seq", "x"), ERR_ARG,
+            "event number");
     refused("events", json_pack("{s:i}", "max", 1001), ERR_ARG, "1..1000");
 }

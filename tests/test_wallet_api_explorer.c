@@ -131,6 +131,8 @@ Test(wallet_api_explorer, arguments_are_checked_before_the_node_is_asked)
     expect(port, "GET", "/explorer/tree?from=-3", 400, "block height");
     expect(port, "GET", "/explorer/events?since=x", 400, "event number");
     expect(port, "GET", "/explorer/events?limit=1001", 400, "1 to 1000");
+    expect(port, "GET", "/explorer/refused/x", 400, "event number");
+    expect(port, "GET", "/explorer/refused/0", 400, "event number");
     expect(port, "GET", "/explorer/nothing", 404, "no such endpoint");
     expect(port, "POST", "/explorer/events", 405, "use GET");
 }
@@ -142,6 +144,7 @@ Test(wallet_api_explorer, well_formed_queries_need_the_node)
     expect(port, "GET", "/explorer/events?since=12&limit=100", 503,
            "no answer");
     expect(port, "GET", "/explorer/tips", 503, "no answer");
+    expect(port, "GET", "/explorer/refused/7", 503, "no answer");
 }
 
 Test(wallet_api_explorer, the_page_is_served_at_explorer)

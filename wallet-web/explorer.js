@@ -572,6 +572,17 @@ function dl(rows) {
   return d;
 }
 
+function txTable(list) {
+  return el('table', { class: 'table table-sm small mb-0', id: 'details-txs' },
+    el('thead', {}, el('tr', {}, ...['type', 'txid', 'from', 'to', 'amount', 'fee'].map((t) => el('th', { text: t })))),
+    el('tbody', {}, ...list.map((t) => el('tr', { 'data-txid': t.txid, 'data-type': t.type },
+      el('td', { text: t.type }), el('td', { class: 'font-monospace', text: short(t.txid) }),
+      el('td', { class: 'font-monospace', text: t.from ? `${t.from.slice(0, 14)}…` : '—' }),
+      el('td', { class: 'font-monospace', text: t.to ? `${t.to.slice(0, 14)}…` : '—' }),
+      el('td', { text: (Number(t.amount) / 1e8).toFixed(8) }),
+      el('td', { text: t.fee !== undefined ? (Number(t.fee) / 1e8).toFixed(8) : '' })))));
+}
+
 async function select(what) {
   state.selected = what;
   draw();
@@ -592,20 +603,25 @@ async function select(what) {
         ['version', h.version], ['merkle root', h.merkleRoot], ['time', h.timestamp !== undefined ? `${h.timestamp} (${new Date(h.timestamp * 1000).toISOString()})` : undefined],
         ['bits', h.bits], ['nonce', h.nonce], ['transactions', e.txs],
       ]));
+    // The node keeps the first transactions of its last refused blocks.
+    if (e.kind === 'block-refused') {
+      try {
+        const d = await api(`/explorer/refused/${e.seq}`);
+        if (state.selected !== what) return;
+        box.append(el('p', { class: 'small text-body-secondary mb-1',
+          text: d.transactions.length < d.tx_count ? `the first ${d.transactions.length} of ${d.tx_count} transactions:` : 'its transactions:' }),
+        txTable(d.transactions));
+      } catch (err) {
+        box.append(el('p', { class: 'small text-body-secondary mb-0', text: 'Its transactions are no longer kept.' }));
+      }
+    }
     return;
   }
   box.replaceChildren(el('p', { class: 'small text-body-secondary', text: 'loading…' }));
   try {
     const b = await api(`/block/${what.hash}`);
     if (state.selected !== what) return;
-    const txs = el('table', { class: 'table table-sm small mb-0' },
-      el('thead', {}, el('tr', {}, ...['type', 'txid', 'from', 'to', 'amount', 'fee'].map((t) => el('th', { text: t })))),
-      el('tbody', {}, ...(b.data || []).map((t) => el('tr', { 'data-txid': t.txid },
-        el('td', { text: t.type }), el('td', { class: 'font-monospace', text: short(t.txid) }),
-        el('td', { class: 'font-monospace', text: t.from ? `${t.from.slice(0, 14)}…` : '—' }),
-        el('td', { class: 'font-monospace', text: t.to ? `${t.to.slice(0, 14)}…` : '—' }),
-        el('td', { text: (Number(t.amount) / 1e8).toFixed(8) }),
-        el('td', { text: t.fee !== undefined ? (Number(t.fee) / 1e8).toFixed(8) : '' })))));
+    const txs = txTable(b.data || []);
     box.replaceChildren(
       el('h3', { class: 'h6', text: `Block ${b.blockHeight} — ${b.mainChain ? 'best chain' : 'side branch'}` }),
       dl([

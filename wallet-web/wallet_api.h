@@ -34,7 +34,8 @@
  *                               (the node's, with responsive),
  *                               refused: {blocks, transactions}, tracker}
  *   GET  /explorer/tree?from=&limit=, /explorer/events?since=&limit=,
- *        /explorer/tips        the explorer page's view of the node's block
+ *        /explorer/tips, /explorer/refused/<seq>
+ *                              the explorer page's view of the node's block
  *                              tree, event log and branch tips
  *                              (wallet_api_explorer.c, rpc_explorer.h)
  *   GET  anything else         a file of the web root ("/" is wallet_ui.html,

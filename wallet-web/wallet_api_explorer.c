@@ -8,6 +8,8 @@
  *   GET /explorer/events?since=S&limit=N  events {since?, max?: N
  *                                          (1..1000)}
  *   GET /explorer/tips                    chaintips
+ *   GET /explorer/refused/<seq>           refusedblock {seq}: the first
+ *                                          transactions of a refused block
  *
  * The page polls /explorer/events with the last sequence number it saw
  * every 0.3 s and asks for the tree again when something happened
@@ -85,6 +87,17 @@ json_t *wallet_api_explorer(wallet_api_t *a, int *status, const char *path,
     if (strcmp(path, "/explorer/tips") == 0) {
         json_t *reply = NULL;
         json_t *r = wallet_api_ask(a, &reply, status, "chaintips", NULL);
+        return r ? wallet_api_ok_reply(status, r) : reply;
+    }
+    if (strncmp(path, "/explorer/refused/", 18) == 0) {
+        uint32_t seq;
+        if (!wallet_api_parse_u32(&seq, path + 18, 1, UINT32_MAX))
+            return wallet_api_error_reply(status, MHD_HTTP_BAD_REQUEST,
+                                          "a refused block is named by its "
+                                          "event number");
+        json_t *reply = NULL;
+        json_t *r = wallet_api_ask(a, &reply, status, "refusedblock",
+                                   json_pack("{s:I}", "seq", (json_int_t)seq));
         return r ? wallet_api_ok_reply(status, r) : reply;
     }
     return wallet_api_error_reply(status, MHD_HTTP_NOT_FOUND,

@@ -24,8 +24,11 @@ int events_init(events_t *e)
 {
     memset(e, 0, sizeof *e);
     e->ring = calloc(EVENTS_CAP, sizeof *e->ring);
-    if (!e->ring)
+    e->details = calloc(EVENTS_DETAILS, sizeof *e->details);
+    if (!e->ring || !e->details) {
+        events_deinit(e);
         return ERR_NOMEM;
+    }
     e->next = 1;
     return 0;
 }
@@ -33,7 +36,9 @@ int events_init(events_t *e)
 void events_deinit(events_t *e)
 {
     free(e->ring);
+    free(e->details);
     e->ring = NULL;
+    e->details = NULL;
 }
 
 const char *events_kind_name(event_kind_t kind)
@@ -74,6 +79,14 @@ uint64_t events_first(const events_t *e)
     return e->next > EVENTS_CAP ? e->next - EVENTS_CAP : 1;
 }
 
+const event_detail_t *events_detail(const events_t *e, uint64_t seq)
+{
+    for (size_t i = 0; seq && i < EVENTS_DETAILS; i++)
+        if (e->details[i].seq == seq)
+            return &e->details[i];
+    return NULL;
+}
+
 const event_t *events_get(const events_t *e, uint64_t seq)
 {
     if (seq < events_first(e) || seq >= e->next)
@@ -112,6 +125,13 @@ void events_block_refused(events_t *e, event_kind_t kind, const chain_t *c,
     ev->header = b->header;
     ev->has_hash = ev->has_header = true;
     ev->txs = (uint32_t)b->tx_count;
+    if (kind == EVENT_BLOCK_REFUSED) {
+        event_detail_t *d = &e->details[e->details_next++ % EVENTS_DETAILS];
+        d->seq = ev->seq;
+        d->count = b->tx_count < EVENTS_DETAIL_TXS ? (uint32_t)b->tx_count
+                                                   : EVENTS_DETAIL_TXS;
+        memcpy(d->txs, b->txs, d->count * sizeof *d->txs);
+    }
     /* Where it claims to belong: its coinbase says, else its parent. */
     const chain_node_t *parent = chain_get(c, b->header.prev_hash);
     if (b->tx_count && b->txs[0].kind == TX_COINBASE) {

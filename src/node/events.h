@@ -31,8 +31,13 @@
 
 #include "block.h"
 #include "chain.h"
+#include "tx.h"
 
 #define EVENTS_CAP 4096
+/* Refused blocks whose first transactions are kept for their details, and
+ * how many of each. */
+#define EVENTS_DETAILS 128
+#define EVENTS_DETAIL_TXS 12
 
 typedef enum {
     EVENT_BLOCK_ACCEPTED,
@@ -62,7 +67,9 @@ typedef enum {
  *   block-refused   hash, parent (claimed), height (claimed: the
  *                   coinbase's, else the parent's + 1; has_height),
  *                   reason, peer, header, txs; has_header is false for
- *                   bytes that did not parse (reason "malformed")
+ *                   bytes that did not parse (reason "malformed"); the
+ *                   last EVENTS_DETAILS refused blocks keep their first
+ *                   transactions (events_detail())
  *   block-orphan    as block-refused; reason "orphan"
  *   tx-refused      hash (txid; has_header false), reason, peer
  *   peer-banned     peer, reason (the last misbehaviour)
@@ -81,8 +88,17 @@ typedef struct {
     block_header_t header;
 } event_t;
 
+/* The first transactions of a refused block (events_detail()). */
 typedef struct {
-    event_t *ring; /* EVENTS_CAP entries, owned */
+    uint64_t seq;   /* the block-refused event's; 0: unused */
+    uint32_t count; /* kept (at most EVENTS_DETAIL_TXS) */
+    tx_t txs[EVENTS_DETAIL_TXS];
+} event_detail_t;
+
+typedef struct {
+    event_t *ring;           /* EVENTS_CAP entries, owned */
+    event_detail_t *details; /* EVENTS_DETAILS entries, owned */
+    uint64_t details_next;
     uint64_t next; /* the sequence number the next event gets (from 1) */
     uint64_t counts[EVENT_KINDS];
     /* The call being gathered (events_call_begin .. _end). */
@@ -118,6 +134,10 @@ event_t *events_push(events_t *e, event_kind_t kind);
  * still holds (newest + 1 when empty). */
 uint64_t events_last(const events_t *e);
 uint64_t events_first(const events_t *e);
+
+/* The transactions kept of the refused block of event seq, or NULL when
+ * none are (the bytes did not parse, or newer refusals took the room). */
+const event_detail_t *events_detail(const events_t *e, uint64_t seq);
 
 /* The event numbered seq, or NULL when the ring does not hold it. */
 const event_t *events_get(const events_t *e, uint64_t seq);

@@ -12,6 +12,7 @@
 #include "err.h"
 #include "events.h"
 #include "hex.h"
+#include "json_view.h"
 #include "node_impl.h"
 #include "reasons.h"
 #include "rpc.h"
@@ -339,10 +340,38 @@ static json_t *m_events(node_t *n, const json_t *params)
         "refused", refused, "reasons", reasons));
 }
 
+/* ---- refusedblock -------------------------------------------------------- */
+
+static json_t *m_refusedblock(node_t *n, const json_t *params)
+{
+    json_t *s = json_object_get(params, "seq");
+    if (!json_is_integer(s) || json_integer_value(s) < 1)
+        return rpc_error(ERR_ARG, "\"seq\" is an event number");
+    uint64_t seq = (uint64_t)json_integer_value(s);
+    const events_t *ev = node_events(n);
+    const event_t *e = events_get(ev, seq);
+    const event_detail_t *d = events_detail(ev, seq);
+    if (!e || e->kind != EVENT_BLOCK_REFUSED || !d)
+        return rpc_error(ERR_NOT_FOUND, "no refused block with its "
+                                        "transactions kept under that number");
+    json_t *txs = json_array();
+    for (uint32_t i = 0; txs && i < d->count; i++)
+        json_array_append_new(txs,
+                              json_view_tx(&d->txs[i], node_params(n)->hrp));
+    json_t *r =
+        json_pack("{s:I,s:o,s:s,s:I,s:o}", "seq", (json_int_t)seq, "hash",
+                  hash_json(e->hash), "reason", e->reason ? e->reason : "?",
+                  "tx_count", (json_int_t)e->txs, "transactions", txs);
+    const char *said = reason_sentence(e->reason);
+    if (r && said)
+        set(r, "sentence", json_string(said));
+    return ok(r);
+}
+
 bool rpc_explorer_has(const char *method)
 {
     return strcmp(method, "chaintips") == 0 || strcmp(method, "tree") == 0 ||
-           strcmp(method, "events") == 0;
+           strcmp(method, "events") == 0 || strcmp(method, "refusedblock") == 0;
 }
 
 json_t *rpc_explorer(node_t *n, const char *method, const json_t *params)
@@ -353,5 +382,7 @@ json_t *rpc_explorer(node_t *n, const char *method, const json_t *params)
         return m_tree(n, params);
     if (strcmp(method, "events") == 0)
         return m_events(n, params);
+    if (strcmp(method, "refusedblock") == 0)
+        return m_refusedblock(n, params);
     return rpc_error(ERR_ARG, "unknown method");
 }

@@ -51,6 +51,11 @@
  *                 block-orphan    as block-refused (reason "orphan")
  *                 tx-refused      reason, txid?
  *                 peer-banned     reason
+ *   refusedblock {seq: a block-refused event's number}
+ *               -> {seq, hash, reason, sentence, tx_count, transactions:
+ *                   [json_view tx, the first EVENTS_DETAIL_TXS]}; the
+ *               node keeps them for its last EVENTS_DETAILS refused blocks
+ *               (events.h), ERR_NOT_FOUND for older ones.
  *
  * Thread safety: as rpc.h (request thread, node lock held).
  */

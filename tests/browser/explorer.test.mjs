@@ -250,6 +250,7 @@ try {
     await until(async () => (await text('#details-rule')).includes('merkle root does not match'), 5000, 'the rule');
     const d = await text('#details');
     if (!d.includes(hash) || !d.includes('claimed parent') || !d.includes('merkle root')) throw new Error(`details: ${d.slice(0, 200)}`);
+    await page.locator('#details-txs tr[data-type="coinbase"]').waitFor({ timeout: 5000 });
     await shot('06-refused-details');
   });
 
