@@ -355,11 +355,18 @@ function draw() {
       d: `M${a.x + BOX_W / 2} ${a.y} C${a.x + BOX_W / 2 + 8} ${a.y} ${b.x - BOX_W / 2 - 8} ${b.y} ${b.x - BOX_W / 2} ${b.y}`,
     }));
   }
+  // A refused block's claimed parent: in the tree, or itself refused
+  // (bad-prevblk builds on a block that was).
+  const refusedAt = new Map(L.refused.map((r) => [r.e.hash, r]));
   for (const r of L.refused) {
     const q = L.pos.get(r.e.parent);
-    if (!q) continue;
-    const a = mid(q);
-    edges.append(svg('path', { class: 'px-edge px-edge-refused', d: `M${a.x} ${a.y + BOX_H / 2} L${r.x + BOX_W / 2} ${r.y}` }));
+    const qr = q ? null : refusedAt.get(r.e.parent);
+    if (q) {
+      const a = mid(q);
+      edges.append(svg('path', { class: 'px-edge px-edge-refused', d: `M${a.x} ${a.y + BOX_H / 2} L${r.x + BOX_W / 2} ${r.y}` }));
+    } else if (qr) {
+      edges.append(svg('path', { class: 'px-edge px-edge-refused', d: `M${qr.x + BOX_W} ${qr.y + BOX_H / 2} L${r.x} ${r.y + BOX_H / 2}` }));
+    }
   }
   for (const [h, n] of L.more) {
     bg.append(svg('text', { class: 'px-reason', x: L.col(h), y: L.refusedTop + REFUSED_ROWS * (BOX_H + 10) - 2, text: `+${n} more` }));

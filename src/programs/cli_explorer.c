@@ -105,15 +105,15 @@ static void print_event(const json_t *e, const json_t *reasons)
                                                          : "local",
                json_is_true(json_object_get(e, "mined")) || !peer ? "" : peer);
     else if (strcmp(kind, "reorg") == 0)
-        printf("%" PRIu64 " blocks off, %" PRIu64 " on, fork at %" PRIu64
-               ": tip %s (was %s), %" PRIu64 " transactions back in the "
+        printf("%" PRIu64 " block(s) off, %" PRIu64 " on, fork at %" PRIu64
+               ": tip %s (was %s), %" PRIu64 " transaction(s) back in the "
                "mempool",
                cli_jint(e, "disconnected"), cli_jint(e, "connected"),
                cli_jint(e, "fork_height"), short_hash(h, e, "tip"),
                short_hash(p, e, "old_tip"), cli_jint(e, "txs_returned"));
     else if (strcmp(kind, "branch-pruned") == 0)
-        printf("%" PRIu64 " blocks up to %s at %" PRIu64 ", %" PRIu64
-               " transactions back in the mempool",
+        printf("%" PRIu64 " block(s) up to %s at %" PRIu64 ", %" PRIu64
+               " transaction(s) back in the mempool",
                cli_jint(e, "blocks"), short_hash(h, e, "tip"),
                cli_jint(e, "height"), cli_jint(e, "txs_returned"));
     else {
