@@ -61,6 +61,8 @@ const state = {
   pruned: new Set(), // tips of branches pruned lately
   nodes: new Map(), // key -> {g, edge}
   selected: null,
+  feedKey: null,
+  feedAt: 0,
   down: false,
   stats: { firstDrawMs: null, draws: 0, drawMsTotal: 0, drawMsMax: 0, polls: 0 },
 };
@@ -502,6 +504,11 @@ function drawCounts() {
 }
 
 function drawFeed() {
+  // Redrawn when something new came, and every few seconds for the ages.
+  const key = `${state.last}`;
+  if (key === state.feedKey && Date.now() - state.feedAt < 5000) return;
+  state.feedKey = key;
+  state.feedAt = Date.now();
   $('feed-seq').textContent = state.last ? `event ${fmt(state.last)}` : '';
   const items = state.feed.map((e) => {
     const why = e.reason && state.reasons[e.reason];
