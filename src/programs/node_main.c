@@ -11,6 +11,7 @@
 #include "cmdline.h"
 #include "err.h"
 #include "log.h"
+#include "memory.h"
 #include "node.h"
 #include "params.h"
 #include "sock.h"
@@ -210,6 +211,7 @@ int main(int argc, char **argv)
     if ((st = settle_options(&a)) != 0)
         return st;
     node_config_t cfg = a.cfg;
+    memory_tune();
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
     signal(SIGPIPE, SIG_IGN);
