@@ -20,7 +20,11 @@ pickaxe-adversary with --rate 0 --attacks all, and lets them run for
   memory      VmRSS and VmHWM of every node from /proc/PID/status every
               --mem-interval seconds: at start, after the warm-up (--warmup,
               default 10 % of the run, at least 30 s) and at the end, with
-              the least-squares slope after the warm-up.
+              the least-squares slope after the warm-up; beside it, what
+              each node's allocator counts in use (status.memory, read from
+              the last status answer), which tells the node's own data
+              apart from what the allocator, the libraries and the thread
+              stacks hold.
   attacks     the adversary's --stats file every second: what it sent, by
               kind, and the ids of every attack block and transaction (its
               file keeps the last 40 of each kind, so reading it every
