@@ -20,7 +20,11 @@ pickaxe-adversary with --rate 0 --attacks all, and lets them run for
   memory      VmRSS and VmHWM of every node from /proc/PID/status every
               --mem-interval seconds: at start, after the warm-up (--warmup,
               default 10 % of the run, at least 30 s) and at the end, with
-              the least-squares slope after the warm-up.
+              the least-squares slope after the warm-up; beside it, what
+              each node's allocator counts in use (status.memory, read from
+              the last status answer), which tells the node's own data
+              apart from what the allocator, the libraries and the thread
+              stacks hold.
   attacks     the adversary's --stats file every second: what it sent, by
               kind, and the ids of every attack block and transaction (its
               file keeps the last 40 of each kind, so reading it every
@@ -234,6 +238,7 @@ class Soak:
         self.ids_missed = 0    # items sent between two reads beyond the ids kept
         self.adv_stats = None
         self.mem = {}          # name -> [(t, rss, hwm)]
+        self.heap = {}         # node name -> [(t, in_use, free)] from status.memory
         self.deaths = {}
 
     # ---- setup ---------------------------------------------------------------
@@ -290,6 +295,14 @@ class Soak:
             last = self.mem.get(p.name)
             if m and not (last and t - last[-1][0] < 1.0):  # the end's sample may follow one
                 self.mem.setdefault(p.name, []).append((round(t, 1), m[0], m[1]))
+        # What each node holds, as its allocator counts it (status.memory):
+        # RSS minus this is what the allocator keeps, the libraries and the
+        # stacks.
+        for poller in self.pollers:
+            mem = (poller.last or {}).get("memory")
+            if mem and "in_use_kib" in mem:
+                self.heap.setdefault(poller.node.name, []).append(
+                    (round(t, 1), mem["in_use_kib"], mem.get("free_kib", 0)))
 
     def check_alive(self):
         t = time.monotonic() - self.t0

@@ -57,6 +57,20 @@ def memory_report(samples, warmup_s):
     }
 
 
+def heap_report(samples, warmup_s):
+    """start / after warm-up / end of a node's status.memory samples
+    [(t, in_use, free)], in KiB."""
+    warm = [s for s in samples if s[0] >= warmup_s] or samples[-1:]
+    w, e = warm[0], samples[-1]
+    slope = slope_per_minute([(t, used) for t, used, _ in warm])
+    return {
+        "start_in_use_kib": samples[0][1], "warm_in_use_kib": w[1], "end_in_use_kib": e[1],
+        "end_free_kib": e[2], "max_free_kib": max(f for _, _, f in samples),
+        "slope_kib_per_min": round(slope, 1) if slope is not None else None,
+        "samples": [[t, used, free] for t, used, free in samples],
+    }
+
+
 def machine():
     cpu = "unknown"
     try:
@@ -107,6 +121,7 @@ def build_report(soak, end, started_at):
     memory = {p.name: memory_report(soak.mem.get(p.name, []), a.warmup)
               for p in soak.net.procs if p.name in soak.mem}
     node_mem = [memory[n.name] for n in soak.nodes if memory.get(n.name)]
+    heap = {name: heap_report(samples, a.warmup) for name, samples in soak.heap.items() if samples}
     longest_turn = max((t["longest_turn_ms"] for t in turns), default=None)
     return {
         "command": "scripts/soak.py " + " ".join(sys.argv[1:]),
@@ -140,6 +155,7 @@ def build_report(soak, end, started_at):
         "invalid_accepted": inv,
         "checks": end["checks"],
         "memory": memory,
+        "heap": heap,
         "deaths": soak.deaths,
         "failures": failures,
         "goals": {
@@ -224,6 +240,15 @@ def print_summary(r, path):
                 name, m["start_kib"] / 1024.0, m["warm_kib"] / 1024.0, m["end_kib"] / 1024.0,
                 m["end_hwm_kib"] / 1024.0, "%+.1f" % slope if slope is not None else "n/a",
                 "flat" if m["flat"] else "GROWING"))
+    if r.get("heap"):
+        print("held by the node (status.memory in use, MiB: start / after warm-up / end; "
+              "free in its heaps at end and at most; slope after warm-up):")
+        for name, h in sorted(r["heap"].items()):
+            slope = h["slope_kib_per_min"]
+            print("   %-10s %6.1f / %6.1f / %6.1f   free %5.1f (max %5.1f)   %11s KiB/min" % (
+                name, h["start_in_use_kib"] / 1024.0, h["warm_in_use_kib"] / 1024.0,
+                h["end_in_use_kib"] / 1024.0, h["end_free_kib"] / 1024.0,
+                h["max_free_kib"] / 1024.0, "%+.1f" % slope if slope is not None else "n/a"))
     g = r["goals"]
 
     def verdict(v):

@@ -46,6 +46,7 @@
 #include "events.h"
 #include "hex.h"
 #include "log.h"
+#include "memory.h"
 #include "mining.h"
 #include "node_impl.h"
 #include "persist.h"
@@ -97,7 +98,7 @@ struct node {
     addrindex_t *addrindex;     /* the `history` query's, filled lazily */
 
     /* The main loop's own. */
-    uint64_t next_status_ms, next_poll_ms;
+    uint64_t next_status_ms, next_poll_ms, next_trim_ms;
     size_t poll_cursor;
     bool catching_up; /* the start: no mining before the first catch-up */
     uint64_t catch_up_until_ms;
@@ -663,6 +664,12 @@ static void turn(node_t *n, volatile sig_atomic_t *stop)
         status_line(n);
         n->next_status_ms = now + 1000 * n->cfg.status_interval_s;
     }
+    if (now >= n->next_trim_ms) {
+        /* What the node freed goes back to the system (memory.h). */
+        loopwatch_at(&n->watch, "memory: trim");
+        memory_trim();
+        n->next_trim_ms = now + MEMORY_TRIM_INTERVAL_MS;
+    }
 }
 
 /* ---- lifecycle ----------------------------------------------------------- */
@@ -811,6 +818,7 @@ static void start(node_t *n)
     n->catching_up = true;
     n->catch_up_until_ms = now + NODE_START_SYNC_MS;
     n->next_status_ms = now + 1000 * n->cfg.status_interval_s;
+    n->next_trim_ms = now + MEMORY_TRIM_INTERVAL_MS;
     n->next_poll_ms = now + NODE_TIP_POLL_MS;
 }
 

@@ -14,6 +14,7 @@
 #include "err.h"
 #include "hex.h"
 #include "json_view.h"
+#include "memory.h"
 #include "node_impl.h"
 #include "rpc_explorer.h"
 #include "rpc_history.h"
@@ -95,6 +96,19 @@ json_t *rpc_status_busy(node_t *n)
                         "main_loop", main_loop_json(n)));
 }
 
+/* The process's resident size and the allocator's figures (memory.h), in
+ * KiB: what the node holds (in_use) apart from what the allocator keeps. */
+static json_t *memory_json(void)
+{
+    memory_view_t v;
+    memory_read(&v);
+    return json_pack("{s:I,s:I,s:I,s:I}", "rss_kib",
+                     (json_int_t)(v.rss_bytes / 1024), "in_use_kib",
+                     (json_int_t)(v.in_use_bytes / 1024), "free_kib",
+                     (json_int_t)(v.free_bytes / 1024), "mapped_kib",
+                     (json_int_t)(v.mapped_bytes / 1024));
+}
+
 static json_t *m_status(node_t *n)
 {
     const chain_node_t *tip = chain_tip(node_chain(n));
@@ -150,6 +164,11 @@ static json_t *m_status(node_t *n)
         json_object_set_new(json_object_get(r, "result"), "tx_relay", relay);
     else
         json_decref(relay);
+    json_t *memory = memory_json();
+    if (r && memory)
+        json_object_set_new(json_object_get(r, "result"), "memory", memory);
+    else
+        json_decref(memory);
     json_t *loop = main_loop_json(n);
     if (r && loop) {
         json_object_set_new(json_object_get(r, "result"), "busy", json_false());

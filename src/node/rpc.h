@@ -35,7 +35,12 @@
  *                             counts as its first turn),
  *                             longest_turn_ms (since the start, the current
  *                             turn included), where (the phase the loop is
- *                             in, e.g. "inbox: block from peer")}}
+ *                             in, e.g. "inbox: block from peer")},
+ *                   memory: {rss_kib (the process's resident size),
+ *                             in_use_kib (what the allocator counts
+ *                             allocated), free_kib (free in its heaps, not
+ *                             yet given back), mapped_kib (of in_use, in
+ *                             blocks mapped on their own); memory.h}}
  *               When the main loop holds the node lock for more than a
  *               quarter of a second (node_query), status answers what it can
  *               read without it: {network, node_id, gossip, uptime, peers,

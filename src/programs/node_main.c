@@ -11,6 +11,7 @@
 #include "cmdline.h"
 #include "err.h"
 #include "log.h"
+#include "memory.h"
 #include "node.h"
 #include "params.h"
 #include "portcheck.h"
@@ -246,6 +247,7 @@ int main(int argc, char **argv)
     node_config_t cfg = a.cfg;
     if ((st = check_ports(&cfg)) != 0)
         return st;
+    memory_tune();
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
     signal(SIGPIPE, SIG_IGN);
