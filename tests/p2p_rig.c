@@ -91,6 +91,24 @@ wire_peer_t pr_peer_of(const pr_node_t *n)
     return w;
 }
 
+wire_peer_t pr_pair_up(pr_node_t *a, pr_node_t *b, const uint8_t net[32],
+                       uint32_t height, int mode)
+{
+    p2p_config_t cfg;
+    pr_config(&cfg, net);
+    pr_start(a, &cfg, 1, PR_ANSWER);
+    pr_start(b, &cfg, height, mode);
+    wire_peer_t pb = pr_peer_of(b);
+    cr_assert_eq(p2p_add_peer(a->p, &pb), 0);
+    return pb;
+}
+
+void pr_pair_down(pr_node_t *a, pr_node_t *b)
+{
+    pr_stop(a);
+    pr_stop(b);
+}
+
 bool pr_wait_peers(p2p_t *p, size_t count, int timeout_ms)
 {
     uint64_t deadline = sock_now_ms() + (uint64_t)timeout_ms;

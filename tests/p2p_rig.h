@@ -43,6 +43,13 @@ void pr_config(p2p_config_t *cfg, const uint8_t net[32]);
 void pr_start(pr_node_t *n, const p2p_config_t *cfg, uint32_t height, int mode);
 void pr_stop(pr_node_t *n);
 
+/* Starts a (answering) and b (mode, answering GET_TIP with height) on
+ * network net with pr_config()'s times, and makes a know b. Returns b as a
+ * knows it. pr_pair_down() stops both. */
+wire_peer_t pr_pair_up(pr_node_t *a, pr_node_t *b, const uint8_t net[32],
+                       uint32_t height, int mode);
+void pr_pair_down(pr_node_t *a, pr_node_t *b);
+
 /* n as a peer: its id, request and gossip endpoints. */
 wire_peer_t pr_peer_of(const pr_node_t *n);
 

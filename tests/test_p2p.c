@@ -594,26 +594,6 @@ Test(p2p, broadcast_and_receive_arguments)
 
 /* ---- p2p_ask(): outcomes in the inbox ------------------------------------ */
 
-/* Starts a (answering) and b (mode, answering GET_TIP with height), and
- * makes a know b. Returns b as a knows it. */
-static wire_peer_t pair_up(pr_node_t *a, pr_node_t *b, uint32_t height,
-                           int mode)
-{
-    p2p_config_t cfg;
-    pr_config(&cfg, NET);
-    pr_start(a, &cfg, 1, PR_ANSWER);
-    pr_start(b, &cfg, height, mode);
-    wire_peer_t pb = pr_peer_of(b);
-    cr_assert_eq(p2p_add_peer(a->p, &pb), 0);
-    return pb;
-}
-
-static void pair_down(pr_node_t *a, pr_node_t *b)
-{
-    pr_stop(a);
-    pr_stop(b);
-}
-
 static void get_tip(buf_t *req)
 {
     buf_init(req);
@@ -637,7 +617,7 @@ static void next_reply(pr_node_t *n, p2p_msg_t *m)
 Test(p2p, ask_the_answer_arrives_in_the_inbox_with_its_tag)
 {
     pr_node_t a, b;
-    wire_peer_t pb = pair_up(&a, &b, 77, PR_ANSWER);
+    wire_peer_t pb = pr_pair_up(&a, &b, NET, 77, PR_ANSWER);
     buf_t req;
     get_tip(&req);
     cr_assert_eq(p2p_ask(a.p, pb.id, 41, req.data, req.len), 0);
@@ -663,13 +643,13 @@ Test(p2p, ask_the_answer_arrives_in_the_inbox_with_its_tag)
     cr_assert_eq(p2p_ask(a.p, pb.id, 1, req.data, 0), ERR_ARG);
     cr_assert_eq(p2p_receive_data(a.p, &m, 300), ERR_TIMEOUT);
     buf_deinit(&req);
-    pair_down(&a, &b);
+    pr_pair_down(&a, &b);
 }
 
 Test(p2p, ask_a_silent_peer_is_a_timeout_that_nobody_waited_for)
 {
     pr_node_t a, b;
-    wire_peer_t pb = pair_up(&a, &b, 5, PR_SILENT);
+    wire_peer_t pb = pr_pair_up(&a, &b, NET, 5, PR_SILENT);
     buf_t req;
     get_tip(&req);
     cr_assert_eq(p2p_ask(a.p, pb.id, 9, req.data, req.len), 0);
@@ -688,13 +668,13 @@ Test(p2p, ask_a_silent_peer_is_a_timeout_that_nobody_waited_for)
     cr_assert(info.unresponsive);
     cr_assert_eq(info.score, 0, "silence is not misbehaviour");
     buf_deinit(&req);
-    pair_down(&a, &b);
+    pr_pair_down(&a, &b);
 }
 
 Test(p2p, ask_a_reply_that_does_not_decode_is_an_outcome_and_scored)
 {
     pr_node_t a, b;
-    wire_peer_t pb = pair_up(&a, &b, 5, PR_GARBAGE);
+    wire_peer_t pb = pr_pair_up(&a, &b, NET, 5, PR_GARBAGE);
     buf_t req;
     get_tip(&req);
     cr_assert_eq(p2p_ask(a.p, pb.id, 3, req.data, req.len), 0);
@@ -709,13 +689,13 @@ Test(p2p, ask_a_reply_that_does_not_decode_is_an_outcome_and_scored)
     cr_assert_gt(info.score, 0);
     cr_assert_eq(info.bad_messages, 1);
     buf_deinit(&req);
-    pair_down(&a, &b);
+    pr_pair_down(&a, &b);
 }
 
 Test(p2p, ask_the_queue_is_bounded)
 {
     pr_node_t a, b;
-    wire_peer_t pb = pair_up(&a, &b, 5, PR_SILENT);
+    wire_peer_t pb = pr_pair_up(&a, &b, NET, 5, PR_SILENT);
     buf_t req;
     get_tip(&req);
     /* One request may be in flight, P2P_MAX_ASKS wait behind it. */
@@ -732,5 +712,5 @@ Test(p2p, ask_the_queue_is_bounded)
     buf_deinit(&req);
     /* Freeing drops what waits; the request in flight ends by its
      * timeout. */
-    pair_down(&a, &b);
+    pr_pair_down(&a, &b);
 }

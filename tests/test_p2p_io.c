@@ -42,30 +42,10 @@ static void start_node(pr_node_t *n)
     pr_start(n, &cfg, 1, PR_ANSWER);
 }
 
-/* Starts a (answering) and b (mode, answering GET_TIP with height), and
- * makes a know b. Returns b as a knows it. */
-static wire_peer_t pair_up(pr_node_t *a, pr_node_t *b, uint32_t height,
-                           int mode)
-{
-    p2p_config_t cfg;
-    pr_config(&cfg, NET);
-    pr_start(a, &cfg, 1, PR_ANSWER);
-    pr_start(b, &cfg, height, mode);
-    wire_peer_t pb = pr_peer_of(b);
-    cr_assert_eq(p2p_add_peer(a->p, &pb), 0);
-    return pb;
-}
-
-static void pair_down(pr_node_t *a, pr_node_t *b)
-{
-    pr_stop(a);
-    pr_stop(b);
-}
-
 Test(p2p_io, gossip_arrives_decoded_from_its_own_bytes)
 {
     pr_node_t a, b;
-    wire_peer_t pb = pair_up(&a, &b, 5, PR_ANSWER);
+    wire_peer_t pb = pr_pair_up(&a, &b, NET, 5, PR_ANSWER);
     uint8_t tx[TX_TRANSFER_SIZE];
     memset(tx, 0x5a, sizeof tx);
     buf_t frame;
@@ -94,7 +74,7 @@ Test(p2p_io, gossip_arrives_decoded_from_its_own_bytes)
     }
     cr_assert(heard, "the gossip never arrived");
     buf_deinit(&frame);
-    pair_down(&a, &b);
+    pr_pair_down(&a, &b);
 }
 
 /*
