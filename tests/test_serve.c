@@ -123,7 +123,7 @@ Test(serve, an_older_version_is_told_in_its_own_framing)
     read_refusal(&m, raw, len, WIRE_VERSION - 1, NET);
     cr_assert_eq(m.u.error.code, ERR_UNSUPPORTED);
     char want[64];
-    snprintf(want, sizeof want, "node speaks wire version %u, this peer %u",
+    snprintf(want, sizeof want, "this node speaks wire version %u, not %u",
              (unsigned)WIRE_VERSION, (unsigned)WIRE_VERSION - 1);
     cr_assert_str_eq(m.u.error.reason, want);
     wire_msg_clear(&m);
@@ -144,7 +144,8 @@ Test(serve, another_network_is_told_in_its_own_framing)
     wire_msg_t m;
     read_refusal(&m, raw, len, WIRE_VERSION, demo);
     cr_assert_eq(m.u.error.code, ERR_INVALID);
-    cr_assert_str_eq(m.u.error.reason, "node is on regtest, this peer on demo");
+    cr_assert_str_eq(m.u.error.reason,
+                     "this node is on the regtest network, not demo");
     wire_msg_clear(&m);
     free(raw);
     buf_deinit(&req);

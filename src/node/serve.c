@@ -129,11 +129,11 @@ static bool refuse_stranger(serve_t *s, const server_req_t *req, int rc)
         return false;
     char why[WIRE_MAX_STR + 1];
     if (rc == ERR_INVALID)
-        snprintf(why, sizeof why, "node is on %s, this peer on %s",
+        snprintf(why, sizeof why, "this node is on the %s network, not %s",
                  params_network_name(net_id(s)),
                  params_network_name(env.network_id));
     else
-        snprintf(why, sizeof why, "node speaks wire version %u, this peer %u",
+        snprintf(why, sizeof why, "this node speaks wire version %u, not %u",
                  (unsigned)WIRE_VERSION, (unsigned)env.version);
     if (env.version != s->told.version ||
         memcmp(env.network_id, s->told.network_id, 32) != 0) {

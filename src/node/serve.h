@@ -26,7 +26,7 @@
  * A request of another wire version or network comes from a node of
  * another build or one pointed at the wrong network, not from a broken
  * one: it is refused in the sender's own framing (wire_encode_refusal),
- * saying why ("node speaks wire version 2, this peer 1"), and is not
+ * saying why ("this node speaks wire version 2, not 1"), and is not
  * counted as malformed.
  *
  * Lifecycle: serve_new() binds (node_new() reports a port in use),
