@@ -10,6 +10,7 @@
 #include "address.h"
 #include "cmdline.h"
 #include "err.h"
+#include "keystore.h"
 #include "log.h"
 #include "node.h"
 #include "params.h"
@@ -181,20 +182,13 @@ static int settle_options(args_t *a)
  * its chain, so rewards never go to a key nobody holds. */
 static int load_miner_key(node_config_t *cfg)
 {
-    char path[600];
+    char path[600], addr[ADDRESS_MAX_LEN];
     snprintf(path, sizeof path, "%s/miner.keystore", cfg->data_dir);
-    wallet_t *w = NULL;
-    bool created = false;
-    const char *why = NULL;
-    if (wallet_load_or_create(&w, &created, &why, path) != 0)
-        return cmdline_fail("%s: %s", path,
-                            why ? why : "cannot load or create");
+    wallet_t *w = keystore_open(addr, sizeof addr, path, cfg->params, "node",
+                                "miner key", false);
+    if (!w)
+        return CMDLINE_EXIT_FAIL;
     wallet_get_public_key(w, cfg->miner_key);
-    char addr[ADDRESS_MAX_LEN];
-    if (wallet_get_public_key_str(w, cfg->params->hrp, addr, sizeof addr) != 0)
-        snprintf(addr, sizeof addr, "?");
-    log_info("node", "%s miner key %s: %s", created ? "created" : "using", path,
-             addr);
     wallet_free(&w);
     cfg->has_miner_key = true;
     return 0;
