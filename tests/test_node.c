@@ -101,7 +101,7 @@ static void wait_turning(void)
 /* Every test here has the same time limit: Criterion's runner leaks an
  * allocation under LeakSanitizer when the tests of one binary have
  * different ones, which fails the AddressSanitizer run. */
-Test(nr_node, status_shows_a_turning_main_loop, .timeout = 60)
+Test(node, status_shows_a_turning_main_loop, .timeout = 60)
 {
     start();
     wait_turning();
@@ -142,7 +142,7 @@ static void *hold_lock(void *arg)
     return NULL;
 }
 
-Test(nr_node, status_answers_busy_while_the_lock_is_held, .timeout = 60)
+Test(node, status_answers_busy_while_the_lock_is_held, .timeout = 60)
 {
     start();
     wait_turning();
@@ -272,7 +272,7 @@ static json_int_t orphans_refused(void)
     return v;
 }
 
-Test(nr_node,
+Test(node,
      an_orphan_is_fetched_by_the_main_loop_and_gossip_relayed_as_received,
      .timeout = 60)
 {
@@ -331,7 +331,7 @@ Test(nr_node,
     nr_free();
 }
 
-Test(nr_node, the_main_loop_turns_while_a_peer_it_asked_is_silent,
+Test(node, the_main_loop_turns_while_a_peer_it_asked_is_silent,
      .timeout = 60)
 {
     log_set_level(LOG_WARN);
