@@ -272,8 +272,7 @@ static json_int_t orphans_refused(void)
     return v;
 }
 
-Test(node,
-     an_orphan_is_fetched_by_the_main_loop_and_gossip_relayed_as_received,
+Test(node, an_orphan_is_fetched_by_the_main_loop_and_gossip_relayed_as_received,
      .timeout = 60)
 {
     log_set_level(LOG_WARN);
@@ -331,8 +330,7 @@ Test(node,
     nr_free();
 }
 
-Test(node, the_main_loop_turns_while_a_peer_it_asked_is_silent,
-     .timeout = 60)
+Test(node, the_main_loop_turns_while_a_peer_it_asked_is_silent, .timeout = 60)
 {
     log_set_level(LOG_WARN);
     start();

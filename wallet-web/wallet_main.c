@@ -161,10 +161,9 @@ static const struct option options[] = {
  * be checked before anything is opened. */
 static int settle_options(opts_t *o)
 {
-    o->params = params_get(o->network);
-    if (!o->params)
-        return cmdline_usage_error("unknown --network %s (demo or regtest)",
-                                   o->network);
+    int st = cmdline_network(&o->params, o->network);
+    if (st)
+        return st;
     if (!o->node[0] && sock_endpoint(o->node, sizeof o->node, "127.0.0.1",
                                      o->params->default_port) != 0)
         return cmdline_fail("cannot format the node's endpoint");

@@ -149,10 +149,9 @@ static const struct option options[] = {
 static int settle_options(args_t *a)
 {
     node_config_t *cfg = &a->cfg;
-    cfg->params = params_get(a->network);
-    if (!cfg->params)
-        return cmdline_usage_error("unknown --network %s (demo or regtest)",
-                                   a->network);
+    int st = cmdline_network(&cfg->params, a->network);
+    if (st)
+        return st;
     char host[NODE_ENDPOINT_MAX] = "127.0.0.1";
     cfg->port = cfg->params->default_port;
     if (a->listen &&
