@@ -5,13 +5,12 @@
  * Covered: joining through the tracker and seeing each other; broadcasts
  * arriving attributed to the right sender; LEAVE reaching the others as
  * PEER_LEFT; the tracker going down (gossip between known peers carries on)
- * and coming back (nodes register again); a tracker of another network
- * saying so; request/reply to a peer, with a timeout for a silent one,
- * which marks it unresponsive until it answers again; the misbehaviour API;
- * and p2p_ask(): it returns at once and the outcome arrives in the inbox,
- * tagged (an answer decoded, a timeout, a reply that does not decode --
- * scored), its queue bounded. What the I/O thread does with each frame is
- * test_p2p_io.c's.
+ * and coming back (nodes register again); request/reply to a peer, with a
+ * timeout for a silent one, which marks it unresponsive until it answers again;
+ * the misbehaviour API; and p2p_ask(): it returns at once and the outcome
+ * arrives in the inbox, tagged (an answer decoded, a timeout, a reply that does
+ * not decode -- scored), its queue bounded. What the I/O thread does with each
+ * frame is test_p2p_io.c's.
  *
  * PUB/SUB loses the first messages of a fresh subscription (the slow joiner),
  * so a test that needs a broadcast to arrive repeats it until it does, under
@@ -38,61 +37,28 @@
 #include "wire.h"
 
 #include "p2p_rig.h"
+#include "tracker_rig.h"
 
 static const uint8_t NET[32] = {0x70, 0x32, 0x70, 0x74, 0x65, 0x73, 0x74};
 
-/* ---- a tracker in a thread ----------------------------------------------- */
+/* ---- a tracker in a thread (tracker_rig.h) ------------------------------- */
 
-typedef struct {
-    tracker_t *t;
-    pthread_t th;
-    char req[SOCK_ENDPOINT_MAX], pub[SOCK_ENDPOINT_MAX];
-} tracker_fx_t;
-
-static void *tracker_thread(void *arg)
-{
-    cr_assert_eq(tracker_run(arg), 0);
-    return NULL;
-}
-
-static bool tracker_try_start(tracker_fx_t *fx, const char *req,
-                              const char *pub)
+static bool tracker_try_start(tr_live_t *fx, const char *req, const char *pub)
 {
     tracker_config_t cfg;
     tracker_config_init(&cfg, NET);
     cfg.peer_timeout_ms = 3000;
     cfg.status_ms = 0;
-    fx->t = tracker_new(&cfg);
-    cr_assert(fx->t);
-    if (tracker_bind(fx->t, req, pub) != 0) {
-        tracker_free(&fx->t);
-        return false;
-    }
-    strcpy(fx->req, tracker_req_endpoint(fx->t));
-    strcpy(fx->pub, tracker_pub_endpoint(fx->t));
-    cr_assert_eq(pthread_create(&fx->th, NULL, tracker_thread, fx->t), 0);
-    return true;
+    return tr_try_start(fx, &cfg, req, pub);
 }
 
-/* ZeroMQ closes sockets in the background, so a port just released may be
- * busy for a moment; and while nobody listens on it, a node's reconnecting
- * socket can (rarely) be given that very port as its source and connect to
- * itself, until ZeroMQ drops the nonsense connection. Binding again is
- * therefore retried for up to three seconds. */
-static void tracker_start(tracker_fx_t *fx, const char *req, const char *pub)
+static void tracker_start(tr_live_t *fx, const char *req, const char *pub)
 {
-    uint64_t deadline = sock_now_ms() + 3000;
-    bool ok;
-    while (!(ok = tracker_try_start(fx, req, pub)) && sock_now_ms() < deadline)
-        nanosleep(&(struct timespec){0, 20000000L}, NULL);
-    cr_assert(ok, "bind %s %s", req, pub);
-}
-
-static void tracker_halt(tracker_fx_t *fx)
-{
-    tracker_stop(fx->t);
-    pthread_join(fx->th, NULL);
-    tracker_free(&fx->t);
+    tracker_config_t cfg;
+    tracker_config_init(&cfg, NET);
+    cfg.peer_timeout_ms = 3000;
+    cfg.status_ms = 0;
+    tr_start(fx, &cfg, req, pub);
 }
 
 /* Asks the tracker how many peers it has; -1 when it does not answer. */
@@ -241,7 +207,7 @@ TestSuite(p2p, .init = pr_quiet, .timeout = 20);
 
 Test(p2p, join_see_each_other_and_broadcast)
 {
-    tracker_fx_t t;
+    tr_live_t t;
     tracker_start(&t, "tcp://127.0.0.1:*", "tcp://127.0.0.1:*");
     pr_node_t a, b, c;
     node_start(&a, t.req, t.pub, 1, false);
@@ -272,12 +238,12 @@ Test(p2p, join_see_each_other_and_broadcast)
     pr_stop(&a);
     pr_stop(&b);
     pr_stop(&c);
-    tracker_halt(&t);
+    tr_halt(&t);
 }
 
 Test(p2p, leave_is_announced)
 {
-    tracker_fx_t t;
+    tr_live_t t;
     tracker_start(&t, "tcp://127.0.0.1:*", "tcp://127.0.0.1:*");
     pr_node_t a, b;
     node_start(&a, t.req, t.pub, 1, false);
@@ -300,12 +266,12 @@ Test(p2p, leave_is_announced)
     p2p_leave_network(b.p); /* twice is harmless */
     pr_stop(&a);
     pr_stop(&b);
-    tracker_halt(&t);
+    tr_halt(&t);
 }
 
 Test(p2p, tracker_down_then_back)
 {
-    tracker_fx_t t;
+    tr_live_t t;
     tracker_start(&t, "tcp://127.0.0.1:*", "tcp://127.0.0.1:*");
     char req[SOCK_ENDPOINT_MAX], pub[SOCK_ENDPOINT_MAX];
     strcpy(req, t.req);
@@ -318,7 +284,7 @@ Test(p2p, tracker_down_then_back)
     cr_assert(pr_wait_peers(a.p, 1, 5000));
     cr_assert(pr_wait_peers(b.p, 1, 5000));
 
-    tracker_halt(&t);
+    tr_halt(&t);
     /* Let the nodes notice: their pings time out. */
     uint64_t deadline = sock_now_ms() + 3000;
     while (sock_now_ms() < deadline &&
@@ -340,7 +306,7 @@ Test(p2p, tracker_down_then_back)
 
     pr_stop(&a);
     pr_stop(&b);
-    tracker_halt(&t);
+    tr_halt(&t);
 }
 
 Test(p2p, join_without_tracker_keeps_trying)
@@ -351,7 +317,7 @@ Test(p2p, join_without_tracker_keeps_trying)
      * first so that it cannot take them. */
     pr_node_t a;
     node_start(&a, NULL, NULL, 1, false);
-    tracker_fx_t t;
+    tr_live_t t;
     char ep[SOCK_ENDPOINT_MAX], pub[SOCK_ENDPOINT_MAX];
     bool found = false;
     for (int i = 0; i < 50 && !found; i++) {
@@ -366,7 +332,7 @@ Test(p2p, join_without_tracker_keeps_trying)
                      0);
         found = tracker_try_start(&t, ep, pub);
         if (found)
-            tracker_halt(&t);
+            tr_halt(&t);
         else
             nanosleep(&(struct timespec){0, 20000000L}, NULL);
     }
@@ -397,7 +363,7 @@ Test(p2p, join_without_tracker_keeps_trying)
     cr_assert_eq(tracker_count(t.req), 1);
     cr_assert(tracker_sub_live(&a, t.req, 5000));
     pr_stop(&a);
-    tracker_halt(&t);
+    tr_halt(&t);
 
     /* Joining needs a tracker and a request endpoint. */
     p2p_config_init(&cfg, NET);
@@ -511,48 +477,6 @@ Test(p2p, a_peer_that_stops_answering_is_unresponsive_until_it_answers)
     cr_assert(!info.unresponsive);
     pr_stop(&a);
     pr_stop(&b);
-}
-
-/* A node that registers at a tracker of another network learns why, and
- * both say so in the same words; nothing calls the answer a bad reply. */
-Test(p2p, a_tracker_of_another_network_says_so, .init = cr_redirect_stderr)
-{
-    log_set_level(LOG_WARN);
-    tracker_config_t tcfg;
-    tracker_config_init(&tcfg, params_demo()->network_id);
-    tcfg.status_ms = 0;
-    tracker_fx_t fx;
-    fx.t = tracker_new(&tcfg);
-    cr_assert(fx.t);
-    cr_assert_eq(tracker_bind(fx.t, "tcp://127.0.0.1:*", "tcp://127.0.0.1:*"),
-                 0);
-    cr_assert_eq(pthread_create(&fx.th, NULL, tracker_thread, fx.t), 0);
-
-    p2p_config_t cfg;
-    p2p_config_init(&cfg, params_regtest()->network_id);
-    strcpy(cfg.tracker, tracker_req_endpoint(fx.t));
-    strcpy(cfg.request_advertise, "tcp://127.0.0.1:1");
-    cfg.tracker_timeout_ms = 1000;
-    cfg.tracker_retries = 0;
-    p2p_t *p = p2p_new(&cfg);
-    cr_assert(p);
-    cr_assert_eq(p2p_join_network(p), ERR_INVALID, "refused, not unanswered");
-    cr_assert_not(p2p_registered(p));
-    p2p_free(&p);
-    tracker_halt(&fx);
-    /* Read last: it closes stderr. */
-    const char *says = "tracker is on demo, this node on regtest";
-    FILE *f = cr_get_redirected_stderr();
-    char line[2048];
-    int tracker_says = 0, node_says = 0, bad_reply = 0;
-    while (fgets(line, sizeof line, f)) {
-        tracker_says += strstr(line, "[tracker]") && strstr(line, says);
-        node_says += strstr(line, "[p2p]") && strstr(line, says);
-        bad_reply += strstr(line, "bad reply") != NULL;
-    }
-    cr_assert_eq(tracker_says, 1, "the tracker says why");
-    cr_assert_eq(node_says, 1, "the node says why");
-    cr_assert_eq(bad_reply, 0);
 }
 
 Test(p2p, misbehaving_api_scores_and_bans)

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 const uint8_t tr_net[32] = {0x70, 0x6b, 0x78, 0x74, 0x65, 0x73, 0x74};
 
@@ -89,4 +90,47 @@ void tr_transfer_bytes(uint8_t tx[TX_TRANSFER_SIZE], uint16_t seed)
         tx[i] = (uint8_t)(seed + i);
     tx[1] = (uint8_t)(seed >> 8); /* in the txid's part */
     tx[0] = TX_TRANSFER;
+}
+
+static void *tracker_thread(void *arg)
+{
+    cr_assert_eq(tracker_run(arg), 0);
+    return NULL;
+}
+
+bool tr_try_start(tr_live_t *fx, const tracker_config_t *cfg, const char *req,
+                  const char *pub)
+{
+    fx->t = tracker_new(cfg);
+    cr_assert(fx->t);
+    if (tracker_bind(fx->t, req, pub) != 0) {
+        tracker_free(&fx->t);
+        return false;
+    }
+    strcpy(fx->req, tracker_req_endpoint(fx->t));
+    strcpy(fx->pub, tracker_pub_endpoint(fx->t));
+    cr_assert_eq(pthread_create(&fx->th, NULL, tracker_thread, fx->t), 0);
+    return true;
+}
+
+/* ZeroMQ closes sockets in the background, so a port just released may be
+ * busy for a moment; and while nobody listens on it, a node's reconnecting
+ * socket can (rarely) be given that very port as its source and connect to
+ * itself, until ZeroMQ drops the nonsense connection. Binding again is
+ * therefore retried for up to three seconds. */
+void tr_start(tr_live_t *fx, const tracker_config_t *cfg, const char *req,
+              const char *pub)
+{
+    uint64_t deadline = sock_now_ms() + 3000;
+    bool ok;
+    while (!(ok = tr_try_start(fx, cfg, req, pub)) && sock_now_ms() < deadline)
+        nanosleep(&(struct timespec){0, 20000000L}, NULL);
+    cr_assert(ok, "bind %s %s", req, pub);
+}
+
+void tr_halt(tr_live_t *fx)
+{
+    tracker_stop(fx->t);
+    pthread_join(fx->th, NULL);
+    tracker_free(&fx->t);
 }

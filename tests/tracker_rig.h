@@ -13,7 +13,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <pthread.h>
+
 #include "bytes.h"
+#include "sock.h"
 #include "tracker.h"
 #include "tx.h"
 #include "wire.h"
@@ -56,5 +59,27 @@ tracker_t *tr_make_tracker(tr_recorder_t *rec, uint32_t timeout_ms);
 /* A plausible transfer (not validly signed: the tracker does not check);
  * distinct seeds give distinct transfers with distinct txids. */
 void tr_transfer_bytes(uint8_t tx[TX_TRANSFER_SIZE], uint16_t seed);
+
+/* ---- a tracker running in a thread, on sockets ---- */
+
+typedef struct {
+    tracker_t *t;
+    pthread_t th;
+    char req[SOCK_ENDPOINT_MAX], pub[SOCK_ENDPOINT_MAX]; /* bound */
+} tr_live_t;
+
+/* Binds a tracker of cfg at req and pub ("tcp://127.0.0.1:*" for a free
+ * port) and runs its loop in a thread. Returns false, with nothing left
+ * running, when the bind fails. */
+bool tr_try_start(tr_live_t *fx, const tracker_config_t *cfg, const char *req,
+                  const char *pub);
+
+/* tr_try_start(), the bind retried for up to three seconds; fails the test
+ * when it never succeeds. */
+void tr_start(tr_live_t *fx, const tracker_config_t *cfg, const char *req,
+              const char *pub);
+
+/* Stops the loop, joins its thread, frees the tracker. */
+void tr_halt(tr_live_t *fx);
 
 #endif
