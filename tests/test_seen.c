@@ -50,7 +50,7 @@ Test(seen, refusals_are_counted_by_reason)
 
 Test(seen, reasons_past_the_bound_are_not_counted)
 {
-    static char names[SEEN_MAX_REASONS + 2][16];
+    static char names[SEEN_MAX_REASONS + 2][24];
     for (int i = 0; i < SEEN_MAX_REASONS + 2; i++) {
         snprintf(names[i], sizeof names[i], "reason-%d", i);
         seen_tally(&seen.txs, names[i]);
