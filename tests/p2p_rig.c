@@ -5,6 +5,7 @@
 
 #include <criterion/criterion.h>
 
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <zmq.h>
@@ -145,6 +146,85 @@ void *pr_fake_peer(p2p_t *p, uint64_t id, char ep[SOCK_ENDPOINT_MAX])
     strcpy(w.gossip, ep);
     cr_assert_eq(p2p_add_peer(p, &w), 0);
     return pub;
+}
+
+void *pr_listen(p2p_t *p)
+{
+    void *sub = sock_new(ZMQ_SUB);
+    cr_assert_not_null(sub);
+    cr_assert_eq(zmq_setsockopt(sub, ZMQ_SUBSCRIBE, "", 0), 0);
+    cr_assert_eq(zmq_connect(sub, p2p_gossip_endpoint(p)), 0);
+    uint8_t tx[TX_TRANSFER_SIZE] = {TX_TRANSFER};
+    buf_t b;
+    buf_init(&b);
+    cr_assert_eq(
+        wire_encode_blob(&b, p2p_network_id(p), WIRE_NEW_TX, tx, sizeof tx), 0);
+    uint64_t deadline = sock_now_ms() + 5000;
+    bool heard = false;
+    while (!heard && sock_now_ms() < deadline) {
+        cr_assert_eq(p2p_broadcast(p, b.data, b.len), 0);
+        heard = sock_wait_readable(sub, 50) == 1;
+    }
+    cr_assert(heard, "the subscription never took hold");
+    uint8_t *data;
+    size_t len;
+    while (sock_wait_readable(sub, 100) == 1 &&
+           sock_recv(sub, &data, &len, 0) == 0)
+        free(data);
+    buf_deinit(&b);
+    return sub;
+}
+
+static void *respond(void *arg)
+{
+    pr_responder_t *r = arg;
+    while (!atomic_load(&r->stop)) {
+        server_req_t req;
+        if (server_recv(r->srv, &req, 20) != 0)
+            continue;
+        pthread_mutex_lock(&r->lock);
+        r->requests++;
+        r->last_len = req.len < sizeof r->last ? req.len : sizeof r->last;
+        memcpy(r->last, req.data, r->last_len);
+        bool known = false;
+        uint8_t id[8] = {0};
+        memcpy(id, req.id, req.id_len < 8 ? req.id_len : 8);
+        for (unsigned i = 0; i < r->senders && !known; i++)
+            known = memcmp(r->ids[i], id, 8) == 0;
+        if (!known && r->senders < 64)
+            memcpy(r->ids[r->senders++], id, 8);
+        if (r->reply_len)
+            cr_assert_eq(server_reply(r->srv, &req, r->reply, r->reply_len), 0);
+        pthread_mutex_unlock(&r->lock);
+        server_req_clear(&req);
+    }
+    return NULL;
+}
+
+void pr_responder_start(pr_responder_t *r)
+{
+    memset(r, 0, sizeof *r);
+    pthread_mutex_init(&r->lock, NULL);
+    r->srv = server_new("tcp://127.0.0.1:*");
+    cr_assert_not_null(r->srv);
+    cr_assert_eq(pthread_create(&r->th, NULL, respond, r), 0);
+}
+
+void pr_responder_set(pr_responder_t *r, const void *reply, size_t len)
+{
+    cr_assert_leq(len, sizeof r->reply);
+    pthread_mutex_lock(&r->lock);
+    memcpy(r->reply, reply, len);
+    r->reply_len = len;
+    pthread_mutex_unlock(&r->lock);
+}
+
+void pr_responder_stop(pr_responder_t *r)
+{
+    atomic_store(&r->stop, 1);
+    pthread_join(r->th, NULL);
+    server_free(&r->srv);
+    pthread_mutex_destroy(&r->lock);
 }
 
 void pr_quiet(void)

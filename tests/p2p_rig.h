@@ -64,6 +64,32 @@ void pr_tx_from(uint8_t tx[TX_TRANSFER_SIZE], uint64_t sender, uint32_t seq);
  * endpoint nobody answers); ep receives its endpoint. Caller sock_close()s. */
 void *pr_fake_peer(p2p_t *p, uint64_t id, char ep[SOCK_ENDPOINT_MAX]);
 
+/* A SUB socket on p's gossip with its subscription live: p2p_broadcast()s
+ * a frame until the SUB hears one (PUB/SUB drops what is sent before),
+ * then empties it. Caller sock_close()s. */
+void *pr_listen(p2p_t *p);
+
+/* A request endpoint that answers every request with the same bytes (none:
+ * stays silent) and keeps the last request, in a thread. */
+typedef struct {
+    server_t *srv;
+    pthread_t th;
+    atomic_int stop;
+    pthread_mutex_t lock; /* over what follows */
+    uint8_t reply[4096];
+    size_t reply_len;
+    uint8_t last[4096];
+    size_t last_len;
+    unsigned requests;
+    unsigned senders; /* distinct routing ids seen, as far as 64 */
+    uint8_t ids[64][8];
+} pr_responder_t;
+
+void pr_responder_start(pr_responder_t *r);
+/* What it answers from now on (copied; len 0: nothing). */
+void pr_responder_set(pr_responder_t *r, const void *reply, size_t len);
+void pr_responder_stop(pr_responder_t *r);
+
 /* A suite's .init: only errors in the log. */
 void pr_quiet(void);
 

@@ -20,32 +20,11 @@
 #include "wire.h"
 
 #include "mempool_rig.h"
+#include "p2p_rig.h"
 
 static p2p_t *p2p;
 static void *sub;
 static relay_t relay;
-
-/* Broadcasts a NEW_TX until the SUB hears one: the subscription is then
- * live (PUB/SUB drops what is sent before it is), and the SUB is empty. */
-static void wait_subscribed(void)
-{
-    uint8_t tx[TX_TRANSFER_SIZE] = {TX_TRANSFER};
-    buf_t b;
-    buf_init(&b);
-    cr_assert_eq(wire_encode_blob(&b, NET, WIRE_NEW_TX, tx, sizeof tx), 0);
-    uint64_t deadline = sock_now_ms() + 5000;
-    bool heard = false;
-    while (!heard && sock_now_ms() < deadline) {
-        cr_assert_eq(p2p_broadcast(p2p, b.data, b.len), 0);
-        heard = sock_wait_readable(sub, 50) == 1;
-    }
-    cr_assert(heard, "the subscription never took hold");
-    uint8_t *data;
-    size_t len;
-    while (sock_recv(sub, &data, &len, ZMQ_DONTWAIT) == 0)
-        free(data);
-    buf_deinit(&b);
-}
 
 static void setup(void)
 {
@@ -55,11 +34,7 @@ static void setup(void)
     p2p_config_init(&cfg, NET);
     p2p = p2p_new(&cfg);
     cr_assert_not_null(p2p);
-    sub = sock_new(ZMQ_SUB);
-    cr_assert_not_null(sub);
-    cr_assert_eq(zmq_setsockopt(sub, ZMQ_SUBSCRIBE, "", 0), 0);
-    cr_assert_eq(zmq_connect(sub, p2p_gossip_endpoint(p2p)), 0);
-    wait_subscribed();
+    sub = pr_listen(p2p);
     relay_init(&relay, p2p);
 }
 
