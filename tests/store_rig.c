@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "bytes.h"
@@ -188,6 +189,15 @@ uint64_t sr_file_size(const char *name)
     snprintf(path, sizeof path, "%s/%s", sr_dir, name);
     struct stat sb;
     return stat(path, &sb) == 0 ? (uint64_t)sb.st_size : 0;
+}
+
+void sr_set_fsize(uint64_t soft)
+{
+    struct rlimit rl;
+    cr_assert_eq(getrlimit(RLIMIT_FSIZE, &rl), 0);
+    cr_assert(soft <= rl.rlim_max, "the hard file-size limit is too low");
+    rl.rlim_cur = (rlim_t)soft;
+    cr_assert_eq(setrlimit(RLIMIT_FSIZE, &rl), 0, "%s", strerror(errno));
 }
 
 /* ---- stderr ----------------------------------------------------------------

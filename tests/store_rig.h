@@ -67,6 +67,10 @@ bool sr_disk_ok(store_t *s, uint64_t i);
 /* Size of sr_dir/name in bytes; 0 when it does not exist. */
 uint64_t sr_file_size(const char *name);
 
+/* Sets this process's soft file-size limit (RLIMIT_FSIZE), so that writes
+ * past it fail as on a full disk. */
+void sr_set_fsize(uint64_t soft);
+
 /* Sends stderr to a temporary file until sr_capture_end(), which restores
  * it and returns what was logged meanwhile (a static buffer, also copied
  * to stderr so a failing test shows it). The file is opened before the

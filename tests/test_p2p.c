@@ -46,18 +46,14 @@ static const uint8_t NET[32] = {0x70, 0x32, 0x70, 0x74, 0x65, 0x73, 0x74};
 static bool tracker_try_start(tr_live_t *fx, const char *req, const char *pub)
 {
     tracker_config_t cfg;
-    tracker_config_init(&cfg, NET);
-    cfg.peer_timeout_ms = 3000;
-    cfg.status_ms = 0;
+    tr_live_config(&cfg, NET);
     return tr_try_start(fx, &cfg, req, pub);
 }
 
 static void tracker_start(tr_live_t *fx, const char *req, const char *pub)
 {
     tracker_config_t cfg;
-    tracker_config_init(&cfg, NET);
-    cfg.peer_timeout_ms = 3000;
-    cfg.status_ms = 0;
+    tr_live_config(&cfg, NET);
     tr_start(fx, &cfg, req, pub);
 }
 

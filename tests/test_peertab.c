@@ -15,6 +15,8 @@
 #include "log.h"
 #include "peertab.h"
 
+#include "tracker_rig.h"
+
 #define SELF_GOSSIP "tcp://127.0.0.1:1001"
 
 static peertab_t tab;
@@ -32,19 +34,9 @@ static void teardown(void)
 
 TestSuite(peertab, .init = setup, .fini = teardown);
 
-static wire_peer_t peer(uint64_t id, int port)
-{
-    wire_peer_t p;
-    memset(&p, 0, sizeof p);
-    p.id = id;
-    snprintf(p.req, sizeof p.req, "tcp://127.0.0.1:%d", port);
-    snprintf(p.gossip, sizeof p.gossip, "tcp://127.0.0.1:%d", port + 1);
-    return p;
-}
-
 Test(peertab, add_find_update_remove)
 {
-    wire_peer_t a = peer(0xa, 2000), b = peer(0xb, 3000);
+    wire_peer_t a = tr_peer(0xa, 2000), b = tr_peer(0xb, 3000);
     tab.dirty = false;
     cr_assert_eq(peertab_upsert(&tab, &a, false), 0);
     cr_assert(tab.dirty);
@@ -82,30 +74,30 @@ Test(peertab, add_find_update_remove)
 
 Test(peertab, ourselves_is_ignored)
 {
-    wire_peer_t me = peer(0x5e1f, 4000);
+    wire_peer_t me = tr_peer(0x5e1f, 4000);
     cr_assert(peertab_is_self(&tab, &me));
     cr_assert_eq(peertab_upsert(&tab, &me, false), 0);
     cr_assert_eq(tab.n, 0);
-    wire_peer_t my_gossip = peer(0x77, 4000);
+    wire_peer_t my_gossip = tr_peer(0x77, 4000);
     strcpy(my_gossip.gossip, SELF_GOSSIP);
     cr_assert(peertab_is_self(&tab, &my_gossip));
     cr_assert_eq(peertab_upsert(&tab, &my_gossip, false), 0);
     cr_assert_eq(tab.n, 0);
-    wire_peer_t other = peer(0x78, 4100);
+    wire_peer_t other = tr_peer(0x78, 4100);
     cr_assert_not(peertab_is_self(&tab, &other));
 }
 
 Test(peertab, a_full_table_refuses)
 {
     for (int i = 0; i < PEERTAB_MAX_PEERS; i++) {
-        wire_peer_t p = peer((uint64_t)(i + 1), 10000 + 2 * i);
+        wire_peer_t p = tr_peer((uint64_t)(i + 1), 10000 + 2 * i);
         cr_assert_eq(peertab_upsert(&tab, &p, false), 0);
     }
-    wire_peer_t extra = peer(0xffff, 60000);
+    wire_peer_t extra = tr_peer(0xffff, 60000);
     cr_assert_eq(peertab_upsert(&tab, &extra, false), ERR_FULL);
     cr_assert_eq(tab.n, PEERTAB_MAX_PEERS);
     /* An update of a known peer still goes through. */
-    wire_peer_t again = peer(1, 10000);
+    wire_peer_t again = tr_peer(1, 10000);
     strcpy(again.req, "tcp://127.0.0.1:9");
     cr_assert_eq(peertab_upsert(&tab, &again, false), 0);
     cr_assert_str_eq(peertab_find(&tab, 1)->peer.req, again.req);
@@ -113,7 +105,7 @@ Test(peertab, a_full_table_refuses)
 
 Test(peertab, a_new_request_endpoint_forgets_unresponsive)
 {
-    wire_peer_t a = peer(0xa, 2000);
+    wire_peer_t a = tr_peer(0xa, 2000);
     cr_assert_eq(peertab_upsert(&tab, &a, false), 0);
     peertab_entry_t *e = peertab_find(&tab, 0xa);
     e->unresponsive = true;
@@ -126,7 +118,7 @@ Test(peertab, a_new_request_endpoint_forgets_unresponsive)
 
 Test(peertab, the_threshold_bans_the_endpoint_for_a_while)
 {
-    wire_peer_t a = peer(0xa, 2000);
+    wire_peer_t a = tr_peer(0xa, 2000);
     cr_assert_eq(peertab_upsert(&tab, &a, false), 0);
     peertab_entry_t *e = peertab_find(&tab, 0xa);
     uint64_t now = 50000;
@@ -157,7 +149,7 @@ Test(peertab, bans_are_bounded_and_the_first_to_end_makes_room)
     uint64_t now = 1000;
     char first[WIRE_MAX_STR + 1] = "";
     for (int i = 0; i < PEERTAB_MAX_BANS + 1; i++) {
-        wire_peer_t p = peer((uint64_t)(i + 1), 20000 + 2 * i);
+        wire_peer_t p = tr_peer((uint64_t)(i + 1), 20000 + 2 * i);
         cr_assert_eq(peertab_upsert(&tab, &p, false), 0);
         if (i == 0)
             strcpy(first, p.gossip);
@@ -168,6 +160,7 @@ Test(peertab, bans_are_bounded_and_the_first_to_end_makes_room)
     cr_assert_eq(tab.n_bans, PEERTAB_MAX_BANS);
     cr_assert_not(peertab_banned(&tab, first, now + 100),
                   "the ban that ended first was replaced");
-    wire_peer_t last = peer(PEERTAB_MAX_BANS + 1, 20000 + 2 * PEERTAB_MAX_BANS);
+    wire_peer_t last =
+        tr_peer(PEERTAB_MAX_BANS + 1, 20000 + 2 * PEERTAB_MAX_BANS);
     cr_assert(peertab_banned(&tab, last.gossip, now + 100));
 }

@@ -26,6 +26,7 @@
 #include "node.h"
 #include "node_rig.h"
 #include "rpc.h"
+#include "store_rig.h"
 
 static fx_key_t alice, bob;
 static char alice_addr[100], bob_addr[100];
@@ -205,15 +206,6 @@ static uint64_t store_file_size(const char *name)
     return stat(path, &sb) == 0 ? (uint64_t)sb.st_size : 0;
 }
 
-static void set_fsize(rlim_t soft)
-{
-    struct rlimit rl;
-    cr_assert_eq(getrlimit(RLIMIT_FSIZE, &rl), 0);
-    cr_assert(soft <= rl.rlim_max, "the hard file-size limit is too low");
-    rl.rlim_cur = soft;
-    cr_assert_eq(setrlimit(RLIMIT_FSIZE, &rl), 0, "%s", strerror(errno));
-}
-
 /*
  * The disk fills while generate mines: the blocks made before go back with
  * how many were asked and made and why it stopped; the block the store
@@ -232,7 +224,7 @@ Test(rpc, generate_stopped_by_a_full_disk_returns_what_it_made)
     uint64_t big = store_file_size("chain.db-wal");
     if (store_file_size("chain.db") > big)
         big = store_file_size("chain.db");
-    set_fsize((rlim_t)(big + 64 * 1024));
+    sr_set_fsize((rlim_t)(big + 64 * 1024));
     json_t *h;
     json_t *r = ok(&h, "generate",
                    json_pack("{s:i,s:s}", "count", 100, "address", alice_addr));
@@ -272,7 +264,7 @@ Test(rpc, generate_stopped_by_a_full_disk_returns_what_it_made)
             "could not store block 1");
 
     /* Room again: the node goes on from where it stopped. */
-    set_fsize(orig.rlim_cur);
+    sr_set_fsize(orig.rlim_cur);
     mine(2, alice_addr);
     st = ok(&h2, "status", NULL);
     cr_assert_eq(int_of(st, "height"), 3 + made + 2);

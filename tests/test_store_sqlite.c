@@ -39,15 +39,6 @@ TestSuite(store_sqlite, .init = sr_make_tmp, .fini = sr_remove_tmp,
 /* ---- no room on the disk ---------------------------------------------------
  */
 
-static void set_fsize(rlim_t soft)
-{
-    struct rlimit rl;
-    cr_assert_eq(getrlimit(RLIMIT_FSIZE, &rl), 0);
-    cr_assert(soft <= rl.rlim_max, "the hard file-size limit is too low");
-    rl.rlim_cur = soft;
-    cr_assert_eq(setrlimit(RLIMIT_FSIZE, &rl), 0, "%s", strerror(errno));
-}
-
 /* What run_out_of_room() saw: the limit it set, and chain.db's size once
  * there was room again and 20 more blocks were written. */
 static uint64_t room_limit, db_after;
@@ -72,7 +63,7 @@ static const char *run_out_of_room(uint64_t warm,
         cr_assert_eq(sr_disk_put_tip(s, i, NULL), 0);
     sr_capture_start();
     room_limit = limit(sr_file_size(DB), sr_file_size(WAL));
-    set_fsize((rlim_t)room_limit);
+    sr_set_fsize((rlim_t)room_limit);
     int rc = 0;
     for (; i < 100000; i++) {
         rc = sr_disk_put(s, i, NULL);
@@ -95,7 +86,7 @@ static const char *run_out_of_room(uint64_t warm,
     bool all_readable = true;
     for (uint64_t j = 0; j < failed; j++)
         all_readable = all_readable && sr_disk_ok(s, j);
-    set_fsize(orig.rlim_cur);
+    sr_set_fsize(orig.rlim_cur);
     const char *log = sr_capture_end();
 
     cr_assert_eq(rc, ERR_FULL, "block %" PRIu64 ": %s, not ERR_FULL", failed,

@@ -80,9 +80,7 @@ static void config(trackerlink_config_t *c, const uint8_t net[32],
 static void start_tracker(tr_live_t *t, const char *req, const char *pub)
 {
     tracker_config_t cfg;
-    tracker_config_init(&cfg, tr_net);
-    cfg.peer_timeout_ms = 3000;
-    cfg.status_ms = 0;
+    tr_live_config(&cfg, tr_net);
     tr_start(t, &cfg, req, pub);
 }
 

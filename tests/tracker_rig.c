@@ -98,6 +98,13 @@ static void *tracker_thread(void *arg)
     return NULL;
 }
 
+void tr_live_config(tracker_config_t *cfg, const uint8_t net[32])
+{
+    tracker_config_init(cfg, net);
+    cfg->peer_timeout_ms = 3000;
+    cfg->status_ms = 0;
+}
+
 bool tr_try_start(tr_live_t *fx, const tracker_config_t *cfg, const char *req,
                   const char *pub)
 {

@@ -68,6 +68,10 @@ typedef struct {
     char req[SOCK_ENDPOINT_MAX], pub[SOCK_ENDPOINT_MAX]; /* bound */
 } tr_live_t;
 
+/* tracker_config_init() for net with a test's times: peers expire after
+ * 3 s, no status lines. */
+void tr_live_config(tracker_config_t *cfg, const uint8_t net[32]);
+
 /* Binds a tracker of cfg at req and pub ("tcp://127.0.0.1:*" for a free
  * port) and runs its loop in a thread. Returns false, with nothing left
  * running, when the bind fails. */
