@@ -1,30 +1,11 @@
 /*
- * p2p — inbox and outbox, the I/O thread, the ask worker, and the glue to
- * the peer map (peertab.h) and the tracker link (trackerlink.h); see p2p.h
- * for the threading model.
- *
- * The inbox (decoded messages for the node) and the outbox (frames for the
- * PUB socket) are msgq.h queues, which lock themselves. Shared state, all
- * under p->lock:
- *   tab            the peer map and bans, with cached request clients
- *                  (checked out by p2p_request()); tab.dirty: the I/O
- *                  thread must reconcile its SUBs;
- *   inbox_dropped  messages dropped because the inbox was full;
- *   joined, link   whether we joined through the tracker, and its link.
- * Sockets are never shared: subs[], tracker_sub and pub belong to the I/O
- * thread; the tracker's request client to the link (trackerlink.c).
- *
- * Lock order: p->lock, then the link's own lock (p2p_registered()) or a
- * queue's (inbox_push()); the link and the asker call back into p2p with
- * none of their locks held. No ZeroMQ call that can block is made while
- * holding p->lock (zmq_connect and zmq_close return at once; requests run
- * unlocked).
+ * p2p — lifecycle, the public calls, the ask worker and the tracker link's
+ * callbacks; the I/O thread is p2p_io.c and the state both share, with its
+ * locking rules, is p2p_impl.h. See p2p.h for the threading model.
  */
-#include "p2p.h"
+#include "p2p_impl.h"
 
-#include <errno.h>
 #include <pthread.h>
-#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -32,60 +13,10 @@
 #include <unistd.h>
 #include <zmq.h>
 
-#include "asker.h"
 #include "err.h"
 #include "log.h"
-#include "msgq.h"
-#include "peertab.h"
 #include "reqclient.h"
 #include "score.h"
-#include "trackerlink.h"
-
-#define RECONCILE_MS 500
-/* Frames read from one socket before looking at the others. */
-#define BURST 64
-
-typedef struct {
-    uint64_t peer_id;
-    char gossip[WIRE_MAX_STR + 1];
-    void *sock;
-} sub_t;
-
-struct p2p {
-    p2p_config_t cfg;
-    uint64_t node_id;
-    char gossip[SOCK_ENDPOINT_MAX];      /* advertised */
-    char tracker_pub[SOCK_ENDPOINT_MAX]; /* resolved */
-
-    pthread_mutex_t lock;
-    peertab_t tab;
-    msgq_t *inbox, *outbox; /* thread-safe themselves (msgq.h) */
-    uint64_t inbox_dropped;
-    bool joined;
-    trackerlink_t *link;
-
-    /* I/O thread */
-    pthread_t io_thread;
-    bool io_started;
-    atomic_int io_stop;
-    int wake_fd;
-    void *pub;
-    void *tracker_sub;
-    sub_t subs[P2P_MAX_PEERS];
-    size_t n_subs;
-
-    asker_t *asker; /* p2p_ask()'s worker (asker.h) */
-};
-
-/* ---- small helpers ------------------------------------------------------- */
-
-static void wake_io(p2p_t *p)
-{
-    uint64_t one = 1;
-    /* A full counter (never in practice) still wakes the poll. */
-    if (write(p->wake_fd, &one, sizeof one) < 0 && errno != EAGAIN)
-        log_debug("p2p", "wake: %s", strerror(errno));
-}
 
 void p2p_msg_clear(p2p_msg_t *msg)
 {
@@ -94,295 +25,6 @@ void p2p_msg_clear(p2p_msg_t *msg)
     wire_msg_clear(&msg->msg);
     free(msg->data);
     memset(msg, 0, sizeof *msg);
-}
-
-/*
- * Queues a decoded inbox message; takes ownership of m and data (freed when
- * the message is dropped). Caller holds the lock.
- * Returns false when it was dropped (inbox full).
- */
-static bool inbox_push(p2p_t *p, p2p_source_t src, uint64_t peer_id,
-                       wire_msg_t *m, uint8_t *data, size_t len)
-{
-    p2p_msg_t msg = {.source = src,
-                     .peer_id = peer_id,
-                     .type = m->type,
-                     .msg = *m,
-                     .data = data,
-                     .len = len};
-    if (msgq_push(p->inbox, &msg, false) == 0)
-        return true;
-    p->inbox_dropped++;
-    if (p->inbox_dropped == 1 || p->inbox_dropped % 1000 == 0)
-        log_warn("p2p", "inbox full: %llu messages dropped",
-                 (unsigned long long)p->inbox_dropped);
-    p2p_msg_clear(&msg);
-    return false;
-}
-
-/* Scores a peer for a frame that failed wire_decode() with rc, or (rc 0)
- * decoded to a type that does not belong where it came. Caller holds the
- * lock. Running out of memory is not the peer's doing. */
-static void score_frame(p2p_t *p, peertab_entry_t *e, int rc, uint16_t type)
-{
-    if (rc == ERR_NOMEM)
-        return;
-    uint64_t now = sock_now_ms();
-    e->bad_messages++;
-    if (rc == 0)
-        peertab_score(&p->tab, e, SCORE_MISPLACED, wire_type_name(type), now);
-    else if (rc == ERR_INVALID)
-        peertab_score(&p->tab, e, SCORE_WRONG_NETWORK,
-                      "another network's message", now);
-    else if (rc == ERR_UNSUPPORTED)
-        peertab_score(&p->tab, e, SCORE_WRONG_VERSION, "unsupported version",
-                      now);
-    else
-        peertab_score(&p->tab, e, SCORE_MALFORMED, "malformed message", now);
-}
-
-/* ---- I/O thread ---------------------------------------------------------- */
-
-static void *open_sub(const char *endpoint)
-{
-    void *s = sock_new(ZMQ_SUB);
-    if (!s)
-        return NULL;
-    if (zmq_setsockopt(s, ZMQ_SUBSCRIBE, "", 0) != 0 ||
-        zmq_connect(s, endpoint) != 0) {
-        log_warn("p2p", "cannot subscribe to %s: %s", endpoint,
-                 zmq_strerror(errno));
-        zmq_close(s);
-        return NULL;
-    }
-    return s;
-}
-
-/* Makes the SUB sockets match the peer map. I/O thread, lock held. */
-static void reconcile(p2p_t *p)
-{
-    uint64_t now = sock_now_ms();
-    for (size_t i = 0; i < p->n_subs;) {
-        sub_t *s = &p->subs[i];
-        peertab_entry_t *e = peertab_find(&p->tab, s->peer_id);
-        if (e && strcmp(e->peer.gossip, s->gossip) == 0 &&
-            !peertab_banned(&p->tab, s->gossip, now)) {
-            i++;
-            continue;
-        }
-        if (e)
-            e->connected = false;
-        log_debug("p2p", "unsubscribing from %s", s->gossip);
-        sock_close(&s->sock);
-        *s = p->subs[--p->n_subs];
-    }
-    for (size_t i = 0; i < p->tab.n; i++) {
-        peertab_entry_t *e = &p->tab.peers[i];
-        bool have = false;
-        for (size_t j = 0; j < p->n_subs && !have; j++)
-            have = p->subs[j].peer_id == e->peer.id;
-        e->connected = have;
-        if (have || peertab_banned(&p->tab, e->peer.gossip, now) ||
-            p->n_subs >= P2P_MAX_PEERS)
-            continue;
-        void *s = open_sub(e->peer.gossip);
-        if (!s)
-            continue;
-        sub_t *sub = &p->subs[p->n_subs++];
-        sub->peer_id = e->peer.id;
-        strcpy(sub->gossip, e->peer.gossip);
-        sub->sock = s;
-        e->connected = true;
-        log_debug("p2p", "subscribed to %s", e->peer.gossip);
-    }
-    bool want_tracker = p->joined && p->tracker_pub[0];
-    if (want_tracker && !p->tracker_sub)
-        p->tracker_sub = open_sub(p->tracker_pub);
-    else if (!want_tracker && p->tracker_sub)
-        sock_close(&p->tracker_sub);
-    p->tab.dirty = false;
-}
-
-static bool gossip_type(uint16_t type)
-{
-    return type == WIRE_NEW_BLOCK || type == WIRE_NEW_TX ||
-           type == WIRE_NEW_TXS || type == WIRE_TIP;
-}
-
-/* Checks one frame from a peer and queues it decoded, or scores the peer.
- * Takes ownership of data. */
-static void from_peer(p2p_t *p, uint64_t peer_id, uint8_t *data, size_t len)
-{
-    wire_msg_t m;
-    int rc = wire_decode(&m, p->cfg.network_id, data, len);
-    pthread_mutex_lock(&p->lock);
-    peertab_entry_t *e = peertab_find(&p->tab, peer_id);
-    if (e && rc == 0 && gossip_type(m.type)) {
-        e->messages++;
-        /* Over its share, unless nothing of its is waiting (so a frame
-         * larger than the share still gets through, one at a time). */
-        if (e->inbox_bytes && e->inbox_bytes + len > p->cfg.peer_inbox_bytes) {
-            if (e->dropped++ % 1000 == 0)
-                log_warn("p2p",
-                         "peer %016llx: its share of the inbox is "
-                         "full; %llu frames dropped",
-                         (unsigned long long)peer_id,
-                         (unsigned long long)e->dropped);
-        } else {
-            if (inbox_push(p, P2P_FROM_PEER, peer_id, &m, data, len))
-                e->inbox_bytes += len;
-            pthread_mutex_unlock(&p->lock);
-            return;
-        }
-    } else if (e && rc == ERR_UNSUPPORTED) {
-        /* Not garbage: a node of another build (p2p.h, "Misbehaviour"). */
-        wire_envelope_t env;
-        if (wire_read_envelope(&env, data, len) == 0) {
-            if (env.version != e->other_version)
-                log_warn("p2p",
-                         "peer %016llx speaks wire version %u, this node %u",
-                         (unsigned long long)peer_id, (unsigned)env.version,
-                         (unsigned)WIRE_VERSION);
-            e->other_version = env.version;
-        } else {
-            score_frame(p, e, rc, 0);
-        }
-    } else if (e) { /* (gone: removed while the frame was in flight) */
-        score_frame(p, e, rc, rc == 0 ? m.type : 0);
-    }
-    pthread_mutex_unlock(&p->lock);
-    if (rc == 0)
-        wire_msg_clear(&m);
-    free(data);
-}
-
-/* Handles one frame from the tracker's PUB. Takes ownership of data. */
-static void from_tracker(p2p_t *p, uint8_t *data, size_t len)
-{
-    wire_msg_t m;
-    if (wire_decode(&m, p->cfg.network_id, data, len) != 0) {
-        log_debug("p2p", "dropped a malformed frame from the tracker");
-        free(data);
-        return;
-    }
-    bool keep = false;
-    pthread_mutex_lock(&p->lock);
-    switch (m.type) {
-    case WIRE_PEER_JOINED:
-        keep = !peertab_is_self(&p->tab, &m.u.peer);
-        if (keep)
-            peertab_upsert(&p->tab, &m.u.peer, false);
-        break;
-    case WIRE_PEER_LEFT: {
-        peertab_entry_t *e = peertab_find(&p->tab, m.u.peer.id);
-        if (e && strcmp(e->peer.gossip, m.u.peer.gossip) == 0)
-            peertab_remove(&p->tab, m.u.peer.id);
-        keep = !peertab_is_self(&p->tab, &m.u.peer);
-        break;
-    }
-    case WIRE_NEW_TXS: /* submitted transactions, batched */
-    case WIRE_TX:      /* the same, one per frame (older trackers) */
-        keep = true;
-        break;
-    default: /* nothing else belongs on the tracker's PUB */
-        break;
-    }
-    if (keep)
-        inbox_push(p, P2P_FROM_TRACKER, 0, &m, data, len);
-    pthread_mutex_unlock(&p->lock);
-    if (!keep) {
-        wire_msg_clear(&m);
-        free(data);
-    }
-}
-
-static void drain_outbox(p2p_t *p)
-{
-    p2p_msg_t m;
-    while (msgq_pop(p->outbox, &m, 0) == 0) {
-        /* PUB drops at its high-water mark rather than block. */
-        if (sock_send(p->pub, m.data, m.len, ZMQ_DONTWAIT) != 0)
-            log_debug("p2p", "publish dropped");
-        p2p_msg_clear(&m);
-    }
-}
-
-/* Reads what is queued on one SUB socket, at most BURST frames. */
-static void read_sub(p2p_t *p, void *sock, uint64_t peer_id, bool tracker)
-{
-    for (int i = 0; i < BURST; i++) {
-        uint8_t *data;
-        size_t len;
-        int rc = sock_recv(sock, &data, &len, ZMQ_DONTWAIT);
-        if (rc == ERR_TIMEOUT || rc == ERR_NET || rc == ERR_NOMEM)
-            return;
-        if (rc == ERR_PARSE) { /* a multi-frame message */
-            if (!tracker) {
-                pthread_mutex_lock(&p->lock);
-                peertab_entry_t *e = peertab_find(&p->tab, peer_id);
-                if (e) {
-                    e->bad_messages++;
-                    peertab_score(&p->tab, e, SCORE_MALFORMED,
-                                  "multi-frame message", sock_now_ms());
-                }
-                pthread_mutex_unlock(&p->lock);
-            }
-            continue;
-        }
-        if (tracker)
-            from_tracker(p, data, len);
-        else
-            from_peer(p, peer_id, data, len);
-    }
-}
-
-static void *io_main(void *arg)
-{
-    p2p_t *p = arg;
-    zmq_pollitem_t items[2 + P2P_MAX_PEERS];
-    uint64_t ids[P2P_MAX_PEERS];
-    uint64_t next_reconcile = 0;
-    while (!atomic_load(&p->io_stop)) {
-        pthread_mutex_lock(&p->lock);
-        uint64_t now = sock_now_ms();
-        if (p->tab.dirty || now >= next_reconcile) {
-            reconcile(p);
-            next_reconcile = now + RECONCILE_MS;
-        }
-        pthread_mutex_unlock(&p->lock);
-
-        /* The sockets are ours alone; the lock only guarded the map. */
-        size_t n = 0;
-        items[n++] = (zmq_pollitem_t){NULL, p->wake_fd, ZMQ_POLLIN, 0};
-        void *tsub = p->tracker_sub;
-        if (tsub)
-            items[n++] = (zmq_pollitem_t){tsub, 0, ZMQ_POLLIN, 0};
-        size_t first_sub = n;
-        for (size_t i = 0; i < p->n_subs; i++) {
-            ids[i] = p->subs[i].peer_id;
-            items[n++] = (zmq_pollitem_t){p->subs[i].sock, 0, ZMQ_POLLIN, 0};
-        }
-        int rc = zmq_poll(items, (int)n, RECONCILE_MS);
-        if (rc < 0 && errno != EINTR) {
-            log_error("p2p", "zmq_poll: %s", zmq_strerror(errno));
-            break;
-        }
-        if (rc <= 0)
-            continue;
-        if (items[0].revents & ZMQ_POLLIN) {
-            uint64_t v;
-            if (read(p->wake_fd, &v, sizeof v) < 0 && errno != EAGAIN)
-                log_debug("p2p", "wake read: %s", strerror(errno));
-        }
-        drain_outbox(p);
-        if (tsub && (items[1].revents & ZMQ_POLLIN))
-            read_sub(p, tsub, 0, true);
-        for (size_t i = first_sub; i < n; i++)
-            if (items[i].revents & ZMQ_POLLIN)
-                read_sub(p, items[i].socket, ids[i - first_sub], false);
-    }
-    drain_outbox(p);
-    return NULL;
 }
 
 /* ---- ask worker ---------------------------------------------------------- */
@@ -409,11 +51,11 @@ static void answer(void *ctx, uint64_t peer_id, uint64_t tag,
             pthread_mutex_lock(&p->lock);
             peertab_entry_t *e = peertab_find(&p->tab, peer_id);
             if (e) /* the reply did not decode */
-                score_frame(p, e, rc, 0);
+                p2p_score_frame(p, e, rc, 0);
             bool dirty = p->tab.dirty;
             pthread_mutex_unlock(&p->lock);
             if (dirty)
-                wake_io(p);
+                p2p_wake_io(p);
         }
     }
     out.status = rc;
@@ -447,7 +89,7 @@ static void on_peer_list(void *ctx, const wire_msg_t *m, bool prune)
             ERR_FULL)
             break;
     pthread_mutex_unlock(&p->lock);
-    wake_io(p);
+    p2p_wake_io(p);
 }
 
 static size_t on_known(void *ctx)
@@ -568,7 +210,7 @@ p2p_t *p2p_new(const p2p_config_t *cfg)
         p2p_free(&p);
         return NULL;
     }
-    if (pthread_create(&p->io_thread, NULL, io_main, p) != 0) {
+    if (pthread_create(&p->io_thread, NULL, p2p_io_main, p) != 0) {
         p2p_free(&p);
         return NULL;
     }
@@ -587,7 +229,7 @@ void p2p_free(p2p_t **pp)
     p2p_leave_network(p);
     if (p->io_started) {
         atomic_store(&p->io_stop, 1);
-        wake_io(p);
+        p2p_wake_io(p);
         pthread_join(p->io_thread, NULL);
     }
     for (size_t i = 0; i < p->n_subs; i++)
@@ -633,7 +275,7 @@ int p2p_join_network(p2p_t *p)
     p->joined = true;
     p->tab.dirty = true; /* subscribe to the tracker's PUB */
     pthread_mutex_unlock(&p->lock);
-    wake_io(p);
+    p2p_wake_io(p);
     return r;
 }
 
@@ -649,7 +291,7 @@ void p2p_leave_network(p2p_t *p)
     pthread_mutex_lock(&p->lock);
     peertab_clear(&p->tab);
     pthread_mutex_unlock(&p->lock);
-    wake_io(p);
+    p2p_wake_io(p);
     if (was)
         log_info("p2p", "left the network");
 }
@@ -662,7 +304,7 @@ int p2p_add_peer(p2p_t *p, const wire_peer_t *peer)
     pthread_mutex_lock(&p->lock);
     int r = peertab_upsert(&p->tab, peer, true);
     pthread_mutex_unlock(&p->lock);
-    wake_io(p);
+    p2p_wake_io(p);
     return r;
 }
 
@@ -679,7 +321,7 @@ int p2p_broadcast(p2p_t *p, const uint8_t *data, size_t len)
         p2p_msg_clear(&m);
         return rc;
     }
-    wake_io(p);
+    p2p_wake_io(p);
     return 0;
 }
 
@@ -769,7 +411,7 @@ bool p2p_misbehaving(p2p_t *p, uint64_t peer_id, int points, const char *reason)
     bool dirty = p->tab.dirty;
     pthread_mutex_unlock(&p->lock);
     if (dirty)
-        wake_io(p);
+        p2p_wake_io(p);
     return banned;
 }
 

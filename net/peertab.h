@@ -14,9 +14,10 @@
  * (our id or our gossip endpoint) are ignored.
  *
  * `dirty` is set whenever the set of peers or bans changes, for the owner
- * to bring its subscriptions in line (p2p.c's I/O thread clears it).
+ * to bring its subscriptions in line (p2p_io.c's I/O thread clears it).
  *
- * Thread safety: none; p2p.c calls every function with its lock held.
+ * Thread safety: none; p2p.c and p2p_io.c call every function with p2p's
+ * lock held.
  */
 #ifndef PICKAXE_PEERTAB_H
 #define PICKAXE_PEERTAB_H

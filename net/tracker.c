@@ -1,26 +1,15 @@
 /*
  * tracker — peer table, request handling and the serving loop (see
- * tracker.h).
+ * tracker.h); the relay of submitted transactions is tracker_relay.c, and
+ * the state both share is tracker_impl.h.
  *
  * The peer table is a flat array (at most max_peers, a few hundred): lookups
  * are linear, which at this size costs less than keeping an index. Removal
  * moves the last entry into the hole. Each entry remembers when the peer was
  * last heard from (REGISTER or PING); tracker_expire() drops those older than
  * the timeout.
- *
- * Submitted transactions are relayed once: a small ring of recent
- * transaction digests turns the repeats a retrying client produces (the lazy
- * pirate pattern resends after a lost reply) into a plain ACK. The digest
- * covers the whole transaction, signature included, so a corrected
- * resubmission of a badly signed transfer (same txid) is still relayed.
- *
- * Relayed transactions wait in one txbatch (txbatch.h) under the txid
- * every node would compute, and go out as one NEW_TXS frame when the batch
- * is full or when tracker_flush() ends the serving loop's turn: one frame
- * and one wakeup per node for a turn's worth of submissions, and a node
- * drops the copies it already holds by txid before parsing them.
  */
-#include "tracker.h"
+#include "tracker_impl.h"
 
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -33,40 +22,8 @@
 #include "log.h"
 #include "params.h"
 #include "server.h"
-#include "sha256.h"
 #include "sock.h"
-#include "tx.h"
 #include "txbatch.h"
-
-#define RECENT_TXS 256
-
-typedef struct {
-    wire_peer_t peer;
-    uint64_t last_seen_ms;
-} entry_t;
-
-struct tracker {
-    tracker_config_t cfg;
-    entry_t *peers;
-    size_t n_peers;
-
-    tracker_publish_fn publish;
-    void *publish_arg;
-
-    uint8_t recent[RECENT_TXS][32]; /* digests of relayed transactions */
-    size_t recent_next;
-    size_t recent_n;
-    txbatch_t batch; /* relayed transactions not yet published */
-
-    /* counters for the status line */
-    uint64_t requests, bad_requests, txs_relayed, tx_frames, txs_refused,
-        joined, left;
-
-    server_t *server;
-    void *pub;
-    char pub_endpoint[SOCK_ENDPOINT_MAX];
-    atomic_int stop;
-};
 
 void tracker_config_init(tracker_config_t *cfg, const uint8_t network_id[32])
 {
@@ -183,7 +140,7 @@ static bool endpoint_plausible(const char *ep)
     return strncmp(ep, "tcp://", 6) == 0 || strncmp(ep, "ipc://", 6) == 0;
 }
 
-static int reply_error(tracker_t *t, buf_t *reply, int code, const char *why)
+int tracker_reply_error(tracker_t *t, buf_t *reply, int code, const char *why)
 {
     t->bad_requests++;
     return wire_encode_error(reply, t->cfg.network_id, code, why);
@@ -200,7 +157,7 @@ static int refuse_stranger(tracker_t *t, buf_t *reply, int rc,
 {
     wire_envelope_t env;
     if (wire_read_envelope(&env, req, len) != 0)
-        return reply_error(t, reply, ERR_PARSE, "malformed message");
+        return tracker_reply_error(t, reply, ERR_PARSE, "malformed message");
     t->bad_requests++;
     char why[WIRE_MAX_STR + 1];
     if (rc == ERR_INVALID)
@@ -242,10 +199,11 @@ static int handle_register(tracker_t *t, buf_t *reply, const wire_peer_t *p,
                            uint64_t now_ms)
 {
     if (p->id == 0)
-        return reply_error(t, reply, ERR_ARG, "node id must not be zero");
+        return tracker_reply_error(t, reply, ERR_ARG,
+                                   "node id must not be zero");
     if (!endpoint_plausible(p->req) || !endpoint_plausible(p->gossip))
-        return reply_error(t, reply, ERR_ARG,
-                           "endpoints must be tcp://HOST:PORT");
+        return tracker_reply_error(t, reply, ERR_ARG,
+                                   "endpoints must be tcp://HOST:PORT");
     /* A node restarted with a new id: its old entry is stale. */
     for (size_t i = 0; i < t->n_peers; i++) {
         entry_t *e = &t->peers[i];
@@ -264,7 +222,7 @@ static int handle_register(tracker_t *t, buf_t *reply, const wire_peer_t *p,
             announce_peer(t, WIRE_PEER_JOINED, p);
     } else {
         if (t->n_peers >= t->cfg.max_peers)
-            return reply_error(t, reply, ERR_FULL, "tracker is full");
+            return tracker_reply_error(t, reply, ERR_FULL, "tracker is full");
         e = &t->peers[t->n_peers++];
         e->peer = *p;
         e->last_seen_ms = now_ms;
@@ -288,113 +246,6 @@ static int handle_ping(tracker_t *t, buf_t *reply, uint64_t id, uint64_t now_ms)
     return wire_encode(reply, t->cfg.network_id, &m);
 }
 
-static bool recent_has(const tracker_t *t, const uint8_t digest[32])
-{
-    for (size_t i = 0; i < t->recent_n; i++)
-        if (memcmp(t->recent[i], digest, 32) == 0)
-            return true;
-    return false;
-}
-
-static void recent_add(tracker_t *t, const uint8_t digest[32])
-{
-    memcpy(t->recent[t->recent_next], digest, 32);
-    t->recent_next = (t->recent_next + 1) % RECENT_TXS;
-    if (t->recent_n < RECENT_TXS)
-        t->recent_n++;
-}
-
-void tracker_flush(tracker_t *t)
-{
-    if (txbatch_count(&t->batch) == 0)
-        return;
-    buf_t b;
-    buf_init(&b);
-    if (txbatch_encode(&t->batch, &b, t->cfg.network_id) == 0) {
-        t->tx_frames++;
-        if (t->publish)
-            t->publish(t->publish_arg, b.data, b.len);
-    }
-    buf_deinit(&b);
-    txbatch_clear(&t->batch);
-}
-
-size_t tracker_pending_txs(const tracker_t *t)
-{
-    return txbatch_count(&t->batch);
-}
-
-/*
- * Checks one submitted transaction for plausibility and queues it for
- * relay, unless it was relayed recently (then it is accepted silently).
- * A batch that fills is published at once.
- * Returns: 0; ERR_PARSE or ERR_NOMEM with *why set (static string).
- */
-static int relay_submitted(tracker_t *t, const char **why, const uint8_t *raw,
-                           size_t len)
-{
-    /* Wallets submit transfers; a coinbase only ever comes inside a block.
-     * A transfer has a fixed size, so these two checks make it parse. */
-    tx_t tx;
-    if (len != TX_TRANSFER_SIZE || raw[0] != TX_TRANSFER ||
-        tx_parse_bytes(&tx, raw, len) != 0) {
-        t->txs_refused++;
-        *why = "not a transfer transaction (wrong size or kind)";
-        return ERR_PARSE;
-    }
-    uint8_t digest[32], txid[32];
-    sha256(digest, raw, len);
-    if (recent_has(t, digest))
-        return 0;
-    tx_compute_txid(txid, &tx);
-    if (txbatch_full(&t->batch))
-        tracker_flush(t);
-    if (txbatch_add(&t->batch, txid, raw, len) != 0) {
-        *why = "out of memory";
-        return ERR_NOMEM;
-    }
-    recent_add(t, digest);
-    t->txs_relayed++;
-    if (txbatch_full(&t->batch))
-        tracker_flush(t);
-    return 0;
-}
-
-static int handle_submit_tx(tracker_t *t, buf_t *reply, const wire_blob_t *tx)
-{
-    const char *why = NULL;
-    int rc = relay_submitted(t, &why, tx->data, tx->len);
-    if (rc)
-        return reply_error(t, reply, rc, why);
-    return wire_encode_empty(reply, t->cfg.network_id, WIRE_ACK);
-}
-
-/* SUBMIT_TXS: each item checked and relayed as SUBMIT_TX would be, one
- * answer per item in the same order (SUBMITTED). */
-static int handle_submit_txs(tracker_t *t, buf_t *reply, const wire_msg_t *m)
-{
-    wire_result_t *res =
-        calloc(m->u.list.count ? m->u.list.count : 1, sizeof *res);
-    if (!res)
-        return ERR_NOMEM;
-    for (size_t i = 0; i < m->u.list.count; i++) {
-        const char *why = NULL;
-        int rc = relay_submitted(t, &why, m->u.list.items[i].data,
-                                 m->u.list.items[i].len);
-        if (rc) {
-            res[i].code = rc;
-            snprintf(res[i].reason, sizeof res[i].reason, "%s", why);
-        }
-    }
-    wire_msg_t r;
-    wire_msg_init(&r, WIRE_SUBMITTED);
-    r.u.results.count = m->u.list.count;
-    r.u.results.items = res;
-    int rc = wire_encode(reply, t->cfg.network_id, &r);
-    free(res);
-    return rc;
-}
-
 int tracker_handle(tracker_t *t, buf_t *reply, const uint8_t *req, size_t len,
                    uint64_t now_ms)
 {
@@ -410,7 +261,7 @@ int tracker_handle(tracker_t *t, buf_t *reply, const uint8_t *req, size_t len,
     case ERR_NOMEM:
         return ERR_NOMEM;
     default:
-        return reply_error(t, reply, ERR_PARSE, "malformed message");
+        return tracker_reply_error(t, reply, ERR_PARSE, "malformed message");
     }
     switch (m.type) {
     case WIRE_REGISTER:
@@ -430,16 +281,16 @@ int tracker_handle(tracker_t *t, buf_t *reply, const uint8_t *req, size_t len,
         rc = reply_peer_list(t, reply, WIRE_PEER_LIST, 0);
         break;
     case WIRE_SUBMIT_TX:
-        rc = handle_submit_tx(t, reply, &m.u.blob);
+        rc = tracker_relay_tx(t, reply, &m.u.blob);
         break;
     case WIRE_SUBMIT_TXS:
-        rc = handle_submit_txs(t, reply, &m);
+        rc = tracker_relay_txs(t, reply, &m);
         break;
     default: {
         char why[64];
         snprintf(why, sizeof why, "the tracker does not serve %s",
                  wire_type_name(m.type));
-        rc = reply_error(t, reply, ERR_UNSUPPORTED, why);
+        rc = tracker_reply_error(t, reply, ERR_UNSUPPORTED, why);
         break;
     }
     }

@@ -2,13 +2,14 @@
  * test_attack — every builder of src/adversary/attack.c, offered to an honest
  * regtest chain and mempool the way a node offers gossip, is refused with
  * exactly the reason its kind names; the mutated or tampered copy of a valid
- * block does not poison the real one; and the orphan storm's valid blocks, in
- * their worst order, are all taken by a chain whose every call returns.
+ * block does not poison the real one. (The orphan storm is
+ * test_attack_storm.c's; the world both offer to is attack_rig.h.)
  */
 #include "attack.h"
-#include "attack_storm.h"
 #include "err.h"
 #include "fixtures.h"
+
+#include "attack_rig.h"
 #include "mempool.h"
 #include "state.h"
 #include "template.h"
@@ -18,78 +19,12 @@
 #include <string.h>
 #include <time.h>
 
-/* An honest chain with history: miners paid, a confirmed transfer (to
- * replay), and the adversary funded with a confirmed spend of its own. */
-typedef struct {
-    chain_t *c;
-    mempool_t *m;
-    attack_env_t env;
-    fx_key_t miner, user;
-} world_t;
-
-static void world_init(world_t *w)
-{
-    memset(w, 0, sizeof *w);
-    w->c = fx_chain(NULL);
-    w->m = mempool_new(params_regtest()->network_id, 1000);
-    cr_assert_not_null(w->m);
-    fx_key(&w->miner, 1);
-    fx_key(&w->user, 2);
-    fx_key_t adv;
-    fx_key(&adv, 3);
-    w->env.params = params_regtest();
-    w->env.chain = w->c;
-    memcpy(w->env.secret, adv.secret, 32);
-    memcpy(w->env.pub, adv.pub, 32);
-    w->env.now = (int64_t)time(NULL);
-
-    const chain_node_t *tip = chain_tip(w->c);
-    for (int i = 0; i < 3; i++)
-        tip = fx_extend(w->c, tip, w->user.pub, NULL, 0, 100 + i);
-    tx_t t;
-    fx_transfer(&t, params_regtest(), &w->user, w->miner.pub, 5 * COIN, 10, 0);
-    tip = fx_extend(w->c, tip, w->miner.pub, &t, 1, 200);
-
-    /* The adversary funds itself the way pickaxe-adversary does. */
-    attack_out_t out = {0};
-    cr_assert_eq(attack_build_funding(&w->env, &out), 0);
-    block_t b;
-    cr_assert_eq(
-        block_parse(&b, out.items[0].bytes.data, out.items[0].bytes.len), 0);
-    cr_assert_eq(chain_add_block(w->c, NULL, &b), 0);
-    block_deinit(&b);
-    attack_out_clear(&out);
-    cr_assert_eq(attack_build_funding(&w->env, &out), 0);
-    cr_assert_eq(out.items[0].type, WIRE_NEW_TX);
-    tx_t spend;
-    cr_assert_eq(
-        tx_parse_bytes(&spend, out.items[0].bytes.data, out.items[0].bytes.len),
-        0);
-    cr_assert_eq(mempool_add(w->m, NULL, chain_state(w->c), &spend), 0,
-                 "the funding transfer is valid");
-    attack_out_clear(&out);
-    tip = fx_extend(w->c, chain_tip(w->c), w->miner.pub, &spend, 1, 300);
-    cr_assert(attack_funded(&w->env));
-    cr_assert_eq(attack_build_funding(&w->env, &out), ERR_DUPLICATE);
-
-    for (int i = 0; i < 8; i++)
-        tip = fx_extend(w->c, tip, w->miner.pub, NULL, 0, 400 + i);
-    mempool_free(&w->m);
-    w->m = mempool_new(params_regtest()->network_id, 1000);
-}
-
 /* The miner's next nonce on the chain. */
-static uint64_t account_nonce_of(const world_t *w)
+static uint64_t account_nonce_of(const aw_world_t *w)
 {
     account_t a;
     state_get(chain_state(w->c), &a, w->miner.pub);
     return a.nonce;
-}
-
-static void world_deinit(world_t *w)
-{
-    mempool_free(&w->m);
-    chain_free(&w->c);
 }
 
 /*
@@ -100,7 +35,7 @@ static void world_deinit(world_t *w)
  * Out: why[i] for each of the frame's items (at most max); returns the
  * frame's item count.
  */
-static size_t offer_txs(world_t *w, const char **why, size_t max,
+static size_t offer_txs(aw_world_t *w, const char **why, size_t max,
                         const wire_msg_t *m)
 {
     cr_assert_eq(m->type, WIRE_NEW_TXS);
@@ -131,7 +66,7 @@ static size_t offer_txs(world_t *w, const char **why, size_t max,
 /* Offers an item as a node offers gossip; returns the refusal reason, or
  * "accepted" (for a NEW_TXS frame: its first item's refusal, or "accepted"
  * when every item was taken or known). */
-static const char *offer(world_t *w, const attack_item_t *it)
+static const char *offer(aw_world_t *w, const attack_item_t *it)
 {
     if (it->channel == ATTACK_REQUEST || it->type == 0) {
         wire_msg_t m;
@@ -176,8 +111,8 @@ static const char *offer(world_t *w, const attack_item_t *it)
 
 Test(attack, every_kind_refused_with_its_reason)
 {
-    world_t w;
-    world_init(&w);
+    aw_world_t w;
+    aw_init(&w);
     size_t nkinds;
     const attack_kind_t *kinds = attack_kinds(&nkinds);
     cr_assert_geq(nkinds, 31);
@@ -212,7 +147,7 @@ Test(attack, every_kind_refused_with_its_reason)
                              "%s, second round", kinds[k].name);
         attack_out_clear(&out);
     }
-    world_deinit(&w);
+    aw_deinit(&w);
 }
 
 Test(attack, names_are_unique_and_found)
@@ -273,8 +208,8 @@ Test(attack, work_over_budget_is_skipped)
  * refused without marking the hash bad, so the real block still gets in. */
 Test(attack, mutation_does_not_poison_the_real_block)
 {
-    world_t w;
-    world_init(&w);
+    aw_world_t w;
+    aw_init(&w);
     tx_t txs[2];
     fx_transfer(&txs[0], params_regtest(), &w.miner, w.user.pub, COIN, 1,
                 account_nonce_of(&w));
@@ -310,13 +245,13 @@ Test(attack, mutation_does_not_poison_the_real_block)
     block_deinit(&real);
     block_deinit(&mutated);
     block_deinit(&tampered);
-    world_deinit(&w);
+    aw_deinit(&w);
 }
 
 Test(attack, stale_fork_only_deep_and_unknown)
 {
-    world_t w;
-    world_init(&w);
+    aw_world_t w;
+    aw_init(&w);
     uint32_t tip = chain_height(w.c);
     block_t near, deep;
     fx_block(&near, w.c, chain_at_height(w.c, tip - 6), w.miner.pub, NULL, 0,
@@ -331,11 +266,11 @@ Test(attack, stale_fork_only_deep_and_unknown)
     cr_assert_eq(chain_add_block(w.c, NULL, &deep), 0);
     block_deinit(&near);
     block_deinit(&deep);
-    world_deinit(&w);
+    aw_deinit(&w);
 }
 
 /* Builds one attack of a kind and decodes its one NEW_TXS frame. */
-static attack_item_t *build_txs(world_t *w, attack_out_t *out, wire_msg_t *m,
+static attack_item_t *build_txs(aw_world_t *w, attack_out_t *out, wire_msg_t *m,
                                 const char *kind)
 {
     cr_assert_eq(attack_build(attack_find(kind), &w->env, out), 0, "%s", kind);
@@ -355,8 +290,8 @@ static attack_item_t *build_txs(world_t *w, attack_out_t *out, wire_msg_t *m,
  * check alone (offered without its lie, the same transfer is taken). */
 Test(attack, txs_bad_txid_is_a_valid_transfer_under_another_id)
 {
-    world_t w;
-    world_init(&w);
+    aw_world_t w;
+    aw_init(&w);
     attack_out_t out = {0};
     wire_msg_t m;
     attack_item_t *it = build_txs(&w, &out, &m, "txs-bad-txid");
@@ -381,15 +316,15 @@ Test(attack, txs_bad_txid_is_a_valid_transfer_under_another_id)
                  "valid but for the claim: %s", reason);
     wire_msg_clear(&m);
     attack_out_clear(&out);
-    world_deinit(&w);
+    aw_deinit(&w);
 }
 
 /* Garbage of about a transfer's length, in a frame that decodes: both
  * shapes (a kind that does not exist, a transfer cut short) fail to parse. */
 Test(attack, txs_malformed_item_does_not_parse)
 {
-    world_t w;
-    world_init(&w);
+    aw_world_t w;
+    aw_init(&w);
     bool bad_kind = false, short_transfer = false;
     for (int round = 0; round < 8; round++) {
         attack_out_t out = {0};
@@ -412,7 +347,7 @@ Test(attack, txs_malformed_item_does_not_parse)
         attack_out_clear(&out);
     }
     cr_assert(bad_kind && short_transfer, "both shapes of garbage are sent");
-    world_deinit(&w);
+    aw_deinit(&w);
 }
 
 /* A frame of a made-up signature, then a valid transfer: each behind its
@@ -421,8 +356,8 @@ Test(attack, txs_malformed_item_does_not_parse)
  * known and the bad one refused again. */
 Test(attack, txs_mixed_valid_item_survives_the_bad_one)
 {
-    world_t w;
-    world_init(&w);
+    aw_world_t w;
+    aw_init(&w);
     for (int round = 0; round < 2; round++) {
         attack_out_t out = {0};
         wire_msg_t m;
@@ -448,192 +383,5 @@ Test(attack, txs_mixed_valid_item_survives_the_bad_one)
         wire_msg_clear(&m);
         attack_out_clear(&out);
     }
-    world_deinit(&w);
-}
-
-/* ---- orphan-storm ---------------------------------------------------------
- */
-
-/* One storm's blocks, parsed, with what the items say about them. */
-typedef struct {
-    block_t b[ATTACK_STORM_BLOCKS];
-    uint8_t hash[ATTACK_STORM_BLOCKS][32];
-    uint32_t depth[ATTACK_STORM_BLOCKS]; /* blocks above the root's parent */
-} storm_t;
-
-static int storm_index(const storm_t *s, const uint8_t hash[32])
-{
-    for (int i = 0; i < ATTACK_STORM_BLOCKS; i++)
-        if (memcmp(s->hash[i], hash, 32) == 0)
-            return i;
-    return -1;
-}
-
-/* Builds a storm on the tip and checks its shape: the root (last item)
- * on the tip, every other block on a block of the storm, one branch of
- * ATTACK_STORM_LONG blocks and ATTACK_STORM_SHORT of ATTACK_STORM_SHORT_LEN
- * above the root, each block's work real and at the bits the chain
- * expects, sent newest first with the long branch's tip first. */
-static void storm_build(storm_t *s, attack_env_t *env, attack_out_t *out)
-{
-    const chain_node_t *tip = chain_tip(env->chain);
-    cr_assert_eq(attack_build(attack_find("orphan-storm"), env, out), 0);
-    cr_assert_eq(out->count, ATTACK_STORM_BLOCKS);
-    for (int i = 0; i < ATTACK_STORM_BLOCKS; i++) {
-        const attack_item_t *it = &out->items[i];
-        cr_assert_eq(it->channel, ATTACK_GOSSIP);
-        cr_assert_eq(it->type, WIRE_NEW_BLOCK);
-        cr_assert_eq(block_parse(&s->b[i], it->bytes.data, it->bytes.len), 0);
-        block_compute_hash(s->hash[i], &s->b[i].header);
-        cr_assert_eq(memcmp(s->hash[i], it->id, 32), 0);
-        cr_assert(block_check_pow(&s->b[i].header), "item %d: no work", i);
-        cr_assert_eq(s->b[i].header.bits,
-                     chain_next_bits(env->chain, tip)); /* regtest: fixed */
-        cr_assert_eq(storm_index(s, s->hash[i]), i, "item %d repeated", i);
-    }
-    int root = ATTACK_STORM_BLOCKS - 1;
-    cr_assert_null(out->items[root].reason, "the root is taken");
-    cr_assert_eq(memcmp(s->b[root].header.prev_hash, tip->hash, 32), 0,
-                 "the root is on the tip");
-    cr_assert_null(chain_get(env->chain, s->hash[root]), "a new root");
-    bool is_parent[ATTACK_STORM_BLOCKS] = {false};
-    size_t on_root = 0;
-    for (int i = 0; i < root; i++) {
-        cr_assert_str_eq(out->items[i].reason, "orphan");
-        uint32_t d = 0;
-        int at = i;
-        while (at != root) {
-            /* A parent is in the storm and sent after its child. */
-            int up = storm_index(s, s->b[at].header.prev_hash);
-            cr_assert_gt(up, at, "item %d: parent %d", at, up);
-            is_parent[up] = true;
-            at = up;
-            d++;
-        }
-        s->depth[i] = d + 1;
-        on_root += d == 1;
-        if (i > 0)
-            cr_assert_leq(s->depth[i], s->depth[i - 1], "newest first");
-    }
-    s->depth[root] = 1;
-    cr_assert_eq(on_root, ATTACK_STORM_SHORT + 1, "branches from the root");
-    cr_assert_eq(s->depth[0], 1 + ATTACK_STORM_LONG,
-                 "the long branch's tip is sent first");
-    size_t short_tips = 0;
-    for (int i = 1; i < root; i++) {
-        if (is_parent[i])
-            continue;
-        cr_assert_eq(s->depth[i], 1 + ATTACK_STORM_SHORT_LEN, "item %d", i);
-        short_tips++;
-    }
-    cr_assert_eq(short_tips, ATTACK_STORM_SHORT);
-    cr_assert_not(is_parent[0]);
-}
-
-static void storm_clear(storm_t *s)
-{
-    for (int i = 0; i < ATTACK_STORM_BLOCKS; i++)
-        block_deinit(&s->b[i]);
-}
-
-Test(attack, orphan_storm_shape)
-{
-    world_t w;
-    world_init(&w);
-    const attack_kind_t *kind = attack_find("orphan-storm");
-    cr_assert_not_null(kind);
-    cr_assert(kind->valid);
-    cr_assert_str_eq(kind->reason, "orphan");
-    storm_t s;
-    attack_out_t out = {0};
-    uint32_t height = chain_height(w.c);
-    storm_build(&s, &w.env, &out);
-    cr_assert_eq(chain_height(w.c), height, "building sends nothing");
-    storm_clear(&s);
-    attack_out_clear(&out);
-    world_deinit(&w);
-}
-
-/*
- * The regression: a chain fed the storm's blocks in the storm's order.
- * Every block but the root waits as an orphan; the root's call connects
- * them all, prunes the short branches it leaves behind, and returns; the
- * best tip is the long branch's. Several storms in a row, each on the tip
- * the last left: which short branch a chain walks first varies with the
- * blocks' hashes, and once one was walked before the long branch,
- * chain_add_block never returned.
- */
-Test(attack, orphan_storm_every_call_returns, .timeout = 10)
-{
-    world_t w;
-    world_init(&w);
-    for (int round = 0; round < 12; round++) {
-        storm_t s;
-        attack_out_t out = {0};
-        uint32_t height = chain_height(w.c);
-        storm_build(&s, &w.env, &out);
-        for (int i = 0; i < ATTACK_STORM_BLOCKS - 1; i++) {
-            const char *why = NULL;
-            cr_assert_eq(chain_add_block(w.c, &why, &s.b[i]), ERR_ORPHAN,
-                         "round %d item %d: %s", round, i, why ? why : "?");
-        }
-        const char *why = NULL;
-        cr_assert_eq(chain_add_block(w.c, &why, &s.b[ATTACK_STORM_BLOCKS - 1]),
-                     0, "round %d, the root: %s", round, why ? why : "?");
-        cr_assert_eq(memcmp(chain_tip(w.c)->hash, s.hash[0], 32), 0,
-                     "round %d: the long branch's tip is the best tip", round);
-        cr_assert_eq(chain_height(w.c), height + 1 + ATTACK_STORM_LONG);
-        for (int i = 0; i < ATTACK_STORM_BLOCKS; i++) {
-            uint8_t missing[32];
-            cr_assert_not(chain_orphan_missing(w.c, missing, s.hash[i]),
-                          "round %d item %d still waits", round, i);
-        }
-        storm_clear(&s);
-        attack_out_clear(&out);
-    }
-    world_deinit(&w);
-}
-
-/* On demo the whole storm must fit in one attack's budget: at the easiest
- * difficulty (a new network) it does, and its blocks carry the bits the
- * chain computes, so a chain takes them all; with a budget below the
- * storm's work nothing is hashed and the kind reports ERR_RANGE. */
-Test(attack, orphan_storm_on_demo_within_the_budget, .timeout = 60)
-{
-    chain_config_t cfg = {.params = params_demo(), .sig_threads = 1};
-    chain_t *c = chain_new(&cfg);
-    cr_assert_not_null(c);
-    fx_key_t adv;
-    fx_key(&adv, 4);
-    attack_env_t env = {.params = params_demo(),
-                        .chain = c,
-                        .now = (int64_t)time(NULL),
-                        .max_hashes = 1u << 22};
-    memcpy(env.secret, adv.secret, 32);
-    memcpy(env.pub, adv.pub, 32);
-    const attack_kind_t *kind = attack_find("orphan-storm");
-
-    attack_out_t out = {0};
-    env.max_hashes = 1u << 20; /* 17 blocks of 2^16 hashes do not fit */
-    cr_assert_eq(attack_build(kind, &env, &out), ERR_RANGE);
-    cr_assert_eq(out.count, 0);
-
-    env.max_hashes = 1u << 22;
-    cr_assert_eq(attack_build(kind, &env, &out), 0);
-    cr_assert_eq(out.count, ATTACK_STORM_BLOCKS);
-    for (size_t i = 0; i < out.count; i++) {
-        block_t b;
-        cr_assert_eq(
-            block_parse(&b, out.items[i].bytes.data, out.items[i].bytes.len),
-            0);
-        const char *why = NULL;
-        int rc = chain_add_block(c, &why, &b);
-        cr_assert_eq(rc, i + 1 < out.count ? ERR_ORPHAN : 0, "item %zu: %s", i,
-                     why ? why : "?");
-        block_deinit(&b);
-    }
-    cr_assert_eq(memcmp(chain_tip(c)->hash, out.items[0].id, 32), 0);
-    cr_assert_eq(chain_height(c), 1 + ATTACK_STORM_LONG);
-    attack_out_clear(&out);
-    chain_free(&c);
+    aw_deinit(&w);
 }

@@ -13,6 +13,7 @@
 
 #include "cmdline.h"
 #include "err.h"
+#include "params.h"
 #include "sock.h"
 
 Test(cmdline, whole_numbers)
@@ -87,6 +88,22 @@ Test(cmdline, a_bad_value_is_one_line_and_exit_2, .init = cr_redirect_stderr)
         "pickaxe-test --help)\n"
         "pickaxe-test: --node takes tcp://HOST:PORT, not 'tcp://h:0' (see "
         "pickaxe-test --help)\n");
+}
+
+Test(cmdline, a_network_is_named_or_refused_with_the_names,
+     .init = cr_redirect_stderr)
+{
+    cmdline_init("pickaxe-test", LOG_WARN);
+    const params_t *p = NULL;
+    cr_assert_eq(cmdline_network(&p, "regtest"), 0);
+    cr_assert_eq(p, params_regtest());
+    cr_assert_eq(cmdline_network(&p, "demo"), 0);
+    cr_assert_eq(p, params_demo());
+    cr_assert_eq(cmdline_network(&p, "mainnet"), 2);
+    cr_assert_null(p);
+    fflush(stderr);
+    cr_assert_stderr_eq_str("pickaxe-test: unknown --network mainnet "
+                            "(regtest or demo) (see pickaxe-test --help)\n");
 }
 
 Test(cmdline, bad_options_are_named, .init = cr_redirect_stderr)

@@ -35,12 +35,7 @@
 #include "log.h"
 #include "node.h"
 #include "node_impl.h"
-
-static node_t *node;
-static uint16_t node_port;
-static char dir[64];
-static pthread_t runner;
-static volatile sig_atomic_t stop_flag;
+#include "node_rig.h"
 
 static void sleep_ms(int ms)
 {
@@ -48,62 +43,17 @@ static void sleep_ms(int ms)
     nanosleep(&ts, NULL);
 }
 
-/* node_run's stop flag is a signal handler's (node_main.c): set it the
- * same way, on the thread that runs the loop. */
-static void on_stop(int sig)
-{
-    (void)sig;
-    stop_flag = 1;
-}
-
-static void *run(void *arg)
-{
-    (void)arg;
-    node_run(node, &stop_flag);
-    return NULL;
-}
-
 static void start(void)
 {
-    strcpy(dir, "/tmp/pickaxe-node-XXXXXX");
-    cr_assert_not_null(mkdtemp(dir));
-    node_config_t cfg;
-    memset(&cfg, 0, sizeof cfg);
-    cfg.params = params_regtest();
-    snprintf(cfg.data_dir, sizeof cfg.data_dir, "%s", dir);
-    strcpy(cfg.listen_host, "127.0.0.1");
-    srand((unsigned)time(NULL) ^ (unsigned)getpid());
-    const char *why = "?";
-    for (int tries = 0; !node && tries < 50; tries++) {
-        cfg.port = (uint16_t)(20000 + 2 * (rand() % 20000));
-        node = node_new(&cfg, &why);
-    }
-    node_port = cfg.port;
-    cr_assert_not_null(node, "node_new: %s", why);
-    stop_flag = 0;
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_stop;
-    sigemptyset(&sa.sa_mask);
-    cr_assert_eq(sigaction(SIGUSR1, &sa, NULL), 0);
-    cr_assert_eq(pthread_create(&runner, NULL, run, NULL), 0);
-}
-
-static void stop(void)
-{
-    cr_assert_eq(pthread_kill(runner, SIGUSR1), 0);
-    pthread_join(runner, NULL);
-    node_free(&node);
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    cr_assert_eq(system(cmd), 0);
+    nr_new("node");
+    nr_run();
 }
 
 /* Asks status through node_query; returns the whole answer. */
 static json_t *status(void)
 {
     json_t *q = json_pack("{s:s}", "method", "status");
-    json_t *a = node_query(node, q);
+    json_t *a = node_query(nr_node, q);
     json_decref(q);
     cr_assert_not_null(a);
     cr_assert_not_null(json_object_get(a, "result"), "%s",
@@ -168,7 +118,7 @@ Test(node, status_shows_a_turning_main_loop, .timeout = 60)
         json_decref(a);
         sleep_ms(50);
     }
-    stop();
+    nr_free();
 }
 
 typedef struct {
@@ -181,14 +131,14 @@ typedef struct {
 static void *hold_lock(void *arg)
 {
     holder_t *h = arg;
-    node_lock(node);
+    node_lock(nr_node);
     pthread_mutex_lock(&h->m);
     h->holding = true;
     pthread_cond_broadcast(&h->c);
     while (!h->release)
         pthread_cond_wait(&h->c, &h->m);
     pthread_mutex_unlock(&h->m);
-    node_unlock(node);
+    node_unlock(nr_node);
     return NULL;
 }
 
@@ -227,7 +177,7 @@ Test(node, status_answers_busy_while_the_lock_is_held, .timeout = 60)
     /* Any other query waits a while, then is refused as busy with the
      * same facts, rather than holding up every status behind it. */
     json_t *q = json_pack("{s:s}", "method", "getchain");
-    a = node_query(node, q);
+    a = node_query(nr_node, q);
     json_decref(q);
     json_t *e = json_object_get(a, "error");
     cr_assert_not_null(e, "%s", json_dumps(a, JSON_COMPACT));
@@ -259,7 +209,7 @@ Test(node, status_answers_busy_while_the_lock_is_held, .timeout = 60)
     cr_assert(longest >= 1000, "the held-up turn is the longest");
     pthread_cond_destroy(&h.c);
     pthread_mutex_destroy(&h.m);
-    stop();
+    nr_free();
 }
 
 /* ---- the node and a fake peer -------------------------------------------- */
@@ -279,13 +229,13 @@ static chain_t *chain_of(unsigned height)
 static void link_peer(chain_peer_t *fake)
 {
     wire_peer_t w = chain_peer_wire(fake);
-    cr_assert_eq(p2p_add_peer(node_p2p(node), &w), 0);
+    cr_assert_eq(p2p_add_peer(node_p2p(nr_node), &w), 0);
     wire_peer_t nw;
     memset(&nw, 0, sizeof nw);
-    nw.id = p2p_node_id(node_p2p(node));
-    snprintf(nw.req, sizeof nw.req, "tcp://127.0.0.1:%u", node_port);
+    nw.id = p2p_node_id(node_p2p(nr_node));
+    snprintf(nw.req, sizeof nw.req, "tcp://127.0.0.1:%u", nr_port);
     snprintf(nw.gossip, sizeof nw.gossip, "%s",
-             p2p_gossip_endpoint(node_p2p(node)));
+             p2p_gossip_endpoint(node_p2p(nr_node)));
     cr_assert_eq(p2p_add_peer(fake->p2p, &nw), 0);
 }
 
@@ -356,7 +306,7 @@ Test(node, an_orphan_is_fetched_by_the_main_loop_and_gossip_relayed_as_received,
         fx_extend(theirs, chain_tip(theirs), miner, NULL, 0, 99);
     block_frame(&frame, four);
     pthread_mutex_unlock(&fake.lock);
-    uint64_t node_id = p2p_node_id(node_p2p(node));
+    uint64_t node_id = p2p_node_id(node_p2p(nr_node));
     bool relayed = false;
     for (int i = 0; !relayed; i++) {
         cr_assert(i < 100, "the block was not relayed");
@@ -377,7 +327,7 @@ Test(node, an_orphan_is_fetched_by_the_main_loop_and_gossip_relayed_as_received,
     buf_deinit(&frame);
     chain_peer_stop(&fake);
     chain_free(&theirs);
-    stop();
+    nr_free();
 }
 
 Test(node, the_main_loop_turns_while_a_peer_it_asked_is_silent, .timeout = 60)
@@ -414,7 +364,8 @@ Test(node, the_main_loop_turns_while_a_peer_it_asked_is_silent, .timeout = 60)
     p2p_peer_info_t info;
     for (int i = 0;; i++) {
         cr_assert(i < 500, "the peer was never found unresponsive");
-        cr_assert_eq(p2p_peer(node_p2p(node), &info, p2p_node_id(fake.p2p)), 0);
+        cr_assert_eq(p2p_peer(node_p2p(nr_node), &info, p2p_node_id(fake.p2p)),
+                     0);
         if (info.unresponsive)
             break;
         sleep_ms(20);
@@ -422,5 +373,5 @@ Test(node, the_main_loop_turns_while_a_peer_it_asked_is_silent, .timeout = 60)
     cr_assert_eq(status_int("height"), 0);
     chain_peer_stop(&fake);
     chain_free(&theirs);
-    stop();
+    nr_free();
 }

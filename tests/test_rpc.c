@@ -24,29 +24,16 @@
 #include "fixtures.h"
 #include "hex.h"
 #include "node.h"
+#include "node_rig.h"
 #include "rpc.h"
+#include "store_rig.h"
 
-static node_t *node;
-static char dir[64];
 static fx_key_t alice, bob;
 static char alice_addr[100], bob_addr[100];
 
 static void start(void)
 {
-    strcpy(dir, "/tmp/pickaxe-rpc-XXXXXX");
-    cr_assert_not_null(mkdtemp(dir));
-    node_config_t cfg;
-    memset(&cfg, 0, sizeof cfg);
-    cfg.params = params_regtest();
-    snprintf(cfg.data_dir, sizeof cfg.data_dir, "%s", dir);
-    strcpy(cfg.listen_host, "127.0.0.1");
-    srand((unsigned)time(NULL) ^ (unsigned)getpid());
-    const char *why = "?";
-    for (int tries = 0; !node && tries < 50; tries++) {
-        cfg.port = (uint16_t)(20000 + 2 * (rand() % 20000));
-        node = node_new(&cfg, &why);
-    }
-    cr_assert_not_null(node, "node_new: %s", why);
+    nr_new("rpc");
     fx_key(&alice, 1);
     fx_key(&bob, 2);
     cr_assert_eq(
@@ -54,15 +41,7 @@ static void start(void)
     cr_assert_eq(address_encode(bob_addr, sizeof bob_addr, "pxrt", bob.pub), 0);
 }
 
-static void stop(void)
-{
-    node_free(&node);
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    cr_assert_eq(system(cmd), 0);
-}
-
-TestSuite(rpc, .init = start, .fini = stop);
+TestSuite(rpc, .init = start, .fini = nr_free);
 
 /* Asks the node; returns the whole answer (caller json_decref). */
 static json_t *ask(const char *method, json_t *params)
@@ -70,7 +49,7 @@ static json_t *ask(const char *method, json_t *params)
     json_t *q = json_pack("{s:s}", "method", method);
     if (params)
         json_object_set_new(q, "params", params);
-    json_t *a = rpc_handle(node, q);
+    json_t *a = rpc_handle(nr_node, q);
     json_decref(q);
     cr_assert_not_null(a);
     cr_assert(json_object_size(a) == 1, "one of result or error");
@@ -139,7 +118,7 @@ static void transfer_hex(char *hex, uint64_t amount, uint64_t nonce, bool sign)
 Test(rpc, bad_queries_are_refused_with_their_reason)
 {
     json_t *q = json_string("status");
-    json_t *a = rpc_handle(node, q);
+    json_t *a = rpc_handle(nr_node, q);
     cr_assert_eq(json_integer_value(
                      json_object_get(json_object_get(a, "error"), "code")),
                  ERR_ARG);
@@ -222,18 +201,9 @@ Test(rpc, status_and_blocks_follow_the_chain)
 static uint64_t store_file_size(const char *name)
 {
     char path[128];
-    snprintf(path, sizeof path, "%s/%s", dir, name);
+    snprintf(path, sizeof path, "%s/%s", nr_dir, name);
     struct stat sb;
     return stat(path, &sb) == 0 ? (uint64_t)sb.st_size : 0;
-}
-
-static void set_fsize(rlim_t soft)
-{
-    struct rlimit rl;
-    cr_assert_eq(getrlimit(RLIMIT_FSIZE, &rl), 0);
-    cr_assert(soft <= rl.rlim_max, "the hard file-size limit is too low");
-    rl.rlim_cur = soft;
-    cr_assert_eq(setrlimit(RLIMIT_FSIZE, &rl), 0, "%s", strerror(errno));
 }
 
 /*
@@ -254,7 +224,7 @@ Test(rpc, generate_stopped_by_a_full_disk_returns_what_it_made)
     uint64_t big = store_file_size("chain.db-wal");
     if (store_file_size("chain.db") > big)
         big = store_file_size("chain.db");
-    set_fsize((rlim_t)(big + 64 * 1024));
+    sr_set_fsize((rlim_t)(big + 64 * 1024));
     json_t *h;
     json_t *r = ok(&h, "generate",
                    json_pack("{s:i,s:s}", "count", 100, "address", alice_addr));
@@ -294,7 +264,7 @@ Test(rpc, generate_stopped_by_a_full_disk_returns_what_it_made)
             "could not store block 1");
 
     /* Room again: the node goes on from where it stopped. */
-    set_fsize(orig.rlim_cur);
+    sr_set_fsize(orig.rlim_cur);
     mine(2, alice_addr);
     st = ok(&h2, "status", NULL);
     cr_assert_eq(int_of(st, "height"), 3 + made + 2);
@@ -329,7 +299,7 @@ Test(rpc, status_reports_the_main_loop)
 
     /* What status says when the node lock cannot be had: what needs no
      * lock, marked busy, and nothing of the chain. */
-    h = rpc_status_busy(node);
+    h = rpc_status_busy(nr_node);
     cr_assert_not_null(h);
     s = json_object_get(h, "result");
     cr_assert(json_is_true(json_object_get(s, "busy")));

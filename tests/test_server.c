@@ -130,37 +130,3 @@ Test(server, bind_failure)
     cr_assert_null(server_new("bogus://x"));
     server_free(&a);
 }
-
-Test(sock, parse_hostport)
-{
-    char host[64];
-    uint16_t port = 0;
-    cr_assert_eq(
-        sock_parse_hostport(host, sizeof host, &port, "127.0.0.1:9000"), 0);
-    cr_assert_str_eq(host, "127.0.0.1");
-    cr_assert_eq(port, 9000);
-    cr_assert_eq(sock_parse_hostport(host, sizeof host, &port,
-                                     "tcp://node.example:65535"),
-                 0);
-    cr_assert_str_eq(host, "node.example");
-    cr_assert_eq(port, 65535);
-    cr_assert_eq(sock_parse_hostport(host, sizeof host, &port, "*:1"), 0);
-    cr_assert_str_eq(host, "*");
-    cr_assert_eq(sock_parse_hostport(host, sizeof host, &port, "[::1]:80"), 0);
-    cr_assert_str_eq(host, "[::1]");
-
-    port = 7;
-    const char *bad[] = {"",        "9000",          ":9000", "h:",    "h:0",
-                         "h:65536", "h:-1",          "h:+5",  "h:12x", "::1:80",
-                         "a b:1",   "h:99999999999", NULL};
-    for (int i = 0; bad[i]; i++)
-        cr_assert_eq(sock_parse_hostport(host, sizeof host, &port, bad[i]),
-                     ERR_ARG, "%s", bad[i]);
-    cr_assert_eq(port, 7);
-    cr_assert_eq(sock_parse_hostport(host, 4, &port, "longhost:1"), ERR_ARG);
-
-    char ep[32];
-    cr_assert_eq(sock_endpoint(ep, sizeof ep, "127.0.0.1", 9001), 0);
-    cr_assert_str_eq(ep, "tcp://127.0.0.1:9001");
-    cr_assert_eq(sock_endpoint(ep, 10, "127.0.0.1", 9001), ERR_RANGE);
-}

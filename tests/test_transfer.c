@@ -23,6 +23,7 @@
 #include "amount.h"
 #include "err.h"
 #include "node.h"
+#include "node_rig.h"
 #include "rpcclient.h"
 #include "transfer.h"
 #include "wallet.h"
@@ -232,24 +233,7 @@ Test(transfer, the_nodes_balance_answer_is_checked)
 /* ---- against a node --------------------------------------------------------
  */
 
-static node_t *node;
-static char dir[64];
-static pthread_t runner;
-static volatile sig_atomic_t stop_flag;
 static rpcclient_t *client;
-
-static void on_stop(int sig)
-{
-    (void)sig;
-    stop_flag = 1;
-}
-
-static void *run(void *arg)
-{
-    (void)arg;
-    node_run(node, &stop_flag);
-    return NULL;
-}
 
 static json_t *call(const char *method, json_t *params)
 {
@@ -264,30 +248,11 @@ static json_t *call(const char *method, json_t *params)
 static void start_node(void)
 {
     make_keys();
-    strcpy(dir, "/tmp/pickaxe-transfer-XXXXXX");
-    cr_assert_not_null(mkdtemp(dir));
-    node_config_t cfg;
-    memset(&cfg, 0, sizeof cfg);
-    cfg.params = params_regtest();
-    snprintf(cfg.data_dir, sizeof cfg.data_dir, "%s", dir);
-    strcpy(cfg.listen_host, "127.0.0.1");
-    srand((unsigned)time(NULL) ^ (unsigned)getpid());
-    const char *why = "?";
-    for (int tries = 0; !node && tries < 50; tries++) {
-        cfg.port = (uint16_t)(20000 + 2 * (rand() % 20000));
-        node = node_new(&cfg, &why);
-    }
-    cr_assert_not_null(node, "node_new: %s", why);
-    stop_flag = 0;
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_stop;
-    sigemptyset(&sa.sa_mask);
-    cr_assert_eq(sigaction(SIGUSR1, &sa, NULL), 0);
-    cr_assert_eq(pthread_create(&runner, NULL, run, NULL), 0);
+    nr_new("transfer");
+    nr_run();
     char endpoint[64];
     snprintf(endpoint, sizeof endpoint, "tcp://127.0.0.1:%u",
-             (unsigned)cfg.port);
+             (unsigned)nr_port);
     client = rpcclient_new(endpoint, params_regtest()->network_id, 5000, 0);
     cr_assert_not_null(client);
 }
@@ -295,12 +260,7 @@ static void start_node(void)
 static void stop_node(void)
 {
     rpcclient_free(&client);
-    cr_assert_eq(pthread_kill(runner, SIGUSR1), 0);
-    pthread_join(runner, NULL);
-    node_free(&node);
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    cr_assert_eq(system(cmd), 0);
+    nr_free();
     wallet_free(&alice);
 }
 

@@ -6,6 +6,7 @@
  */
 #include "cmdline.h"
 #include "err.h"
+#include "keystore.h"
 #include "log.h"
 #include "params.h"
 #include "sock.h"
@@ -160,10 +161,9 @@ static const struct option options[] = {
  * be checked before anything is opened. */
 static int settle_options(opts_t *o)
 {
-    o->params = params_get(o->network);
-    if (!o->params)
-        return cmdline_usage_error("unknown --network %s (demo or regtest)",
-                                   o->network);
+    int st = cmdline_network(&o->params, o->network);
+    if (st)
+        return st;
     if (!o->node[0] && sock_endpoint(o->node, sizeof o->node, "127.0.0.1",
                                      o->params->default_port) != 0)
         return cmdline_fail("cannot format the node's endpoint");
@@ -196,38 +196,6 @@ static int settle_options(opts_t *o)
                                    o->web_root);
     snprintf(o->root, sizeof o->root, "%s", o->web_root);
     return 0;
-}
-
-/* Loads the keystore, or makes one (and its directory). */
-static wallet_t *open_keystore(const opts_t *o, char *address, size_t len)
-{
-    char dir[PATH_MAX];
-    snprintf(dir, sizeof dir, "%s", o->ks);
-    char *slash = strrchr(dir, '/');
-    if (slash && slash != dir)
-        *slash = '\0';
-    if (slash && slash != dir && cmdline_make_dir(dir) != 0) {
-        cmdline_fail("cannot create the directory of %s: %s", o->ks,
-                     strerror(errno));
-        return NULL;
-    }
-    wallet_t *w = NULL;
-    bool created = false;
-    const char *why = NULL;
-    if (wallet_load_or_create(&w, &created, &why, o->ks) != 0) {
-        cmdline_fail("%s: %s", o->ks,
-                     why ? why : "cannot load or create the keystore");
-        return NULL;
-    }
-    if (wallet_get_public_key_str(w, o->params->hrp, address, len) != 0) {
-        cmdline_fail("cannot format the address of %s", o->ks);
-        wallet_free(&w);
-        return NULL;
-    }
-    if (!o->print_address)
-        log_info("wallet", "%s keystore %s: %s", created ? "created" : "using",
-                 o->ks, address);
-    return w;
 }
 
 /* Starts the service, or says why not. */
@@ -272,7 +240,8 @@ int main(int argc, char **argv)
     if ((st = settle_options(&o)) != 0)
         return st;
     char address[ADDRESS_MAX_LEN];
-    wallet_t *w = open_keystore(&o, address, sizeof address);
+    wallet_t *w = keystore_open(address, sizeof address, o.ks, o.params,
+                                "wallet", "keystore", o.print_address);
     if (!w)
         return CMDLINE_EXIT_FAIL;
     if (o.print_address) {

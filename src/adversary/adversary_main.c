@@ -582,10 +582,9 @@ static int read_options(adv_t *a, int argc, char **argv)
         return st;
     if (!a->tracker[0])
         return cmdline_usage_error("--tracker is required");
-    a->params = params_get(args.network);
-    if (!a->params)
-        return cmdline_usage_error("unknown --network %s (demo or regtest)",
-                                   args.network);
+    int net_st = cmdline_network(&a->params, args.network);
+    if (net_st)
+        return net_st;
     st = parse_attacks(a, args.attacks);
     return st ? st : CMDLINE_GO_ON;
 }

@@ -17,6 +17,7 @@
 #include "err.h"
 #include "log.h"
 #include "node_impl.h"
+#include "params.h"
 #include "reqlimit.h"
 #include "rpc.h"
 #include "server.h"
@@ -33,6 +34,9 @@ struct serve {
     bool started;
     atomic_bool stop;
     atomic_uint_fast64_t limited, malformed;
+    /* The last stranger's framing logged (refuse_stranger()), so a node of
+     * another version or network that keeps asking is logged once. */
+    wire_envelope_t told;
 };
 
 /* Why the lock could not be had: the main loop holds it (the request thread
@@ -107,6 +111,42 @@ static int decode(serve_t *s, wire_msg_t *m, const server_req_t *req)
         reply_error(s, req, rc,
                     rc == ERR_INVALID ? "wrong network" : "malformed request");
     return rc;
+}
+
+/*
+ * A request of another wire version or network is not garbage: it comes
+ * from a node of another build, or one pointed at the wrong network. It is
+ * told why in its own framing (wire_encode_refusal), as the tracker and p2p
+ * do, so that it reads a refusal instead of one more frame it cannot decode
+ * ("bad reply"), and it is not counted as malformed. Request thread, no
+ * lock. Returns false when req is not such a frame (rc from wire_peek()).
+ */
+static bool refuse_stranger(serve_t *s, const server_req_t *req, int rc)
+{
+    wire_envelope_t env;
+    if ((rc != ERR_UNSUPPORTED && rc != ERR_INVALID) ||
+        wire_read_envelope(&env, req->data, req->len) != 0)
+        return false;
+    char why[WIRE_MAX_STR + 1];
+    if (rc == ERR_INVALID)
+        snprintf(why, sizeof why, "this node is on the %s network, not %s",
+                 params_network_name(net_id(s)),
+                 params_network_name(env.network_id));
+    else
+        snprintf(why, sizeof why, "this node speaks wire version %u, not %u",
+                 (unsigned)WIRE_VERSION, (unsigned)env.version);
+    if (env.version != s->told.version ||
+        memcmp(env.network_id, s->told.network_id, 32) != 0) {
+        log_warn("node", "refused a %s: %s", wire_type_name(env.type), why);
+        s->told = env;
+    }
+    buf_t out;
+    buf_init(&out);
+    if (wire_encode_refusal(&out, &env, rc, why) == 0 &&
+        server_reply(s->server, req, out.data, out.len) != 0)
+        log_debug("node", "could not send a reply");
+    buf_deinit(&out);
+    return true;
 }
 
 /* ---- the peer protocol (under the lock) ---------------------------------- */
@@ -373,24 +413,27 @@ static void serve_submit_batch(serve_t *s, const server_req_t *req)
  * protocol's requests and anything that is not a well-formed request of our
  * network. */
 static bool limited_kind(const serve_t *s, const server_req_t *req,
-                         bool *malformed, uint16_t *type)
+                         int *peek_rc, uint16_t *type)
 {
     *type = 0;
-    *malformed = wire_peek(type, net_id(s), req->data, req->len) != 0;
-    return *malformed || (*type != WIRE_QUERY && *type != WIRE_SUBMIT_TX &&
-                          *type != WIRE_SUBMIT_TXS);
+    *peek_rc = wire_peek(type, net_id(s), req->data, req->len);
+    return *peek_rc != 0 || (*type != WIRE_QUERY && *type != WIRE_SUBMIT_TX &&
+                             *type != WIRE_SUBMIT_TXS);
 }
 
 static void handle(serve_t *s, const server_req_t *req, uint64_t now_ms)
 {
-    bool malformed;
+    int peek_rc;
     uint16_t type;
-    if (limited_kind(s, req, &malformed, &type) &&
+    if (limited_kind(s, req, &peek_rc, &type) &&
         !reqlimit_take(&s->limiter, req->id, req->id_len, now_ms)) {
         atomic_fetch_add(&s->limited, 1);
         reply_error(s, req, ERR_FULL, "rate-limited");
         return;
     }
+    if (peek_rc != 0 && refuse_stranger(s, req, peek_rc))
+        return;
+    bool malformed = peek_rc != 0;
     if (malformed)
         atomic_fetch_add(&s->malformed, 1);
     if (!malformed && type == WIRE_SUBMIT_TXS) {

@@ -23,6 +23,12 @@
  * transactions (QUERY, SUBMIT_TX, SUBMIT_TXS: the cli and wallets) are not
  * limited here.
  *
+ * A request of another wire version or network comes from a node of
+ * another build or one pointed at the wrong network, not from a broken
+ * one: it is refused in the sender's own framing (wire_encode_refusal),
+ * saying why ("this node speaks wire version 2, not 1"), and is not
+ * counted as malformed.
+ *
  * Lifecycle: serve_new() binds (node_new() reports a port in use),
  * serve_start() starts the thread (node_run()), serve_stop() stops it,
  * serve_free() closes the socket.
@@ -64,7 +70,7 @@ void serve_stop(serve_t *s);
 void serve_free(serve_t **s);
 
 /* Requests refused by the rate limiter, and frames that were not
- * well-formed requests of our network. Thread-safe. */
+ * well-formed requests (of any network or version). Thread-safe. */
 void serve_counts(serve_t *s, uint64_t *limited, uint64_t *malformed);
 
 #endif

@@ -9,7 +9,7 @@
  * written last and checksummed, so a commit that ran out of room mid-way is
  * not a commit, SQLite rolls the transaction back, and the write returns
  * the error; what was committed before stays readable and the store takes
- * writes again as soon as there is room (tests/test_store_disk.c).
+ * writes again as soon as there is room (tests/test_store_sqlite.c).
  *
  * Every failure is logged with SQLite's own message, the OS's reason when
  * a file operation failed (SQLite does not always keep it: see os_errno()

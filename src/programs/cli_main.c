@@ -407,10 +407,9 @@ static int check_command(cli_t *cli, const cli_command_t *cmd,
     if ((cmd->opts & CLI_OPT_AMOUNT) && (!cli->to || !cli->amount))
         return cmdline_usage_error("%s needs --to ADDR and --amount N",
                                    cmd->name);
-    cli->params = params_get(network);
-    if (!cli->params)
-        return cmdline_usage_error("unknown --network %s (demo or regtest)",
-                                   network);
+    int net_st = cmdline_network(&cli->params, network);
+    if (net_st)
+        return net_st;
     if (!cli->node[0])
         snprintf(cli->node, sizeof cli->node, "tcp://127.0.0.1:%u",
                  (unsigned)cli->params->default_port);

@@ -187,6 +187,21 @@ int cmdline_log_level(const char *text)
     return 0;
 }
 
+int cmdline_network(const params_t **out, const char *name)
+{
+    *out = params_get(name);
+    if (*out)
+        return 0;
+    char names[128] = "";
+    const char *const *all = params_names();
+    for (size_t i = 0, at = 0; all[i] && at < sizeof names; i++) {
+        const char *sep = i == 0 ? "" : all[i + 1] ? ", " : " or ";
+        int n = snprintf(names + at, sizeof names - at, "%s%s", sep, all[i]);
+        at += n > 0 ? (size_t)n : 0;
+    }
+    return cmdline_usage_error("unknown --network %s (%s)", name, names);
+}
+
 int cmdline_endpoint(char *out, size_t len, const char *flag, const char *text)
 {
     char host[SOCK_ENDPOINT_MAX];

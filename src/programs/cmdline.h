@@ -43,6 +43,7 @@
 #include <stdio.h>
 
 #include "log.h"
+#include "params.h"
 
 /* Every program's version. */
 #define PICKAXE_VERSION "0.1.0"
@@ -140,6 +141,13 @@ int cmdline_double(double *out, const char *flag, const char *text, double min,
  * and returns CMDLINE_EXIT_USAGE.
  */
 int cmdline_log_level(const char *text);
+
+/*
+ * The network --network names: sets *out and returns 0, or prints "PROG:
+ * unknown --network NAME (demo or regtest)" (every network there is) and
+ * returns CMDLINE_EXIT_USAGE.
+ */
+int cmdline_network(const params_t **out, const char *name);
 
 /*
  * An endpoint flag's value, "tcp://HOST:PORT": copies it to out and

@@ -10,6 +10,7 @@
 #include "address.h"
 #include "cmdline.h"
 #include "err.h"
+#include "keystore.h"
 #include "log.h"
 #include "memory.h"
 #include "node.h"
@@ -157,10 +158,9 @@ static const struct option options[] = {
 static int settle_options(args_t *a)
 {
     node_config_t *cfg = &a->cfg;
-    cfg->params = params_get(a->network);
-    if (!cfg->params)
-        return cmdline_usage_error("unknown --network %s (demo or regtest)",
-                                   a->network);
+    int st = cmdline_network(&cfg->params, a->network);
+    if (st)
+        return st;
     char host[NODE_ENDPOINT_MAX] = "127.0.0.1";
     cfg->port = cfg->params->default_port;
     if (a->listen &&
@@ -197,20 +197,13 @@ static int settle_options(args_t *a)
  * its chain, so rewards never go to a key nobody holds. */
 static int load_miner_key(node_config_t *cfg)
 {
-    char path[600];
+    char path[600], addr[ADDRESS_MAX_LEN];
     snprintf(path, sizeof path, "%s/miner.keystore", cfg->data_dir);
-    wallet_t *w = NULL;
-    bool created = false;
-    const char *why = NULL;
-    if (wallet_load_or_create(&w, &created, &why, path) != 0)
-        return cmdline_fail("%s: %s", path,
-                            why ? why : "cannot load or create");
+    wallet_t *w = keystore_open(addr, sizeof addr, path, cfg->params, "node",
+                                "miner key", false);
+    if (!w)
+        return CMDLINE_EXIT_FAIL;
     wallet_get_public_key(w, cfg->miner_key);
-    char addr[ADDRESS_MAX_LEN];
-    if (wallet_get_public_key_str(w, cfg->params->hrp, addr, sizeof addr) != 0)
-        snprintf(addr, sizeof addr, "?");
-    log_info("node", "%s miner key %s: %s", created ? "created" : "using", path,
-             addr);
     wallet_free(&w);
     cfg->has_miner_key = true;
     return 0;

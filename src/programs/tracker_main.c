@@ -152,10 +152,9 @@ int main(int argc, char **argv)
                           false);
     if (st != CMDLINE_GO_ON)
         return st;
-    const params_t *params = params_get(o.network);
-    if (!params)
-        return cmdline_usage_error("unknown --network %s (demo or regtest)",
-                                   o.network);
+    const params_t *params;
+    if ((st = cmdline_network(&params, o.network)) != 0)
+        return st;
     char req_ep[SOCK_ENDPOINT_MAX], pub_ep[SOCK_ENDPOINT_MAX];
     if ((st = endpoints(&o, params, req_ep, pub_ep, sizeof req_ep)) != 0)
         return st;
