@@ -2,7 +2,8 @@
  * Tests for wallet-web/wallet_api_parse.c: amount fields (coins as
  * strings, base units as integers, the same refusals as the cli's), the
  * send body's checks (every field, every kind of bad input, the size
- * limit), /blockchain's query, and which static paths may be served.
+ * limit) and /blockchain's query (the files served are
+ * test_wallet_api_http.c's).
  */
 #include <criterion/criterion.h>
 #include <stdio.h>
@@ -214,8 +215,7 @@ Test(wallet_api_parse, send_body_size_limit, .init = make_bob)
     free(body);
 }
 
-/* ---- /blockchain queries and static paths
- * ---------------------------------------- */
+/* ---- /blockchain queries ------------------------------------------------- */
 
 Test(wallet_api_parse, chain_query)
 {
@@ -245,20 +245,4 @@ Test(wallet_api_parse, chain_query)
         cr_assert_eq(wallet_api_parse_chain_query(
                          &q, why, sizeof why, bad[i][0], bad[i][1], bad[i][2]),
                      ERR_ARG, "case %zu", i);
-}
-
-Test(wallet_api_parse, static_paths)
-{
-    cr_assert(wallet_api_static_path_ok("/"));
-    cr_assert(wallet_api_static_path_ok("/script.js"));
-    cr_assert(wallet_api_static_path_ok("/vendor/bootstrap.min.css"));
-    cr_assert(!wallet_api_static_path_ok(""));
-    cr_assert(!wallet_api_static_path_ok("script.js"));
-    cr_assert(!wallet_api_static_path_ok("/../wallet.keystore"));
-    cr_assert(!wallet_api_static_path_ok("/vendor/../../etc/passwd"));
-    cr_assert(!wallet_api_static_path_ok("/.hidden"));
-    cr_assert(!wallet_api_static_path_ok("//etc/passwd"));
-    cr_assert(!wallet_api_static_path_ok("/a b"));
-    cr_assert(!wallet_api_static_path_ok("/a%2e%2e"));
-    cr_assert(!wallet_api_static_path_ok("/a\\b"));
 }

@@ -27,6 +27,7 @@ void wallet_api_config_init(wallet_api_config_t *cfg)
     cfg->http_port = 8080;
     cfg->timeout_ms = 1500;
     cfg->retries = 1;
+    http_guard_limits_default(&cfg->limits);
 }
 
 wallet_api_t *wallet_api_new(const wallet_api_config_t *cfg,
@@ -44,6 +45,10 @@ wallet_api_t *wallet_api_new(const wallet_api_config_t *cfg,
         *reason = "HTTP address or web root too long";
         return NULL;
     }
+    if (!http_guard_limits_ok(&cfg->limits)) {
+        *reason = "bad HTTP connection limits";
+        return NULL;
+    }
     wallet_api_t *a = calloc(1, sizeof *a);
     if (!a) {
         *reason = "out of memory";
@@ -53,6 +58,7 @@ wallet_api_t *wallet_api_new(const wallet_api_config_t *cfg,
     a->wallet = cfg->wallet;
     snprintf(a->http_host, sizeof a->http_host, "%s", cfg->http_host);
     a->http_port = cfg->http_port;
+    a->limits = cfg->limits;
     if (cfg->web_root)
         snprintf(a->web_root, sizeof a->web_root, "%s", cfg->web_root);
     if (wallet_get_public_key_str(a->wallet, a->params->hrp, a->address,
@@ -81,8 +87,7 @@ void wallet_api_free(wallet_api_t **a)
 {
     if (!a || !*a)
         return;
-    if ((*a)->mhd)
-        MHD_stop_daemon((*a)->mhd);
+    wallet_api_http_stop(*a);
     node_link_free(&(*a)->link);
     free(*a);
     *a = NULL;

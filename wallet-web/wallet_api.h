@@ -47,8 +47,11 @@
  *                              the explorer page's view of the node's block
  *                              tree, event log and branch tips
  *                              (wallet_api_explorer.c, rpc_explorer.h)
- *   GET  anything else         a file of the web root ("/" is wallet_ui.html,
- *                              "/explorer" explorer.html)
+ *   GET  anything else         a file of the page, from a fixed list
+ *                              (wallet_api_page_file(): "/" is
+ *                              wallet_ui.html, "/explorer" explorer.html);
+ *                              nothing else of the web root, which holds
+ *                              the service's sources
  *
  * Amounts in a send are JSON integers in base units, or strings of coins
  * read by amount.h ("1.5" = 150000000 units; its refusals after the field's
@@ -71,13 +74,24 @@
  * WALLET_API_MAX_BODY bytes is 413; a POST that is not application/json is
  * 415 (which also makes a browser ask before another site's page may post);
  * a Host header other than the address the service is bound to is refused
- * (DNS rebinding), and so is a POST whose Origin is another site.
+ * (DNS rebinding), and so is a POST whose Origin is another site or
+ * "null" (what a sandboxed frame or a file: page sends: not this page).
  *
- * Threads: libmicrohttpd runs with MHD_USE_INTERNAL_POLLING_THREAD (poll) and
- * without thread-per-connection, so every request is handled, one after
- * another, on one thread, the one that owns the ZeroMQ sockets of the node
- * link (ZeroMQ sockets are single-threaded). A slow node therefore delays
- * other requests, by at most the link's (retries + 1) * timeout_ms.
+ * Slow clients: every connection has a deadline for its whole request,
+ * headers and body (10 s from its start, or from its last answer when kept
+ * alive), that bytes arriving do not move; 1024 connections may be open at
+ * once, 256 from one client address; a new one past a limit closes the
+ * oldest unfinished one (of its own address when that address is at its
+ * limit). http_guard.h says why this keeps the page answering when an
+ * attacker on the same machine (127.0.0.1, as the page) holds hundreds of
+ * slow connections.
+ *
+ * Threads: the service runs libmicrohttpd (epoll, no thread of its own) from
+ * one thread it starts, which also closes connections past their deadline,
+ * so every request is handled, one after another, on that thread, the one
+ * that owns the ZeroMQ sockets of the node link (ZeroMQ sockets are
+ * single-threaded). A slow node therefore delays other requests, by at most
+ * the link's (retries + 1) * timeout_ms.
  *
  * The parsing functions at the top (wallet_api_parse_*) use no sockets and
  * no state: they are what the unit tests check. They are thread-safe.
@@ -91,6 +105,7 @@
 #include <stdint.h>
 
 #include "address.h"
+#include "http_guard.h"
 #include "params.h"
 #include "wallet.h"
 
@@ -168,11 +183,18 @@ int wallet_api_parse_chain_query(wallet_api_chain_query_t *q, char *why,
                                  const char *limit, const char *from);
 
 /**
- * True when a URL path below the web root names a file the service may
- * serve: "/" followed by segments of [A-Za-z0-9._-] that do not start with
- * a dot ("..", hidden files), at most 200 characters.
+ * The page's file a URL path names, from a fixed list: "/" and
+ * "/wallet_ui.html", "/explorer" and "/explorer.html", "/script.js",
+ * "/style.css", "/explorer.js", "/explorer.css",
+ * "/vendor/bootstrap.min.css" and "/vendor/bootstrap.bundle.min.js". The
+ * web root is the page's source folder, which also holds the service's
+ * sources: no other path is served, whatever files exist.
+ *
+ * Returns: true with *file (relative to the web root) and *type (its
+ *          Content-Type), static strings; false for any other path.
  */
-bool wallet_api_static_path_ok(const char *path);
+bool wallet_api_page_file(const char **file, const char **type,
+                          const char *path);
 
 /* ---- the service -----------------------------------------------------------
  */
@@ -180,18 +202,20 @@ bool wallet_api_static_path_ok(const char *path);
 typedef struct wallet_api wallet_api_t;
 
 typedef struct {
-    const params_t *params; /* the network (borrowed) */
-    const wallet_t *wallet; /* the key (borrowed; outlives the service) */
-    const char *node;       /* "tcp://HOST:PORT" */
-    const char *tracker;    /* "tcp://HOST:PORT" or NULL */
-    const char *http_host;  /* address to bind, e.g. "127.0.0.1" */
-    uint16_t http_port;     /* 0: any free port (wallet_api_port()) */
-    const char *web_root;   /* directory of the page; NULL: API only */
-    int timeout_ms;         /* one attempt to reach the node or tracker */
-    int retries;            /* further attempts for a node query */
+    const params_t *params;     /* the network (borrowed) */
+    const wallet_t *wallet;     /* the key (borrowed; outlives the service) */
+    const char *node;           /* "tcp://HOST:PORT" */
+    const char *tracker;        /* "tcp://HOST:PORT" or NULL */
+    const char *http_host;      /* address to bind, e.g. "127.0.0.1" */
+    uint16_t http_port;         /* 0: any free port (wallet_api_port()) */
+    const char *web_root;       /* directory of the page; NULL: API only */
+    int timeout_ms;             /* one attempt to reach the node or tracker */
+    int retries;                /* further attempts for a node query */
+    http_guard_limits_t limits; /* connections and deadlines (http_guard.h) */
 } wallet_api_config_t;
 
-/* Fills cfg with defaults: 127.0.0.1:8080, timeouts 1500 ms, 1 retry. */
+/* Fills cfg with defaults: 127.0.0.1:8080, timeouts 1500 ms, 1 retry, the
+ * HTTP_GUARD_* limits. */
 void wallet_api_config_init(wallet_api_config_t *cfg);
 
 /**

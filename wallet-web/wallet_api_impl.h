@@ -13,16 +13,19 @@
  *                       tips);
  *   wallet_api_parse.c  request parsing (pure functions);
  *   wallet_api_http.c   libmicrohttpd: request bodies, checks on headers,
- *                       static files, starting the server.
+ *                       the page's files, the HTTP thread and its
+ *                       connection guard (http_guard.h).
  *
- * Every handler runs on libmicrohttpd's single internal thread, the only
- * thread that touches the node link and the sent-transfer memory, so
- * neither needs a lock (wallet_api.h, "Threads").
+ * Every handler runs on the service's HTTP thread, the only thread that
+ * touches the node link, the sent-transfer memory and the connection guard,
+ * so none needs a lock (wallet_api.h, "Threads").
  */
 #ifndef PICKAXE_WALLET_API_IMPL_H
 #define PICKAXE_WALLET_API_IMPL_H
 
 #include <jansson.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -51,6 +54,11 @@ struct wallet_api {
     char web_root[512];
     node_link_t *link;
     struct MHD_Daemon *mhd;
+    http_guard_limits_t limits;
+    http_guard_t *guard;   /* the HTTP thread's alone */
+    pthread_t http_thread; /* runs libmicrohttpd (wallet_api_http.c) */
+    bool http_running;     /* http_thread was started */
+    atomic_bool http_stop; /* tells http_thread to return */
     uint16_t bound_port;
     bool local_only; /* bound to loopback: check Host headers */
     wallet_api_sent_t sent[WALLET_API_MAX_SENT];
@@ -80,6 +88,13 @@ json_t *wallet_api_link_failure(int *status, const node_link_error_t *e);
  */
 json_t *wallet_api_ask(wallet_api_t *a, json_t **reply, int *status,
                        const char *method, json_t *params);
+
+/* ---- the HTTP thread (wallet_api_http.c) --------------------------------- */
+
+/* Stops serving: the HTTP thread, then libmicrohttpd (which reports the
+ * connections it closes on the calling thread). Harmless when not
+ * started. */
+void wallet_api_http_stop(wallet_api_t *a);
 
 /* ---- small parsers (wallet_api_parse.c) ---------------------------------- */
 

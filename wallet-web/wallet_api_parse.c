@@ -1,9 +1,9 @@
 /*
  * wallet_api_parse — the wallet service's request parsing (wallet_api.h,
- * "request parsing"): send bodies, amount fields, /blockchain's query,
- * static paths. No sockets and no state, so the unit tests and the fuzz
- * harness call these directly. Amount strings are read by amount.h, so
- * their refusals say what pickaxe-cli's say, after the field's name.
+ * "request parsing"): send bodies, amount fields, /blockchain's query. No
+ * sockets and no state, so the unit tests and the fuzz harness call these
+ * directly. Amount strings are read by amount.h, so their refusals say what
+ * pickaxe-cli's say, after the field's name.
  */
 #include "wallet_api.h"
 
@@ -223,28 +223,6 @@ int wallet_api_parse_chain_query(wallet_api_chain_query_t *q, char *why,
     }
     *q = r;
     return 0;
-}
-
-bool wallet_api_static_path_ok(const char *path)
-{
-    size_t len = strlen(path);
-    if (len == 0 || len > 200 || path[0] != '/')
-        return false;
-    bool seg_start = true;
-    for (const char *p = path + 1; *p; p++) {
-        if (*p == '/') {
-            if (seg_start)
-                return false; /* empty segment: "//" */
-            seg_start = true;
-            continue;
-        }
-        if (seg_start && *p == '.')
-            return false;
-        if (!isalnum((unsigned char)*p) && *p != '.' && *p != '_' && *p != '-')
-            return false;
-        seg_start = false;
-    }
-    return true;
 }
 
 bool wallet_api_is_hex64(const char *s)

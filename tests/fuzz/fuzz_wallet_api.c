@@ -16,9 +16,9 @@
  *   3  wallet_api_parse_chain_query on three NUL-separated parameters
  *      (a leading bitmask says which are present): accepted values are in
  *      their documented ranges and equal the decimal text;
- *   4  wallet_api_static_path_ok: an accepted path cannot leave the web root
- *      or name a hidden file (no "..", no segment starting with '.', no
- *      empty segment, only [A-Za-z0-9._-] and '/').
+ *   4  wallet_api_page_file: an accepted path names one of the page's
+ *      files (a reference list here), as itself ("/" + the file) or as
+ *      "/" or "/explorer"; nothing else of the web root is served.
  */
 #include "fuzz.h"
 
@@ -216,14 +216,29 @@ static void check_chain_query(const uint8_t *data, size_t size)
 
 static void check_path(const char *path)
 {
-    if (!wallet_api_static_path_ok(path))
+    static const char *const ref[] = {
+        "wallet_ui.html",
+        "explorer.html",
+        "script.js",
+        "style.css",
+        "explorer.js",
+        "explorer.css",
+        "vendor/bootstrap.min.css",
+        "vendor/bootstrap.bundle.min.js",
+    };
+    const char *file, *type;
+    if (!wallet_api_page_file(&file, &type, path))
         return;
-    size_t n = strlen(path);
-    FUZZ_CHECK(n >= 1 && n <= 200 && path[0] == '/');
-    FUZZ_CHECK(strstr(path, "/.") == NULL);
-    FUZZ_CHECK(strstr(path, "//") == NULL);
-    for (const char *c = path; *c; c++)
-        FUZZ_CHECK(isalnum((unsigned char)*c) || strchr("/._-", *c));
+    bool listed = false;
+    for (size_t i = 0; i < sizeof ref / sizeof ref[0]; i++)
+        listed = listed || strcmp(file, ref[i]) == 0;
+    FUZZ_CHECK(listed);
+    FUZZ_CHECK(type && type[0]);
+    bool as_itself = path[0] == '/' && strcmp(path + 1, file) == 0;
+    bool as_alias =
+        (strcmp(path, "/") == 0 && strcmp(file, "wallet_ui.html") == 0) ||
+        (strcmp(path, "/explorer") == 0 && strcmp(file, "explorer.html") == 0);
+    FUZZ_CHECK(as_itself || as_alias);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -40,6 +40,11 @@ def test(limit):
     return wrap
 
 
+# The wallet service's HTTP tests live in their own file.
+import wallet_http  # noqa: E402
+wallet_http.register(test)
+
+
 def expect_cli_error(fn, status=1, contains=None):
     try:
         fn()
