@@ -234,6 +234,11 @@ PX_MUST_CHECK int p2p_broadcast_msg(p2p_t *p, const wire_msg_t *msg);
  */
 PX_MUST_CHECK int p2p_receive_data(p2p_t *p, p2p_msg_t *msg, int timeout_ms);
 
+/* Ends a p2p_receive_data() that waits (it returns ERR_TIMEOUT), or the
+ * next one that would wait: how another thread tells the inbox's reader
+ * that something besides a message wants its attention. */
+void p2p_wake(p2p_t *p);
+
 /* Frees msg->msg and msg->data and empties msg. Accepts NULL. */
 void p2p_msg_clear(p2p_msg_t *msg);
 
