@@ -191,8 +191,9 @@ void p2p_free(p2p_t **p);
  * Registers with the tracker, takes its peer list, subscribes to its
  * announcements and starts the tracker thread (pings, re-registration).
  * Returns: 0 when the tracker answered; ERR_TIMEOUT or ERR_NET when it did
- *          not -- the tracker thread keeps trying in the background, so the
- *          node can carry on; ERR_INVALID when the tracker refused us (its
+ *          not, ERR_FULL when it refused us as full -- the tracker thread
+ *          keeps trying in the background (trackerlink.h), so the node can
+ *          carry on; ERR_INVALID when the tracker refused us otherwise (its
  *          reason is logged); ERR_ARG when no tracker or request endpoint is
  *          configured; ERR_DUPLICATE when already joined.
  */

@@ -822,9 +822,11 @@ static void start(node_t *n)
         pthread_mutex_lock(&n->lock);
         if (rc)
             log_warn("node",
-                     "tracker %s did not answer (%s); carrying on and "
-                     "retrying in the background",
-                     n->cfg.tracker, err_str(rc));
+                     "tracker %s %s (%s); carrying on and retrying in the "
+                     "background",
+                     n->cfg.tracker,
+                     rc == ERR_FULL ? "refused us" : "did not answer",
+                     err_str(rc));
     }
     loopwatch_at(&n->watch, "start: catching up with peers");
     p2p_peer_info_t peers[P2P_MAX_PEERS];
