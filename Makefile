@@ -1,4 +1,5 @@
-# pickaxe — one entry point: make, make test, make demo, make bench, make soak.
+# pickaxe — one entry point: make, make test, make demo, make bench, make soak,
+# make testnet.
 #
 # Sources are found by directory, so adding a module is adding a file. Each
 # layer is its own archive, and may include only its own headers and those
@@ -124,7 +125,7 @@ CORE_LIB := $(BUILD)/libpickaxe-core.a
 # What the core library needs, and nothing more (test_core_alone).
 CORE_LDLIBS := -lsecp256k1 -lcrypto -lpthread -lm
 
-.PHONY: all deps deps-test deps-demo test unit-tests demo bench soak fuzz \
+.PHONY: all deps deps-test deps-demo test unit-tests demo bench soak testnet fuzz \
         fuzz-build fuzz-corpus clean format
 .DEFAULT_GOAL := all
 # Keep objects of test binaries (make would delete them as intermediates).
@@ -255,6 +256,25 @@ SOAK_MINUTES ?= 30
 SOAK_NODES   ?= 3
 soak: all
 	@scripts/soak.py --minutes $(SOAK_MINUTES) --nodes $(SOAK_NODES)
+
+# A wide-area network on this machine (root; Linux network namespaces and
+# pickaxe-netem's emulated links): N nodes, MINERS of them making blocks
+# for DURATION seconds at BLOCK_TIME, links DELAY +- JITTER ms with LOSS %
+# lost; prints propagation, stale rate, connections, CPU and memory per
+# node, and tears everything down on exit or Ctrl-C (scripts/testnet.py
+# --help; benchmarks.md, "Testnet"). MINE=real hashes on the demo network.
+N          ?= 16
+MINERS     ?= 4
+DELAY      ?= 50
+JITTER     ?= 20
+LOSS       ?= 0.5
+DURATION   ?= 120
+BLOCK_TIME ?= 5
+MINE       ?= sim
+testnet: all
+	@scripts/testnet.py --nodes $(N) --miners $(MINERS) --delay $(DELAY) \
+	    --jitter $(JITTER) --loss $(LOSS) --duration $(DURATION) \
+	    --block-time $(BLOCK_TIME) --mine $(MINE)
 
 # RESET=1 throws away the demo's chains and keystores (build/demo/) first.
 demo: deps-demo

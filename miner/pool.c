@@ -99,6 +99,8 @@ struct pool {
 
     pool_solution_t queue[POOL_QUEUE_SIZE];
     size_t q_head, q_len;
+    void (*notify)(void *ctx); /* pool_set_notify(), under mu */
+    void *notify_ctx;
     atomic_uint_fast64_t dropped, rejected;
 };
 
@@ -235,6 +237,8 @@ static bool on_hit(void *arg, unsigned vi, uint32_t nonce,
         p->queue[(p->q_head + p->q_len) % POOL_QUEUE_SIZE] = s;
         p->q_len++;
         pthread_cond_signal(&p->cv_sol);
+        if (p->notify)
+            p->notify(p->notify_ctx);
     }
     pthread_mutex_unlock(&p->mu);
     return true;
@@ -649,4 +653,12 @@ int pool_switch_latency(pool_t *p, double *p50_us, double *p99_us,
         *samples = n;
     free(s);
     return 0;
+}
+
+void pool_set_notify(pool_t *p, void (*notify)(void *ctx), void *ctx)
+{
+    pthread_mutex_lock(&p->mu);
+    p->notify = notify;
+    p->notify_ctx = ctx;
+    pthread_mutex_unlock(&p->mu);
 }

@@ -127,6 +127,14 @@ void pool_resume(pool_t *p);
 PX_MUST_CHECK int pool_next_solution(pool_t *p, pool_solution_t *sol,
                                      int timeout_ms);
 
+/*
+ * Calls notify(ctx) from the worker that queued each solution (with the
+ * pool's lock held: notify must be quick and must not call the pool), so
+ * an owner that waits on something else -- the node's main loop, on its
+ * inbox -- learns of a solution at once. NULL: no call.
+ */
+void pool_set_notify(pool_t *p, void (*notify)(void *ctx), void *ctx);
+
 /* Number of worker threads. */
 unsigned pool_threads(const pool_t *p);
 

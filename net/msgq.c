@@ -21,6 +21,7 @@ struct msgq {
     pthread_cond_t cond;
     item_t *head, *tail;
     size_t n, max;
+    bool woken; /* msgq_wake() since the last waiting pop */
 };
 
 msgq_t *msgq_new(size_t max)
@@ -87,12 +88,16 @@ int msgq_pop(msgq_t *q, p2p_msg_t *out, int timeout_ms)
     struct timespec ts =
         sock_deadline_in(timeout_ms > 0 ? (uint32_t)timeout_ms : 0);
     pthread_mutex_lock(&q->lock);
-    while (!q->head && timeout_ms != 0) {
+    while (!q->head && !q->woken && timeout_ms != 0) {
         if (timeout_ms < 0)
             pthread_cond_wait(&q->cond, &q->lock);
         else if (pthread_cond_timedwait(&q->cond, &q->lock, &ts) != 0)
             break;
     }
+    /* Only a pop that may wait takes the wake: one that does not leaves it
+     * for the next wait, which then returns at once (no wake is lost). */
+    if (timeout_ms != 0)
+        q->woken = false;
     item_t *it = q->head;
     if (it) {
         q->head = it->next;
@@ -106,4 +111,12 @@ int msgq_pop(msgq_t *q, p2p_msg_t *out, int timeout_ms)
     *out = it->msg;
     free(it);
     return 0;
+}
+
+void msgq_wake(msgq_t *q)
+{
+    pthread_mutex_lock(&q->lock);
+    q->woken = true;
+    pthread_cond_broadcast(&q->cond);
+    pthread_mutex_unlock(&q->lock);
 }

@@ -42,4 +42,9 @@ int msgq_push(msgq_t *q, p2p_msg_t *msg, bool always);
  */
 int msgq_pop(msgq_t *q, p2p_msg_t *out, int timeout_ms);
 
+/* Makes a waiting msgq_pop() return ERR_TIMEOUT at once, or, when none
+ * waits, the next one that would wait (a pop with timeout 0 leaves the
+ * wake for it). */
+void msgq_wake(msgq_t *q);
+
 #endif

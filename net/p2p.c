@@ -475,3 +475,8 @@ bool p2p_registered(p2p_t *p)
     pthread_mutex_unlock(&p->lock);
     return r;
 }
+
+void p2p_wake(p2p_t *p)
+{
+    msgq_wake(p->inbox);
+}

@@ -191,8 +191,9 @@ void p2p_free(p2p_t **p);
  * Registers with the tracker, takes its peer list, subscribes to its
  * announcements and starts the tracker thread (pings, re-registration).
  * Returns: 0 when the tracker answered; ERR_TIMEOUT or ERR_NET when it did
- *          not -- the tracker thread keeps trying in the background, so the
- *          node can carry on; ERR_INVALID when the tracker refused us (its
+ *          not, ERR_FULL when it refused us as full -- the tracker thread
+ *          keeps trying in the background (trackerlink.h), so the node can
+ *          carry on; ERR_INVALID when the tracker refused us otherwise (its
  *          reason is logged); ERR_ARG when no tracker or request endpoint is
  *          configured; ERR_DUPLICATE when already joined.
  */
@@ -233,6 +234,11 @@ PX_MUST_CHECK int p2p_broadcast_msg(p2p_t *p, const wire_msg_t *msg);
  * Out:     msg      written only on success; release with p2p_msg_clear().
  */
 PX_MUST_CHECK int p2p_receive_data(p2p_t *p, p2p_msg_t *msg, int timeout_ms);
+
+/* Ends a p2p_receive_data() that waits (it returns ERR_TIMEOUT), or the
+ * next one that would wait: how another thread tells the inbox's reader
+ * that something besides a message wants its attention. */
+void p2p_wake(p2p_t *p);
 
 /* Frees msg->msg and msg->data and empties msg. Accepts NULL. */
 void p2p_msg_clear(p2p_msg_t *msg);

@@ -29,6 +29,9 @@ struct trackerlink {
     pthread_cond_t cond;
     bool stop, registered;
     uint32_t peer_timeout_ms; /* announced by the tracker; 0: not yet */
+    /* The link's own (or the joiner's, before the thread starts). */
+    uint32_t full_wait_ms; /* the next wait after "full"; 0: not full */
+    bool full_logged;      /* "full" was logged; again once it is over */
 };
 
 /* One request to the tracker, decoded. */
@@ -72,12 +75,20 @@ static int ask(trackerlink_t *l, reqclient_t *rc, wire_msg_t *reply,
         return ERR_PARSE;
     }
     if (reply->type == WIRE_ERROR) {
-        log_warn("p2p", "tracker %s refused %s: %s (%s)", l->cfg.endpoint,
-                 wire_type_name(req->type), reply->u.error.reason,
-                 err_str(reply->u.error.code));
+        /* A full tracker may have room later (peers leave and expire):
+         * that refusal alone is worth retrying. */
+        int code = reply->u.error.code == ERR_FULL ? ERR_FULL : ERR_INVALID;
+        if (code != ERR_FULL || !l->full_logged)
+            log_warn("p2p", "tracker %s refused %s: %s (%s)%s", l->cfg.endpoint,
+                     wire_type_name(req->type), reply->u.error.reason,
+                     err_str(reply->u.error.code),
+                     code == ERR_FULL ? "; will keep trying, less and less "
+                                        "often"
+                                      : "");
+        l->full_logged = code == ERR_FULL;
         wire_msg_clear(reply);
         free(*raw);
-        return ERR_INVALID;
+        return code;
     }
     return 0;
 }
@@ -196,11 +207,26 @@ static void leave(trackerlink_t *l)
     reqclient_free(&quick);
 }
 
+/* The wait before the next round: the ping interval, or after a "full"
+ * refusal a wait that doubles with each one, up to TRACKERLINK_FULL_MAX_MS
+ * (a full tracker is not asked again at the ping rate by every node it
+ * turned away). */
+static uint32_t next_wait(trackerlink_t *l)
+{
+    uint32_t t = ping_interval(l);
+    if (!l->full_wait_ms)
+        return t;
+    uint32_t w = l->full_wait_ms > t ? l->full_wait_ms : t;
+    l->full_wait_ms =
+        w < TRACKERLINK_FULL_MAX_MS / 2 ? 2 * w : TRACKERLINK_FULL_MAX_MS;
+    return w < TRACKERLINK_FULL_MAX_MS ? w : TRACKERLINK_FULL_MAX_MS;
+}
+
 static void *link_main(void *arg)
 {
     trackerlink_t *l = arg;
     bool down_logged = false;
-    while (!sleep_or_stop(l, ping_interval(l))) {
+    while (!sleep_or_stop(l, next_wait(l))) {
         bool registered = trackerlink_registered(l);
         size_t known = l->cfg.cb.known(l->cfg.cb.ctx);
         int r;
@@ -220,6 +246,11 @@ static void *link_main(void *arg)
         /* Not registered (or no longer sure we are): the next round
          * REGISTERs, which is idempotent, instead of PINGing. */
         set_registered(l, r == 0);
+        if (r != ERR_FULL) {
+            l->full_wait_ms = 0;
+            l->full_logged = false;
+        } else if (!l->full_wait_ms)
+            l->full_wait_ms = ping_interval(l);
         if (r == 0) {
             if (down_logged)
                 log_info("p2p", "tracker %s is back", l->cfg.endpoint);
@@ -262,6 +293,8 @@ int trackerlink_join(trackerlink_t **out, const trackerlink_config_t *cfg)
     pthread_cond_init(&l->cond, &ca);
     pthread_condattr_destroy(&ca);
     int r = do_register(l, l->rc);
+    if (r == ERR_FULL)
+        l->full_wait_ms = ping_interval(l);
     if (r == ERR_INVALID || r == ERR_PARSE || r == ERR_NOMEM) {
         reqclient_free(&l->rc);
         pthread_cond_destroy(&l->cond);

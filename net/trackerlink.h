@@ -9,8 +9,11 @@
  * restarted) or when the last attempt failed, and asks for the peer list
  * (PEERS) when a PONG's peer count differs from ours (an announcement was
  * lost). While the tracker is unreachable it keeps trying, logging once
- * that it went and once that it came back. trackerlink_free() stops the
- * thread and sends LEAVE once, briefly (the tracker expires us anyway).
+ * that it went and once that it came back. A tracker that refuses us as
+ * full is asked again too, after a wait that doubles with each refusal
+ * (from the ping interval up to TRACKERLINK_FULL_MAX_MS). trackerlink_free()
+ * stops the thread and sends LEAVE once, briefly (the tracker expires us
+ * anyway).
  *
  * Peer lists reach the owner through a callback: REGISTER_OK's without
  * pruning (right after a tracker restart its list lacks every node that
@@ -30,6 +33,9 @@
 
 #include "sock.h"
 #include "wire.h"
+
+/* The longest wait between two REGISTERs a full tracker refused. */
+#define TRACKERLINK_FULL_MAX_MS 60000
 
 typedef struct trackerlink trackerlink_t;
 
@@ -55,11 +61,12 @@ typedef struct {
 /*
  * Registers with the tracker and starts the link's thread.
  * Returns: 0 when the tracker answered; ERR_TIMEOUT or ERR_NET when it did
- *          not (the link is made and keeps trying); ERR_INVALID when the
- *          tracker refused us or answered nonsense (no link: *out stays
- *          NULL); ERR_ARG for a bad configuration; ERR_NOMEM.
- * Out:     out   the link (owned; trackerlink_free()), on 0, ERR_TIMEOUT
- *                and ERR_NET.
+ *          not, ERR_FULL when it refused us as full (the link is made and
+ *          keeps trying); ERR_INVALID when the tracker refused us otherwise
+ *          or answered nonsense (no link: *out stays NULL); ERR_ARG for a
+ *          bad configuration; ERR_NOMEM.
+ * Out:     out   the link (owned; trackerlink_free()), on 0, ERR_TIMEOUT,
+ *                ERR_NET and ERR_FULL.
  * In:      cfg   copied.
  */
 int trackerlink_join(trackerlink_t **out, const trackerlink_config_t *cfg);

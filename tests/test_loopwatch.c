@@ -59,6 +59,31 @@ Test(loopwatch, ages_and_the_longest_turn)
     loopwatch_deinit(&w);
 }
 
+Test(loopwatch, an_idle_spell_is_no_turn)
+{
+    loopwatch_t w;
+    loopwatch_init(&w, 1000, "start");
+    loopwatch_turn(&w, 1000);
+    loopwatch_idle(&w, 1030); /* a turn of 30 ms, then the loop sleeps */
+    loopwatch_at(&w, "inbox: waiting");
+    loopwatch_view_t v;
+    loopwatch_read(&w, &v, 6030); /* five seconds asleep */
+    cr_assert_eq(v.turn_age_ms, 0, "an idle loop is not a stuck one");
+    cr_assert_eq(v.longest_turn_ms, 30);
+    cr_assert_eq(loopwatch_check(&w, &v, 6030), LOOPWATCH_OK);
+
+    loopwatch_turn(&w, 6030); /* woken: the sleep counted for nothing */
+    loopwatch_read(&w, &v, 6040);
+    cr_assert_eq(v.turn_age_ms, 10);
+    cr_assert_eq(v.longest_turn_ms, 30);
+    cr_assert_eq(v.turns, 2);
+    loopwatch_idle(&w, 6050);
+    loopwatch_idle(&w, 9000); /* idle twice: still no turn */
+    loopwatch_read(&w, &v, 9000);
+    cr_assert_eq(v.longest_turn_ms, 30);
+    loopwatch_deinit(&w);
+}
+
 Test(loopwatch, a_stuck_turn_is_reported_once_then_every_repeat)
 {
     loopwatch_t w;

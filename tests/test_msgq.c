@@ -3,7 +3,10 @@
  * and empties the caller's copy; at most `max` wait unless pushed with
  * `always`; a pop waits up to its timeout and no longer, and is woken by
  * a push from another thread; freeing frees what is left (LeakSanitizer
- * checks that in the ASan build).
+ * checks that in the ASan build). msgq_wake() ends a waiting pop at once,
+ * and a wake that comes while nobody waits is kept for the next pop that
+ * would wait (a pop that does not wait leaves it), so a reader that checks
+ * its state and then waits never sleeps through a wake.
  */
 #include <criterion/criterion.h>
 #include <pthread.h>
@@ -110,5 +113,48 @@ Test(msgq, a_waiting_pop_is_woken_by_a_push)
     cr_assert_eq(m.tag, 42);
     p2p_msg_clear(&m);
     pthread_join(th, NULL);
+    msgq_free(&q);
+}
+
+static void *wake_later(void *arg)
+{
+    nanosleep(&(struct timespec){0, 50000000L}, NULL);
+    msgq_wake(arg);
+    return NULL;
+}
+
+Test(msgq, a_wake_ends_a_waiting_pop_and_is_not_lost)
+{
+    msgq_t *q = msgq_new(4);
+    cr_assert(q);
+    p2p_msg_t out;
+
+    /* A waiting pop ends at the wake, long before its timeout. */
+    pthread_t th;
+    cr_assert_eq(pthread_create(&th, NULL, wake_later, q), 0);
+    uint64_t t0 = sock_now_ms();
+    cr_assert_eq(msgq_pop(q, &out, 5000), ERR_TIMEOUT);
+    cr_assert_lt(sock_now_ms() - t0, 4000);
+    pthread_join(th, NULL);
+
+    /* A wake while nobody waits: a pop that does not wait leaves it, the
+     * next that would wait returns at once, and the one after that waits
+     * again. */
+    msgq_wake(q);
+    cr_assert_eq(msgq_pop(q, &out, 0), ERR_TIMEOUT);
+    t0 = sock_now_ms();
+    cr_assert_eq(msgq_pop(q, &out, 5000), ERR_TIMEOUT);
+    cr_assert_lt(sock_now_ms() - t0, 4000);
+    t0 = sock_now_ms();
+    cr_assert_eq(msgq_pop(q, &out, 100), ERR_TIMEOUT);
+    cr_assert_geq(sock_now_ms() - t0, 95, "the wake was taken once");
+
+    /* A message with a wake pending is still delivered. */
+    msgq_wake(q);
+    p2p_msg_t m = msg(9);
+    cr_assert_eq(msgq_push(q, &m, false), 0);
+    cr_assert_eq(msgq_pop(q, &out, 5000), 0);
+    cr_assert_eq(out.data[0], 9);
+    p2p_msg_clear(&out);
     msgq_free(&q);
 }

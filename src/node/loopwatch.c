@@ -14,8 +14,6 @@
 
 #include <time.h>
 
-#define LOOPWATCH_SLICE_MS 50 /* the watcher notices stop this quickly */
-
 uint64_t loopwatch_now_ms(void)
 {
     struct timespec ts;
@@ -29,6 +27,7 @@ void loopwatch_init(loopwatch_t *w, uint64_t now_ms, const char *where)
     atomic_init(&w->longest_ms, 0);
     atomic_init(&w->turns, 0);
     atomic_init(&w->where, where);
+    atomic_init(&w->idle, false);
     w->reported_turn_ms = 0;
     w->reported_where = NULL;
     w->next_report_ms = 0;
@@ -42,14 +41,31 @@ void loopwatch_deinit(loopwatch_t *w)
     loopwatch_stop(w);
 }
 
-void loopwatch_turn(loopwatch_t *w, uint64_t now_ms)
+/* Ends the current turn at now_ms (nothing to end while idle). */
+static void end_turn(loopwatch_t *w, uint64_t now_ms)
 {
+    if (atomic_load(&w->idle))
+        return;
     uint64_t began = atomic_load(&w->turn_ms);
     uint64_t took = now_ms > began ? now_ms - began : 0;
     if (took > atomic_load(&w->longest_ms))
         atomic_store(&w->longest_ms, took);
+}
+
+void loopwatch_turn(loopwatch_t *w, uint64_t now_ms)
+{
+    end_turn(w, now_ms);
+    /* The start before the flag: a reader that sees the loop busy again
+     * sees the new turn's start (or, for an instant, an idle age of 0). */
     atomic_store(&w->turn_ms, now_ms);
+    atomic_store(&w->idle, false);
     atomic_store(&w->turns, atomic_load(&w->turns) + 1);
+}
+
+void loopwatch_idle(loopwatch_t *w, uint64_t now_ms)
+{
+    end_turn(w, now_ms);
+    atomic_store(&w->idle, true);
 }
 
 void loopwatch_at(loopwatch_t *w, const char *where)
@@ -60,8 +76,9 @@ void loopwatch_at(loopwatch_t *w, const char *where)
 void loopwatch_read(const loopwatch_t *w, loopwatch_view_t *out,
                     uint64_t now_ms)
 {
+    bool idle = atomic_load(&w->idle);
     uint64_t began = atomic_load(&w->turn_ms);
-    out->turn_age_ms = now_ms > began ? now_ms - began : 0;
+    out->turn_age_ms = !idle && now_ms > began ? now_ms - began : 0;
     out->longest_turn_ms = atomic_load(&w->longest_ms);
     if (out->turn_age_ms > out->longest_turn_ms)
         out->longest_turn_ms = out->turn_age_ms;
@@ -98,13 +115,22 @@ loopwatch_event_t loopwatch_check(loopwatch_t *w, loopwatch_view_t *view,
 static void *watcher(void *arg)
 {
     loopwatch_t *w = arg;
-    uint64_t next = loopwatch_now_ms() + LOOPWATCH_CHECK_MS;
-    while (!atomic_load(&w->stop)) {
-        nanosleep(&(struct timespec){0, LOOPWATCH_SLICE_MS * 1000000L}, NULL);
+    for (;;) {
+        /* Sleeps LOOPWATCH_CHECK_MS, or until loopwatch_stop(). */
+        struct timespec until;
+        clock_gettime(CLOCK_MONOTONIC, &until);
+        until.tv_nsec += LOOPWATCH_CHECK_MS * 1000000L;
+        until.tv_sec += until.tv_nsec / 1000000000L;
+        until.tv_nsec %= 1000000000L;
+        pthread_mutex_lock(&w->stop_lock);
+        while (!atomic_load(&w->stop) &&
+               pthread_cond_timedwait(&w->stop_cond, &w->stop_lock, &until) ==
+                   0)
+            ;
+        pthread_mutex_unlock(&w->stop_lock);
+        if (atomic_load(&w->stop))
+            break;
         uint64_t now = loopwatch_now_ms();
-        if (now < next)
-            continue;
-        next = now + LOOPWATCH_CHECK_MS;
         loopwatch_view_t v;
         switch (loopwatch_check(w, &v, now)) {
         case LOOPWATCH_STUCK:
@@ -131,8 +157,17 @@ int loopwatch_start(loopwatch_t *w, const char *module)
         return ERR_DUPLICATE;
     w->module = module;
     atomic_store(&w->stop, false);
-    if (pthread_create(&w->thread, NULL, watcher, w) != 0)
+    pthread_mutex_init(&w->stop_lock, NULL);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&w->stop_cond, &ca);
+    pthread_condattr_destroy(&ca);
+    if (pthread_create(&w->thread, NULL, watcher, w) != 0) {
+        pthread_cond_destroy(&w->stop_cond);
+        pthread_mutex_destroy(&w->stop_lock);
         return ERR_NOMEM;
+    }
     w->started = true;
     return 0;
 }
@@ -141,7 +176,12 @@ void loopwatch_stop(loopwatch_t *w)
 {
     if (!w->started)
         return;
+    pthread_mutex_lock(&w->stop_lock);
     atomic_store(&w->stop, true);
+    pthread_cond_signal(&w->stop_cond);
+    pthread_mutex_unlock(&w->stop_lock);
     pthread_join(w->thread, NULL);
+    pthread_cond_destroy(&w->stop_cond);
+    pthread_mutex_destroy(&w->stop_lock);
     w->started = false;
 }

@@ -2,14 +2,15 @@
  * loopwatch — how a node's main loop is doing, readable from any thread
  * without the node lock.
  *
- * The main loop calls loopwatch_turn() where each turn begins -- the node's
- * main loop: where it goes idle, waiting a couple of milliseconds for its
- * inbox -- and loopwatch_at() as the turn moves through its phases (a
- * static string per phase: "inbox: block from peer", "mining: solutions",
- * ...). Any thread may read the record with loopwatch_read(): how long the
- * current turn has run, the longest turn so far and where the loop is. A
- * healthy loop turns every few milliseconds, so the age of the current turn
- * stays small, idle or busy; a loop that is stuck -- say in a chain
+ * The main loop calls loopwatch_idle() where it goes idle -- the node's
+ * main loop: where it waits for its inbox or its next timer -- and
+ * loopwatch_turn() where it wakes and a turn begins, and loopwatch_at() as
+ * the turn moves through its phases (a static string per phase: "inbox:
+ * block from peer", "mining: solutions", ...). Any thread may read the
+ * record with loopwatch_read(): how long the current turn has run (0 while
+ * idle), the longest turn so far and where the loop is. A healthy loop's
+ * turns take milliseconds, so the age of the current turn stays small,
+ * idle or busy; a loop that is stuck -- say in a chain
  * operation that never ends while it holds the node lock -- shows a growing
  * age and the phase it is stuck in.
  *
@@ -22,7 +23,9 @@
  * States of the record: before the first loopwatch_turn() the "turn" is the
  * node's start (joining, first catch-up), and it counts as one; each
  * loopwatch_turn() ends the current turn (its length may raise the longest)
- * and begins the next.
+ * and begins the next; loopwatch_idle() ends the current turn and begins
+ * an idle spell, which is no turn: it is as long as the loop waits, and an
+ * idle loop is not a stuck one.
  *
  * Thread safety: loopwatch_turn() and loopwatch_at() belong to one thread
  * (the main loop); loopwatch_read() is thread-safe; loopwatch_check() belongs
@@ -64,6 +67,7 @@ typedef struct {
     _Atomic uint64_t longest_ms;
     _Atomic uint64_t turns;
     _Atomic(const char *) where;
+    atomic_bool idle; /* between loopwatch_idle() and loopwatch_turn() */
     /* The watcher's own. */
     uint64_t reported_turn_ms; /* start of the turn reported stuck; 0: none */
     const char *reported_where;
@@ -72,6 +76,8 @@ typedef struct {
     pthread_t thread;
     bool started;
     atomic_bool stop;
+    pthread_mutex_t stop_lock; /* the watcher sleeps on stop_cond */
+    pthread_cond_t stop_cond;
 } loopwatch_t;
 
 /* Starts the record: the start-up "turn" begins at now_ms, in `where`
@@ -83,6 +89,10 @@ void loopwatch_deinit(loopwatch_t *w);
 
 /* Ends the current turn and begins the next (main loop). */
 void loopwatch_turn(loopwatch_t *w, uint64_t now_ms);
+
+/* Ends the current turn; the loop is idle until the next loopwatch_turn()
+ * (main loop). */
+void loopwatch_idle(loopwatch_t *w, uint64_t now_ms);
 
 /* Notes the phase the loop is in (main loop; where: static string). */
 void loopwatch_at(loopwatch_t *w, const char *where);

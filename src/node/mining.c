@@ -139,6 +139,23 @@ int mining_next_block(mining_t *m, block_t *block, const chain_t *chain)
     return ERR_NOT_FOUND;
 }
 
+void mining_set_notify(mining_t *m, void (*notify)(void *ctx), void *ctx)
+{
+    if (m->pool)
+        pool_set_notify(m->pool, notify, ctx);
+}
+
+uint64_t mining_due_ms(const mining_t *m)
+{
+    if (!m->pool)
+        return UINT64_MAX; /* no job to make: the flags wait harmlessly */
+    if (m->tip_changed)
+        return 0;
+    if (m->mempool_changed)
+        return m->job_ms + MINING_REFRESH_MS;
+    return UINT64_MAX;
+}
+
 bool mining_active(const mining_t *m)
 {
     return m->pool != NULL;

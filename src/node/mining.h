@@ -99,6 +99,15 @@ int mining_template(block_t *tpl, const chain_t *chain,
                     const mempool_t *mempool, const uint8_t miner[32],
                     uint64_t extra_nonce);
 
+/* Calls notify(ctx) when the pool queues a solution (from a worker
+ * thread; see pool_set_notify()). Harmless when idle. */
+void mining_set_notify(mining_t *m, void (*notify)(void *ctx), void *ctx);
+
+/* When mining_refresh() next has something to do on its own: a changed
+ * mempool's job is due (monotonic ms), or UINT64_MAX (nothing pending; a
+ * changed tip is handled at the next refresh whatever the time). */
+uint64_t mining_due_ms(const mining_t *m);
+
 /* True when the node mines. */
 bool mining_active(const mining_t *m);
 /* The pool's workers and kernel name ("none" when idle). */

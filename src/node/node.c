@@ -19,10 +19,15 @@
  *                   and logs an error when a turn runs for more than
  *                   LOOPWATCH_STUCK_MS; it never takes the lock.
  *
- * The main loop holds the lock except while it waits for the inbox (a
- * couple of milliseconds at a time, so gossip waits at most that long), and
- * that is the only place it waits: it never waits on a peer. A request to a
- * peer goes out through p2p_ask() and its answer comes back through the
+ * The main loop holds the lock except while it waits for the inbox, and
+ * that is the only place it waits: it never waits on a peer. The wait is
+ * event-driven: it ends when a message arrives, when the miner's pool
+ * queues a solution (mining_set_notify), when another thread leaves the
+ * node lock (node_unlock: a query may have queued a sync want, a
+ * transaction or a test stall), or at the loop's next timer (tip poll,
+ * status line, the start's catch-up, a changed mempool's job, sync's next
+ * want or reply deadline), so an idle node sleeps instead of polling. A request
+ * to a peer goes out through p2p_ask() and its answer comes back through the
  * inbox like gossip, so a block with an unknown parent queues a fetch that
  * a later turn serves (sync.h), never a nested wait inside accepting a
  * block, and the request thread never sees the chain change under a block
@@ -64,7 +69,10 @@
 #include <string.h>
 #include <time.h>
 
-#define NODE_POLL_MS 2
+/* The longest the main loop sleeps with nothing due: how quickly it sees
+ * node_run's stop flag (a signal handler's: a signal does not end the
+ * wait). */
+#define NODE_IDLE_MAX_MS 250
 #define NODE_TIP_POLL_MS 3000
 #define NODE_MEMPOOL_MAX 50000
 #define NODE_BATCH 64   /* messages of one kind handled per turn */
@@ -121,6 +129,16 @@ void node_lock(node_t *n)
 void node_unlock(node_t *n)
 {
     pthread_mutex_unlock(&n->lock);
+    /* What the caller did under the lock may want a turn (the main loop
+     * sleeps until its next timer otherwise). */
+    p2p_wake(n->p2p);
+}
+
+/* The pool's solution callback (a worker thread, the pool's lock held). */
+static void wake_main_loop(void *ctx)
+{
+    node_t *n = ctx;
+    p2p_wake(n->p2p);
 }
 
 int node_lock_within(node_t *n, unsigned ms)
@@ -570,12 +588,14 @@ static void drain_inbox(node_t *n, int wait_ms)
             return;
         p2p_msg_t pm;
         int rc;
-        if (i == 0 && wait_ms) {
-            /* A turn ends where the loop goes idle (loopwatch.h). */
-            loopwatch_turn(&n->watch, node_now_ms());
+        if (i == 0) {
+            /* A turn ends where the loop goes idle and the next begins
+             * where it wakes (loopwatch.h). */
+            loopwatch_idle(&n->watch, node_now_ms());
             loopwatch_at(&n->watch, "inbox: waiting");
             pthread_mutex_unlock(&n->lock);
             rc = p2p_receive_data(n->p2p, &pm, wait_ms);
+            loopwatch_turn(&n->watch, node_now_ms());
             loopwatch_at(&n->watch, "inbox: taking the node lock");
             pthread_mutex_lock(&n->lock);
         } else {
@@ -628,6 +648,27 @@ static void status_line(node_t *n)
                  n->cfg.tracker[0] ? n->cfg.tracker : "none");
 }
 
+/* How long the main loop may wait for its inbox: until its next timer,
+ * at most NODE_IDLE_MAX_MS. */
+static int wait_ms(node_t *n, uint64_t now)
+{
+    uint64_t due = now + NODE_IDLE_MAX_MS;
+    uint64_t timers[] = {
+        n->next_poll_ms,
+        n->next_status_ms,
+        n->catching_up ? n->catch_up_until_ms : UINT64_MAX,
+        /* While catching up the miner has no job to refresh. */
+        n->catching_up ? UINT64_MAX : mining_due_ms(&n->mining),
+        sync_due_ms(&n->sync, now),
+    };
+    for (size_t i = 0; i < sizeof timers / sizeof *timers; i++)
+        if (timers[i] < due)
+            due = timers[i];
+    if (testswitch_stall_pending(&n->switches) || due <= now)
+        return 0;
+    return (int)(due - now);
+}
+
 /* One turn of the main loop (the wait for the inbox begins it). */
 static void turn(node_t *n, volatile sig_atomic_t *stop)
 {
@@ -635,7 +676,7 @@ static void turn(node_t *n, volatile sig_atomic_t *stop)
         loopwatch_at(&n->watch, "test: stalled (rpc stall)");
         testswitch_stall_now(&n->switches, stop); /* the lock held */
     }
-    drain_inbox(n, NODE_POLL_MS);
+    drain_inbox(n, wait_ms(n, node_now_ms()));
     loopwatch_at(&n->watch, "relay: transactions");
     relay_flush(&n->relay);
     loopwatch_at(&n->watch, "mining: solutions");
@@ -785,6 +826,7 @@ node_t *node_new(const node_config_t *cfg, const char **reason)
         node_free(&n);
         return NULL;
     }
+    mining_set_notify(&n->mining, wake_main_loop, n);
     if (cfg->mine)
         log_info("node", "mining on %u threads with the %s kernel",
                  mining_threads(&n->mining), mining_kernel(&n->mining));
@@ -803,9 +845,11 @@ static void start(node_t *n)
         pthread_mutex_lock(&n->lock);
         if (rc)
             log_warn("node",
-                     "tracker %s did not answer (%s); carrying on and "
-                     "retrying in the background",
-                     n->cfg.tracker, err_str(rc));
+                     "tracker %s %s (%s); carrying on and retrying in the "
+                     "background",
+                     n->cfg.tracker,
+                     rc == ERR_FULL ? "refused us" : "did not answer",
+                     err_str(rc));
     }
     loopwatch_at(&n->watch, "start: catching up with peers");
     p2p_peer_info_t peers[P2P_MAX_PEERS];

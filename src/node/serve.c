@@ -23,8 +23,9 @@
 #include "server.h"
 #include "wire.h"
 
-/* How often the request thread checks for stop. */
-#define SERVE_WAIT_MS 50
+/* How often the request thread checks for stop (each check is a wake-up
+ * of an idle node). */
+#define SERVE_WAIT_MS 100
 
 struct serve {
     node_t *node; /* borrowed */

@@ -268,6 +268,28 @@ bool sync_idle(const sync_t *s)
     return !s->busy && s->n == 0;
 }
 
+/* When held(peer) ends: now_ms when it is not held. */
+static uint64_t hold_ends(const sync_t *s, uint64_t peer, uint64_t now_ms)
+{
+    for (size_t i = 0; i < SYNC_HOLD_SLOTS; i++)
+        if (s->hold[i].peer == peer && now_ms < s->hold[i].until_ms)
+            return s->hold[i].until_ms;
+    return now_ms;
+}
+
+uint64_t sync_due_ms(const sync_t *s, uint64_t now_ms)
+{
+    if (s->busy)
+        return s->deadline_ms; /* the reply itself comes through the inbox */
+    uint64_t due = UINT64_MAX;
+    for (size_t i = 0; i < s->n; i++) {
+        uint64_t t = hold_ends(s, s->queue[i].peer, now_ms);
+        if (t < due)
+            due = t;
+    }
+    return due;
+}
+
 bool sync_settled(const sync_t *s, uint64_t now_ms)
 {
     if (s->busy)

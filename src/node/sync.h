@@ -143,6 +143,13 @@ void sync_turn(sync_t *s, const chain_t *chain, uint64_t now_ms);
 bool sync_reply(sync_t *s, const chain_t *chain, const p2p_msg_t *m,
                 uint64_t now_ms);
 
+/* When sync_turn() next has something to do on its own (monotonic ms):
+ * the exchange in flight's deadline, or the end of the hold on the first
+ * queued want's peer (now_ms when one may be served now), or UINT64_MAX
+ * when nothing is queued. A reply needs no deadline: it comes through the
+ * inbox. */
+uint64_t sync_due_ms(const sync_t *s, uint64_t now_ms);
+
 /* True when nothing is queued or in flight. */
 bool sync_idle(const sync_t *s);
 

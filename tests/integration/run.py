@@ -26,6 +26,7 @@ import traceback
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import pxnet  # noqa: E402
+import testnet_it  # noqa: E402
 from pxnet import (COIN, DEFAULT_FEE, SUBSIDY, CliError, Net, check_chain_linkage,  # noqa: E402
                    same_tip, wait_until)
 
@@ -1119,18 +1120,20 @@ def main(argv):
             return 1
     signal.signal(signal.SIGALRM, _on_alarm)
     signal.signal(signal.SIGTERM, _on_term)
-    passed = failed = 0
+    passed = failed = skipped = 0
     started = time.monotonic()
-    for name, limit, fn in TESTS:
+    for name, limit, fn in TESTS + testnet_it.TESTS:
         if pattern and pattern not in name:
             continue
         t0 = time.monotonic()
         net = Net(prefix="pickaxe-it-%s-" % name)
         _live_nets.append(net)
-        error = None
+        error = skip = None
         signal.alarm(limit)
         try:
             fn(net)
+        except testnet_it.Skipped as e:
+            skip = str(e)
         except TestTimeout:
             error = "took longer than its %d s limit" % limit
         except Exception:
@@ -1141,7 +1144,10 @@ def main(argv):
             net.close()
             _live_nets.remove(net)
         took = time.monotonic() - t0
-        if error:
+        if skip:
+            skipped += 1
+            print("skip  %-36s %6.1f s  %s" % (name, took, skip))
+        elif error:
             failed += 1
             print("FAIL  %-36s %6.1f s" % (name, took))
             print("      " + error.strip().replace("\n", "\n      "))
@@ -1151,7 +1157,8 @@ def main(argv):
             print("ok    %-36s %6.1f s" % (name, took))
         sys.stdout.flush()
     print("integration: %.1f s" % (time.monotonic() - started))
-    print("%d passed, %d failed" % (passed, failed))
+    print("%d passed, %d failed" % (passed, failed) +
+          (", %d skipped" % skipped if skipped else ""))
     return 1 if failed else 0
 
 
