@@ -177,8 +177,7 @@ int identity_load_or_create(identity_t *id, bool *created, char *why,
             return rc;
         }
         if (errno != ENOENT) {
-            snprintf(why, why_len, "cannot open %s: %s", path,
-                     strerror(errno));
+            snprintf(why, why_len, "cannot open %s: %s", path, strerror(errno));
             return ERR_IO;
         }
         int rc = create(id, why, why_len, path);

@@ -35,7 +35,7 @@
 #include "err.h"
 
 #define IDENTITY_KEY_SIZE 32
-#define IDENTITY_HEX_LEN 64 /* a key in hex, without the NUL */
+#define IDENTITY_HEX_LEN 64   /* a key in hex, without the NUL */
 #define IDENTITY_SHORT_LEN 16 /* the short form: the node id in hex */
 #define IDENTITY_FILE "identity.key"
 
