@@ -15,23 +15,26 @@
  * honest nodes took them (the long branch's tip, the first item, is then on
  * the chain we follow): `landed` in the stats.
  *
- * Joining. An identity is a node id, a request endpoint (a ROUTER answering
- * on its own thread, so honest nodes that ask us for our tip get an answer at
- * once and never wait on us) and a gossip endpoint (our PUB), both on fresh
- * ports, registered with the tracker; honest nodes subscribe to it as to any
- * peer. The chain is followed as a node follows it: gossiped blocks from
- * honest peers, and every half second a peer's tip, then locator -> headers
+ * Joining. An identity is a fresh key pair (identity.h; the node id is the
+ * key's), a request endpoint (a ROUTER proving that key, answering on its
+ * own thread, so honest nodes that ask us for our tip get an answer at
+ * once and never wait on us) and a gossip endpoint (our PUB, proving it
+ * too), both on fresh ports, registered with the tracker; honest nodes
+ * subscribe to it as to any peer. The chain is followed as a node follows it:
+ * gossiped blocks from honest peers, and every half second a peer's tip, then
+ * locator -> headers
  * -> blocks when it is ahead.
  *
  * Coming back (the heuristic). Honest nodes ban a gossip endpoint after a
  * few invalid blocks. The adversary notices the way any outsider could:
  * every few hundred milliseconds it asks each honest node for its peer list
  * (the public "peers" query) and looks itself up. When any node lists it as
- * banned, it leaves and joins again under a new node id with new ports (a
- * ban is kept by endpoint, so a new port is a new peer), waits until the
- * honest nodes have subscribed to the new endpoint, and carries on where the
- * round-robin was. --rotate-after N also rotates after N attacks whatever
- * happens.
+ * banned, it leaves and joins again under a new key with new ports (a ban
+ * is kept by key, so a new key is a new peer -- keys cost nothing, which is
+ * why honest nodes also remember the host of each banned key, peertab.h), waits
+ * until the honest nodes have subscribed to the new endpoint, and carries on
+ * where the round-robin was. --rotate-after N also rotates after N attacks
+ * whatever happens.
  *
  * Money. Kinds that spend (double spends, ...) need coins: the adversary
  * mines one valid block paying itself and makes one valid transfer, as a
@@ -222,11 +225,13 @@ static int new_identity(adv_t *a)
     drop_identity(a);
     char ep[SOCK_ENDPOINT_MAX];
     snprintf(ep, sizeof ep, "tcp://%s:*", a->host);
-    a->server = server_new(ep);
-    if (!a->server)
-        return ERR_NET;
     p2p_config_t pc;
     p2p_config_init(&pc, a->params->network_id);
+    if (identity_generate(&pc.key) != 0)
+        return ERR_NOMEM;
+    a->server = server_new_keyed(ep, NULL, &pc.key);
+    if (!a->server)
+        return ERR_NET;
     snprintf(pc.tracker, sizeof pc.tracker, "%s", a->tracker);
     snprintf(pc.gossip_bind, sizeof pc.gossip_bind, "tcp://%s:*", a->host);
     snprintf(pc.request_advertise, sizeof pc.request_advertise, "%s",

@@ -15,6 +15,7 @@
 #include "node.h"
 #include "params.h"
 #include "sock.h"
+#include "trackerkey.h"
 #include "wallet.h"
 
 #include <errno.h>
@@ -45,12 +46,19 @@ static void usage(FILE *f)
         "\n"
         "options:\n"
         "  --network NAME         demo (default) or regtest\n"
-        "  --tracker tcp://H:P    the tracker's request endpoint (none: run "
-        "alone)\n"
-        "  --listen HOST:PORT     answer requests on PORT and publish gossip "
-        "on\n"
-        "                         PORT+1 (default 127.0.0.1:18330 demo,\n"
-        "                         127.0.0.1:28330 regtest)\n"
+        "  --tracker tcp://H:P[#KEY]  the tracker's request endpoint (none: "
+        "run\n"
+        "                         alone); #KEY pins its key (64 hex digits),\n"
+        "                         else it is trusted on first use and kept "
+        "in\n"
+        "                         DIR/known_trackers\n"
+        "  --listen HOST:PORT     answer local clients on PORT (plain), "
+        "publish\n"
+        "                         gossip on PORT+1 and answer peers on "
+        "PORT+2\n"
+        "                         (both CURVE, proving the key in\n"
+        "                         DIR/identity.key; default 127.0.0.1:18330\n"
+        "                         demo, 127.0.0.1:28330 regtest)\n"
         "  --gossip-port P        publish gossip on P instead of PORT+1\n"
         "  --data-dir DIR         where the chain is kept (default\n"
         "                         ~/.pickaxe/NETWORK); created when missing\n"
@@ -88,10 +96,18 @@ static int read_option(void *ctx, int ch, const char *arg)
     case 'n':
         a->network = arg;
         break;
-    case 't':
+    case 't': {
+        char ep[NODE_ENDPOINT_MAX];
+        bool pinned;
+        if (trackerkey_split(ep, sizeof ep, cfg->tracker_key, &pinned, arg))
+            return cmdline_usage_error("--tracker takes tcp://HOST:PORT or "
+                                       "tcp://HOST:PORT#KEY (64 hex digits), "
+                                       "not '%s'",
+                                       arg);
         st = cmdline_endpoint(cfg->tracker, sizeof cfg->tracker, "--tracker",
-                              arg);
+                              ep);
         break;
+    }
     case 'l':
         a->listen = arg;
         break;
@@ -215,6 +231,16 @@ int main(int argc, char **argv)
                             strerror(errno));
     if (!cfg.has_miner_key && load_miner_key(&cfg) != 0)
         return CMDLINE_EXIT_FAIL;
+    char key_path[sizeof cfg.data_dir + 32], why_key[700];
+    snprintf(key_path, sizeof key_path, "%s/%s", cfg.data_dir, IDENTITY_FILE);
+    bool created = false;
+    if (identity_load_or_create(&cfg.key, &created, why_key, sizeof why_key,
+                                key_path) != 0)
+        return cmdline_fail("%s", why_key);
+    char hex[IDENTITY_HEX_LEN + 1];
+    identity_key_hex(hex, cfg.key.pub);
+    log_info("node", "%s key %s (%s)", created ? "made" : "read", hex,
+             key_path);
     const char *why = NULL;
     node_t *n = node_new(&cfg, &why);
     if (!n)
@@ -224,6 +250,7 @@ int main(int argc, char **argv)
              cfg.gossip_port ? cfg.gossip_port : cfg.port + 1);
     node_run(n, &stop_flag);
     node_free(&n);
+    identity_wipe(&cfg.key);
     log_info("node", "stopped");
     return CMDLINE_EXIT_OK;
 }
