@@ -69,7 +69,7 @@ except OSError:
 sys.exit(1)
 EOF
 }
-for p in 18320 18321 18330 18331 18340 18341 18350 18351 "$ALICE_PORT" "$BOB_PORT"; do
+for p in 18320 18321 18322 18330 18331 18332 18340 18341 18342 18350 18351 18352 "$ALICE_PORT" "$BOB_PORT"; do
     if port_busy "$p"; then
         echo "demo: port $p is in use (another demo running? stop it with Ctrl-C there)" >&2
         exit 1
@@ -126,7 +126,7 @@ start() { # name command...
 alice=$("$BUILD/pickaxe-wallet" --network demo --keystore "$DIR/alice.keystore" --print-address)
 bob=$("$BUILD/pickaxe-wallet" --network demo --keystore "$DIR/bob.keystore" --print-address)
 
-start tracker "$BUILD/pickaxe-tracker" --network demo --listen "$TRACKER"
+start tracker "$BUILD/pickaxe-tracker" --network demo --listen "$TRACKER" --data-dir "$DIR/tracker"
 i=1
 for port in 18330 18340 18350; do
     miner=""
