@@ -64,6 +64,7 @@
 #include "deliver.h"
 #include "err.h"
 #include "hex.h"
+#include "impersonate.h"
 #include "keys.h"
 #include "log.h"
 #include "p2p.h"
@@ -111,6 +112,11 @@ typedef struct {
     const char *stats_path;
     const attack_kind_t *kinds[64];
     size_t nkinds;
+    /* "impersonate" among --attacks: a registration attack, not an item
+     * the catalogue builds (impersonate.h). */
+    bool impersonate;
+    impersonate_tally_t imp;
+    uint64_t next_impersonate;
 
     /* the honest chain as we follow it */
     chain_t *chain;
@@ -400,6 +406,13 @@ static void write_stats(adv_t *a)
         "followed_height", (json_int_t)chain_height(a->chain), "funded",
         attack_funded(&a->env), "funding_sent", (json_int_t)a->funding_sent,
         "kinds", tally_kinds_json(a->kinds, a->stats, a->nkinds));
+    if (j && a->impersonate)
+        json_object_set_new(j, "impersonate",
+                            json_pack("{s:I,s:I,s:I,s:I}", "tried",
+                                      (json_int_t)a->imp.tried, "accepted",
+                                      (json_int_t)a->imp.accepted, "refused",
+                                      (json_int_t)a->imp.refused, "unanswered",
+                                      (json_int_t)a->imp.unanswered));
     if (!j || tally_write_file(a->stats_path, j) != 0)
         log_warn("adversary", "cannot write %s", a->stats_path);
     json_decref(j);
@@ -436,7 +449,10 @@ static void usage(FILE *f)
         "options:\n"
         "  --tracker tcp://H:P    the tracker's request endpoint (required)\n"
         "  --network NAME         demo (default) or regtest\n"
-        "  --attacks LIST|all     comma-separated kinds (default all)\n"
+        "  --attacks LIST|all     comma-separated kinds (default all; "
+        "\"impersonate\"\n"
+        "                         adds registrations under honest nodes'\n"
+        "                         endpoints, impersonate.h)\n"
         "  --rate R               attacks a second (default 5; 0: flat out)\n"
         "  --listen HOST          where our ports open (default 127.0.0.1)\n"
         "  --rotate-after N       new identity after N attacks even if not\n"
@@ -474,6 +490,10 @@ static int parse_attacks(adv_t *a, const char *list)
     char *save = NULL;
     for (char *t = strtok_r(buf, ",", &save); t;
          t = strtok_r(NULL, ",", &save)) {
+        if (strcmp(t, "impersonate") == 0) {
+            a->impersonate = true;
+            continue;
+        }
         const attack_kind_t *k = attack_find(t);
         if (!k)
             return cmdline_usage_error("unknown attack kind %s; --list "
@@ -482,7 +502,9 @@ static int parse_attacks(adv_t *a, const char *list)
         if (a->nkinds < 64)
             a->kinds[a->nkinds++] = k;
     }
-    return a->nkinds ? 0 : cmdline_usage_error("--attacks names no kind");
+    return a->nkinds || a->impersonate
+               ? 0
+               : cmdline_usage_error("--attacks names no kind");
 }
 
 /* Long options; the value of each is its case in read_option(). */
@@ -638,7 +660,13 @@ static void run(adv_t *a)
             fund(a);
             next_fund = now + ADV_FUND_MS;
         }
-        if (now >= next_attack) {
+        if (a->impersonate && now >= a->next_impersonate) {
+            if (impersonate_round(&a->imp, a->p2p, a->tracker,
+                                  server_endpoint(a->server)) != 0)
+                log_debug("adversary", "the tracker did not answer GET_KEY");
+            a->next_impersonate = now + 2000;
+        }
+        if (a->nkinds && now >= next_attack) {
             bool moved = attack_once(a);
             due += interval;
             if (due < (double)now - 1000)
