@@ -217,7 +217,8 @@ void pr_responder_start(pr_responder_t *r)
 {
     memset(r, 0, sizeof *r);
     pthread_mutex_init(&r->lock, NULL);
-    r->srv = server_new("tcp://127.0.0.1:*");
+    cr_assert_eq(identity_generate(&r->key), 0);
+    r->srv = server_new_keyed("tcp://127.0.0.1:*", NULL, &r->key);
     cr_assert_not_null(r->srv);
     cr_assert_eq(pthread_create(&r->th, NULL, respond, r), 0);
 }

@@ -74,6 +74,7 @@ void *pr_listen(p2p_t *p);
  * stays silent) and keeps the last request, in a thread. */
 typedef struct {
     server_t *srv;
+    identity_t key; /* what srv proves (CURVE): a peer entry's key */
     pthread_t th;
     atomic_int stop;
     pthread_mutex_t lock; /* over what follows */
