@@ -380,7 +380,7 @@ Test(wire, envelope_reads_whatever_the_version_and_network)
  * node of another network can both decode it. */
 Test(wire, refusal_is_framed_as_the_refused_frame)
 {
-    cr_assert_eq(WIRE_VERSION, 2, "NEW_TXS and SUBMIT_TXS made version 2");
+    cr_assert_eq(WIRE_VERSION, 3, "keyed peers made version 3");
     buf_t old, out;
     buf_init(&out);
     encode_sample(&old, WIRE_PING);
@@ -689,7 +689,7 @@ Test(wire, strings_checked)
     /* On the wire: a control character inside an endpoint. */
     sample(&m, WIRE_PEER_JOINED);
     cr_assert_eq(wire_encode(&b, NET, &m), 0);
-    b.data[WIRE_HEADER_SIZE + 8 + 2 + 3] = 0x01;
+    b.data[WIRE_HEADER_SIZE + WIRE_KEY_SIZE + 2 + 3] = 0x01;
     cr_assert_eq(decode_copy(&m, NET, b.data, b.len), ERR_PARSE);
     buf_reset(&b);
 
