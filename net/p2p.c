@@ -9,7 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
-#include <sys/random.h>
 #include <unistd.h>
 #include <zmq.h>
 
@@ -181,13 +180,12 @@ p2p_t *p2p_new(const p2p_config_t *cfg)
         return NULL;
     p->cfg = *cfg;
     p->wake_fd = -1;
-    p->node_id = cfg->node_id;
-    while (p->node_id == 0)
-        if (getrandom(&p->node_id, sizeof p->node_id, 0) !=
-            (ssize_t)sizeof p->node_id) {
-            free(p);
-            return NULL;
-        }
+    if (identity_key_is_zero(p->cfg.key.pub) &&
+        identity_generate(&p->cfg.key) != 0) {
+        free(p);
+        return NULL;
+    }
+    p->node_id = wire_key_id(p->cfg.key.pub);
     pthread_mutex_init(&p->lock, NULL);
     atomic_init(&p->io_stop, 0);
     p->inbox = msgq_new(cfg->inbox_max);
@@ -197,6 +195,7 @@ p2p_t *p2p_new(const p2p_config_t *cfg)
     p->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     p->pub = sock_new(ZMQ_PUB);
     if (!p->inbox || !p->outbox || p->wake_fd < 0 || !p->pub ||
+        sock_curve_server(p->pub, &p->cfg.key) != 0 ||
         sock_bind(p->pub, bound, sizeof bound, cfg->gossip_bind) != 0 ||
         advertised_gossip(p, bound) != 0 || resolve_tracker_pub(p) != 0) {
         log_error("p2p", "cannot set up gossip on %s", cfg->gossip_bind);
@@ -242,6 +241,7 @@ void p2p_free(p2p_t **pp)
     if (p->wake_fd >= 0)
         close(p->wake_fd);
     pthread_mutex_destroy(&p->lock);
+    identity_wipe(&p->cfg.key);
     free(p);
     *pp = NULL;
 }
@@ -260,6 +260,10 @@ int p2p_join_network(p2p_t *p)
     memcpy(tc.network_id, p->cfg.network_id, 32);
     strcpy(tc.endpoint, p->cfg.tracker);
     tc.self.id = p->node_id;
+    memcpy(tc.self.key, p->cfg.key.pub, WIRE_KEY_SIZE);
+    tc.key = p->cfg.key;
+    memcpy(tc.tracker_key, p->cfg.tracker_key, WIRE_KEY_SIZE);
+    strcpy(tc.known_trackers, p->cfg.known_trackers);
     strcpy(tc.self.req, p->cfg.request_advertise);
     strcpy(tc.self.gossip, p->gossip);
     tc.timeout_ms = p->cfg.tracker_timeout_ms;
@@ -298,7 +302,8 @@ void p2p_leave_network(p2p_t *p)
 
 int p2p_add_peer(p2p_t *p, const wire_peer_t *peer)
 {
-    if (!peer || peer->id == 0 || !wire_str_valid(peer->req) ||
+    if (!peer || identity_key_is_zero(peer->key) ||
+        peer->id != wire_key_id(peer->key) || !wire_str_valid(peer->req) ||
         !wire_str_valid(peer->gossip))
         return ERR_ARG;
     pthread_mutex_lock(&p->lock);
@@ -356,18 +361,20 @@ int p2p_request(p2p_t *p, uint8_t **reply, size_t *reply_len, uint64_t peer_id,
     char endpoint[SOCK_ENDPOINT_MAX];
     pthread_mutex_lock(&p->lock);
     peertab_entry_t *e = peertab_find(&p->tab, peer_id);
-    if (!e || peertab_banned(&p->tab, e->peer.gossip, sock_now_ms())) {
+    if (!e || peertab_banned(&p->tab, e->peer.key, sock_now_ms())) {
         pthread_mutex_unlock(&p->lock);
         return ERR_NOT_FOUND;
     }
     strcpy(endpoint, e->peer.req);
+    uint8_t key[WIRE_KEY_SIZE];
+    memcpy(key, e->peer.key, sizeof key);
     reqclient_t *rc = e->rc; /* check the cached client out */
     e->rc = NULL;
     pthread_mutex_unlock(&p->lock);
 
     if (!rc)
-        rc = reqclient_new(endpoint, p->cfg.request_timeout_ms,
-                           p->cfg.request_retries);
+        rc = reqclient_new_keyed(endpoint, p->cfg.request_timeout_ms,
+                                 p->cfg.request_retries, &p->cfg.key, key);
     if (!rc)
         return ERR_NET;
     int r = reqclient_request(rc, reply, reply_len, req, req_len);
@@ -398,7 +405,7 @@ int p2p_ask(p2p_t *p, uint64_t peer_id, uint64_t tag, const uint8_t *req,
         return ERR_ARG;
     pthread_mutex_lock(&p->lock);
     peertab_entry_t *e = peertab_find(&p->tab, peer_id);
-    bool known = e && !peertab_banned(&p->tab, e->peer.gossip, sock_now_ms());
+    bool known = e && !peertab_banned(&p->tab, e->peer.key, sock_now_ms());
     pthread_mutex_unlock(&p->lock);
     return known ? asker_push(p->asker, peer_id, tag, req, len) : ERR_NOT_FOUND;
 }
@@ -420,7 +427,7 @@ static void info_of(p2p_t *p, p2p_peer_info_t *out, const peertab_entry_t *e,
 {
     out->peer = e->peer;
     out->connected = e->connected;
-    out->banned = peertab_banned(&p->tab, e->peer.gossip, now);
+    out->banned = peertab_banned(&p->tab, e->peer.key, now);
     out->score = e->score;
     out->messages = e->messages;
     out->bad_messages = e->bad_messages;
@@ -456,6 +463,16 @@ int p2p_peer(p2p_t *p, p2p_peer_info_t *out, uint64_t peer_id)
 uint64_t p2p_node_id(const p2p_t *p)
 {
     return p->node_id;
+}
+
+const uint8_t *p2p_key(const p2p_t *p)
+{
+    return p->cfg.key.pub;
+}
+
+const identity_t *p2p_identity(const p2p_t *p)
+{
+    return &p->cfg.key;
 }
 
 const uint8_t *p2p_network_id(const p2p_t *p)

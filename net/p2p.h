@@ -66,10 +66,18 @@
  * wire version is none of these: it may come from an honest node of an
  * older or newer build, so it is dropped and logged ("peer speaks wire
  * version 1, this node 2", once per version a peer speaks), not scored. At
- * ban_threshold the peer's gossip endpoint is banned for ban_ms: its SUB
- * socket is closed, requests to it are refused, and it is reconnected when
- * the ban expires. Bans are kept by endpoint, so re-registering under a new
- * id does not lift one.
+ * ban_threshold the peer's key is banned for ban_ms: its SUB socket is
+ * closed, requests to it are refused, and it is reconnected when the ban
+ * expires. Bans are kept by key (peertab.h), never by an endpoint that
+ * someone else could announce.
+ *
+ * Identity. A p2p_t has a key pair (p2p_config_t.key, identity.h); its
+ * node id is the key's. Its PUB proves the key (CURVE, sock.h), and it
+ * subscribes to a peer's gossip and sends it requests only with that
+ * peer's key as the server key, so what arrives on a peer's SUB, and every
+ * answer from a peer, comes from the holder of that key whoever announced
+ * the endpoint. The tracker is reached the same way (trackerlink.h: its
+ * key pinned, or trusted on first use and remembered).
  *
  * PUB/SUB may drop messages (a subscriber that is slow to join misses the
  * first ones; a full queue drops more), so the node must not rely on gossip
@@ -88,6 +96,7 @@
 #include <stdint.h>
 
 #include "err.h"
+#include "identity.h"
 #include "sock.h"
 #include "wire.h"
 
@@ -99,19 +108,24 @@ typedef struct p2p p2p_t;
 
 typedef struct {
     uint8_t network_id[32];
-    /* The tracker's request endpoint, "" for none (peers then come only
-     * from p2p_add_peer()), and its PUB endpoint ("" = request port + 1). */
+    /* The tracker's plain request endpoint, "" for none (peers then come
+     * only from p2p_add_peer()), and its PUB endpoint ("" = request port +
+     * 1); its key (all zero: learned from the tracker, trusted on first use
+     * and recorded in known_trackers when that is not "") and its keyed
+     * endpoint come as trackerlink.h describes. */
     char tracker[SOCK_ENDPOINT_MAX];
     char tracker_pub[SOCK_ENDPOINT_MAX];
+    uint8_t tracker_key[WIRE_KEY_SIZE];
+    char known_trackers[512];
     /* Where our PUB binds ("tcp://0.0.0.0:18331"; "tcp://127.0.0.1:*" for
      * any free port) and what peers are told to connect to ("" = the bound
      * endpoint, with 0.0.0.0 shown as 127.0.0.1). */
     char gossip_bind[SOCK_ENDPOINT_MAX];
     char gossip_advertise[SOCK_ENDPOINT_MAX];
-    /* The node's request endpoint (its ROUTER, see server.h) as peers should
-     * reach it; required to join through a tracker. */
+    /* The node's keyed request endpoint (its ROUTER, see server.h, proving
+     * key) as peers should reach it; required to join through a tracker. */
     char request_advertise[SOCK_ENDPOINT_MAX];
-    uint64_t node_id;       /* 0: random */
+    identity_t key;         /* who we are (all zero: a fresh key pair) */
     int request_timeout_ms; /* per attempt, p2p_request() */
     int request_retries;
     int tracker_timeout_ms; /* per attempt, REGISTER / PING / LEAVE */
@@ -209,7 +223,8 @@ void p2p_leave_network(p2p_t *p);
 /*
  * Adds or updates a peer by hand (a --peer flag, or peers remembered from a
  * previous run). Ignored when it is ourselves.
- * Returns: 0; ERR_ARG when the peer's id is 0 or an endpoint is invalid;
+ * Returns: 0; ERR_ARG when the peer has no key, its id is not its key's
+ *          or an endpoint is invalid;
  *          ERR_FULL when the map holds P2P_MAX_PEERS.
  */
 PX_MUST_CHECK int p2p_add_peer(p2p_t *p, const wire_peer_t *peer);
@@ -293,8 +308,15 @@ size_t p2p_peers(p2p_t *p, p2p_peer_info_t *out, size_t max);
  */
 PX_MUST_CHECK int p2p_peer(p2p_t *p, p2p_peer_info_t *out, uint64_t peer_id);
 
-/* Our node id. */
+/* Our node id (our key's, wire_key_id()). */
 uint64_t p2p_node_id(const p2p_t *p);
+
+/* Our public key (borrowed; 32 bytes, lives as long as p). */
+const uint8_t *p2p_key(const p2p_t *p);
+
+/* Our key pair (borrowed; lives as long as p), for a request server that
+ * must prove the same key (server_new_keyed()). */
+const identity_t *p2p_identity(const p2p_t *p);
 
 /* The network id we speak (borrowed; 32 bytes, lives as long as p). */
 const uint8_t *p2p_network_id(const p2p_t *p);

@@ -77,12 +77,14 @@ void p2p_score_frame(p2p_t *p, peertab_entry_t *e, int rc, uint16_t type)
         peertab_score(&p->tab, e, SCORE_MALFORMED, "malformed message", now);
 }
 
-static void *open_sub(const char *endpoint)
+/* A SUB on endpoint that hears only the holder of key (CURVE). */
+static void *open_sub(p2p_t *p, const char *endpoint, const uint8_t *key)
 {
     void *s = sock_new(ZMQ_SUB);
     if (!s)
         return NULL;
     if (zmq_setsockopt(s, ZMQ_SUBSCRIBE, "", 0) != 0 ||
+        sock_curve_client(s, &p->cfg.key, key) != 0 ||
         zmq_connect(s, endpoint) != 0) {
         log_warn("p2p", "cannot subscribe to %s: %s", endpoint,
                  zmq_strerror(errno));
@@ -100,7 +102,7 @@ static void reconcile(p2p_t *p)
         p2p_sub_t *s = &p->subs[i];
         peertab_entry_t *e = peertab_find(&p->tab, s->peer_id);
         if (e && strcmp(e->peer.gossip, s->gossip) == 0 &&
-            !peertab_banned(&p->tab, s->gossip, now)) {
+            !peertab_banned(&p->tab, e->peer.key, now)) {
             i++;
             continue;
         }
@@ -116,10 +118,10 @@ static void reconcile(p2p_t *p)
         for (size_t j = 0; j < p->n_subs && !have; j++)
             have = p->subs[j].peer_id == e->peer.id;
         e->connected = have;
-        if (have || peertab_banned(&p->tab, e->peer.gossip, now) ||
+        if (have || peertab_banned(&p->tab, e->peer.key, now) ||
             p->n_subs >= P2P_MAX_PEERS)
             continue;
-        void *s = open_sub(e->peer.gossip);
+        void *s = open_sub(p, e->peer.gossip, e->peer.key);
         if (!s)
             continue;
         p2p_sub_t *sub = &p->subs[p->n_subs++];
@@ -129,9 +131,12 @@ static void reconcile(p2p_t *p)
         e->connected = true;
         log_debug("p2p", "subscribed to %s", e->peer.gossip);
     }
-    bool want_tracker = p->joined && p->tracker_pub[0];
+    /* The tracker's PUB once the link knows the tracker's key. */
+    uint8_t tkey[WIRE_KEY_SIZE];
+    bool want_tracker = p->joined && p->tracker_pub[0] && p->link &&
+                        trackerlink_key(p->link, tkey);
     if (want_tracker && !p->tracker_sub)
-        p->tracker_sub = open_sub(p->tracker_pub);
+        p->tracker_sub = open_sub(p, p->tracker_pub, tkey);
     else if (!want_tracker && p->tracker_sub)
         sock_close(&p->tracker_sub);
     p->tab.dirty = false;
@@ -209,7 +214,7 @@ static void from_tracker(p2p_t *p, uint8_t *data, size_t len)
         break;
     case WIRE_PEER_LEFT: {
         peertab_entry_t *e = peertab_find(&p->tab, m.u.peer.id);
-        if (e && strcmp(e->peer.gossip, m.u.peer.gossip) == 0)
+        if (e && memcmp(e->peer.key, m.u.peer.key, WIRE_KEY_SIZE) == 0)
             peertab_remove(&p->tab, m.u.peer.id);
         keep = !peertab_is_self(&p->tab, &m.u.peer);
         break;

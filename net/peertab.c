@@ -8,6 +8,7 @@
 
 #include "err.h"
 #include "log.h"
+#include "sock.h"
 
 void peertab_init(peertab_t *t, uint64_t self_id, const char *self_gossip,
                   int ban_threshold, uint32_t ban_ms)
@@ -40,19 +41,35 @@ bool peertab_is_self(const peertab_t *t, const wire_peer_t *peer)
     return peer->id == t->self_id || strcmp(peer->gossip, t->self_gossip) == 0;
 }
 
+/* The host part of an endpoint ("tcp://HOST:PORT"), into out. */
+static void host_of(char *out, size_t out_len, const char *endpoint)
+{
+    const char *h = strstr(endpoint, "://");
+    h = h ? h + 3 : endpoint;
+    const char *colon = strrchr(h, ':');
+    size_t n = colon ? (size_t)(colon - h) : strlen(h);
+    snprintf(out, out_len, "%.*s", (int)n, h);
+}
+
+/* Points a fresh key on this host starts with (see peertab.h). */
+static int host_points(peertab_t *t, const char *gossip, uint64_t now_ms)
+{
+    char host[WIRE_MAX_STR + 1];
+    host_of(host, sizeof host, gossip);
+    int points = 0;
+    for (size_t i = 0; i < t->n_bans; i++)
+        if (t->bans[i].until_ms > now_ms && strcmp(t->bans[i].host, host) == 0)
+            points += PEERTAB_HOST_POINTS;
+    return points < t->ban_threshold / 2 ? points : t->ban_threshold / 2;
+}
+
 int peertab_upsert(peertab_t *t, const wire_peer_t *peer, bool manual)
 {
     if (peertab_is_self(t, peer))
         return 0;
     peertab_entry_t *e = peertab_find(t, peer->id);
-    if (!e) {
-        /* The same endpoint under a new id is the same node restarted. */
-        for (size_t i = 0; i < t->n; i++)
-            if (strcmp(t->peers[i].peer.gossip, peer->gossip) == 0) {
-                e = &t->peers[i];
-                break;
-            }
-    }
+    if (e && memcmp(e->peer.key, peer->key, WIRE_KEY_SIZE) != 0)
+        return 0; /* another key with the same id: not this peer */
     if (e) {
         if (strcmp(e->peer.req, peer->req) != 0) {
             reqclient_free(&e->rc);
@@ -67,6 +84,7 @@ int peertab_upsert(peertab_t *t, const wire_peer_t *peer, bool manual)
         memset(e, 0, sizeof *e);
         e->peer = *peer;
         e->manual = manual;
+        e->score = host_points(t, peer->gossip, sock_now_ms());
         log_info("p2p", "peer %016llx: gossip %s, requests %s",
                  (unsigned long long)peer->id, peer->gossip, peer->req);
     }
@@ -85,24 +103,25 @@ void peertab_remove(peertab_t *t, uint64_t id)
     t->dirty = true;
 }
 
-bool peertab_banned(peertab_t *t, const char *gossip, uint64_t now_ms)
+bool peertab_banned(peertab_t *t, const uint8_t key[WIRE_KEY_SIZE],
+                    uint64_t now_ms)
 {
     for (size_t i = 0; i < t->n_bans;) {
         if (t->bans[i].until_ms <= now_ms) {
             t->bans[i] = t->bans[--t->n_bans];
             continue;
         }
-        if (strcmp(t->bans[i].gossip, gossip) == 0)
+        if (memcmp(t->bans[i].key, key, WIRE_KEY_SIZE) == 0)
             return true;
         i++;
     }
     return false;
 }
 
-static void ban(peertab_t *t, const char *gossip, uint64_t until)
+static void ban(peertab_t *t, const wire_peer_t *peer, uint64_t until)
 {
     for (size_t i = 0; i < t->n_bans; i++)
-        if (strcmp(t->bans[i].gossip, gossip) == 0) {
+        if (memcmp(t->bans[i].key, peer->key, WIRE_KEY_SIZE) == 0) {
             t->bans[i].until_ms = until;
             return;
         }
@@ -116,14 +135,15 @@ static void ban(peertab_t *t, const char *gossip, uint64_t until)
             if (t->bans[i].until_ms < t->bans[slot].until_ms)
                 slot = i;
     }
-    snprintf(t->bans[slot].gossip, sizeof t->bans[slot].gossip, "%s", gossip);
+    memcpy(t->bans[slot].key, peer->key, WIRE_KEY_SIZE);
+    host_of(t->bans[slot].host, sizeof t->bans[slot].host, peer->gossip);
     t->bans[slot].until_ms = until;
 }
 
 bool peertab_score(peertab_t *t, peertab_entry_t *e, int points,
                    const char *why, uint64_t now_ms)
 {
-    if (peertab_banned(t, e->peer.gossip, now_ms))
+    if (peertab_banned(t, e->peer.key, now_ms))
         return true;
     e->score += points;
     log_warn("p2p", "peer %016llx misbehaves (+%d = %d): %s",
@@ -133,7 +153,7 @@ bool peertab_score(peertab_t *t, peertab_entry_t *e, int points,
         return false;
     log_warn("p2p", "peer %016llx banned for %u ms",
              (unsigned long long)e->peer.id, t->ban_ms);
-    ban(t, e->peer.gossip, now_ms + t->ban_ms);
+    ban(t, &e->peer, now_ms + t->ban_ms);
     e->score = 0;
     t->dirty = true;
     return true;

@@ -1,17 +1,27 @@
 /*
  * peertab — the peers a p2p_t knows and the endpoints it has banned.
  *
- * One entry per peer id, at most PEERTAB_MAX_PEERS: the peer as announced
- * (id, request and gossip endpoints), its misbehaviour score, what its
- * frames have cost, whether it answers requests, and a cached request
- * client. Bans are kept by gossip endpoint, not by id, so a peer that
- * registers again under a new id is still banned; at most PEERTAB_MAX_BANS
- * are kept (a new one replaces the one that ends first) and each is
- * forgotten when it ends.
+ * One entry per peer key (its id is the key's, wire_key_id()), at most
+ * PEERTAB_MAX_PEERS: the peer as announced (key, request and gossip
+ * endpoints), its misbehaviour score, what its frames have cost, whether
+ * it answers requests, and a cached request client. A peer is its key:
+ * the p2p layer reaches its endpoints only with that key (CURVE), so
+ * nothing another key announces can speak for it.
  *
- * The same gossip endpoint announced under a new id is the same node
- * restarted: its entry is updated in place. Announcements of ourselves
- * (our id or our gossip endpoint) are ignored.
+ * Bans are kept by key, never by endpoint, which anyone may claim: a key
+ * banned stays banned whatever endpoints it announces, and an impostor
+ * announcing an honest node's endpoints gets the honest node nothing but
+ * an unanswered handshake. At most PEERTAB_MAX_BANS are kept (a new one
+ * replaces the one that ends first), each forgotten when it ends. Since
+ * keys cost nothing to make, each ban also marks the host of the banned
+ * key's gossip endpoint for the ban's length: a key first seen on a host
+ * with marks starts with PEERTAB_HOST_POINTS points per mark (at most half
+ * the threshold), so a flood of fresh keys from one address is banned
+ * sooner, while an honest newcomer there still needs to misbehave to be
+ * banned at all.
+ *
+ * Announcements of ourselves (our key, or our own gossip endpoint under
+ * another key) are ignored.
  *
  * `dirty` is set whenever the set of peers or bans changes, for the owner
  * to bring its subscriptions in line (p2p_io.c's I/O thread clears it).
@@ -31,6 +41,7 @@
 
 #define PEERTAB_MAX_PEERS WIRE_MAX_PEERS
 #define PEERTAB_MAX_BANS 64
+#define PEERTAB_HOST_POINTS 10
 
 typedef struct {
     wire_peer_t peer;
@@ -48,7 +59,8 @@ typedef struct {
 } peertab_entry_t;
 
 typedef struct {
-    char gossip[WIRE_MAX_STR + 1];
+    uint8_t key[WIRE_KEY_SIZE];
+    char host[WIRE_MAX_STR + 1]; /* of its gossip endpoint, when banned */
     uint64_t until_ms;
 } peertab_ban_t;
 
@@ -80,8 +92,9 @@ peertab_entry_t *peertab_find(peertab_t *t, uint64_t id);
 bool peertab_is_self(const peertab_t *t, const wire_peer_t *peer);
 
 /*
- * Adds a peer or updates the entry of the same id or gossip endpoint; a new
- * request endpoint drops the cached client and the unresponsive mark.
+ * Adds a peer or updates the entry of the same key; a new request endpoint
+ * drops the cached client and the unresponsive mark. A new key starts
+ * with the points its host's marks give it (see above).
  * Returns: 0 (also when the peer is ourselves: ignored); ERR_FULL when the
  *          table holds PEERTAB_MAX_PEERS.
  * In:      manual   added by hand (sticks once set).
@@ -91,12 +104,13 @@ int peertab_upsert(peertab_t *t, const wire_peer_t *peer, bool manual);
 /* Removes a peer (harmless when unknown). */
 void peertab_remove(peertab_t *t, uint64_t id);
 
-/* True when the gossip endpoint is banned at now_ms. Bans that have ended
- * are forgotten here. */
-bool peertab_banned(peertab_t *t, const char *gossip, uint64_t now_ms);
+/* True when the key is banned at now_ms. Bans that have ended are
+ * forgotten here. */
+bool peertab_banned(peertab_t *t, const uint8_t key[WIRE_KEY_SIZE],
+                    uint64_t now_ms);
 
 /*
- * Adds points to a peer's score; at the threshold its endpoint is banned
+ * Adds points to a peer's score; at the threshold its key is banned
  * for ban_ms and its score starts again from 0.
  * Returns: true when the peer is banned (now or already: a banned peer
  *          gains no points).

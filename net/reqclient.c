@@ -18,6 +18,9 @@ struct reqclient {
     int timeout_ms;
     int retries;
     unsigned resets;
+    bool keyed;
+    identity_t self;
+    uint8_t server_key[32];
 };
 
 /* Opens a fresh REQ socket connected to the endpoint. */
@@ -29,6 +32,7 @@ static int open_socket(reqclient_t *c)
         return ERR_NET;
     /* A send must not wait longer than an attempt does. */
     if (zmq_setsockopt(s, ZMQ_SNDTIMEO, &c->timeout_ms, sizeof c->timeout_ms) ||
+        (c->keyed && sock_curve_client(s, &c->self, c->server_key) != 0) ||
         zmq_connect(s, c->endpoint) != 0) {
         log_debug("net", "cannot connect to %s: %s", c->endpoint,
                   zmq_strerror(errno));
@@ -57,11 +61,36 @@ reqclient_t *reqclient_new(const char *endpoint, int timeout_ms, int retries)
     return c;
 }
 
+reqclient_t *reqclient_new_keyed(const char *endpoint, int timeout_ms,
+                                 int retries, const identity_t *self,
+                                 const uint8_t server_key[32])
+{
+    if (!endpoint || strlen(endpoint) >= SOCK_ENDPOINT_MAX || timeout_ms < 1 ||
+        retries < 0)
+        return NULL;
+    reqclient_t *c = calloc(1, sizeof *c);
+    if (!c)
+        return NULL;
+    strcpy(c->endpoint, endpoint);
+    c->timeout_ms = timeout_ms;
+    c->retries = retries;
+    c->keyed = true;
+    c->self = *self;
+    memcpy(c->server_key, server_key, 32);
+    if (open_socket(c) != 0) {
+        identity_wipe(&c->self);
+        free(c);
+        return NULL;
+    }
+    return c;
+}
+
 void reqclient_free(reqclient_t **c)
 {
     if (!c || !*c)
         return;
     sock_close(&(*c)->sock);
+    identity_wipe(&(*c)->self);
     free(*c);
     *c = NULL;
 }

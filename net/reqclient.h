@@ -28,6 +28,7 @@
 #include <stdint.h>
 
 #include "err.h"
+#include "identity.h"
 
 typedef struct reqclient reqclient_t;
 
@@ -43,6 +44,18 @@ typedef struct reqclient reqclient_t;
  *          retries     attempts after the first, >= 0.
  */
 reqclient_t *reqclient_new(const char *endpoint, int timeout_ms, int retries);
+
+/*
+ * As reqclient_new(), for a server's keyed endpoint: every socket the
+ * client opens proves self and talks only to a server holding server_key
+ * (CURVE, sock.h), so a reply can come from no one else; one that holds
+ * another key never completes the handshake, which looks like silence
+ * (ERR_TIMEOUT).
+ * In:      self, server_key   copied.
+ */
+reqclient_t *reqclient_new_keyed(const char *endpoint, int timeout_ms,
+                                 int retries, const identity_t *self,
+                                 const uint8_t server_key[32]);
 
 /* Closes the socket and frees c. Accepts NULL and *c == NULL; clears *c. */
 void reqclient_free(reqclient_t **c);

@@ -14,6 +14,7 @@
 struct server {
     void *sock;
     char endpoint[SOCK_ENDPOINT_MAX];
+    char keyed[SOCK_ENDPOINT_MAX];
 };
 
 server_t *server_new(const char *endpoint)
@@ -28,6 +29,39 @@ server_t *server_new(const char *endpoint)
         return NULL;
     }
     return s;
+}
+
+server_t *server_new_keyed(const char *keyed_endpoint,
+                           const char *plain_endpoint, const identity_t *self)
+{
+    server_t *s = calloc(1, sizeof *s);
+    if (!s)
+        return NULL;
+    s->sock = sock_new(ZMQ_ROUTER);
+    if (!s->sock || sock_curve_server(s->sock, self) != 0 ||
+        sock_bind(s->sock, s->keyed, sizeof s->keyed, keyed_endpoint) != 0 ||
+        (plain_endpoint && (sock_plain_server(s->sock) != 0 ||
+                            sock_bind(s->sock, s->endpoint, sizeof s->endpoint,
+                                      plain_endpoint) != 0))) {
+        server_free(&s);
+        return NULL;
+    }
+    if (!plain_endpoint)
+        strcpy(s->endpoint, s->keyed);
+    return s;
+}
+
+const char *server_keyed_endpoint(const server_t *s)
+{
+    return s->keyed;
+}
+
+/* The key CURVE proved for the connection a frame came over, which the
+ * ZAP handler (sock.c) put in its User-Id; false for a plain one. */
+static bool frame_key(zmq_msg_t *m, uint8_t key[32])
+{
+    const char *user = zmq_msg_gets(m, "User-Id");
+    return user && identity_parse_key(key, user) == 0;
 }
 
 void server_free(server_t **s)
@@ -100,6 +134,7 @@ int server_recv(server_t *s, server_req_t *req, int timeout_ms)
         r.id_len = zmq_msg_size(&f[0]);
         memcpy(r.id, zmq_msg_data(&f[0]), r.id_len);
         r.delimiter = n == 3;
+        r.keyed = frame_key(&f[n - 1], r.key);
         r.len = zmq_msg_size(&f[n - 1]);
         r.data = malloc(r.len ? r.len : 1);
         if (!r.data)

@@ -14,6 +14,14 @@
  * envelope. Anything else is drained and refused with ERR_PARSE.
  * ZMQ_MAXMSGSIZE is set, so an oversized request drops its connection.
  *
+ * Keys. A server made by server_new_keyed() proves a key pair (CURVE,
+ * sock.h) on its keyed endpoint, and may listen on a plain endpoint too
+ * (the same socket, bound a second time without CURVE: ZeroMQ takes the
+ * security options at each bind). A request that came over the keyed
+ * endpoint carries the client's public key, proved by CURVE
+ * (server_req_t.keyed); one over the plain endpoint carries none, and a
+ * server serves it only what needs no identity.
+ *
  * Thread safety: not thread-safe; a server belongs to the thread that polls
  * it.
  */
@@ -25,6 +33,7 @@
 #include <stdint.h>
 
 #include "err.h"
+#include "identity.h"
 #include "sock.h"
 
 #define SERVER_ID_MAX 255 /* ZeroMQ routing ids are at most 255 bytes */
@@ -36,7 +45,9 @@ typedef struct {
     uint8_t id[SERVER_ID_MAX];
     size_t id_len;
     bool delimiter; /* the client sent an empty delimiter frame (REQ) */
-    uint8_t *data;  /* owned; freed by server_req_clear() */
+    bool keyed;     /* it came over CURVE: key is the client's */
+    uint8_t key[32];
+    uint8_t *data; /* owned; freed by server_req_clear() */
     size_t len;
 } server_req_t;
 
@@ -48,10 +59,23 @@ typedef struct {
  */
 server_t *server_new(const char *endpoint);
 
+/*
+ * Creates a ROUTER socket that proves self on keyed_endpoint and, when
+ * plain_endpoint is not NULL, also listens there without CURVE.
+ * Returns: as server_new().
+ * In:      self     copied.
+ */
+server_t *server_new_keyed(const char *keyed_endpoint,
+                           const char *plain_endpoint, const identity_t *self);
+
+/* The keyed endpoint actually bound (borrowed), "" for a plain server. */
+const char *server_keyed_endpoint(const server_t *s);
+
 /* Closes the socket and frees s. Accepts NULL; clears *s. */
 void server_free(server_t **s);
 
-/* The endpoint actually bound, e.g. with the chosen port (borrowed). */
+/* The plain endpoint actually bound, e.g. with the chosen port, or the
+ * keyed one when there is no plain one (borrowed). */
 const char *server_endpoint(const server_t *s);
 
 /* The ROUTER socket, for zmq_poll() (borrowed; do not close). */

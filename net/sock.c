@@ -21,14 +21,157 @@
 #include "wire.h"
 
 static void *g_ctx;
+static bool g_curve;
 static pthread_once_t g_ctx_once = PTHREAD_ONCE_INIT;
+
+/* ---- the ZAP handler ------------------------------------------------------
+ *
+ * A request is [version, request id, domain, address, routing id,
+ * mechanism, credentials...]; the reply [version, request id, status code,
+ * status text, user id, metadata]. Every client is let in: who may do
+ * what is the servers' business, once they know the key. */
+
+#define ZAP_FRAMES 8
+
+static void zap_reply(void *rep, const zmq_msg_t *reqid, const char *code,
+                      const char *user)
+{
+    zmq_send(rep, "1.0", 3, ZMQ_SNDMORE);
+    zmq_send(rep, zmq_msg_data((zmq_msg_t *)reqid), zmq_msg_size(reqid),
+             ZMQ_SNDMORE);
+    zmq_send(rep, code, strlen(code), ZMQ_SNDMORE);
+    zmq_send(rep, "", 0, ZMQ_SNDMORE);
+    zmq_send(rep, user, strlen(user), ZMQ_SNDMORE);
+    zmq_send(rep, "", 0, 0);
+}
+
+static void *zap_main(void *arg)
+{
+    void *rep = arg;
+    for (;;) {
+        zmq_msg_t f[ZAP_FRAMES];
+        int n = 0, more = 1;
+        while (more) {
+            zmq_msg_t m;
+            zmq_msg_init(&m);
+            if (zmq_msg_recv(&m, rep, 0) < 0) {
+                zmq_msg_close(&m);
+                for (int i = 0; i < n; i++)
+                    zmq_msg_close(&f[i]);
+                if (errno == EINTR)
+                    break;
+                return NULL; /* the context is going away */
+            }
+            more = zmq_msg_more(&m);
+            if (n < ZAP_FRAMES)
+                f[n++] = m;
+            else
+                zmq_msg_close(&m);
+        }
+        if (more)
+            continue;
+        char user[2 * 32 + 1] = "";
+        bool curve = n >= 7 && zmq_msg_size(&f[5]) == 5 &&
+                     memcmp(zmq_msg_data(&f[5]), "CURVE", 5) == 0;
+        if (curve && zmq_msg_size(&f[6]) == 32)
+            identity_key_hex(user, zmq_msg_data(&f[6]));
+        if (n >= 2)
+            zap_reply(rep, &f[1], curve && !user[0] ? "400" : "200", user);
+        for (int i = 0; i < n; i++)
+            zmq_msg_close(&f[i]);
+    }
+}
+
+/* Binds the ZAP endpoint before anything else can use the context, so no
+ * CURVE server ever accepts a client without learning its key. */
+static void zap_start(void)
+{
+    void *rep = zmq_socket(g_ctx, ZMQ_REP);
+    pthread_t t;
+    if (!rep || zmq_bind(rep, "inproc://zeromq.zap.01") != 0 ||
+        pthread_create(&t, NULL, zap_main, rep) != 0) {
+        log_error("net", "cannot start the ZAP handler: %s",
+                  zmq_strerror(errno));
+        if (rep)
+            zmq_close(rep);
+        return;
+    }
+    pthread_detach(t);
+}
 
 static void ctx_create(void)
 {
+    const char *env = getenv("PICKAXE_CURVE");
+    g_curve = !(env && strcmp(env, "off") == 0);
     g_ctx = zmq_ctx_new();
-    if (!g_ctx)
+    if (!g_ctx) {
         log_error("net", "cannot create ZeroMQ context: %s",
                   zmq_strerror(errno));
+        return;
+    }
+    if (g_curve && !zmq_has("curve")) {
+        log_error("net", "this libzmq has no CURVE: running in plain text");
+        g_curve = false;
+    }
+    if (g_curve)
+        zap_start();
+    else
+        log_warn("net", "PICKAXE_CURVE=off: no keys are proved and nothing "
+                        "is encrypted");
+}
+
+bool sock_curve_on(void)
+{
+    pthread_once(&g_ctx_once, ctx_create);
+    return g_curve;
+}
+
+static int z85(char out[41], const uint8_t key[32])
+{
+    return zmq_z85_encode(out, key, 32) ? 0 : ERR_NET;
+}
+
+int sock_curve_server(void *s, const identity_t *self)
+{
+    if (!sock_curve_on())
+        return 0;
+    int one = 1;
+    char sec[41];
+    int rc = z85(sec, self->sec);
+    if (rc == 0 && (zmq_setsockopt(s, ZMQ_CURVE_SERVER, &one, sizeof one) ||
+                    zmq_setsockopt(s, ZMQ_CURVE_SECRETKEY, sec, 40) ||
+                    zmq_setsockopt(s, ZMQ_ZAP_DOMAIN, "pickaxe", 7)))
+        rc = ERR_NET;
+    explicit_bzero(sec, sizeof sec);
+    return rc;
+}
+
+int sock_plain_server(void *s)
+{
+    int zero = 0;
+    if (!sock_curve_on())
+        return 0;
+    /* The ZAP domain stays (ZeroMQ cannot clear it): the handler then sees
+     * the plain clients too, and lets them in without a User-Id. */
+    return zmq_setsockopt(s, ZMQ_CURVE_SERVER, &zero, sizeof zero) ? ERR_NET
+                                                                   : 0;
+}
+
+int sock_curve_client(void *s, const identity_t *self,
+                      const uint8_t server_key[32])
+{
+    if (!sock_curve_on())
+        return 0;
+    char pub[41], sec[41], srv[41];
+    int rc = z85(pub, self->pub) || z85(sec, self->sec) || z85(srv, server_key)
+                 ? ERR_NET
+                 : 0;
+    if (rc == 0 && (zmq_setsockopt(s, ZMQ_CURVE_SERVERKEY, srv, 40) ||
+                    zmq_setsockopt(s, ZMQ_CURVE_PUBLICKEY, pub, 40) ||
+                    zmq_setsockopt(s, ZMQ_CURVE_SECRETKEY, sec, 40)))
+        rc = ERR_NET;
+    explicit_bzero(sec, sizeof sec);
+    return rc;
 }
 
 void *sock_context(void)

@@ -11,6 +11,20 @@
  *   ZMQ_MAXMSGSIZE        WIRE_MAX_MSG_SIZE: a peer that sends a larger frame
  *                         is disconnected by ZeroMQ before we buffer it.
  *
+ * CURVE. Sockets that carry a peer's words are secured with ZeroMQ's CURVE
+ * (zmq_curve(7)): a server socket (ROUTER, PUB) proves the key pair it is
+ * given, and a client (REQ, SUB) connects only to the key it expects, so
+ * an endpoint answered by anyone else stays silent and everything on the
+ * wire is encrypted. The context runs a ZAP handler (the ZeroMQ
+ * authentication protocol, rfc.zeromq.org 27) on an inproc socket from the
+ * start, before any server exists: it lets every client in and hands the
+ * client's public key to the server as the message property "User-Id" (64
+ * hex digits), which is how a server learns who asks (server.h). With
+ * PICKAXE_CURVE=off in the environment CURVE is off for the whole process
+ * (sock_curve_on()): the same endpoints, in plain text, no keys proved --
+ * for measuring what encryption costs (benchmarks.md), never for a
+ * network one cares about.
+ *
  * ZeroMQ sockets are not thread-safe. A socket belongs to the thread that
  * uses it; it may move to another thread only across a full memory barrier
  * (a mutex hand-over), as zmq_socket(3) allows.
@@ -24,11 +38,13 @@
 #ifndef PICKAXE_SOCK_H
 #define PICKAXE_SOCK_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <time.h>
 
 #include "err.h"
+#include "identity.h"
 
 #define SOCK_ENDPOINT_MAX 256 /* with the NUL; a wire string fits */
 
@@ -44,6 +60,31 @@ void *sock_context(void);
  * In:      type     ZMQ_REQ, ZMQ_ROUTER, ZMQ_PUB, ZMQ_SUB, ...
  */
 void *sock_new(int type);
+
+/* True unless PICKAXE_CURVE=off was in the environment at the first call
+ * (see above). Thread-safe. */
+bool sock_curve_on(void);
+
+/*
+ * Makes s a CURVE server with the key pair self for the binds that follow
+ * (ZeroMQ takes a socket's security options at each bind); a no-op when
+ * CURVE is off.
+ * Returns: 0; ERR_NET when ZeroMQ refuses an option.
+ */
+PX_MUST_CHECK int sock_curve_server(void *s, const identity_t *self);
+
+/* Makes the binds that follow on s plain (no CURVE), e.g. an endpoint for
+ * local clients next to a server's keyed one. Returns: 0; ERR_NET. */
+PX_MUST_CHECK int sock_plain_server(void *s);
+
+/*
+ * Makes s a CURVE client that proves self and accepts only a server
+ * holding server_key, for the connects that follow; a no-op when CURVE is
+ * off.
+ * Returns: 0; ERR_NET when ZeroMQ refuses an option.
+ */
+PX_MUST_CHECK int sock_curve_client(void *s, const identity_t *self,
+                                    const uint8_t server_key[32]);
 
 /* Closes *s when it is not NULL and clears it. */
 void sock_close(void **s);

@@ -42,6 +42,11 @@ tracker_t *tracker_new(const tracker_config_t *cfg)
     if (!t)
         return NULL;
     t->cfg = *cfg;
+    if (identity_key_is_zero(t->cfg.key.pub) &&
+        identity_generate(&t->cfg.key) != 0) {
+        free(t);
+        return NULL;
+    }
     t->peers = calloc(cfg->max_peers, sizeof *t->peers);
     if (!t->peers) {
         free(t);
@@ -59,6 +64,7 @@ void tracker_free(tracker_t **t)
     server_free(&(*t)->server);
     sock_close(&(*t)->pub);
     txbatch_deinit(&(*t)->batch);
+    identity_wipe(&(*t)->cfg.key);
     free((*t)->peers);
     free(*t);
     *t = NULL;
@@ -195,22 +201,78 @@ static int reply_peer_list(tracker_t *t, buf_t *reply, uint16_t type,
     return rc;
 }
 
-static int handle_register(tracker_t *t, buf_t *reply, const wire_peer_t *p,
-                           uint64_t now_ms)
+/* Whether a REGISTER, PING or LEAVE speaking for id may be taken from
+ * sender; when not, the refusal is encoded into reply (*rc). */
+static bool speaks_for(tracker_t *t, buf_t *reply, int *rc,
+                       const uint8_t *sender, uint64_t id, const char *what)
 {
-    if (p->id == 0)
-        return tracker_reply_error(t, reply, ERR_ARG,
-                                   "node id must not be zero");
+    char why[WIRE_MAX_STR + 1];
+    if (!sender && !t->cfg.trust_claims)
+        snprintf(why, sizeof why,
+                 "%s is taken only over the tracker's keyed (CURVE) "
+                 "endpoint",
+                 what);
+    else if (sender && wire_key_id(sender) != id)
+        snprintf(why, sizeof why,
+                 "%s speaks for %016llx, but the connection's key is "
+                 "%016llx's",
+                 what, (unsigned long long)id,
+                 (unsigned long long)wire_key_id(sender));
+    else
+        return true;
+    log_warn("tracker", "refused a %s: %s", what, why);
+    *rc = tracker_reply_error(t, reply, ERR_INVALID, why);
+    return false;
+}
+
+/* Another live key that holds one of p's endpoints, or NULL. */
+static const entry_t *holder(const tracker_t *t, const wire_peer_t *p,
+                             const char **which)
+{
+    for (size_t i = 0; i < t->n_peers; i++) {
+        const wire_peer_t *o = &t->peers[i].peer;
+        if (memcmp(o->key, p->key, WIRE_KEY_SIZE) == 0)
+            continue;
+        if (strcmp(o->req, p->req) == 0 || strcmp(o->gossip, p->req) == 0)
+            *which = p->req;
+        else if (strcmp(o->gossip, p->gossip) == 0 ||
+                 strcmp(o->req, p->gossip) == 0)
+            *which = p->gossip;
+        else
+            continue;
+        return &t->peers[i];
+    }
+    return NULL;
+}
+
+static int handle_register(tracker_t *t, buf_t *reply, const uint8_t *sender,
+                           const wire_peer_t *p, uint64_t now_ms)
+{
+    int rc;
+    if (!speaks_for(t, reply, &rc, sender, p->id, "REGISTER"))
+        return rc;
+    if (sender && memcmp(sender, p->key, WIRE_KEY_SIZE) != 0) {
+        /* The ids agree and the keys do not: a forged key, not a typo. */
+        log_warn("tracker", "refused a REGISTER: it names a key the "
+                            "connection does not hold");
+        return tracker_reply_error(t, reply, ERR_INVALID,
+                                   "REGISTER names a key the connection "
+                                   "does not hold");
+    }
     if (!endpoint_plausible(p->req) || !endpoint_plausible(p->gossip))
         return tracker_reply_error(t, reply, ERR_ARG,
                                    "endpoints must be tcp://HOST:PORT");
-    /* A node restarted with a new id: its old entry is stale. */
-    for (size_t i = 0; i < t->n_peers; i++) {
-        entry_t *e = &t->peers[i];
-        if (e->peer.id != p->id && strcmp(e->peer.gossip, p->gossip) == 0) {
-            remove_entry(t, e, "replaced by a new registration");
-            break;
-        }
+    const char *which = NULL;
+    const entry_t *h = holder(t, p, &which);
+    if (h) {
+        /* The first holder keeps it (tracker.h): a claim is no proof. */
+        char why[2 * WIRE_MAX_STR];
+        snprintf(why, sizeof why, "endpoint %s is registered under key %016llx",
+                 which, (unsigned long long)h->peer.id);
+        why[WIRE_MAX_STR] = '\0'; /* what a wire string holds */
+        log_warn("tracker", "refused %016llx: %s", (unsigned long long)p->id,
+                 why);
+        return tracker_reply_error(t, reply, ERR_DUPLICATE, why);
     }
     entry_t *e = find_id(t, p->id);
     if (e) {
@@ -246,8 +308,28 @@ static int handle_ping(tracker_t *t, buf_t *reply, uint64_t id, uint64_t now_ms)
     return wire_encode(reply, t->cfg.network_id, &m);
 }
 
-int tracker_handle(tracker_t *t, buf_t *reply, const uint8_t *req, size_t len,
-                   uint64_t now_ms)
+static int reply_key(tracker_t *t, buf_t *reply)
+{
+    char host[SOCK_ENDPOINT_MAX];
+    uint16_t port = 0;
+    if (sock_parse_hostport(host, sizeof host, &port,
+                            tracker_keyed_endpoint(t)) != 0)
+        return tracker_reply_error(t, reply, ERR_NOT_FOUND,
+                                   "the tracker has no keyed endpoint");
+    wire_msg_t m;
+    wire_msg_init(&m, WIRE_KEY);
+    memcpy(m.u.key.key, t->cfg.key.pub, WIRE_KEY_SIZE);
+    m.u.key.port = port;
+    return wire_encode(reply, t->cfg.network_id, &m);
+}
+
+const uint8_t *tracker_key(const tracker_t *t)
+{
+    return t->cfg.key.pub;
+}
+
+int tracker_handle(tracker_t *t, buf_t *reply, const uint8_t *sender,
+                   const uint8_t *req, size_t len, uint64_t now_ms)
 {
     t->requests++;
     wire_msg_t m;
@@ -265,12 +347,18 @@ int tracker_handle(tracker_t *t, buf_t *reply, const uint8_t *req, size_t len,
     }
     switch (m.type) {
     case WIRE_REGISTER:
-        rc = handle_register(t, reply, &m.u.peer, now_ms);
+        rc = handle_register(t, reply, sender, &m.u.peer, now_ms);
         break;
     case WIRE_PING:
-        rc = handle_ping(t, reply, m.u.node_id, now_ms);
+        if (speaks_for(t, reply, &rc, sender, m.u.node_id, "PING"))
+            rc = handle_ping(t, reply, m.u.node_id, now_ms);
+        break;
+    case WIRE_GET_KEY:
+        rc = reply_key(t, reply);
         break;
     case WIRE_LEAVE: {
+        if (!speaks_for(t, reply, &rc, sender, m.u.node_id, "LEAVE"))
+            break;
         entry_t *e = find_id(t, m.u.node_id);
         if (e)
             remove_entry(t, e, "left");
@@ -310,16 +398,17 @@ static void publish_on_pub(void *arg, const uint8_t *msg, size_t len)
 }
 
 int tracker_bind(tracker_t *t, const char *req_endpoint,
-                 const char *pub_endpoint)
+                 const char *pub_endpoint, const char *keyed_endpoint)
 {
     if (t->server || t->pub)
         return ERR_ARG;
-    t->server = server_new(req_endpoint);
+    t->server = server_new_keyed(keyed_endpoint, req_endpoint, &t->cfg.key);
     if (!t->server)
         return ERR_NET;
     t->pub = sock_new(ZMQ_PUB);
-    if (!t->pub || sock_bind(t->pub, t->pub_endpoint, sizeof t->pub_endpoint,
-                             pub_endpoint) != 0) {
+    if (!t->pub || sock_curve_server(t->pub, &t->cfg.key) != 0 ||
+        sock_bind(t->pub, t->pub_endpoint, sizeof t->pub_endpoint,
+                  pub_endpoint) != 0) {
         server_free(&t->server);
         sock_close(&t->pub);
         t->pub_endpoint[0] = '\0';
@@ -332,6 +421,11 @@ int tracker_bind(tracker_t *t, const char *req_endpoint,
 const char *tracker_req_endpoint(const tracker_t *t)
 {
     return t->server ? server_endpoint(t->server) : "";
+}
+
+const char *tracker_keyed_endpoint(const tracker_t *t)
+{
+    return t->server ? server_keyed_endpoint(t->server) : "";
 }
 
 const char *tracker_pub_endpoint(const tracker_t *t)
@@ -355,7 +449,8 @@ static bool serve_one(tracker_t *t, buf_t *reply)
         return rc != ERR_TIMEOUT;
     }
     buf_reset(reply);
-    if (tracker_handle(t, reply, req.data, req.len, sock_now_ms()) == 0 &&
+    if (tracker_handle(t, reply, req.keyed ? req.key : NULL, req.data, req.len,
+                       sock_now_ms()) == 0 &&
         server_reply(t->server, &req, reply->data, reply->len) != 0)
         log_debug("tracker", "could not send a reply");
     server_req_clear(&req);
@@ -366,8 +461,13 @@ int tracker_run(tracker_t *t)
 {
     if (!t->server || !t->pub)
         return ERR_ARG;
-    log_info("tracker", "serving requests on %s, publishing on %s",
-             tracker_req_endpoint(t), t->pub_endpoint);
+    t->cfg.trust_claims = t->cfg.trust_claims || !sock_curve_on();
+    char key[IDENTITY_HEX_LEN + 1];
+    identity_key_hex(key, t->cfg.key.pub);
+    log_info("tracker",
+             "serving requests on %s (keyed: %s), publishing on %s; key %s",
+             tracker_req_endpoint(t), tracker_keyed_endpoint(t),
+             t->pub_endpoint, key);
     buf_t reply;
     buf_init(&reply);
     uint64_t now = sock_now_ms();

@@ -24,9 +24,26 @@
  * which tells the node to REGISTER again: that is how a restarted tracker
  * (whose table is empty) gets its peers back without anyone noticing.
  *
- * A node that restarts picks a new id; when its REGISTER names a gossip
- * endpoint another id already has, the old entry is dropped (PEER_LEFT)
- * before the new one joins, so the table never lists one endpoint twice.
+ * Peers are keys. The tracker has a key pair of its own (its identity,
+ * identity.h) and three endpoints: a plain one (PORT) that serves what
+ * needs no identity -- PEERS, SUBMIT_TX(S), and GET_KEY, which tells a
+ * newcomer the tracker's key and keyed port -- a keyed one (CURVE, PORT+2
+ * by default) where nodes REGISTER, PING and LEAVE, and the PUB (CURVE,
+ * PORT+1). A REGISTER, PING or LEAVE is taken only over the keyed
+ * endpoint and only from the key it names (the REGISTER's key, the PING's
+ * or LEAVE's node id = that key's id), which CURVE has proved: nobody
+ * registers, refreshes or removes another node. A node keeps its key
+ * across restarts (the data directory), so a restarted node finds its own
+ * entry and updates it in place. A REGISTER whose request or gossip
+ * endpoint another live key holds is refused (ERR_DUPLICATE, "endpoint
+ * ... is registered under key ..."), never evicts it: the endpoint frees
+ * up when that key leaves or expires. (Claiming an endpoint first gains a
+ * squatter nothing else: nodes connect to it with the squatter's key, and
+ * the real owner's socket never completes that handshake.)
+ *
+ * tracker_config_t.trust_claims is for a process running without CURVE
+ * (PICKAXE_CURVE=off, sock.h): no key is proved, so the keys that
+ * requests name are taken as they come. tracker_run() sets it then.
  *
  * The logic (tracker_handle(), tracker_expire()) works on bytes and a clock
  * passed in, without sockets, so it is tested directly; tracker_run() wraps
@@ -44,6 +61,7 @@
 
 #include "bytes.h"
 #include "err.h"
+#include "identity.h"
 #include "wire.h"
 
 #define TRACKER_DEFAULT_TIMEOUT_MS 15000
@@ -59,6 +77,8 @@ typedef struct {
     uint32_t peer_timeout_ms; /* silence after which a peer expires */
     uint32_t status_ms;       /* interval of the status log line; 0: none */
     size_t max_peers;         /* registrations beyond this are refused */
+    identity_t key;           /* the tracker's own (all zero: a fresh one) */
+    bool trust_claims;        /* no CURVE: take the keys requests name */
 } tracker_config_t;
 
 /* Called with each encoded message the tracker publishes. */
@@ -95,11 +115,18 @@ void tracker_set_publisher(tracker_t *t, tracker_publish_fn fn, void *arg);
  *
  * Returns: 0; ERR_NOMEM when the reply could not be built.
  * Out:     reply    the encoded reply is appended.
- * In:      req, len the request frame (borrowed).
+ * In:      sender   the key CURVE proved for the request's connection (32
+ *                   bytes, borrowed), or NULL for one over the plain
+ *                   endpoint.
+ *          req, len the request frame (borrowed).
  *          now_ms   the current time on a monotonic clock.
  */
-PX_MUST_CHECK int tracker_handle(tracker_t *t, buf_t *reply, const uint8_t *req,
+PX_MUST_CHECK int tracker_handle(tracker_t *t, buf_t *reply,
+                                 const uint8_t *sender, const uint8_t *req,
                                  size_t len, uint64_t now_ms);
+
+/* The tracker's public key (borrowed; 32 bytes, lives as long as t). */
+const uint8_t *tracker_key(const tracker_t *t);
 
 /*
  * Publishes the transactions waiting for relay as one NEW_TXS frame, in
@@ -132,17 +159,21 @@ PX_MUST_CHECK int tracker_find(const tracker_t *t, wire_peer_t *peer,
                                uint64_t id);
 
 /*
- * Binds the request (ROUTER) and announcement (PUB) sockets.
+ * Binds the request (ROUTER: plain and keyed) and announcement (PUB,
+ * keyed) sockets.
  * Returns: 0; ERR_NET when a bind fails; ERR_ARG when already bound.
- * In:      req_endpoint, pub_endpoint  e.g. "tcp://0.0.0.0:18320" and
- *          "tcp://0.0.0.0:18321"; "tcp://HOST:*" picks a free port.
+ * In:      req_endpoint, pub_endpoint, keyed_endpoint  e.g.
+ *          "tcp://0.0.0.0:18320", "tcp://0.0.0.0:18321" and
+ *          "tcp://0.0.0.0:18322"; "tcp://HOST:*" picks a free port.
  */
 PX_MUST_CHECK int tracker_bind(tracker_t *t, const char *req_endpoint,
-                               const char *pub_endpoint);
+                               const char *pub_endpoint,
+                               const char *keyed_endpoint);
 
 /* The endpoints actually bound (borrowed), or "" before tracker_bind(). */
 const char *tracker_req_endpoint(const tracker_t *t);
 const char *tracker_pub_endpoint(const tracker_t *t);
+const char *tracker_keyed_endpoint(const tracker_t *t);
 
 /*
  * Serves requests, expires peers and logs a status line every status_ms,

@@ -20,10 +20,16 @@
 #include "params.h"
 #include "reqclient.h"
 #include "sock.h"
+#include "trackerkey.h"
 
 struct trackerlink {
     trackerlink_config_t cfg;
-    reqclient_t *rc;
+    reqclient_t *plain;            /* GET_KEY */
+    reqclient_t *rc;               /* keyed; NULL until the key is checked */
+    char keyed[SOCK_ENDPOINT_MAX]; /* the keyed endpoint, once known */
+    uint8_t tkey[WIRE_KEY_SIZE];   /* the tracker's key (under lock) */
+    bool have_key;                 /* (under lock) */
+    bool refused;                  /* its key failed the check */
     pthread_t thread;
     pthread_mutex_t lock;
     pthread_cond_t cond;
@@ -76,8 +82,11 @@ static int ask(trackerlink_t *l, reqclient_t *rc, wire_msg_t *reply,
     }
     if (reply->type == WIRE_ERROR) {
         /* A full tracker may have room later (peers leave and expire):
-         * that refusal alone is worth retrying. */
-        int code = reply->u.error.code == ERR_FULL ? ERR_FULL : ERR_INVALID;
+         * that refusal alone is worth retrying. A registration whose
+         * endpoints another key holds is said as such. */
+        int code = reply->u.error.code == ERR_FULL        ? ERR_FULL
+                   : reply->u.error.code == ERR_DUPLICATE ? ERR_DUPLICATE
+                                                          : ERR_INVALID;
         if (code != ERR_FULL || !l->full_logged)
             log_warn("p2p", "tracker %s refused %s: %s (%s)%s", l->cfg.endpoint,
                      wire_type_name(req->type), reply->u.error.reason,
@@ -101,13 +110,85 @@ static void take_peer_list(trackerlink_t *l, const wire_msg_t *m, bool prune)
     l->cfg.cb.peer_list(l->cfg.cb.ctx, m, prune);
 }
 
-static int do_register(trackerlink_t *l, reqclient_t *rc)
+/* The keyed endpoint: the host we asked, the port the KEY named. */
+static int keyed_endpoint(trackerlink_t *l, uint16_t port)
 {
+    char host[SOCK_ENDPOINT_MAX];
+    uint16_t plain_port;
+    if (sock_parse_hostport(host, sizeof host, &plain_port, l->cfg.endpoint))
+        return ERR_ARG;
+    return sock_endpoint(l->keyed, sizeof l->keyed, host, port);
+}
+
+/* GET_KEY, the key checked (trackerkey.h), and a keyed client made.
+ * Returns 0; ERR_INVALID when the key is refused (for good); else as ask(). */
+static int resolve(trackerlink_t *l)
+{
+    if (l->rc)
+        return 0;
+    if (l->refused)
+        return ERR_INVALID;
+    wire_msg_t req, reply;
+    uint8_t *raw;
+    wire_msg_init(&req, WIRE_GET_KEY);
+    int r = ask(l, l->plain, &reply, &raw, &req);
+    if (r)
+        return r;
+    if (reply.type != WIRE_KEY) {
+        wire_msg_clear(&reply);
+        free(raw);
+        return ERR_PARSE;
+    }
+    uint8_t key[WIRE_KEY_SIZE];
+    memcpy(key, reply.u.key.key, sizeof key);
+    uint16_t port = reply.u.key.port;
+    wire_msg_clear(&reply);
+    free(raw);
+    char why[2 * SOCK_ENDPOINT_MAX + 700];
+    bool first = false;
+    bool pinned = !identity_key_is_zero(l->cfg.tracker_key);
+    r = trackerkey_check(&first, why, sizeof why, l->cfg.known_trackers,
+                         l->cfg.endpoint, pinned ? l->cfg.tracker_key : NULL,
+                         key);
+    if (r == ERR_INVALID) {
+        log_error("p2p", "%s", why);
+        l->refused = true;
+        return ERR_INVALID;
+    }
+    if (r == ERR_IO)
+        log_warn("p2p", "%s", why);
+    char hex[IDENTITY_HEX_LEN + 1];
+    identity_key_hex(hex, key);
+    if (first)
+        log_info("p2p",
+                 "tracker %s: trusting its key %s on first use (recorded in "
+                 "%s)",
+                 l->cfg.endpoint, hex, l->cfg.known_trackers);
+    if (keyed_endpoint(l, port) != 0)
+        return ERR_PARSE;
+    l->rc = reqclient_new_keyed(l->keyed, l->cfg.timeout_ms, l->cfg.retries,
+                                &l->cfg.key, key);
+    if (!l->rc)
+        return ERR_NET;
+    pthread_mutex_lock(&l->lock);
+    memcpy(l->tkey, key, sizeof key);
+    l->have_key = true;
+    pthread_mutex_unlock(&l->lock);
+    return 0;
+}
+
+static int do_register(trackerlink_t *l)
+{
+    int r = resolve(l);
+    if (r)
+        return r;
     wire_msg_t req, reply;
     uint8_t *raw;
     wire_msg_init(&req, WIRE_REGISTER);
     req.u.peer = l->cfg.self;
-    int r = ask(l, rc, &reply, &raw, &req);
+    r = ask(l, l->rc, &reply, &raw, &req);
+    if (r == ERR_TIMEOUT || r == ERR_NET)
+        reqclient_free(&l->rc); /* ask for its key again next time */
     if (r)
         return r;
     if (reply.type != WIRE_REGISTER_OK) {
@@ -193,7 +274,10 @@ static bool sleep_or_stop(trackerlink_t *l, uint32_t ms)
  * the tracker expires us anyway. */
 static void leave(trackerlink_t *l)
 {
-    reqclient_t *quick = reqclient_new(l->cfg.endpoint, l->cfg.timeout_ms, 0);
+    if (!l->keyed[0])
+        return;
+    reqclient_t *quick = reqclient_new_keyed(l->keyed, l->cfg.timeout_ms, 0,
+                                             &l->cfg.key, l->tkey);
     if (!quick)
         return;
     wire_msg_t req, reply;
@@ -235,13 +319,15 @@ static void *link_main(void *arg)
             r = do_ping(l, l->rc, &tracker_peers);
             if (r == ERR_NOT_FOUND) {
                 log_info("p2p", "tracker does not know us: registering again");
-                r = do_register(l, l->rc);
+                r = do_register(l);
             } else if (r == 0 && tracker_peers != known + 1) {
                 /* An announcement may have been lost: ask for the list. */
                 do_peers(l, l->rc);
             }
+        } else if (!l->refused) {
+            r = do_register(l);
         } else {
-            r = do_register(l, l->rc);
+            r = ERR_INVALID;
         }
         /* Not registered (or no longer sure we are): the next round
          * REGISTERs, which is idempotent, instead of PINGing. */
@@ -281,8 +367,8 @@ int trackerlink_join(trackerlink_t **out, const trackerlink_config_t *cfg)
     if (!l)
         return ERR_NOMEM;
     l->cfg = *cfg;
-    l->rc = reqclient_new(cfg->endpoint, cfg->timeout_ms, cfg->retries);
-    if (!l->rc) {
+    l->plain = reqclient_new(cfg->endpoint, cfg->timeout_ms, cfg->retries);
+    if (!l->plain) {
         free(l);
         return ERR_ARG;
     }
@@ -292,11 +378,13 @@ int trackerlink_join(trackerlink_t **out, const trackerlink_config_t *cfg)
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
     pthread_cond_init(&l->cond, &ca);
     pthread_condattr_destroy(&ca);
-    int r = do_register(l, l->rc);
+    int r = do_register(l);
     if (r == ERR_FULL)
         l->full_wait_ms = ping_interval(l);
     if (r == ERR_INVALID || r == ERR_PARSE || r == ERR_NOMEM) {
         reqclient_free(&l->rc);
+        reqclient_free(&l->plain);
+        identity_wipe(&l->cfg.key);
         pthread_cond_destroy(&l->cond);
         pthread_mutex_destroy(&l->lock);
         free(l);
@@ -305,6 +393,8 @@ int trackerlink_join(trackerlink_t **out, const trackerlink_config_t *cfg)
     l->registered = r == 0;
     if (pthread_create(&l->thread, NULL, link_main, l) != 0) {
         reqclient_free(&l->rc);
+        reqclient_free(&l->plain);
+        identity_wipe(&l->cfg.key);
         pthread_cond_destroy(&l->cond);
         pthread_mutex_destroy(&l->lock);
         free(l);
@@ -328,10 +418,22 @@ void trackerlink_free(trackerlink_t **lp)
     pthread_mutex_unlock(&l->lock);
     pthread_join(l->thread, NULL);
     reqclient_free(&l->rc);
+    reqclient_free(&l->plain);
+    identity_wipe(&l->cfg.key);
     pthread_cond_destroy(&l->cond);
     pthread_mutex_destroy(&l->lock);
     free(l);
     *lp = NULL;
+}
+
+bool trackerlink_key(trackerlink_t *l, uint8_t key[WIRE_KEY_SIZE])
+{
+    pthread_mutex_lock(&l->lock);
+    bool have = l->have_key;
+    if (have)
+        memcpy(key, l->tkey, WIRE_KEY_SIZE);
+    pthread_mutex_unlock(&l->lock);
+    return have;
 }
 
 bool trackerlink_registered(trackerlink_t *l)

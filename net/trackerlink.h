@@ -15,6 +15,18 @@
  * stops the thread and sends LEAVE once, briefly (the tracker expires us
  * anyway).
  *
+ * Keys. Before its first REGISTER (and again after the tracker stopped
+ * answering) the link asks the tracker's plain endpoint GET_KEY, checks
+ * the key it presents (trackerkey.h: pinned, remembered, or trusted on
+ * first use and recorded), and from then on talks to the tracker's keyed
+ * endpoint (the asked host, the port the KEY names) over CURVE, proving
+ * our key, which is the one REGISTER names. A key that fails the check is
+ * refused: logged once as an error naming both keys, and nothing more is
+ * sent to that tracker (trackerlink_join() returns ERR_INVALID, or the
+ * link's thread stops trying). A tracker that refuses the REGISTER because
+ * another key holds our endpoints (ERR_DUPLICATE) is asked again on the
+ * next round: the endpoint frees up when that key expires.
+ *
  * Peer lists reach the owner through a callback: REGISTER_OK's without
  * pruning (right after a tracker restart its list lacks every node that
  * has not registered again yet), PEER_LIST's with pruning (the way a lost
@@ -31,6 +43,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "identity.h"
 #include "sock.h"
 #include "wire.h"
 
@@ -50,11 +63,14 @@ typedef struct {
 
 typedef struct {
     uint8_t network_id[32];
-    char endpoint[SOCK_ENDPOINT_MAX]; /* the tracker's request endpoint */
-    wire_peer_t self;                 /* what we register as */
-    int timeout_ms;                   /* per attempt, >= 1 */
-    int retries;                      /* >= 0 */
-    uint32_t ping_interval_ms;        /* 0: a third of the peer timeout */
+    char endpoint[SOCK_ENDPOINT_MAX];   /* the tracker's plain endpoint */
+    wire_peer_t self;                   /* what we register as */
+    identity_t key;                     /* ours: self.key's pair */
+    uint8_t tracker_key[WIRE_KEY_SIZE]; /* pinned; all zero: not pinned */
+    char known_trackers[512];           /* trackerkey.h's file; "": none */
+    int timeout_ms;                     /* per attempt, >= 1 */
+    int retries;                        /* >= 0 */
+    uint32_t ping_interval_ms;          /* 0: a third of the peer timeout */
     trackerlink_callbacks_t cb;
 } trackerlink_config_t;
 
@@ -77,5 +93,9 @@ void trackerlink_free(trackerlink_t **l);
 
 /* True while the tracker knows us (the last REGISTER or PING succeeded). */
 bool trackerlink_registered(trackerlink_t *l);
+
+/* The tracker's key, once the link has checked it. Any thread.
+ * Returns: true with key written; false when not known (yet). */
+bool trackerlink_key(trackerlink_t *l, uint8_t key[WIRE_KEY_SIZE]);
 
 #endif

@@ -95,22 +95,43 @@ static void put_blob(buf_t *b, const wire_blob_t *blob)
 /* ---- payload shapes -------------------------------------------------------
  */
 
+uint64_t wire_key_id(const uint8_t key[WIRE_KEY_SIZE])
+{
+    uint64_t id = 0;
+    for (int i = 0; i < 8; i++)
+        id = id << 8 | key[i];
+    return id;
+}
+
+static bool key_zero(const uint8_t key[WIRE_KEY_SIZE])
+{
+    uint8_t acc = 0;
+    for (int i = 0; i < WIRE_KEY_SIZE; i++)
+        acc |= key[i];
+    return acc == 0;
+}
+
+/* A peer's id is its key's, so an encoder never sends one that its
+ * receiver would read as another. */
 static bool peer_ok(const wire_peer_t *p)
 {
-    return wire_str_valid(p->req) && wire_str_valid(p->gossip);
+    return !key_zero(p->key) && p->id == wire_key_id(p->key) &&
+           wire_str_valid(p->req) && wire_str_valid(p->gossip);
 }
 
 static void put_peer(buf_t *b, const wire_peer_t *p)
 {
-    buf_put_u64(b, p->id);
+    buf_put(b, p->key, WIRE_KEY_SIZE);
     put_str(b, p->req);
     put_str(b, p->gossip);
 }
 
 static int rd_peer(reader_t *r, wire_peer_t *p)
 {
-    if (rd_u64(r, &p->id) || rd_str(r, p->req, 1) || rd_str(r, p->gossip, 1))
+    if (rd_bytes(r, p->key, WIRE_KEY_SIZE) || key_zero(p->key) ||
+        rd_str(r, p->req, 1) || rd_str(r, p->gossip, 1))
         return ERR_PARSE;
+    p->id = wire_key_id(p->key);
     return 0;
 }
 
@@ -179,6 +200,10 @@ const char *wire_type_name(uint16_t type)
         return "REPLY";
     case WIRE_SUBMIT_TXS:
         return "SUBMIT_TXS";
+    case WIRE_GET_KEY:
+        return "GET_KEY";
+    case WIRE_KEY:
+        return "KEY";
     case WIRE_SUBMITTED:
         return "SUBMITTED";
     case WIRE_REGISTER:
@@ -279,7 +304,10 @@ static bool payload_ok(const wire_msg_t *m)
     case WIRE_PONG:
     case WIRE_HELLO:
     case WIRE_TIP:
+    case WIRE_GET_KEY:
         return true;
+    case WIRE_KEY:
+        return !key_zero(m->u.key.key) && m->u.key.port != 0;
     case WIRE_ERROR:
         return str_ok(m->u.error.reason, 0);
     case WIRE_REGISTER:
@@ -364,6 +392,10 @@ static void put_payload(buf_t *b, const wire_msg_t *m)
     case WIRE_PING:
     case WIRE_LEAVE:
         buf_put_u64(b, m->u.node_id);
+        break;
+    case WIRE_KEY:
+        buf_put(b, m->u.key.key, WIRE_KEY_SIZE);
+        buf_put_u16(b, m->u.key.port);
         break;
     case WIRE_PONG:
         buf_put_u8(b, m->u.pong.known ? 1 : 0);
@@ -461,6 +493,7 @@ int wire_encode_empty(buf_t *out, const uint8_t network_id[32], uint16_t type)
     case WIRE_PEERS:
     case WIRE_GET_TIP:
     case WIRE_GET_MEMPOOL:
+    case WIRE_GET_KEY:
         return wire_encode(out, network_id, &m);
     default:
         return ERR_ARG;
@@ -589,9 +622,9 @@ static int rd_peer_list(reader_t *r, wire_msg_t *m)
     int rc;
     if (rd_u32(r, &m->u.peer_list.peer_timeout_ms))
         return ERR_PARSE;
-    /* smallest peer: id 8 + two 1-character strings 2*(2+1) */
-    wire_peer_t *peers =
-        rd_items(r, m, &n, WIRE_MAX_PEERS, 8 + 6, sizeof *peers, &rc);
+    /* smallest peer: key 32 + two 1-character strings 2*(2+1) */
+    wire_peer_t *peers = rd_items(r, m, &n, WIRE_MAX_PEERS, WIRE_KEY_SIZE + 6,
+                                  sizeof *peers, &rc);
     if (rc)
         return rc;
     for (size_t i = 0; i < n; i++)
@@ -665,6 +698,13 @@ static int rd_payload(reader_t *r, wire_msg_t *m)
     case WIRE_PEERS:
     case WIRE_GET_TIP:
     case WIRE_GET_MEMPOOL:
+    case WIRE_GET_KEY:
+        return 0;
+    case WIRE_KEY:
+        if (rd_bytes(r, m->u.key.key, WIRE_KEY_SIZE) ||
+            key_zero(m->u.key.key) || rd_u16(r, &m->u.key.port) ||
+            m->u.key.port == 0)
+            return ERR_PARSE;
         return 0;
     case WIRE_ERROR:
         if (rd_u32(r, &code) || rd_str(r, m->u.error.reason, 0))

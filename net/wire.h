@@ -32,8 +32,9 @@
  * wire_encode() borrows everything and owns nothing; clearing it is harmless.
  *
  * Payloads by type (the message catalogue; "str" = u16 length + printable
- * ASCII, "blob" = u32 length + bytes, "peer" = node id u64 + request
- * endpoint str + gossip endpoint str):
+ * ASCII, "blob" = u32 length + bytes, "peer" = public key [32] + request
+ * endpoint str + gossip endpoint str; a peer's node id is not sent: it is
+ * its key's first eight bytes, big-endian, wire_key_id()):
  *
  *   common   ACK         (empty)
  *            ERROR       code i32 (err.h) | reason str
@@ -47,11 +48,20 @@
  *                                                     = accepted or known)
  *            QUERY       JSON text blob               (cli/wallet -> node)
  *            REPLY       JSON text blob
+ *            GET_KEY     (empty)                      (to tracker or node)
+ *            KEY         public key [32] | keyed port u16
+ *                                                     (its CURVE key, and
+ *                                                     the port that proves
+ *                                                     it, on the same host)
  *   tracker  REGISTER    peer (the registering node)
  *            REGISTER_OK peer timeout ms u32 | count u16 | peer * count
  *            PING        node id u64
  *            PONG        known u8 (0 = unknown: register again) | peers u32
  *            LEAVE       node id u64
+ *
+ * REGISTER, PING and LEAVE speak for a key: the tracker takes them only
+ * over its keyed (CURVE) endpoint and only from the key they name (the
+ * connection's key, which CURVE proves), see tracker.h.
  *            PEERS       (empty)
  *            PEER_LIST   as REGISTER_OK
  *            PEER_JOINED peer                         (tracker PUB)
@@ -97,11 +107,14 @@
 #include "tx.h"
 
 #define WIRE_MAGIC 0x58414b50u /* "PKAX" as little-endian bytes */
-/* 2: NEW_TXS, SUBMIT_TXS and SUBMITTED. The envelope and the ERROR payload
+/* 3: a peer is its public key (REGISTER, REGISTER_OK, PEER_LIST,
+ *    PEER_JOINED, PEER_LEFT carry the key instead of a node id); GET_KEY
+ *    and KEY.
+ * 2: NEW_TXS, SUBMIT_TXS and SUBMITTED. The envelope and the ERROR payload
  * are the same in every version so far, so a receiver reads the version and
  * network of any pickaxe frame (wire_read_envelope) and can refuse one in
  * its sender's framing (wire_encode_refusal). */
-#define WIRE_VERSION 2
+#define WIRE_VERSION 3
 #define WIRE_MIN_VERSION 1 /* oldest version this build can refuse in */
 #define WIRE_HEADER_SIZE 44
 
@@ -111,6 +124,7 @@
 #define WIRE_MAX_PAYLOAD (8u * 1024 * 1024)
 #define WIRE_MAX_MSG_SIZE (WIRE_HEADER_SIZE + WIRE_MAX_PAYLOAD)
 
+#define WIRE_KEY_SIZE 32        /* a CURVE public key */
 #define WIRE_MAX_STR 255        /* endpoint strings and error reasons */
 #define WIRE_MAX_PEERS 256      /* peers in one REGISTER_OK / PEER_LIST */
 #define WIRE_MAX_LOCATOR 64     /* hashes in one GET_HEADERS locator */
@@ -138,6 +152,8 @@ typedef enum {
     WIRE_REPLY = 0x0005,
     WIRE_SUBMIT_TXS = 0x0006,
     WIRE_SUBMITTED = 0x0007,
+    WIRE_GET_KEY = 0x0008,
+    WIRE_KEY = 0x0009,
     /* tracker protocol */
     WIRE_REGISTER = 0x0101,
     WIRE_REGISTER_OK = 0x0102,
@@ -172,7 +188,9 @@ typedef struct {
 
 /* A node as the tracker knows it. A plain value type. */
 typedef struct {
-    uint64_t id;                   /* random, chosen by the node at start */
+    uint8_t key[WIRE_KEY_SIZE];    /* its CURVE public key: who it is */
+    uint64_t id;                   /* wire_key_id(key), set by the decoder;
+                                      who fills one in sets both */
     char req[WIRE_MAX_STR + 1];    /* request endpoint, tcp://host:port */
     char gossip[WIRE_MAX_STR + 1]; /* gossip (PUB) endpoint */
 } wire_peer_t;
@@ -210,6 +228,10 @@ typedef struct {
             const wire_peer_t *peers;
         } peer_list;      /* REGISTER_OK, PEER_LIST */
         uint64_t node_id; /* PING, LEAVE */
+        struct {
+            uint8_t key[WIRE_KEY_SIZE];
+            uint16_t port; /* the keyed endpoint's, on the asked host */
+        } key;             /* KEY */
         struct {
             bool known;
             uint32_t peers;
@@ -331,7 +353,7 @@ PX_MUST_CHECK int wire_encode_refusal(buf_t *out, const wire_envelope_t *to,
 
 /*
  * Encodes a message whose payload is empty (ACK, PEERS, GET_TIP,
- * GET_MEMPOOL). Returns as wire_encode().
+ * GET_MEMPOOL, GET_KEY). Returns as wire_encode().
  */
 PX_MUST_CHECK int wire_encode_empty(buf_t *out, const uint8_t network_id[32],
                                     uint16_t type);
@@ -345,6 +367,10 @@ PX_MUST_CHECK int wire_encode_error(buf_t *out, const uint8_t network_id[32],
  * QUERY, REPLY). Returns as wire_encode(). */
 PX_MUST_CHECK int wire_encode_blob(buf_t *out, const uint8_t network_id[32],
                                    uint16_t type, const void *data, size_t len);
+
+/* A key's node id: its first eight bytes read big-endian, so that the id
+ * in hex is the start of the key in hex. */
+uint64_t wire_key_id(const uint8_t key[WIRE_KEY_SIZE]);
 
 /* The message type's name ("REGISTER", ...) or "UNKNOWN". */
 const char *wire_type_name(uint16_t type);

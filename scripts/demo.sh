@@ -75,8 +75,10 @@ except OSError:
 sys.exit(1)
 EOF
 }
-ports="$DEMO_PORT $((DEMO_PORT + 1))"
-for p in $NODE_PORTS; do ports="$ports $p $((p + 1))"; done
+# Each service uses PORT (plain: local clients), PORT+1 (gossip) and PORT+2
+# (keyed requests).
+ports="$DEMO_PORT $((DEMO_PORT + 1)) $((DEMO_PORT + 2))"
+for p in $NODE_PORTS; do ports="$ports $p $((p + 1)) $((p + 2))"; done
 for p in $ports "$ALICE_PORT" "$BOB_PORT"; do
     if port_busy "$p"; then
         echo "demo: port $p is in use (another demo running? stop it with Ctrl-C there)" >&2
@@ -162,7 +164,7 @@ check_children() {
 alice=$("$BUILD/pickaxe-wallet" --network demo --keystore "$DIR/alice.keystore" --print-address)
 bob=$("$BUILD/pickaxe-wallet" --network demo --keystore "$DIR/bob.keystore" --print-address)
 
-start tracker "$BUILD/pickaxe-tracker" --network demo --listen "$TRACKER"
+start tracker "$BUILD/pickaxe-tracker" --network demo --listen "$TRACKER" --data-dir "$DIR/tracker"
 i=1
 for port in $NODE_PORTS; do
     miner=""

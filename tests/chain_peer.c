@@ -156,10 +156,11 @@ void chain_peer_start(chain_peer_t *p, chain_t *chain, int timeout_ms)
     memset(p, 0, sizeof *p);
     p->chain = chain;
     pthread_mutex_init(&p->lock, NULL);
-    p->srv = server_new("tcp://127.0.0.1:*");
-    cr_assert_not_null(p->srv);
     p2p_config_t cfg;
     p2p_config_init(&cfg, chain_params(chain)->network_id);
+    cr_assert_eq(identity_generate(&cfg.key), 0);
+    p->srv = server_new_keyed("tcp://127.0.0.1:*", NULL, &cfg.key);
+    cr_assert_not_null(p->srv);
     strcpy(cfg.request_advertise, server_endpoint(p->srv));
     cfg.request_timeout_ms = timeout_ms;
     cfg.request_retries = 0;
@@ -181,6 +182,7 @@ wire_peer_t chain_peer_wire(chain_peer_t *p)
 {
     wire_peer_t w;
     memset(&w, 0, sizeof w);
+    memcpy(w.key, p2p_key(p->p2p), sizeof w.key);
     w.id = p2p_node_id(p->p2p);
     strcpy(w.req, server_endpoint(p->srv));
     strcpy(w.gossip, p2p_gossip_endpoint(p->p2p));

@@ -64,10 +64,13 @@ void pr_start(pr_node_t *n, const p2p_config_t *cfg, uint32_t height, int mode)
     n->height = height;
     memcpy(n->net, cfg->network_id, 32);
     atomic_store(&n->mode, mode);
-    n->srv = server_new("tcp://127.0.0.1:*");
+    p2p_config_t c = *cfg;
+    if (identity_key_is_zero(c.key.pub))
+        cr_assert_eq(identity_generate(&c.key), 0);
+    /* Peers reach the request server with the p2p's key (CURVE). */
+    n->srv = server_new_keyed("tcp://127.0.0.1:*", NULL, &c.key);
     cr_assert(n->srv);
     cr_assert_eq(pthread_create(&n->th, NULL, serve, n), 0);
-    p2p_config_t c = *cfg;
     strcpy(c.request_advertise, server_endpoint(n->srv));
     n->p = p2p_new(&c);
     cr_assert(n->p);
@@ -86,6 +89,7 @@ wire_peer_t pr_peer_of(const pr_node_t *n)
 {
     wire_peer_t w;
     memset(&w, 0, sizeof w);
+    memcpy(w.key, p2p_key(n->p), sizeof w.key);
     w.id = p2p_node_id(n->p);
     strcpy(w.req, server_endpoint(n->srv));
     strcpy(w.gossip, p2p_gossip_endpoint(n->p));
@@ -134,14 +138,19 @@ void pr_tx_from(uint8_t tx[TX_TRANSFER_SIZE], uint64_t sender, uint32_t seq)
     le32_put(tx + 9, seq);
 }
 
-void *pr_fake_peer(p2p_t *p, uint64_t id, char ep[SOCK_ENDPOINT_MAX])
+void *pr_fake_peer(p2p_t *p, uint64_t *id, char ep[SOCK_ENDPOINT_MAX])
 {
+    identity_t key;
+    cr_assert_eq(identity_generate(&key), 0);
     void *pub = sock_new(ZMQ_PUB);
     cr_assert(pub);
+    cr_assert_eq(sock_curve_server(pub, &key), 0);
     cr_assert_eq(sock_bind(pub, ep, SOCK_ENDPOINT_MAX, "tcp://127.0.0.1:*"), 0);
     wire_peer_t w;
     memset(&w, 0, sizeof w);
-    w.id = id;
+    memcpy(w.key, key.pub, sizeof w.key);
+    w.id = wire_key_id(w.key);
+    *id = w.id;
     strcpy(w.req, "tcp://127.0.0.1:1");
     strcpy(w.gossip, ep);
     cr_assert_eq(p2p_add_peer(p, &w), 0);
@@ -153,6 +162,9 @@ void *pr_listen(p2p_t *p)
     void *sub = sock_new(ZMQ_SUB);
     cr_assert_not_null(sub);
     cr_assert_eq(zmq_setsockopt(sub, ZMQ_SUBSCRIBE, "", 0), 0);
+    identity_t me;
+    cr_assert_eq(identity_generate(&me), 0);
+    cr_assert_eq(sock_curve_client(sub, &me, p2p_key(p)), 0);
     cr_assert_eq(zmq_connect(sub, p2p_gossip_endpoint(p)), 0);
     uint8_t tx[TX_TRANSFER_SIZE] = {TX_TRANSFER};
     buf_t b;
@@ -205,7 +217,8 @@ void pr_responder_start(pr_responder_t *r)
 {
     memset(r, 0, sizeof *r);
     pthread_mutex_init(&r->lock, NULL);
-    r->srv = server_new("tcp://127.0.0.1:*");
+    cr_assert_eq(identity_generate(&r->key), 0);
+    r->srv = server_new_keyed("tcp://127.0.0.1:*", NULL, &r->key);
     cr_assert_not_null(r->srv);
     cr_assert_eq(pthread_create(&r->th, NULL, respond, r), 0);
 }

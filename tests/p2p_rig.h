@@ -60,9 +60,10 @@ bool pr_wait_peers(p2p_t *p, size_t count, int timeout_ms);
  * test can tell who sent a gossiped message (not a valid transaction). */
 void pr_tx_from(uint8_t tx[TX_TRANSFER_SIZE], uint64_t sender, uint32_t seq);
 
-/* A PUB socket bound on a free port, added to p as peer id (with a request
- * endpoint nobody answers); ep receives its endpoint. Caller sock_close()s. */
-void *pr_fake_peer(p2p_t *p, uint64_t id, char ep[SOCK_ENDPOINT_MAX]);
+/* A PUB socket bound on a free port, proving a fresh key (CURVE), added to
+ * p as a peer (with a request endpoint nobody answers); *id receives its
+ * id (the key's) and ep its endpoint. Caller sock_close()s. */
+void *pr_fake_peer(p2p_t *p, uint64_t *id, char ep[SOCK_ENDPOINT_MAX]);
 
 /* A SUB socket on p's gossip with its subscription live: p2p_broadcast()s
  * a frame until the SUB hears one (PUB/SUB drops what is sent before),
@@ -73,6 +74,7 @@ void *pr_listen(p2p_t *p);
  * stays silent) and keeps the last request, in a thread. */
 typedef struct {
     server_t *srv;
+    identity_t key; /* what srv proves (CURVE): a peer entry's key */
     pthread_t th;
     atomic_int stop;
     pthread_mutex_t lock; /* over what follows */

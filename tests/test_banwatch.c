@@ -57,7 +57,8 @@ Test(banwatch, finds_itself_in_the_peers_lists)
         pr_responder_start(&peers[i]);
         wire_peer_t w;
         memset(&w, 0, sizeof w);
-        w.id = (uint64_t)(0x100 + i);
+        memcpy(w.key, peers[i].key.pub, sizeof w.key);
+        w.id = wire_key_id(w.key);
         strcpy(w.req, server_endpoint(peers[i].srv));
         snprintf(w.gossip, sizeof w.gossip, "tcp://127.0.0.1:%d", 1 + i);
         cr_assert_eq(p2p_add_peer(p, &w), 0);

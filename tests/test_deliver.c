@@ -59,7 +59,8 @@ Test(deliver, gossip_is_published_and_requests_reach_every_peer)
     pr_responder_start(&honest);
     wire_peer_t w;
     memset(&w, 0, sizeof w);
-    w.id = 0x40e57;
+    memcpy(w.key, honest.key.pub, sizeof w.key);
+    w.id = wire_key_id(w.key);
     strcpy(w.req, server_endpoint(honest.srv));
     strcpy(w.gossip, "tcp://127.0.0.1:1");
     cr_assert_eq(p2p_add_peer(p, &w), 0);

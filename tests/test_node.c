@@ -232,8 +232,9 @@ static void link_peer(chain_peer_t *fake)
     cr_assert_eq(p2p_add_peer(node_p2p(nr_node), &w), 0);
     wire_peer_t nw;
     memset(&nw, 0, sizeof nw);
+    memcpy(nw.key, p2p_key(node_p2p(nr_node)), sizeof nw.key);
     nw.id = p2p_node_id(node_p2p(nr_node));
-    snprintf(nw.req, sizeof nw.req, "tcp://127.0.0.1:%u", nr_port);
+    snprintf(nw.req, sizeof nw.req, "tcp://127.0.0.1:%u", nr_port + 2u);
     snprintf(nw.gossip, sizeof nw.gossip, "%s",
              p2p_gossip_endpoint(node_p2p(nr_node)));
     cr_assert_eq(p2p_add_peer(fake->p2p, &nw), 0);

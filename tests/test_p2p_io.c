@@ -121,14 +121,18 @@ Test(p2p_io, misbehaving_peer_is_banned_then_forgiven)
     pr_node_t a;
     start_node(&a);
     /* A rogue publisher A subscribes to as a peer. */
+    identity_t rogue_key;
+    cr_assert_eq(identity_generate(&rogue_key), 0);
     void *rogue = sock_new(ZMQ_PUB);
     char rogue_ep[SOCK_ENDPOINT_MAX];
+    cr_assert_eq(sock_curve_server(rogue, &rogue_key), 0);
     cr_assert_eq(
         sock_bind(rogue, rogue_ep, sizeof rogue_ep, "tcp://127.0.0.1:*"), 0);
     void *watch = watch_connections(rogue, "rogue");
     wire_peer_t r;
     memset(&r, 0, sizeof r);
-    r.id = 0x666;
+    memcpy(r.key, rogue_key.pub, sizeof r.key);
+    r.id = wire_key_id(r.key);
     strcpy(r.req, "tcp://127.0.0.1:1");
     strcpy(r.gossip, rogue_ep);
     cr_assert_eq(p2p_add_peer(a.p, &r), 0);
@@ -240,19 +244,13 @@ Test(p2p_io, a_peer_of_the_previous_version_is_told_apart_from_garbage,
     log_set_level(LOG_WARN);
     pr_node_t a;
     start_node(&a);
-    void *old = sock_new(ZMQ_PUB);
     char old_ep[SOCK_ENDPOINT_MAX];
-    cr_assert_eq(sock_bind(old, old_ep, sizeof old_ep, "tcp://127.0.0.1:*"), 0);
-    wire_peer_t r;
-    memset(&r, 0, sizeof r);
-    r.id = 0x01d;
-    strcpy(r.req, "tcp://127.0.0.1:1");
-    strcpy(r.gossip, old_ep);
-    cr_assert_eq(p2p_add_peer(a.p, &r), 0);
+    uint64_t old_id;
+    void *old = pr_fake_peer(a.p, &old_id, old_ep);
     cr_assert(pr_wait_peers(a.p, 1, 3000));
 
     uint8_t tx[TX_TRANSFER_SIZE];
-    pr_tx_from(tx, r.id, 1);
+    pr_tx_from(tx, old_id, 1);
     buf_t now, before;
     buf_init(&now);
     buf_init(&before);
@@ -270,13 +268,13 @@ Test(p2p_io, a_peer_of_the_previous_version_is_told_apart_from_garbage,
         cr_assert_eq(sock_send(old, now.data, now.len, 0), 0);
         p2p_msg_t m;
         if (p2p_receive_data(a.p, &m, 50) == 0) {
-            got = m.peer_id == r.id && m.type == WIRE_NEW_TX;
+            got = m.peer_id == old_id && m.type == WIRE_NEW_TX;
             p2p_msg_clear(&m);
         }
     }
     cr_assert(got, "the peer's current frames get in");
     p2p_peer_info_t info;
-    cr_assert_eq(p2p_peer(a.p, &info, r.id), 0);
+    cr_assert_eq(p2p_peer(a.p, &info, old_id), 0);
     cr_assert_eq(info.score, 0, "not scored");
     cr_assert_eq(info.bad_messages, 0, "not counted as malformed");
     cr_assert_not(info.banned);
@@ -285,10 +283,12 @@ Test(p2p_io, a_peer_of_the_previous_version_is_told_apart_from_garbage,
     buf_deinit(&before);
     sock_close(&old);
     pr_stop(&a);
-    cr_assert_eq(lines_with("peer 000000000000001d speaks wire version 1, "
-                            "this node 2",
-                            "[p2p]"),
-                 1, "logged once");
+    char says[96];
+    snprintf(says, sizeof says,
+             "peer %016llx speaks wire version %d, this "
+             "node %d",
+             (unsigned long long)old_id, WIRE_VERSION - 1, WIRE_VERSION);
+    cr_assert_eq(lines_with(says, "[p2p]"), 1, "logged once");
 }
 
 /* Sends frames from pub until one reaches p's inbox (the subscription is
@@ -324,39 +324,41 @@ Test(p2p_io, flooding_peer_held_to_its_inbox_share)
     p2p_t *a = p2p_new(&cfg);
     cr_assert(a);
     char flood_ep[SOCK_ENDPOINT_MAX], calm_ep[SOCK_ENDPOINT_MAX];
-    void *flood = pr_fake_peer(a, 0xf100d, flood_ep);
-    void *calm = pr_fake_peer(a, 0xca1, calm_ep);
+    uint64_t flood_id = 0xf100d, calm_id = 0xca1;
+    void *flood = pr_fake_peer(a, &flood_id, flood_ep);
+    void *calm = pr_fake_peer(a, &calm_id, calm_ep);
     uint8_t tx[TX_TRANSFER_SIZE];
     buf_t ff, cf;
     buf_init(&ff);
     buf_init(&cf);
-    pr_tx_from(tx, 0xf100d, 1);
+    pr_tx_from(tx, flood_id, 1);
     cr_assert_eq(wire_encode_blob(&ff, NET, WIRE_NEW_TX, tx, sizeof tx), 0);
-    pr_tx_from(tx, 0xca1, 1);
+    pr_tx_from(tx, calm_id, 1);
     cr_assert_eq(wire_encode_blob(&cf, NET, WIRE_NEW_TX, tx, sizeof tx), 0);
-    until_heard(a, flood, 0xf100d, &ff);
-    until_heard(a, calm, 0xca1, &cf);
+    until_heard(a, flood, flood_id, &ff);
+    until_heard(a, calm, calm_id, &cf);
 
     /* The node is busy (nobody drains the inbox) while one peer floods. */
-    uint64_t before = peer_messages(a, 0xf100d);
+    uint64_t before = peer_messages(a, flood_id);
     for (int i = 0; i < 200; i++)
         cr_assert_eq(sock_send(flood, ff.data, ff.len, 0), 0);
     uint64_t deadline = sock_now_ms() + 5000;
-    while (peer_messages(a, 0xf100d) < before + 200 && sock_now_ms() < deadline)
+    while (peer_messages(a, flood_id) < before + 200 &&
+           sock_now_ms() < deadline)
         nanosleep(&(struct timespec){0, 10000000L}, NULL);
-    cr_assert_eq(peer_messages(a, 0xf100d), before + 200,
+    cr_assert_eq(peer_messages(a, flood_id), before + 200,
                  "every flooded frame was read");
-    before = peer_messages(a, 0xca1);
+    before = peer_messages(a, calm_id);
     cr_assert_eq(sock_send(calm, cf.data, cf.len, 0), 0);
     deadline = sock_now_ms() + 3000;
-    while (peer_messages(a, 0xca1) == before && sock_now_ms() < deadline)
+    while (peer_messages(a, calm_id) == before && sock_now_ms() < deadline)
         nanosleep(&(struct timespec){0, 10000000L}, NULL);
 
     size_t from_flood = 0, from_calm = 0;
     p2p_msg_t m;
     while (p2p_receive_data(a, &m, 50) == 0) {
-        from_flood += m.peer_id == 0xf100d;
-        from_calm += m.peer_id == 0xca1;
+        from_flood += m.peer_id == flood_id;
+        from_calm += m.peer_id == calm_id;
         p2p_msg_clear(&m);
     }
     cr_assert_eq(from_calm, 1, "the calm peer's frame got in");
@@ -364,14 +366,14 @@ Test(p2p_io, flooding_peer_held_to_its_inbox_share)
     cr_assert_leq(from_flood * ff.len, 2000 + ff.len,
                   "%zu flooded frames waited", from_flood);
     p2p_peer_info_t info;
-    cr_assert_eq(p2p_peer(a, &info, 0xf100d), 0);
+    cr_assert_eq(p2p_peer(a, &info, flood_id), 0);
     cr_assert_eq(info.dropped, 200 - from_flood);
     cr_assert_not(info.banned, "dropping is not misbehaviour");
-    cr_assert_eq(p2p_peer(a, &info, 0xca1), 0);
+    cr_assert_eq(p2p_peer(a, &info, calm_id), 0);
     cr_assert_eq(info.dropped, 0);
 
     /* Its share frees up as the node reads: it is heard again. */
-    until_heard(a, flood, 0xf100d, &ff);
+    until_heard(a, flood, flood_id, &ff);
 
     buf_deinit(&ff);
     buf_deinit(&cf);

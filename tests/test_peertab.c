@@ -1,9 +1,11 @@
 /*
  * Tests for net/peertab.c: peers added, found, updated in place (the same
- * gossip endpoint under a new id is the same node restarted) and removed;
- * announcements of ourselves ignored; a full table refused; manual sticks;
- * a new request endpoint clears the unresponsive mark; scores ban an
- * endpoint at the threshold, for ban_ms, whatever id it comes back under;
+ * key with new endpoints) and removed; announcements of ourselves ignored;
+ * a full table refused; manual sticks; a new request endpoint clears the
+ * unresponsive mark; scores ban a key at the threshold, for ban_ms,
+ * whatever endpoints it comes back with, and never another key that
+ * announces the banned one's endpoints; a fresh key on a banned key's host
+ * starts with points;
  * bans forgotten when they end and bounded in number; `dirty` set by every
  * change.
  */
@@ -14,6 +16,7 @@
 #include "err.h"
 #include "log.h"
 #include "peertab.h"
+#include "sock.h"
 
 #include "tracker_rig.h"
 
@@ -49,23 +52,30 @@ Test(peertab, add_find_update_remove)
     cr_assert(peertab_find(&tab, 0xb)->manual);
     cr_assert_null(peertab_find(&tab, 0xc));
 
-    /* The same gossip endpoint under a new id: the node restarted. */
-    wire_peer_t a2 = a;
-    a2.id = 0xa2;
-    cr_assert_eq(peertab_upsert(&tab, &a2, false), 0);
+    /* The same key with new endpoints (the node restarted elsewhere):
+     * updated in place. Another key on a's endpoints is another peer. */
+    wire_peer_t a_moved = tr_peer(0xa, 2600);
+    cr_assert_eq(peertab_upsert(&tab, &a_moved, false), 0);
     cr_assert_eq(tab.n, 2, "updated in place, not added");
-    cr_assert_null(peertab_find(&tab, 0xa));
-    cr_assert_not_null(peertab_find(&tab, 0xa2));
+    cr_assert_str_eq(peertab_find(&tab, 0xa)->peer.gossip, a_moved.gossip);
+    wire_peer_t a2 = a;
+    a2.key[0] ^= 0x80;
+    a2.id = wire_key_id(a2.key);
+    cr_assert_eq(peertab_upsert(&tab, &a2, false), 0);
+    cr_assert_eq(tab.n, 3);
+    cr_assert_str_eq(peertab_find(&tab, 0xa)->peer.gossip, a_moved.gossip,
+                     "a is still a");
+    peertab_remove(&tab, 0xa);
 
     /* Manual sticks once set. */
     cr_assert_eq(peertab_upsert(&tab, &b, false), 0);
     cr_assert(peertab_find(&tab, 0xb)->manual);
 
     tab.dirty = false;
-    peertab_remove(&tab, 0xa2);
+    peertab_remove(&tab, a2.id);
     cr_assert(tab.dirty);
     cr_assert_eq(tab.n, 1);
-    cr_assert_null(peertab_find(&tab, 0xa2));
+    cr_assert_null(peertab_find(&tab, a2.id));
     peertab_remove(&tab, 0x999); /* harmless */
     cr_assert_eq(tab.n, 1);
     peertab_clear(&tab);
@@ -116,7 +126,7 @@ Test(peertab, a_new_request_endpoint_forgets_unresponsive)
     cr_assert_not(peertab_find(&tab, 0xa)->unresponsive);
 }
 
-Test(peertab, the_threshold_bans_the_endpoint_for_a_while)
+Test(peertab, the_threshold_bans_the_key_for_a_while)
 {
     wire_peer_t a = tr_peer(0xa, 2000);
     cr_assert_eq(peertab_upsert(&tab, &a, false), 0);
@@ -124,35 +134,38 @@ Test(peertab, the_threshold_bans_the_endpoint_for_a_while)
     uint64_t now = 50000;
     cr_assert_not(peertab_score(&tab, e, 60, "first", now));
     cr_assert_eq(e->score, 60);
-    cr_assert_not(peertab_banned(&tab, a.gossip, now));
+    cr_assert_not(peertab_banned(&tab, a.key, now));
     tab.dirty = false;
     cr_assert(peertab_score(&tab, e, 40, "second", now), "100 bans");
     cr_assert(tab.dirty);
     cr_assert_eq(e->score, 0, "starts again from 0");
-    cr_assert(peertab_banned(&tab, a.gossip, now));
+    cr_assert(peertab_banned(&tab, a.key, now));
     cr_assert(peertab_score(&tab, e, 1, "while banned", now));
     cr_assert_eq(e->score, 0, "a banned peer gains no points");
 
-    /* Under a new id, still banned: bans are by endpoint. */
-    wire_peer_t a2 = a;
-    a2.id = 0xa2;
-    cr_assert_eq(peertab_upsert(&tab, &a2, false), 0);
-    cr_assert(peertab_banned(&tab, a2.gossip, now + 999));
+    /* With new endpoints, still banned: bans are by key. */
+    wire_peer_t moved = tr_peer(0xa, 4000);
+    cr_assert_eq(peertab_upsert(&tab, &moved, false), 0);
+    cr_assert(peertab_banned(&tab, moved.key, now + 999));
+    /* Another key announcing its endpoints is not banned: an endpoint is
+     * no one's to lose. */
+    wire_peer_t other = tr_peer(0xb, 2000);
+    cr_assert_not(peertab_banned(&tab, other.key, now + 999));
 
     /* It ends after ban_ms and is forgotten. */
-    cr_assert_not(peertab_banned(&tab, a.gossip, now + 1000));
+    cr_assert_not(peertab_banned(&tab, a.key, now + 1000));
     cr_assert_eq(tab.n_bans, 0);
 }
 
 Test(peertab, bans_are_bounded_and_the_first_to_end_makes_room)
 {
     uint64_t now = 1000;
-    char first[WIRE_MAX_STR + 1] = "";
+    uint8_t first[WIRE_KEY_SIZE];
     for (int i = 0; i < PEERTAB_MAX_BANS + 1; i++) {
         wire_peer_t p = tr_peer((uint64_t)(i + 1), 20000 + 2 * i);
         cr_assert_eq(peertab_upsert(&tab, &p, false), 0);
         if (i == 0)
-            strcpy(first, p.gossip);
+            memcpy(first, p.key, sizeof first);
         /* Later bans end later. */
         cr_assert(peertab_score(&tab, peertab_find(&tab, p.id), 100, "bad",
                                 now + (uint64_t)i));
@@ -160,7 +173,32 @@ Test(peertab, bans_are_bounded_and_the_first_to_end_makes_room)
     cr_assert_eq(tab.n_bans, PEERTAB_MAX_BANS);
     cr_assert_not(peertab_banned(&tab, first, now + 100),
                   "the ban that ended first was replaced");
-    wire_peer_t last =
-        tr_peer(PEERTAB_MAX_BANS + 1, 20000 + 2 * PEERTAB_MAX_BANS);
-    cr_assert(peertab_banned(&tab, last.gossip, now + 100));
+    wire_peer_t last = tr_peer(PEERTAB_MAX_BANS + 1, 20000 + 2 * PEERTAB_MAX_BANS);
+    cr_assert(peertab_banned(&tab, last.key, now + 100));
+}
+
+/* Keys are free: a fresh key on the host of banned keys starts with
+ * points (bounded by half the threshold), elsewhere with none. */
+Test(peertab, fresh_keys_on_a_banned_host_start_with_points)
+{
+    wire_peer_t bad = tr_peer(0xbad, 2000);
+    cr_assert_eq(peertab_upsert(&tab, &bad, false), 0);
+    cr_assert(peertab_score(&tab, peertab_find(&tab, 0xbad), 100, "bad",
+                            sock_now_ms()));
+    wire_peer_t fresh = tr_peer(0xf1, 2100);
+    cr_assert_eq(peertab_upsert(&tab, &fresh, false), 0);
+    cr_assert_eq(peertab_find(&tab, 0xf1)->score, PEERTAB_HOST_POINTS);
+    wire_peer_t elsewhere = tr_peer(0xf2, 2200);
+    strcpy(elsewhere.gossip, "tcp://10.0.0.7:2201");
+    cr_assert_eq(peertab_upsert(&tab, &elsewhere, false), 0);
+    cr_assert_eq(peertab_find(&tab, 0xf2)->score, 0);
+    for (uint64_t i = 0; i < 20; i++) {
+        wire_peer_t p = tr_peer(0x100 + i, 3000 + 2 * (int)i);
+        cr_assert_eq(peertab_upsert(&tab, &p, false), 0);
+        peertab_score(&tab, peertab_find(&tab, p.id), 100, "bad",
+                      sock_now_ms());
+    }
+    wire_peer_t late = tr_peer(0xf3, 2300);
+    cr_assert_eq(peertab_upsert(&tab, &late, false), 0);
+    cr_assert_eq(peertab_find(&tab, 0xf3)->score, 50, "at most half");
 }

@@ -80,7 +80,7 @@ static void answer(fake_t *f, const server_req_t *req)
         cr_assert_eq(server_reply(f->srv, req, out.data, out.len), 0);
     } else if (m.type == WIRE_PEERS) {
         wire_msg_t r;
-        wire_peer_t p = {.id = 42};
+        wire_peer_t p = {.key = {0, 0, 0, 0, 0, 0, 0, 42, 1}, .id = 42};
         strcpy(p.req, "tcp://127.0.0.1:1");
         strcpy(p.gossip, "tcp://127.0.0.1:2");
         wire_msg_init(&r, WIRE_PEER_LIST);

@@ -181,7 +181,7 @@ Test(tracker, refusals_say_why)
     wire_msg_t req;
     wire_msg_init(&req, WIRE_PING);
     cr_assert_eq(wire_encode(&b, OTHER, &req), 0);
-    cr_assert_eq(tracker_handle(t, &rb, b.data, b.len, 0), 0);
+    cr_assert_eq(tracker_handle(t, &rb, NULL, b.data, b.len, 0), 0);
     cr_assert_eq(wire_decode(&reply, OTHER, rb.data, rb.len), 0);
     cr_assert_eq(reply.type, WIRE_ERROR);
     cr_assert_eq(reply.u.error.code, ERR_INVALID);
@@ -192,15 +192,16 @@ Test(tracker, refusals_say_why)
     /* A newer protocol version: answered in ours, which is all we know. */
     b.data[4]++;
     buf_reset(&rb);
-    cr_assert_eq(tracker_handle(t, &rb, b.data, b.len, 0), 0);
+    cr_assert_eq(tracker_handle(t, &rb, NULL, b.data, b.len, 0), 0);
     cr_assert_eq(wire_decode(&reply, OTHER, rb.data, rb.len), 0);
     cr_assert_eq(reply.u.error.code, ERR_UNSUPPORTED);
     cr_assert_str_eq(reply.u.error.reason,
-                     "tracker speaks wire version 2, this node 3");
+                     "tracker speaks wire version 3, this node 4");
 
     /* Garbage. */
     buf_reset(&rb);
-    cr_assert_eq(tracker_handle(t, &rb, (const uint8_t *)"hello", 5, 0), 0);
+    cr_assert_eq(tracker_handle(t, &rb, NULL, (const uint8_t *)"hello", 5, 0),
+                 0);
     cr_assert_eq(wire_decode(&reply, NET, rb.data, rb.len), 0);
     cr_assert_eq(reply.u.error.code, ERR_PARSE);
 
@@ -212,11 +213,7 @@ Test(tracker, refusals_say_why)
     cr_assert(strstr(reply.u.error.reason, "GET_TIP"));
 
     /* Bad registrations. */
-    wire_peer_t p = tr_peer(0, 9000);
-    tr_register(t, &reply, &rb, &p, 0);
-    cr_assert_eq(reply.type, WIRE_ERROR);
-    cr_assert_eq(reply.u.error.code, ERR_ARG);
-    p = tr_peer(5, 9000);
+    wire_peer_t p = tr_peer(5, 9000);
     strcpy(p.gossip, "http://x:1");
     tr_register(t, &reply, &rb, &p, 0);
     cr_assert_eq(reply.type, WIRE_ERROR);
@@ -246,7 +243,7 @@ Test(tracker, a_node_of_another_network_or_version_is_told_so)
     buf_init(&b);
     buf_init(&rb);
     cr_assert_eq(wire_encode(&b, regtest, &req), 0);
-    cr_assert_eq(tracker_handle(t, &rb, b.data, b.len, 0), 0);
+    cr_assert_eq(tracker_handle(t, &rb, NULL, b.data, b.len, 0), 0);
     cr_assert_eq(wire_decode(&reply, regtest, rb.data, rb.len), 0,
                  "the regtest node reads the answer");
     cr_assert_eq(reply.type, WIRE_ERROR);
@@ -260,7 +257,7 @@ Test(tracker, a_node_of_another_network_or_version_is_told_so)
     buf_reset(&rb);
     cr_assert_eq(wire_encode(&b, params_demo()->network_id, &req), 0);
     b.data[4] = WIRE_VERSION - 1;
-    cr_assert_eq(tracker_handle(t, &rb, b.data, b.len, 0), 0);
+    cr_assert_eq(tracker_handle(t, &rb, NULL, b.data, b.len, 0), 0);
     wire_envelope_t env;
     cr_assert_eq(wire_read_envelope(&env, rb.data, rb.len), 0);
     cr_assert_eq(env.version, WIRE_VERSION - 1, "answered in its version");
@@ -269,7 +266,7 @@ Test(tracker, a_node_of_another_network_or_version_is_told_so)
         wire_decode(&reply, params_demo()->network_id, rb.data, rb.len), 0);
     cr_assert_eq(reply.u.error.code, ERR_UNSUPPORTED);
     cr_assert_str_eq(reply.u.error.reason,
-                     "tracker speaks wire version 2, this node 1");
+                     "tracker speaks wire version 3, this node 2");
     cr_assert_eq(tracker_peer_count(t), 0);
     buf_deinit(&b);
     buf_deinit(&rb);
@@ -306,25 +303,112 @@ Test(tracker, full_table_refuses)
     tracker_free(NULL);
 }
 
-Test(tracker, restarted_node_replaces_its_old_entry)
+Test(tracker, a_restarted_node_keeps_its_entry)
 {
     tr_recorder_t rec;
     tracker_t *t = tr_make_tracker(&rec, 15000);
-    wire_peer_t old = tr_peer(0x1, 9000), fresh = tr_peer(0x2, 9000);
+    wire_peer_t before = tr_peer(0x1, 9000), after = tr_peer(0x1, 9200);
     wire_msg_t reply, m;
     buf_t rb;
     buf_init(&rb);
-    tr_register(t, &reply, &rb, &old, 0);
+    tr_register(t, &reply, &rb, &before, 0);
     wire_msg_clear(&reply);
     tr_recorder_clear(&rec);
-    tr_register(t, &reply, &rb, &fresh, 5);
+    /* The same key (kept in its data directory), new ports. */
+    tr_register(t, &reply, &rb, &after, 5);
+    cr_assert_eq(reply.type, WIRE_REGISTER_OK);
     cr_assert_eq(reply.u.peer_list.count, 0, "its old self is not a peer");
     wire_msg_clear(&reply);
     cr_assert_eq(tracker_peer_count(t), 1);
-    tr_published(&m, &rec, 0, WIRE_PEER_LEFT);
-    cr_assert_eq(m.u.peer.id, 0x1);
-    tr_published(&m, &rec, 1, WIRE_PEER_JOINED);
-    cr_assert_eq(m.u.peer.id, 0x2);
+    cr_assert_eq(rec.n, 1, "moved: announced again, nothing left");
+    tr_published(&m, &rec, 0, WIRE_PEER_JOINED);
+    cr_assert_str_eq(m.u.peer.req, "tcp://127.0.0.1:9200");
+    buf_deinit(&rb);
+    tr_recorder_clear(&rec);
+    tracker_free(&t);
+}
+
+/* The impersonation: a new key registering an honest node's gossip
+ * endpoint (and its own request endpoint) is refused and evicts nothing. */
+Test(tracker, another_key_cannot_take_registered_endpoints)
+{
+    tr_recorder_t rec;
+    tracker_t *t = tr_make_tracker(&rec, 15000);
+    wire_peer_t honest = tr_peer(0x1, 9000), impostor = tr_peer(0x666, 9500);
+    snprintf(impostor.gossip, sizeof impostor.gossip, "%s", honest.gossip);
+    wire_msg_t reply;
+    buf_t rb;
+    buf_init(&rb);
+    tr_register(t, &reply, &rb, &honest, 0);
+    wire_msg_clear(&reply);
+    tr_recorder_clear(&rec);
+
+    tr_register(t, &reply, &rb, &impostor, 5);
+    cr_assert_eq(reply.type, WIRE_ERROR);
+    cr_assert_eq(reply.u.error.code, ERR_DUPLICATE);
+    cr_assert(strstr(reply.u.error.reason,
+                     "is registered under key 0000000000000001"),
+              "%s", reply.u.error.reason);
+    cr_assert_eq(rec.n, 0, "no PEER_LEFT, no PEER_JOINED");
+    wire_peer_t listed;
+    cr_assert_eq(tracker_find(t, &listed, 0x1), 0);
+    cr_assert_str_eq(listed.req, honest.req, "the honest entry is intact");
+    cr_assert_eq(tracker_find(t, NULL, 0x666), ERR_NOT_FOUND);
+
+    /* Its request endpoint as the impostor's gossip: refused too. */
+    impostor = tr_peer(0x666, 9500);
+    snprintf(impostor.gossip, sizeof impostor.gossip, "%s", honest.req);
+    tr_register(t, &reply, &rb, &impostor, 6);
+    cr_assert_eq(reply.u.error.code, ERR_DUPLICATE);
+    buf_deinit(&rb);
+    tr_recorder_clear(&rec);
+    tracker_free(&t);
+}
+
+/* REGISTER, PING and LEAVE speak for a key: taken only from it, and never
+ * over the plain endpoint. */
+Test(tracker, only_the_key_itself_registers_pings_or_leaves)
+{
+    tr_recorder_t rec;
+    tracker_t *t = tr_make_tracker(&rec, 15000);
+    wire_peer_t a = tr_peer(0xa, 9000);
+    uint8_t b_key[WIRE_KEY_SIZE], forged[WIRE_KEY_SIZE];
+    tr_key(b_key, 0xb);
+    wire_msg_t reply, req;
+    buf_t rb;
+    buf_init(&rb);
+    wire_msg_init(&req, WIRE_REGISTER);
+    req.u.peer = a;
+    tr_ask_as(t, &reply, &rb, b_key, &req, 0);
+    cr_assert_eq(reply.type, WIRE_ERROR);
+    cr_assert_eq(reply.u.error.code, ERR_INVALID);
+    cr_assert(strstr(reply.u.error.reason, "the connection's key"), "%s",
+              reply.u.error.reason);
+    /* The same id, another key: a forged key is no proof either. */
+    memcpy(forged, a.key, sizeof forged);
+    forged[31] ^= 1;
+    tr_ask_as(t, &reply, &rb, forged, &req, 0);
+    cr_assert_eq(reply.u.error.code, ERR_INVALID);
+    tr_ask_as(t, &reply, &rb, NULL, &req, 0);
+    cr_assert_eq(reply.u.error.code, ERR_INVALID);
+    cr_assert(strstr(reply.u.error.reason, "keyed (CURVE) endpoint"), "%s",
+              reply.u.error.reason);
+    cr_assert_eq(tracker_peer_count(t), 0);
+
+    tr_register(t, &reply, &rb, &a, 0); /* from a's own key */
+    cr_assert_eq(reply.type, WIRE_REGISTER_OK);
+    wire_msg_clear(&reply);
+    tr_recorder_clear(&rec);
+    wire_msg_init(&req, WIRE_LEAVE);
+    req.u.node_id = 0xa;
+    tr_ask_as(t, &reply, &rb, b_key, &req, 1);
+    cr_assert_eq(reply.u.error.code, ERR_INVALID);
+    wire_msg_init(&req, WIRE_PING);
+    req.u.node_id = 0xa;
+    tr_ask_as(t, &reply, &rb, NULL, &req, 1);
+    cr_assert_eq(reply.u.error.code, ERR_INVALID);
+    cr_assert_eq(tracker_peer_count(t), 1, "still registered");
+    cr_assert_eq(rec.n, 0);
     buf_deinit(&rb);
     tr_recorder_clear(&rec);
     tracker_free(&t);
@@ -384,17 +468,41 @@ Test(tracker, over_sockets, .timeout = 20)
     cfg.peer_timeout_ms = 1500;
     tracker_t *t = tracker_new(&cfg);
     cr_assert(t);
-    cr_assert_eq(tracker_bind(t, "tcp://127.0.0.1:*", "tcp://127.0.0.1:*"), 0);
-    cr_assert_eq(tracker_bind(t, "tcp://127.0.0.1:*", "tcp://127.0.0.1:*"),
+    cr_assert_eq(tracker_bind(t, "tcp://127.0.0.1:*", "tcp://127.0.0.1:*",
+                              "tcp://127.0.0.1:*"),
+                 0);
+    cr_assert_eq(tracker_bind(t, "tcp://127.0.0.1:*", "tcp://127.0.0.1:*",
+                              "tcp://127.0.0.1:*"),
                  ERR_ARG);
     pthread_t th;
     cr_assert_eq(pthread_create(&th, NULL, run_tracker, t), 0);
 
+    identity_t ida, idb;
+    cr_assert_eq(identity_generate(&ida), 0);
+    cr_assert_eq(identity_generate(&idb), 0);
     void *sub = sock_new(ZMQ_SUB);
     cr_assert_eq(zmq_setsockopt(sub, ZMQ_SUBSCRIBE, "", 0), 0);
+    cr_assert_eq(sock_curve_client(sub, &idb, tracker_key(t)), 0);
     cr_assert_eq(zmq_connect(sub, tracker_pub_endpoint(t)), 0);
     reqclient_t *c = reqclient_new(tracker_req_endpoint(t), 2000, 2);
-    cr_assert(c);
+    reqclient_t *ca = reqclient_new_keyed(tracker_keyed_endpoint(t), 2000, 2,
+                                          &ida, tracker_key(t));
+    reqclient_t *cb = reqclient_new_keyed(tracker_keyed_endpoint(t), 2000, 2,
+                                          &idb, tracker_key(t));
+    cr_assert(c && ca && cb);
+
+    /* The plain endpoint tells a newcomer the key and the keyed port. */
+    wire_msg_t kreq, kreply;
+    uint8_t *kraw;
+    wire_msg_init(&kreq, WIRE_GET_KEY);
+    cr_assert_eq(request(c, &kreply, &kraw, &kreq), 0);
+    cr_assert_eq(kreply.type, WIRE_KEY);
+    cr_assert_arr_eq(kreply.u.key.key, tracker_key(t), WIRE_KEY_SIZE);
+    char keyed[SOCK_ENDPOINT_MAX];
+    cr_assert_eq(
+        sock_endpoint(keyed, sizeof keyed, "127.0.0.1", kreply.u.key.port), 0);
+    cr_assert_str_eq(keyed, tracker_keyed_endpoint(t));
+    free(kraw);
 
     /* Slow joiner: submit distinct transactions until one comes through on
      * the SUB socket; from then on the subscription is live. */
@@ -442,25 +550,38 @@ Test(tracker, over_sockets, .timeout = 20)
     wire_msg_clear(&m);
     free(pub_raw);
 
-    /* Two peers register and are announced. */
+    /* Two peers register, each over CURVE with its own key, and are
+     * announced; neither can register in the other's name, nor anyone over
+     * the plain endpoint. */
     wire_peer_t a = tr_peer(0xa, 9000), b = tr_peer(0xb, 9100);
+    memcpy(a.key, ida.pub, WIRE_KEY_SIZE);
+    a.id = wire_key_id(a.key);
+    memcpy(b.key, idb.pub, WIRE_KEY_SIZE);
+    b.id = wire_key_id(b.key);
     wire_msg_init(&req, WIRE_REGISTER);
     req.u.peer = a;
+    cr_assert_eq(request(cb, &reply, &raw, &req), 0);
+    cr_assert_eq(reply.type, WIRE_ERROR, "B cannot register A's key");
+    free(raw);
     cr_assert_eq(request(c, &reply, &raw, &req), 0);
+    cr_assert_eq(reply.type, WIRE_ERROR, "nor can the plain endpoint");
+    free(raw);
+    cr_assert_eq(request(ca, &reply, &raw, &req), 0);
     cr_assert_eq(reply.type, WIRE_REGISTER_OK);
     free(raw);
     req.u.peer = b;
-    cr_assert_eq(request(c, &reply, &raw, &req), 0);
+    cr_assert_eq(request(cb, &reply, &raw, &req), 0);
     cr_assert_eq(reply.type, WIRE_REGISTER_OK);
     cr_assert_eq(reply.u.peer_list.count, 1);
-    cr_assert_eq(reply.u.peer_list.peers[0].id, 0xa);
+    cr_assert_eq(reply.u.peer_list.peers[0].id, a.id);
+    cr_assert_arr_eq(reply.u.peer_list.peers[0].key, ida.pub, WIRE_KEY_SIZE);
     wire_msg_clear(&reply);
     free(raw);
     cr_assert(sub_wait(sub, &m, &pub_raw, WIRE_PEER_JOINED, 3000));
-    cr_assert_eq(m.u.peer.id, 0xa);
+    cr_assert_eq(m.u.peer.id, a.id);
     free(pub_raw);
     cr_assert(sub_wait(sub, &m, &pub_raw, WIRE_PEER_JOINED, 3000));
-    cr_assert_eq(m.u.peer.id, 0xb);
+    cr_assert_eq(m.u.peer.id, b.id);
     free(pub_raw);
 
     /* A keeps pinging, B falls silent and expires. */
@@ -468,13 +589,13 @@ Test(tracker, over_sockets, .timeout = 20)
     bool b_left = false;
     while (!b_left && sock_now_ms() < deadline) {
         wire_msg_init(&req, WIRE_PING);
-        req.u.node_id = 0xa;
-        cr_assert_eq(request(c, &reply, &raw, &req), 0);
+        req.u.node_id = a.id;
+        cr_assert_eq(request(ca, &reply, &raw, &req), 0);
         cr_assert_eq(reply.type, WIRE_PONG);
         cr_assert(reply.u.pong.known);
         free(raw);
         if (sub_wait(sub, &m, &pub_raw, WIRE_PEER_LEFT, 200)) {
-            cr_assert_eq(m.u.peer.id, 0xb, "only the silent peer expires");
+            cr_assert_eq(m.u.peer.id, b.id, "only the silent peer expires");
             b_left = true;
             free(pub_raw);
         }
@@ -484,18 +605,20 @@ Test(tracker, over_sockets, .timeout = 20)
     cr_assert_eq(request(c, &reply, &raw, &req), 0);
     cr_assert_eq(reply.type, WIRE_PEER_LIST);
     cr_assert_eq(reply.u.peer_list.count, 1);
-    cr_assert_eq(reply.u.peer_list.peers[0].id, 0xa);
+    cr_assert_eq(reply.u.peer_list.peers[0].id, a.id);
     wire_msg_clear(&reply);
     free(raw);
 
     /* Then A stops pinging and expires too. */
     cr_assert(sub_wait(sub, &m, &pub_raw, WIRE_PEER_LEFT, 5000));
-    cr_assert_eq(m.u.peer.id, 0xa);
+    cr_assert_eq(m.u.peer.id, a.id);
     free(pub_raw);
 
     tracker_stop(t);
     pthread_join(th, NULL);
     reqclient_free(&c);
+    reqclient_free(&ca);
+    reqclient_free(&cb);
     sock_close(&sub);
     tracker_free(&t);
 }

@@ -272,7 +272,7 @@ static void refused_raw(tracker_t *t, const buf_t *frame, int code)
     buf_t rb;
     wire_msg_t reply;
     buf_init(&rb);
-    cr_assert_eq(tracker_handle(t, &rb, frame->data, frame->len, 0), 0);
+    cr_assert_eq(tracker_handle(t, &rb, NULL, frame->data, frame->len, 0), 0);
     cr_assert_eq(wire_decode(&reply, NET, rb.data, rb.len), 0);
     cr_assert_eq(reply.type, WIRE_ERROR);
     cr_assert_eq(reply.u.error.code, code);

@@ -74,7 +74,9 @@ static void config(trackerlink_config_t *c, const uint8_t net[32],
     memset(c, 0, sizeof *c);
     memcpy(c->network_id, net, 32);
     snprintf(c->endpoint, sizeof c->endpoint, "%s", endpoint);
-    c->self.id = id;
+    cr_assert_eq(identity_generate(&c->key), 0);
+    memcpy(c->self.key, c->key.pub, WIRE_KEY_SIZE);
+    c->self.id = wire_key_id(c->key.pub); /* id only picks the ports */
     snprintf(c->self.req, sizeof c->self.req, "tcp://127.0.0.1:%u",
              (unsigned)(30000 + 2 * id));
     snprintf(c->self.gossip, sizeof c->self.gossip, "tcp://127.0.0.1:%u",
@@ -121,7 +123,7 @@ Test(trackerlink, join_lists_the_others_and_a_leave_is_learned, .init = quiet)
     cr_assert(trackerlink_registered(la));
     cr_assert_eq(trackerlink_join(&lb, &cb), 0);
     /* B's REGISTER_OK lists A, handed over without pruning. */
-    cr_assert(knows(&b, 0xa));
+    cr_assert(knows(&b, ca.self.id));
     cr_assert_eq(b.pruned, 0);
 
     /* A leaves: B's next PONG counts one peer fewer than B knows, B asks
@@ -129,9 +131,9 @@ Test(trackerlink, join_lists_the_others_and_a_leave_is_learned, .init = quiet)
     trackerlink_free(&la);
     cr_assert_null(la);
     uint64_t deadline = sock_now_ms() + 5000;
-    while (knows(&b, 0xa) && sock_now_ms() < deadline)
+    while (knows(&b, ca.self.id) && sock_now_ms() < deadline)
         sleep_ms(20);
-    cr_assert_not(knows(&b, 0xa), "B never learned that A left");
+    cr_assert_not(knows(&b, ca.self.id), "B never learned that A left");
     cr_assert_gt(b.pruned, 0);
     cr_assert(trackerlink_registered(lb));
     trackerlink_free(&lb);

@@ -28,7 +28,7 @@ static const uint16_t ALL_TYPES[] = {
     WIRE_GET_TIP,     WIRE_TIP,       WIRE_GET_HEADERS, WIRE_HEADERS,
     WIRE_GET_BLOCKS,  WIRE_BLOCKS,    WIRE_GET_MEMPOOL, WIRE_MEMPOOL,
     WIRE_NEW_BLOCK,   WIRE_NEW_TX,    WIRE_NEW_TXS,     WIRE_SUBMIT_TXS,
-    WIRE_SUBMITTED,
+    WIRE_SUBMITTED,   WIRE_GET_KEY,   WIRE_KEY,
 };
 #define N_TYPES (sizeof ALL_TYPES / sizeof ALL_TYPES[0])
 
@@ -58,7 +58,8 @@ static void sample(wire_msg_t *m, uint16_t type)
     fill(hashes, sizeof hashes, 4);
     fill(headers, sizeof headers, 5);
     for (int i = 0; i < 3; i++) {
-        peers[i].id = 0x0102030405060708ULL * (uint64_t)(i + 1);
+        fill(peers[i].key, sizeof peers[i].key, (uint8_t)(10 + i));
+        peers[i].id = wire_key_id(peers[i].key);
         snprintf(peers[i].req, sizeof peers[i].req, "tcp://10.0.0.%d:9000",
                  i + 1);
         snprintf(peers[i].gossip, sizeof peers[i].gossip,
@@ -157,6 +158,10 @@ static void sample(wire_msg_t *m, uint16_t type)
         strcpy(results[2].reason, "malformed transaction");
         m->u.results.count = 3;
         m->u.results.items = results;
+        break;
+    case WIRE_KEY:
+        fill(m->u.key.key, sizeof m->u.key.key, 9);
+        m->u.key.port = 18322;
         break;
     default:
         break;
@@ -375,7 +380,7 @@ Test(wire, envelope_reads_whatever_the_version_and_network)
  * node of another network can both decode it. */
 Test(wire, refusal_is_framed_as_the_refused_frame)
 {
-    cr_assert_eq(WIRE_VERSION, 2, "NEW_TXS and SUBMIT_TXS made version 2");
+    cr_assert_eq(WIRE_VERSION, 3, "keyed peers made version 3");
     buf_t old, out;
     buf_init(&out);
     encode_sample(&old, WIRE_PING);
@@ -684,7 +689,7 @@ Test(wire, strings_checked)
     /* On the wire: a control character inside an endpoint. */
     sample(&m, WIRE_PEER_JOINED);
     cr_assert_eq(wire_encode(&b, NET, &m), 0);
-    b.data[WIRE_HEADER_SIZE + 8 + 2 + 3] = 0x01;
+    b.data[WIRE_HEADER_SIZE + WIRE_KEY_SIZE + 2 + 3] = 0x01;
     cr_assert_eq(decode_copy(&m, NET, b.data, b.len), ERR_PARSE);
     buf_reset(&b);
 

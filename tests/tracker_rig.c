@@ -37,25 +37,46 @@ void tr_published(wire_msg_t *m, const tr_recorder_t *r, size_t i,
                  wire_type_name(m->type), wire_type_name(type));
 }
 
+void tr_key(uint8_t key[WIRE_KEY_SIZE], uint64_t id)
+{
+    memset(key, 0x5a, WIRE_KEY_SIZE);
+    for (int i = 0; i < 8; i++)
+        key[i] = (uint8_t)(id >> (56 - 8 * i));
+}
+
 wire_peer_t tr_peer(uint64_t id, int port)
 {
     wire_peer_t p;
     memset(&p, 0, sizeof p);
+    tr_key(p.key, id);
     p.id = id;
     snprintf(p.req, sizeof p.req, "tcp://127.0.0.1:%d", port);
     snprintf(p.gossip, sizeof p.gossip, "tcp://127.0.0.1:%d", port + 1);
     return p;
 }
 
-/* Sends one request to the tracker logic and decodes the reply. */
 void tr_ask(tracker_t *t, wire_msg_t *reply, buf_t *reply_buf,
             const wire_msg_t *req, uint64_t now)
+{
+    uint8_t key[WIRE_KEY_SIZE];
+    const uint8_t *sender = NULL;
+    if (req->type == WIRE_REGISTER) {
+        sender = req->u.peer.key;
+    } else if (req->type == WIRE_PING || req->type == WIRE_LEAVE) {
+        tr_key(key, req->u.node_id);
+        sender = key;
+    }
+    tr_ask_as(t, reply, reply_buf, sender, req, now);
+}
+
+void tr_ask_as(tracker_t *t, wire_msg_t *reply, buf_t *reply_buf,
+               const uint8_t *sender, const wire_msg_t *req, uint64_t now)
 {
     buf_t b;
     buf_init(&b);
     cr_assert_eq(wire_encode(&b, tr_net, req), 0);
     buf_reset(reply_buf);
-    cr_assert_eq(tracker_handle(t, reply_buf, b.data, b.len, now), 0);
+    cr_assert_eq(tracker_handle(t, reply_buf, sender, b.data, b.len, now), 0);
     cr_assert_eq(wire_decode(reply, tr_net, reply_buf->data, reply_buf->len),
                  0);
     buf_deinit(&b);
@@ -110,12 +131,18 @@ bool tr_try_start(tr_live_t *fx, const tracker_config_t *cfg, const char *req,
 {
     fx->t = tracker_new(cfg);
     cr_assert(fx->t);
-    if (tracker_bind(fx->t, req, pub) != 0) {
+    char keyed[SOCK_ENDPOINT_MAX] = "tcp://127.0.0.1:*",
+         host[SOCK_ENDPOINT_MAX];
+    uint16_t port;
+    if (sock_parse_hostport(host, sizeof host, &port, req) == 0)
+        cr_assert_eq(sock_endpoint(keyed, sizeof keyed, host, port + 2u), 0);
+    if (tracker_bind(fx->t, req, pub, keyed) != 0) {
         tracker_free(&fx->t);
         return false;
     }
     strcpy(fx->req, tracker_req_endpoint(fx->t));
     strcpy(fx->pub, tracker_pub_endpoint(fx->t));
+    strcpy(fx->keyed, tracker_keyed_endpoint(fx->t));
     cr_assert_eq(pthread_create(&fx->th, NULL, tracker_thread, fx->t), 0);
     return true;
 }

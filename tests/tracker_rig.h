@@ -42,12 +42,23 @@ void tr_recorder_clear(tr_recorder_t *r);
 void tr_published(wire_msg_t *m, const tr_recorder_t *r, size_t i,
                   uint16_t type);
 
-/* Peer id with endpoints on 127.0.0.1, port (requests) and port + 1. */
+/* The made-up key of node id (its first eight bytes the id, big-endian,
+ * so that wire_key_id() gives id back). */
+void tr_key(uint8_t key[WIRE_KEY_SIZE], uint64_t id);
+
+/* Peer id (its key tr_key(id)) with endpoints on 127.0.0.1, port
+ * (requests) and port + 1. */
 wire_peer_t tr_peer(uint64_t id, int port);
 
-/* Sends one request to the tracker logic and decodes the reply. */
+/* Sends one request to the tracker logic, as if over the keyed endpoint
+ * from the key the request speaks for (a REGISTER's key, a PING's or
+ * LEAVE's tr_key(id); none for the rest), and decodes the reply. */
 void tr_ask(tracker_t *t, wire_msg_t *reply, buf_t *reply_buf,
             const wire_msg_t *req, uint64_t now);
+
+/* As tr_ask(), from sender (32 bytes, or NULL: the plain endpoint). */
+void tr_ask_as(tracker_t *t, wire_msg_t *reply, buf_t *reply_buf,
+               const uint8_t *sender, const wire_msg_t *req, uint64_t now);
 
 /* REGISTER p at time now. */
 void tr_register(tracker_t *t, wire_msg_t *reply, buf_t *rb,
@@ -65,7 +76,8 @@ void tr_transfer_bytes(uint8_t tx[TX_TRANSFER_SIZE], uint16_t seed);
 typedef struct {
     tracker_t *t;
     pthread_t th;
-    char req[SOCK_ENDPOINT_MAX], pub[SOCK_ENDPOINT_MAX]; /* bound */
+    char req[SOCK_ENDPOINT_MAX], pub[SOCK_ENDPOINT_MAX],
+        keyed[SOCK_ENDPOINT_MAX]; /* bound */
 } tr_live_t;
 
 /* tracker_config_init() for net with a test's times: peers expire after
@@ -73,7 +85,8 @@ typedef struct {
 void tr_live_config(tracker_config_t *cfg, const uint8_t net[32]);
 
 /* Binds a tracker of cfg at req and pub ("tcp://127.0.0.1:*" for a free
- * port) and runs its loop in a thread. Returns false, with nothing left
+ * port; its keyed endpoint at req's port + 2, or a free port too) and
+ * runs its loop in a thread. Returns false, with nothing left
  * running, when the bind fails. */
 bool tr_try_start(tr_live_t *fx, const tracker_config_t *cfg, const char *req,
                   const char *pub);

@@ -15,23 +15,26 @@
  * honest nodes took them (the long branch's tip, the first item, is then on
  * the chain we follow): `landed` in the stats.
  *
- * Joining. An identity is a node id, a request endpoint (a ROUTER answering
- * on its own thread, so honest nodes that ask us for our tip get an answer at
- * once and never wait on us) and a gossip endpoint (our PUB), both on fresh
- * ports, registered with the tracker; honest nodes subscribe to it as to any
- * peer. The chain is followed as a node follows it: gossiped blocks from
- * honest peers, and every half second a peer's tip, then locator -> headers
+ * Joining. An identity is a fresh key pair (identity.h; the node id is the
+ * key's), a request endpoint (a ROUTER proving that key, answering on its
+ * own thread, so honest nodes that ask us for our tip get an answer at
+ * once and never wait on us) and a gossip endpoint (our PUB, proving it
+ * too), both on fresh ports, registered with the tracker; honest nodes
+ * subscribe to it as to any peer. The chain is followed as a node follows it:
+ * gossiped blocks from honest peers, and every half second a peer's tip, then
+ * locator -> headers
  * -> blocks when it is ahead.
  *
  * Coming back (the heuristic). Honest nodes ban a gossip endpoint after a
  * few invalid blocks. The adversary notices the way any outsider could:
  * every few hundred milliseconds it asks each honest node for its peer list
  * (the public "peers" query) and looks itself up. When any node lists it as
- * banned, it leaves and joins again under a new node id with new ports (a
- * ban is kept by endpoint, so a new port is a new peer), waits until the
- * honest nodes have subscribed to the new endpoint, and carries on where the
- * round-robin was. --rotate-after N also rotates after N attacks whatever
- * happens.
+ * banned, it leaves and joins again under a new key with new ports (a ban
+ * is kept by key, so a new key is a new peer -- keys cost nothing, which is
+ * why honest nodes also remember the host of each banned key, peertab.h), waits
+ * until the honest nodes have subscribed to the new endpoint, and carries on
+ * where the round-robin was. --rotate-after N also rotates after N attacks
+ * whatever happens.
  *
  * Money. Kinds that spend (double spends, ...) need coins: the adversary
  * mines one valid block paying itself and makes one valid transfer, as a
@@ -61,6 +64,7 @@
 #include "deliver.h"
 #include "err.h"
 #include "hex.h"
+#include "impersonate.h"
 #include "keys.h"
 #include "log.h"
 #include "p2p.h"
@@ -108,6 +112,11 @@ typedef struct {
     const char *stats_path;
     const attack_kind_t *kinds[64];
     size_t nkinds;
+    /* "impersonate" among --attacks: a registration attack, not an item
+     * the catalogue builds (impersonate.h). */
+    bool impersonate;
+    impersonate_tally_t imp;
+    uint64_t next_impersonate;
 
     /* the honest chain as we follow it */
     chain_t *chain;
@@ -222,11 +231,13 @@ static int new_identity(adv_t *a)
     drop_identity(a);
     char ep[SOCK_ENDPOINT_MAX];
     snprintf(ep, sizeof ep, "tcp://%s:*", a->host);
-    a->server = server_new(ep);
-    if (!a->server)
-        return ERR_NET;
     p2p_config_t pc;
     p2p_config_init(&pc, a->params->network_id);
+    if (identity_generate(&pc.key) != 0)
+        return ERR_NOMEM;
+    a->server = server_new_keyed(ep, NULL, &pc.key);
+    if (!a->server)
+        return ERR_NET;
     snprintf(pc.tracker, sizeof pc.tracker, "%s", a->tracker);
     snprintf(pc.gossip_bind, sizeof pc.gossip_bind, "tcp://%s:*", a->host);
     snprintf(pc.request_advertise, sizeof pc.request_advertise, "%s",
@@ -395,6 +406,13 @@ static void write_stats(adv_t *a)
         "followed_height", (json_int_t)chain_height(a->chain), "funded",
         attack_funded(&a->env), "funding_sent", (json_int_t)a->funding_sent,
         "kinds", tally_kinds_json(a->kinds, a->stats, a->nkinds));
+    if (j && a->impersonate)
+        json_object_set_new(j, "impersonate",
+                            json_pack("{s:I,s:I,s:I,s:I}", "tried",
+                                      (json_int_t)a->imp.tried, "accepted",
+                                      (json_int_t)a->imp.accepted, "refused",
+                                      (json_int_t)a->imp.refused, "unanswered",
+                                      (json_int_t)a->imp.unanswered));
     if (!j || tally_write_file(a->stats_path, j) != 0)
         log_warn("adversary", "cannot write %s", a->stats_path);
     json_decref(j);
@@ -431,7 +449,10 @@ static void usage(FILE *f)
         "options:\n"
         "  --tracker tcp://H:P    the tracker's request endpoint (required)\n"
         "  --network NAME         demo (default) or regtest\n"
-        "  --attacks LIST|all     comma-separated kinds (default all)\n"
+        "  --attacks LIST|all     comma-separated kinds (default all; "
+        "\"impersonate\"\n"
+        "                         adds registrations under honest nodes'\n"
+        "                         endpoints, impersonate.h)\n"
         "  --rate R               attacks a second (default 5; 0: flat out)\n"
         "  --listen HOST          where our ports open (default 127.0.0.1)\n"
         "  --rotate-after N       new identity after N attacks even if not\n"
@@ -469,6 +490,10 @@ static int parse_attacks(adv_t *a, const char *list)
     char *save = NULL;
     for (char *t = strtok_r(buf, ",", &save); t;
          t = strtok_r(NULL, ",", &save)) {
+        if (strcmp(t, "impersonate") == 0) {
+            a->impersonate = true;
+            continue;
+        }
         const attack_kind_t *k = attack_find(t);
         if (!k)
             return cmdline_usage_error("unknown attack kind %s; --list "
@@ -477,7 +502,9 @@ static int parse_attacks(adv_t *a, const char *list)
         if (a->nkinds < 64)
             a->kinds[a->nkinds++] = k;
     }
-    return a->nkinds ? 0 : cmdline_usage_error("--attacks names no kind");
+    return a->nkinds || a->impersonate
+               ? 0
+               : cmdline_usage_error("--attacks names no kind");
 }
 
 /* Long options; the value of each is its case in read_option(). */
@@ -633,7 +660,13 @@ static void run(adv_t *a)
             fund(a);
             next_fund = now + ADV_FUND_MS;
         }
-        if (now >= next_attack) {
+        if (a->impersonate && now >= a->next_impersonate) {
+            if (impersonate_round(&a->imp, a->p2p, a->tracker,
+                                  server_endpoint(a->server)) != 0)
+                log_debug("adversary", "the tracker did not answer GET_KEY");
+            a->next_impersonate = now + 2000;
+        }
+        if (a->nkinds && now >= next_attack) {
             bool moved = attack_once(a);
             due += interval;
             if (due < (double)now - 1000)

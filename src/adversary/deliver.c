@@ -21,7 +21,10 @@ static void flood(p2p_t *p2p, const attack_out_t *out)
         int linger = 2000, hwm = 0;
         zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof linger);
         zmq_setsockopt(s, ZMQ_SNDHWM, &hwm, sizeof hwm);
-        if (zmq_connect(s, peers[p].peer.req) == 0)
+        /* A peer's request endpoint answers only CURVE clients that know
+         * its key, as any peer does; we prove our own key. */
+        if (sock_curve_client(s, p2p_identity(p2p), peers[p].peer.key) == 0 &&
+            zmq_connect(s, peers[p].peer.req) == 0)
             for (size_t i = 0; i < out->count; i++)
                 if (out->items[i].channel == ATTACK_REQUEST)
                     zmq_send(s, out->items[i].bytes.data,

@@ -61,6 +61,7 @@
 #include "sync.h"
 #include "template.h"
 #include "testswitch.h"
+#include "trackerkey.h"
 #include "wire.h"
 
 #include <pthread.h>
@@ -760,22 +761,30 @@ static int open_network(node_t *n, const char **reason)
     char endpoint[SOCK_ENDPOINT_MAX];
     p2p_config_t pc;
     p2p_config_init(&pc, n->params->network_id);
+    char keyed[SOCK_ENDPOINT_MAX];
     if (sock_endpoint(endpoint, sizeof endpoint, cfg->listen_host, cfg->port) !=
+            0 ||
+        sock_endpoint(keyed, sizeof keyed, cfg->listen_host, cfg->keyed_port) !=
             0 ||
         sock_endpoint(pc.gossip_bind, sizeof pc.gossip_bind, cfg->listen_host,
                       cfg->gossip_port) != 0 ||
         sock_endpoint(pc.request_advertise, sizeof pc.request_advertise, adv,
-                      cfg->port) != 0 ||
-        strlen(cfg->tracker) >= sizeof pc.tracker) {
+                      cfg->keyed_port) != 0 ||
+        strlen(cfg->tracker) >= sizeof pc.tracker ||
+        snprintf(pc.known_trackers, sizeof pc.known_trackers, "%s/%s",
+                 cfg->data_dir,
+                 TRACKERKEY_FILE) >= (int)sizeof pc.known_trackers) {
         *reason = "an endpoint is too long";
         return ERR_ARG;
     }
     memcpy(pc.tracker, cfg->tracker, strlen(cfg->tracker) + 1);
+    memcpy(pc.tracker_key, cfg->tracker_key, sizeof pc.tracker_key);
+    pc.key = n->cfg.key;
     /* A silent peer holds up the ask worker, and the sync exchanges queued
      * behind it, for about two seconds. */
     pc.request_timeout_ms = 1000;
     pc.request_retries = 1;
-    n->serve = serve_new(n, endpoint);
+    n->serve = serve_new(n, endpoint, keyed, &n->cfg.key);
     if (!n->serve) {
         *reason = "cannot bind the request port (in use?)";
         return ERR_NET;
@@ -801,6 +810,14 @@ node_t *node_new(const node_config_t *cfg, const char **reason)
         n->cfg.status_interval_s = 5;
     if (!n->cfg.gossip_port)
         n->cfg.gossip_port = (uint16_t)(cfg->port + 1);
+    if (!n->cfg.keyed_port)
+        n->cfg.keyed_port = (uint16_t)(cfg->port + 2);
+    if (identity_key_is_zero(n->cfg.key.pub) &&
+        identity_generate(&n->cfg.key) != 0) {
+        *reason = "cannot make a key pair";
+        free(n);
+        return NULL;
+    }
     n->started_ms = node_now_ms();
     loopwatch_init(&n->watch, n->started_ms, "start: loading the chain");
     pthread_mutex_init(&n->lock, NULL);

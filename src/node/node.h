@@ -26,6 +26,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "identity.h"
 #include "params.h"
 
 #define NODE_ENDPOINT_MAX 256
@@ -34,10 +35,16 @@
 typedef struct {
     const params_t *params;          /* required */
     char data_dir[512];              /* required */
-    char tracker[NODE_ENDPOINT_MAX]; /* "" = no tracker */
+    char tracker[NODE_ENDPOINT_MAX]; /* plain endpoint; "" = no tracker */
+    uint8_t tracker_key[32];         /* pinned; all zero: trusted on first
+                                        use, recorded in the data directory
+                                        (net/trackerkey.h) */
     char listen_host[NODE_HOST_MAX]; /* e.g. 127.0.0.1 */
-    uint16_t port;                   /* requests */
-    uint16_t gossip_port;            /* 0 = port + 1 */
+    uint16_t port;                   /* plain requests: cli, wallet */
+    uint16_t gossip_port;            /* 0 = port + 1 (CURVE) */
+    uint16_t keyed_port;             /* 0 = port + 2: peers' requests
+                                        (CURVE), advertised */
+    identity_t key; /* who the node is (all zero: a fresh key pair) */
     bool mine;
     unsigned threads; /* 0 = every core */
     char impl[32];    /* kernel name or "auto" */

@@ -149,6 +149,11 @@ static json_t *m_status(node_t *n)
         (json_int_t)chain_get_forks(node_chain(n), NULL, 0), "node_id", id,
         "gossip", p2p_gossip_endpoint(node_p2p(n)), "uptime",
         (json_int_t)node_uptime_s(n), "refused", refused));
+    char key[IDENTITY_HEX_LEN + 1];
+    identity_key_hex(key, p2p_key(node_p2p(n)));
+    if (r)
+        json_object_set_new(json_object_get(r, "result"), "key",
+                            json_string(key));
     if (r && requests)
         json_object_set_new(json_object_get(r, "result"), "requests_refused",
                             requests);
@@ -359,20 +364,21 @@ static json_t *m_peers(node_t *n)
     }
     size_t count = p2p_peers(node_p2p(n), peers, P2P_MAX_PEERS);
     for (size_t i = 0; i < count && i < P2P_MAX_PEERS; i++) {
-        char id[17];
+        char id[17], key[IDENTITY_HEX_LEN + 1];
         snprintf(id, sizeof id, "%016llx",
                  (unsigned long long)peers[i].peer.id);
+        identity_key_hex(key, peers[i].peer.key);
         const p2p_peer_info_t *p = &peers[i];
         json_t *age = p->last_answer_age_ms < 0
                           ? json_null()
                           : json_integer(p->last_answer_age_ms / 1000);
         json_array_append_new(
             arr,
-            json_pack("{s:s,s:s,s:s,s:b,s:b,s:i,s:I,s:I,s:b,s:o}", "id", id,
-                      "req", p->peer.req, "gossip", p->peer.gossip, "connected",
-                      p->connected, "banned", p->banned, "score", p->score,
-                      "messages", (json_int_t)p->messages, "bad_messages",
-                      (json_int_t)p->bad_messages, "responsive",
+            json_pack("{s:s,s:s,s:s,s:s,s:b,s:b,s:i,s:I,s:I,s:b,s:o}", "id", id,
+                      "key", key, "req", p->peer.req, "gossip", p->peer.gossip,
+                      "connected", p->connected, "banned", p->banned, "score",
+                      p->score, "messages", (json_int_t)p->messages,
+                      "bad_messages", (json_int_t)p->bad_messages, "responsive",
                       !p->unresponsive, "last_answer_age_s", age));
     }
     free(peers);

@@ -38,6 +38,8 @@ struct serve {
     /* The last stranger's framing logged (refuse_stranger()), so a node of
      * another version or network that keeps asking is logged once. */
     wire_envelope_t told;
+    uint8_t key[32];     /* the node's public key (GET_KEY) */
+    uint16_t keyed_port; /* of the keyed endpoint as bound */
 };
 
 /* Why the lock could not be had: the main loop holds it (the request thread
@@ -437,7 +439,13 @@ static void handle(serve_t *s, const server_req_t *req, uint64_t now_ms)
     bool malformed = peek_rc != 0;
     if (malformed)
         atomic_fetch_add(&s->malformed, 1);
-    if (!malformed && type == WIRE_SUBMIT_TXS) {
+    if (!malformed && type == WIRE_GET_KEY) {
+        wire_msg_t r;
+        wire_msg_init(&r, WIRE_KEY);
+        memcpy(r.u.key.key, s->key, sizeof s->key);
+        r.u.key.port = s->keyed_port;
+        reply_msg(s, req, &r);
+    } else if (!malformed && type == WIRE_SUBMIT_TXS) {
         serve_submit_batch(s, req);
     } else if (!malformed && type == WIRE_QUERY) {
         serve_query(s, req);
@@ -464,7 +472,8 @@ static void *serve_main(void *arg)
     return NULL;
 }
 
-serve_t *serve_new(node_t *n, const char *endpoint)
+serve_t *serve_new(node_t *n, const char *endpoint, const char *keyed,
+                   const identity_t *key)
 {
     serve_t *s = calloc(1, sizeof *s);
     if (!s)
@@ -474,11 +483,16 @@ serve_t *serve_new(node_t *n, const char *endpoint)
     atomic_init(&s->stop, false);
     atomic_init(&s->limited, 0);
     atomic_init(&s->malformed, 0);
-    s->server = server_new(endpoint);
-    if (!s->server) {
+    s->server = server_new_keyed(keyed, endpoint, key);
+    char host[SOCK_ENDPOINT_MAX];
+    if (!s->server ||
+        sock_parse_hostport(host, sizeof host, &s->keyed_port,
+                            server_keyed_endpoint(s->server)) != 0) {
+        server_free(&s->server);
         free(s);
         return NULL;
     }
+    memcpy(s->key, key->pub, sizeof s->key);
     return s;
 }
 

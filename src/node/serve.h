@@ -51,12 +51,15 @@
 typedef struct serve serve_t;
 
 /*
- * Binds the request endpoint for node n (borrowed; must outlive the
- * serve_t).
+ * Binds the request endpoints for node n (borrowed; must outlive the
+ * serve_t): the plain one (endpoint: pickaxe-cli, the wallet service) and
+ * the keyed one, proving key (CURVE: peers). Both serve every request; a
+ * GET_KEY is answered with the key and the keyed endpoint's port.
  * Returns: the server (owned; serve_free()), or NULL when the bind fails
  *          or memory runs out.
  */
-serve_t *serve_new(node_t *n, const char *endpoint);
+serve_t *serve_new(node_t *n, const char *endpoint, const char *keyed,
+                   const identity_t *key);
 
 /* Starts the request thread. Returns 0 or ERR_NOMEM. */
 int serve_start(serve_t *s);

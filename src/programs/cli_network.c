@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "cmdline.h"
+#include "identity.h"
 #include "wire.h"
 
 static void print_peers(const json_t *r)
@@ -20,8 +21,9 @@ static void print_peers(const json_t *r)
         printf("no peers\n");
         return;
     }
-    printf("%-16s  %-12s %5s %9s %5s %8s  %s\n", "id", "state", "score",
-           "messages", "bad", "answered", "request endpoint");
+    /* The key's first 16 hex digits are the node id (identity.h). */
+    printf("%-16s  %-12s %5s %9s %5s %8s  %s\n", "key", "state", "score",
+           "messages", "bad", "answered", "requests, gossip");
     size_t i;
     const json_t *p;
     json_array_foreach(r, i, p)
@@ -37,12 +39,12 @@ static void print_peers(const json_t *r)
         if (json_is_integer(json_object_get(p, "last_answer_age_s")))
             snprintf(answered, sizeof answered, "%" PRIu64 " s ago",
                      cli_jint(p, "last_answer_age_s"));
-        printf("%-16s  %-12s %5" JSON_INTEGER_FORMAT " %9" PRIu64 " %5" PRIu64
-               " %8s  %s\n",
-               cli_jstr(p, "id"), state,
+        printf("%.16s  %-12s %5" JSON_INTEGER_FORMAT " %9" PRIu64 " %5" PRIu64
+               " %8s  %s, %s\n",
+               cli_jstr(p, "key"), state,
                json_integer_value(json_object_get(p, "score")),
                cli_jint(p, "messages"), cli_jint(p, "bad_messages"), answered,
-               cli_jstr(p, "req"));
+               cli_jstr(p, "req"), cli_jstr(p, "gossip"));
     }
 }
 
@@ -148,10 +150,12 @@ int cli_cmd_tracker_peers(cli_t *cli)
     json_t *arr = json_array();
     for (uint16_t i = 0; arr && i < reply.u.peer_list.count; i++) {
         const wire_peer_t *p = &reply.u.peer_list.peers[i];
-        char id[17];
+        char id[17], key[IDENTITY_HEX_LEN + 1];
         snprintf(id, sizeof id, "%016" PRIx64, p->id);
-        json_array_append_new(arr, json_pack("{s:s,s:s,s:s}", "id", id, "req",
-                                             p->req, "gossip", p->gossip));
+        identity_key_hex(key, p->key);
+        json_array_append_new(arr, json_pack("{s:s,s:s,s:s,s:s}", "id", id,
+                                             "key", key, "req", p->req,
+                                             "gossip", p->gossip));
     }
     wire_msg_clear(&reply);
     free(raw);
@@ -163,7 +167,7 @@ int cli_cmd_tracker_peers(cli_t *cli)
         size_t i;
         json_t *p;
         json_array_foreach(arr, i, p)
-            printf("%s  %s  %s\n", cli_jstr(p, "id"), cli_jstr(p, "req"),
+            printf("%.16s  %s  %s\n", cli_jstr(p, "key"), cli_jstr(p, "req"),
                    cli_jstr(p, "gossip"));
     }
     json_decref(arr);

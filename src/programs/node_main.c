@@ -18,6 +18,7 @@
 #include "portcheck.h"
 #include "sock.h"
 #include "tracker.h"
+#include "trackerkey.h"
 #include "wallet.h"
 
 #include <errno.h>
@@ -48,14 +49,16 @@ static void usage(FILE *f)
         "\n"
         "options:\n"
         "  --network NAME         demo (default) or regtest\n"
-        "  --tracker tcp://H:P    the tracker's request endpoint (default\n"
-        "                         tcp://127.0.0.1:PORT-10, the network's "
-        "local\n"
-        "                         tracker; \"none\": run alone)\n"
-        "  --listen HOST:PORT     answer requests on PORT and publish gossip "
-        "on\n"
-        "                         PORT+1 (default 127.0.0.1:18330 demo,\n"
-        "                         127.0.0.1:28330 regtest)\n"
+        "  --tracker tcp://H:P[#KEY]  the tracker's request endpoint (default\n"
+        "                         tcp://127.0.0.1:PORT-10, the network's local\n"
+        "                         tracker; \"none\": run alone); #KEY pins its\n"
+        "                         key (64 hex digits), else it is trusted on\n"
+        "                         first use and kept in DIR/known_trackers\n"
+        "  --listen HOST:PORT     answer local clients on PORT (plain), publish\n"
+        "                         gossip on PORT+1 and answer peers on PORT+2\n"
+        "                         (both CURVE, proving the key in\n"
+        "                         DIR/identity.key; default 127.0.0.1:18330\n"
+        "                         demo, 127.0.0.1:28330 regtest)\n"
         "  --gossip-port P        publish gossip on P instead of PORT+1\n"
         "  --data-dir DIR         where the chain is kept (default\n"
         "                         ~/.pickaxe/NETWORK); created when missing\n"
@@ -94,13 +97,22 @@ static int read_option(void *ctx, int ch, const char *arg)
     case 'n':
         a->network = arg;
         break;
-    case 't':
+    case 't': {
         a->no_tracker = strcmp(arg, "none") == 0;
         cfg->tracker[0] = 0;
-        if (!a->no_tracker)
-            st = cmdline_endpoint(cfg->tracker, sizeof cfg->tracker,
-                                  "--tracker", arg);
+        if (a->no_tracker)
+            break;
+        char ep[NODE_ENDPOINT_MAX];
+        bool pinned;
+        if (trackerkey_split(ep, sizeof ep, cfg->tracker_key, &pinned, arg))
+            return cmdline_usage_error("--tracker takes tcp://HOST:PORT or "
+                                       "tcp://HOST:PORT#KEY (64 hex digits), "
+                                       "not '%s'",
+                                       arg);
+        st = cmdline_endpoint(cfg->tracker, sizeof cfg->tracker, "--tracker",
+                              ep);
         break;
+    }
     case 'l':
         a->listen = arg;
         break;
@@ -214,11 +226,12 @@ static int load_miner_key(node_config_t *cfg)
  * (portcheck.h). */
 static int check_ports(const node_config_t *cfg)
 {
-    uint16_t ports[2] = {cfg->port, cfg->gossip_port
-                                        ? cfg->gossip_port
-                                        : (uint16_t)(cfg->port + 1)};
-    const char *what[2] = {"request", "gossip"};
-    for (int i = 0; i < 2; i++)
+    uint16_t ports[3] = {
+        cfg->port,
+        cfg->gossip_port ? cfg->gossip_port : (uint16_t)(cfg->port + 1),
+        cfg->keyed_port ? cfg->keyed_port : (uint16_t)(cfg->port + 2)};
+    const char *what[3] = {"request", "gossip", "keyed request"};
+    for (int i = 0; i < 3; i++)
         if (portcheck_in_use(cfg->listen_host, ports[i]))
             return cmdline_fail(
                 "%s:%u (the %s port) is in use: another node runs there "
@@ -253,6 +266,16 @@ int main(int argc, char **argv)
                             strerror(errno));
     if (!cfg.has_miner_key && load_miner_key(&cfg) != 0)
         return CMDLINE_EXIT_FAIL;
+    char key_path[sizeof cfg.data_dir + 32], why_key[700];
+    snprintf(key_path, sizeof key_path, "%s/%s", cfg.data_dir, IDENTITY_FILE);
+    bool created = false;
+    if (identity_load_or_create(&cfg.key, &created, why_key, sizeof why_key,
+                                key_path) != 0)
+        return cmdline_fail("%s", why_key);
+    char hex[IDENTITY_HEX_LEN + 1];
+    identity_key_hex(hex, cfg.key.pub);
+    log_info("node", "%s key %s (%s)", created ? "made" : "read", hex,
+             key_path);
     const char *why = NULL;
     node_t *n = node_new(&cfg, &why);
     if (!n)
@@ -264,6 +287,7 @@ int main(int argc, char **argv)
              cfg.tracker[0] ? cfg.tracker : "none (running alone)");
     node_run(n, &stop_flag);
     node_free(&n);
+    identity_wipe(&cfg.key);
     log_info("node", "stopped");
     return CMDLINE_EXIT_OK;
 }

@@ -8,6 +8,7 @@
  * and exit statuses as every pickaxe program has them (cmdline.h): a bad
  * flag is one line and status 2; a port that cannot be bound, status 1.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -59,7 +60,17 @@ static void usage(FILE *f)
             "                           regtest %u)\n"
             "  -p, --pub-port P         publish peer events and relayed "
             "transactions on\n"
-            "                           port P (default: PORT + 1)\n"
+            "                           port P (default: PORT + 1; CURVE)\n"
+            "  -k, --keyed-port P       take REGISTER, PING and LEAVE over "
+            "CURVE on\n"
+            "                           port P (default: PORT + 2); PORT "
+            "itself answers\n"
+            "                           PEERS, SUBMIT_TX(S) and GET_KEY in "
+            "plain text\n"
+            "  -d, --data-dir DIR       where the tracker's key is kept "
+            "(identity.key,\n"
+            "                           made on first start; default "
+            "~/.pickaxe/NETWORK-tracker)\n"
             "  -n, --network NAME       demo or regtest (default demo); nodes "
             "of another\n"
             "                           network are refused\n"
@@ -69,7 +80,8 @@ static void usage(FILE *f)
             "  -h, --help, -V, --version\n"
             "\n"
             "Example: pickaxe-tracker --listen 0.0.0.0:18320 --network demo\n"
-            "  then start nodes with --tracker tcp://THIS-HOST:18320\n",
+            "  then start nodes with --tracker tcp://THIS-HOST:18320 (or\n"
+            "  tcp://THIS-HOST:18320#KEY with the key it logs at start)\n",
             TRACKER_PORT_OFFSET,
             (unsigned)(params_demo()->default_port - TRACKER_PORT_OFFSET),
             (unsigned)(params_regtest()->default_port - TRACKER_PORT_OFFSET),
@@ -77,8 +89,8 @@ static void usage(FILE *f)
 }
 
 typedef struct {
-    const char *listen, *network;
-    uint64_t pub_port, timeout_s;
+    const char *listen, *network, *data_dir;
+    uint64_t pub_port, keyed_port, timeout_s;
 } opts_t;
 
 /* Reads one option (cmdline_option_fn). */
@@ -90,6 +102,10 @@ static int read_option(void *ctx, int c, const char *arg)
         o->listen = arg;
     else if (c == 'p')
         st = cmdline_uint(&o->pub_port, "--pub-port", arg, 1, 65535, NULL);
+    else if (c == 'k')
+        st = cmdline_uint(&o->keyed_port, "--keyed-port", arg, 1, 65535, NULL);
+    else if (c == 'd')
+        o->data_dir = arg;
     else if (c == 'n')
         o->network = arg;
     else if (c == 't')
@@ -110,6 +126,8 @@ static int read_option(void *ctx, int c, const char *arg)
 static const struct option options[] = {
     {"listen", required_argument, NULL, 'l'},
     {"pub-port", required_argument, NULL, 'p'},
+    {"keyed-port", required_argument, NULL, 'k'},
+    {"data-dir", required_argument, NULL, 'd'},
     {"network", required_argument, NULL, 'n'},
     {"peer-timeout", required_argument, NULL, 't'},
     {"log-level", required_argument, NULL, 'L'},
@@ -120,7 +138,7 @@ static const struct option options[] = {
 
 /* The two endpoints to bind, from --listen and --pub-port. */
 static int endpoints(const opts_t *o, const params_t *params, char *req_ep,
-                     char *pub_ep, size_t len)
+                     char *pub_ep, char *keyed_ep, size_t len)
 {
     char host[SOCK_ENDPOINT_MAX] = "127.0.0.1";
     uint16_t port = (uint16_t)(params->default_port - TRACKER_PORT_OFFSET);
@@ -128,17 +146,20 @@ static int endpoints(const opts_t *o, const params_t *params, char *req_ep,
         return cmdline_usage_error("--listen takes HOST:PORT, not '%s'",
                                    o->listen);
     uint64_t pub_port = o->pub_port;
-    if (!pub_port && port == 65535)
+    if ((!pub_port || !o->keyed_port) && port >= 65534)
         return cmdline_usage_error("--listen port %s leaves no room for "
-                                   "PORT + 1; give --pub-port",
+                                   "PORT + 1 and PORT + 2; give --pub-port "
+                                   "and --keyed-port",
                                    o->listen);
+    uint64_t keyed_port = o->keyed_port ? o->keyed_port : (uint64_t)port + 2;
     if (!pub_port)
         pub_port = (uint64_t)port + 1;
-    if (pub_port == port)
-        return cmdline_usage_error("--pub-port must differ from the request "
-                                   "port");
+    if (pub_port == port || keyed_port == port || keyed_port == pub_port)
+        return cmdline_usage_error("the request, --pub-port and --keyed-port "
+                                   "ports must differ");
     if (sock_endpoint(req_ep, len, host, port) ||
-        sock_endpoint(pub_ep, len, host, (unsigned)pub_port))
+        sock_endpoint(pub_ep, len, host, (unsigned)pub_port) ||
+        sock_endpoint(keyed_ep, len, host, (unsigned)keyed_port))
         return cmdline_usage_error("--listen host '%s' is too long", host);
     return 0;
 }
@@ -148,25 +169,41 @@ int main(int argc, char **argv)
     cmdline_init("pickaxe-tracker", LOG_INFO);
     opts_t o = {.network = "demo",
                 .timeout_s = TRACKER_DEFAULT_TIMEOUT_MS / 1000};
-    int st = cmdline_read(argc, argv, "l:p:n:t:L:hV", options, read_option, &o,
-                          false);
+    int st = cmdline_read(argc, argv, "l:p:k:d:n:t:L:hV", options, read_option,
+                          &o, false);
     if (st != CMDLINE_GO_ON)
         return st;
     const params_t *params;
     if ((st = cmdline_network(&params, o.network)) != 0)
         return st;
-    char req_ep[SOCK_ENDPOINT_MAX], pub_ep[SOCK_ENDPOINT_MAX];
-    if ((st = endpoints(&o, params, req_ep, pub_ep, sizeof req_ep)) != 0)
+    char req_ep[SOCK_ENDPOINT_MAX], pub_ep[SOCK_ENDPOINT_MAX],
+        keyed_ep[SOCK_ENDPOINT_MAX];
+    if ((st = endpoints(&o, params, req_ep, pub_ep, keyed_ep, sizeof req_ep)) !=
+        0)
         return st;
     tracker_config_t cfg;
     tracker_config_init(&cfg, params->network_id);
     cfg.peer_timeout_ms = (uint32_t)(o.timeout_s * 1000);
+    char dir[512], path[600], why[700];
+    const char *home = getenv("HOME");
+    if (o.data_dir)
+        snprintf(dir, sizeof dir, "%s", o.data_dir);
+    else
+        snprintf(dir, sizeof dir, "%s/.pickaxe/%s-tracker", home ? home : ".",
+                 params->name);
+    if (cmdline_make_dir(dir) != 0)
+        return cmdline_fail("cannot create %s: %s", dir, strerror(errno));
+    snprintf(path, sizeof path, "%s/%s", dir, IDENTITY_FILE);
+    if (identity_load_or_create(&cfg.key, NULL, why, sizeof why, path) != 0)
+        return cmdline_fail("%s", why);
     tracker_t *t = tracker_new(&cfg);
+    identity_wipe(&cfg.key);
     if (!t)
         return cmdline_fail("out of memory");
-    if (tracker_bind(t, req_ep, pub_ep) != 0) {
+    if (tracker_bind(t, req_ep, pub_ep, keyed_ep) != 0) {
         tracker_free(&t);
-        return cmdline_fail("cannot listen on %s and %s", req_ep, pub_ep);
+        return cmdline_fail("cannot listen on %s, %s and %s", req_ep, pub_ep,
+                            keyed_ep);
     }
     log_info("tracker", "network %s, peer timeout %llu s", params->name,
              (unsigned long long)o.timeout_s);

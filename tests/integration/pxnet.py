@@ -13,7 +13,8 @@ user has. Waiting is always polling with a deadline (wait_until), never a
 sleep standing in for an assertion.
 
 Ports come from the kernel (bind to port 0) and are checked with their +1
-neighbour, since a tracker or a node publishes on its request port + 1.
+and +2 neighbours: a tracker or a node publishes on its request port + 1
+and takes keyed (CURVE) requests on port + 2.
 """
 
 import json
@@ -63,19 +64,22 @@ def _port_free(port):
 
 
 def free_port_pair():
-    """A port P such that P and P+1 are free on 127.0.0.1 (and not handed
-    out before by this process)."""
+    """A port P such that P, P+1 and P+2 are free on 127.0.0.1 (and not
+    handed out before by this process): a tracker or a node answers plain
+    requests on P, publishes on P+1 and takes keyed (CURVE) requests on
+    P+2."""
     for _ in range(200):
         s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
         s.close()
-        if port >= 65535 or port in _used_ports or port + 1 in _used_ports:
+        ports = (port, port + 1, port + 2)
+        if port >= 65534 or any(p in _used_ports for p in ports):
             continue
-        if _port_free(port) and _port_free(port + 1):
-            _used_ports.update((port, port + 1))
+        if all(_port_free(p) for p in ports):
+            _used_ports.update(ports)
             return port
-    raise RuntimeError("no free port pair on 127.0.0.1")
+    raise RuntimeError("no free port triple on 127.0.0.1")
 
 
 def wait_until(what, predicate, timeout, interval=0.05):
@@ -152,13 +156,16 @@ class Tracker:
         self.net = net
         self.network = network
         self.port = port
+        # Its key lives here, so a restarted tracker is the same tracker.
+        self.data_dir = os.path.join(net.dir, "tracker-%d" % port)
         self.peer_timeout = peer_timeout
         self.endpoint = "tcp://127.0.0.1:%d" % port
         self.proc = None
         self.start()
 
     def start(self):
-        argv = [TRACKER, "--network", self.network, "--listen", "127.0.0.1:%d" % self.port]
+        argv = [TRACKER, "--network", self.network, "--listen", "127.0.0.1:%d" % self.port,
+                "--data-dir", self.data_dir]
         if self.peer_timeout:
             argv += ["--peer-timeout", str(self.peer_timeout)]
         self.proc = self.net._spawn("tracker", argv)

@@ -18,6 +18,7 @@ anything failed. scripts/run-tests.sh runs it.
 import json
 import re
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -859,6 +860,82 @@ def reorg_returned_transfer_reaches_nodes_that_never_saw_it(net):
     c.generate(1)
     wait_until("mined by a node that never saw it before",
                lambda: all_see_tx_confirmed(nodes, txid), 20)
+
+
+@test(60)
+def keys_are_kept_and_the_tracker_is_pinned(net):
+    """A node's key file is mode 0600 and the same after a restart (so is the
+    peer); a node refuses a tracker whose key changed, with both keys in its
+    log, and a wrong pinned key the same way."""
+    tracker = net.tracker("regtest")
+    a = net.node("a", "regtest", tracker)
+    key_path = os.path.join(a.data_dir, "identity.key")
+    assert oct(os.stat(key_path).st_mode & 0o777) == "0o600"
+    key = a.status()["key"]
+    assert a.status()["node_id"] == key[:16]
+    wait_until("a registered", lambda: [p["key"] for p in tracker.peers()] == [key], 20)
+    assert a.proc.stop() == 0
+    a.start()
+    assert a.status()["key"] == key, "a restarted node is the same peer"
+    known = os.path.join(a.data_dir, "known_trackers")
+    with open(known) as f:
+        line = f.read().split()
+    assert line[0] == tracker.endpoint and len(line[1]) == 64, line
+
+    # The tracker comes back with another key on the same port.
+    tracker.proc.kill()
+    shutil.rmtree(tracker.data_dir)
+    tracker.start()
+    assert a.proc.stop() == 0
+    a.start()
+    says = "tracker %s presents key" % tracker.endpoint
+    wait_until("the node to refuse the changed key",
+               lambda: says in a.proc.tail(10000) and known in a.proc.tail(10000), 15)
+    assert tracker.peers() == [], "nothing was sent to it"
+
+    # A pinned key that is not the tracker's is refused too.
+    b = net.node("b", "regtest", None, extra=("--tracker", tracker.endpoint + "#" + "ab" * 32))
+    wait_until("b to refuse it", lambda: "not the pinned" in b.proc.tail(10000), 15)
+    assert tracker.peers() == []
+
+
+@test(90)
+def impersonation_is_refused(net):
+    """pickaxe-adversary registering under honest nodes' gossip endpoints with
+    fresh keys: the tracker refuses every attempt, the honest nodes stay
+    registered and unbanned everywhere, and their blocks still relay."""
+    tracker = net.tracker("regtest")
+    nodes = [net.node("n%d" % i, "regtest", tracker) for i in range(3)]
+    keys = {n.status()["key"] for n in nodes}
+    wait_until("three peers at the tracker", lambda: {p["key"] for p in tracker.peers()} == keys, 20)
+    stats_path = os.path.join(net.dir, "impostor.json")
+    net._spawn("adversary", [ADVERSARY, "--network", "regtest", "--tracker", tracker.endpoint,
+                             "--attacks", "impersonate", "--stats", stats_path])
+
+    def tried():
+        try:
+            with open(stats_path) as f:
+                return json.load(f)["impersonate"]
+        except (OSError, ValueError, KeyError):
+            return None
+    wait_until("impersonation attempts", lambda: (tried() or {}).get("tried", 0) >= 6, 30)
+    imp = tried()
+    assert imp["accepted"] == 0 and imp["refused"] >= 6, imp
+    listed = {p["key"]: p for p in tracker.peers()}
+    for n in nodes:
+        assert n.status()["key"] in listed, "%s was evicted" % n.name
+    gossip = {listed[k]["gossip"] for k in keys}
+    for n in nodes:
+        for p in n.cli("peers"):
+            if p["key"] in keys:
+                assert not p["banned"], (n.name, p)
+            assert p["key"] in keys or p["gossip"] not in gossip, "an impostor holds %s" % p["gossip"]
+    nodes[0].generate(2)
+    tip = nodes[0].tip()
+    wait_until("the honest blocks relayed", lambda: all(n.tip() == tip for n in nodes), 20)
+    for n in nodes[1:]:
+        p = [p for p in n.cli("peers") if p["id"] == nodes[0].node_id][0]
+        assert p["messages"] > 0 and not p["banned"], p
 
 
 # ---- runner ----------------------------------------------------------------------
