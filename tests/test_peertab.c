@@ -173,7 +173,8 @@ Test(peertab, bans_are_bounded_and_the_first_to_end_makes_room)
     cr_assert_eq(tab.n_bans, PEERTAB_MAX_BANS);
     cr_assert_not(peertab_banned(&tab, first, now + 100),
                   "the ban that ended first was replaced");
-    wire_peer_t last = tr_peer(PEERTAB_MAX_BANS + 1, 20000 + 2 * PEERTAB_MAX_BANS);
+    wire_peer_t last =
+        tr_peer(PEERTAB_MAX_BANS + 1, 20000 + 2 * PEERTAB_MAX_BANS);
     cr_assert(peertab_banned(&tab, last.key, now + 100));
 }
 

@@ -19,11 +19,11 @@
 #include "err.h"
 #include "log.h"
 #include "params.h"
+#include "server.h"
+#include "sock.h"
+#include "tracker.h"
 #include "trackerlink.h"
 #include "wire.h"
-#include "tracker.h"
-#include "sock.h"
-#include "server.h"
 
 #include "tracker_rig.h"
 
@@ -203,7 +203,8 @@ Test(trackerlink, a_tracker_of_another_network_says_so,
     cr_assert_eq(bad_reply, 0);
 }
 
-/* ---- a tracker that refuses the node as full ------------------------------ */
+/* ---- a tracker that refuses the node as full ------------------------------
+ */
 
 Test(trackerlink, a_full_tracker_is_asked_again_until_it_has_room,
      .init = quiet)
