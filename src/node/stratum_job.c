@@ -53,6 +53,11 @@ int stratum_job_from_template(stratum_work_t *work, const block_t *tpl,
     return 0;
 }
 
+void stratum_job_set_payee(stratum_work_t *work, const uint8_t recipient[32])
+{
+    memcpy(work->coinb2, recipient, 32);
+}
+
 /* A u32 as miners read it: big-endian hex, 8 digits. */
 static json_t *u32_hex(uint32_t v)
 {

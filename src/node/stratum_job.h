@@ -77,6 +77,10 @@ PX_MUST_CHECK int stratum_job_from_template(stratum_work_t *work,
                                             const block_t *tpl,
                                             const uint8_t recipient[32]);
 
+/* Makes a job cut by stratum_job_from_template pay recipient instead:
+ * coinb2 begins with the coinbase's recipient (tx.h fixes the layout). */
+void stratum_job_set_payee(stratum_work_t *work, const uint8_t recipient[32]);
+
 /*
  * The params of mining.notify: [job_id, prevhash, coinb1, coinb2, branch,
  * version, nbits, ntime, clean_jobs].

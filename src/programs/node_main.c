@@ -62,6 +62,10 @@ static void usage(FILE *f)
         "  --sha-impl NAME        auto (default), generic, openssl, shani,\n"
         "                         shani2, avx2 or avx512\n"
         "  --status-interval S    seconds between status lines (default 5)\n"
+        "  --stratum HOST:PORT    serve Stratum v1 there: any sha256d miner\n"
+        "                         mines this node's blocks, paying the "
+        "address\n"
+        "                         it authorizes as (default: off)\n"
         "  --log-level LEVEL      error, warn, info (default) or debug\n"
         "  --help, --version\n"
         "\n"
@@ -73,7 +77,7 @@ static void usage(FILE *f)
  * its fields as they are. */
 typedef struct {
     node_config_t cfg;
-    const char *network, *listen, *address, *data_dir;
+    const char *network, *listen, *address, *data_dir, *stratum;
 } args_t;
 
 /* Reads one option (cmdline_option_fn). */
@@ -120,6 +124,9 @@ static int read_option(void *ctx, int ch, const char *arg)
         st = cmdline_uint(&v, "--status-interval", arg, 1, 3600, "seconds");
         cfg->status_interval_s = (unsigned)v;
         break;
+    case 'S':
+        a->stratum = arg;
+        break;
     case 'h':
         usage(stdout);
         return CMDLINE_EXIT_OK;
@@ -138,6 +145,7 @@ static const struct option options[] = {
     {"no-mine", no_argument, NULL, 'N'},
     {"sha-impl", required_argument, NULL, 'i'},
     {"status-interval", required_argument, NULL, 's'},
+    {"stratum", required_argument, NULL, 'S'},
     {"help", no_argument, NULL, 'h'},
     CMDLINE_OPTIONS_COMMON,
     {NULL, 0, NULL, 0},
@@ -159,6 +167,12 @@ static int settle_options(args_t *a)
         return cmdline_usage_error("--listen takes HOST:PORT, not '%s'",
                                    a->listen);
     snprintf(cfg->listen_host, sizeof cfg->listen_host, "%s", host);
+    if (a->stratum &&
+        (sock_parse_hostport(cfg->stratum_host, sizeof cfg->stratum_host,
+                             &cfg->stratum_port, a->stratum) != 0 ||
+         cfg->stratum_port == 0))
+        return cmdline_usage_error("--stratum takes HOST:PORT, not '%s'",
+                                   a->stratum);
     if (a->data_dir && strlen(a->data_dir) >= sizeof cfg->data_dir)
         return cmdline_usage_error("--data-dir is too long");
     const char *home = getenv("HOME");
