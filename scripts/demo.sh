@@ -4,21 +4,25 @@
 #   Alice's wallet (http://127.0.0.1:8080/, on node 1, which mines to her),
 #   Bob's wallet (http://127.0.0.1:8081/, on node 2), and pickaxe-adversary
 #   throwing invalid blocks and transactions at the nodes (the wallet page's
-#   network card shows them refused, by reason, live).
+#   network card shows them refused, by reason, live). Node 1 also serves
+#   Stratum v1 on 127.0.0.1:3333 (STRATUM_PORT): any sha256d miner can
+#   join (the script prints the command line).
 # Mining threads are shared out over the machine's cores. Everything lives
 # in build/demo/ (chains, keystores, logs) and is reused by the next run;
 # --reset (or `make demo RESET=1`) starts from nothing. Ctrl-C stops every
 # process this script started.
 #
 # Usage: scripts/demo.sh [--reset]
-# Environment: ALICE_PORT, BOB_PORT (8080, 8081), DEMO_DIR (build/demo),
-#   ADVERSARY_RATE (attacks a second, default 2; ADVERSARY=0: no adversary).
+# Environment: ALICE_PORT, BOB_PORT (8080, 8081), STRATUM_PORT (3333),
+#   DEMO_DIR (build/demo), ADVERSARY_RATE (attacks a second, default 2;
+#   ADVERSARY=0: no adversary).
 set -eu
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
 DIR=${DEMO_DIR:-$BUILD/demo}
 ALICE_PORT=${ALICE_PORT:-8080}
 BOB_PORT=${BOB_PORT:-8081}
+STRATUM_PORT=${STRATUM_PORT:-3333}
 ADVERSARY=${ADVERSARY:-1}
 ADVERSARY_RATE=${ADVERSARY_RATE:-2}
 TRACKER=127.0.0.1:18320
@@ -28,7 +32,7 @@ for arg in "$@"; do
     case $arg in
     --reset) reset=1 ;;
     -h | --help)
-        sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'
+        sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'
         exit 0
         ;;
     *)
@@ -68,7 +72,8 @@ except OSError:
 sys.exit(1)
 EOF
 }
-for p in 18320 18321 18330 18331 18340 18341 18350 18351 "$ALICE_PORT" "$BOB_PORT"; do
+for p in 18320 18321 18330 18331 18340 18341 18350 18351 "$ALICE_PORT" "$BOB_PORT" \
+    "$STRATUM_PORT"; do
     if port_busy "$p"; then
         echo "demo: port $p is in use (another demo running? stop it with Ctrl-C there)" >&2
         exit 1
@@ -129,8 +134,8 @@ start tracker "$BUILD/pickaxe-tracker" --network demo --listen "$TRACKER"
 i=1
 for port in 18330 18340 18350; do
     miner=""
-    [ "$i" = 1 ] && miner="--miner-address $alice"
-    # shellcheck disable=SC2086 # $miner is two words or none
+    [ "$i" = 1 ] && miner="--miner-address $alice --stratum 127.0.0.1:$STRATUM_PORT"
+    # shellcheck disable=SC2086 # $miner is four words or none
     start "node$i" "$BUILD/pickaxe-node" --network demo --tracker "tcp://$TRACKER" \
         --listen "127.0.0.1:$port" --data-dir "$DIR/node$i" --threads "$threads" $miner
     i=$((i + 1))
@@ -169,6 +174,9 @@ cat <<EOF
     Bob's wallet     http://127.0.0.1:$BOB_PORT/   ($bob)
 
     tracker tcp://$TRACKER; nodes tcp://127.0.0.1:18330, :18340, :18350
+    Stratum          node 1 serves outside miners on stratum+tcp://127.0.0.1:$STRATUM_PORT
+                     cpuminer -a sha256d -o stratum+tcp://127.0.0.1:$STRATUM_PORT -u $bob.rig1 -p x
+                     (blocks it finds pay Bob; watch: $BUILD/pickaxe-cli --node tcp://127.0.0.1:18330 stratum)
     adversary        $( [ "$ADVERSARY" != 0 ] && echo "$ADVERSARY_RATE attacks a second (log: $DIR/logs/adversary.log); see the network card" || echo "off (ADVERSARY=0)")
     logs and data    $DIR/  (kept for the next run; --reset or make demo RESET=1 starts afresh)
 
