@@ -80,7 +80,8 @@ void stratum_stats_share(stratum_stats_t *st, int slot, stratum_outcome_t what,
     stratum_worker_t *w = &st->workers[slot];
     switch (what) {
     case STRATUM_SHARE_ACCEPTED:
-        w->accepted++;
+        if (!w->accepted++)
+            w->first_ms = now_ms;
         decay(w, now_ms);
         w->rate_work += diff;
         w->last_ms = now_ms;
@@ -123,11 +124,22 @@ void stratum_stats_conns(stratum_stats_t *st,
 
 double stratum_stats_hashrate(const stratum_worker_t *w, uint64_t now_ms)
 {
+    if (!w->accepted)
+        return 0;
     double work = w->rate_work;
     if (now_ms > w->rate_ms && w->rate_ms)
         work *=
             exp(-(double)(now_ms - w->rate_ms) / 1000.0 / STRATUM_RATE_TAU_S);
-    return work * 4294967296.0 / STRATUM_RATE_TAU_S;
+    /* A steady rate r since first_ms has filled the decayed sum up to
+     * r * tau * (1 - e^(-age/tau)); dividing by that, not by tau, keeps
+     * the first minutes' estimate right. Ten seconds at least, so that
+     * one early share does not read as a huge rate. */
+    double age =
+        now_ms > w->first_ms ? (double)(now_ms - w->first_ms) / 1e3 : 0;
+    if (age < 10)
+        age = 10;
+    double span = STRATUM_RATE_TAU_S * (1 - exp(-age / STRATUM_RATE_TAU_S));
+    return work * 4294967296.0 / span;
 }
 
 static json_t *worker_json(const stratum_worker_t *w, uint64_t now_ms)

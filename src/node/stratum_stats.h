@@ -7,7 +7,8 @@
  * otherwise refused; blocks found (accepted by the chain); a hashrate
  * estimated from the accepted shares' difficulty (difficulty d is d * 2^32
  * hashes on average), averaged over about STRATUM_RATE_TAU_S seconds with
- * an exponential decay; the time of the last accepted share. At most
+ * an exponential decay (corrected for the worker's first minutes, when the
+ * average has not filled up yet); the time of the last accepted share. At most
  * STRATUM_WORKERS_MAX workers are kept; later names share the last slot,
  * "(others)".
  *
@@ -32,6 +33,7 @@ typedef struct {
     uint64_t accepted, stale, duplicate, low, invalid, blocks;
     double rate_work;  /* decayed sum of accepted difficulty */
     uint64_t rate_ms;  /* when rate_work was last decayed */
+    uint64_t first_ms; /* monotonic, of the first accepted share */
     uint64_t last_ms;  /* monotonic, of the last accepted share */
     int64_t last_unix; /* wall clock of the same; 0: none */
     unsigned connections;

@@ -68,9 +68,9 @@ static void print_stratum(const json_t *r)
         printf("no workers yet: point a miner at %s\n", cli_jstr(r, "url"));
         return;
     }
-    printf("\n%-40s %5s %8s %6s %5s %5s %5s %6s %12s  %s\n", "worker", "conn",
-           "accepted", "stale", "dup", "low", "bad", "blocks", "hashrate",
-           "last share");
+    printf("\n%5s %8s %6s %5s %5s %5s %6s %12s %12s  %s\n", "conn", "accepted",
+           "stale", "dup", "low", "bad", "blocks", "hashrate", "last share",
+           "worker");
     size_t i;
     const json_t *w;
     json_array_foreach(ws, i, w)
@@ -82,14 +82,14 @@ static void print_stratum(const json_t *r)
             snprintf(last, sizeof last, "%ld s ago", ago < 0 ? 0 : ago);
         }
         printf(
-            "%-40s %5" PRIu64 " %8" PRIu64 " %6" PRIu64 " %5" PRIu64
-            " %5" PRIu64 " %5" PRIu64 " %6" PRIu64 " %12s  %s\n",
-            cli_jstr(w, "worker"), cli_jint(w, "connections"),
-            cli_jint(w, "accepted"), cli_jint(w, "stale"),
-            cli_jint(w, "duplicate"), cli_jint(w, "low_difficulty"),
-            cli_jint(w, "invalid"), cli_jint(w, "blocks"),
+            "%5" PRIu64 " %8" PRIu64 " %6" PRIu64 " %5" PRIu64 " %5" PRIu64
+            " %5" PRIu64 " %6" PRIu64 " %12s %12s  %s\n",
+            cli_jint(w, "connections"), cli_jint(w, "accepted"),
+            cli_jint(w, "stale"), cli_jint(w, "duplicate"),
+            cli_jint(w, "low_difficulty"), cli_jint(w, "invalid"),
+            cli_jint(w, "blocks"),
             say_rate(rate, json_number_value(json_object_get(w, "hashrate"))),
-            last);
+            last, cli_jstr(w, "worker"));
     }
 }
 
