@@ -375,6 +375,11 @@ async function fetchNetwork() {
   $('net-difficulty').textContent = Number(d.difficulty).toPrecision(4);
   $('net-mempool').textContent = d.mempool + (d.mempool === 1 ? ' transfer' : ' transfers');
   $('net-tracker').textContent = d.tracker ? (d.tracker.reachable ? `up \u00b7 ${d.tracker.peers} node${d.tracker.peers === 1 ? '' : 's'}` : 'unreachable') : 'none';
+  const st = d.stratum;
+  $('net-stratum').textContent = st
+    ? `${st.connections} miner${st.connections === 1 ? '' : 's'} \u00b7 ${formatHashrate(st.hashrate)} \u00b7 ${st.blocks} block${st.blocks === 1 ? '' : 's'}`
+    : 'off';
+  if (st) $('net-stratum').title = `${st.url}: ${st.accepted} shares accepted, ${st.stale} stale, ${st.low_difficulty} low difficulty`;
   renderTally($('net-refused-blocks'), d.refused && d.refused.blocks, 'None refused.');
   renderTally($('net-refused-txs'), d.refused && d.refused.transactions, 'None refused.');
   const peers = (d.peers || []).map((p) => el('li', { class: 'd-flex justify-content-between' },

@@ -32,7 +32,9 @@
  *   GET  /network              {network, height, tip, difficulty, mempool,
  *                               hashrate: {node, network}, peers: [...]
  *                               (the node's, with responsive),
- *                               refused: {blocks, transactions}, tracker}
+ *                               refused: {blocks, transactions}, tracker,
+ *                               stratum (the node's status.stratum: null
+ *                               without --stratum)}
  *   GET  anything else         a file of the web root ("/" is wallet_ui.html)
  *
  * Amounts in a send are JSON integers in base units, or strings of coins
