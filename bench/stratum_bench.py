@@ -13,8 +13,8 @@ tests/integration/pxnet.py starts and stops the node).
            pair, and over each block's last connection. That includes the
            main loop's next turn, the template and the fan-out itself.
   pool     the built-in pool's hashrate (demo network, --threads 1) for S
-           seconds alone and S seconds with N connections and one miner
-           submitting shares as fast as it can hash them (Python).
+           seconds alone and S seconds with N idle connections and 8
+           miners submitting 80 shares a second each (Python).
 
 Usage: stratum_bench.py [--connections N] [--blocks B] [--pool-seconds S]
                         [--no-pool]
@@ -148,53 +148,70 @@ def sha256d(b):
     return hashlib.sha256(hashlib.sha256(b).digest()).digest()
 
 
+FLOOD_CONNS = 8
+FLOOD_RATE = 80  # submits a second per connection, under the server's 100
+
+
 def share_flood(port, addr, stop, counts):
-    """A miner that submits every share it finds, as fast as Python hashes."""
-    s = socket.create_connection(("127.0.0.1", port))
-    f = s.makefile("rwb")
-
-    def send(o):
-        f.write((json.dumps(o) + "\n").encode())
-        f.flush()
-
-    send({"id": 1, "method": "mining.subscribe", "params": []})
-    send({"id": 2, "method": "mining.authorize", "params": [addr + ".flood", ""]})
-    send({"id": 3, "method": "mining.suggest_difficulty", "params": [1e-9]})
-    job, en1, rid = None, None, 10
-    s.settimeout(0.01)
-    nonce = 0
+    """FLOOD_CONNS miners submitting shares at FLOOD_RATE a second each,
+    kept at the smallest difficulty (vardiff raises it; they ask for it
+    back with mining.suggest_difficulty)."""
+    conns = []
+    for k in range(FLOOD_CONNS):
+        s = socket.create_connection(("127.0.0.1", port))
+        user = "%s.flood%d" % (addr, k)
+        s.sendall((json.dumps({"id": 1, "method": "mining.subscribe", "params": []}) + "\n" +
+                   json.dumps({"id": 2, "method": "mining.authorize", "params": [user, ""]}) +
+                   "\n" + json.dumps({"id": 3, "method": "mining.suggest_difficulty",
+                                      "params": [1e-9]}) + "\n").encode())
+        s.setblocking(False)
+        conns.append({"s": s, "user": user, "buf": b"", "job": None, "en1": None,
+                      "rid": 10, "nonce": 0, "next": 0.0})
     while not stop.is_set():
-        try:
-            while True:
-                line = f.readline()
-                if not line:
+        for c in conns:
+            try:
+                data = c["s"].recv(1 << 16)
+                if not data:
                     return
+                c["buf"] += data
+            except BlockingIOError:
+                pass
+            while b"\n" in c["buf"]:
+                line, c["buf"] = c["buf"].split(b"\n", 1)
                 m = json.loads(line)
                 if m.get("id") == 1:
-                    en1 = m["result"][1]
+                    c["en1"] = m["result"][1]
                 elif m.get("method") == "mining.notify":
-                    job = m["params"]
-                elif m.get("id", 0) and m.get("id") >= 10:
+                    c["job"] = m["params"]
+                elif m.get("method") == "mining.set_difficulty" and m["params"][0] > 1e-8:
+                    c["s"].sendall((json.dumps({"id": 4, "method": "mining.suggest_difficulty",
+                                                "params": [1e-9]}) + "\n").encode())
+                elif (m.get("id") or 0) >= 10:
                     counts["answers"] += 1
-        except (socket.timeout, OSError):
-            pass
-        if not job or not en1:
-            continue
-        root = sha256d(bytes.fromhex(job[2] + en1 + "00000000" + job[3]))
-        for b in job[4]:
-            root = sha256d(root + bytes.fromhex(b))
-        p = bytes.fromhex(job[1])
-        prev = b"".join(p[i:i + 4][::-1] for i in range(0, 32, 4))
-        hdr = struct.pack("<I", int(job[5], 16)) + prev + root + \
-            struct.pack("<II", int(job[7], 16), int(job[6], 16))
-        for _ in range(200):
-            nonce += 1
-            h = int.from_bytes(sha256d(hdr + struct.pack("<I", nonce)), "little")
-            if h < (1 << 253):
-                send({"id": rid, "method": "mining.submit",
-                      "params": [addr + ".flood", job[0], "00000000", job[7], "%08x" % nonce]})
-                rid += 1
-                counts["sent"] += 1
+            job, now = c["job"], time.monotonic()
+            if not job or not c["en1"] or now < c["next"]:
+                continue
+            root = sha256d(bytes.fromhex(job[2] + c["en1"] + "00000000" + job[3]))
+            for b in job[4]:
+                root = sha256d(root + bytes.fromhex(b))
+            p = bytes.fromhex(job[1])
+            prev = b"".join(p[i:i + 4][::-1] for i in range(0, 32, 4))
+            hdr = struct.pack("<I", int(job[5], 16)) + prev + root + \
+                struct.pack("<II", int(job[7], 16), int(job[6], 16))
+            while True:
+                c["nonce"] += 1
+                h = int.from_bytes(sha256d(hdr + struct.pack("<I", c["nonce"])), "little")
+                if h < (1 << 253):
+                    break
+            c["s"].sendall((json.dumps({"id": c["rid"], "method": "mining.submit",
+                                        "params": [c["user"], job[0], "00000000", job[7],
+                                                   "%08x" % c["nonce"]]}) + "\n").encode())
+            c["rid"] += 1
+            c["next"] = now + 1.0 / FLOOD_RATE
+            counts["sent"] += 1
+        time.sleep(0.0005)
+    for c in conns:
+        c["s"].close()
 
 
 def bench_pool(args, rows):
@@ -228,7 +245,8 @@ def bench_pool(args, rows):
             rates[busy] = sorted(samples)[len(samples) // 2]
             if busy:
                 rows.append(("built-in pool, 1 thread, Stratum busy (%d connections, "
-                             "%d shares submitted)" % (args.connections, counts["sent"]),
+                             "%d shares submitted, %d answered)" % (args.connections, counts["sent"],
+                                                        counts["answers"]),
                              "%.2f MH/s (median of %d samples)" % (rates[busy] / 1e6,
                                                                      len(samples))))
             else:
