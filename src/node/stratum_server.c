@@ -203,13 +203,14 @@ static void conn_close(stratum_server_t *s, conn_t *c, cnt_t why)
     if (c->dead)
         return;
     c->dead = true;
-    epoll_ctl(s->epoll_fd, EPOLL_CTL_DEL, c->fd, NULL);
-    close(c->fd);
-    c->fd = -1;
+    /* Counted before the miner can see the close. */
     if (why != C_CLOSE)
         count(s, why);
     count(s, C_CLOSE);
     stratum_stats_connection(&s->stats, c->counted_worker, -1);
+    epoll_ctl(s->epoll_fd, EPOLL_CTL_DEL, c->fd, NULL);
+    close(c->fd);
+    c->fd = -1;
 }
 
 static void conn_free(stratum_server_t *s, conn_t *c)
