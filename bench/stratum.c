@@ -202,7 +202,6 @@ int bench_stratum_main(int argc, char **argv)
                 fprintf(stderr, "pickaxe-bench: the session ended\n");
                 return 1;
             }
-
         }
         t1 = now_s();
     }
