@@ -510,9 +510,15 @@ static int listen_on(const char *host, uint16_t port)
                              .ai_socktype = SOCK_STREAM,
                              .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
     struct addrinfo *res = NULL;
-    char p[8];
+    char p[8], name[200];
     snprintf(p, sizeof p, "%u", port);
-    if (getaddrinfo(strcmp(host, "*") == 0 ? NULL : host, p, &hints, &res))
+    /* "[::1]" (as HOST:PORT writes IPv6) -> "::1". */
+    size_t hl = strlen(host);
+    if (hl >= 2 && host[0] == '[' && host[hl - 1] == ']')
+        snprintf(name, sizeof name, "%.*s", (int)(hl - 2), host + 1);
+    else
+        snprintf(name, sizeof name, "%s", host);
+    if (getaddrinfo(strcmp(name, "*") == 0 ? NULL : name, p, &hints, &res))
         return -1;
     int fd = -1;
     for (struct addrinfo *a = res; a && fd < 0; a = a->ai_next) {
@@ -560,8 +566,13 @@ stratum_server_t *stratum_server_new(const stratum_config_t *cfg,
         s->cfg.start_diff = STRATUM_START_DIFF;
     s->listen_fd = s->epoll_fd = s->wake_fd = -1;
     pthread_mutex_init(&s->lock, NULL);
+    /* A wildcard address is no place to point a miner at: say loopback. */
+    bool any4 = !strcmp(cfg->host, "0.0.0.0") || !strcmp(cfg->host, "*");
+    bool any6 = !strcmp(cfg->host, "[::]") || !strcmp(cfg->host, "::");
     snprintf(s->url, sizeof s->url, "stratum+tcp://%s:%u",
-             strcmp(cfg->host, "0.0.0.0") == 0 ? "127.0.0.1" : cfg->host,
+             any4   ? "127.0.0.1"
+             : any6 ? "[::1]"
+                    : cfg->host,
              cfg->port);
     s->env = (stratum_env_t){.ctx = s,
                              .tpl = env_tpl,
