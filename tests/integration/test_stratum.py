@@ -208,6 +208,32 @@ def stratum_miner_mines_a_block_every_node_accepts(net):
     c.close()
 
 
+@test(60)
+def stratum_jobs_follow_the_mempool(net):
+    """A new transfer reaches the miner as a new job on the same tip (not
+    clean, a longer branch) within the refresh pace; the block mined from
+    it confirms the transfer."""
+    pool = stratum_node(net)
+    alice_key, alice = net.keystore("alice")
+    _, bob = net.keystore("bob")
+    pool.generate(1, to=alice)
+    c = Client(pool.stratum_port)
+    c.login(bob + ".m")
+    first = c.job
+    assert first[4] == [], "a coinbase alone has an empty branch"
+    txid = pool.cli("send", "--keystore", alice_key, "--to", bob, "--amount", "1")["txid"]
+    t0 = time.monotonic()
+    note = c.wait_note("mining.notify", timeout=15)
+    took = time.monotonic() - t0
+    assert note["params"][8] is False and note["params"][1] == first[1], note
+    assert len(note["params"][4]) == 1, note
+    assert took < 12, "the transfer took %.1f s to reach the miner" % took
+    nonce, _ = c.mine(lambda h, t: h <= t)
+    assert c.submit(bob + ".m", nonce)["result"] is True
+    wait_until("the transfer confirmed", lambda: pool.tx(txid)["status"] == "confirmed", 20)
+    c.close()
+
+
 @test(90)
 def stratum_refusal_codes_and_version_rolling(net):
     """Every refusal code, in the order a confused miner meets them, and
