@@ -325,6 +325,42 @@ Test(stratum_session, floods_end_the_session)
     cr_assert_eq(i, (int)STRATUM_MSG_BURST + STRATUM_SCORE_MAX);
 }
 
+/* An ASIC at a CPU miner's difficulty: a thousand good shares at one
+ * instant, far over the message rate, are work and end nothing; junk at
+ * the same pace would (above). */
+Test(stratum_session, a_burst_of_good_shares_is_not_a_flood)
+{
+    stratum_session_t s;
+    new_session(&s);
+    char w[200], job[16], line[400];
+    snprintf(w, sizeof w, "%s.w", addr);
+    login(&s, job);
+    stratum_work_t wk = fake.tpl.work;
+    stratum_job_set_payee(&wk, payee.pub);
+    stratum_share_t sh = {.time = wk.time, .version = wk.version};
+    memcpy(sh.extranonce1, s.extranonce1, 4);
+    uint256_t t;
+    stratum_job_diff_target(&t, 1e-9);
+    uint8_t h[32];
+    int sent = 0;
+    for (sh.nonce = 0; sent < 1000; sh.nonce++) {
+        stratum_job_hash(h, &wk, &sh);
+        if (!block_hash_meets_target(h, &t))
+            continue;
+        snprintf(line, sizeof line,
+                 "{\"id\":5,\"method\":\"mining.submit\",\"params\":[\"%s\","
+                 "\"%s\",\"00000000\",\"%08x\",\"%08x\"]}",
+                 w, job, sh.time, sh.nonce);
+        json_t *r = say(&s, line, NULL);
+        cr_assert(json_is_true(json_object_get(json_array_get(r, 0), "result")),
+                  "share %d", sent);
+        json_decref(r);
+        sent++;
+    }
+    cr_assert_eq(s.score, 0);
+    cr_assert_eq(fake.shares[STRATUM_SHARE_ACCEPTED], 1000);
+}
+
 Test(stratum_session, configure_version_rolling_mask)
 {
     stratum_session_t s;

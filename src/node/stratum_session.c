@@ -422,11 +422,14 @@ int stratum_session_line(stratum_session_t *s, const stratum_env_t *env,
         len--;
     if (len == 0)
         return 0;
-    if (!within_rate(s, now_ms)) {
-        /* Over the rate: dropped unanswered, and it costs. */
-        s->score += SCORE_FLOOD;
-        return s->score >= STRATUM_SCORE_MAX ? ERR_INVALID : 0;
-    }
+    /* Over the rate, a line costs a point unless it was an accepted share:
+     * a fast miner's shares in flight when its difficulty rises (an ASIC
+     * starting at a CPU miner's difficulty sends thousands a second until
+     * its next job) are work, not a flood, and give their token back. A
+     * flood of anything else ends within STRATUM_MSG_BURST +
+     * STRATUM_SCORE_MAX lines. */
+    bool over = !within_rate(s, now_ms);
+    uint64_t accepted = s->accepted;
     json_error_t jerr;
     json_t *req = json_loadb(line, len, 0, &jerr);
     int rc;
@@ -437,6 +440,12 @@ int stratum_session_line(stratum_session_t *s, const stratum_env_t *env,
         rc = dispatch(s, env, out, req, now_ms);
     }
     json_decref(req);
+    if (s->accepted > accepted) {
+        if (!over && s->tokens + 1 <= STRATUM_MSG_BURST)
+            s->tokens += 1;
+    } else if (over) {
+        s->score += SCORE_FLOOD;
+    }
     if (rc)
         return rc;
     return s->score >= STRATUM_SCORE_MAX ? ERR_INVALID : 0;

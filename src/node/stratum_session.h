@@ -29,9 +29,9 @@
  * (stratum_job_block), handed to env->block.
  *
  * Misbehaviour costs score (non-JSON, malformed requests, duplicate and
- * low-difficulty shares, messages over the rate); at STRATUM_SCORE_MAX
- * the server disconnects. Unknown methods are answered with an error and
- * cost nothing.
+ * low-difficulty shares, messages over the rate but accepted shares); at
+ * STRATUM_SCORE_MAX the server disconnects. Unknown methods are answered
+ * with an error and cost nothing.
  *
  * Thread safety: none; the server's thread owns its sessions.
  */
