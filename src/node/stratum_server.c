@@ -78,6 +78,7 @@ struct stratum_server {
     stratum_tpl_t *tpls[STRATUM_TEMPLATES];
     uint32_t newest;
     uint32_t next_en1;
+    bool listen_resting; /* out of descriptors: not accepting for now */
     stratum_env_t env;
 
     /* The main loop's own. */
@@ -269,13 +270,34 @@ static void conn_track_worker(stratum_server_t *s, conn_t *c)
     c->counted_worker = c->sess.worker_slot;
 }
 
+/* Takes the listening socket out of the loop (rest) or puts it back. */
+static void listen_rest(stratum_server_t *s, bool rest)
+{
+    if (rest == s->listen_resting)
+        return;
+    struct epoll_event ev = {.events = rest ? 0 : EPOLLIN,
+                             .data.ptr = &s->listen_fd};
+    if (epoll_ctl(s->epoll_fd, EPOLL_CTL_MOD, s->listen_fd, &ev) == 0)
+        s->listen_resting = rest;
+    if (rest)
+        log_warn("stratum", "out of file descriptors: not accepting for a "
+                            "second");
+}
+
 static void conn_accept(stratum_server_t *s)
 {
     for (int i = 0; i < 64; i++) {
         int fd =
             accept4(s->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-        if (fd < 0)
-            return; /* EAGAIN, or out of descriptors: try again later */
+        if (fd < 0) {
+            /* Out of descriptors or memory: the listening socket would
+             * stay readable and spin the loop, so it rests until the next
+             * housekeeping. */
+            if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
+                errno == ENOMEM)
+                listen_rest(s, true);
+            return;
+        }
         int slot = -1;
         if (s->open < s->cfg.max_conns)
             for (unsigned k = 0; k < s->cfg.max_conns; k++)
@@ -431,6 +453,7 @@ static void take_template(stratum_server_t *s)
 static void housekeeping(stratum_server_t *s)
 {
     uint64_t now = now_ms();
+    listen_rest(s, false);
     for (unsigned k = 0; k < s->cfg.max_conns; k++) {
         conn_t *c = s->conns[k];
         if (!c || c->dead)
