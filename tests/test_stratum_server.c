@@ -147,25 +147,14 @@ static uint64_t ms_now(void)
     return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-Test(stratum_server, a_miner_mines_a_block_through_the_server, .timeout = 60)
+/* A miner that subscribes, authorizes as payee, mines the notified job
+ * from its fields alone (regtest takes every other hash) and submits it.
+ * Returns: the connection; hash: the block's. */
+static peer_t *mine_one(uint16_t port, const chain_t *chain,
+                        const fx_key_t *payee, uint8_t hash[32])
 {
-    chain_t *chain = fx_chain(NULL);
-    mempool_t *mp = mempool_new(params_regtest()->network_id, 100);
-    uint16_t port = free_port();
-    stratum_config_t cfg = {.params = params_regtest(),
-                            .host = "127.0.0.1",
-                            .port = port,
-                            .hello_ms = 1000};
-    const char *why = NULL;
-    stratum_server_t *s = stratum_server_new(&cfg, &why);
-    cr_assert_not_null(s, "%s", why);
-    cr_assert_eq(stratum_server_start(s), 0);
-    stratum_server_refresh(s, chain, mp, ms_now(), false);
-
-    fx_key_t payee;
-    fx_key(&payee, 5);
     char addr[128], line[400];
-    cr_assert_eq(address_encode(addr, sizeof addr, "pxrt", payee.pub), 0);
+    cr_assert_eq(address_encode(addr, sizeof addr, "pxrt", payee->pub), 0);
     peer_t *p = calloc(1, sizeof *p);
     p->fd = dial(port);
     say(p->fd, "{\"id\":1,\"method\":\"mining.subscribe\",\"params\":[]}\n");
@@ -184,14 +173,11 @@ Test(stratum_server, a_miner_mines_a_block_through_the_server, .timeout = 60)
     stratum_work_t w;
     work_of(&w, params);
     cr_assert_arr_eq(w.prev_hash, chain_tip(chain)->hash, 32);
-
-    /* Mine it from the notify alone: regtest takes every other hash. */
     stratum_share_t sh = {.time = w.time, .version = w.version};
     memcpy(sh.extranonce1, en1, 4);
     be32_put(sh.extranonce2, 7);
     uint256_t target;
     cr_assert_eq(block_bits_to_target(&target, w.bits), 0);
-    uint8_t hash[32];
     for (;; sh.nonce++) {
         stratum_job_hash(hash, &w, &sh);
         if (block_hash_meets_target(hash, &target))
@@ -208,12 +194,36 @@ Test(stratum_server, a_miner_mines_a_block_through_the_server, .timeout = 60)
     cr_assert_not_null(m);
     cr_assert(json_is_true(json_object_get(m, "result")));
     json_decref(m);
+    return p;
+}
+
+Test(stratum_server, a_miner_mines_a_block_through_the_server, .timeout = 60)
+{
+    chain_t *chain = fx_chain(NULL);
+    mempool_t *mp = mempool_new(params_regtest()->network_id, 100);
+    uint16_t port = free_port();
+    stratum_config_t cfg = {.params = params_regtest(),
+                            .host = "127.0.0.1",
+                            .port = port,
+                            .hello_ms = 1000};
+    const char *why = NULL;
+    stratum_server_t *s = stratum_server_new(&cfg, &why);
+    cr_assert_not_null(s, "%s", why);
+    cr_assert_eq(stratum_server_start(s), 0);
+    stratum_server_refresh(s, chain, mp, ms_now(), false);
+
+    fx_key_t payee;
+    fx_key(&payee, 5);
+    uint8_t hash[32];
+    peer_t *p = mine_one(port, chain, &payee, hash);
+    json_t *note, *params;
+    stratum_work_t w;
 
     block_t b;
     int worker = -1;
     int rc = ERR_NOT_FOUND;
     for (int i = 0; i < 500 && rc == ERR_NOT_FOUND; i++) {
-        rc = stratum_server_next_block(s, &b, &worker);
+        rc = stratum_server_next_block(s, &b, &worker, chain);
         if (rc)
             usleep(10000);
     }
@@ -247,6 +257,42 @@ Test(stratum_server, a_miner_mines_a_block_through_the_server, .timeout = 60)
     cr_assert_null(hear(p, 2000), "the server closed the connection");
     close(p->fd);
     free(p);
+    mempool_free(&mp);
+    chain_free(&chain);
+}
+
+/* The tip moved while a miner's block waited in the queue: dropped and
+ * counted, as the built-in pool's stale solutions are. */
+Test(stratum_server, a_block_the_tip_passed_is_dropped, .timeout = 60)
+{
+    chain_t *chain = fx_chain(NULL);
+    mempool_t *mp = mempool_new(params_regtest()->network_id, 100);
+    uint16_t port = free_port();
+    stratum_config_t cfg = {
+        .params = params_regtest(), .host = "127.0.0.1", .port = port};
+    const char *why = NULL;
+    stratum_server_t *s = stratum_server_new(&cfg, &why);
+    cr_assert_not_null(s, "%s", why);
+    cr_assert_eq(stratum_server_start(s), 0);
+    stratum_server_refresh(s, chain, mp, ms_now(), false);
+    fx_key_t payee, other;
+    fx_key(&payee, 5);
+    fx_key(&other, 6);
+    uint8_t hash[32];
+    peer_t *p = mine_one(port, chain, &payee, hash);
+    /* A peer's block first. */
+    fx_extend(chain, chain_tip(chain), other.pub, NULL, 0, 99);
+    block_t b;
+    int worker;
+    cr_assert_eq(stratum_server_next_block(s, &b, &worker, chain),
+                 ERR_NOT_FOUND);
+    json_t *st = stratum_server_json(s, false);
+    cr_assert_eq(json_integer_value(json_object_get(st, "blocks_stale")), 1);
+    cr_assert_eq(json_integer_value(json_object_get(st, "blocks")), 0);
+    json_decref(st);
+    close(p->fd);
+    free(p);
+    stratum_server_free(&s);
     mempool_free(&mp);
     chain_free(&chain);
 }

@@ -25,13 +25,15 @@ Test(stratum_stats, counts_and_json)
     stratum_stats_share(&st, a, STRATUM_SHARE_DUPLICATE, 0, 1000);
     stratum_stats_share(&st, b, STRATUM_SHARE_LOW, 0, 1000);
     stratum_stats_share(&st, b, STRATUM_SHARE_INVALID, 0, 1000);
-    stratum_stats_block(&st, a, true);
-    stratum_stats_block(&st, b, false);
+    stratum_stats_block(&st, a, STRATUM_BLOCK_ACCEPTED);
+    stratum_stats_block(&st, b, STRATUM_BLOCK_REFUSED);
+    stratum_stats_block(&st, b, STRATUM_BLOCK_STALE);
     json_t *j = stratum_stats_json(&st, 1000, true);
     cr_assert_not_null(j);
     cr_assert_eq(json_integer_value(json_object_get(j, "accepted")), 2);
     cr_assert_eq(json_integer_value(json_object_get(j, "blocks")), 1);
     cr_assert_eq(json_integer_value(json_object_get(j, "blocks_refused")), 1);
+    cr_assert_eq(json_integer_value(json_object_get(j, "blocks_stale")), 1);
     json_t *w = json_array_get(json_object_get(j, "workers"), (size_t)a);
     cr_assert_str_eq(json_string_value(json_object_get(w, "worker")),
                      "pxrt1abc.rig");

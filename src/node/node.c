@@ -440,8 +440,9 @@ static void take_solutions(node_t *n)
     }
     int worker;
     block_t b;
-    for (int i = 0; n->stratum && i < NODE_BATCH &&
-                    stratum_server_next_block(n->stratum, &b, &worker) == 0;
+    for (int i = 0;
+         n->stratum && i < NODE_BATCH &&
+         stratum_server_next_block(n->stratum, &b, &worker, n->chain) == 0;
          i++)
         stratum_server_block_done(n->stratum, worker,
                                   take_block(n, &b, " (stratum miner)") == 0);

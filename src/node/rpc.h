@@ -111,8 +111,9 @@
  *               templates, clean_jobs, fanout_us (the last clean_jobs,
  *               first connection to last), accepted, stale, duplicate,
  *               low_difficulty, invalid (shares), blocks (accepted by the
- *               chain), blocks_refused, hashrate (H/s estimated from
- *               shares), workers: [{worker (the username), address,
+ *               chain), blocks_refused, blocks_stale (the tip moved
+ *               before the main loop took them), hashrate (H/s estimated
+ *               from shares), workers: [{worker (the username), address,
  *               accepted, stale, duplicate, low_difficulty, invalid,
  *               blocks, hashrate, last_share (Unix seconds, null when
  *               none), connections}]}; ERR_UNSUPPORTED without --stratum.

@@ -732,24 +732,35 @@ void stratum_server_refresh(stratum_server_t *s, const chain_t *chain,
     wake(s);
 }
 
-int stratum_server_next_block(stratum_server_t *s, block_t *block, int *worker)
+int stratum_server_next_block(stratum_server_t *s, block_t *block, int *worker,
+                              const chain_t *chain)
 {
-    pthread_mutex_lock(&s->lock);
-    if (!s->q_len) {
+    for (;;) {
+        pthread_mutex_lock(&s->lock);
+        if (!s->q_len) {
+            pthread_mutex_unlock(&s->lock);
+            return ERR_NOT_FOUND;
+        }
+        block_t b = s->queue[s->q_head].block;
+        int w = s->queue[s->q_head].worker;
+        s->q_head = (s->q_head + 1) % STRATUM_BLOCKQ;
+        s->q_len--;
         pthread_mutex_unlock(&s->lock);
-        return ERR_NOT_FOUND;
+        if (memcmp(b.header.prev_hash, chain_tip(chain)->hash, 32) == 0) {
+            *block = b;
+            *worker = w;
+            return 0;
+        }
+        block_deinit(&b);
+        stratum_stats_block(&s->stats, w, STRATUM_BLOCK_STALE);
     }
-    *block = s->queue[s->q_head].block;
-    *worker = s->queue[s->q_head].worker;
-    s->q_head = (s->q_head + 1) % STRATUM_BLOCKQ;
-    s->q_len--;
-    pthread_mutex_unlock(&s->lock);
-    return 0;
 }
 
 void stratum_server_block_done(stratum_server_t *s, int worker, bool accepted)
 {
-    stratum_stats_block(&s->stats, worker, accepted);
+    stratum_stats_block(&s->stats, worker,
+                        accepted ? STRATUM_BLOCK_ACCEPTED
+                                 : STRATUM_BLOCK_REFUSED);
 }
 
 const char *stratum_server_url(const stratum_server_t *s)

@@ -80,11 +80,15 @@ void stratum_server_refresh(stratum_server_t *s, const chain_t *chain,
                             bool force);
 
 /*
- * The next solved block from a miner.
+ * The next solved block from a miner that builds on chain's tip. One whose
+ * parent is no longer the tip (the tip moved while it waited in the queue)
+ * is dropped and counted (blocks_stale), as the built-in pool's are:
+ * submitting it would only make a sibling of a block we already have.
  * Returns: 0 with *block (owned: block_deinit) and *worker (for
  *          stratum_server_block_done); ERR_NOT_FOUND when none waits.
  */
-int stratum_server_next_block(stratum_server_t *s, block_t *block, int *worker);
+int stratum_server_next_block(stratum_server_t *s, block_t *block, int *worker,
+                              const chain_t *chain);
 
 /* What the chain said of that block (counted for the worker). */
 void stratum_server_block_done(stratum_server_t *s, int worker, bool accepted);

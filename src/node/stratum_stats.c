@@ -103,11 +103,14 @@ void stratum_stats_share(stratum_stats_t *st, int slot, stratum_outcome_t what,
     pthread_mutex_unlock(&st->lock);
 }
 
-void stratum_stats_block(stratum_stats_t *st, int slot, bool accepted)
+void stratum_stats_block(stratum_stats_t *st, int slot,
+                         stratum_block_fate_t fate)
 {
     pthread_mutex_lock(&st->lock);
-    if (!accepted)
+    if (fate == STRATUM_BLOCK_REFUSED)
         st->blocks_refused++;
+    else if (fate == STRATUM_BLOCK_STALE)
+        st->blocks_stale++;
     else if (slot >= 0 && slot < STRATUM_WORKERS_MAX)
         st->workers[slot].blocks++;
     pthread_mutex_unlock(&st->lock);
@@ -182,7 +185,7 @@ json_t *stratum_stats_json(stratum_stats_t *st, uint64_t now_ms,
     const stratum_conn_stats_t *c = &st->conns;
     json_t *r = json_pack(
         "{s:I,s:I,s:I,s:{s:I,s:I,s:I,s:I},s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,"
-        "s:I,s:I,s:I,s:f}",
+        "s:I,s:I,s:I,s:I,s:f}",
         "connections", (json_int_t)c->open, "connections_total",
         (json_int_t)c->total, "refused_full", (json_int_t)c->refused_full,
         "disconnected", "score", (json_int_t)c->dropped_score, "idle",
@@ -194,7 +197,7 @@ json_t *stratum_stats_json(stratum_stats_t *st, uint64_t now_ms,
         "stale", (json_int_t)stale, "duplicate", (json_int_t)dup,
         "low_difficulty", (json_int_t)low, "invalid", (json_int_t)inv, "blocks",
         (json_int_t)blocks, "blocks_refused", (json_int_t)st->blocks_refused,
-        "hashrate", rate);
+        "blocks_stale", (json_int_t)st->blocks_stale, "hashrate", rate);
     pthread_mutex_unlock(&st->lock);
     if (r && workers)
         json_object_set_new(r, "workers", workers);

@@ -53,7 +53,7 @@ typedef struct {
     stratum_worker_t *workers; /* STRATUM_WORKERS_MAX slots */
     int count;
     stratum_conn_stats_t conns;
-    uint64_t blocks_refused;
+    uint64_t blocks_refused, blocks_stale;
 } stratum_stats_t;
 
 /* Returns 0 or ERR_NOMEM. */
@@ -70,8 +70,15 @@ void stratum_stats_connection(stratum_stats_t *st, int slot, int delta);
 void stratum_stats_share(stratum_stats_t *st, int slot, stratum_outcome_t what,
                          double diff, uint64_t now_ms);
 
-/* A block by slot was accepted by the chain (or refused). */
-void stratum_stats_block(stratum_stats_t *st, int slot, bool accepted);
+/* What became of a block by slot. */
+typedef enum {
+    STRATUM_BLOCK_ACCEPTED, /* by the chain */
+    STRATUM_BLOCK_REFUSED,  /* by the chain */
+    STRATUM_BLOCK_STALE,    /* the tip moved before the main loop took it */
+} stratum_block_fate_t;
+
+void stratum_stats_block(stratum_stats_t *st, int slot,
+                         stratum_block_fate_t fate);
 
 /* Applies fn to the connection counters under the lock. */
 void stratum_stats_conns(stratum_stats_t *st,
@@ -85,7 +92,8 @@ double stratum_stats_hashrate(const stratum_worker_t *w, uint64_t now_ms);
  * {connections, connections_total, refused_full, disconnected: {score,
  *  idle, long_line, slow}, jobs_sent, templates, clean_jobs,
  *  fanout_us, accepted, stale, duplicate, low_difficulty, invalid, blocks,
- *  blocks_refused, hashrate, workers: [...] (when with_workers)}
+ *  blocks_refused, blocks_stale, hashrate, workers: [...] (when
+ *  with_workers)}
  * Returns: a new object, or NULL when out of memory.
  */
 json_t *stratum_stats_json(stratum_stats_t *st, uint64_t now_ms,

@@ -59,8 +59,10 @@ static void print_stratum(const json_t *r)
            "shares", cli_jint(r, "accepted"), cli_jint(r, "stale"),
            cli_jint(r, "duplicate"), cli_jint(r, "low_difficulty"),
            cli_jint(r, "invalid"));
-    printf("%-13s %" PRIu64 " accepted by the chain, %" PRIu64 " refused\n",
-           "blocks", cli_jint(r, "blocks"), cli_jint(r, "blocks_refused"));
+    printf("%-13s %" PRIu64 " accepted by the chain, %" PRIu64
+           " refused, %" PRIu64 " stale (the tip moved first)\n",
+           "blocks", cli_jint(r, "blocks"), cli_jint(r, "blocks_refused"),
+           cli_jint(r, "blocks_stale"));
     printf("%-13s %s (from shares)\n", "hashrate",
            say_rate(rate, json_number_value(json_object_get(r, "hashrate"))));
     const json_t *ws = json_object_get(r, "workers");
