@@ -40,6 +40,12 @@ def bits_target(bits):
     return (bits & 0xFFFFFF) << (8 * ((bits >> 24) - 3))
 
 
+def notify_prev(block_id):
+    """A block id (display order) as mining.notify's prevhash."""
+    b = bytes.fromhex(block_id)[::-1]
+    return b"".join(b[i:i + 4][::-1] for i in range(0, 32, 4)).hex()
+
+
 def stratum_node(net, name="pool", network="regtest", tracker=None, extra=()):
     port = pxnet.free_port_pair()
     node = net.node(name, network=network, tracker=tracker,
@@ -219,6 +225,9 @@ def stratum_jobs_follow_the_mempool(net):
     pool.generate(1, to=alice)
     c = Client(pool.stratum_port)
     c.login(bob + ".m")
+    # The first job may still be on the tip before `generate`'s block.
+    while c.job[1] != notify_prev(pool.tip()):
+        c.wait_note("mining.notify")
     first = c.job
     assert first[4] == [], "a coinbase alone has an empty branch"
     txid = pool.cli("send", "--keystore", alice_key, "--to", bob, "--amount", "1")["txid"]
