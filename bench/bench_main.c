@@ -35,6 +35,7 @@
 #include "kernel.h"
 #include "log.h"
 #include "pool.h"
+#include "stratum.h"
 #include "uint256.h"
 #include "validate.h"
 
@@ -63,6 +64,9 @@ static const char usage_text[] =
     "      the last worker took to switch (p50, p99).\n"
     "  validate [--rounds N] [--threads N] [--json]\n"
     "      Time full validation of a block filled with signed transfers.\n"
+    "  stratum [--seconds S] [--json]\n"
+    "      Stratum shares a second on one thread: checked with the\n"
+    "      reference hash, and whole mining.submit lines.\n"
     "\n"
     "Options:\n"
     "  --impl X          kernel: auto (default), generic, openssl, shani,\n"
@@ -573,6 +577,7 @@ int main(int argc, char **argv)
         {"scan", cmd_scan},
         {"switch", cmd_switch},
         {"validate", bench_validate_main},
+        {"stratum", bench_stratum_main},
     };
     for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
         if (strcmp(argv[optind], commands[i].name) == 0)

@@ -6,6 +6,8 @@
 #   throwing invalid blocks and transactions at the nodes (the wallet page's
 #   network card shows them refused, by reason; the explorer page,
 #   http://127.0.0.1:8080/explorer, draws them beside the block tree, live).
+#   Node 1 also serves Stratum v1 on 127.0.0.1:3333 (STRATUM_PORT): any
+#   sha256d miner can join (the script prints the command line).
 # Mining threads are shared out over the machine's cores. Everything lives
 # in build/demo/ (chains, keystores, logs) and is reused by the next run;
 # `make demo RESET=1` (scripts/demo.sh --reset) starts from nothing.
@@ -14,15 +16,17 @@
 # when none is left the script exits 1.
 #
 # Usage: scripts/demo.sh [--reset]
-# Environment: ALICE_PORT, BOB_PORT (8080, 8081), DEMO_DIR (build/demo),
-#   DEMO_PORT (18320: the tracker; the nodes on DEMO_PORT+10, +20, +30),
-#   ADVERSARY_RATE (attacks a second, default 2; ADVERSARY=0: no adversary).
+# Environment: ALICE_PORT, BOB_PORT (8080, 8081), STRATUM_PORT (3333),
+#   DEMO_DIR (build/demo), DEMO_PORT (18320: the tracker; the nodes on
+#   DEMO_PORT+10, +20, +30), ADVERSARY_RATE (attacks a second, default 2;
+#   ADVERSARY=0: no adversary).
 set -eu
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
 DIR=${DEMO_DIR:-$BUILD/demo}
 ALICE_PORT=${ALICE_PORT:-8080}
 BOB_PORT=${BOB_PORT:-8081}
+STRATUM_PORT=${STRATUM_PORT:-3333}
 ADVERSARY=${ADVERSARY:-1}
 ADVERSARY_RATE=${ADVERSARY_RATE:-2}
 DEMO_PORT=${DEMO_PORT:-18320}
@@ -35,7 +39,7 @@ for arg in "$@"; do
     case $arg in
     --reset) reset=1 ;;
     -h | --help)
-        sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'
+        sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'
         exit 0
         ;;
     *)
@@ -79,7 +83,7 @@ EOF
 # (keyed requests).
 ports="$DEMO_PORT $((DEMO_PORT + 1)) $((DEMO_PORT + 2))"
 for p in $NODE_PORTS; do ports="$ports $p $((p + 1)) $((p + 2))"; done
-for p in $ports "$ALICE_PORT" "$BOB_PORT"; do
+for p in $ports "$ALICE_PORT" "$BOB_PORT" "$STRATUM_PORT"; do
     if port_busy "$p"; then
         echo "demo: port $p is in use (another demo running? stop it with Ctrl-C there)" >&2
         exit 1
@@ -168,8 +172,8 @@ start tracker "$BUILD/pickaxe-tracker" --network demo --listen "$TRACKER" --data
 i=1
 for port in $NODE_PORTS; do
     miner=""
-    [ "$i" = 1 ] && miner="--miner-address $alice"
-    # shellcheck disable=SC2086 # $miner is two words or none
+    [ "$i" = 1 ] && miner="--miner-address $alice --stratum 127.0.0.1:$STRATUM_PORT"
+    # shellcheck disable=SC2086 # $miner is four words or none
     start "node$i" "$BUILD/pickaxe-node" --network demo --tracker "tcp://$TRACKER" \
         --listen "127.0.0.1:$port" --data-dir "$DIR/node$i" --threads "$threads" $miner
     i=$((i + 1))
@@ -212,6 +216,9 @@ cat <<EOF
                      node 1's block tree, forks, reorgs and every attack refused, live
 
     tracker tcp://$TRACKER; nodes tcp://127.0.0.1:$1, :$2, :$3
+    Stratum          node 1 serves outside miners on stratum+tcp://127.0.0.1:$STRATUM_PORT
+                     cpuminer -a sha256d -o stratum+tcp://127.0.0.1:$STRATUM_PORT -u $bob.rig1 -p x
+                     (blocks it finds pay Bob; watch: $BUILD/pickaxe-cli --node tcp://127.0.0.1:$1 stratum)
     adversary        $( [ "$ADVERSARY" != 0 ] && echo "$ADVERSARY_RATE attacks a second (log: $DIR/logs/adversary.log); see the explorer" || echo "off (ADVERSARY=0)")
     logs and data    $DIR/  (kept for the next run; $RESET_HOW starts afresh)
 

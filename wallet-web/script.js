@@ -388,6 +388,11 @@ async function fetchNetwork() {
   $('net-difficulty').textContent = formatDifficulty(d.difficulty);
   $('net-mempool').textContent = d.mempool + (d.mempool === 1 ? ' transfer' : ' transfers');
   $('net-tracker').textContent = d.tracker ? (d.tracker.reachable ? `up \u00b7 ${d.tracker.peers} node${d.tracker.peers === 1 ? '' : 's'}` : 'unreachable') : 'none';
+  const st = d.stratum;
+  $('net-stratum').textContent = st
+    ? `${st.connections} miner${st.connections === 1 ? '' : 's'} \u00b7 ${formatHashrate(st.hashrate)} \u00b7 ${st.blocks} block${st.blocks === 1 ? '' : 's'}`
+    : 'off';
+  if (st) $('net-stratum').title = `${st.url}: ${st.accepted} shares accepted, ${st.stale} stale, ${st.low_difficulty} low difficulty`;
   renderTally($('net-refused-blocks'), d.refused && d.refused.blocks, 'None refused.');
   renderTally($('net-refused-txs'), d.refused && d.refused.transactions, 'None refused.');
   // This wallet's node and the tracker first, each with its role, then

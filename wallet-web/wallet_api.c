@@ -417,6 +417,9 @@ static json_t *h_network(wallet_api_t *a, int *status)
         "uptime", json_object_get(st, "uptime"), "forks",
         json_object_get(st, "forks"), "peers", peers, "refused",
         json_object_get(st, "refused"));
+    json_t *stratum = json_object_get(st, "stratum");
+    if (r)
+        json_object_set(r, "stratum", stratum ? stratum : json_null());
     json_decref(recent);
     json_decref(st);
     if (r && *node_link_tracker(a->link)) {

@@ -41,7 +41,9 @@
  *                               tip, difficulty, mempool,
  *                               hashrate: {node, network}, peers: [...]
  *                               (the node's, with responsive),
- *                               refused: {blocks, transactions}, tracker}
+ *                               refused: {blocks, transactions}, tracker,
+ *                               stratum (the node's status.stratum: null
+ *                               without --stratum)}
  *   GET  /explorer/tree?from=&limit=, /explorer/events?since=&limit=,
  *        /explorer/tips, /explorer/refused/<seq>
  *                              the explorer page's view of the node's block

@@ -58,6 +58,7 @@
 #include "relay.h"
 #include "score.h"
 #include "serve.h"
+#include "stratum_server.h"
 #include "sync.h"
 #include "template.h"
 #include "testswitch.h"
@@ -98,6 +99,7 @@ struct node {
     p2p_t *p2p;
     serve_t *serve;
     mining_t mining;
+    stratum_server_t *stratum; /* NULL: no --stratum; set once in node_new */
     sync_t sync;
     relay_t relay;
     seen_t seen;
@@ -173,6 +175,11 @@ const loopwatch_t *node_watch(const node_t *n)
 uint64_t node_uptime_s(const node_t *n)
 {
     return (node_now_ms() - n->started_ms) / 1000;
+}
+
+stratum_server_t *node_stratum(node_t *n)
+{
+    return n->stratum;
 }
 
 const chain_t *node_chain(const node_t *n)
@@ -458,30 +465,46 @@ static int sync_tx(void *ctx, const tx_t *tx, const uint8_t txid[32],
     return node_accept_tx(n, NULL, tx, txid, peer);
 }
 
-/* The pool's solutions, as blocks. */
+/* A solved block, from the pool or a Stratum miner (who: for the log). */
+static int take_block(node_t *n, block_t *b, const char *who)
+{
+    uint8_t hash[32];
+    block_compute_hash(hash, &b->header);
+    const char *why = NULL;
+    int rc = accept_block(n, &why, b, 0, NULL);
+    block_deinit(b);
+    if (rc == 0) {
+        char hex[65];
+        hex_from_hash(hex, hash);
+        log_info("node", "mined block %u %s%s", chain_height(n->chain), hex,
+                 who);
+    } else if (rc != ERR_DUPLICATE) {
+        log_warn("node", "our own block was refused: %s", why ? why : "?");
+    }
+    return rc;
+}
+
+/* The pool's solutions and the Stratum miners' blocks, as blocks. */
 static void take_solutions(node_t *n)
 {
     for (int i = 0; i < NODE_BATCH; i++) {
         block_t b;
         if (mining_next_block(&n->mining, &b, n->chain) != 0)
-            return;
-        uint8_t hash[32];
-        block_compute_hash(hash, &b.header);
-        const char *why = NULL;
-        int rc = accept_block(n, &why, &b, 0, NULL);
-        block_deinit(&b);
-        if (rc == 0) {
-            char hex[65];
-            hex_from_hash(hex, hash);
-            log_info("node", "mined block %u %s", chain_height(n->chain), hex);
-        } else if (rc != ERR_DUPLICATE) {
-            log_warn("node", "our own block was refused: %s", why ? why : "?");
-        }
+            break;
+        take_block(n, &b, "");
         /* Workers leave the solved job at once. */
         if (!n->catching_up)
             mining_refresh(&n->mining, n->chain, n->mempool, node_now_ms(),
                            false);
     }
+    int worker;
+    block_t b;
+    for (int i = 0;
+         n->stratum && i < NODE_BATCH &&
+         stratum_server_next_block(n->stratum, &b, &worker, n->chain) == 0;
+         i++)
+        stratum_server_block_done(n->stratum, worker,
+                                  take_block(n, &b, " (stratum miner)") == 0);
 }
 
 /* ---- gossip -------------------------------------------------------------- */
@@ -694,6 +717,10 @@ static void turn(node_t *n, volatile sig_atomic_t *stop)
         loopwatch_at(&n->watch, "mining: new job");
         mining_refresh(&n->mining, n->chain, n->mempool, now, false);
     }
+    if (n->stratum && !n->catching_up) {
+        loopwatch_at(&n->watch, "stratum: new job");
+        stratum_server_refresh(n->stratum, n->chain, n->mempool, now, false);
+    }
     if (now >= n->next_poll_ms) {
         loopwatch_at(&n->watch, "sync: a peer's tip");
         poll_next_peer(n);
@@ -847,6 +874,15 @@ node_t *node_new(const node_config_t *cfg, const char **reason)
     if (cfg->mine)
         log_info("node", "mining on %u threads with the %s kernel",
                  mining_threads(&n->mining), mining_kernel(&n->mining));
+    if (cfg->stratum_port) {
+        stratum_config_t sc = {.params = n->params, .port = cfg->stratum_port};
+        snprintf(sc.host, sizeof sc.host, "%s", cfg->stratum_host);
+        n->stratum = stratum_server_new(&sc, reason);
+        if (!n->stratum) {
+            node_free(&n);
+            return NULL;
+        }
+    }
     return n;
 }
 
@@ -885,8 +921,9 @@ static void start(node_t *n)
 
 int node_run(node_t *n, volatile sig_atomic_t *stop)
 {
-    if (serve_start(n->serve) != 0) {
-        log_error("node", "cannot start the request thread");
+    if (serve_start(n->serve) != 0 ||
+        (n->stratum && stratum_server_start(n->stratum) != 0)) {
+        log_error("node", "cannot start the request or Stratum thread");
         return ERR_NOMEM;
     }
     /* The start counts as the first turn: a start that hangs is as stuck
@@ -913,6 +950,7 @@ void node_free(node_t **np)
         return;
     node_t *n = *np;
     mining_deinit(&n->mining);
+    stratum_server_free(&n->stratum);
     serve_free(&n->serve);
     sync_deinit(&n->sync);
     p2p_free(&n->p2p);

@@ -51,6 +51,9 @@ typedef struct {
     bool has_miner_key;
     uint8_t miner_key[32];      /* coinbase recipient */
     unsigned status_interval_s; /* 0 = 5 */
+    /* Stratum v1 for outside miners (stratum_server.h); off when no port. */
+    char stratum_host[NODE_HOST_MAX];
+    uint16_t stratum_port; /* 0 = off */
 } node_config_t;
 
 typedef struct node node_t;

@@ -7,7 +7,8 @@
  *
  * Two kinds of access. Without the lock, from any thread: the network
  * parameters, the p2p instance (thread-safe itself), the main loop's turn
- * record and the uptime, none of which change after node_new(). Everything
+ * record, the uptime and the Stratum server (thread-safe itself), none of
+ * which change after node_new(). Everything
  * else only with the node lock held (node_lock(), node_lock_within()): the
  * chain, the mempool, the counters and the accept paths, exactly as the
  * main loop uses them.
@@ -45,6 +46,8 @@ p2p_t *node_p2p(node_t *n);
 const loopwatch_t *node_watch(const node_t *n);
 uint64_t node_uptime_s(const node_t *n);
 uint64_t node_now_ms(void);
+/* The Stratum server (thread-safe queries), NULL without --stratum. */
+struct stratum_server *node_stratum(node_t *n);
 
 /* ---- under the lock ------------------------------------------------------ */
 

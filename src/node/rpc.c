@@ -18,6 +18,7 @@
 #include "node_impl.h"
 #include "rpc_explorer.h"
 #include "rpc_history.h"
+#include "stratum_server.h"
 #include "testswitch.h"
 
 #include <stdlib.h>
@@ -83,17 +84,37 @@ static json_t *main_loop_json(node_t *n)
                      v.where ? v.where : "?");
 }
 
+/* status's "stratum": the totals, or null without --stratum. */
+static json_t *m_stratum_summary(node_t *n)
+{
+    stratum_server_t *s = node_stratum(n);
+    json_t *r = s ? stratum_server_json(s, false) : NULL;
+    return r ? r : json_null();
+}
+
+/* The Stratum server's totals and its workers (no lock needed). */
+static json_t *m_stratum(node_t *n)
+{
+    stratum_server_t *s = node_stratum(n);
+    if (!s)
+        return rpc_error(ERR_UNSUPPORTED,
+                         "this node serves no Stratum (start it with "
+                         "--stratum HOST:PORT)");
+    json_t *r = stratum_server_json(s, true);
+    return r ? ok(r) : rpc_error(ERR_NOMEM, NULL);
+}
+
 json_t *rpc_status_busy(node_t *n)
 {
     char id[17];
     snprintf(id, sizeof id, "%016llx",
              (unsigned long long)p2p_node_id(node_p2p(n)));
-    return ok(json_pack("{s:s,s:s,s:s,s:I,s:I,s:b,s:o}", "network",
-                        node_params(n)->name, "node_id", id, "gossip",
-                        p2p_gossip_endpoint(node_p2p(n)), "uptime",
-                        (json_int_t)node_uptime_s(n), "peers",
-                        (json_int_t)p2p_peers(node_p2p(n), NULL, 0), "busy", 1,
-                        "main_loop", main_loop_json(n)));
+    return ok(json_pack(
+        "{s:s,s:s,s:s,s:I,s:I,s:b,s:o,s:o}", "network", node_params(n)->name,
+        "node_id", id, "gossip", p2p_gossip_endpoint(node_p2p(n)), "uptime",
+        (json_int_t)node_uptime_s(n), "peers",
+        (json_int_t)p2p_peers(node_p2p(n), NULL, 0), "busy", 1, "main_loop",
+        main_loop_json(n), "stratum", m_stratum_summary(n)));
 }
 
 /* The process's resident size and the allocator's figures (memory.h), in
@@ -154,6 +175,9 @@ static json_t *m_status(node_t *n)
     if (r)
         json_object_set_new(json_object_get(r, "result"), "key",
                             json_string(key));
+    if (r)
+        json_object_set_new(json_object_get(r, "result"), "stratum",
+                            m_stratum_summary(n));
     if (r && requests)
         json_object_set_new(json_object_get(r, "result"), "requests_refused",
                             requests);
@@ -590,6 +614,8 @@ json_t *rpc_handle(node_t *n, const json_t *request)
         r = m_stall(n, params);
     else if (rpc_explorer_has(method))
         r = rpc_explorer(n, method, params);
+    else if (strcmp(method, "stratum") == 0)
+        r = m_stratum(n);
     else
         r = rpc_error(ERR_ARG, "unknown method");
     json_decref(empty);

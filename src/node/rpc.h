@@ -44,8 +44,9 @@
  *               When the main loop holds the node lock for more than a
  *               quarter of a second (node_query), status answers what it can
  *               read without it: {network, node_id, gossip, uptime, peers,
- *               busy: true, main_loop}. A main loop whose turn_age_ms runs
- *               into seconds is stuck (LOOPWATCH_STUCK_MS, loopwatch.h).
+ *               busy: true, main_loop, stratum}. A main loop whose
+ *               turn_age_ms runs into seconds is stuck (LOOPWATCH_STUCK_MS,
+ *               loopwatch.h).
  *               Every other method waits for the lock at most a second and
  *               then fails with ERR_FULL and a message that says so ("the
  *               node is running but its main loop has not turned for 12.0
@@ -123,6 +124,20 @@
  *               phase "test: stalled (rpc stall)", as a loop stuck in a
  *               long operation would: what `status`, the log and pickaxe-cli
  *               then say is what they say about a stuck node.
+ *   stratum     -> {url ("stratum+tcp://HOST:PORT"), start_difficulty,
+ *               connections (open), connections_total, refused_full,
+ *               disconnected: {score, idle, long_line, slow}, jobs_sent,
+ *               templates, clean_jobs, fanout_us (the last clean_jobs,
+ *               first connection to last), accepted, stale, duplicate,
+ *               low_difficulty, invalid (shares), blocks (accepted by the
+ *               chain), blocks_refused, blocks_stale (the tip moved
+ *               before the main loop took them), hashrate (H/s estimated
+ *               from shares), workers: [{worker (the username), address,
+ *               accepted, stale, duplicate, low_difficulty, invalid,
+ *               blocks, hashrate, last_share (Unix seconds, null when
+ *               none), connections}]}; ERR_UNSUPPORTED without --stratum.
+ *               `status` carries the same object without workers as
+ *               "stratum" (null without --stratum).
  *
  * Thread safety: rpc_handle runs on the node's request thread with the node
  * lock held (node.c), so it sees the chain, mempool and store as the main

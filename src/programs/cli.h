@@ -136,6 +136,10 @@ const char *cli_jstr(const json_t *o, const char *key);
  * 0, or 2 after saying "WHAT ADDR is not a NETWORK address: WHY". */
 int cli_check_address(const cli_t *cli, const char *what, const char *addr);
 
+/* The `status` line about the node's Stratum server (cli_stratum.c); prints
+ * nothing when st is not an object (no --stratum). */
+void cli_print_stratum_line(const json_t *st);
+
 /* ---- submitting (cli_submit.c) ------------------------------------------- */
 
 /*
@@ -159,6 +163,7 @@ int cli_cmd_tx(cli_t *cli);
 int cli_cmd_mempool(cli_t *cli);
 int cli_cmd_verifychain(cli_t *cli);
 int cli_cmd_peers(cli_t *cli);
+int cli_cmd_stratum(cli_t *cli);
 int cli_cmd_tracker_peers(cli_t *cli);
 int cli_cmd_generate(cli_t *cli);
 int cli_cmd_partition(cli_t *cli);

@@ -68,6 +68,7 @@ static void print_busy_status(const json_t *r)
            "mining figures wait for it\n",
            "busy");
     printf("%-12s %" PRIu64 "\n", "peers", cli_jint(r, "peers"));
+    cli_print_stratum_line(json_object_get(r, "stratum"));
     printf("%-12s %s\n", "node id", cli_jstr(r, "node_id"));
     printf("%-12s %s\n", "gossip", cli_jstr(r, "gossip"));
     printf("%-12s %" PRIu64 " s\n", "uptime", cli_jint(r, "uptime"));
@@ -117,6 +118,7 @@ int cli_cmd_status(cli_t *cli)
     json_t *refused = json_object_get(r, "refused");
     print_refused("refused blk", json_object_get(refused, "blocks"));
     print_refused("refused tx", json_object_get(refused, "transactions"));
+    cli_print_stratum_line(json_object_get(r, "stratum"));
     printf("%-12s %s\n", "node id", cli_jstr(r, "node_id"));
     printf("%-12s %s\n", "gossip", cli_jstr(r, "gossip"));
     printf("%-12s %" PRIu64 " s\n", "uptime", cli_jint(r, "uptime"));

@@ -83,6 +83,13 @@ static const cli_command_t commands[] = {
      "from the node timed out; connected; waiting), misbehaviour score,\n"
      "message counts, when it last answered a request. --json: the node's\n"
      "array (responsive, last_answer_age_s: null when never)."},
+    {"stratum", 0, 0, 0, cli_cmd_stratum, "stratum",
+     "The node's Stratum server (pickaxe-node --stratum): its URL,\n"
+     "connections, jobs sent, and per worker (the username a miner\n"
+     "authorized as, ADDRESS or ADDRESS.WORKER) shares accepted, stale,\n"
+     "duplicate, low-difficulty and invalid, blocks found, hashrate\n"
+     "estimated from shares and the last share's time. --json: the node's\n"
+     "object (rpc.h, stratum)."},
     {"submit", 1, 1, CLI_OPT_TRACKER, cli_cmd_submit,
      "submit <tx-hex|-> [--tracker tcp://H:P]",
      "Hands a signed, serialized transaction to the node (refusals print\n"

@@ -74,6 +74,10 @@ static void usage(FILE *f)
         "  --sha-impl NAME        auto (default), generic, openssl, shani,\n"
         "                         shani2, avx2 or avx512\n"
         "  --status-interval S    seconds between status lines (default 5)\n"
+        "  --stratum HOST:PORT    serve Stratum v1 there: any sha256d miner\n"
+        "                         mines this node's blocks, paying the "
+        "address\n"
+        "                         it authorizes as (default: off)\n"
         "  --log-level LEVEL      error, warn, info (default) or debug\n"
         "  --help, --version\n"
         "\n"
@@ -85,7 +89,7 @@ static void usage(FILE *f)
  * its fields as they are. */
 typedef struct {
     node_config_t cfg;
-    const char *network, *listen, *address, *data_dir;
+    const char *network, *listen, *address, *data_dir, *stratum;
     bool no_tracker;
 } args_t;
 
@@ -145,6 +149,9 @@ static int read_option(void *ctx, int ch, const char *arg)
         st = cmdline_uint(&v, "--status-interval", arg, 1, 3600, "seconds");
         cfg->status_interval_s = (unsigned)v;
         break;
+    case 'S':
+        a->stratum = arg;
+        break;
     case 'h':
         usage(stdout);
         return CMDLINE_EXIT_OK;
@@ -163,6 +170,7 @@ static const struct option options[] = {
     {"no-mine", no_argument, NULL, 'N'},
     {"sha-impl", required_argument, NULL, 'i'},
     {"status-interval", required_argument, NULL, 's'},
+    {"stratum", required_argument, NULL, 'S'},
     {"help", no_argument, NULL, 'h'},
     CMDLINE_OPTIONS_COMMON,
     {NULL, 0, NULL, 0},
@@ -190,6 +198,12 @@ static int settle_options(args_t *a)
         sock_endpoint(cfg->tracker, sizeof cfg->tracker, "127.0.0.1",
                       cfg->params->default_port - TRACKER_PORT_OFFSET) != 0)
         return cmdline_fail("cannot format the tracker's endpoint");
+    if (a->stratum &&
+        (sock_parse_hostport(cfg->stratum_host, sizeof cfg->stratum_host,
+                             &cfg->stratum_port, a->stratum) != 0 ||
+         cfg->stratum_port == 0))
+        return cmdline_usage_error("--stratum takes HOST:PORT, not '%s'",
+                                   a->stratum);
     if (a->data_dir && strlen(a->data_dir) >= sizeof cfg->data_dir)
         return cmdline_usage_error("--data-dir is too long");
     const char *home = getenv("HOME");

@@ -195,6 +195,8 @@ try {
     await until(async () => (await text(alicePage, '#conn-text')) === 'connected', 10000, 'connected');
     await alicePage.locator('.px-block[data-height="0"]').waitFor({ timeout: 10000 });
     await until(async () => (await text(alicePage, '#net-height')) === '0', 10000, 'the network card');
+    // The node serves no Stratum (pickaxe-node --stratum): the card says so.
+    await until(async () => (await text(alicePage, '#net-stratum')) === 'off', 10000, 'Stratum off');
     const bal = await text(alicePage, '#balance-available');
     if (!bal.includes('0.00')) throw new Error(`balance shows "${bal}"`);
     await shot(alicePage, '01-alice-loaded');

@@ -1185,6 +1185,11 @@ def _on_term(signum, frame):
     sys.exit(1)
 
 
+# Tests of other files, registered the same way.
+import test_stratum  # noqa: E402
+TESTS += test_stratum.TESTS
+
+
 def main(argv):
     pattern = None
     verbose = "-v" in argv
