@@ -1,6 +1,8 @@
 /*
- * node — lifecycle and main loop (see node.h), and the paths by which a
- * block or a transaction enters the node.
+ * node — lifecycle and main loop (see node.h). The node's state is
+ * node_state.h's; the paths by which a block or a transaction enters the
+ * node are node_accept.c's, and what the node's parts see of it (node_impl.h)
+ * node_access.c's.
  *
  * Three threads share the node, under one lock (n->lock):
  *
@@ -54,13 +56,13 @@
 #include "memory.h"
 #include "mining.h"
 #include "node_impl.h"
+#include "node_state.h"
 #include "persist.h"
 #include "relay.h"
 #include "score.h"
 #include "serve.h"
 #include "stratum_server.h"
 #include "sync.h"
-#include "template.h"
 #include "testswitch.h"
 #include "trackerkey.h"
 #include "wire.h"
@@ -71,440 +73,11 @@
 #include <string.h>
 #include <time.h>
 
-/* The longest the main loop sleeps with nothing due: how quickly it sees
- * node_run's stop flag (a signal handler's: a signal does not end the
- * wait). */
-#define NODE_IDLE_MAX_MS 250
-#define NODE_TIP_POLL_MS 3000
-#define NODE_MEMPOOL_MAX 50000
-#define NODE_BATCH 64   /* messages of one kind handled per turn */
-#define NODE_TURN_MS 20 /* ... or fewer, once the turn has taken this long */
-/* At the start, mining waits for the first catch-up at most this long. */
-#define NODE_START_SYNC_MS 30000
-
-struct node {
-    pthread_mutex_t lock;
-    node_config_t cfg;
-    const params_t *params;
-    uint64_t started_ms;
-    /* How the main loop is doing: written by the main loop, read by
-     * `status` even when the lock is not to be had. */
-    loopwatch_t watch;
-
-    /* Under the lock. */
-    chain_t *chain;
-    mempool_t *mempool;
-    store_t *store;
-    bool loading; /* replaying the store: nothing to persist or relay */
-    p2p_t *p2p;
-    serve_t *serve;
-    mining_t mining;
-    stratum_server_t *stratum; /* NULL: no --stratum; set once in node_new */
-    sync_t sync;
-    relay_t relay;
-    seen_t seen;
-    events_t events;
-    testswitch_t switches;
-    uint64_t txs_known_dropped; /* NEW_TXS items dropped by txid lookup */
-    addrindex_t *addrindex;     /* the `history` query's, filled lazily */
-
-    /* The main loop's own. */
-    uint64_t next_status_ms, next_poll_ms, next_trim_ms;
-    size_t poll_cursor;
-    bool catching_up; /* the start: no mining before the first catch-up */
-    uint64_t catch_up_until_ms;
-};
-
 uint64_t node_now_ms(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-/* ---- what the parts see (node_impl.h) ------------------------------------ */
-
-void node_lock(node_t *n)
-{
-    pthread_mutex_lock(&n->lock);
-}
-
-void node_unlock(node_t *n)
-{
-    pthread_mutex_unlock(&n->lock);
-    /* What the caller did under the lock may want a turn (the main loop
-     * sleeps until its next timer otherwise). */
-    p2p_wake(n->p2p);
-}
-
-/* The pool's solution callback (a worker thread, the pool's lock held). */
-static void wake_main_loop(void *ctx)
-{
-    node_t *n = ctx;
-    p2p_wake(n->p2p);
-}
-
-int node_lock_within(node_t *n, unsigned ms)
-{
-    struct timespec until;
-    clock_gettime(CLOCK_REALTIME, &until); /* pthread_mutex_timedlock's */
-    until.tv_sec += ms / 1000;
-    until.tv_nsec += (long)(ms % 1000) * 1000000L;
-    if (until.tv_nsec >= 1000000000L) {
-        until.tv_sec++;
-        until.tv_nsec -= 1000000000L;
-    }
-    return pthread_mutex_timedlock(&n->lock, &until) == 0 ? 0 : ERR_TIMEOUT;
-}
-
-const params_t *node_params(const node_t *n)
-{
-    return n->params;
-}
-
-p2p_t *node_p2p(node_t *n)
-{
-    return n->p2p;
-}
-
-const loopwatch_t *node_watch(const node_t *n)
-{
-    return &n->watch;
-}
-
-uint64_t node_uptime_s(const node_t *n)
-{
-    return (node_now_ms() - n->started_ms) / 1000;
-}
-
-stratum_server_t *node_stratum(node_t *n)
-{
-    return n->stratum;
-}
-
-const chain_t *node_chain(const node_t *n)
-{
-    return n->chain;
-}
-
-const mempool_t *node_mempool(const node_t *n)
-{
-    return n->mempool;
-}
-
-addrindex_t *node_addrindex(node_t *n)
-{
-    return n->addrindex;
-}
-
-void node_stats(node_t *n, node_stats_t *out)
-{
-    memset(out, 0, sizeof *out);
-    if (n->serve)
-        serve_counts(n->serve, &out->requests_limited,
-                     &out->requests_malformed);
-    out->blocks_relayed = n->relay.blocks;
-    out->txs_relayed = n->relay.txs;
-    out->tx_frames_relayed = n->relay.tx_frames;
-    out->txs_known_dropped = n->txs_known_dropped;
-    out->mining = mining_active(&n->mining);
-    out->threads = mining_threads(&n->mining);
-    out->kernel = mining_kernel(&n->mining);
-    out->hashrate = mining_hashrate(&n->mining);
-}
-
-const seen_t *node_seen(const node_t *n)
-{
-    return &n->seen;
-}
-
-const events_t *node_events(const node_t *n)
-{
-    return &n->events;
-}
-
-/* Scores a peer's misbehaviour; a ban goes to the event log. */
-static bool misbehaving(node_t *n, uint64_t peer, int points, const char *why)
-{
-    bool banned = p2p_misbehaving(n->p2p, peer, points, why);
-    if (banned)
-        events_peer_banned(&n->events, peer, why);
-    return banned;
-}
-
-bool node_miner_key(const node_t *n, uint8_t key[32])
-{
-    if (n->cfg.has_miner_key)
-        memcpy(key, n->cfg.miner_key, 32);
-    return n->cfg.has_miner_key;
-}
-
-/* Queues a sync want, unless a test partition cuts the peer off. */
-static void want(node_t *n, uint64_t peer, sync_kind_t kind,
-                 const uint8_t hash[32], bool once)
-{
-    if (!testswitch_cut(&n->switches, peer))
-        sync_want(&n->sync, peer, kind, hash, once, node_now_ms());
-}
-
-int node_partition(node_t *n, const uint64_t *ids, size_t count)
-{
-    uint64_t healed[TESTSWITCH_MAX_CUT];
-    size_t n_healed = 0;
-    int rc = testswitch_partition(&n->switches, healed, &n_healed, ids, count);
-    if (rc)
-        return rc;
-    for (size_t i = 0; i < count; i++)
-        sync_forget(&n->sync, ids[i]);
-    /* Healing: the gossip dropped meanwhile is lost, so the main loop
-     * catches up with the peers let back in at its next turns, rather than
-     * at the next tip poll, seconds away. */
-    for (size_t i = 0; i < n_healed; i++) {
-        want(n, healed[i], SYNC_TIP, NULL, false);
-        want(n, healed[i], SYNC_MEMPOOL, NULL, false);
-    }
-    return 0;
-}
-
-int node_stall(node_t *n, uint64_t ms)
-{
-    return testswitch_stall(&n->switches, ms);
-}
-
-bool node_test_switches(const node_t *n)
-{
-    return testswitch_enabled(&n->switches);
-}
-
-/* ---- chain callbacks ----------------------------------------------------- */
-
-static void on_connected(void *ctx, const chain_node_t *cn)
-{
-    node_t *n = ctx;
-    mempool_block_connected(n->mempool, &cn->block, chain_state(n->chain));
-}
-
-static void on_disconnected(void *ctx, const chain_node_t *cn)
-{
-    node_t *n = ctx;
-    mempool_block_disconnected(n->mempool, &cn->block, chain_state(n->chain));
-    if (!n->loading)
-        relay_note_returned(&n->relay, &cn->block);
-    events_on_disconnected(&n->events, cn);
-}
-
-/* A discarded side branch's transfer that the best chain lacks goes back to
- * the mempool and, when taken, out to peers that may never have seen it. */
-static void on_discarded(void *ctx, const tx_t *tx)
-{
-    node_t *n = ctx;
-    if (mempool_add(n->mempool, NULL, chain_state(n->chain), tx) == 0 &&
-        !n->loading) {
-        uint8_t txid[32];
-        tx_compute_txid(txid, tx);
-        relay_tx(&n->relay, tx, txid);
-        mining_mempool_changed(&n->mining);
-        events_on_tx_returned(&n->events);
-    }
-}
-
-static void on_tip(void *ctx, const chain_node_t *tip)
-{
-    node_t *n = ctx;
-    if (mempool_in_reorg(n->mempool))
-        mempool_revalidate(n->mempool, chain_state(n->chain));
-    events_on_tip(&n->events, tip, relay_returned(&n->relay, n->mempool));
-    mining_tip_changed(&n->mining);
-    if (!n->loading)
-        persist_tip_changed(n->store, tip);
-}
-
-static int on_added(void *ctx, const chain_node_t *cn)
-{
-    node_t *n = ctx;
-    if (n->loading)
-        return 0;
-    int rc = persist_block_added(n->store, cn);
-    if (rc == 0)
-        events_on_added(&n->events, cn, chain_tip(n->chain));
-    return rc;
-}
-
-static void on_removed(void *ctx, const chain_node_t *cn)
-{
-    node_t *n = ctx;
-    if (!n->loading)
-        persist_block_removed(n->store, cn);
-    events_on_removed(&n->events, cn);
-}
-
-/* ---- blocks and transactions --------------------------------------------- */
-
-/*
- * Offers a block to the chain. Where it came from decides the rest:
- *   peer 0           made here: relayed (serialised) when accepted;
- *   peer, gossip     a peer's NEW_BLOCK: judged stale-fork or not first,
- *                    relayed as the frame it came in, and an orphan queues
- *                    a fetch from that peer;
- *   peer, no gossip  fetched by sync: not relayed, and an orphan starts
- *                    nothing (the exchange under way goes on).
- * A consensus refusal is counted and scores the peer.
- */
-static int accept_block(node_t *n, const char **reason, const block_t *b,
-                        uint64_t peer, const p2p_msg_t *gossip)
-{
-    const char *why = NULL;
-    if (gossip && chain_is_stale_fork(n->chain, &b->header)) {
-        /* Gossip only: blocks fetched by sync may build a heavier branch
-         * from however deep a fork point. */
-        why = "stale-fork";
-        seen_tally(&n->seen.blocks, why);
-        events_block_refused(&n->events, EVENT_BLOCK_REFUSED, n->chain, b, why,
-                             peer);
-        misbehaving(n, peer, SCORE_STALE_FORK, why);
-        if (reason)
-            *reason = why;
-        return ERR_INVALID;
-    }
-    events_call_begin(&n->events, peer, !peer && !gossip);
-    int rc = chain_add_block(n->chain, &why, b);
-    events_call_end(&n->events);
-    if (reason)
-        *reason = why;
-    uint8_t hash[32];
-    block_compute_hash(hash, &b->header);
-    if (rc == 0) {
-        seen_block_accepted(&n->seen, hash);
-        if (gossip)
-            relay_block_frame(&n->relay, gossip->data, gossip->len);
-        else if (!peer)
-            relay_block(&n->relay, b);
-    } else if (rc == ERR_ORPHAN) {
-        seen_tally(&n->seen.blocks, "orphan");
-        events_block_refused(&n->events, EVENT_BLOCK_ORPHAN, n->chain, b,
-                             "orphan", peer);
-        if (gossip && peer)
-            want(n, peer, SYNC_BLOCKS, hash, false);
-    } else if (rc == ERR_INVALID) {
-        seen_tally(&n->seen.blocks, why);
-        events_block_refused(&n->events, EVENT_BLOCK_REFUSED, n->chain, b, why,
-                             peer);
-        char hex[65];
-        hex_from_hash(hex, hash);
-        log_info("node", "refused block %.16s... from %s: %s", hex,
-                 peer ? "a peer" : "local", why ? why : "?");
-        if (peer && why && strcmp(why, "time-too-new") != 0)
-            misbehaving(n, peer, SCORE_BAD_BLOCK, why);
-    }
-    return rc;
-}
-
-int node_accept_tx(node_t *n, const char **reason, const tx_t *tx,
-                   const uint8_t txid[32], uint64_t peer)
-{
-    const char *why = NULL;
-    int rc = mempool_add(n->mempool, &why, chain_state(n->chain), tx);
-    if (reason)
-        *reason = why;
-    if (rc == ERR_DUPLICATE)
-        return rc;
-    uint8_t id[32];
-    if (!txid) {
-        tx_compute_txid(id, tx);
-        txid = id;
-    }
-    if (rc == 0) {
-        relay_tx(&n->relay, tx, txid);
-        mining_mempool_changed(&n->mining);
-        return 0;
-    }
-    seen_tx_refused(&n->seen, txid, why);
-    events_tx_refused(&n->events, txid, why, peer);
-    if (peer && why &&
-        (strcmp(why, "bad-txns-sig") == 0 ||
-         strcmp(why, "bad-txns-unsigned") == 0 ||
-         strcmp(why, "mempool-coinbase") == 0))
-        misbehaving(n, peer, SCORE_BAD_TX, why);
-    return rc;
-}
-
-void node_flush_relay(node_t *n)
-{
-    relay_flush(&n->relay);
-}
-
-int node_generate_block(node_t *n, const char **reason, uint8_t hash[32],
-                        const uint8_t miner[32])
-{
-    block_t b;
-    int rc = mining_template(&b, n->chain, n->mempool, miner, 0);
-    if (rc)
-        return rc;
-    rc = template_solve(&b);
-    if (rc == 0) {
-        block_compute_hash(hash, &b.header);
-        rc = accept_block(n, reason, &b, 0, NULL);
-    }
-    block_deinit(&b);
-    return rc;
-}
-
-/* What sync fetched: blocks as fetched blocks, transactions as gossip
- * would bring them (those already pending cost a lookup). */
-static int sync_block(void *ctx, const block_t *b, uint64_t peer)
-{
-    return accept_block(ctx, NULL, b, peer, NULL);
-}
-
-static int sync_tx(void *ctx, const tx_t *tx, const uint8_t txid[32],
-                   uint64_t peer)
-{
-    node_t *n = ctx;
-    if (mempool_has(n->mempool, txid))
-        return ERR_DUPLICATE;
-    return node_accept_tx(n, NULL, tx, txid, peer);
-}
-
-/* A solved block, from the pool or a Stratum miner (who: for the log). */
-static int take_block(node_t *n, block_t *b, const char *who)
-{
-    uint8_t hash[32];
-    block_compute_hash(hash, &b->header);
-    const char *why = NULL;
-    int rc = accept_block(n, &why, b, 0, NULL);
-    block_deinit(b);
-    if (rc == 0) {
-        char hex[65];
-        hex_from_hash(hex, hash);
-        log_info("node", "mined block %u %s%s", chain_height(n->chain), hex,
-                 who);
-    } else if (rc != ERR_DUPLICATE) {
-        log_warn("node", "our own block was refused: %s", why ? why : "?");
-    }
-    return rc;
-}
-
-/* The pool's solutions and the Stratum miners' blocks, as blocks. */
-static void take_solutions(node_t *n)
-{
-    for (int i = 0; i < NODE_BATCH; i++) {
-        block_t b;
-        if (mining_next_block(&n->mining, &b, n->chain) != 0)
-            break;
-        take_block(n, &b, "");
-        /* Workers leave the solved job at once. */
-        if (!n->catching_up)
-            mining_refresh(&n->mining, n->chain, n->mempool, node_now_ms(),
-                           false);
-    }
-    int worker;
-    block_t b;
-    for (int i = 0;
-         n->stratum && i < NODE_BATCH &&
-         stratum_server_next_block(n->stratum, &b, &worker, n->chain) == 0;
-         i++)
-        stratum_server_block_done(n->stratum, worker,
-                                  take_block(n, &b, " (stratum miner)") == 0);
 }
 
 /* ---- gossip -------------------------------------------------------------- */
@@ -540,7 +113,7 @@ static void on_new_txs(node_t *n, const wire_msg_t *m, uint64_t peer)
         }
         if (!fault)
             node_accept_tx(n, NULL, &tx, txid, peer);
-        else if (peer && misbehaving(n, peer, SCORE_BAD_TX, fault))
+        else if (peer && node_misbehaving(n, peer, SCORE_BAD_TX, fault))
             return; /* banned: the rest of its batch is not worth a look */
     }
 }
@@ -565,10 +138,10 @@ static void on_message(node_t *n, const p2p_msg_t *pm)
             seen_tally(&n->seen.blocks, "malformed");
             events_block_refused(&n->events, EVENT_BLOCK_REFUSED, n->chain,
                                  NULL, "malformed", peer);
-            misbehaving(n, peer, SCORE_BAD_BLOCK, "malformed block");
+            node_misbehaving(n, peer, SCORE_BAD_BLOCK, "malformed block");
             break;
         }
-        accept_block(n, NULL, &b, peer, pm);
+        node_accept_block(n, NULL, &b, peer, pm);
         block_deinit(&b);
         break;
     }
@@ -579,7 +152,7 @@ static void on_message(node_t *n, const p2p_msg_t *pm)
         if (tx_parse_bytes(&tx, m->u.blob.data, m->u.blob.len) != 0) {
             seen_tally(&n->seen.txs, "malformed");
             events_tx_refused(&n->events, NULL, "malformed", peer);
-            misbehaving(n, peer, SCORE_BAD_TX, "malformed transaction");
+            node_misbehaving(n, peer, SCORE_BAD_TX, "malformed transaction");
             break;
         }
         node_accept_tx(n, NULL, &tx, NULL, peer);
@@ -592,7 +165,7 @@ static void on_message(node_t *n, const p2p_msg_t *pm)
     case WIRE_PEER_JOINED:
         loopwatch_at(&n->watch, "inbox: peer joined");
         if (m->u.peer.id != p2p_node_id(n->p2p))
-            want(n, m->u.peer.id, SYNC_TIP, NULL, false);
+            node_want(n, m->u.peer.id, SYNC_TIP, NULL, false);
         break;
     default:
         break;
@@ -645,7 +218,7 @@ static void poll_next_peer(node_t *n)
         p2p_peer_info_t *p = &peers[n->poll_cursor++ % count];
         if (p->banned || testswitch_cut(&n->switches, p->peer.id))
             continue;
-        want(n, p->peer.id, SYNC_TIP, NULL, false);
+        node_want(n, p->peer.id, SYNC_TIP, NULL, false);
         return;
     }
 }
@@ -704,7 +277,7 @@ static void turn(node_t *n, volatile sig_atomic_t *stop)
     loopwatch_at(&n->watch, "relay: transactions");
     relay_flush(&n->relay);
     loopwatch_at(&n->watch, "mining: solutions");
-    take_solutions(n);
+    node_take_solutions(n);
     uint64_t now = node_now_ms();
     if (n->catching_up &&
         (sync_settled(&n->sync, now) || now >= n->catch_up_until_ms)) {
@@ -741,6 +314,13 @@ static void turn(node_t *n, volatile sig_atomic_t *stop)
     }
 }
 
+/* The pool's solution callback (a worker thread, the pool's lock held). */
+static void wake_main_loop(void *ctx)
+{
+    node_t *n = ctx;
+    p2p_wake(n->p2p);
+}
+
 /* ---- lifecycle ----------------------------------------------------------- */
 
 /* Opens the store and replays it into a new chain. */
@@ -751,13 +331,7 @@ static int load_chain(node_t *n, const char **reason)
         return rc;
     chain_config_t cc = {
         .params = n->params,
-        .callbacks = {.ctx = n,
-                      .block_connected = on_connected,
-                      .block_disconnected = on_disconnected,
-                      .tx_discarded = on_discarded,
-                      .tip_changed = on_tip,
-                      .block_added = on_added,
-                      .block_removed = on_removed},
+        .callbacks = node_chain_callbacks(n),
     };
     n->chain = chain_new(&cc);
     if (!n->chain) {
@@ -862,7 +436,8 @@ node_t *node_new(const node_config_t *cfg, const char **reason)
         return NULL;
     }
     relay_init(&n->relay, n->p2p);
-    sync_init(&n->sync, n->p2p, (sync_sink_t){n, sync_block, sync_tx});
+    sync_init(&n->sync, n->p2p,
+              (sync_sink_t){n, node_sync_block, node_sync_tx});
     if (mining_init(&n->mining, cfg->mine, cfg->threads, cfg->impl,
                     cfg->miner_key) != 0) {
         *reason = "cannot start the miner (unknown --sha-impl, or one "
@@ -908,9 +483,9 @@ static void start(node_t *n)
     p2p_peer_info_t peers[P2P_MAX_PEERS];
     size_t count = p2p_peers(n->p2p, peers, P2P_MAX_PEERS);
     for (size_t i = 0; i < count && i < P2P_MAX_PEERS; i++)
-        want(n, peers[i].peer.id, SYNC_TIP, NULL, false);
+        node_want(n, peers[i].peer.id, SYNC_TIP, NULL, false);
     for (size_t i = 0; i < count && i < P2P_MAX_PEERS; i++)
-        want(n, peers[i].peer.id, SYNC_MEMPOOL, NULL, true);
+        node_want(n, peers[i].peer.id, SYNC_MEMPOOL, NULL, true);
     uint64_t now = node_now_ms();
     n->catching_up = true;
     n->catch_up_until_ms = now + NODE_START_SYNC_MS;
