@@ -345,3 +345,21 @@ def check_chain_linkage(blocks):
         if i:
             assert b["previousHash"] == blocks[i - 1]["hash"], "broken link at height %d" % i
     return blocks[-1]["hash"]
+
+
+def expect_cli_error(fn, status=1, contains=None):
+    """Asserts that fn, a pickaxe-cli call, fails with exit status `status`
+    and, if given, `contains` in its stderr; returns the CliError."""
+    try:
+        fn()
+    except CliError as e:
+        assert e.status == status, "exit %d, wanted %d: %s" % (e.status, status, e.stderr)
+        if contains:
+            assert contains in e.stderr, "%r not in %r" % (contains, e.stderr)
+        return e
+    raise AssertionError("pickaxe-cli succeeded where it should have failed")
+
+
+def all_see_tx_confirmed(nodes, txid):
+    """Whether every node reports the transfer txid confirmed."""
+    return all(n.tx(txid)["status"] == "confirmed" for n in nodes)

@@ -1,7 +1,7 @@
 """Integration tests of the wallet service's HTTP side (issue 12): a real
 pickaxe-wallet on 127.0.0.1 in front of a regtest node, slow clients
 against it (slowloris.py), what files it serves, and which Origins may
-post. run.py registers these with register().
+post. run.py runs TESTS; each entry is (name, time limit in s, function).
 
 The limits the tests count on are the service's defaults
 (wallet-web/http_guard.h): a whole request within 10 s of a connection's
@@ -186,10 +186,11 @@ def wallet_limits_connections_per_address(net):
             s.stop()
 
 
-def register(test):
-    """Adds these tests to run.py's list, with their time limits."""
-    test(90)(wallet_holds_up_to_slowloris)
-    test(60)(wallet_request_deadline_is_not_reset_by_bytes)
-    test(60)(wallet_serves_only_page_files)
-    test(60)(wallet_refuses_origin_null)
-    test(60)(wallet_limits_connections_per_address)
+TESTS = [
+    ("wallet_holds_up_to_slowloris", 90, wallet_holds_up_to_slowloris),
+    ("wallet_request_deadline_is_not_reset_by_bytes", 60,
+     wallet_request_deadline_is_not_reset_by_bytes),
+    ("wallet_serves_only_page_files", 60, wallet_serves_only_page_files),
+    ("wallet_refuses_origin_null", 60, wallet_refuses_origin_null),
+    ("wallet_limits_connections_per_address", 60, wallet_limits_connections_per_address),
+]
