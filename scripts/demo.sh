@@ -4,7 +4,8 @@
 #   Alice's wallet (http://127.0.0.1:8080/, on node 1, which mines to her),
 #   Bob's wallet (http://127.0.0.1:8081/, on node 2), and pickaxe-adversary
 #   throwing invalid blocks and transactions at the nodes (the wallet page's
-#   network card shows them refused, by reason, live).
+#   network card shows them refused, by reason; the explorer page,
+#   http://127.0.0.1:8080/explorer, draws them beside the block tree, live).
 # Mining threads are shared out over the machine's cores. Everything lives
 # in build/demo/ (chains, keystores, logs) and is reused by the next run;
 # --reset (or `make demo RESET=1`) starts from nothing. Ctrl-C stops every
@@ -28,7 +29,7 @@ for arg in "$@"; do
     case $arg in
     --reset) reset=1 ;;
     -h | --help)
-        sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'
+        sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'
         exit 0
         ;;
     *)
@@ -167,9 +168,11 @@ cat <<EOF
     Alice's wallet   http://127.0.0.1:$ALICE_PORT/   ($alice)
                      node 1 mines to her: her balance grows with each block it finds
     Bob's wallet     http://127.0.0.1:$BOB_PORT/   ($bob)
+    Explorer         http://127.0.0.1:$ALICE_PORT/explorer
+                     node 1's block tree, forks, reorgs and every attack refused, live
 
     tracker tcp://$TRACKER; nodes tcp://127.0.0.1:18330, :18340, :18350
-    adversary        $( [ "$ADVERSARY" != 0 ] && echo "$ADVERSARY_RATE attacks a second (log: $DIR/logs/adversary.log); see the network card" || echo "off (ADVERSARY=0)")
+    adversary        $( [ "$ADVERSARY" != 0 ] && echo "$ADVERSARY_RATE attacks a second (log: $DIR/logs/adversary.log); see the explorer" || echo "off (ADVERSARY=0)")
     logs and data    $DIR/  (kept for the next run; --reset or make demo RESET=1 starts afresh)
 
   Press Ctrl-C to stop everything.

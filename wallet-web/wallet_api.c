@@ -230,7 +230,7 @@ static json_t *h_blockchain(wallet_api_t *a, int *status,
 {
     wallet_api_chain_query_t q;
     char why[WALLET_API_ERR_MAX];
-    wallet_api_query_t none = {NULL, NULL, NULL};
+    wallet_api_query_t none = {NULL, NULL, NULL, NULL};
     if (!query)
         query = &none;
     if (wallet_api_parse_chain_query(&q, why, sizeof why, query->page,
@@ -435,6 +435,9 @@ json_t *wallet_api_handle(wallet_api_t *a, int *status, const char *method,
                    : wrong_method(status, "GET", path);
     if (strncmp(path, "/block/", 7) == 0)
         return get ? h_block(a, status, path + 7)
+                   : wrong_method(status, "GET", path);
+    if (strncmp(path, "/explorer/", 10) == 0)
+        return get ? wallet_api_explorer(a, status, path, query)
                    : wrong_method(status, "GET", path);
     if (strncmp(path, "/wallet/", 8) == 0)
         return wallet_api_error_reply(status, MHD_HTTP_NOT_FOUND,

@@ -33,7 +33,13 @@
  *                               hashrate: {node, network}, peers: [...]
  *                               (the node's, with responsive),
  *                               refused: {blocks, transactions}, tracker}
- *   GET  anything else         a file of the web root ("/" is wallet_ui.html)
+ *   GET  /explorer/tree?from=&limit=, /explorer/events?since=&limit=,
+ *        /explorer/tips, /explorer/refused/<seq>
+ *                              the explorer page's view of the node's block
+ *                              tree, event log and branch tips
+ *                              (wallet_api_explorer.c, rpc_explorer.h)
+ *   GET  anything else         a file of the web root ("/" is wallet_ui.html,
+ *                              "/explorer" explorer.html)
  *
  * Amounts in a send are JSON integers in base units, or strings of coins
  * read by amount.h ("1.5" = 150000000 units; its refusals after the field's
@@ -204,6 +210,7 @@ void wallet_api_free(wallet_api_t **a);
 /* Query parameters the API reads (each NULL when absent). */
 typedef struct {
     const char *page, *limit, *from;
+    const char *since; /* /explorer/events */
 } wallet_api_query_t;
 
 /**

@@ -89,7 +89,9 @@ static enum MHD_Result serve_file(wallet_api_t *a, struct MHD_Connection *c,
     if (!a->web_root[0])
         return send_error(c, MHD_HTTP_NOT_FOUND,
                           "this wallet service serves no page (--web-root)");
-    const char *path = strcmp(url, "/") == 0 ? "/wallet_ui.html" : url;
+    const char *path = strcmp(url, "/") == 0           ? "/wallet_ui.html"
+                       : strcmp(url, "/explorer") == 0 ? "/explorer.html"
+                                                       : url;
     if (!wallet_api_static_path_ok(path))
         return send_error(c, MHD_HTTP_NOT_FOUND, "no such file");
     char full[800];
@@ -219,6 +221,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
         MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "page"),
         MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "limit"),
         MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "from"),
+        MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "since"),
     };
     int status = MHD_HTTP_OK;
     json_t *reply =

@@ -9,6 +9,8 @@
  *   wallet_api_send.c   sending (POST /transaction/send, through
  *                       net/transfer.h), the memory of sent transfers and
  *                       GET /transaction/<txid>;
+ *   wallet_api_explorer.c  the explorer page's queries (tree, events,
+ *                       tips);
  *   wallet_api_parse.c  request parsing (pure functions);
  *   wallet_api_http.c   libmicrohttpd: request bodies, checks on headers,
  *                       static files, starting the server.
@@ -96,5 +98,11 @@ json_t *wallet_api_send(wallet_api_t *a, int *status, const char *body,
 
 /* GET /transaction/<txid>. */
 json_t *wallet_api_tx(wallet_api_t *a, int *status, const char *id);
+
+/* ---- the explorer page (wallet_api_explorer.c) --------------------------- */
+
+/* GET /explorer/tree, /explorer/events, /explorer/tips. */
+json_t *wallet_api_explorer(wallet_api_t *a, int *status, const char *path,
+                            const wallet_api_query_t *query);
 
 #endif

@@ -43,6 +43,7 @@
  */
 #include "node.h"
 #include "err.h"
+#include "events.h"
 #include "hex.h"
 #include "log.h"
 #include "mining.h"
@@ -90,6 +91,7 @@ struct node {
     sync_t sync;
     relay_t relay;
     seen_t seen;
+    events_t events;
     testswitch_t switches;
     uint64_t txs_known_dropped; /* NEW_TXS items dropped by txid lookup */
 
@@ -183,6 +185,20 @@ const seen_t *node_seen(const node_t *n)
     return &n->seen;
 }
 
+const events_t *node_events(const node_t *n)
+{
+    return &n->events;
+}
+
+/* Scores a peer's misbehaviour; a ban goes to the event log. */
+static bool misbehaving(node_t *n, uint64_t peer, int points, const char *why)
+{
+    bool banned = p2p_misbehaving(n->p2p, peer, points, why);
+    if (banned)
+        events_peer_banned(&n->events, peer, why);
+    return banned;
+}
+
 bool node_miner_key(const node_t *n, uint8_t key[32])
 {
     if (n->cfg.has_miner_key)
@@ -241,6 +257,7 @@ static void on_disconnected(void *ctx, const chain_node_t *cn)
     mempool_block_disconnected(n->mempool, &cn->block, chain_state(n->chain));
     if (!n->loading)
         relay_note_returned(&n->relay, &cn->block);
+    events_on_disconnected(&n->events, cn);
 }
 
 /* A discarded side branch's transfer that the best chain lacks goes back to
@@ -254,6 +271,7 @@ static void on_discarded(void *ctx, const tx_t *tx)
         tx_compute_txid(txid, tx);
         relay_tx(&n->relay, tx, txid);
         mining_mempool_changed(&n->mining);
+        events_on_tx_returned(&n->events);
     }
 }
 
@@ -262,7 +280,7 @@ static void on_tip(void *ctx, const chain_node_t *tip)
     node_t *n = ctx;
     if (mempool_in_reorg(n->mempool))
         mempool_revalidate(n->mempool, chain_state(n->chain));
-    relay_returned(&n->relay, n->mempool);
+    events_on_tip(&n->events, tip, relay_returned(&n->relay, n->mempool));
     mining_tip_changed(&n->mining);
     if (!n->loading)
         persist_tip_changed(n->store, tip);
@@ -271,7 +289,12 @@ static void on_tip(void *ctx, const chain_node_t *tip)
 static int on_added(void *ctx, const chain_node_t *cn)
 {
     node_t *n = ctx;
-    return n->loading ? 0 : persist_block_added(n->store, cn);
+    if (n->loading)
+        return 0;
+    int rc = persist_block_added(n->store, cn);
+    if (rc == 0)
+        events_on_added(&n->events, cn, chain_tip(n->chain));
+    return rc;
 }
 
 static void on_removed(void *ctx, const chain_node_t *cn)
@@ -279,6 +302,7 @@ static void on_removed(void *ctx, const chain_node_t *cn)
     node_t *n = ctx;
     if (!n->loading)
         persist_block_removed(n->store, cn);
+    events_on_removed(&n->events, cn);
 }
 
 /* ---- blocks and transactions --------------------------------------------- */
@@ -302,12 +326,16 @@ static int accept_block(node_t *n, const char **reason, const block_t *b,
          * from however deep a fork point. */
         why = "stale-fork";
         seen_tally(&n->seen.blocks, why);
-        p2p_misbehaving(n->p2p, peer, SCORE_STALE_FORK, why);
+        events_block_refused(&n->events, EVENT_BLOCK_REFUSED, n->chain, b, why,
+                             peer);
+        misbehaving(n, peer, SCORE_STALE_FORK, why);
         if (reason)
             *reason = why;
         return ERR_INVALID;
     }
+    events_call_begin(&n->events, peer, !peer && !gossip);
     int rc = chain_add_block(n->chain, &why, b);
+    events_call_end(&n->events);
     if (reason)
         *reason = why;
     uint8_t hash[32];
@@ -320,16 +348,20 @@ static int accept_block(node_t *n, const char **reason, const block_t *b,
             relay_block(&n->relay, b);
     } else if (rc == ERR_ORPHAN) {
         seen_tally(&n->seen.blocks, "orphan");
+        events_block_refused(&n->events, EVENT_BLOCK_ORPHAN, n->chain, b,
+                             "orphan", peer);
         if (gossip && peer)
             want(n, peer, SYNC_BLOCKS, hash, false);
     } else if (rc == ERR_INVALID) {
         seen_tally(&n->seen.blocks, why);
+        events_block_refused(&n->events, EVENT_BLOCK_REFUSED, n->chain, b, why,
+                             peer);
         char hex[65];
         hex_from_hash(hex, hash);
         log_info("node", "refused block %.16s... from %s: %s", hex,
                  peer ? "a peer" : "local", why ? why : "?");
         if (peer && why && strcmp(why, "time-too-new") != 0)
-            p2p_misbehaving(n->p2p, peer, SCORE_BAD_BLOCK, why);
+            misbehaving(n, peer, SCORE_BAD_BLOCK, why);
     }
     return rc;
 }
@@ -354,11 +386,12 @@ int node_accept_tx(node_t *n, const char **reason, const tx_t *tx,
         return 0;
     }
     seen_tx_refused(&n->seen, txid, why);
+    events_tx_refused(&n->events, txid, why, peer);
     if (peer && why &&
         (strcmp(why, "bad-txns-sig") == 0 ||
          strcmp(why, "bad-txns-unsigned") == 0 ||
          strcmp(why, "mempool-coinbase") == 0))
-        p2p_misbehaving(n->p2p, peer, SCORE_BAD_TX, why);
+        misbehaving(n, peer, SCORE_BAD_TX, why);
     return rc;
 }
 
@@ -446,17 +479,19 @@ static void on_new_txs(node_t *n, const wire_msg_t *m, uint64_t peer)
         const char *fault = NULL;
         if (tx_parse_bytes(&tx, it->tx.data, it->tx.len) != 0) {
             seen_tally(&n->seen.txs, "malformed");
+            events_tx_refused(&n->events, NULL, "malformed", peer);
             fault = "malformed transaction";
         } else {
             tx_compute_txid(txid, &tx);
             if (memcmp(txid, it->txid, 32) != 0) {
                 seen_tally(&n->seen.txs, "bad-txid");
+                events_tx_refused(&n->events, it->txid, "bad-txid", peer);
                 fault = "transaction under a wrong txid";
             }
         }
         if (!fault)
             node_accept_tx(n, NULL, &tx, txid, peer);
-        else if (peer && p2p_misbehaving(n->p2p, peer, SCORE_BAD_TX, fault))
+        else if (peer && misbehaving(n, peer, SCORE_BAD_TX, fault))
             return; /* banned: the rest of its batch is not worth a look */
     }
 }
@@ -479,7 +514,9 @@ static void on_message(node_t *n, const p2p_msg_t *pm)
         block_t b;
         if (block_parse(&b, m->u.blob.data, m->u.blob.len) != 0) {
             seen_tally(&n->seen.blocks, "malformed");
-            p2p_misbehaving(n->p2p, peer, SCORE_BAD_BLOCK, "malformed block");
+            events_block_refused(&n->events, EVENT_BLOCK_REFUSED, n->chain,
+                                 NULL, "malformed", peer);
+            misbehaving(n, peer, SCORE_BAD_BLOCK, "malformed block");
             break;
         }
         accept_block(n, NULL, &b, peer, pm);
@@ -492,8 +529,8 @@ static void on_message(node_t *n, const p2p_msg_t *pm)
         tx_t tx;
         if (tx_parse_bytes(&tx, m->u.blob.data, m->u.blob.len) != 0) {
             seen_tally(&n->seen.txs, "malformed");
-            p2p_misbehaving(n->p2p, peer, SCORE_BAD_TX,
-                            "malformed transaction");
+            events_tx_refused(&n->events, NULL, "malformed", peer);
+            misbehaving(n, peer, SCORE_BAD_TX, "malformed transaction");
             break;
         }
         node_accept_tx(n, NULL, &tx, NULL, peer);
@@ -706,7 +743,8 @@ node_t *node_new(const node_config_t *cfg, const char **reason)
     pthread_mutex_init(&n->lock, NULL);
     testswitch_init(&n->switches, n->params);
     n->mempool = mempool_new(n->params->network_id, NODE_MEMPOOL_MAX);
-    if (seen_init(&n->seen) != 0 || !n->mempool) {
+    if (seen_init(&n->seen) != 0 || events_init(&n->events) != 0 ||
+        !n->mempool) {
         *reason = "out of memory";
         node_free(&n);
         return NULL;
@@ -798,6 +836,7 @@ void node_free(node_t **np)
     mempool_free(&n->mempool);
     store_close(&n->store);
     seen_deinit(&n->seen);
+    events_deinit(&n->events);
     loopwatch_deinit(&n->watch);
     pthread_mutex_destroy(&n->lock);
     free(n);

@@ -21,6 +21,7 @@
 
 #include "block.h"
 #include "chain.h"
+#include "events.h"
 #include "loopwatch.h"
 #include "mempool.h"
 #include "node.h"
@@ -52,6 +53,9 @@ const mempool_t *node_mempool(const node_t *n);
 /* What the node remembers of what it was offered: refusals by reason,
  * why recent transactions were refused, when recent blocks arrived. */
 const seen_t *node_seen(const node_t *n);
+
+/* The event log (events.h): what happened to the chain, for watchers. */
+const events_t *node_events(const node_t *n);
 
 /* What `status` reports beyond the chain and node_seen(). */
 typedef struct {

@@ -83,12 +83,16 @@ void relay_note_returned(relay_t *r, const block_t *b)
     }
 }
 
-void relay_returned(relay_t *r, const mempool_t *mempool)
+size_t relay_returned(relay_t *r, const mempool_t *mempool)
 {
+    size_t back = 0;
     for (size_t i = 0; i < r->n_returned; i++) {
         const tx_t *tx = mempool_get(mempool, r->returned[i]);
-        if (tx)
+        if (tx) {
             relay_tx(r, tx, r->returned[i]);
+            back++;
+        }
     }
     r->n_returned = 0;
+    return back;
 }

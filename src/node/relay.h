@@ -64,7 +64,7 @@ void relay_flush(relay_t *r);
 void relay_note_returned(relay_t *r, const block_t *b);
 
 /* Relays the noted transfers that are pending in mempool again, and
- * forgets them all. */
-void relay_returned(relay_t *r, const mempool_t *mempool);
+ * forgets them all. Returns how many were pending (relayed again). */
+size_t relay_returned(relay_t *r, const mempool_t *mempool);
 
 #endif

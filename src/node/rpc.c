@@ -15,6 +15,7 @@
 #include "hex.h"
 #include "json_view.h"
 #include "node_impl.h"
+#include "rpc_explorer.h"
 #include "testswitch.h"
 
 #include <stdlib.h>
@@ -559,6 +560,8 @@ json_t *rpc_handle(node_t *n, const json_t *request)
         r = m_partition(n, params);
     else if (strcmp(method, "stall") == 0)
         r = m_stall(n, params);
+    else if (rpc_explorer_has(method))
+        r = rpc_explorer(n, method, params);
     else
         r = rpc_error(ERR_ARG, "unknown method");
     json_decref(empty);

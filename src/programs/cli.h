@@ -4,8 +4,8 @@
  * answers. cli_main.c parses the flags and runs one command; the commands
  * live by concept in cli_chain.c (status, blocks, balances, transactions),
  * cli_wallet.c (keystores and sending), cli_submit.c (signed transactions
- * from elsewhere) and cli_network.c (peers, the tracker, regtest's
- * switches).
+ * from elsewhere), cli_explorer.c (tips, the tree, events) and cli_network.c
+ * (peers, the tracker, regtest's switches).
  *
  * Every command returns the process's exit status (cmdline.h): 0 done; 1
  * the node refused, could not be reached or a file could not be read
@@ -165,5 +165,8 @@ int cli_cmd_submit(cli_t *cli);
 int cli_cmd_send(cli_t *cli);
 int cli_cmd_createtx(cli_t *cli);
 int cli_cmd_newaddress(cli_t *cli);
+int cli_cmd_chaintips(cli_t *cli);
+int cli_cmd_tree(cli_t *cli);
+int cli_cmd_events(cli_t *cli);
 
 #endif

@@ -132,6 +132,25 @@ static const cli_command_t commands[] = {
      "for ms milliseconds (1..60000) at its next turn, as a loop stuck in a\n"
      "long operation would; `status` then answers busy and says how long\n"
      "the loop has not turned. --json: {stall_ms}."},
+    {"chaintips", 0, 0, 0, cli_cmd_chaintips, "chaintips",
+     "Every branch tip the node holds: the best tip (active) and each side\n"
+     "branch (valid-fork) with its length and the best-chain blocks still\n"
+     "to come before it is pruned; then the branches pruned lately.\n"
+     "--json: [{hash, height, branchlen, status, fork, fork_height,\n"
+     "prune_in, txs_returned}] (rpc_explorer.h)."},
+    {"tree", 0, 0, CLI_OPT_FROM | CLI_OPT_LIMIT, cli_cmd_tree,
+     "tree [--from H] [--limit N]",
+     "The block tree in a window of N heights (default 40, at most 500)\n"
+     "from height H (default: the last N up to the tip): best-chain and\n"
+     "side-branch blocks. --json: {height, tip, from, to, blocks: [{hash,\n"
+     "parent, height, time, bits, txs, miner, work, best, branch}], tips}."},
+    {"events", 0, 1, CLI_OPT_LIMIT, cli_cmd_events,
+     "events [SINCE] [--limit N]",
+     "What happened to the chain after event number SINCE (default: all the\n"
+     "node holds, at most N, default 500): blocks accepted, reorgs, side\n"
+     "branches pruned, blocks and transactions refused (with the rule in\n"
+     "words), orphans, bans. --json: {first, last, missed, events, counts,\n"
+     "refused, reasons} (rpc_explorer.h)."},
     {"tracker-peers", 0, 0, CLI_OPT_TRACKER, cli_cmd_tracker_peers,
      "tracker-peers [--tracker tcp://H:P]",
      "The peers registered at the tracker (default: the network's tracker\n"

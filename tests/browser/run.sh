@@ -1,9 +1,10 @@
 #!/bin/sh
-# Browser tests of the wallet page: headless Debian Chromium driven by
+# Browser tests of the wallet page and the explorer page: headless Debian Chromium driven by
 # playwright-core (from npm, installed into build/browser/ on first use;
 # playwright's own browser downloads are never used). The test starts its
-# own regtest network (tracker, one non-mining node, wallets Alice and Bob)
-# and mines with the node's `generate` query through pickaxe-cli.
+# own regtest network (tracker, non-mining nodes, wallets; the explorer's
+# also an adversary) and mines with the node's `generate` query through
+# pickaxe-cli.
 # Screenshots of each step: build/browser-artifacts/.
 # Ends with "N passed, N failed"; exits non-zero on any failure.
 set -u
@@ -22,7 +23,7 @@ fail_setup() {
     fail_setup "no /usr/bin/chromium (install it with: scripts/deps.sh test)"
 command -v node >/dev/null 2>&1 ||
     fail_setup "no node (install it with: scripts/deps.sh test)"
-for b in pickaxe-tracker pickaxe-node pickaxe-wallet; do
+for b in pickaxe-tracker pickaxe-node pickaxe-wallet pickaxe-adversary; do
     [ -x "$BUILD/$b" ] || fail_setup "$BUILD/$b is not built (run make)"
 done
 
@@ -49,4 +50,23 @@ if [ ! -f "$PW_DIR/node_modules/playwright-core/package.json" ]; then
 fi
 
 export PW_DIR BUILD CLI
-exec node tests/browser/wallet.test.mjs
+# The wallet page's tests first (they empty build/browser-artifacts/), then
+# the explorer's; one "N passed, N failed" line for both.
+total_passed=0
+total_failed=0
+for t in wallet explorer; do
+    out=$(node "tests/browser/$t.test.mjs" 2>&1)
+    echo "$out" | sed '$d'
+    last=$(echo "$out" | tail -n 1)
+    p=$(echo "$last" | sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1/p')
+    f=$(echo "$last" | sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\2/p')
+    if [ -z "$p" ]; then
+        echo "$last"
+        p=0
+        f=1
+    fi
+    total_passed=$((total_passed + p))
+    total_failed=$((total_failed + f))
+done
+echo "$total_passed passed, $total_failed failed"
+[ "$total_failed" -eq 0 ]

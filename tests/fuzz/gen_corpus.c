@@ -427,6 +427,11 @@ static void rpc_seeds(const chain_seeds_t *s)
                             "{\"height\":0}}"},
         {"mempool", "{\"method\":\"mempool\",\"params\":{}}"},
         {"peers", "{\"method\":\"peers\"}"},
+        {"chaintips", "{\"method\":\"chaintips\"}"},
+        {"tree", "{\"method\":\"tree\",\"params\":{\"from\":0,"
+                 "\"count\":5}}"},
+        {"events", "{\"method\":\"events\",\"params\":{\"since\":1,"
+                   "\"max\":10}}"},
         {"unknown", "{\"method\":\"nope\",\"params\":[]}"},
         {"not-an-object", "[1,2,3]"},
     };

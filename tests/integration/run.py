@@ -868,6 +868,19 @@ def adversary_every_attack_refused(net):
             assert attack_id not in in_chain, "%s block %s accepted" % (name, attack_id)
             assert attack_id not in txids, "%s transaction %s accepted" % (name, attack_id)
             assert attack_id not in pending, "%s transaction %s in a mempool" % (name, attack_id)
+    # The explorer's view of the same run (rpc_explorer.h): every reason a
+    # node counted has its sentence, refused blocks and bans are in the
+    # event log, and each node holds exactly one active tip.
+    for n in nodes:
+        ev = n.cli("events", "--limit", "1000")
+        counted = set(ev["refused"]["blocks"]) | set(ev["refused"]["transactions"])
+        assert counted <= set(ev["reasons"]), (n.name, sorted(counted - set(ev["reasons"])))
+        assert ev["counts"]["block-refused"] > 0 and ev["counts"]["block-accepted"] > 0, ev["counts"]
+        refused = [e for e in ev["events"] if e["kind"] == "block-refused" and "hash" in e]
+        assert all(e["reason"] in ev["reasons"] and len(e["parent"]) == 64 for e in refused)
+        tips = n.cli("chaintips")
+        assert [t["status"] for t in tips].count("active") == 1, tips
+        assert tips[0]["hash"] == n.tip(), (tips[0], n.tip())
     seen = _refusals(nodes)
     print("      %d attacks under %d identities; %d valid transfers of mixed frames taken; "
           "%d storms taken, %d honest and %d adversary blocks on the chain; slowest status %.3f s; "
