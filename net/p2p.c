@@ -59,7 +59,7 @@ static void answer(void *ctx, uint64_t peer_id, uint64_t tag,
         }
     }
     out.status = rc;
-    if (msgq_push(p->inbox, &out, true) != 0) {
+    if (msgq_push(p->inbox, &out, true, NULL) != 0) {
         log_error("p2p", "out of memory: the answer of peer %016llx is lost",
                   (unsigned long long)peer_id);
         p2p_msg_clear(&out);
@@ -115,6 +115,7 @@ void p2p_config_init(p2p_config_t *cfg, const uint8_t network_id[32])
     cfg->ban_threshold = SCORE_BAN_THRESHOLD;
     cfg->ban_ms = 10 * 60 * 1000;
     cfg->inbox_max = 10000;
+    cfg->peer_inbox_max = 1000;
     cfg->peer_inbox_bytes = 16u * 1024 * 1024;
 }
 
@@ -122,7 +123,7 @@ static bool config_ok(const p2p_config_t *c)
 {
     return c->request_timeout_ms > 0 && c->request_retries >= 0 &&
            c->tracker_timeout_ms > 0 && c->tracker_retries >= 0 &&
-           c->ban_threshold > 0 && c->inbox_max > 0 &&
+           c->ban_threshold > 0 && c->inbox_max > 0 && c->peer_inbox_max > 0 &&
            c->peer_inbox_bytes > 0 && c->gossip_bind[0] &&
            memchr(c->tracker, 0, sizeof c->tracker) &&
            memchr(c->tracker_pub, 0, sizeof c->tracker_pub) &&
@@ -190,8 +191,8 @@ p2p_t *p2p_new(const p2p_config_t *cfg)
         }
     pthread_mutex_init(&p->lock, NULL);
     atomic_init(&p->io_stop, 0);
-    p->inbox = msgq_new(cfg->inbox_max);
-    p->outbox = msgq_new(cfg->inbox_max);
+    p->inbox = msgq_new(cfg->inbox_max, cfg->peer_inbox_max);
+    p->outbox = msgq_new(cfg->inbox_max, cfg->inbox_max); /* one lane */
 
     char bound[SOCK_ENDPOINT_MAX];
     p->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
@@ -316,7 +317,7 @@ int p2p_broadcast(p2p_t *p, const uint8_t *data, size_t len)
     if (!m.data)
         return ERR_NOMEM;
     memcpy(m.data, data, len);
-    int rc = msgq_push(p->outbox, &m, false);
+    int rc = msgq_push(p->outbox, &m, false, NULL);
     if (rc) {
         p2p_msg_clear(&m);
         return rc;
@@ -425,6 +426,7 @@ static void info_of(p2p_t *p, p2p_peer_info_t *out, const peertab_entry_t *e,
     out->messages = e->messages;
     out->bad_messages = e->bad_messages;
     out->dropped = e->dropped;
+    out->queued = msgq_lane_count(p->inbox, e->peer.id);
     out->unresponsive = e->unresponsive;
     out->last_answer_age_ms = e->last_answer_ms == 0 ? -1
                               : now > e->last_answer_ms

@@ -49,11 +49,17 @@
  *                   allows) or makes a temporary one when another thread
  *                   has it.
  *
- * Fair share. Each peer's frames may take at most peer_inbox_bytes of the
- * inbox at a time; past that, its new frames are dropped (and counted), not
- * anyone else's. A peer that floods batches of transactions or blocks
- * faster than the node can check them therefore costs the node a bounded
- * amount of memory and delays honest peers' gossip by at most that share.
+ * Fair share. The inbox has a lane per peer and the node is served from
+ * them round-robin (msgq.h), so a peer's backlog delays only its own
+ * frames. Each peer's frames may take at most peer_inbox_max messages and
+ * peer_inbox_bytes bytes of the inbox at a time; past that, its new frames
+ * are dropped (and counted), not anyone else's; and when the inbox as a
+ * whole is full, a frame of a peer with fewer waiting takes the place of
+ * the newest frame of the peer with the most (counted as that peer's
+ * drop). A peer that floods batches of transactions or blocks, or a stream
+ * of small frames, faster than the node can check them therefore costs the
+ * node a bounded amount of memory and delays honest peers' gossip by at
+ * most one frame per turn.
  * Dropping is not misbehaviour -- an honest peer may simply be faster than
  * we are -- and what is dropped is caught up by sync like any lost gossip.
  * Answers to p2p_ask() are never dropped: there is at most one per queued
@@ -120,7 +126,11 @@ typedef struct {
     int ban_threshold;         /* score at which a peer is banned
                                   (SCORE_BAN_THRESHOLD, score.h) */
     uint32_t ban_ms;           /* how long a ban lasts */
-    size_t inbox_max;          /* messages waiting; beyond, new ones drop */
+    size_t inbox_max;          /* messages waiting; beyond, a new one takes
+                                  the place of the newest of the peer with
+                                  the most waiting, or drops (msgq.h) */
+    size_t peer_inbox_max;     /* messages of one peer waiting; beyond,
+                                  that peer's new ones drop */
     size_t peer_inbox_bytes;   /* bytes of one peer's frames waiting in the
                                   inbox; beyond, that peer's new ones drop
                                   (one frame always fits) */
@@ -159,10 +169,12 @@ typedef struct {
     bool connected; /* the I/O thread has a SUB socket on its gossip */
     bool banned;
     int score;
-    uint64_t messages;     /* good frames received from it */
-    uint64_t bad_messages; /* frames dropped as malformed or misplaced */
-    uint64_t dropped;      /* good frames dropped: its inbox share was full */
-    bool unresponsive;     /* the last request we sent it timed out */
+    uint64_t messages;          /* good frames received from it */
+    uint64_t bad_messages;      /* frames dropped as malformed or misplaced */
+    uint64_t dropped;           /* good frames dropped: its inbox share was full
+                                   (or the inbox was, and its lane the longest) */
+    uint64_t queued;            /* its frames waiting in the inbox now */
+    bool unresponsive;          /* the last request we sent it timed out */
     int64_t last_answer_age_ms; /* since it last answered one; -1: never */
 } p2p_peer_info_t;
 

@@ -79,6 +79,11 @@ void *p2p_io_main(void *arg);
  * it must stop). Any thread. */
 void p2p_wake_io(p2p_t *p);
 
+/* Accounts for and frees a peer's frame evicted from the inbox to make room
+ * for another peer's (msgq.h): it counts as that peer's drop. Caller holds
+ * the lock. */
+void p2p_drop_evicted(p2p_t *p, p2p_msg_t *m);
+
 /* Scores a peer for a frame that failed wire_decode() with rc, or (rc 0)
  * decoded to a type that does not belong where it came. Caller holds the
  * lock. Running out of memory is not the peer's doing. */

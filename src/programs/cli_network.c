@@ -20,8 +20,9 @@ static void print_peers(const json_t *r)
         printf("no peers\n");
         return;
     }
-    printf("%-16s  %-12s %5s %9s %5s %8s  %s\n", "id", "state", "score",
-           "messages", "bad", "answered", "request endpoint");
+    printf("%-16s  %-12s %5s %9s %5s %6s %7s %8s  %s\n", "id", "state", "score",
+           "messages", "bad", "queued", "dropped", "answered",
+           "request endpoint");
     size_t i;
     const json_t *p;
     json_array_foreach(r, i, p)
@@ -38,10 +39,11 @@ static void print_peers(const json_t *r)
             snprintf(answered, sizeof answered, "%" PRIu64 " s ago",
                      cli_jint(p, "last_answer_age_s"));
         printf("%-16s  %-12s %5" JSON_INTEGER_FORMAT " %9" PRIu64 " %5" PRIu64
-               " %8s  %s\n",
+               " %6" PRIu64 " %7" PRIu64 " %8s  %s\n",
                cli_jstr(p, "id"), state,
                json_integer_value(json_object_get(p, "score")),
-               cli_jint(p, "messages"), cli_jint(p, "bad_messages"), answered,
+               cli_jint(p, "messages"), cli_jint(p, "bad_messages"),
+               cli_jint(p, "queued"), cli_jint(p, "dropped"), answered,
                cli_jstr(p, "req"));
     }
 }
