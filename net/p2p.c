@@ -422,7 +422,7 @@ static void info_of(p2p_t *p, p2p_peer_info_t *out, const peertab_entry_t *e,
     out->peer = e->peer;
     out->connected = e->connected;
     out->banned = peertab_banned(&p->tab, e->peer.gossip, now);
-    out->score = e->score;
+    out->score = peertab_score_at(e, now);
     out->messages = e->messages;
     out->bad_messages = e->bad_messages;
     out->dropped = e->dropped;

@@ -3,11 +3,13 @@
  */
 #include "peertab.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "err.h"
 #include "log.h"
+#include "score.h"
 
 void peertab_init(peertab_t *t, uint64_t self_id, const char *self_gossip,
                   int ban_threshold, uint32_t ban_ms)
@@ -120,12 +122,21 @@ static void ban(peertab_t *t, const char *gossip, uint64_t until)
     t->bans[slot].until_ms = until;
 }
 
+int peertab_score_at(const peertab_entry_t *e, uint64_t now_ms)
+{
+    if (e->score == 0 || now_ms <= e->score_ms)
+        return e->score;
+    double halvings = (double)(now_ms - e->score_ms) / SCORE_HALF_LIFE_MS;
+    return (int)lround(e->score * exp2(-halvings));
+}
+
 bool peertab_score(peertab_t *t, peertab_entry_t *e, int points,
                    const char *why, uint64_t now_ms)
 {
     if (peertab_banned(t, e->peer.gossip, now_ms))
         return true;
-    e->score += points;
+    e->score = peertab_score_at(e, now_ms) + points;
+    e->score_ms = now_ms;
     log_warn("p2p", "peer %016llx misbehaves (+%d = %d): %s",
              (unsigned long long)e->peer.id, points, e->score,
              why ? why : "unspecified");

@@ -2,7 +2,8 @@
  * peertab — the peers a p2p_t knows and the endpoints it has banned.
  *
  * One entry per peer id, at most PEERTAB_MAX_PEERS: the peer as announced
- * (id, request and gossip endpoints), its misbehaviour score, what its
+ * (id, request and gossip endpoints), its misbehaviour score (which
+ * decays: score.h), what its
  * frames have cost, whether it answers requests, and a cached request
  * client. Bans are kept by gossip endpoint, not by id, so a peer that
  * registers again under a new id is still banned; at most PEERTAB_MAX_BANS
@@ -33,7 +34,8 @@
 
 typedef struct {
     wire_peer_t peer;
-    int score;
+    int score; /* as of score_ms; peertab_score_at() decays it */
+    uint64_t score_ms;
     reqclient_t *rc; /* cached request client (owned); NULL while checked
                         out by a request */
     bool manual;     /* added by hand: the tracker cannot drop it */
@@ -94,9 +96,13 @@ void peertab_remove(peertab_t *t, uint64_t id);
  * are forgotten here. */
 bool peertab_banned(peertab_t *t, const char *gossip, uint64_t now_ms);
 
+/* A peer's score at now_ms: its points, halved every SCORE_HALF_LIFE_MS
+ * (score.h) since they were last added to, rounded to the nearest. */
+int peertab_score_at(const peertab_entry_t *e, uint64_t now_ms);
+
 /*
- * Adds points to a peer's score; at the threshold its endpoint is banned
- * for ban_ms and its score starts again from 0.
+ * Adds points to a peer's score, decayed to now_ms first; at the threshold
+ * its endpoint is banned for ban_ms and its score starts again from 0.
  * Returns: true when the peer is banned (now or already: a banned peer
  *          gains no points).
  * In:      why   for the log (borrowed; may be NULL).
