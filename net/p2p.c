@@ -206,7 +206,7 @@ p2p_t *p2p_new(const p2p_config_t *cfg)
     }
     peertab_init(&p->tab, p->node_id, p->gossip, cfg->ban_threshold,
                  cfg->ban_ms);
-    p->asker = asker_new(answer, p, P2P_MAX_ASKS);
+    p->asker = asker_new(answer, p, P2P_MAX_ASKS, P2P_ASK_THREADS);
     if (!p->asker) {
         p2p_free(&p);
         return NULL;
@@ -351,15 +351,28 @@ int p2p_receive_data(p2p_t *p, p2p_msg_t *msg, int timeout_ms)
     return rc;
 }
 
+uint64_t p2p_backoff_ms(unsigned fails)
+{
+    uint64_t ms = P2P_BACKOFF_FIRST_MS;
+    for (unsigned i = 1; i < fails && ms < P2P_BACKOFF_MAX_MS; i++)
+        ms *= 2;
+    return ms < P2P_BACKOFF_MAX_MS ? ms : P2P_BACKOFF_MAX_MS;
+}
+
 int p2p_request(p2p_t *p, uint8_t **reply, size_t *reply_len, uint64_t peer_id,
                 const uint8_t *req, size_t req_len)
 {
     char endpoint[SOCK_ENDPOINT_MAX];
     pthread_mutex_lock(&p->lock);
+    uint64_t now = sock_now_ms();
     peertab_entry_t *e = peertab_find(&p->tab, peer_id);
-    if (!e || peertab_banned(&p->tab, e->peer.gossip, sock_now_ms())) {
+    if (!e || peertab_banned(&p->tab, e->peer.gossip, now)) {
         pthread_mutex_unlock(&p->lock);
         return ERR_NOT_FOUND;
+    }
+    if (now < e->retry_ms) { /* backed off: it lost its turn */
+        pthread_mutex_unlock(&p->lock);
+        return ERR_TIMEOUT;
     }
     strcpy(endpoint, e->peer.req);
     reqclient_t *rc = e->rc; /* check the cached client out */
@@ -380,8 +393,12 @@ int p2p_request(p2p_t *p, uint8_t **reply, size_t *reply_len, uint64_t peer_id,
     if (e && r == 0) {
         e->unresponsive = false;
         e->last_answer_ms = sock_now_ms();
+        e->fails = 0;
+        e->retry_ms = 0;
     } else if (e && r == ERR_TIMEOUT) {
         e->unresponsive = true;
+        e->fails++;
+        e->retry_ms = sock_now_ms() + p2p_backoff_ms(e->fails);
     }
     if (e && !e->rc && strcmp(e->peer.req, endpoint) == 0) {
         e->rc = rc;
@@ -398,10 +415,16 @@ int p2p_ask(p2p_t *p, uint64_t peer_id, uint64_t tag, const uint8_t *req,
     if (!req || len == 0 || len > WIRE_MAX_MSG_SIZE)
         return ERR_ARG;
     pthread_mutex_lock(&p->lock);
+    uint64_t now = sock_now_ms();
     peertab_entry_t *e = peertab_find(&p->tab, peer_id);
-    bool known = e && !peertab_banned(&p->tab, e->peer.gossip, sock_now_ms());
+    bool known = e && !peertab_banned(&p->tab, e->peer.gossip, now);
+    bool backed_off = known && now < e->retry_ms;
     pthread_mutex_unlock(&p->lock);
-    return known ? asker_push(p->asker, peer_id, tag, req, len) : ERR_NOT_FOUND;
+    if (!known)
+        return ERR_NOT_FOUND;
+    if (backed_off)
+        return ERR_TIMEOUT;
+    return asker_push(p->asker, peer_id, tag, req, len);
 }
 
 bool p2p_misbehaving(p2p_t *p, uint64_t peer_id, int points, const char *reason)
@@ -428,6 +451,7 @@ static void info_of(p2p_t *p, p2p_peer_info_t *out, const peertab_entry_t *e,
     out->dropped = e->dropped;
     out->queued = msgq_lane_count(p->inbox, e->peer.id);
     out->unresponsive = e->unresponsive;
+    out->backoff_ms = e->retry_ms > now ? e->retry_ms - now : 0;
     out->last_answer_age_ms = e->last_answer_ms == 0 ? -1
                               : now > e->last_answer_ms
                                   ? (int64_t)(now - e->last_answer_ms)

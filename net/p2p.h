@@ -17,11 +17,20 @@
  * request and returns at once; a worker thread sends it with the lazy
  * pirate's timeouts and retries (reqclient.h) and the outcome arrives in the
  * inbox (P2P_FROM_REPLY), so a caller that must not wait on a peer -- the
- * node's main loop -- never does. p2p_request() sends and waits, for callers
- * that may. Either way p2p notes how the peer answered: a peer whose last
- * request timed out is "unresponsive" until it answers one again, however
- * connected its gossip socket looks (a stopped process keeps its TCP
- * connections open).
+ * node's main loop -- never does. Requests to different peers run side by
+ * side (asker.h: one lane per peer, up to P2P_ASK_THREADS at once), so a
+ * slow or silent peer delays its own answers only. p2p_request() sends and
+ * waits, for callers that may. Either way p2p notes how the peer answered:
+ * a peer whose last request timed out is "unresponsive" until it answers
+ * one again, however connected its gossip socket looks (a stopped process
+ * keeps its TCP connections open).
+ *
+ * Backoff. A peer that does not answer loses its turn: after its k-th
+ * unanswered request in a row it is not asked again for
+ * P2P_BACKOFF_FIRST_MS * 2^(k-1) (at most P2P_BACKOFF_MAX_MS), and requests
+ * to it meanwhile fail at once with ERR_TIMEOUT, without going out. One
+ * answer ends its backoff. So a crowd of silent peers costs a node fewer
+ * and fewer time-outs, never a stall.
  *
  * Threads. ZeroMQ sockets are single-threaded, so each socket has exactly
  * one owner:
@@ -37,9 +46,10 @@
  *                   half second, for bans that expire).
  *   tracker link    (between p2p_join_network() and p2p_leave_network())
  *                   owns the request client to the tracker (trackerlink.h).
- *   ask worker      (from the first p2p_ask()) sends the queued requests,
- *                   one at a time in order, and pushes each outcome into
- *                   the inbox.
+ *   ask workers     (from the first p2p_ask(), up to P2P_ASK_THREADS) send
+ *                   the queued requests, one peer's in order, different
+ *                   peers' side by side, and push each outcome into the
+ *                   inbox.
  *   callers         any thread may call the functions below (except
  *                   p2p_new/p2p_free). They touch only the shared state,
  *                   under one mutex: the peer map (peertab.h), the inbox,
@@ -100,6 +110,12 @@
 #define P2P_MAX_PEERS WIRE_MAX_PEERS
 /* Requests p2p_ask() keeps queued; beyond, it refuses (ERR_FULL). */
 #define P2P_MAX_ASKS 64
+/* Requests p2p_ask() runs at once, each to a different peer. */
+#define P2P_ASK_THREADS 16
+/* A peer's backoff after its first unanswered request, doubled at each
+ * next one, up to the most. */
+#define P2P_BACKOFF_FIRST_MS 2000
+#define P2P_BACKOFF_MAX_MS (5 * 60 * 1000)
 
 typedef struct p2p p2p_t;
 
@@ -169,12 +185,13 @@ typedef struct {
     bool connected; /* the I/O thread has a SUB socket on its gossip */
     bool banned;
     int score;
-    uint64_t messages;          /* good frames received from it */
-    uint64_t bad_messages;      /* frames dropped as malformed or misplaced */
-    uint64_t dropped;           /* good frames dropped: its inbox share was full
-                                   (or the inbox was, and its lane the longest) */
-    uint64_t queued;            /* its frames waiting in the inbox now */
-    bool unresponsive;          /* the last request we sent it timed out */
+    uint64_t messages;     /* good frames received from it */
+    uint64_t bad_messages; /* frames dropped as malformed or misplaced */
+    uint64_t dropped;      /* good frames dropped: its inbox share was full
+                              (or the inbox was, and its lane the longest) */
+    uint64_t queued;       /* its frames waiting in the inbox now */
+    bool unresponsive;     /* the last request we sent it timed out */
+    uint64_t backoff_ms;   /* how long until it may be asked again; 0: now */
     int64_t last_answer_age_ms; /* since it last answered one; -1: never */
 } p2p_peer_info_t;
 
@@ -252,10 +269,11 @@ void p2p_msg_clear(p2p_msg_t *msg);
 /*
  * Sends a request to one peer's request endpoint and waits for the reply,
  * with the configured timeout and retries. A reply marks the peer
- * responsive and notes the time; ERR_TIMEOUT marks it unresponsive
- * (p2p_peer_info_t).
+ * responsive, notes the time and ends its backoff; ERR_TIMEOUT marks it
+ * unresponsive and backs it off (p2p_peer_info_t, "Backoff" above).
  * Returns: 0; ERR_NOT_FOUND when the peer is unknown or banned;
- *          ERR_TIMEOUT; ERR_NET; ERR_NOMEM.
+ *          ERR_TIMEOUT (also at once, sending nothing, while the peer is
+ *          backed off); ERR_NET; ERR_NOMEM.
  * Out:     reply (malloc'd, owned by the caller) and reply_len, only on
  *          success.
  */
@@ -267,10 +285,12 @@ PX_MUST_CHECK int p2p_request(p2p_t *p, uint8_t **reply, size_t *reply_len,
  * Queues a request to one peer and returns at once. The ask worker sends
  * it as p2p_request() would (same timeouts, retries and responsiveness
  * marks); its outcome arrives in the inbox as exactly one P2P_FROM_REPLY
- * message carrying tag (p2p_msg_t says what it holds). Requests are sent
- * one at a time in the order they were queued.
+ * message carrying tag (p2p_msg_t says what it holds). Requests to one
+ * peer are sent one at a time in the order they were queued; requests to
+ * different peers side by side.
  * Returns: 0 (an outcome will arrive); ERR_NOT_FOUND when the peer is
- *          unknown or banned, ERR_ARG when len is 0 or over
+ *          unknown or banned, ERR_TIMEOUT when it is backed off (nothing
+ *          sent), ERR_ARG when len is 0 or over
  *          WIRE_MAX_MSG_SIZE, ERR_FULL when P2P_MAX_ASKS requests wait,
  *          ERR_NOMEM (nothing will arrive).
  * In:      req, len   a complete wire frame (copied).
@@ -298,6 +318,11 @@ size_t p2p_peers(p2p_t *p, p2p_peer_info_t *out, size_t max);
  * Returns: 0; ERR_NOT_FOUND.
  */
 PX_MUST_CHECK int p2p_peer(p2p_t *p, p2p_peer_info_t *out, uint64_t peer_id);
+
+/* How long a peer is backed off after its fails-th unanswered request in a
+ * row (>= 1): P2P_BACKOFF_FIRST_MS doubled fails - 1 times, at most
+ * P2P_BACKOFF_MAX_MS. */
+uint64_t p2p_backoff_ms(unsigned fails);
 
 /* Our node id. */
 uint64_t p2p_node_id(const p2p_t *p);

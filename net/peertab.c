@@ -59,6 +59,8 @@ int peertab_upsert(peertab_t *t, const wire_peer_t *peer, bool manual)
         if (strcmp(e->peer.req, peer->req) != 0) {
             reqclient_free(&e->rc);
             e->unresponsive = false; /* a new endpoint: not asked yet */
+            e->fails = 0;
+            e->retry_ms = 0;
         }
         e->peer = *peer;
         e->manual = e->manual || manual;

@@ -43,6 +43,8 @@ typedef struct {
     uint64_t messages, bad_messages, dropped;
     size_t inbox_bytes;      /* of its frames waiting in the owner's inbox */
     bool unresponsive;       /* its last request timed out */
+    unsigned fails;          /* requests unanswered in a row */
+    uint64_t retry_ms;       /* backed off until then (p2p.h); 0: not */
     uint64_t last_answer_ms; /* when it last answered one; 0: never */
     uint16_t other_version;  /* the last other wire version it was seen to
                                 speak (logged once per change); 0: none */

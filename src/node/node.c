@@ -708,8 +708,8 @@ static int open_network(node_t *n, const char **reason)
         return ERR_ARG;
     }
     memcpy(pc.tracker, cfg->tracker, strlen(cfg->tracker) + 1);
-    /* A silent peer holds up the ask worker, and the sync exchanges queued
-     * behind it, for about two seconds. */
+    /* A silent peer holds up its own exchange (and one ask worker) for
+     * about two seconds, then is backed off (p2p.h). */
     pc.request_timeout_ms = 1000;
     pc.request_retries = 1;
     n->serve = serve_new(n, endpoint);

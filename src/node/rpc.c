@@ -356,6 +356,9 @@ static json_t *m_peers(node_t *n)
         /* Its share of the inbox: frames waiting now, frames dropped. */
         json_object_set_new(o, "queued", json_integer((json_int_t)p->queued));
         json_object_set_new(o, "dropped", json_integer((json_int_t)p->dropped));
+        /* Not answering: how long until it is asked again (p2p.h). */
+        json_object_set_new(o, "backoff_ms",
+                            json_integer((json_int_t)p->backoff_ms));
         json_array_append_new(arr, o);
     }
     free(peers);
