@@ -40,6 +40,8 @@ void deliver_items(p2p_t *p2p, const uint8_t network_id[32],
             requests = true;
             continue;
         }
+        if (it->channel == ATTACK_SYBIL) /* registrations: sybil.h's */
+            continue;
         if (it->type == 0) {
             if (p2p_broadcast(p2p, it->bytes.data, it->bytes.len) != 0)
                 log_debug("adversary", "could not send a %zu-byte frame",

@@ -4,7 +4,8 @@
  * peer publishes (framed for the network, or as they are when the item is
  * a raw frame); request items are sent to every honest node's request
  * endpoint, each on a fresh connection (a new routing id each time)
- * without waiting for answers, as a flood of strangers would.
+ * without waiting for answers, as a flood of strangers would. Sybil items
+ * are not sent: pickaxe-adversary registers them (sybil.h).
  *
  * Not thread-safe: it uses the p2p instance of the adversary's main loop.
  */
