@@ -138,7 +138,8 @@ typedef struct {
     tally_t *landing;
     uint8_t landing_tip[32];
     uint64_t funding_sent;
-    size_t cursor;
+    size_t cursor;      /* the next kind in turn */
+    size_t peer_cursor; /* the next peer to follow */
 
     /* silent peers (silent-sybils), made on first need */
     sybil_t *sybils;
@@ -318,7 +319,9 @@ static void follow(adv_t *a)
             peers[n++] = all[i].peer.id;
     if (!n)
         return;
-    uint64_t peer = peers[a->cursor++ % n];
+    /* A cursor of its own: following must not skip a kind (the one after
+     * a valid kind, which a follow always comes right after). */
+    uint64_t peer = peers[a->peer_cursor++ % n];
     const char *fault = NULL;
     int rc = catchup_run(a->p2p, NULL, &fault, a->chain, peer, true, 100,
                          follow_block, a);

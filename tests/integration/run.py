@@ -970,16 +970,16 @@ def silent_sybils_and_a_flood_stall_no_honest_relay(net):
 
 @test(180)
 def a_loaded_mining_network_bans_no_honest_miner(net):
-    """Six demo nodes all mining, one thread each, on this machine's cores
+    """Eight demo nodes all mining, one thread each, on this machine's cores
     (more miners than cores: the loaded machine on which stale forks,
     orphans and duplicates come thick), for a minute: no node bans or
     scores any other to a ban. Scores decay and a block on a branch that
     just went stale costs little (net/score.h); before that, such a run
     banned honest miners many times a minute."""
     tracker = net.tracker("demo")
-    nodes = [net.node("m%d" % i, "demo", tracker, mine=True) for i in range(6)]
-    wait_until("a full mesh of six",
-               lambda: all(n.status()["peers"] == 5 for n in nodes), 30)
+    nodes = [net.node("m%d" % i, "demo", tracker, mine=True) for i in range(8)]
+    wait_until("a full mesh of eight",
+               lambda: all(n.status()["peers"] == 7 for n in nodes), 30)
     started = time.monotonic()
     start_height = max(n.height() for n in nodes)
     banned = []
