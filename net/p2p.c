@@ -1,5 +1,5 @@
 /*
- * p2p — lifecycle, the public calls, the ask worker and the tracker link's
+ * p2p — lifecycle, the public calls, the ask workers and the tracker link's
  * callbacks; the I/O thread is p2p_io.c and the state both share, with its
  * locking rules, is p2p_impl.h. See p2p.h for the threading model.
  */
@@ -27,9 +27,9 @@ void p2p_msg_clear(p2p_msg_t *msg)
     memset(msg, 0, sizeof *msg);
 }
 
-/* ---- ask worker ---------------------------------------------------------- */
+/* ---- ask workers --------------------------------------------------------- */
 
-/* Runs one p2p_ask() request on the asker's thread and pushes its outcome
+/* Runs one p2p_ask() request on an ask worker and pushes its outcome
  * into the inbox. Outcomes bypass inbox_max: each was queued under
  * P2P_MAX_ASKS, and a caller waiting for one must get it. */
 static void answer(void *ctx, uint64_t peer_id, uint64_t tag,

@@ -282,7 +282,7 @@ PX_MUST_CHECK int p2p_request(p2p_t *p, uint8_t **reply, size_t *reply_len,
                               size_t req_len);
 
 /*
- * Queues a request to one peer and returns at once. The ask worker sends
+ * Queues a request to one peer and returns at once. An ask worker sends
  * it as p2p_request() would (same timeouts, retries and responsiveness
  * marks); its outcome arrives in the inbox as exactly one P2P_FROM_REPLY
  * message carrying tag (p2p_msg_t says what it holds). Requests to one

@@ -1,6 +1,6 @@
 /*
  * p2p_impl — what the files that make up p2p share (p2p.c: lifecycle, the
- * public calls, the ask worker and the tracker link's callbacks; p2p_io.c:
+ * public calls, the ask workers and the tracker link's callbacks; p2p_io.c:
  * the I/O thread, which owns every socket and checks every frame). See
  * p2p.h for the threading model.
  *

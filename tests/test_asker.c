@@ -6,7 +6,12 @@
  * request is refused; freeing waits for the requests that run and drops
  * the queued ones without running them.
  */
+/* Its workers run side by side: the TSan build checks them. */
+#ifdef __SANITIZE_THREAD__
+#include "criterion_tsan.h"
+#else
 #include <criterion/criterion.h>
+#endif
 #include <pthread.h>
 #include <stdatomic.h>
 #include <string.h>
