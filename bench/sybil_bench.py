@@ -13,6 +13,9 @@ first without silent peers and then with them:
   catch-up  one node cut off from the others (rpc partition), three blocks
             made meanwhile, the cut healed: seconds until it is on the tip
             (the fetch over requests that silent peers once held up).
+  start     a mining node started then: seconds from its start until it
+            reports a hashrate (it first catches up with its peers; it
+            gives up waiting at 30 s).
 
 The silent peers are `pickaxe-adversary --attacks silent-sybils --sybils N`
 (registrations whose endpoints take connections and never answer); the
@@ -39,10 +42,16 @@ from net_bench import machine, pct  # noqa: E402
 ADVERSARY = os.path.join(BUILD, "pickaxe-adversary")
 
 
-def phase(nodes, blocks):
+def phase(net, tracker, nodes, blocks, name):
     lat = relay_latencies(nodes, blocks)
-    return {"p50_ms": statistics.median(lat), "p99_ms": pct(lat, 99), "max_ms": max(lat),
-            "catch_up_s": catch_up_after_cut(nodes[0], nodes[-1])}
+    r = {"p50_ms": statistics.median(lat), "p99_ms": pct(lat, 99), "max_ms": max(lat),
+         "catch_up_s": catch_up_after_cut(nodes[0], nodes[-1])}
+    t0 = time.monotonic()
+    miner = net.node(name, "regtest", tracker, mine=True)
+    wait_until("the new miner to mine", lambda: miner.status()["hashrate"] > 0, 60, 0.1)
+    r["start_s"] = time.monotonic() - t0
+    miner.proc.stop()
+    return r
 
 
 def main():
@@ -64,27 +73,29 @@ def main():
         h = nodes[0].generate(1)[0]
         wait_until("warm-up block", lambda: all(n.tip() == h for n in nodes), 30)
         for r in range(args.rounds):
-            without = phase(nodes, args.blocks)
+            without = phase(net, tracker, nodes, args.blocks, "s%d" % (2 * r))
             adv = net._spawn("adversary%d" % r, [
                 ADVERSARY, "--network", "regtest", "--tracker", tracker.endpoint,
                 "--attacks", "silent-sybils", "--sybils", str(args.sybils), "--rate", "10"])
             want = k + 1 + args.sybils  # the others, the adversary, its sybils
             wait_until("every node to know the silent peers",
                        lambda: all(n.status()["peers"] >= want for n in nodes), 90, 0.5)
-            with_them = phase(nodes, args.blocks)
+            with_them = phase(net, tracker, nodes, args.blocks, "s%d" % (2 * r + 1))
             adv.stop()
-            wait_until("the silent peers gone",
+            wait_until("the silent peers and the miners gone",
                        lambda: all(n.status()["peers"] == k for n in nodes), 90, 0.5)
             results["rounds"].append({"without": without, "with": with_them})
             for name, p in (("0 silent", without), ("%d silent" % args.sybils, with_them)):
                 print("round %d, %s peers: relay p50 %.2f ms p99 %.2f ms max %.2f ms; "
-                      "catch-up %.2f s" % (r + 1, name, p["p50_ms"], p["p99_ms"], p["max_ms"],
-                                           p["catch_up_s"]), flush=True)
+                      "catch-up %.2f s; a new miner mines after %.1f s" % (
+                          r + 1, name, p["p50_ms"], p["p99_ms"], p["max_ms"], p["catch_up_s"],
+                          p["start_s"]), flush=True)
     rows = results["rounds"]
     print("\n| figure | 0 silent peers (each round) | %d silent peers (each round) |" % args.sybils)
     print("|---|---|---|")
     for key, label in (("p50_ms", "relay p50 (ms)"), ("p99_ms", "relay p99 (ms)"),
-                       ("max_ms", "relay max (ms)"), ("catch_up_s", "catch-up after a cut (s)")):
+                       ("max_ms", "relay max (ms)"), ("catch_up_s", "catch-up after a cut (s)"),
+                       ("start_s", "a new miner mines after (s)")):
         print("| %s | %s | %s |" % (label, " ".join("%.2f" % x["without"][key] for x in rows),
                                     " ".join("%.2f" % x["with"][key] for x in rows)))
     if args.json:

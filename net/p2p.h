@@ -111,7 +111,7 @@
 /* Requests p2p_ask() keeps queued; beyond, it refuses (ERR_FULL). */
 #define P2P_MAX_ASKS 64
 /* Requests p2p_ask() runs at once, each to a different peer. */
-#define P2P_ASK_THREADS 16
+#define P2P_ASK_THREADS 32
 /* A peer's backoff after its first unanswered request, doubled at each
  * next one, up to the most. */
 #define P2P_BACKOFF_FIRST_MS 2000

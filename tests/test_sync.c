@@ -310,14 +310,15 @@ Test(sync, silent_newcomers_cannot_take_every_exchange, .timeout = 20)
     cr_assert_eq(sync_want(&r.s, r.id, SYNC_TIP, NULL, false, now), 0);
     run_until_idle(&r.s, r.p2p, r.o.chain); /* it has answered now */
     cr_assert_eq(chain_height(r.o.chain), 2);
-    /* Ten silent newcomers: registered, never answering (nothing listens
-     * at their endpoints). */
-    for (uint64_t id = 0x5b00; id < 0x5b0a; id++) {
+    /* More silent newcomers than they may take: registered, never
+     * answering (nothing listens at their endpoints). */
+    enum { NEWCOMERS = SYNC_FLIGHTS_UNPROVEN + 6 };
+    for (uint64_t id = 0x5b00; id < 0x5b00 + NEWCOMERS; id++) {
         wire_peer_t p = {.id = id};
         snprintf(p.req, sizeof p.req, "tcp://127.0.0.1:%u",
-                 (unsigned)(9 + id - 0x5b00));
+                 (unsigned)(1 + id - 0x5b00));
         snprintf(p.gossip, sizeof p.gossip, "tcp://127.0.0.1:%u",
-                 (unsigned)(29 + id - 0x5b00));
+                 (unsigned)(1 + NEWCOMERS + id - 0x5b00));
         cr_assert_eq(p2p_add_peer(r.p2p, &p), 0);
         cr_assert_eq(sync_want(&r.s, id, SYNC_TIP, NULL, false, now), 0);
     }
@@ -326,12 +327,47 @@ Test(sync, silent_newcomers_cannot_take_every_exchange, .timeout = 20)
     sync_turn(&r.s, r.o.chain, now);
     cr_assert_eq(sync_in_flight(&r.s), SYNC_FLIGHTS_UNPROVEN + 1,
                  "%zu in flight", sync_in_flight(&r.s));
-    cr_assert_eq(r.s.n, 10 - SYNC_FLIGHTS_UNPROVEN, "the other newcomers wait");
+    cr_assert_eq(r.s.n, NEWCOMERS - SYNC_FLIGHTS_UNPROVEN,
+                 "the other newcomers wait");
     /* The answering peer's want, queued last, was started. */
     p2p_msg_t m;
     next_message(r.p2p, &m);
     cr_assert_eq(m.peer_id, r.id);
     cr_assert(sync_reply(&r.s, r.o.chain, &m, sock_now_ms()));
     p2p_msg_clear(&m);
+    rig_down(&r);
+}
+
+Test(sync, caught_up_with_the_peers_that_answer, .timeout = 20)
+{
+    /* An answering peer and a silent one, both new: once the answering
+     * one's exchange is done, sync is caught up though the silent one is
+     * still waited for (not settled). */
+    rig_t r;
+    rig_up(&r, 0, 4000, true);
+    chain_t *honest_chain = chain_of(4);
+    chain_peer_t honest;
+    chain_peer_start(&honest, honest_chain, 4000);
+    wire_peer_t w = chain_peer_wire(&honest);
+    cr_assert_eq(p2p_add_peer(r.p2p, &w), 0);
+    uint64_t t0 = sock_now_ms();
+    cr_assert_not(sync_caught_up(&r.s, t0), "nothing answered yet");
+    cr_assert_eq(sync_want(&r.s, r.id, SYNC_TIP, NULL, false, t0), 0);
+    cr_assert_eq(sync_want(&r.s, w.id, SYNC_TIP, NULL, false, t0), 0);
+    sync_turn(&r.s, r.o.chain, t0);
+    cr_assert_not(sync_caught_up(&r.s, t0));
+    while (chain_height(r.o.chain) < 4 || sync_in_flight(&r.s) > 1) {
+        cr_assert(sock_now_ms() < t0 + 3000, "the honest exchange waited");
+        p2p_msg_t m;
+        if (p2p_receive_data(r.p2p, &m, 20) != 0)
+            continue;
+        cr_assert(sync_reply(&r.s, r.o.chain, &m, sock_now_ms()));
+        p2p_msg_clear(&m);
+    }
+    uint64_t now = sock_now_ms();
+    cr_assert_not(sync_settled(&r.s, now), "the silent one is in flight");
+    cr_assert(sync_caught_up(&r.s, now), "but nothing answering is left");
+    chain_peer_stop(&honest);
+    chain_free(&honest_chain);
     rig_down(&r);
 }

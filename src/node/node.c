@@ -626,10 +626,14 @@ static void turn(node_t *n, volatile sig_atomic_t *stop)
     take_solutions(n);
     uint64_t now = node_now_ms();
     if (n->catching_up &&
-        (sync_settled(&n->sync, now) || now >= n->catch_up_until_ms)) {
-        /* Caught up with everyone we knew at the start (or given up
-         * waiting): mining no longer risks an old tip. */
+        (sync_settled(&n->sync, now) || sync_caught_up(&n->sync, now) ||
+         now >= n->catch_up_until_ms)) {
+        /* Caught up with everyone we knew at the start that answers (or
+         * given up waiting): mining no longer risks an old tip. */
         n->catching_up = false;
+        log_info("node", "start: caught up with peers in %llu ms%s",
+                 (unsigned long long)(now - n->started_ms),
+                 now >= n->catch_up_until_ms ? " (gave up waiting)" : "");
         loopwatch_at(&n->watch, "mining: first job");
         mining_refresh(&n->mining, n->chain, n->mempool, now, true);
     } else if (!n->catching_up) {

@@ -153,6 +153,8 @@ static void end(sync_t *s, sync_flight_t *f, const chain_t *chain, int rc,
     } else if (rc == ERR_PARSE && fault) {
         p2p_misbehaving(s->p2p, peer, SCORE_BAD_REPLY, fault);
     }
+    if (rc == 0 || rc == ERR_FULL) /* (busy, rate-limited: an answer) */
+        s->answered++;
     if (rc == 0 && f->cur.kind == SYNC_MEMPOOL && f->cur.once) {
         /* One peer's pending transactions were what we wanted. */
         for (size_t i = 0; i < s->n;) {
@@ -210,7 +212,7 @@ static void start(sync_t *s, sync_flight_t *f, const chain_t *chain,
 
 /* True when the peer answered a request lately (p2p.h: it has answered one
  * and its last did not time out). */
-static bool proven(sync_t *s, uint64_t peer)
+static bool proven(const sync_t *s, uint64_t peer)
 {
     p2p_peer_info_t info;
     return p2p_peer(s->p2p, &info, peer) == 0 && !info.unresponsive &&
@@ -329,6 +331,20 @@ bool sync_settled(const sync_t *s, uint64_t now_ms)
         return false;
     for (size_t i = 0; i < s->n; i++)
         if (!held(s, s->queue[i].peer, now_ms, false))
+            return false;
+    return true;
+}
+
+bool sync_caught_up(const sync_t *s, uint64_t now_ms)
+{
+    if (!s->answered)
+        return false;
+    for (size_t i = 0; i < SYNC_FLIGHTS; i++)
+        if (s->flight[i].busy && proven(s, s->flight[i].cur.peer))
+            return false;
+    for (size_t i = 0; i < s->n; i++)
+        if (!held(s, s->queue[i].peer, now_ms, false) &&
+            proven(s, s->queue[i].peer))
             return false;
     return true;
 }

@@ -63,8 +63,8 @@
 #define SYNC_HOLD_SLOTS 64
 /* Exchanges in flight at once (one per peer), and how many of them may be
  * with peers that have not answered lately. */
-#define SYNC_FLIGHTS 8
-#define SYNC_FLIGHTS_UNPROVEN 4
+#define SYNC_FLIGHTS 24
+#define SYNC_FLIGHTS_UNPROVEN 16
 /* At most one exchange for a peer's chain this often. */
 #define SYNC_MIN_INTERVAL_MS 1000
 /* A peer that did not answer is not asked again for this long. */
@@ -128,6 +128,7 @@ struct sync {
     /* Counters, for the log and status. */
     uint64_t dropped;   /* wants not queued: full, or the peer silent */
     uint64_t exchanges; /* exchanges started */
+    uint64_t answered;  /* exchanges that ended with the peer's answer */
 };
 
 /* Sets up an empty queue; p2p is borrowed. */
@@ -177,5 +178,12 @@ size_t sync_in_flight(const sync_t *s);
  * orphans, tip polls come every few seconds -- so this, not sync_idle(),
  * says that a catch-up is over. */
 bool sync_settled(const sync_t *s, uint64_t now_ms);
+
+/* True when some exchange has been answered and what could be fetched now
+ * from the peers that answer (p2p.h: answered, and not unresponsive) has
+ * been: nothing of theirs in flight or servable. Peers that have never
+ * answered may still be waited for: a node that starts among many silent
+ * peers need not wait out every one's time-out before it mines. */
+bool sync_caught_up(const sync_t *s, uint64_t now_ms);
 
 #endif
