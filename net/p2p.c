@@ -377,11 +377,14 @@ int p2p_request(p2p_t *p, uint8_t **reply, size_t *reply_len, uint64_t peer_id,
     strcpy(endpoint, e->peer.req);
     reqclient_t *rc = e->rc; /* check the cached client out */
     e->rc = NULL;
+    /* A peer that has never answered gets one attempt: a retry guards
+     * against a request lost on a live connection, and a peer never heard
+     * from has shown none (p2p.h, "Backoff"). */
+    int retries = e->last_answer_ms ? p->cfg.request_retries : 0;
     pthread_mutex_unlock(&p->lock);
 
     if (!rc)
-        rc = reqclient_new(endpoint, p->cfg.request_timeout_ms,
-                           p->cfg.request_retries);
+        rc = reqclient_new(endpoint, p->cfg.request_timeout_ms, retries);
     if (!rc)
         return ERR_NET;
     int r = reqclient_request(rc, reply, reply_len, req, req_len);
@@ -400,7 +403,8 @@ int p2p_request(p2p_t *p, uint8_t **reply, size_t *reply_len, uint64_t peer_id,
         e->fails++;
         e->retry_ms = sock_now_ms() + p2p_backoff_ms(e->fails);
     }
-    if (e && !e->rc && strcmp(e->peer.req, endpoint) == 0) {
+    if (e && !e->rc && retries == p->cfg.request_retries &&
+        strcmp(e->peer.req, endpoint) == 0) {
         e->rc = rc;
         rc = NULL;
     }
@@ -477,6 +481,15 @@ int p2p_peer(p2p_t *p, p2p_peer_info_t *out, uint64_t peer_id)
         info_of(p, out, e, sock_now_ms());
     pthread_mutex_unlock(&p->lock);
     return e ? 0 : ERR_NOT_FOUND;
+}
+
+bool p2p_answering(p2p_t *p, uint64_t peer_id)
+{
+    pthread_mutex_lock(&p->lock);
+    peertab_entry_t *e = peertab_find(&p->tab, peer_id);
+    bool r = e && e->last_answer_ms != 0 && !e->unresponsive;
+    pthread_mutex_unlock(&p->lock);
+    return r;
 }
 
 uint64_t p2p_node_id(const p2p_t *p)

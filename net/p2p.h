@@ -29,8 +29,9 @@
  * unanswered request in a row it is not asked again for
  * P2P_BACKOFF_FIRST_MS * 2^(k-1) (at most P2P_BACKOFF_MAX_MS), and requests
  * to it meanwhile fail at once with ERR_TIMEOUT, without going out. One
- * answer ends its backoff. So a crowd of silent peers costs a node fewer
- * and fewer time-outs, never a stall.
+ * answer ends its backoff. A peer that has never answered gets one attempt
+ * per request, not request_retries more. So a crowd of silent peers costs a
+ * node fewer and fewer time-outs, never a stall.
  *
  * Threads. ZeroMQ sockets are single-threaded, so each socket has exactly
  * one owner:
@@ -318,6 +319,11 @@ size_t p2p_peers(p2p_t *p, p2p_peer_info_t *out, size_t max);
  * Returns: 0; ERR_NOT_FOUND.
  */
 PX_MUST_CHECK int p2p_peer(p2p_t *p, p2p_peer_info_t *out, uint64_t peer_id);
+
+/* True when the peer has answered a request and its last one did not time
+ * out (p2p_peer_info_t's last_answer_age_ms >= 0 and !unresponsive),
+ * without the rest of p2p_peer()'s snapshot: cheap enough to ask per want. */
+bool p2p_answering(p2p_t *p, uint64_t peer_id);
 
 /* How long a peer is backed off after its fails-th unanswered request in a
  * row (>= 1): P2P_BACKOFF_FIRST_MS doubled fails - 1 times, at most

@@ -210,13 +210,10 @@ static void start(sync_t *s, sync_flight_t *f, const chain_t *chain,
         send_req(s, f, chain, now_ms);
 }
 
-/* True when the peer answered a request lately (p2p.h: it has answered one
- * and its last did not time out). */
+/* True when the peer answered a request lately (p2p_answering()). */
 static bool proven(const sync_t *s, uint64_t peer)
 {
-    p2p_peer_info_t info;
-    return p2p_peer(s->p2p, &info, peer) == 0 && !info.unresponsive &&
-           info.last_answer_age_ms >= 0;
+    return p2p_answering(s->p2p, peer);
 }
 
 void sync_turn(sync_t *s, const chain_t *chain, uint64_t now_ms)
