@@ -137,9 +137,11 @@ for port in 18330 18340 18350; do
     i=$((i + 1))
 done
 if [ "$ADVERSARY" != 0 ]; then
-    # Ports of its own, new ones each time the nodes ban it.
+    # Ports of its own, new ones each time the nodes ban it; ten silent
+    # peers (silent-sybils) show as unresponsive without crowding the
+    # wallet's peer list.
     start adversary "$BUILD/pickaxe-adversary" --network demo --tracker "tcp://$TRACKER" \
-        --rate "$ADVERSARY_RATE" --stats "$DIR/adversary.json"
+        --rate "$ADVERSARY_RATE" --sybils 10 --stats "$DIR/adversary.json"
 fi
 start alice "$BUILD/pickaxe-wallet" --network demo --node tcp://127.0.0.1:18330 \
     --tracker "tcp://$TRACKER" --http "127.0.0.1:$ALICE_PORT" --keystore "$DIR/alice.keystore"

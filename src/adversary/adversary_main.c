@@ -384,7 +384,7 @@ static bool attack_once(adv_t *a)
         if (rc == 0 && !take_sybils(a, &out))
             rc = ERR_NOT_FOUND; /* as many silent peers as allowed */
         if (rc == 0) {
-            deliver_items(a->p2p, a->params->network_id, &out);
+            deliver_items(a->p2p, a->params->network_id, &out, is_sybil, a);
             tally_sent(st, &out);
             a->since_rotation++;
             char hex[65] = "-";
@@ -415,7 +415,7 @@ static void fund(adv_t *a)
     a->env.now = (int64_t)time(NULL);
     int rc = attack_build_funding(&a->env, &out);
     if (rc == 0) {
-        deliver_items(a->p2p, a->params->network_id, &out);
+        deliver_items(a->p2p, a->params->network_id, &out, is_sybil, a);
         a->funding_sent++;
         log_info("adversary", "funding: sent a valid %s of our own",
                  out.items[0].type == WIRE_NEW_BLOCK ? "block" : "transfer");

@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "attack.h"
+#include "banwatch.h"
 #include "p2p.h"
 
 /* Peers a request item is sent to, at most. */
@@ -23,8 +24,12 @@
 /*
  * Sends every item of out (borrowed).
  * In:  p2p         our identity (borrowed); network_id  for the frames.
+ *      skip, ctx   peers request items are not sent to (skip may be NULL:
+ *                  none): the adversary's own silent peers, which would
+ *                  only pile them up unread in this very process.
  */
 void deliver_items(p2p_t *p2p, const uint8_t network_id[32],
-                   const attack_out_t *out);
+                   const attack_out_t *out, banwatch_skip_fn skip,
+                   const void *ctx);
 
 #endif
