@@ -91,7 +91,7 @@ KFLAGS.sha256_avx512_roll := $(KFLAGS.sha256_avx512) -fsched-pressure \
 # Test binaries that also run under ThreadSanitizer.
 TSAN_TESTS ?= $(notdir $(basename $(wildcard tests/test_pool.c \
                   tests/test_loopwatch.c tests/test_node.c \
-                  tests/test_stratum_server.c)))
+                  tests/test_stratum_server.c tests/test_asker.c)))
 
 # Layers, highest first: the order archives are given to the linker.
 LAYERS := programs node wallet adversary net miner core

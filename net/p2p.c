@@ -1,5 +1,5 @@
 /*
- * p2p — lifecycle, the public calls, the ask worker and the tracker link's
+ * p2p — lifecycle, the public calls, the ask workers and the tracker link's
  * callbacks; the I/O thread is p2p_io.c and the state both share, with its
  * locking rules, is p2p_impl.h. See p2p.h for the threading model.
  */
@@ -26,9 +26,9 @@ void p2p_msg_clear(p2p_msg_t *msg)
     memset(msg, 0, sizeof *msg);
 }
 
-/* ---- ask worker ---------------------------------------------------------- */
+/* ---- ask workers --------------------------------------------------------- */
 
-/* Runs one p2p_ask() request on the asker's thread and pushes its outcome
+/* Runs one p2p_ask() request on an ask worker and pushes its outcome
  * into the inbox. Outcomes bypass inbox_max: each was queued under
  * P2P_MAX_ASKS, and a caller waiting for one must get it. */
 static void answer(void *ctx, uint64_t peer_id, uint64_t tag,
@@ -58,7 +58,7 @@ static void answer(void *ctx, uint64_t peer_id, uint64_t tag,
         }
     }
     out.status = rc;
-    if (msgq_push(p->inbox, &out, true) != 0) {
+    if (msgq_push(p->inbox, &out, true, NULL) != 0) {
         log_error("p2p", "out of memory: the answer of peer %016llx is lost",
                   (unsigned long long)peer_id);
         p2p_msg_clear(&out);
@@ -114,6 +114,7 @@ void p2p_config_init(p2p_config_t *cfg, const uint8_t network_id[32])
     cfg->ban_threshold = SCORE_BAN_THRESHOLD;
     cfg->ban_ms = 10 * 60 * 1000;
     cfg->inbox_max = 10000;
+    cfg->peer_inbox_max = 1000;
     cfg->peer_inbox_bytes = 16u * 1024 * 1024;
 }
 
@@ -121,7 +122,7 @@ static bool config_ok(const p2p_config_t *c)
 {
     return c->request_timeout_ms > 0 && c->request_retries >= 0 &&
            c->tracker_timeout_ms > 0 && c->tracker_retries >= 0 &&
-           c->ban_threshold > 0 && c->inbox_max > 0 &&
+           c->ban_threshold > 0 && c->inbox_max > 0 && c->peer_inbox_max > 0 &&
            c->peer_inbox_bytes > 0 && c->gossip_bind[0] &&
            memchr(c->tracker, 0, sizeof c->tracker) &&
            memchr(c->tracker_pub, 0, sizeof c->tracker_pub) &&
@@ -188,8 +189,8 @@ p2p_t *p2p_new(const p2p_config_t *cfg)
     p->node_id = wire_key_id(p->cfg.key.pub);
     pthread_mutex_init(&p->lock, NULL);
     atomic_init(&p->io_stop, 0);
-    p->inbox = msgq_new(cfg->inbox_max);
-    p->outbox = msgq_new(cfg->inbox_max);
+    p->inbox = msgq_new(cfg->inbox_max, cfg->peer_inbox_max);
+    p->outbox = msgq_new(cfg->inbox_max, cfg->inbox_max); /* one lane */
 
     char bound[SOCK_ENDPOINT_MAX];
     p->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
@@ -204,7 +205,7 @@ p2p_t *p2p_new(const p2p_config_t *cfg)
     }
     peertab_init(&p->tab, p->node_id, p->gossip, cfg->ban_threshold,
                  cfg->ban_ms);
-    p->asker = asker_new(answer, p, P2P_MAX_ASKS);
+    p->asker = asker_new(answer, p, P2P_MAX_ASKS, P2P_ASK_THREADS);
     if (!p->asker) {
         p2p_free(&p);
         return NULL;
@@ -321,7 +322,7 @@ int p2p_broadcast(p2p_t *p, const uint8_t *data, size_t len)
     if (!m.data)
         return ERR_NOMEM;
     memcpy(m.data, data, len);
-    int rc = msgq_push(p->outbox, &m, false);
+    int rc = msgq_push(p->outbox, &m, false, NULL);
     if (rc) {
         p2p_msg_clear(&m);
         return rc;
@@ -355,26 +356,43 @@ int p2p_receive_data(p2p_t *p, p2p_msg_t *msg, int timeout_ms)
     return rc;
 }
 
+uint64_t p2p_backoff_ms(unsigned fails)
+{
+    uint64_t ms = P2P_BACKOFF_FIRST_MS;
+    for (unsigned i = 1; i < fails && ms < P2P_BACKOFF_MAX_MS; i++)
+        ms *= 2;
+    return ms < P2P_BACKOFF_MAX_MS ? ms : P2P_BACKOFF_MAX_MS;
+}
+
 int p2p_request(p2p_t *p, uint8_t **reply, size_t *reply_len, uint64_t peer_id,
                 const uint8_t *req, size_t req_len)
 {
     char endpoint[SOCK_ENDPOINT_MAX];
     pthread_mutex_lock(&p->lock);
+    uint64_t now = sock_now_ms();
     peertab_entry_t *e = peertab_find(&p->tab, peer_id);
-    if (!e || peertab_banned(&p->tab, e->peer.key, sock_now_ms())) {
+    if (!e || peertab_banned(&p->tab, e->peer.key, now)) {
         pthread_mutex_unlock(&p->lock);
         return ERR_NOT_FOUND;
+    }
+    if (now < e->retry_ms) { /* backed off: it lost its turn */
+        pthread_mutex_unlock(&p->lock);
+        return ERR_TIMEOUT;
     }
     strcpy(endpoint, e->peer.req);
     uint8_t key[WIRE_KEY_SIZE];
     memcpy(key, e->peer.key, sizeof key);
     reqclient_t *rc = e->rc; /* check the cached client out */
     e->rc = NULL;
+    /* A peer that has never answered gets one attempt: a retry guards
+     * against a request lost on a live connection, and a peer never heard
+     * from has shown none (p2p.h, "Backoff"). */
+    int retries = e->last_answer_ms ? p->cfg.request_retries : 0;
     pthread_mutex_unlock(&p->lock);
 
     if (!rc)
-        rc = reqclient_new_keyed(endpoint, p->cfg.request_timeout_ms,
-                                 p->cfg.request_retries, &p->cfg.key, key);
+        rc = reqclient_new_keyed(endpoint, p->cfg.request_timeout_ms, retries,
+                                 &p->cfg.key, key);
     if (!rc)
         return ERR_NET;
     int r = reqclient_request(rc, reply, reply_len, req, req_len);
@@ -386,10 +404,15 @@ int p2p_request(p2p_t *p, uint8_t **reply, size_t *reply_len, uint64_t peer_id,
     if (e && r == 0) {
         e->unresponsive = false;
         e->last_answer_ms = sock_now_ms();
+        e->fails = 0;
+        e->retry_ms = 0;
     } else if (e && r == ERR_TIMEOUT) {
         e->unresponsive = true;
+        e->fails++;
+        e->retry_ms = sock_now_ms() + p2p_backoff_ms(e->fails);
     }
-    if (e && !e->rc && strcmp(e->peer.req, endpoint) == 0) {
+    if (e && !e->rc && retries == p->cfg.request_retries &&
+        strcmp(e->peer.req, endpoint) == 0) {
         e->rc = rc;
         rc = NULL;
     }
@@ -404,10 +427,16 @@ int p2p_ask(p2p_t *p, uint64_t peer_id, uint64_t tag, const uint8_t *req,
     if (!req || len == 0 || len > WIRE_MAX_MSG_SIZE)
         return ERR_ARG;
     pthread_mutex_lock(&p->lock);
+    uint64_t now = sock_now_ms();
     peertab_entry_t *e = peertab_find(&p->tab, peer_id);
-    bool known = e && !peertab_banned(&p->tab, e->peer.key, sock_now_ms());
+    bool known = e && !peertab_banned(&p->tab, e->peer.key, now);
+    bool backed_off = known && now < e->retry_ms;
     pthread_mutex_unlock(&p->lock);
-    return known ? asker_push(p->asker, peer_id, tag, req, len) : ERR_NOT_FOUND;
+    if (!known)
+        return ERR_NOT_FOUND;
+    if (backed_off)
+        return ERR_TIMEOUT;
+    return asker_push(p->asker, peer_id, tag, req, len);
 }
 
 bool p2p_misbehaving(p2p_t *p, uint64_t peer_id, int points, const char *reason)
@@ -428,11 +457,13 @@ static void info_of(p2p_t *p, p2p_peer_info_t *out, const peertab_entry_t *e,
     out->peer = e->peer;
     out->connected = e->connected;
     out->banned = peertab_banned(&p->tab, e->peer.key, now);
-    out->score = e->score;
+    out->score = peertab_score_at(e, now);
     out->messages = e->messages;
     out->bad_messages = e->bad_messages;
     out->dropped = e->dropped;
+    out->queued = msgq_lane_count(p->inbox, e->peer.id);
     out->unresponsive = e->unresponsive;
+    out->backoff_ms = e->retry_ms > now ? e->retry_ms - now : 0;
     out->last_answer_age_ms = e->last_answer_ms == 0 ? -1
                               : now > e->last_answer_ms
                                   ? (int64_t)(now - e->last_answer_ms)
@@ -458,6 +489,15 @@ int p2p_peer(p2p_t *p, p2p_peer_info_t *out, uint64_t peer_id)
         info_of(p, out, e, sock_now_ms());
     pthread_mutex_unlock(&p->lock);
     return e ? 0 : ERR_NOT_FOUND;
+}
+
+bool p2p_answering(p2p_t *p, uint64_t peer_id)
+{
+    pthread_mutex_lock(&p->lock);
+    peertab_entry_t *e = peertab_find(&p->tab, peer_id);
+    bool r = e && e->last_answer_ms != 0 && !e->unresponsive;
+    pthread_mutex_unlock(&p->lock);
+    return r;
 }
 
 uint64_t p2p_node_id(const p2p_t *p)

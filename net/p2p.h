@@ -17,11 +17,21 @@
  * request and returns at once; a worker thread sends it with the lazy
  * pirate's timeouts and retries (reqclient.h) and the outcome arrives in the
  * inbox (P2P_FROM_REPLY), so a caller that must not wait on a peer -- the
- * node's main loop -- never does. p2p_request() sends and waits, for callers
- * that may. Either way p2p notes how the peer answered: a peer whose last
- * request timed out is "unresponsive" until it answers one again, however
- * connected its gossip socket looks (a stopped process keeps its TCP
- * connections open).
+ * node's main loop -- never does. Requests to different peers run side by
+ * side (asker.h: one lane per peer, up to P2P_ASK_THREADS at once), so a
+ * slow or silent peer delays its own answers only. p2p_request() sends and
+ * waits, for callers that may. Either way p2p notes how the peer answered:
+ * a peer whose last request timed out is "unresponsive" until it answers
+ * one again, however connected its gossip socket looks (a stopped process
+ * keeps its TCP connections open).
+ *
+ * Backoff. A peer that does not answer loses its turn: after its k-th
+ * unanswered request in a row it is not asked again for
+ * P2P_BACKOFF_FIRST_MS * 2^(k-1) (at most P2P_BACKOFF_MAX_MS), and requests
+ * to it meanwhile fail at once with ERR_TIMEOUT, without going out. One
+ * answer ends its backoff. A peer that has never answered gets one attempt
+ * per request, not request_retries more. So a crowd of silent peers costs a
+ * node fewer and fewer time-outs, never a stall.
  *
  * Threads. ZeroMQ sockets are single-threaded, so each socket has exactly
  * one owner:
@@ -37,9 +47,10 @@
  *                   half second, for bans that expire).
  *   tracker link    (between p2p_join_network() and p2p_leave_network())
  *                   owns the request client to the tracker (trackerlink.h).
- *   ask worker      (from the first p2p_ask()) sends the queued requests,
- *                   one at a time in order, and pushes each outcome into
- *                   the inbox.
+ *   ask workers     (from the first p2p_ask(), up to P2P_ASK_THREADS) send
+ *                   the queued requests, one peer's in order, different
+ *                   peers' side by side, and push each outcome into the
+ *                   inbox.
  *   callers         any thread may call the functions below (except
  *                   p2p_new/p2p_free). They touch only the shared state,
  *                   under one mutex: the peer map (peertab.h), the inbox,
@@ -49,11 +60,17 @@
  *                   allows) or makes a temporary one when another thread
  *                   has it.
  *
- * Fair share. Each peer's frames may take at most peer_inbox_bytes of the
- * inbox at a time; past that, its new frames are dropped (and counted), not
- * anyone else's. A peer that floods batches of transactions or blocks
- * faster than the node can check them therefore costs the node a bounded
- * amount of memory and delays honest peers' gossip by at most that share.
+ * Fair share. The inbox has a lane per peer and the node is served from
+ * them round-robin (msgq.h), so a peer's backlog delays only its own
+ * frames. Each peer's frames may take at most peer_inbox_max messages and
+ * peer_inbox_bytes bytes of the inbox at a time; past that, its new frames
+ * are dropped (and counted), not anyone else's; and when the inbox as a
+ * whole is full, a frame of a peer with fewer waiting takes the place of
+ * the newest frame of the peer with the most (counted as that peer's
+ * drop). A peer that floods batches of transactions or blocks, or a stream
+ * of small frames, faster than the node can check them therefore costs the
+ * node a bounded amount of memory and delays honest peers' gossip by at
+ * most one frame per turn.
  * Dropping is not misbehaviour -- an honest peer may simply be faster than
  * we are -- and what is dropped is caught up by sync like any lost gossip.
  * Answers to p2p_ask() are never dropped: there is at most one per queued
@@ -103,6 +120,12 @@
 #define P2P_MAX_PEERS WIRE_MAX_PEERS
 /* Requests p2p_ask() keeps queued; beyond, it refuses (ERR_FULL). */
 #define P2P_MAX_ASKS 64
+/* Requests p2p_ask() runs at once, each to a different peer. */
+#define P2P_ASK_THREADS 32
+/* A peer's backoff after its first unanswered request, doubled at each
+ * next one, up to the most. */
+#define P2P_BACKOFF_FIRST_MS 2000
+#define P2P_BACKOFF_MAX_MS (5 * 60 * 1000)
 
 typedef struct p2p p2p_t;
 
@@ -134,7 +157,11 @@ typedef struct {
     int ban_threshold;         /* score at which a peer is banned
                                   (SCORE_BAN_THRESHOLD, score.h) */
     uint32_t ban_ms;           /* how long a ban lasts */
-    size_t inbox_max;          /* messages waiting; beyond, new ones drop */
+    size_t inbox_max;          /* messages waiting; beyond, a new one takes
+                                  the place of the newest of the peer with
+                                  the most waiting, or drops (msgq.h) */
+    size_t peer_inbox_max;     /* messages of one peer waiting; beyond,
+                                  that peer's new ones drop */
     size_t peer_inbox_bytes;   /* bytes of one peer's frames waiting in the
                                   inbox; beyond, that peer's new ones drop
                                   (one frame always fits) */
@@ -175,8 +202,11 @@ typedef struct {
     int score;
     uint64_t messages;     /* good frames received from it */
     uint64_t bad_messages; /* frames dropped as malformed or misplaced */
-    uint64_t dropped;      /* good frames dropped: its inbox share was full */
+    uint64_t dropped;      /* good frames dropped: its inbox share was full
+                              (or the inbox was, and its lane the longest) */
+    uint64_t queued;       /* its frames waiting in the inbox now */
     bool unresponsive;     /* the last request we sent it timed out */
+    uint64_t backoff_ms;   /* how long until it may be asked again; 0: now */
     int64_t last_answer_age_ms; /* since it last answered one; -1: never */
 } p2p_peer_info_t;
 
@@ -261,10 +291,11 @@ void p2p_msg_clear(p2p_msg_t *msg);
 /*
  * Sends a request to one peer's request endpoint and waits for the reply,
  * with the configured timeout and retries. A reply marks the peer
- * responsive and notes the time; ERR_TIMEOUT marks it unresponsive
- * (p2p_peer_info_t).
+ * responsive, notes the time and ends its backoff; ERR_TIMEOUT marks it
+ * unresponsive and backs it off (p2p_peer_info_t, "Backoff" above).
  * Returns: 0; ERR_NOT_FOUND when the peer is unknown or banned;
- *          ERR_TIMEOUT; ERR_NET; ERR_NOMEM.
+ *          ERR_TIMEOUT (also at once, sending nothing, while the peer is
+ *          backed off); ERR_NET; ERR_NOMEM.
  * Out:     reply (malloc'd, owned by the caller) and reply_len, only on
  *          success.
  */
@@ -273,13 +304,15 @@ PX_MUST_CHECK int p2p_request(p2p_t *p, uint8_t **reply, size_t *reply_len,
                               size_t req_len);
 
 /*
- * Queues a request to one peer and returns at once. The ask worker sends
+ * Queues a request to one peer and returns at once. An ask worker sends
  * it as p2p_request() would (same timeouts, retries and responsiveness
  * marks); its outcome arrives in the inbox as exactly one P2P_FROM_REPLY
- * message carrying tag (p2p_msg_t says what it holds). Requests are sent
- * one at a time in the order they were queued.
+ * message carrying tag (p2p_msg_t says what it holds). Requests to one
+ * peer are sent one at a time in the order they were queued; requests to
+ * different peers side by side.
  * Returns: 0 (an outcome will arrive); ERR_NOT_FOUND when the peer is
- *          unknown or banned, ERR_ARG when len is 0 or over
+ *          unknown or banned, ERR_TIMEOUT when it is backed off (nothing
+ *          sent), ERR_ARG when len is 0 or over
  *          WIRE_MAX_MSG_SIZE, ERR_FULL when P2P_MAX_ASKS requests wait,
  *          ERR_NOMEM (nothing will arrive).
  * In:      req, len   a complete wire frame (copied).
@@ -307,6 +340,16 @@ size_t p2p_peers(p2p_t *p, p2p_peer_info_t *out, size_t max);
  * Returns: 0; ERR_NOT_FOUND.
  */
 PX_MUST_CHECK int p2p_peer(p2p_t *p, p2p_peer_info_t *out, uint64_t peer_id);
+
+/* True when the peer has answered a request and its last one did not time
+ * out (p2p_peer_info_t's last_answer_age_ms >= 0 and !unresponsive),
+ * without the rest of p2p_peer()'s snapshot: cheap enough to ask per want. */
+bool p2p_answering(p2p_t *p, uint64_t peer_id);
+
+/* How long a peer is backed off after its fails-th unanswered request in a
+ * row (>= 1): P2P_BACKOFF_FIRST_MS doubled fails - 1 times, at most
+ * P2P_BACKOFF_MAX_MS. */
+uint64_t p2p_backoff_ms(unsigned fails);
 
 /* Our node id (our key's, wire_key_id()). */
 uint64_t p2p_node_id(const p2p_t *p);

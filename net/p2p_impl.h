@@ -1,6 +1,6 @@
 /*
  * p2p_impl — what the files that make up p2p share (p2p.c: lifecycle, the
- * public calls, the ask worker and the tracker link's callbacks; p2p_io.c:
+ * public calls, the ask workers and the tracker link's callbacks; p2p_io.c:
  * the I/O thread, which owns every socket and checks every frame). See
  * p2p.h for the threading model.
  *
@@ -78,6 +78,11 @@ void *p2p_io_main(void *arg);
 /* Wakes the I/O thread's poll (the outbox has frames, the map changed, or
  * it must stop). Any thread. */
 void p2p_wake_io(p2p_t *p);
+
+/* Accounts for and frees a peer's frame evicted from the inbox to make room
+ * for another peer's (msgq.h): it counts as that peer's drop. Caller holds
+ * the lock. */
+void p2p_drop_evicted(p2p_t *p, p2p_msg_t *m);
 
 /* Scores a peer for a frame that failed wire_decode() with rc, or (rc 0)
  * decoded to a type that does not belong where it came. Caller holds the

@@ -49,14 +49,33 @@ static bool inbox_push(p2p_t *p, p2p_source_t src, uint64_t peer_id,
                      .msg = *m,
                      .data = data,
                      .len = len};
-    if (msgq_push(p->inbox, &msg, false) == 0)
+    p2p_msg_t evicted;
+    if (msgq_push(p->inbox, &msg, false, &evicted) == 0) {
+        if (evicted.data) /* the inbox was full: a flooder's frame made room */
+            p2p_drop_evicted(p, &evicted);
         return true;
+    }
     p->inbox_dropped++;
     if (p->inbox_dropped == 1 || p->inbox_dropped % 1000 == 0)
         log_warn("p2p", "inbox full: %llu messages dropped",
                  (unsigned long long)p->inbox_dropped);
     p2p_msg_clear(&msg);
     return false;
+}
+
+void p2p_drop_evicted(p2p_t *p, p2p_msg_t *m)
+{
+    peertab_entry_t *e = peertab_find(&p->tab, m->peer_id);
+    if (e) {
+        e->inbox_bytes -= m->len < e->inbox_bytes ? m->len : e->inbox_bytes;
+        if (e->dropped++ % 1000 == 0)
+            log_warn("p2p",
+                     "peer %016llx: the inbox is full and it has the most "
+                     "waiting; %llu frames dropped",
+                     (unsigned long long)m->peer_id,
+                     (unsigned long long)e->dropped);
+    }
+    p2p_msg_clear(m);
 }
 
 void p2p_score_frame(p2p_t *p, peertab_entry_t *e, int rc, uint16_t type)
@@ -170,6 +189,8 @@ static void from_peer(p2p_t *p, uint64_t peer_id, uint8_t *data, size_t len)
         } else {
             if (inbox_push(p, P2P_FROM_PEER, peer_id, &m, data, len))
                 e->inbox_bytes += len;
+            else /* its lane is full, or the inbox and its lane longest */
+                e->dropped++;
             pthread_mutex_unlock(&p->lock);
             return;
         }

@@ -3,11 +3,13 @@
  */
 #include "peertab.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "err.h"
 #include "log.h"
+#include "score.h"
 #include "sock.h"
 
 void peertab_init(peertab_t *t, uint64_t self_id, const char *self_gossip,
@@ -74,6 +76,8 @@ int peertab_upsert(peertab_t *t, const wire_peer_t *peer, bool manual)
         if (strcmp(e->peer.req, peer->req) != 0) {
             reqclient_free(&e->rc);
             e->unresponsive = false; /* a new endpoint: not asked yet */
+            e->fails = 0;
+            e->retry_ms = 0;
         }
         e->peer = *peer;
         e->manual = e->manual || manual;
@@ -84,7 +88,8 @@ int peertab_upsert(peertab_t *t, const wire_peer_t *peer, bool manual)
         memset(e, 0, sizeof *e);
         e->peer = *peer;
         e->manual = manual;
-        e->score = host_points(t, peer->gossip, sock_now_ms());
+        e->score_ms = sock_now_ms();
+        e->score = host_points(t, peer->gossip, e->score_ms);
         log_info("p2p", "peer %016llx: gossip %s, requests %s",
                  (unsigned long long)peer->id, peer->gossip, peer->req);
     }
@@ -140,12 +145,21 @@ static void ban(peertab_t *t, const wire_peer_t *peer, uint64_t until)
     t->bans[slot].until_ms = until;
 }
 
+int peertab_score_at(const peertab_entry_t *e, uint64_t now_ms)
+{
+    if (e->score == 0 || now_ms <= e->score_ms)
+        return e->score;
+    double halvings = (double)(now_ms - e->score_ms) / SCORE_HALF_LIFE_MS;
+    return (int)lround(e->score * exp2(-halvings));
+}
+
 bool peertab_score(peertab_t *t, peertab_entry_t *e, int points,
                    const char *why, uint64_t now_ms)
 {
     if (peertab_banned(t, e->peer.key, now_ms))
         return true;
-    e->score += points;
+    e->score = peertab_score_at(e, now_ms) + points;
+    e->score_ms = now_ms;
     log_warn("p2p", "peer %016llx misbehaves (+%d = %d): %s",
              (unsigned long long)e->peer.id, points, e->score,
              why ? why : "unspecified");

@@ -3,10 +3,10 @@
  *
  * One entry per peer key (its id is the key's, wire_key_id()), at most
  * PEERTAB_MAX_PEERS: the peer as announced (key, request and gossip
- * endpoints), its misbehaviour score, what its frames have cost, whether
- * it answers requests, and a cached request client. A peer is its key:
- * the p2p layer reaches its endpoints only with that key (CURVE), so
- * nothing another key announces can speak for it.
+ * endpoints), its misbehaviour score (which decays: score.h), what its
+ * frames have cost, whether it answers requests, and a cached request
+ * client. A peer is its key: the p2p layer reaches its endpoints only with
+ * that key (CURVE), so nothing another key announces can speak for it.
  *
  * Bans are kept by key, never by endpoint, which anyone may claim: a key
  * banned stays banned whatever endpoints it announces, and an impostor
@@ -45,7 +45,8 @@
 
 typedef struct {
     wire_peer_t peer;
-    int score;
+    int score; /* as of score_ms; peertab_score_at() decays it */
+    uint64_t score_ms;
     reqclient_t *rc; /* cached request client (owned); NULL while checked
                         out by a request */
     bool manual;     /* added by hand: the tracker cannot drop it */
@@ -53,6 +54,8 @@ typedef struct {
     uint64_t messages, bad_messages, dropped;
     size_t inbox_bytes;      /* of its frames waiting in the owner's inbox */
     bool unresponsive;       /* its last request timed out */
+    unsigned fails;          /* requests unanswered in a row */
+    uint64_t retry_ms;       /* backed off until then (p2p.h); 0: not */
     uint64_t last_answer_ms; /* when it last answered one; 0: never */
     uint16_t other_version;  /* the last other wire version it was seen to
                                 speak (logged once per change); 0: none */
@@ -109,9 +112,13 @@ void peertab_remove(peertab_t *t, uint64_t id);
 bool peertab_banned(peertab_t *t, const uint8_t key[WIRE_KEY_SIZE],
                     uint64_t now_ms);
 
+/* A peer's score at now_ms: its points, halved every SCORE_HALF_LIFE_MS
+ * (score.h) since they were last added to, rounded to the nearest. */
+int peertab_score_at(const peertab_entry_t *e, uint64_t now_ms);
+
 /*
- * Adds points to a peer's score; at the threshold its key is banned
- * for ban_ms and its score starts again from 0.
+ * Adds points to a peer's score, decayed to now_ms first; at the threshold
+ * its key is banned for ban_ms and its score starts again from 0.
  * Returns: true when the peer is banned (now or already: a banned peer
  *          gains no points).
  * In:      why   for the log (borrowed; may be NULL).

@@ -179,9 +179,11 @@ for port in $NODE_PORTS; do
     i=$((i + 1))
 done
 if [ "$ADVERSARY" != 0 ]; then
-    # Ports of its own, new ones each time the nodes ban it.
+    # Ports of its own, new ones each time the nodes ban it; ten silent
+    # peers (silent-sybils) show as unresponsive without crowding the
+    # wallet's peer list.
     start adversary "$BUILD/pickaxe-adversary" --network demo --tracker "tcp://$TRACKER" \
-        --rate "$ADVERSARY_RATE" --stats "$DIR/adversary.json"
+        --rate "$ADVERSARY_RATE" --sybils 10 --stats "$DIR/adversary.json"
 fi
 # shellcheck disable=SC2086 # three words
 set -- $NODE_PORTS

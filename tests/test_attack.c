@@ -2,8 +2,10 @@
  * test_attack — every builder of src/adversary/attack.c, offered to an honest
  * regtest chain and mempool the way a node offers gossip, is refused with
  * exactly the reason its kind names; the mutated or tampered copy of a valid
- * block does not poison the real one. (The orphan storm is
- * test_attack_storm.c's; the world both offer to is attack_rig.h.)
+ * block does not poison the real one; the inbox flood is one replayed
+ * transfer many times over, and silent-sybils asks for registrations, not
+ * sends. (The orphan storm is test_attack_storm.c's; the world both offer
+ * to is attack_rig.h.)
  */
 #include "attack.h"
 #include "err.h"
@@ -118,8 +120,9 @@ Test(attack, every_kind_refused_with_its_reason)
     cr_assert_geq(nkinds, 31);
     uint32_t height = chain_height(w.c);
     for (size_t k = 0; k < nkinds; k++) {
-        if (kinds[k].valid)
-            continue; /* refuses nothing: see the orphan_storm tests */
+        if (kinds[k].valid || !attack_refused(&kinds[k]))
+            continue; /* refuses nothing: see the orphan_storm and
+                         silent_sybils tests */
         attack_out_t out = {0};
         int rc = attack_build(&kinds[k], &w.env, &out);
         cr_assert_eq(rc, 0, "%s: build failed (%d)", kinds[k].name, rc);
@@ -138,7 +141,7 @@ Test(attack, every_kind_refused_with_its_reason)
     }
     /* Twice round: nothing a first refusal remembered changes the reason. */
     for (size_t k = 0; k < nkinds; k++) {
-        if (kinds[k].valid)
+        if (kinds[k].valid || !attack_refused(&kinds[k]))
             continue;
         attack_out_t out = {0};
         cr_assert_eq(attack_build(&kinds[k], &w.env, &out), 0);
@@ -383,5 +386,51 @@ Test(attack, txs_mixed_valid_item_survives_the_bad_one)
         wire_msg_clear(&m);
         attack_out_clear(&out);
     }
+    aw_deinit(&w);
+}
+
+Test(attack, the_inbox_flood_is_one_replayed_transfer_many_times)
+{
+    aw_world_t w;
+    aw_init(&w);
+    const attack_kind_t *k = attack_find("inbox-flood");
+    cr_assert_not_null(k);
+    cr_assert(attack_refused(k) && k->same_hash);
+    attack_out_t out = {0};
+    cr_assert_eq(attack_build(k, &w.env, &out), 0);
+    cr_assert_eq(out.count, ATTACK_INBOX_FLOOD);
+    for (size_t i = 0; i < out.count; i++) {
+        const attack_item_t *it = &out.items[i];
+        cr_assert_eq(it->channel, ATTACK_GOSSIP);
+        cr_assert_eq(it->type, WIRE_NEW_TX);
+        cr_assert_eq(memcmp(it->id, out.items[0].id, 32), 0, "one transfer");
+        cr_assert_eq(it->bytes.len, out.items[0].bytes.len);
+        cr_assert_lt(it->bytes.len, 256, "a small frame");
+    }
+    attack_out_clear(&out);
+    aw_deinit(&w);
+}
+
+Test(attack, silent_sybils_ask_for_registrations_and_are_no_refusal)
+{
+    aw_world_t w;
+    aw_init(&w);
+    const attack_kind_t *k = attack_find("silent-sybils");
+    cr_assert_not_null(k);
+    cr_assert_not(attack_refused(k));
+    cr_assert_str_eq(k->reason, ATTACK_UNRESPONSIVE);
+    attack_out_t out = {0};
+    cr_assert_eq(attack_build(k, &w.env, &out), 0);
+    cr_assert_eq(out.count, ATTACK_SYBILS_PER_BUILD);
+    for (size_t i = 0; i < out.count; i++) {
+        cr_assert_eq(out.items[i].channel, ATTACK_SYBIL);
+        cr_assert_eq(out.items[i].bytes.len, 0, "nothing to send");
+    }
+    attack_out_clear(&out);
+    size_t n;
+    const attack_kind_t *all = attack_kinds(&n);
+    for (size_t i = 0; i < n; i++)
+        cr_assert(attack_refused(&all[i]) || &all[i] == k, "%s is no refusal",
+                  all[i].name);
     aw_deinit(&w);
 }

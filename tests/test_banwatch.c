@@ -71,20 +71,20 @@ Test(banwatch, finds_itself_in_the_peers_lists)
     reply_of(&peers[2], text); /* somebody else is banned */
     /* peers[3] stays silent */
     size_t connected = 99, asked = 0;
-    cr_assert_not(banwatch_look(p, NET, &connected, &asked));
+    cr_assert_not(banwatch_look(p, NET, &connected, &asked, NULL, NULL));
     cr_assert_eq(asked, N);
     cr_assert_eq(connected, 1);
 
     /* Not JSON inside a REPLY, and JSON without a result: not listed. */
     reply_of(&peers[1], "{not json");
     reply_of(&peers[2], "{\"error\":{\"code\":-9}}");
-    cr_assert_not(banwatch_look(p, NET, &connected, &asked));
+    cr_assert_not(banwatch_look(p, NET, &connected, &asked, NULL, NULL));
     cr_assert_eq(connected, 1);
 
     /* One peer lists us as banned: banned. */
     listing(text, sizeof text, me, false, true);
     reply_of(&peers[2], text);
-    cr_assert(banwatch_look(p, NET, &connected, &asked));
+    cr_assert(banwatch_look(p, NET, &connected, &asked, NULL, NULL));
     cr_assert_eq(connected, 1);
 
     p2p_free(&p);

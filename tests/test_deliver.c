@@ -78,7 +78,7 @@ Test(deliver, gossip_is_published_and_requests_reach_every_peer)
     item(&items[2], ATTACK_GOSSIP, 0, raw, sizeof raw);
     item(&items[3], ATTACK_REQUEST, 0, "junk", 4);
     attack_out_t out = {items, 4, 4};
-    deliver_items(p, NET, &out);
+    deliver_items(p, NET, &out, NULL, NULL);
 
     buf_t framed;
     buf_init(&framed);
@@ -104,7 +104,7 @@ Test(deliver, gossip_is_published_and_requests_reach_every_peer)
     pthread_mutex_unlock(&honest.lock);
 
     /* Another delivery: another connection, another routing id. */
-    deliver_items(p, NET, &out);
+    deliver_items(p, NET, &out, NULL, NULL);
     deadline = sock_now_ms() + 5000;
     while (requests_of(&honest) < 4 && sock_now_ms() < deadline)
         nanosleep(&(struct timespec){0, 10 * 1000000L}, NULL);

@@ -408,7 +408,8 @@ Test(p2p, request_reply_and_timeout)
     cr_assert_eq(p2p_request(a.p, &reply, &len, pc.id, req.data, req.len),
                  ERR_TIMEOUT);
     uint64_t took = sock_now_ms() - t0;
-    cr_assert(took >= 2 * 300 - 10 && took < 2 * 300 + 1500, "took %llu",
+    /* c has never answered: one attempt, not the retry as well. */
+    cr_assert(took >= 300 - 10 && took < 300 + 1500, "took %llu",
               (unsigned long long)took);
     cr_assert_null(reply);
     cr_assert_eq(p2p_request(a.p, &reply, &len, 0x1234, req.data, req.len),
@@ -450,27 +451,45 @@ Test(p2p, a_peer_that_stops_answering_is_unresponsive_until_it_answers)
     cr_assert_eq(p2p_peer(a.p, &info, pb.id), 0);
     cr_assert(!info.unresponsive, "not asked yet: not unresponsive");
     cr_assert_eq(info.last_answer_age_ms, -1, "never answered");
+    cr_assert_not(p2p_answering(a.p, pb.id));
 
     cr_assert_eq(ask_tip(&a, pb.id), 0);
     cr_assert_eq(p2p_peer(a.p, &info, pb.id), 0);
     cr_assert(!info.unresponsive);
     cr_assert(info.last_answer_age_ms >= 0 && info.last_answer_age_ms < 5000);
+    cr_assert(p2p_answering(a.p, pb.id));
 
-    /* It stops answering (its gossip socket stays connected). */
+    /* It stops answering (its gossip socket stays connected). It has
+     * answered before, so it gets the retry as well. */
     atomic_store(&b.mode, PR_SILENT);
+    uint64_t t_silent = sock_now_ms();
     cr_assert_eq(ask_tip(&a, pb.id), ERR_TIMEOUT);
+    cr_assert_geq(sock_now_ms() - t_silent, 2 * 300 - 10, "one attempt only");
     cr_assert_eq(p2p_peer(a.p, &info, pb.id), 0);
     cr_assert(info.unresponsive);
     cr_assert(info.last_answer_age_ms >= 0, "it did answer once");
+    cr_assert_not(p2p_answering(a.p, pb.id), "its last one timed out");
     p2p_peer_info_t all[4];
     cr_assert_eq(p2p_peers(a.p, all, 4), 1);
     cr_assert(all[0].unresponsive, "the list says so too");
+    cr_assert(info.backoff_ms > 0 && info.backoff_ms <= P2P_BACKOFF_FIRST_MS,
+              "backed off for %llu ms", (unsigned long long)info.backoff_ms);
 
-    /* It answers again. */
+    /* It answers again, but lost its turn: while backed off it is not
+     * asked at all. */
     atomic_store(&b.mode, PR_ANSWER);
+    uint64_t t0 = sock_now_ms();
+    cr_assert_eq(ask_tip(&a, pb.id), ERR_TIMEOUT);
+    cr_assert_lt(sock_now_ms() - t0, 200, "a backed-off peer was waited for");
+    cr_assert_eq(p2p_ask(a.p, pb.id, 1, (const uint8_t *)"x", 1), ERR_TIMEOUT);
+    uint64_t ms = info.backoff_ms + 50;
+    nanosleep(
+        &(struct timespec){(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L},
+        NULL);
     cr_assert_eq(ask_tip(&a, pb.id), 0);
     cr_assert_eq(p2p_peer(a.p, &info, pb.id), 0);
     cr_assert(!info.unresponsive);
+    cr_assert_eq(info.backoff_ms, 0, "one answer ends the backoff");
     pr_stop(&a);
     pr_stop(&b);
 }
@@ -633,4 +652,47 @@ Test(p2p, ask_the_queue_is_bounded)
     /* Freeing drops what waits; the request in flight ends by its
      * timeout. */
     pr_pair_down(&a, &b);
+}
+
+Test(p2p, backoff_doubles_up_to_its_most)
+{
+    cr_assert_eq(p2p_backoff_ms(1), P2P_BACKOFF_FIRST_MS);
+    cr_assert_eq(p2p_backoff_ms(2), 2 * P2P_BACKOFF_FIRST_MS);
+    cr_assert_eq(p2p_backoff_ms(4), 8 * P2P_BACKOFF_FIRST_MS);
+    cr_assert_eq(p2p_backoff_ms(40), P2P_BACKOFF_MAX_MS);
+    cr_assert_eq(p2p_backoff_ms(4000000000u), P2P_BACKOFF_MAX_MS);
+}
+
+Test(p2p, ask_a_silent_peer_does_not_delay_another_peers_answer)
+{
+    p2p_config_t cfg;
+    pr_config(&cfg, NET);
+    cfg.request_timeout_ms = 3000; /* a silent peer costs this much */
+    cfg.request_retries = 0;
+    pr_node_t a, b, c;
+    pr_start(&a, &cfg, 1, PR_ANSWER);
+    pr_start(&b, &cfg, 5, PR_SILENT);
+    pr_start(&c, &cfg, 7, PR_ANSWER);
+    wire_peer_t pb = pr_peer_of(&b), pc = pr_peer_of(&c);
+    cr_assert_eq(p2p_add_peer(a.p, &pb), 0);
+    cr_assert_eq(p2p_add_peer(a.p, &pc), 0);
+    buf_t req;
+    get_tip(&req);
+    uint64_t t0 = sock_now_ms();
+    cr_assert_eq(p2p_ask(a.p, pb.id, 1, req.data, req.len), 0);
+    cr_assert_eq(p2p_ask(a.p, pc.id, 2, req.data, req.len), 0);
+    p2p_msg_t m;
+    next_reply(&a, &m);
+    cr_assert_eq(m.tag, 2, "the answering peer's outcome comes first");
+    cr_assert_eq(m.status, 0);
+    cr_assert_lt(sock_now_ms() - t0, 1500, "it waited for the silent peer");
+    p2p_msg_clear(&m);
+    next_reply(&a, &m);
+    cr_assert_eq(m.tag, 1);
+    cr_assert_eq(m.status, ERR_TIMEOUT);
+    p2p_msg_clear(&m);
+    buf_deinit(&req);
+    pr_stop(&a);
+    pr_stop(&b);
+    pr_stop(&c);
 }

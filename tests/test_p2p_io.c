@@ -381,3 +381,73 @@ Test(p2p_io, flooding_peer_held_to_its_inbox_share)
     sock_close(&calm);
     p2p_free(&a);
 }
+
+Test(p2p_io, a_flood_of_small_frames_costs_only_the_flooder)
+{
+    p2p_config_t cfg;
+    p2p_config_init(&cfg, NET);
+    cfg.inbox_max = 50; /* bytes are no limit here: frames are */
+    p2p_t *a = p2p_new(&cfg);
+    cr_assert(a);
+    char flood_ep[SOCK_ENDPOINT_MAX], calm_ep[SOCK_ENDPOINT_MAX];
+    void *flood = pr_fake_peer(a, 0xf100d, flood_ep);
+    void *calm = pr_fake_peer(a, 0xca1, calm_ep);
+    uint8_t tx[TX_TRANSFER_SIZE];
+    buf_t ff, cf;
+    buf_init(&ff);
+    buf_init(&cf);
+    pr_tx_from(tx, 0xf100d, 1);
+    cr_assert_eq(wire_encode_blob(&ff, NET, WIRE_NEW_TX, tx, sizeof tx), 0);
+    pr_tx_from(tx, 0xca1, 1);
+    cr_assert_eq(wire_encode_blob(&cf, NET, WIRE_NEW_TX, tx, sizeof tx), 0);
+    until_heard(a, flood, 0xf100d, &ff);
+    until_heard(a, calm, 0xca1, &cf);
+
+    /* The node is busy while one peer fills the whole inbox ... */
+    uint64_t before = peer_messages(a, 0xf100d);
+    for (int i = 0; i < 200; i++)
+        cr_assert_eq(sock_send(flood, ff.data, ff.len, 0), 0);
+    uint64_t deadline = sock_now_ms() + 5000;
+    while (peer_messages(a, 0xf100d) < before + 200 && sock_now_ms() < deadline)
+        nanosleep(&(struct timespec){0, 10000000L}, NULL);
+    cr_assert_eq(peer_messages(a, 0xf100d), before + 200);
+    p2p_peer_info_t info;
+    cr_assert_eq(p2p_peer(a, &info, 0xf100d), 0);
+    cr_assert_eq(info.queued, 50, "the flooder holds the inbox");
+    /* ... and an honest peer's frames still get in, each of them. */
+    before = peer_messages(a, 0xca1);
+    for (int i = 0; i < 5; i++)
+        cr_assert_eq(sock_send(calm, cf.data, cf.len, 0), 0);
+    deadline = sock_now_ms() + 3000;
+    while (peer_messages(a, 0xca1) < before + 5 && sock_now_ms() < deadline)
+        nanosleep(&(struct timespec){0, 10000000L}, NULL);
+    cr_assert_eq(p2p_peer(a, &info, 0xca1), 0);
+    cr_assert_eq(info.dropped, 0, "none of the honest peer's frames dropped");
+    cr_assert_eq(info.queued, 5);
+
+    /* Served in turns: the honest frames come among the first. */
+    size_t from_flood = 0, from_calm = 0, calm_last_at = 0, i = 0;
+    p2p_msg_t m;
+    while (p2p_receive_data(a, &m, 50) == 0) {
+        i++;
+        from_flood += m.peer_id == 0xf100d;
+        if (m.peer_id == 0xca1) {
+            from_calm++;
+            calm_last_at = i;
+        }
+        p2p_msg_clear(&m);
+    }
+    cr_assert_eq(from_calm, 5);
+    cr_assert_eq(from_flood, 45, "the flooder made room");
+    cr_assert_leq(calm_last_at, 10, "the honest frames waited behind %zu",
+                  calm_last_at);
+    cr_assert_eq(p2p_peer(a, &info, 0xf100d), 0);
+    cr_assert_eq(info.dropped, 200 - 45, "the drops are the flooder's own");
+    cr_assert_not(info.banned, "dropping is not misbehaviour");
+
+    buf_deinit(&ff);
+    buf_deinit(&cf);
+    sock_close(&flood);
+    sock_close(&calm);
+    p2p_free(&a);
+}

@@ -5,7 +5,9 @@
  * unresponsive mark; scores ban a key at the threshold, for ban_ms,
  * whatever endpoints it comes back with, and never another key that
  * announces the banned one's endpoints; a fresh key on a banned key's host
- * starts with points;
+ * starts with points; scores halve every SCORE_HALF_LIFE_MS (on a clock
+ * the tests drive), so what an honest node sends under load never adds up
+ * to a ban while a steady misbehaver is still banned;
  * bans forgotten when they end and bounded in number; `dirty` set by every
  * change.
  */
@@ -16,6 +18,7 @@
 #include "err.h"
 #include "log.h"
 #include "peertab.h"
+#include "score.h"
 #include "sock.h"
 
 #include "tracker_rig.h"
@@ -202,4 +205,70 @@ Test(peertab, fresh_keys_on_a_banned_host_start_with_points)
     wire_peer_t late = tr_peer(0xf3, 2300);
     cr_assert_eq(peertab_upsert(&tab, &late, false), 0);
     cr_assert_eq(peertab_find(&tab, 0xf3)->score, 50, "at most half");
+}
+
+Test(peertab, a_score_halves_every_half_life)
+{
+    wire_peer_t a = tr_peer(0xa, 2000);
+    cr_assert_eq(peertab_upsert(&tab, &a, false), 0);
+    peertab_entry_t *e = peertab_find(&tab, 0xa);
+    uint64_t t0 = 1000000;
+    cr_assert_not(peertab_score(&tab, e, 80, "x", t0));
+    cr_assert_eq(peertab_score_at(e, t0), 80);
+    cr_assert_eq(peertab_score_at(e, t0 - 5), 80, "the clock went back");
+    cr_assert_eq(peertab_score_at(e, t0 + SCORE_HALF_LIFE_MS / 2), 57,
+                 "80 / sqrt(2), rounded");
+    cr_assert_eq(peertab_score_at(e, t0 + SCORE_HALF_LIFE_MS), 40);
+    cr_assert_eq(peertab_score_at(e, t0 + 2 * SCORE_HALF_LIFE_MS), 20);
+    cr_assert_eq(peertab_score_at(e, t0 + 20 * SCORE_HALF_LIFE_MS), 0,
+                 "forgotten in the end");
+}
+
+Test(peertab, points_add_to_what_is_left_of_the_score)
+{
+    wire_peer_t a = tr_peer(0xa, 2000);
+    cr_assert_eq(peertab_upsert(&tab, &a, false), 0);
+    peertab_entry_t *e = peertab_find(&tab, 0xa);
+    uint64_t t0 = 1000000;
+    cr_assert_not(peertab_score(&tab, e, 60, "x", t0));
+    /* 60 and 60 would ban; 30 left and 60 does not. */
+    uint64_t t1 = t0 + SCORE_HALF_LIFE_MS;
+    cr_assert_not(peertab_score(&tab, e, 60, "y", t1));
+    cr_assert_eq(peertab_score_at(e, t1), 90);
+    cr_assert(peertab_score(&tab, e, 10, "z", t1), "at once, 100 bans");
+    cr_assert(peertab_banned(&tab, a.gossip, t1));
+}
+
+Test(peertab, stale_forks_at_an_honest_rate_never_ban)
+{
+    /* A loaded honest node: a stale fork every 5 s for an hour, far more
+     * than a demo network sees, settles near 35 points. */
+    wire_peer_t a = tr_peer(0xa, 2000);
+    cr_assert_eq(peertab_upsert(&tab, &a, false), 0);
+    peertab_entry_t *e = peertab_find(&tab, 0xa);
+    uint64_t t = 1000000;
+    int most = 0;
+    for (int i = 0; i < 720; i++, t += 5000) {
+        cr_assert_not(peertab_score(&tab, e, SCORE_STALE_FORK, "stale", t),
+                      "banned after %d stale forks", i + 1);
+        if (peertab_score_at(e, t) > most)
+            most = peertab_score_at(e, t);
+    }
+    cr_assert_lt(most, SCORE_BAN_THRESHOLD / 2, "settled at %d", most);
+}
+
+Test(peertab, a_steady_misbehaver_is_still_banned)
+{
+    /* An invalid block every 10 s: banned within a minute. */
+    wire_peer_t a = tr_peer(0xa, 2000);
+    cr_assert_eq(peertab_upsert(&tab, &a, false), 0);
+    peertab_entry_t *e = peertab_find(&tab, 0xa);
+    uint64_t t = 1000000;
+    int sent = 0;
+    while (sent < 6 && !peertab_score(&tab, e, SCORE_BAD_BLOCK, "bad", t)) {
+        sent++;
+        t += 10000;
+    }
+    cr_assert_lt(sent, 6, "not banned after %d invalid blocks", sent);
+    cr_assert(peertab_banned(&tab, a.gossip, t));
 }

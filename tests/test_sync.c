@@ -11,6 +11,7 @@
  * transactions to arrive cancel the other "once" wants.
  */
 #include <criterion/criterion.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "chain_peer.h"
@@ -182,12 +183,12 @@ Test(sync, an_exchange_over_p2p_ask_catches_up)
     uint64_t now = sock_now_ms();
     cr_assert_eq(sync_want(&r.s, r.id, SYNC_BLOCKS, NULL, false, now), 0);
     sync_turn(&r.s, r.o.chain, now);
-    cr_assert(!r.s.busy && r.s.n == 1, "held, still queued");
+    cr_assert(sync_in_flight(&r.s) == 0 && r.s.n == 1, "held, still queued");
     /* Settled (nothing could be fetched now), though not idle. */
     cr_assert(sync_settled(&r.s, now) && !sync_idle(&r.s));
     cr_assert(!sync_settled(&r.s, now + SYNC_MIN_INTERVAL_MS));
     sync_turn(&r.s, r.o.chain, now + SYNC_MIN_INTERVAL_MS);
-    cr_assert(r.s.busy, "served once the hold is over");
+    cr_assert(sync_in_flight(&r.s) == 1, "served once the hold is over");
     run_until_idle(&r.s, r.p2p, r.o.chain);
     cr_assert_eq(r.o.blocks, 20, "nothing new to fetch");
     rig_down(&r);
@@ -200,7 +201,7 @@ Test(sync, a_silent_peer_is_held_and_its_wants_refused, .timeout = 20)
     cr_assert_eq(sync_want(&r.s, r.id, SYNC_TIP, NULL, false, sock_now_ms()),
                  0);
     sync_turn(&r.s, r.o.chain, sock_now_ms());
-    cr_assert(r.s.busy);
+    cr_assert_eq(sync_in_flight(&r.s), 1);
     /* Queued meanwhile: dropped when the peer turns out silent. */
     cr_assert_eq(
         sync_want(&r.s, r.id, SYNC_MEMPOOL, NULL, false, sock_now_ms()), 0);
@@ -222,7 +223,7 @@ Test(sync, a_forgotten_peers_reply_is_ignored)
     cr_assert_eq(sync_want(&r.s, r.id, SYNC_BLOCKS, NULL, false, sock_now_ms()),
                  0);
     sync_turn(&r.s, r.o.chain, sock_now_ms());
-    cr_assert(r.s.busy);
+    cr_assert_eq(sync_in_flight(&r.s), 1);
     sync_forget(&r.s, r.id); /* a partition cut it off */
     cr_assert(sync_idle(&r.s));
     p2p_msg_t m;
@@ -251,8 +252,9 @@ Test(sync, the_first_pending_transactions_cancel_the_other_once_wants)
     cr_assert_eq(sync_want(&r.s, r.id, SYNC_MEMPOOL, NULL, true, now), 0);
     cr_assert_eq(sync_want(&r.s, 4242, SYNC_MEMPOOL, NULL, true, now), 0);
     cr_assert_eq(sync_want(&r.s, 4243, SYNC_MEMPOOL, NULL, false, now), 0);
+    r.s.max_flights = 1; /* one at a time: the others wait their turn */
     sync_turn(&r.s, r.o.chain, now);
-    cr_assert(r.s.busy && r.s.n == 2);
+    cr_assert(sync_in_flight(&r.s) == 1 && r.s.n == 2);
     p2p_msg_t m;
     next_message(r.p2p, &m);
     cr_assert(sync_reply(&r.s, r.o.chain, &m, sock_now_ms()));
@@ -260,5 +262,112 @@ Test(sync, the_first_pending_transactions_cancel_the_other_once_wants)
     cr_assert_eq(r.o.txs, 2);
     cr_assert_eq(r.s.n, 1, "the other once want is gone");
     cr_assert_eq(r.s.queue[0].peer, 4243, "a plain want stays");
+    rig_down(&r);
+}
+
+Test(sync, a_silent_peer_delays_only_its_own_exchange, .timeout = 20)
+{
+    /* A silent peer asked first, an honest one second: the honest one's
+     * whole exchange is done long before the silent one times out. */
+    rig_t r;
+    rig_up(&r, 0, 4000, true);
+    chain_t *honest_chain = chain_of(5);
+    chain_peer_t honest;
+    chain_peer_start(&honest, honest_chain, 4000);
+    wire_peer_t w = chain_peer_wire(&honest);
+    cr_assert_eq(p2p_add_peer(r.p2p, &w), 0);
+    uint64_t t0 = sock_now_ms();
+    cr_assert_eq(sync_want(&r.s, r.id, SYNC_TIP, NULL, false, t0), 0);
+    cr_assert_eq(sync_want(&r.s, w.id, SYNC_TIP, NULL, false, t0), 0);
+    sync_turn(&r.s, r.o.chain, t0);
+    cr_assert_eq(sync_in_flight(&r.s), 2, "side by side");
+    while (chain_height(r.o.chain) < 5 || sync_in_flight(&r.s) > 1) {
+        cr_assert(sock_now_ms() < t0 + 3000,
+                  "the honest exchange waited for the silent peer");
+        p2p_msg_t m;
+        if (p2p_receive_data(r.p2p, &m, 20) != 0)
+            continue;
+        cr_assert_eq(m.peer_id, w.id, "only the honest peer answers");
+        cr_assert(sync_reply(&r.s, r.o.chain, &m, sock_now_ms()));
+        p2p_msg_clear(&m);
+    }
+    cr_assert_eq(sync_in_flight(&r.s), 1, "the silent one is still waited for");
+    run_until_idle(&r.s, r.p2p, r.o.chain); /* its timeout ends it */
+    cr_assert_eq(sync_want(&r.s, r.id, SYNC_TIP, NULL, false, sock_now_ms()),
+                 ERR_TIMEOUT, "and it is held");
+    chain_peer_stop(&honest);
+    chain_free(&honest_chain);
+    rig_down(&r);
+}
+
+Test(sync, silent_newcomers_cannot_take_every_exchange, .timeout = 20)
+{
+    /* Peers that have not answered yet take at most SYNC_FLIGHTS_UNPROVEN
+     * exchanges; the others stay free for peers that answer. */
+    rig_t r;
+    rig_up(&r, 2, 4000, false);
+    uint64_t now = sock_now_ms();
+    cr_assert_eq(sync_want(&r.s, r.id, SYNC_TIP, NULL, false, now), 0);
+    run_until_idle(&r.s, r.p2p, r.o.chain); /* it has answered now */
+    cr_assert_eq(chain_height(r.o.chain), 2);
+    /* More silent newcomers than they may take: registered, never
+     * answering (nothing listens at their endpoints). */
+    enum { NEWCOMERS = SYNC_FLIGHTS_UNPROVEN + 6 };
+    for (uint64_t id = 0x5b00; id < 0x5b00 + NEWCOMERS; id++) {
+        wire_peer_t p = {.id = id};
+        snprintf(p.req, sizeof p.req, "tcp://127.0.0.1:%u",
+                 (unsigned)(1 + id - 0x5b00));
+        snprintf(p.gossip, sizeof p.gossip, "tcp://127.0.0.1:%u",
+                 (unsigned)(1 + NEWCOMERS + id - 0x5b00));
+        cr_assert_eq(p2p_add_peer(r.p2p, &p), 0);
+        cr_assert_eq(sync_want(&r.s, id, SYNC_TIP, NULL, false, now), 0);
+    }
+    now += SYNC_MIN_INTERVAL_MS; /* the answering peer's hold is over */
+    cr_assert_eq(sync_want(&r.s, r.id, SYNC_MEMPOOL, NULL, false, now), 0);
+    sync_turn(&r.s, r.o.chain, now);
+    cr_assert_eq(sync_in_flight(&r.s), SYNC_FLIGHTS_UNPROVEN + 1,
+                 "%zu in flight", sync_in_flight(&r.s));
+    cr_assert_eq(r.s.n, NEWCOMERS - SYNC_FLIGHTS_UNPROVEN,
+                 "the other newcomers wait");
+    /* The answering peer's want, queued last, was started. */
+    p2p_msg_t m;
+    next_message(r.p2p, &m);
+    cr_assert_eq(m.peer_id, r.id);
+    cr_assert(sync_reply(&r.s, r.o.chain, &m, sock_now_ms()));
+    p2p_msg_clear(&m);
+    rig_down(&r);
+}
+
+Test(sync, caught_up_with_the_peers_that_answer, .timeout = 20)
+{
+    /* An answering peer and a silent one, both new: once the answering
+     * one's exchange is done, sync is caught up though the silent one is
+     * still waited for (not settled). */
+    rig_t r;
+    rig_up(&r, 0, 4000, true);
+    chain_t *honest_chain = chain_of(4);
+    chain_peer_t honest;
+    chain_peer_start(&honest, honest_chain, 4000);
+    wire_peer_t w = chain_peer_wire(&honest);
+    cr_assert_eq(p2p_add_peer(r.p2p, &w), 0);
+    uint64_t t0 = sock_now_ms();
+    cr_assert_not(sync_caught_up(&r.s, t0), "nothing answered yet");
+    cr_assert_eq(sync_want(&r.s, r.id, SYNC_TIP, NULL, false, t0), 0);
+    cr_assert_eq(sync_want(&r.s, w.id, SYNC_TIP, NULL, false, t0), 0);
+    sync_turn(&r.s, r.o.chain, t0);
+    cr_assert_not(sync_caught_up(&r.s, t0));
+    while (chain_height(r.o.chain) < 4 || sync_in_flight(&r.s) > 1) {
+        cr_assert(sock_now_ms() < t0 + 3000, "the honest exchange waited");
+        p2p_msg_t m;
+        if (p2p_receive_data(r.p2p, &m, 20) != 0)
+            continue;
+        cr_assert(sync_reply(&r.s, r.o.chain, &m, sock_now_ms()));
+        p2p_msg_clear(&m);
+    }
+    uint64_t now = sock_now_ms();
+    cr_assert_not(sync_settled(&r.s, now), "the silent one is in flight");
+    cr_assert(sync_caught_up(&r.s, now), "but nothing answering is left");
+    chain_peer_stop(&honest);
+    chain_free(&honest_chain);
     rig_down(&r);
 }

@@ -51,9 +51,15 @@
  * of valid transactions sent beside invalid ones (valid_ids), for tests to
  * look for.
  *
+ * Silent peers (silent-sybils). Each such attack registers
+ * ATTACK_SYBILS_PER_BUILD more peers at the tracker that never answer
+ * (sybil.h), up to --sybils; once there are that many the kind is skipped.
+ * They stay registered until the adversary stops; "sybils" in the stats.
+ *
  * Its pieces: the catalogue (attack.h), the counts and the stats file
  * (tally.h), putting items on the network (deliver.h), the ban check
- * (banwatch.h); this file joins, follows and runs the round-robin.
+ * (banwatch.h), the silent peers (sybil.h); this file joins, follows and
+ * runs the round-robin.
  */
 #include "address.h"
 #include "attack.h"
@@ -71,6 +77,7 @@
 #include "params.h"
 #include "server.h"
 #include "sock.h"
+#include "sybil.h"
 #include "tally.h"
 #include "wire.h"
 
@@ -140,7 +147,12 @@ typedef struct {
     tally_t *landing;
     uint8_t landing_tip[32];
     uint64_t funding_sent;
-    size_t cursor;
+    size_t cursor;      /* the next kind in turn */
+    size_t peer_cursor; /* the next peer to follow */
+
+    /* silent peers (silent-sybils), made on first need */
+    sybil_t *sybils;
+    uint64_t max_sybils;
 } adv_t;
 
 /* ---- the request endpoint ------------------------------------------------ */
@@ -210,6 +222,14 @@ static void publish_tip(adv_t *a)
     pthread_mutex_unlock(&a->tip_lock);
 }
 
+/* True for one of our own silent peers (banwatch_skip_fn): never asked,
+ * never followed. */
+static bool is_sybil(const void *ctx, uint64_t peer_id)
+{
+    const adv_t *a = ctx;
+    return a->sybils && sybil_has(a->sybils, peer_id);
+}
+
 /* ---- identities
  * ---------------------------------------------------------------- */
 
@@ -269,7 +289,8 @@ static int new_identity(adv_t *a)
     uint64_t until = sock_now_ms() + ADV_JOIN_WAIT_MS;
     while (!stop_flag && sock_now_ms() < until) {
         size_t connected, honest;
-        banwatch_look(a->p2p, a->params->network_id, &connected, &honest);
+        banwatch_look(a->p2p, a->params->network_id, &connected, &honest,
+                      is_sybil, a);
         if (honest && connected >= honest)
             break;
         usleep(50 * 1000);
@@ -301,13 +322,17 @@ static int follow_block(void *ctx, const block_t *b)
  * (net/catchup.h), waiting for each reply. */
 static void follow(adv_t *a)
 {
-    p2p_peer_info_t peers[32];
-    size_t n = p2p_peers(a->p2p, peers, 32);
-    if (n > 32)
-        n = 32;
+    static p2p_peer_info_t all[P2P_MAX_PEERS]; /* (the main loop's own) */
+    uint64_t peers[P2P_MAX_PEERS];
+    size_t n_all = p2p_peers(a->p2p, all, P2P_MAX_PEERS), n = 0;
+    for (size_t i = 0; i < n_all && i < P2P_MAX_PEERS; i++)
+        if (!is_sybil(a, all[i].peer.id)) /* silent: nothing to follow */
+            peers[n++] = all[i].peer.id;
     if (!n)
         return;
-    uint64_t peer = peers[a->cursor++ % n].peer.id;
+    /* A cursor of its own: following must not skip a kind (the one after
+     * a valid kind, which a follow always comes right after). */
+    uint64_t peer = peers[a->peer_cursor++ % n];
     const char *fault = NULL;
     int rc = catchup_run(a->p2p, NULL, &fault, a->chain, peer, true, 100,
                          follow_block, a);
@@ -337,6 +362,25 @@ static void drain(adv_t *a, int wait_ms)
 /* ---- sending
  * ------------------------------------------------------------------------ */
 
+/* Registers the silent peers out asks for, up to --sybils.
+ * Returns: false when out asks for some and there is room for none (the
+ * attack is not possible: skipped). */
+static bool take_sybils(adv_t *a, const attack_out_t *out)
+{
+    size_t asked = 0, made = 0;
+    for (size_t i = 0; i < out->count; i++)
+        asked += out->items[i].channel == ATTACK_SYBIL;
+    if (!asked)
+        return true;
+    if (!a->sybils)
+        a->sybils = sybil_new(a->params->network_id, a->tracker, a->host);
+    for (size_t i = 0;
+         a->sybils && i < asked && sybil_count(a->sybils) < a->max_sybils; i++)
+        if (sybil_add(a->sybils) == 0)
+            made++;
+    return made > 0;
+}
+
 /* One attack: the next kind in turn that can be built now. Returns true
  * when it sent valid blocks (the honest tip is about to move). */
 static bool attack_once(adv_t *a)
@@ -348,8 +392,10 @@ static bool attack_once(adv_t *a)
         attack_out_t out = {0};
         a->env.now = (int64_t)time(NULL);
         int rc = attack_build(kind, &a->env, &out);
+        if (rc == 0 && !take_sybils(a, &out))
+            rc = ERR_NOT_FOUND; /* as many silent peers as allowed */
         if (rc == 0) {
-            deliver_items(a->p2p, a->params->network_id, &out);
+            deliver_items(a->p2p, a->params->network_id, &out, is_sybil, a);
             tally_sent(st, &out);
             a->since_rotation++;
             char hex[65] = "-";
@@ -380,7 +426,7 @@ static void fund(adv_t *a)
     a->env.now = (int64_t)time(NULL);
     int rc = attack_build_funding(&a->env, &out);
     if (rc == 0) {
-        deliver_items(a->p2p, a->params->network_id, &out);
+        deliver_items(a->p2p, a->params->network_id, &out, is_sybil, a);
         a->funding_sent++;
         log_info("adversary", "funding: sent a valid %s of our own",
                  out.items[0].type == WIRE_NEW_BLOCK ? "block" : "transfer");
@@ -401,11 +447,12 @@ static void write_stats(adv_t *a)
     if (address_encode(addr, sizeof addr, a->params->hrp, a->env.pub) != 0)
         snprintf(addr, sizeof addr, "?");
     json_t *j = json_pack(
-        "{s:s,s:s,s:I,s:s,s:I,s:b,s:I,s:o}", "network", a->params->name,
+        "{s:s,s:s,s:I,s:s,s:I,s:b,s:I,s:I,s:I,s:o}", "network", a->params->name,
         "address", addr, "identities", (json_int_t)a->identities, "node_id", me,
         "followed_height", (json_int_t)chain_height(a->chain), "funded",
         attack_funded(&a->env), "funding_sent", (json_int_t)a->funding_sent,
-        "kinds", tally_kinds_json(a->kinds, a->stats, a->nkinds));
+        "sybils", (json_int_t)(a->sybils ? sybil_count(a->sybils) : 0), "kinds",
+        tally_kinds_json(a->kinds, a->stats, a->nkinds));
     if (j && a->impersonate)
         json_object_set_new(j, "impersonate",
                             json_pack("{s:I,s:I,s:I,s:I}", "tried",
@@ -460,6 +507,8 @@ static void usage(FILE *f)
         "  --work-budget HASHES   most work spent on one block (default\n"
         "                         4194304); kinds that need more are skipped\n"
         "  --duration S           stop after S seconds (default: run on)\n"
+        "  --sybils N             silent peers silent-sybils registers at\n"
+        "                         most (default 50)\n"
         "  --stats FILE           keep a JSON summary in FILE\n"
         "  --log-level LEVEL      error, warn, info (default) or debug\n"
         "  --list                 print the attack kinds and exit\n"
@@ -518,6 +567,7 @@ enum {
     O_BUDGET,
     O_DURATION,
     O_STATS,
+    O_SYBILS,
     O_LIST,
     O_HELP
 };
@@ -571,6 +621,10 @@ static int read_option(void *ctx, int ch, const char *arg)
     case O_STATS:
         a->stats_path = arg;
         break;
+    case O_SYBILS:
+        st = cmdline_uint(&a->max_sybils, "--sybils", arg, 0, SYBIL_MAX,
+                          "silent peers");
+        break;
     case O_LIST:
         list_kinds(stdout);
         return CMDLINE_EXIT_OK;
@@ -593,6 +647,7 @@ static const struct option options[] = {
     {"work-budget", required_argument, NULL, O_BUDGET},
     {"duration", required_argument, NULL, O_DURATION},
     {"stats", required_argument, NULL, O_STATS},
+    {"sybils", required_argument, NULL, O_SYBILS},
     {"list", no_argument, NULL, O_LIST},
     {"help", no_argument, NULL, O_HELP},
     CMDLINE_OPTIONS_COMMON,
@@ -641,7 +696,7 @@ static void run(adv_t *a)
         if (now >= next_ban) {
             size_t connected, honest;
             if (banwatch_look(a->p2p, a->params->network_id, &connected,
-                              &honest))
+                              &honest, is_sybil, a))
                 a->banned = true;
             next_ban = sock_now_ms() + ADV_BAN_CHECK_MS;
         }
@@ -697,6 +752,7 @@ int main(int argc, char **argv)
     static adv_t a;
     a.rate = 5;
     a.env.max_hashes = 1u << 22;
+    a.max_sybils = 50;
     snprintf(a.host, sizeof a.host, "127.0.0.1");
     int st = read_options(&a, argc, argv);
     if (st != CMDLINE_GO_ON)
@@ -724,6 +780,7 @@ int main(int argc, char **argv)
     write_stats(&a);
     log_summary(&a);
     drop_identity(&a);
+    sybil_free(&a.sybils);
     chain_free(&a.chain);
     explicit_bzero(a.env.secret, sizeof a.env.secret);
     pthread_mutex_destroy(&a.tip_lock);

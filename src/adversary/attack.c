@@ -2,8 +2,9 @@
  * attack — the adversary's catalogue (see attack.h): its kinds in
  * round-robin order, the items builders append, and the funding the money
  * kinds wait for. The builders are attack_tx.c (transactions and batches),
- * attack_block.c (blocks), attack_bytes.c (what is no message) and
- * attack_storm.c (the orphan storm), made of the helpers in attack_kit.c;
+ * attack_block.c (blocks), attack_bytes.c (what is no message),
+ * attack_storm.c (the orphan storm), attack_flood.c (the inbox flood) and
+ * attack_sybil.c (silent peers), made of the helpers in attack_kit.c;
  * attack_impl.h is what they share.
  */
 #include "attack.h"
@@ -150,12 +151,23 @@ static const attack_kind_t KINDS[] = {
     {"orphan-storm", "orphan",
      "competing valid branches, newest block first, their common root last",
      attack_storm_build, false, true},
+    {"inbox-flood", "bad-txns-nonce-replay",
+     "one confirmed transfer replayed in a burst of small frames",
+     attack_inbox_flood, true, false},
+    {"silent-sybils", ATTACK_UNRESPONSIVE,
+     "more peers at the tracker that accept connections and never answer",
+     attack_silent_sybils, false, false},
 };
 
 const attack_kind_t *attack_kinds(size_t *n)
 {
     *n = sizeof KINDS / sizeof KINDS[0];
     return KINDS;
+}
+
+bool attack_refused(const attack_kind_t *kind)
+{
+    return strcmp(kind->reason, ATTACK_UNRESPONSIVE) != 0;
 }
 
 const attack_kind_t *attack_find(const char *name)

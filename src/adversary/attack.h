@@ -30,6 +30,18 @@
  * attack is the order they come in, and an honest node must take them all
  * and stay live. Its kind is marked `valid`.
  *
+ * Two kinds are load rather than lies. inbox-flood (attack_flood.c) is one
+ * small frame -- a confirmed transfer, replayed -- sent ATTACK_INBOX_FLOOD
+ * times at once: each copy is refused like tx-replay, and what honest nodes
+ * must show is that the flooder's frames, not anyone else's, wait or drop.
+ * silent-sybils (attack_sybil.c) asks for ATTACK_SYBILS_PER_BUILD more
+ * peers registered at the tracker that accept connections and never answer
+ * (ATTACK_SYBIL items, which pickaxe-adversary turns into registrations:
+ * sybil.h). Honest nodes refuse nothing of theirs: they show them as
+ * unresponsive, and must relay blocks among themselves as fast as without
+ * them. Its reason is ATTACK_UNRESPONSIVE, which no refusal is
+ * (attack_refused()).
+ *
  * Not thread-safe: an attack_env_t and what it borrows belong to one thread.
  */
 #ifndef PICKAXE_ATTACK_H
@@ -48,7 +60,15 @@
 typedef enum {
     ATTACK_GOSSIP = 0,  /* on our PUB socket, to every peer */
     ATTACK_REQUEST = 1, /* to each honest node's request endpoint */
+    ATTACK_SYBIL = 2,   /* one more silent peer at the tracker (no bytes) */
 } attack_channel_t;
+
+/* Copies of the replayed frame in one inbox-flood. */
+#define ATTACK_INBOX_FLOOD 1000
+/* Silent peers one silent-sybils attack asks for. */
+#define ATTACK_SYBILS_PER_BUILD 10
+/* What honest nodes show for a silent peer: not a refusal. */
+#define ATTACK_UNRESPONSIVE "unresponsive"
 
 /* One thing to send. */
 typedef struct {
@@ -106,6 +126,10 @@ typedef struct {
 
 /* The catalogue, in round-robin order. Out: *n kinds. */
 const attack_kind_t *attack_kinds(size_t *n);
+
+/* True when honest nodes refuse the kind's items with its reason; false
+ * for a kind whose attack is silence (silent-sybils). */
+bool attack_refused(const attack_kind_t *kind);
 
 /* The kind with this name, or NULL. */
 const attack_kind_t *attack_find(const char *name);

@@ -3,7 +3,8 @@
  * the catalogue, its items and the funding; attack_kit.c: the helpers
  * builders are made of; attack_tx.c, attack_block.c, attack_bytes.c: the
  * builders of invalid transactions, blocks and bytes; attack_storm.c: the
- * orphan storm).
+ * orphan storm; attack_flood.c and attack_sybil.c: the inbox flood and the
+ * silent peers).
  *
  * Private to src/adversary/attack*.c; nothing else includes it.
  *
@@ -146,5 +147,9 @@ int attack_blk_oversized(attack_env_t *env, attack_out_t *out);
 int attack_blk_truncated(attack_env_t *env, attack_out_t *out);
 int attack_blk_random(attack_env_t *env, attack_out_t *out);
 int attack_flood_requests(attack_env_t *env, attack_out_t *out);
+/* attack_flood.c */
+int attack_inbox_flood(attack_env_t *env, attack_out_t *out);
+/* attack_sybil.c */
+int attack_silent_sybils(attack_env_t *env, attack_out_t *out);
 
 #endif

@@ -41,13 +41,19 @@ static bool read_answer(const uint8_t network_id[32], const uint8_t *raw,
 }
 
 bool banwatch_look(p2p_t *p2p, const uint8_t network_id[32], size_t *connected,
-                   size_t *asked)
+                   size_t *asked, banwatch_skip_fn skip, const void *ctx)
 {
-    p2p_peer_info_t peers[BANWATCH_MAX_PEERS];
-    size_t n = p2p_peers(p2p, peers, BANWATCH_MAX_PEERS);
-    if (n > BANWATCH_MAX_PEERS)
-        n = BANWATCH_MAX_PEERS;
     *connected = 0;
+    *asked = 0;
+    p2p_peer_info_t *all = calloc(P2P_MAX_PEERS, sizeof *all);
+    if (!all)
+        return false;
+    size_t n_all = p2p_peers(p2p, all, P2P_MAX_PEERS), n = 0;
+    uint64_t peers[BANWATCH_MAX_PEERS];
+    for (size_t i = 0; i < n_all && i < P2P_MAX_PEERS; i++)
+        if (n < BANWATCH_MAX_PEERS && !(skip && skip(ctx, all[i].peer.id)))
+            peers[n++] = all[i].peer.id;
+    free(all);
     *asked = n;
     char me[17];
     snprintf(me, sizeof me, "%016llx", (unsigned long long)p2p_node_id(p2p));
@@ -60,8 +66,8 @@ bool banwatch_look(p2p_t *p2p, const uint8_t network_id[32], size_t *connected,
         for (size_t i = 0; i < n; i++) {
             uint8_t *raw = NULL;
             size_t len = 0;
-            if (p2p_request(p2p, &raw, &len, peers[i].peer.id, frame.data,
-                            frame.len) != 0)
+            if (p2p_request(p2p, &raw, &len, peers[i], frame.data, frame.len) !=
+                0)
                 continue;
             if (read_answer(network_id, raw, len, me, connected))
                 banned = true;

@@ -22,15 +22,20 @@
 /* Peers asked per look. */
 #define BANWATCH_MAX_PEERS 32
 
+/* True for a peer not to ask (the adversary's own silent peers). */
+typedef bool (*banwatch_skip_fn)(const void *ctx, uint64_t peer_id);
+
 /*
- * Asks each peer (up to BANWATCH_MAX_PEERS) how it lists us.
+ * Asks each peer (up to BANWATCH_MAX_PEERS, not counting those skipped) how
+ * it lists us.
  * Returns: true when any peer lists us as banned.
  * Out:     connected  how many list us as connected (not banned);
  *          asked      how many peers there were to ask.
  * In:      p2p         our identity (borrowed).
  *          network_id  the network's id, for the frames.
+ *          skip, ctx   peers not to ask (skip may be NULL: none).
  */
 bool banwatch_look(p2p_t *p2p, const uint8_t network_id[32], size_t *connected,
-                   size_t *asked);
+                   size_t *asked, banwatch_skip_fn skip, const void *ctx);
 
 #endif

@@ -3,6 +3,7 @@
  */
 #include "deliver.h"
 
+#include <stdlib.h>
 #include <zmq.h>
 
 #include "log.h"
@@ -10,11 +11,19 @@
 #include "wire.h"
 
 /* The request items, to every honest node's request endpoint. */
-static void flood(p2p_t *p2p, const attack_out_t *out)
+static void flood(p2p_t *p2p, const attack_out_t *out, banwatch_skip_fn skip,
+                  const void *ctx)
 {
+    p2p_peer_info_t *all = calloc(P2P_MAX_PEERS, sizeof *all);
+    if (!all)
+        return;
+    size_t n_all = p2p_peers(p2p, all, P2P_MAX_PEERS), n = 0;
     p2p_peer_info_t peers[DELIVER_MAX_PEERS];
-    size_t n = p2p_peers(p2p, peers, DELIVER_MAX_PEERS);
-    for (size_t p = 0; p < n && p < DELIVER_MAX_PEERS; p++) {
+    for (size_t i = 0; i < n_all && i < P2P_MAX_PEERS; i++)
+        if (n < DELIVER_MAX_PEERS && !(skip && skip(ctx, all[i].peer.id)))
+            peers[n++] = all[i];
+    free(all);
+    for (size_t p = 0; p < n; p++) {
         void *s = sock_new(ZMQ_DEALER);
         if (!s)
             continue;
@@ -34,7 +43,8 @@ static void flood(p2p_t *p2p, const attack_out_t *out)
 }
 
 void deliver_items(p2p_t *p2p, const uint8_t network_id[32],
-                   const attack_out_t *out)
+                   const attack_out_t *out, banwatch_skip_fn skip,
+                   const void *ctx)
 {
     bool requests = false;
     for (size_t i = 0; i < out->count; i++) {
@@ -43,6 +53,8 @@ void deliver_items(p2p_t *p2p, const uint8_t network_id[32],
             requests = true;
             continue;
         }
+        if (it->channel == ATTACK_SYBIL) /* registrations: sybil.h's */
+            continue;
         if (it->type == 0) {
             if (p2p_broadcast(p2p, it->bytes.data, it->bytes.len) != 0)
                 log_debug("adversary", "could not send a %zu-byte frame",
@@ -61,5 +73,5 @@ void deliver_items(p2p_t *p2p, const uint8_t network_id[32],
         buf_deinit(&frame);
     }
     if (requests)
-        flood(p2p, out);
+        flood(p2p, out, skip, ctx);
 }

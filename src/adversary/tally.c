@@ -59,12 +59,12 @@ json_t *tally_kinds_json(const attack_kind_t *const *kinds, const tally_t *t,
     for (size_t k = 0; o && k < n; k++) {
         const tally_t *st = &t[k];
         json_t *v = json_pack(
-            "{s:s,s:b,s:b,s:I,s:I,s:I,s:I,s:I,s:o,s:o}", "reason",
-            kinds[k]->reason, "same_hash", kinds[k]->same_hash, "valid",
-            kinds[k]->valid, "landed", (json_int_t)st->landed, "sent",
-            (json_int_t)st->sent, "items", (json_int_t)st->items, "not_ready",
-            (json_int_t)st->not_ready, "over_budget",
-            (json_int_t)st->over_budget, "ids",
+            "{s:s,s:b,s:b,s:b,s:I,s:I,s:I,s:I,s:I,s:o,s:o}", "reason",
+            kinds[k]->reason, "refused", attack_refused(kinds[k]), "same_hash",
+            kinds[k]->same_hash, "valid", kinds[k]->valid, "landed",
+            (json_int_t)st->landed, "sent", (json_int_t)st->sent, "items",
+            (json_int_t)st->items, "not_ready", (json_int_t)st->not_ready,
+            "over_budget", (json_int_t)st->over_budget, "ids",
             ids_json(st->ids, st->next_id, st->n_ids), "valid_ids",
             ids_json(st->valid_ids, st->next_valid, st->n_valid));
         if (!v || json_object_set_new(o, kinds[k]->name, v) != 0) {

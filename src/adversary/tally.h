@@ -41,7 +41,7 @@ uint64_t tally_total_sent(const tally_t *t, size_t n);
 
 /*
  * The per-kind object of the stats file:
- *   {NAME: {reason, same_hash, valid, landed, sent, items, not_ready,
+ *   {NAME: {reason, refused, same_hash, valid, landed, sent, items, not_ready,
  *           over_budget, ids: [...], valid_ids: [...]}, ...}
  * Returns: a new object, or NULL when out of memory.
  * In:      kinds[i] is what t[i] counts (both borrowed); n of each.

@@ -280,10 +280,14 @@ static void turn(node_t *n, volatile sig_atomic_t *stop)
     node_take_solutions(n);
     uint64_t now = node_now_ms();
     if (n->catching_up &&
-        (sync_settled(&n->sync, now) || now >= n->catch_up_until_ms)) {
-        /* Caught up with everyone we knew at the start (or given up
-         * waiting): mining no longer risks an old tip. */
+        (sync_settled(&n->sync, now) || sync_caught_up(&n->sync, now) ||
+         now >= n->catch_up_until_ms)) {
+        /* Caught up with everyone we knew at the start that answers (or
+         * given up waiting): mining no longer risks an old tip. */
         n->catching_up = false;
+        log_info("node", "start: caught up with peers in %llu ms%s",
+                 (unsigned long long)(now - n->started_ms),
+                 now >= n->catch_up_until_ms ? " (gave up waiting)" : "");
         loopwatch_at(&n->watch, "mining: first job");
         mining_refresh(&n->mining, n->chain, n->mempool, now, true);
     } else if (!n->catching_up) {
@@ -381,8 +385,8 @@ static int open_network(node_t *n, const char **reason)
     memcpy(pc.tracker, cfg->tracker, strlen(cfg->tracker) + 1);
     memcpy(pc.tracker_key, cfg->tracker_key, sizeof pc.tracker_key);
     pc.key = n->cfg.key;
-    /* A silent peer holds up the ask worker, and the sync exchanges queued
-     * behind it, for about two seconds. */
+    /* A silent peer holds up its own exchange (and one ask worker) for
+     * about two seconds, then is backed off (p2p.h). */
     pc.request_timeout_ms = 1000;
     pc.request_retries = 1;
     n->serve = serve_new(n, endpoint, keyed, &n->cfg.key);

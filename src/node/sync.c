@@ -1,6 +1,7 @@
 /*
- * sync — the want queue, the per-peer holds and the one exchange in flight
- * (see sync.h).
+ * sync — the want queue, the per-peer holds and the exchanges in flight
+ * (see sync.h). A flight is free when !busy; a reply belongs to the flight
+ * of its peer when it carries that flight's tag (tags are never reused).
  */
 #include "sync.h"
 
@@ -110,28 +111,41 @@ static void drop_peer(sync_t *s, uint64_t peer)
             i++;
 }
 
+static sync_flight_t *flight_of(sync_t *s, uint64_t peer)
+{
+    for (size_t i = 0; i < SYNC_FLIGHTS; i++)
+        if (s->flight[i].busy && s->flight[i].cur.peer == peer)
+            return &s->flight[i];
+    return NULL;
+}
+
+static void abandon(sync_flight_t *f)
+{
+    f->busy = false; /* its reply no longer matches a flight's tag */
+    catchup_deinit(&f->x);
+}
+
 void sync_forget(sync_t *s, uint64_t peer)
 {
     drop_peer(s, peer);
-    if (s->busy && s->cur.peer == peer) {
-        s->busy = false; /* its reply no longer matches s->tag */
-        catchup_deinit(&s->x);
-    }
+    sync_flight_t *f = flight_of(s, peer);
+    if (f)
+        abandon(f);
 }
 
 /* ---- exchanges --------------------------------------------------------- */
 
 static int take_block(void *ctx, const block_t *b)
 {
-    sync_t *s = ctx;
-    return s->sink.block(s->sink.ctx, b, s->cur.peer);
+    sync_flight_t *f = ctx;
+    return f->s->sink.block(f->s->sink.ctx, b, f->cur.peer);
 }
 
-/* Ends the exchange in flight with rc (fault: with ERR_PARSE). */
-static void end(sync_t *s, const chain_t *chain, int rc, const char *fault,
-                uint64_t now_ms)
+/* Ends an exchange with rc (fault: with ERR_PARSE). */
+static void end(sync_t *s, sync_flight_t *f, const chain_t *chain, int rc,
+                const char *fault, uint64_t now_ms)
 {
-    uint64_t peer = s->cur.peer;
+    uint64_t peer = f->cur.peer;
     if (rc == ERR_TIMEOUT || rc == ERR_NET) {
         /* Silent: it must not cost a request timeout again and again. */
         hold(s, peer, now_ms + SYNC_SILENT_HOLD_MS, true);
@@ -139,7 +153,9 @@ static void end(sync_t *s, const chain_t *chain, int rc, const char *fault,
     } else if (rc == ERR_PARSE && fault) {
         p2p_misbehaving(s->p2p, peer, SCORE_BAD_REPLY, fault);
     }
-    if (rc == 0 && s->cur.kind == SYNC_MEMPOOL && s->cur.once) {
+    if (rc == 0 || rc == ERR_FULL) /* (busy, rate-limited: an answer) */
+        s->answered++;
+    if (rc == 0 && f->cur.kind == SYNC_MEMPOOL && f->cur.once) {
         /* One peer's pending transactions were what we wanted. */
         for (size_t i = 0; i < s->n;) {
             if (s->queue[i].kind == SYNC_MEMPOOL && s->queue[i].once)
@@ -148,73 +164,101 @@ static void end(sync_t *s, const chain_t *chain, int rc, const char *fault,
                 i++;
         }
     }
-    if (chain_kind(s->cur.kind) && catchup_added(&s->x))
+    if (chain_kind(f->cur.kind) && catchup_added(&f->x))
         log_info("sync", "%llu blocks from peer %016llx, height now %u",
-                 (unsigned long long)catchup_added(&s->x),
+                 (unsigned long long)catchup_added(&f->x),
                  (unsigned long long)peer, chain_height(chain));
     if (rc && rc != ERR_FULL)
         log_debug("sync", "peer %016llx: %s%s%s", (unsigned long long)peer,
                   err_str(rc), fault ? ": " : "", fault ? fault : "");
-    catchup_deinit(&s->x);
-    s->busy = false;
+    abandon(f);
 }
 
-/* Sends the exchange's request in s->req. */
-static void send_req(sync_t *s, const chain_t *chain, uint64_t now_ms)
+/* Sends the exchange's request in f->req. */
+static void send_req(sync_t *s, sync_flight_t *f, const chain_t *chain,
+                     uint64_t now_ms)
 {
-    int rc = p2p_ask(s->p2p, s->cur.peer, s->tag, s->req.data, s->req.len);
+    int rc = p2p_ask(s->p2p, f->cur.peer, f->tag, f->req.data, f->req.len);
     if (rc) {
-        end(s, chain, rc, NULL, now_ms); /* e.g. gone or banned meanwhile */
+        end(s, f, chain, rc, NULL, now_ms); /* e.g. gone or banned */
         return;
     }
-    s->deadline_ms = now_ms + SYNC_REPLY_DEADLINE_MS;
+    f->deadline_ms = now_ms + SYNC_REPLY_DEADLINE_MS;
 }
 
-static void start(sync_t *s, const chain_t *chain, const sync_want_t *w,
-                  uint64_t now_ms)
+static void start(sync_t *s, sync_flight_t *f, const chain_t *chain,
+                  const sync_want_t *w, bool proven, uint64_t now_ms)
 {
-    s->cur = *w;
-    s->tag = ++s->next_tag;
-    s->busy = true;
+    f->cur = *w;
+    f->tag = ++s->next_tag;
+    f->busy = true;
+    f->proven = proven;
     s->exchanges++;
     int rc = 0;
     if (w->kind == SYNC_MEMPOOL) {
-        buf_reset(&s->req);
-        rc = wire_encode_empty(&s->req, p2p_network_id(s->p2p),
+        buf_reset(&f->req);
+        rc = wire_encode_empty(&f->req, p2p_network_id(s->p2p),
                                WIRE_GET_MEMPOOL);
     } else {
         hold(s, w->peer, now_ms + SYNC_MIN_INTERVAL_MS, false);
-        rc = catchup_begin(&s->x, &s->req, p2p_network_id(s->p2p), chain,
-                           w->kind == SYNC_TIP, SYNC_MAX_ROUNDS, take_block, s);
+        rc = catchup_begin(&f->x, &f->req, p2p_network_id(s->p2p), chain,
+                           w->kind == SYNC_TIP, SYNC_MAX_ROUNDS, take_block, f);
     }
     if (rc)
-        end(s, chain, rc, NULL, now_ms);
+        end(s, f, chain, rc, NULL, now_ms);
     else
-        send_req(s, chain, now_ms);
+        send_req(s, f, chain, now_ms);
+}
+
+/* True when the peer answered a request lately (p2p_answering()). */
+static bool proven(const sync_t *s, uint64_t peer)
+{
+    return p2p_answering(s->p2p, peer);
 }
 
 void sync_turn(sync_t *s, const chain_t *chain, uint64_t now_ms)
 {
-    if (s->busy && now_ms >= s->deadline_ms) {
-        log_warn("sync", "peer %016llx: no reply in %u ms; giving up",
-                 (unsigned long long)s->cur.peer, SYNC_REPLY_DEADLINE_MS);
-        end(s, chain, ERR_TIMEOUT, NULL, now_ms);
+    size_t max = s->max_flights < SYNC_FLIGHTS ? s->max_flights : SYNC_FLIGHTS;
+    size_t unproven = 0;
+    sync_flight_t *idle = NULL;
+    for (size_t i = 0; i < max; i++) {
+        sync_flight_t *f = &s->flight[i];
+        if (f->busy && now_ms >= f->deadline_ms) {
+            log_warn("sync", "peer %016llx: no reply in %u ms; giving up",
+                     (unsigned long long)f->cur.peer, SYNC_REPLY_DEADLINE_MS);
+            end(s, f, chain, ERR_TIMEOUT, NULL, now_ms);
+        }
+        unproven += f->busy && !f->proven;
+        if (!f->busy && !idle)
+            idle = f;
     }
-    for (size_t i = 0; !s->busy && i < s->n;) {
+    for (size_t i = 0; idle && i < s->n;) {
         sync_want_t w = s->queue[i];
-        if (held(s, w.peer, now_ms, false)) {
+        if (held(s, w.peer, now_ms, false) || flight_of(s, w.peer)) {
+            i++;
+            continue;
+        }
+        bool known = proven(s, w.peer);
+        if (!known && unproven >= SYNC_FLIGHTS_UNPROVEN) {
             i++;
             continue;
         }
         drop_at(s, i);
         if (w.kind == SYNC_BLOCKS && w.has_hash && chain_get(chain, w.hash))
             continue; /* the orphan found its parent meanwhile */
-        start(s, chain, &w, now_ms);
+        start(s, idle, chain, &w, known, now_ms);
+        if (idle->busy)
+            unproven += !known;
+        idle = NULL;
+        for (size_t j = 0; j < max && !idle; j++)
+            if (!s->flight[j].busy)
+                idle = &s->flight[j];
     }
 }
 
 /* The peer's pending transactions, each offered to the sink. */
-static int take_mempool(sync_t *s, const wire_msg_t *m, const char **fault)
+static int take_mempool(sync_t *s, sync_flight_t *f, const wire_msg_t *m,
+                        const char **fault)
 {
     uint64_t count = 0;
     for (size_t i = 0; i < m->u.list.count; i++) {
@@ -226,46 +270,56 @@ static int take_mempool(sync_t *s, const wire_msg_t *m, const char **fault)
             return ERR_PARSE;
         }
         tx_compute_txid(txid, &tx);
-        if (s->sink.tx(s->sink.ctx, &tx, txid, s->cur.peer) == 0)
+        if (s->sink.tx(s->sink.ctx, &tx, txid, f->cur.peer) == 0)
             count++;
     }
     if (count)
         log_info("sync", "%llu pending transactions from peer %016llx",
-                 (unsigned long long)count, (unsigned long long)s->cur.peer);
+                 (unsigned long long)count, (unsigned long long)f->cur.peer);
     return 0;
 }
 
 bool sync_reply(sync_t *s, const chain_t *chain, const p2p_msg_t *m,
                 uint64_t now_ms)
 {
-    if (!s->busy || m->source != P2P_FROM_REPLY || m->tag != s->tag ||
-        m->peer_id != s->cur.peer)
+    if (m->source != P2P_FROM_REPLY)
+        return false;
+    sync_flight_t *f = flight_of(s, m->peer_id);
+    if (!f || m->tag != f->tag)
         return false;
     const char *fault = NULL;
     int rc = m->status;
-    if (rc == 0 && s->cur.kind == SYNC_MEMPOOL) {
+    if (rc == 0 && f->cur.kind == SYNC_MEMPOOL) {
         if (m->msg.type == WIRE_ERROR) {
             rc = ERR_FULL; /* busy or rate-limited: an answer */
         } else if (m->msg.type != WIRE_MEMPOOL) {
             rc = ERR_PARSE;
             fault = "a reply of another type than asked";
         } else {
-            rc = take_mempool(s, &m->msg, &fault);
+            rc = take_mempool(s, f, &m->msg, &fault);
         }
     } else if (rc == 0) {
-        rc = catchup_reply(&s->x, &s->req, &fault, chain, &m->msg);
-        if (rc == 0 && !catchup_done(&s->x)) {
-            send_req(s, chain, now_ms);
+        rc = catchup_reply(&f->x, &f->req, &fault, chain, &m->msg);
+        if (rc == 0 && !catchup_done(&f->x)) {
+            send_req(s, f, chain, now_ms);
             return true;
         }
     }
-    end(s, chain, rc, fault, now_ms);
+    end(s, f, chain, rc, fault, now_ms);
     return true;
+}
+
+size_t sync_in_flight(const sync_t *s)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < SYNC_FLIGHTS; i++)
+        n += s->flight[i].busy;
+    return n;
 }
 
 bool sync_idle(const sync_t *s)
 {
-    return !s->busy && s->n == 0;
+    return sync_in_flight(s) == 0 && s->n == 0;
 }
 
 /* When held(peer) ends: now_ms when it is not held. */
@@ -292,10 +346,24 @@ uint64_t sync_due_ms(const sync_t *s, uint64_t now_ms)
 
 bool sync_settled(const sync_t *s, uint64_t now_ms)
 {
-    if (s->busy)
+    if (sync_in_flight(s))
         return false;
     for (size_t i = 0; i < s->n; i++)
         if (!held(s, s->queue[i].peer, now_ms, false))
+            return false;
+    return true;
+}
+
+bool sync_caught_up(const sync_t *s, uint64_t now_ms)
+{
+    if (!s->answered)
+        return false;
+    for (size_t i = 0; i < SYNC_FLIGHTS; i++)
+        if (s->flight[i].busy && proven(s, s->flight[i].cur.peer))
+            return false;
+    for (size_t i = 0; i < s->n; i++)
+        if (!held(s, s->queue[i].peer, now_ms, false) &&
+            proven(s, s->queue[i].peer))
             return false;
     return true;
 }
@@ -305,13 +373,18 @@ void sync_init(sync_t *s, p2p_t *p2p, sync_sink_t sink)
     memset(s, 0, sizeof *s);
     s->p2p = p2p;
     s->sink = sink;
-    buf_init(&s->req);
+    s->max_flights = SYNC_FLIGHTS;
+    for (size_t i = 0; i < SYNC_FLIGHTS; i++) {
+        s->flight[i].s = s;
+        buf_init(&s->flight[i].req);
+    }
 }
 
 void sync_deinit(sync_t *s)
 {
-    catchup_deinit(&s->x);
-    buf_deinit(&s->req);
-    s->busy = false;
+    for (size_t i = 0; i < SYNC_FLIGHTS; i++) {
+        abandon(&s->flight[i]);
+        buf_deinit(&s->flight[i].req);
+    }
     s->n = 0;
 }

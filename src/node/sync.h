@@ -14,15 +14,22 @@
  * queued SYNC_BLOCKS) and one for its mempool; a full queue drops new wants
  * (and counts them): the next tip poll catches up what they would have.
  *
- * The main loop serves the queue between blocks, one exchange at a time,
- * and never waits on a peer: sync_turn() starts the first want whose peer
- * may be asked -- its request goes out through p2p_ask() -- and returns;
- * the reply comes back through the inbox and sync_reply() takes it, hands
- * the blocks or transactions it carries to the node (the sink), and sends
- * the next request of the exchange, until the exchange is done. A block
- * fetched this way that turns out to be an orphan does not start another
- * exchange: the one under way goes on anyway. The block exchange itself is
+ * The main loop serves the queue between blocks and never waits on a peer:
+ * sync_turn() starts the queued wants whose peers may be asked -- each
+ * request goes out through p2p_ask() -- and returns; a reply comes back
+ * through the inbox and sync_reply() takes it, hands the blocks or
+ * transactions it carries to the node (the sink), and sends the next
+ * request of that exchange, until the exchange is done. A block fetched
+ * this way that turns out to be an orphan does not start another exchange:
+ * the one under way goes on anyway. The block exchange itself is
  * net/catchup.h's (locator -> headers -> blocks, bounded).
+ *
+ * Exchanges with different peers run side by side (at most SYNC_FLIGHTS,
+ * one per peer), so a peer that is slow to answer, or never does, delays
+ * its own exchange only. Peers that have not answered lately (new, or
+ * unresponsive: p2p.h) may take at most SYNC_FLIGHTS_UNPROVEN of them: a
+ * crowd of silent peers that just registered cannot keep the peers that do
+ * answer waiting for a free exchange.
  *
  * Per-peer holds keep a peer from being asked too often: an exchange for a
  * peer's chain holds that peer for SYNC_MIN_INTERVAL_MS (orphans between
@@ -30,10 +37,10 @@
  * them), and a peer that did not answer (timeout, network error) is held
  * for SYNC_SILENT_HOLD_MS with its queued wants dropped, and wants for it
  * are refused meanwhile: a peer that gossips orphans and never answers
- * costs one request timeout per SYNC_SILENT_HOLD_MS, on the ask worker's
- * thread, not the main loop's. A reply that is not what was asked scores
- * the peer (SCORE_BAD_REPLY, score.h); a refusal ("busy", "rate-limited")
- * does not. An exchange whose reply has not come after
+ * costs one request timeout per SYNC_SILENT_HOLD_MS, on its own lane of the
+ * ask worker (asker.h), not the main loop's or another peer's. A reply that is
+ * not what was asked scores the peer (SCORE_BAD_REPLY, score.h); a refusal
+ * ("busy", "rate-limited") does not. An exchange whose reply has not come after
  * SYNC_REPLY_DEADLINE_MS is abandoned as if the peer were silent.
  *
  * Thread safety: none. The node calls every function under its lock: the
@@ -54,6 +61,10 @@
 
 #define SYNC_QUEUE_MAX 128
 #define SYNC_HOLD_SLOTS 64
+/* Exchanges in flight at once (one per peer), and how many of them may be
+ * with peers that have not answered lately. */
+#define SYNC_FLIGHTS 24
+#define SYNC_FLIGHTS_UNPROVEN 16
 /* At most one exchange for a peer's chain this often. */
 #define SYNC_MIN_INTERVAL_MS 1000
 /* A peer that did not answer is not asked again for this long. */
@@ -87,7 +98,21 @@ typedef struct {
     uint8_t hash[32]; /* ... (when on the chain by then: nothing to do) */
 } sync_want_t;
 
+typedef struct sync sync_t;
+
+/* One exchange in flight. */
 typedef struct {
+    sync_t *s; /* its sync (for the block callback) */
+    bool busy;
+    bool proven; /* its peer had answered lately when it began */
+    sync_want_t cur;
+    uint64_t tag;
+    uint64_t deadline_ms;
+    catchup_t x;
+    buf_t req;
+} sync_flight_t;
+
+struct sync {
     p2p_t *p2p; /* borrowed */
     sync_sink_t sink;
     sync_want_t queue[SYNC_QUEUE_MAX];
@@ -96,17 +121,15 @@ typedef struct {
         uint64_t peer, until_ms;
         bool silent;
     } hold[SYNC_HOLD_SLOTS];
-    /* The exchange in flight. */
-    bool busy;
-    sync_want_t cur;
-    uint64_t tag, next_tag;
-    uint64_t deadline_ms;
-    catchup_t x;
-    buf_t req;
+    /* The exchanges in flight. */
+    sync_flight_t flight[SYNC_FLIGHTS];
+    size_t max_flights; /* SYNC_FLIGHTS (tests may lower it) */
+    uint64_t next_tag;
     /* Counters, for the log and status. */
     uint64_t dropped;   /* wants not queued: full, or the peer silent */
     uint64_t exchanges; /* exchanges started */
-} sync_t;
+    uint64_t answered;  /* exchanges that ended with the peer's answer */
+};
 
 /* Sets up an empty queue; p2p is borrowed. */
 void sync_init(sync_t *s, p2p_t *p2p, sync_sink_t sink);
@@ -129,12 +152,12 @@ int sync_want(sync_t *s, uint64_t peer, sync_kind_t kind,
  * will be ignored): a test partition cut it off. */
 void sync_forget(sync_t *s, uint64_t peer);
 
-/* Main loop: abandons an exchange past its deadline; when none is in
- * flight, starts the first queued want whose peer may be asked. */
+/* Main loop: abandons the exchanges past their deadline, then starts the
+ * queued wants whose peers may be asked, while exchanges are free. */
 void sync_turn(sync_t *s, const chain_t *chain, uint64_t now_ms);
 
 /*
- * Main loop: a P2P_FROM_REPLY message. When it answers the exchange in
+ * Main loop: a P2P_FROM_REPLY message. When it answers an exchange in
  * flight, takes it (blocks and transactions to the sink) and sends the
  * exchange's next request, or ends it.
  * Returns: true when the reply was the one awaited (false: stale or not
@@ -153,11 +176,21 @@ uint64_t sync_due_ms(const sync_t *s, uint64_t now_ms);
 /* True when nothing is queued or in flight. */
 bool sync_idle(const sync_t *s);
 
+/* The number of exchanges in flight. */
+size_t sync_in_flight(const sync_t *s);
+
 /* True when nothing is in flight and no queued want may be served at now_ms
  * (each waits for its peer's hold to end): what could be fetched now has
  * been. In a busy network the queue is seldom empty -- gossip brings
  * orphans, tip polls come every few seconds -- so this, not sync_idle(),
  * says that a catch-up is over. */
 bool sync_settled(const sync_t *s, uint64_t now_ms);
+
+/* True when some exchange has been answered and what could be fetched now
+ * from the peers that answer (p2p.h: answered, and not unresponsive) has
+ * been: nothing of theirs in flight or servable. Peers that have never
+ * answered may still be waited for: a node that starts among many silent
+ * peers need not wait out every one's time-out before it mines. */
+bool sync_caught_up(const sync_t *s, uint64_t now_ms);
 
 #endif

@@ -22,8 +22,9 @@ static void print_peers(const json_t *r)
         return;
     }
     /* The key's first 16 hex digits are the node id (identity.h). */
-    printf("%-16s  %-12s %5s %9s %5s %8s  %s\n", "key", "state", "score",
-           "messages", "bad", "answered", "requests, gossip");
+    printf("%-16s  %-12s %5s %9s %5s %6s %7s %8s  %s\n", "key", "state",
+           "score", "messages", "bad", "queued", "dropped", "answered",
+           "requests, gossip");
     size_t i;
     const json_t *p;
     json_array_foreach(r, i, p)
@@ -40,10 +41,11 @@ static void print_peers(const json_t *r)
             snprintf(answered, sizeof answered, "%" PRIu64 " s ago",
                      cli_jint(p, "last_answer_age_s"));
         printf("%.16s  %-12s %5" JSON_INTEGER_FORMAT " %9" PRIu64 " %5" PRIu64
-               " %8s  %s, %s\n",
+               " %6" PRIu64 " %7" PRIu64 " %8s  %s, %s\n",
                cli_jstr(p, "key"), state,
                json_integer_value(json_object_get(p, "score")),
-               cli_jint(p, "messages"), cli_jint(p, "bad_messages"), answered,
+               cli_jint(p, "messages"), cli_jint(p, "bad_messages"),
+               cli_jint(p, "queued"), cli_jint(p, "dropped"), answered,
                cli_jstr(p, "req"), cli_jstr(p, "gossip"));
     }
 }

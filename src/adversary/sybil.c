@@ -1,0 +1,136 @@
+/*
+ * sybil — silent peers (see sybil.h).
+ */
+#include "sybil.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <zmq.h>
+
+#include "log.h"
+#include "sock.h"
+#include "trackerlink.h"
+#include "wire.h"
+
+typedef struct {
+    uint64_t id;
+    void *req, *pub;     /* bound, never read nor written */
+    trackerlink_t *link; /* keeps it registered */
+    size_t listed;       /* peers in the tracker's last list (the link's) */
+} one_t;
+
+struct sybil {
+    uint8_t network_id[32];
+    char tracker[SOCK_ENDPOINT_MAX];
+    char host[200];
+    one_t peers[SYBIL_MAX];
+    size_t n;
+};
+
+sybil_t *sybil_new(const uint8_t network_id[32], const char *tracker,
+                   const char *host)
+{
+    if (strlen(tracker) >= SOCK_ENDPOINT_MAX || strlen(host) >= 200)
+        return NULL;
+    sybil_t *s = calloc(1, sizeof *s);
+    if (!s)
+        return NULL;
+    memcpy(s->network_id, network_id, 32);
+    strcpy(s->tracker, tracker);
+    strcpy(s->host, host);
+    return s;
+}
+
+/* The link's callbacks: a sybil keeps no peers, but remembers how many
+ * the tracker listed, so the link does not ask for the list at every PONG. */
+static void on_list(void *ctx, const wire_msg_t *m, bool prune)
+{
+    (void)prune;
+    ((one_t *)ctx)->listed = m->u.peer_list.count;
+}
+
+static size_t on_known(void *ctx)
+{
+    return ((one_t *)ctx)->listed;
+}
+
+/* Binds a socket of type on host, any port. Out: where it is. */
+static void *bind_any(const sybil_t *s, int type, char *bound, size_t len)
+{
+    char ep[SOCK_ENDPOINT_MAX];
+    snprintf(ep, sizeof ep, "tcp://%s:*", s->host);
+    void *sock = sock_new(type);
+    if (sock && sock_bind(sock, bound, len, ep) != 0)
+        sock_close(&sock);
+    return sock;
+}
+
+int sybil_add(sybil_t *s)
+{
+    if (s->n >= SYBIL_MAX)
+        return ERR_FULL;
+    one_t *o = &s->peers[s->n];
+    memset(o, 0, sizeof *o);
+    while (o->id == 0)
+        if (getrandom(&o->id, sizeof o->id, 0) != (ssize_t)sizeof o->id)
+            return ERR_NOMEM;
+    trackerlink_config_t tc;
+    memset(&tc, 0, sizeof tc);
+    memcpy(tc.network_id, s->network_id, 32);
+    strcpy(tc.endpoint, s->tracker);
+    tc.self.id = o->id;
+    tc.timeout_ms = 1000;
+    tc.retries = 1;
+    tc.cb = (trackerlink_callbacks_t){o, on_list, on_known};
+    o->req = bind_any(s, ZMQ_ROUTER, tc.self.req, sizeof tc.self.req);
+    o->pub = bind_any(s, ZMQ_PUB, tc.self.gossip, sizeof tc.self.gossip);
+    if (!o->req || !o->pub) {
+        sock_close(&o->req);
+        sock_close(&o->pub);
+        return ERR_NET;
+    }
+    int rc = trackerlink_join(&o->link, &tc);
+    if (!o->link) {
+        sock_close(&o->req);
+        sock_close(&o->pub);
+        return rc;
+    }
+    log_info("sybil", "silent peer %016llx: requests %s, gossip %s",
+             (unsigned long long)o->id, tc.self.req, tc.self.gossip);
+    s->n++;
+    return 0;
+}
+
+size_t sybil_count(const sybil_t *s)
+{
+    return s->n;
+}
+
+uint64_t sybil_id(const sybil_t *s, size_t i)
+{
+    return i < s->n ? s->peers[i].id : 0;
+}
+
+bool sybil_has(const sybil_t *s, uint64_t peer_id)
+{
+    for (size_t i = 0; i < s->n; i++)
+        if (s->peers[i].id == peer_id)
+            return true;
+    return false;
+}
+
+void sybil_free(sybil_t **sp)
+{
+    if (!sp || !*sp)
+        return;
+    sybil_t *s = *sp;
+    for (size_t i = 0; i < s->n; i++) {
+        trackerlink_free(&s->peers[i].link);
+        sock_close(&s->peers[i].req);
+        sock_close(&s->peers[i].pub);
+    }
+    free(s);
+    *sp = NULL;
+}
