@@ -390,38 +390,39 @@ Test(p2p_io, a_flood_of_small_frames_costs_only_the_flooder)
     p2p_t *a = p2p_new(&cfg);
     cr_assert(a);
     char flood_ep[SOCK_ENDPOINT_MAX], calm_ep[SOCK_ENDPOINT_MAX];
-    void *flood = pr_fake_peer(a, 0xf100d, flood_ep);
-    void *calm = pr_fake_peer(a, 0xca1, calm_ep);
+    uint64_t flood_id = 0, calm_id = 0;
+    void *flood = pr_fake_peer(a, &flood_id, flood_ep);
+    void *calm = pr_fake_peer(a, &calm_id, calm_ep);
     uint8_t tx[TX_TRANSFER_SIZE];
     buf_t ff, cf;
     buf_init(&ff);
     buf_init(&cf);
-    pr_tx_from(tx, 0xf100d, 1);
+    pr_tx_from(tx, flood_id, 1);
     cr_assert_eq(wire_encode_blob(&ff, NET, WIRE_NEW_TX, tx, sizeof tx), 0);
-    pr_tx_from(tx, 0xca1, 1);
+    pr_tx_from(tx, calm_id, 1);
     cr_assert_eq(wire_encode_blob(&cf, NET, WIRE_NEW_TX, tx, sizeof tx), 0);
-    until_heard(a, flood, 0xf100d, &ff);
-    until_heard(a, calm, 0xca1, &cf);
+    until_heard(a, flood, flood_id, &ff);
+    until_heard(a, calm, calm_id, &cf);
 
     /* The node is busy while one peer fills the whole inbox ... */
-    uint64_t before = peer_messages(a, 0xf100d);
+    uint64_t before = peer_messages(a, flood_id);
     for (int i = 0; i < 200; i++)
         cr_assert_eq(sock_send(flood, ff.data, ff.len, 0), 0);
     uint64_t deadline = sock_now_ms() + 5000;
-    while (peer_messages(a, 0xf100d) < before + 200 && sock_now_ms() < deadline)
+    while (peer_messages(a, flood_id) < before + 200 && sock_now_ms() < deadline)
         nanosleep(&(struct timespec){0, 10000000L}, NULL);
-    cr_assert_eq(peer_messages(a, 0xf100d), before + 200);
+    cr_assert_eq(peer_messages(a, flood_id), before + 200);
     p2p_peer_info_t info;
-    cr_assert_eq(p2p_peer(a, &info, 0xf100d), 0);
+    cr_assert_eq(p2p_peer(a, &info, flood_id), 0);
     cr_assert_eq(info.queued, 50, "the flooder holds the inbox");
     /* ... and an honest peer's frames still get in, each of them. */
-    before = peer_messages(a, 0xca1);
+    before = peer_messages(a, calm_id);
     for (int i = 0; i < 5; i++)
         cr_assert_eq(sock_send(calm, cf.data, cf.len, 0), 0);
     deadline = sock_now_ms() + 3000;
-    while (peer_messages(a, 0xca1) < before + 5 && sock_now_ms() < deadline)
+    while (peer_messages(a, calm_id) < before + 5 && sock_now_ms() < deadline)
         nanosleep(&(struct timespec){0, 10000000L}, NULL);
-    cr_assert_eq(p2p_peer(a, &info, 0xca1), 0);
+    cr_assert_eq(p2p_peer(a, &info, calm_id), 0);
     cr_assert_eq(info.dropped, 0, "none of the honest peer's frames dropped");
     cr_assert_eq(info.queued, 5);
 
@@ -430,8 +431,8 @@ Test(p2p_io, a_flood_of_small_frames_costs_only_the_flooder)
     p2p_msg_t m;
     while (p2p_receive_data(a, &m, 50) == 0) {
         i++;
-        from_flood += m.peer_id == 0xf100d;
-        if (m.peer_id == 0xca1) {
+        from_flood += m.peer_id == flood_id;
+        if (m.peer_id == calm_id) {
             from_calm++;
             calm_last_at = i;
         }
@@ -441,7 +442,7 @@ Test(p2p_io, a_flood_of_small_frames_costs_only_the_flooder)
     cr_assert_eq(from_flood, 45, "the flooder made room");
     cr_assert_leq(calm_last_at, 10, "the honest frames waited behind %zu",
                   calm_last_at);
-    cr_assert_eq(p2p_peer(a, &info, 0xf100d), 0);
+    cr_assert_eq(p2p_peer(a, &info, flood_id), 0);
     cr_assert_eq(info.dropped, 200 - 45, "the drops are the flooder's own");
     cr_assert_not(info.banned, "dropping is not misbehaviour");
 

@@ -236,7 +236,7 @@ Test(peertab, points_add_to_what_is_left_of_the_score)
     cr_assert_not(peertab_score(&tab, e, 60, "y", t1));
     cr_assert_eq(peertab_score_at(e, t1), 90);
     cr_assert(peertab_score(&tab, e, 10, "z", t1), "at once, 100 bans");
-    cr_assert(peertab_banned(&tab, a.gossip, t1));
+    cr_assert(peertab_banned(&tab, a.key, t1));
 }
 
 Test(peertab, stale_forks_at_an_honest_rate_never_ban)
@@ -270,5 +270,5 @@ Test(peertab, a_steady_misbehaver_is_still_banned)
         t += 10000;
     }
     cr_assert_lt(sent, 6, "not banned after %d invalid blocks", sent);
-    cr_assert(peertab_banned(&tab, a.gossip, t));
+    cr_assert(peertab_banned(&tab, a.key, t));
 }

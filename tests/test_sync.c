@@ -20,6 +20,7 @@
 #include "log.h"
 #include "sock.h"
 #include "sync.h"
+#include "tracker_rig.h"
 
 /* Our side: what the sink was given. */
 typedef struct {
@@ -315,6 +316,7 @@ Test(sync, silent_newcomers_cannot_take_every_exchange, .timeout = 20)
     enum { NEWCOMERS = SYNC_FLIGHTS_UNPROVEN + 6 };
     for (uint64_t id = 0x5b00; id < 0x5b00 + NEWCOMERS; id++) {
         wire_peer_t p = {.id = id};
+        tr_key(p.key, id); /* a key whose id is id */
         snprintf(p.req, sizeof p.req, "tcp://127.0.0.1:%u",
                  (unsigned)(1 + id - 0x5b00));
         snprintf(p.gossip, sizeof p.gossip, "tcp://127.0.0.1:%u",

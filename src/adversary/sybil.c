@@ -6,9 +6,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <zmq.h>
 
+#include "identity.h"
 #include "log.h"
 #include "sock.h"
 #include "trackerlink.h"
@@ -56,13 +56,17 @@ static size_t on_known(void *ctx)
     return ((one_t *)ctx)->listed;
 }
 
-/* Binds a socket of type on host, any port. Out: where it is. */
-static void *bind_any(const sybil_t *s, int type, char *bound, size_t len)
+/* Binds a socket of type on host, any port, proving key (CURVE), as a
+ * peer's sockets do: a node that connects completes the handshake and then
+ * hears nothing. Out: where it is. */
+static void *bind_any(const sybil_t *s, int type, const identity_t *key,
+                      char *bound, size_t len)
 {
     char ep[SOCK_ENDPOINT_MAX];
     snprintf(ep, sizeof ep, "tcp://%s:*", s->host);
     void *sock = sock_new(type);
-    if (sock && sock_bind(sock, bound, len, ep) != 0)
+    if (sock && (sock_curve_server(sock, key) != 0 ||
+                 sock_bind(sock, bound, len, ep) != 0))
         sock_close(&sock);
     return sock;
 }
@@ -73,25 +77,31 @@ int sybil_add(sybil_t *s)
         return ERR_FULL;
     one_t *o = &s->peers[s->n];
     memset(o, 0, sizeof *o);
-    while (o->id == 0)
-        if (getrandom(&o->id, sizeof o->id, 0) != (ssize_t)sizeof o->id)
-            return ERR_NOMEM;
     trackerlink_config_t tc;
     memset(&tc, 0, sizeof tc);
+    /* A key of its own: peers are keys, and the tracker takes a
+     * registration only from the key it names. */
+    if (identity_generate(&tc.key) != 0)
+        return ERR_NOMEM;
+    memcpy(tc.self.key, tc.key.pub, WIRE_KEY_SIZE);
+    o->id = wire_key_id(tc.key.pub);
     memcpy(tc.network_id, s->network_id, 32);
     strcpy(tc.endpoint, s->tracker);
     tc.self.id = o->id;
     tc.timeout_ms = 1000;
     tc.retries = 1;
     tc.cb = (trackerlink_callbacks_t){o, on_list, on_known};
-    o->req = bind_any(s, ZMQ_ROUTER, tc.self.req, sizeof tc.self.req);
-    o->pub = bind_any(s, ZMQ_PUB, tc.self.gossip, sizeof tc.self.gossip);
+    o->req = bind_any(s, ZMQ_ROUTER, &tc.key, tc.self.req, sizeof tc.self.req);
+    o->pub =
+        bind_any(s, ZMQ_PUB, &tc.key, tc.self.gossip, sizeof tc.self.gossip);
     if (!o->req || !o->pub) {
         sock_close(&o->req);
         sock_close(&o->pub);
+        identity_wipe(&tc.key);
         return ERR_NET;
     }
     int rc = trackerlink_join(&o->link, &tc);
+    identity_wipe(&tc.key); /* the link keeps its own copy */
     if (!o->link) {
         sock_close(&o->req);
         sock_close(&o->pub);

@@ -73,6 +73,8 @@ static const struct {
     {"bad-txid", "the transaction is not the one its announced txid names"},
     {"rate-limited", "the peer sent requests faster than the node answers "
                      "anyone"},
+    {"unresponsive", "the peer takes connections but does not answer "
+                     "requests; it is not refused, only backed off"},
     {"duplicate", "the block is already in the tree"},
     {"out-of-memory", "the node ran out of memory while checking it"},
     {"not-stored", "the node could not write the block to its store"},

@@ -333,11 +333,31 @@ static uint64_t hold_ends(const sync_t *s, uint64_t peer, uint64_t now_ms)
 
 uint64_t sync_due_ms(const sync_t *s, uint64_t now_ms)
 {
-    if (s->busy)
-        return s->deadline_ms; /* the reply itself comes through the inbox */
+    size_t max = s->max_flights < SYNC_FLIGHTS ? s->max_flights : SYNC_FLIGHTS;
     uint64_t due = UINT64_MAX;
+    size_t busy = 0, unproven = 0;
+    for (size_t f = 0; f < max; f++) {
+        if (!s->flight[f].busy)
+            continue;
+        busy++; /* the reply itself comes through the inbox */
+        unproven += !s->flight[f].proven;
+        if (s->flight[f].deadline_ms < due)
+            due = s->flight[f].deadline_ms;
+    }
+    if (busy >= max)
+        return due;
+    /* A queued want may start, as sync_turn() decides, when its peer has
+     * no exchange in flight and, for a peer that has not answered lately,
+     * when an unproven flight is free; then when its peer's hold ends. */
     for (size_t i = 0; i < s->n; i++) {
-        uint64_t t = hold_ends(s, s->queue[i].peer, now_ms);
+        uint64_t peer = s->queue[i].peer;
+        bool flying = false;
+        for (size_t f = 0; f < max && !flying; f++)
+            flying = s->flight[f].busy && s->flight[f].cur.peer == peer;
+        if (flying ||
+            (unproven >= SYNC_FLIGHTS_UNPROVEN && !proven(s, peer)))
+            continue;
+        uint64_t t = hold_ends(s, peer, now_ms);
         if (t < due)
             due = t;
     }

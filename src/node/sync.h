@@ -167,9 +167,10 @@ bool sync_reply(sync_t *s, const chain_t *chain, const p2p_msg_t *m,
                 uint64_t now_ms);
 
 /* When sync_turn() next has something to do on its own (monotonic ms):
- * the exchange in flight's deadline, or the end of the hold on the first
- * queued want's peer (now_ms when one may be served now), or UINT64_MAX
- * when nothing is queued. A reply needs no deadline: it comes through the
+ * the earliest deadline of the exchanges in flight, or, while a flight is
+ * free, the end of the hold on a queued want's peer that has no exchange
+ * in flight (now_ms when one may be served now); UINT64_MAX when nothing
+ * is queued or flying. A reply needs no deadline: it comes through the
  * inbox. */
 uint64_t sync_due_ms(const sync_t *s, uint64_t now_ms);
 
