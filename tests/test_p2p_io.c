@@ -409,7 +409,8 @@ Test(p2p_io, a_flood_of_small_frames_costs_only_the_flooder)
     for (int i = 0; i < 200; i++)
         cr_assert_eq(sock_send(flood, ff.data, ff.len, 0), 0);
     uint64_t deadline = sock_now_ms() + 5000;
-    while (peer_messages(a, flood_id) < before + 200 && sock_now_ms() < deadline)
+    while (peer_messages(a, flood_id) < before + 200 &&
+           sock_now_ms() < deadline)
         nanosleep(&(struct timespec){0, 10000000L}, NULL);
     cr_assert_eq(peer_messages(a, flood_id), before + 200);
     p2p_peer_info_t info;

@@ -396,12 +396,13 @@ static json_t *m_peers(node_t *n)
         json_t *age = p->last_answer_age_ms < 0
                           ? json_null()
                           : json_integer(p->last_answer_age_ms / 1000);
-        json_t *o = json_pack(
-            "{s:s,s:s,s:s,s:s,s:b,s:b,s:i,s:I,s:I,s:b,s:o}", "id", id, "key",
-            key, "req", p->peer.req, "gossip", p->peer.gossip, "connected",
-            p->connected, "banned", p->banned, "score", p->score, "messages",
-            (json_int_t)p->messages, "bad_messages", (json_int_t)p->bad_messages,
-            "responsive", !p->unresponsive, "last_answer_age_s", age);
+        json_t *o =
+            json_pack("{s:s,s:s,s:s,s:s,s:b,s:b,s:i,s:I,s:I,s:b,s:o}", "id", id,
+                      "key", key, "req", p->peer.req, "gossip", p->peer.gossip,
+                      "connected", p->connected, "banned", p->banned, "score",
+                      p->score, "messages", (json_int_t)p->messages,
+                      "bad_messages", (json_int_t)p->bad_messages, "responsive",
+                      !p->unresponsive, "last_answer_age_s", age);
         /* Its share of the inbox: frames waiting now, frames dropped. */
         json_object_set_new(o, "queued", json_integer((json_int_t)p->queued));
         json_object_set_new(o, "dropped", json_integer((json_int_t)p->dropped));

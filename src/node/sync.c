@@ -354,8 +354,7 @@ uint64_t sync_due_ms(const sync_t *s, uint64_t now_ms)
         bool flying = false;
         for (size_t f = 0; f < max && !flying; f++)
             flying = s->flight[f].busy && s->flight[f].cur.peer == peer;
-        if (flying ||
-            (unproven >= SYNC_FLIGHTS_UNPROVEN && !proven(s, peer)))
+        if (flying || (unproven >= SYNC_FLIGHTS_UNPROVEN && !proven(s, peer)))
             continue;
         uint64_t t = hold_ends(s, peer, now_ms);
         if (t < due)
