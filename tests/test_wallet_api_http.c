@@ -37,6 +37,7 @@ Test(wallet_api_http, page_files)
         {"/wallet_ui.html", "wallet_ui.html"},
         {"/explorer", "explorer.html"},
         {"/explorer.html", "explorer.html"},
+        {"/common.js", "common.js"},
         {"/script.js", "script.js"},
         {"/style.css", "style.css"},
         {"/explorer.js", "explorer.js"},
