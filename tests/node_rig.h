@@ -1,9 +1,10 @@
 /*
  * node_rig — a real in-process regtest node for the tests that need one
- * (test_node.c, test_rpc.c, test_serve.c, test_transfer.c): a temporary
- * data directory, no tracker, no miner, its request endpoint on a free
- * port of 127.0.0.1, and (when asked) its main loop turning in a thread of
- * the test, stopped the way pickaxe-node stops it (a signal's flag).
+ * (test_node.c, test_rpc.c, test_rpc_explorer.c, test_serve.c,
+ * test_transfer.c): a temporary data directory, no tracker, no miner, its
+ * request endpoint on a free port of 127.0.0.1, and (when asked) its main
+ * loop turning in a thread of the test, stopped the way pickaxe-node stops
+ * it (a signal's flag).
  *
  * One node per test process (Criterion runs each test in its own).
  * Linked into every test binary (every .c file in tests/ not named test_*).

@@ -1,7 +1,8 @@
 /*
  * Tests for src/programs/cmdline.c: whole numbers and decimals as flags
  * take them (digits only, the range inclusive, overflow refused), and the
- * one line a bad value or option prints, with its exit status.
+ * one line a bad value or option prints, with its exit status; the
+ * defaults on this machine (the local tracker, paths under ~/.pickaxe).
  */
 #include <criterion/criterion.h>
 #include <criterion/redirect.h>
@@ -228,4 +229,34 @@ Test(cmdline, make_dir_makes_the_missing_ones_private)
     char cmd[160];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", base);
     cr_assert_eq(system(cmd), 0);
+}
+
+Test(cmdline, the_defaults_are_on_this_machine_and_under_home,
+     .init = cr_redirect_stderr)
+{
+    cmdline_init("pickaxe-test", LOG_INFO);
+    char ep[SOCK_ENDPOINT_MAX];
+    cr_assert_eq(cmdline_local_tracker(ep, sizeof ep, params_demo()), 0);
+    cr_assert_str_eq(ep, "tcp://127.0.0.1:18320");
+    cr_assert_eq(cmdline_local_tracker(ep, 10, params_demo()),
+                 CMDLINE_EXIT_FAIL);
+
+    char path[40];
+    cr_assert_eq(setenv("HOME", "/h", 1), 0);
+    cr_assert_eq(
+        cmdline_home_path(path, sizeof path, "%s/wallet.keystore", "regtest"),
+        0);
+    cr_assert_str_eq(path, "/h/.pickaxe/regtest/wallet.keystore");
+    cr_assert_eq(unsetenv("HOME"), 0);
+    cr_assert_eq(cmdline_home_path(path, sizeof path, "%s-tracker", "demo"), 0);
+    cr_assert_str_eq(path, "./.pickaxe/demo-tracker");
+    cr_assert_eq(cmdline_home_path(path, 8, "%s", "demo"), CMDLINE_EXIT_FAIL);
+    cr_assert_eq(cmdline_home_path(path, sizeof path, "%s/%s",
+                                   "a-network-with-a-long-name", "file"),
+                 CMDLINE_EXIT_FAIL);
+    fflush(stderr);
+    cr_assert_stderr_eq_str(
+        "pickaxe-test: cannot format the tracker's endpoint\n"
+        "pickaxe-test: the path under ~/.pickaxe is too long\n"
+        "pickaxe-test: the path under ~/.pickaxe is too long\n");
 }

@@ -26,94 +26,15 @@
 #include "node.h"
 #include "node_rig.h"
 #include "rpc.h"
+#include "rpc_rig.h"
 #include "store_rig.h"
-
-static fx_key_t alice, bob;
-static char alice_addr[100], bob_addr[100];
 
 static void start(void)
 {
-    nr_new("rpc");
-    fx_key(&alice, 1);
-    fx_key(&bob, 2);
-    cr_assert_eq(
-        address_encode(alice_addr, sizeof alice_addr, "pxrt", alice.pub), 0);
-    cr_assert_eq(address_encode(bob_addr, sizeof bob_addr, "pxrt", bob.pub), 0);
+    rr_start("rpc");
 }
 
 TestSuite(rpc, .init = start, .fini = nr_free);
-
-/* Asks the node; returns the whole answer (caller json_decref). */
-static json_t *ask(const char *method, json_t *params)
-{
-    json_t *q = json_pack("{s:s}", "method", method);
-    if (params)
-        json_object_set_new(q, "params", params);
-    json_t *a = rpc_handle(nr_node, q);
-    json_decref(q);
-    cr_assert_not_null(a);
-    cr_assert(json_object_size(a) == 1, "one of result or error");
-    return a;
-}
-
-/* The result of a call that must succeed (borrowed from *holder). */
-static json_t *ok(json_t **holder, const char *method, json_t *params)
-{
-    *holder = ask(method, params);
-    json_t *r = json_object_get(*holder, "result");
-    cr_assert_not_null(r, "%s failed: %s", method,
-                       json_dumps(*holder, JSON_COMPACT));
-    return r;
-}
-
-/* Expects an error with this code whose message contains `text`. */
-static void refused(const char *method, json_t *params, int code,
-                    const char *text)
-{
-    json_t *a = ask(method, params);
-    json_t *e = json_object_get(a, "error");
-    cr_assert_not_null(e, "%s should fail", method);
-    cr_assert_eq(json_integer_value(json_object_get(e, "code")), code, "%s: %s",
-                 method, json_dumps(a, JSON_COMPACT));
-    const char *msg = json_string_value(json_object_get(e, "message"));
-    cr_assert(msg && strstr(msg, text), "%s: message %s lacks %s", method,
-              msg ? msg : "(none)", text);
-    json_decref(a);
-}
-
-static json_int_t int_of(const json_t *o, const char *key)
-{
-    json_t *v = json_object_get(o, key);
-    cr_assert(json_is_integer(v), "%s is not an integer", key);
-    return json_integer_value(v);
-}
-
-static void mine(int count, const char *to)
-{
-    json_t *h;
-    json_t *r = ok(&h, "generate",
-                   json_pack("{s:i,s:s}", "count", count, "address", to));
-    cr_assert_eq(json_array_size(json_object_get(r, "hashes")), (size_t)count);
-    cr_assert_eq(json_integer_value(json_object_get(r, "made")), count);
-    cr_assert_eq(json_integer_value(json_object_get(r, "asked")), count);
-    cr_assert_null(json_object_get(r, "error"));
-    json_decref(h);
-}
-
-/* A transfer from alice, signed (or not), as hex. */
-static void transfer_hex(char *hex, uint64_t amount, uint64_t nonce, bool sign)
-{
-    tx_t t;
-    if (sign)
-        fx_transfer(&t, params_regtest(), &alice, bob.pub, amount, 500, nonce);
-    else
-        tx_init_transfer(&t, alice.pub, bob.pub, amount, 500, nonce);
-    buf_t raw;
-    buf_init(&raw);
-    cr_assert_eq(tx_serialize(&raw, &t), 0);
-    hex_encode(hex, raw.data, raw.len);
-    buf_deinit(&raw);
-}
 
 Test(rpc, bad_queries_are_refused_with_their_reason)
 {
@@ -124,74 +45,76 @@ Test(rpc, bad_queries_are_refused_with_their_reason)
                  ERR_ARG);
     json_decref(a);
     json_decref(q);
-    refused("nosuchmethod", NULL, ERR_ARG, "unknown method");
-    refused("status", json_string("x"), ERR_ARG, "params");
-    refused("getblock", json_object(), ERR_ARG, "missing hash");
-    refused("getblock", json_pack("{s:s}", "hash", "abc"), ERR_ARG, "64 hex");
-    refused("getblock", json_pack("{s:i}", "height", 99), ERR_NOT_FOUND,
-            "no such block");
-    refused("getchain", json_pack("{s:i}", "limit", 0), ERR_ARG, "limit");
-    refused("balance", json_object(), ERR_ARG, "address");
+    rr_refused("nosuchmethod", NULL, ERR_ARG, "unknown method");
+    rr_refused("status", json_string("x"), ERR_ARG, "params");
+    rr_refused("getblock", json_object(), ERR_ARG, "missing hash");
+    rr_refused("getblock", json_pack("{s:s}", "hash", "abc"), ERR_ARG,
+               "64 hex");
+    rr_refused("getblock", json_pack("{s:i}", "height", 99), ERR_NOT_FOUND,
+               "no such block");
+    rr_refused("getchain", json_pack("{s:i}", "limit", 0), ERR_ARG, "limit");
+    rr_refused("balance", json_object(), ERR_ARG, "address");
     /* A one-character typo in an address: the checksum catches it. */
     char typo[100];
-    strcpy(typo, alice_addr);
+    strcpy(typo, rr_alice_addr);
     typo[10] = typo[10] == 'q' ? 'p' : 'q';
-    refused("balance", json_pack("{s:s}", "address", typo), ERR_ARG,
-            "checksum");
-    refused("balance", json_pack("{s:s}", "address", "px1qqqq"), ERR_ARG, "");
-    refused("submit", json_pack("{s:s}", "hex", "00ff"), ERR_PARSE,
-            "malformed transaction");
-    refused("generate", json_pack("{s:i}", "count", 0), ERR_ARG, "count");
-    refused("stall", json_pack("{s:i}", "ms", 0), ERR_ARG, "1..60000");
-    refused("stall", json_pack("{s:i}", "ms", 60001), ERR_ARG, "1..60000");
-    refused("stall", NULL, ERR_ARG, "1..60000");
+    rr_refused("balance", json_pack("{s:s}", "address", typo), ERR_ARG,
+               "checksum");
+    rr_refused("balance", json_pack("{s:s}", "address", "px1qqqq"), ERR_ARG,
+               "");
+    rr_refused("submit", json_pack("{s:s}", "hex", "00ff"), ERR_PARSE,
+               "malformed transaction");
+    rr_refused("generate", json_pack("{s:i}", "count", 0), ERR_ARG, "count");
+    rr_refused("stall", json_pack("{s:i}", "ms", 0), ERR_ARG, "1..60000");
+    rr_refused("stall", json_pack("{s:i}", "ms", 60001), ERR_ARG, "1..60000");
+    rr_refused("stall", NULL, ERR_ARG, "1..60000");
 }
 
 Test(rpc, status_and_blocks_follow_the_chain)
 {
     json_t *h;
-    json_t *s = ok(&h, "status", NULL);
+    json_t *s = rr_ok(&h, "status", NULL);
     cr_assert_str_eq(json_string_value(json_object_get(s, "network")),
                      "regtest");
-    cr_assert_eq(int_of(s, "height"), 0);
-    cr_assert_eq(int_of(s, "mempool"), 0);
+    cr_assert_eq(rr_int_of(s, "height"), 0);
+    cr_assert_eq(rr_int_of(s, "mempool"), 0);
     cr_assert_not(json_is_true(json_object_get(s, "mining")));
     cr_assert(json_is_object(
         json_object_get(json_object_get(s, "refused"), "blocks")));
     json_decref(h);
 
-    mine(3, alice_addr);
-    s = ok(&h, "status", NULL);
-    cr_assert_eq(int_of(s, "height"), 3);
+    rr_mine(3, rr_alice_addr);
+    s = rr_ok(&h, "status", NULL);
+    cr_assert_eq(rr_int_of(s, "height"), 3);
     char tip[65];
     snprintf(tip, sizeof tip, "%s",
              json_string_value(json_object_get(s, "tip")));
     json_decref(h);
 
     json_t *h2;
-    json_t *b = ok(&h2, "getblock", json_pack("{s:i}", "height", 3));
+    json_t *b = rr_ok(&h2, "getblock", json_pack("{s:i}", "height", 3));
     cr_assert_str_eq(json_string_value(json_object_get(b, "hash")), tip);
-    cr_assert_eq(int_of(b, "blockHeight"), 3);
-    cr_assert_eq(int_of(b, "previousBlockIndex"), 2);
-    cr_assert_eq(int_of(b, "confirmations"), 1);
+    cr_assert_eq(rr_int_of(b, "blockHeight"), 3);
+    cr_assert_eq(rr_int_of(b, "previousBlockIndex"), 2);
+    cr_assert_eq(rr_int_of(b, "confirmations"), 1);
     cr_assert_not_null(json_string_value(json_object_get(b, "raw")));
     json_decref(h2);
-    b = ok(&h2, "getblock", json_pack("{s:s}", "hash", tip));
-    cr_assert_eq(int_of(b, "blockHeight"), 3);
+    b = rr_ok(&h2, "getblock", json_pack("{s:s}", "hash", tip));
+    cr_assert_eq(rr_int_of(b, "blockHeight"), 3);
     json_decref(h2);
 
     json_t *c =
-        ok(&h2, "getchain", json_pack("{s:i,s:i}", "from", 1, "limit", 10));
+        rr_ok(&h2, "getchain", json_pack("{s:i,s:i}", "from", 1, "limit", 10));
     cr_assert_eq(json_array_size(c), 3, "blocks 1..3");
-    cr_assert_eq(int_of(json_array_get(c, 0), "blockHeight"), 1);
+    cr_assert_eq(rr_int_of(json_array_get(c, 0), "blockHeight"), 1);
     json_decref(h2);
-    c = ok(&h2, "getchain",
-           json_pack("{s:b,s:i}", "newest_first", 1, "limit", 2));
-    cr_assert_eq(int_of(json_array_get(c, 0), "blockHeight"), 3);
-    cr_assert_eq(int_of(json_array_get(c, 1), "blockHeight"), 2);
+    c = rr_ok(&h2, "getchain",
+              json_pack("{s:b,s:i}", "newest_first", 1, "limit", 2));
+    cr_assert_eq(rr_int_of(json_array_get(c, 0), "blockHeight"), 3);
+    cr_assert_eq(rr_int_of(json_array_get(c, 1), "blockHeight"), 2);
     json_decref(h2);
 
-    json_t *v = ok(&h2, "verifychain", NULL);
+    json_t *v = rr_ok(&h2, "verifychain", NULL);
     cr_assert(json_is_true(json_object_get(v, "valid")), "%s",
               json_dumps(v, JSON_COMPACT));
     json_decref(h2);
@@ -218,7 +141,7 @@ Test(rpc, generate_stopped_by_a_full_disk_returns_what_it_made)
     signal(SIGXFSZ, SIG_IGN);
     struct rlimit orig;
     cr_assert_eq(getrlimit(RLIMIT_FSIZE, &orig), 0);
-    mine(3, alice_addr);
+    rr_mine(3, rr_alice_addr);
     /* 64 KiB more for the store's largest file: a few blocks' worth of
      * log (each block writes some 20 KiB of it), not a hundred. */
     uint64_t big = store_file_size("chain.db-wal");
@@ -226,15 +149,16 @@ Test(rpc, generate_stopped_by_a_full_disk_returns_what_it_made)
         big = store_file_size("chain.db");
     sr_set_fsize((rlim_t)(big + 64 * 1024));
     json_t *h;
-    json_t *r = ok(&h, "generate",
-                   json_pack("{s:i,s:s}", "count", 100, "address", alice_addr));
+    json_t *r =
+        rr_ok(&h, "generate",
+              json_pack("{s:i,s:s}", "count", 100, "address", rr_alice_addr));
     json_t *hashes = json_object_get(r, "hashes");
-    json_int_t made = int_of(r, "made");
-    cr_assert_eq(int_of(r, "asked"), 100);
+    json_int_t made = rr_int_of(r, "made");
+    cr_assert_eq(rr_int_of(r, "asked"), 100);
     cr_assert(made >= 1 && made < 100, "made %d", (int)made);
     cr_assert_eq(json_array_size(hashes), (size_t)made);
     json_t *err = json_object_get(r, "error");
-    cr_assert_eq(int_of(err, "code"), ERR_FULL);
+    cr_assert_eq(rr_int_of(err, "code"), ERR_FULL);
     const char *msg = json_string_value(json_object_get(err, "message"));
     char want[96];
     snprintf(want, sizeof want,
@@ -244,32 +168,33 @@ Test(rpc, generate_stopped_by_a_full_disk_returns_what_it_made)
     /* Every hash returned is on the best chain, the last one its tip. */
     for (size_t i = 0; i < json_array_size(hashes); i++) {
         json_t *h2;
-        json_t *b = ok(&h2, "getblock",
-                       json_pack("{s:O}", "hash", json_array_get(hashes, i)));
-        cr_assert_eq(int_of(b, "blockHeight"), 4 + (json_int_t)i);
+        json_t *b =
+            rr_ok(&h2, "getblock",
+                  json_pack("{s:O}", "hash", json_array_get(hashes, i)));
+        cr_assert_eq(rr_int_of(b, "blockHeight"), 4 + (json_int_t)i);
         cr_assert(json_is_true(json_object_get(b, "mainChain")));
         json_decref(h2);
     }
     json_t *h2;
-    json_t *st = ok(&h2, "status", NULL);
-    cr_assert_eq(int_of(st, "height"), 3 + made);
+    json_t *st = rr_ok(&h2, "status", NULL);
+    cr_assert_eq(rr_int_of(st, "height"), 3 + made);
     cr_assert_str_eq(json_string_value(json_object_get(st, "tip")),
                      json_string_value(json_array_get(hashes, made - 1)));
     json_decref(h2);
     json_decref(h);
 
     /* Still no room: nothing made, so the answer is the error itself. */
-    refused("generate",
-            json_pack("{s:i,s:s}", "count", 5, "address", alice_addr), ERR_FULL,
-            "could not store block 1");
+    rr_refused("generate",
+               json_pack("{s:i,s:s}", "count", 5, "address", rr_alice_addr),
+               ERR_FULL, "could not store block 1");
 
     /* Room again: the node goes on from where it stopped. */
     sr_set_fsize(orig.rlim_cur);
-    mine(2, alice_addr);
-    st = ok(&h2, "status", NULL);
-    cr_assert_eq(int_of(st, "height"), 3 + made + 2);
+    rr_mine(2, rr_alice_addr);
+    st = rr_ok(&h2, "status", NULL);
+    cr_assert_eq(rr_int_of(st, "height"), 3 + made + 2);
     json_decref(h2);
-    json_t *v = ok(&h2, "verifychain", NULL);
+    json_t *v = rr_ok(&h2, "verifychain", NULL);
     cr_assert(json_is_true(json_object_get(v, "valid")));
     json_decref(h2);
 }
@@ -280,11 +205,11 @@ static void check_main_loop(const json_t *s, const char *where)
 {
     json_t *loop = json_object_get(s, "main_loop");
     cr_assert(json_is_object(loop), "%s", json_dumps(s, JSON_COMPACT));
-    json_int_t age = int_of(loop, "turn_age_ms");
-    json_int_t longest = int_of(loop, "longest_turn_ms");
+    json_int_t age = rr_int_of(loop, "turn_age_ms");
+    json_int_t longest = rr_int_of(loop, "longest_turn_ms");
     cr_assert(age >= 0 && longest >= age, "age %lld, longest %lld",
               (long long)age, (long long)longest);
-    cr_assert(age <= 1000 * int_of(s, "uptime") + 1000,
+    cr_assert(age <= 1000 * rr_int_of(s, "uptime") + 1000,
               "the turn cannot be older than the node");
     cr_assert_str_eq(json_string_value(json_object_get(loop, "where")), where);
 }
@@ -292,7 +217,7 @@ static void check_main_loop(const json_t *s, const char *where)
 Test(rpc, status_reports_the_main_loop)
 {
     json_t *h;
-    json_t *s = ok(&h, "status", NULL);
+    json_t *s = rr_ok(&h, "status", NULL);
     cr_assert(json_is_false(json_object_get(s, "busy")));
     check_main_loop(s, "start: loading the chain");
     json_decref(h);
@@ -306,7 +231,7 @@ Test(rpc, status_reports_the_main_loop)
     cr_assert_str_eq(json_string_value(json_object_get(s, "network")),
                      "regtest");
     cr_assert_eq(strlen(json_string_value(json_object_get(s, "node_id"))), 16);
-    cr_assert_eq(int_of(s, "peers"), 0);
+    cr_assert_eq(rr_int_of(s, "peers"), 0);
     cr_assert_null(json_object_get(s, "height"));
     cr_assert_null(json_object_get(s, "mempool"));
     check_main_loop(s, "start: loading the chain");
@@ -315,65 +240,65 @@ Test(rpc, status_reports_the_main_loop)
 
 Test(rpc, a_transfer_from_pending_to_confirmed)
 {
-    mine(2, alice_addr); /* alice: 100 coins */
+    rr_mine(2, rr_alice_addr); /* rr_alice: 100 coins */
     char hex[TX_MAX_SIZE * 2 + 1];
-    transfer_hex(hex, 30 * COIN, 0, true);
+    rr_transfer_hex(hex, 30 * COIN, 0, true);
     json_t *h;
-    json_t *r = ok(&h, "submit", json_pack("{s:s}", "hex", hex));
+    json_t *r = rr_ok(&h, "submit", json_pack("{s:s}", "hex", hex));
     char txid[65];
     snprintf(txid, sizeof txid, "%s",
              json_string_value(json_object_get(r, "txid")));
     json_decref(h);
 
-    r = ok(&h, "tx", json_pack("{s:s}", "txid", txid));
+    r = rr_ok(&h, "tx", json_pack("{s:s}", "txid", txid));
     cr_assert_str_eq(json_string_value(json_object_get(r, "status")),
                      "pending");
     json_decref(h);
-    r = ok(&h, "balance", json_pack("{s:s}", "address", alice_addr));
-    cr_assert_eq(int_of(r, "confirmed"), 100 * COIN);
-    cr_assert_eq(int_of(r, "available"), 70 * COIN - 500);
-    cr_assert_eq(int_of(r, "pending_outgoing"), 30 * COIN + 500);
-    cr_assert_eq(int_of(r, "pending_incoming"), 0);
+    r = rr_ok(&h, "balance", json_pack("{s:s}", "address", rr_alice_addr));
+    cr_assert_eq(rr_int_of(r, "confirmed"), 100 * COIN);
+    cr_assert_eq(rr_int_of(r, "available"), 70 * COIN - 500);
+    cr_assert_eq(rr_int_of(r, "pending_outgoing"), 30 * COIN + 500);
+    cr_assert_eq(rr_int_of(r, "pending_incoming"), 0);
     cr_assert_null(json_object_get(r, "pending"), "the old, ambiguous field");
-    cr_assert_eq(int_of(r, "nonce"), 1, "the next transfer's nonce");
+    cr_assert_eq(rr_int_of(r, "nonce"), 1, "the next transfer's nonce");
     json_decref(h);
-    r = ok(&h, "balance", json_pack("{s:s}", "address", bob_addr));
-    cr_assert_eq(int_of(r, "confirmed"), 0);
-    cr_assert_eq(int_of(r, "pending_incoming"), 30 * COIN);
-    cr_assert_eq(int_of(r, "pending_outgoing"), 0);
-    cr_assert_eq(int_of(r, "available"), 0, "incoming is not spendable yet");
+    r = rr_ok(&h, "balance", json_pack("{s:s}", "address", rr_bob_addr));
+    cr_assert_eq(rr_int_of(r, "confirmed"), 0);
+    cr_assert_eq(rr_int_of(r, "pending_incoming"), 30 * COIN);
+    cr_assert_eq(rr_int_of(r, "pending_outgoing"), 0);
+    cr_assert_eq(rr_int_of(r, "available"), 0, "incoming is not spendable yet");
     json_decref(h);
-    r = ok(&h, "mempool", NULL);
+    r = rr_ok(&h, "mempool", NULL);
     cr_assert_eq(json_array_size(r), 1);
     json_decref(h);
 
-    mine(1, bob_addr);
-    r = ok(&h, "tx", json_pack("{s:s}", "txid", txid));
+    rr_mine(1, rr_bob_addr);
+    r = rr_ok(&h, "tx", json_pack("{s:s}", "txid", txid));
     cr_assert_str_eq(json_string_value(json_object_get(r, "status")),
                      "confirmed");
-    cr_assert_eq(int_of(r, "height"), 3);
-    cr_assert_eq(int_of(r, "confirmations"), 1);
+    cr_assert_eq(rr_int_of(r, "height"), 3);
+    cr_assert_eq(rr_int_of(r, "confirmations"), 1);
     json_decref(h);
-    r = ok(&h, "balance", json_pack("{s:s}", "address", bob_addr));
-    cr_assert_eq(int_of(r, "confirmed"), 30 * COIN + 50 * COIN + 500);
+    r = rr_ok(&h, "balance", json_pack("{s:s}", "address", rr_bob_addr));
+    cr_assert_eq(rr_int_of(r, "confirmed"), 30 * COIN + 50 * COIN + 500);
     json_decref(h);
-    r = ok(&h, "balance_after",
-           json_pack("{s:s,s:s}", "address", alice_addr, "txid", txid));
-    cr_assert_eq(int_of(r, "balance"), 70 * COIN - 500);
+    r = rr_ok(&h, "balance_after",
+              json_pack("{s:s,s:s}", "address", rr_alice_addr, "txid", txid));
+    cr_assert_eq(rr_int_of(r, "balance"), 70 * COIN - 500);
     json_decref(h);
 
     /* The same transfer again is a replay now. */
-    refused("submit", json_pack("{s:s}", "hex", hex), ERR_INVALID,
-            "bad-txns-nonce-replay");
+    rr_refused("submit", json_pack("{s:s}", "hex", hex), ERR_INVALID,
+               "bad-txns-nonce-replay");
 }
 
 Test(rpc, a_refused_transfer_is_remembered_and_counted)
 {
-    mine(1, alice_addr);
+    rr_mine(1, rr_alice_addr);
     char hex[TX_MAX_SIZE * 2 + 1];
-    transfer_hex(hex, COIN, 0, false);
-    refused("submit", json_pack("{s:s}", "hex", hex), ERR_INVALID,
-            "bad-txns-unsigned");
+    rr_transfer_hex(hex, COIN, 0, false);
+    rr_refused("submit", json_pack("{s:s}", "hex", hex), ERR_INVALID,
+               "bad-txns-unsigned");
     tx_t t;
     uint8_t raw[TX_MAX_SIZE];
     size_t len = strlen(hex) / 2;
@@ -385,22 +310,22 @@ Test(rpc, a_refused_transfer_is_remembered_and_counted)
     hex_from_hash(txid, id);
 
     json_t *h;
-    json_t *r = ok(&h, "tx", json_pack("{s:s}", "txid", txid));
+    json_t *r = rr_ok(&h, "tx", json_pack("{s:s}", "txid", txid));
     cr_assert_str_eq(json_string_value(json_object_get(r, "status")),
                      "rejected");
     cr_assert_str_eq(json_string_value(json_object_get(r, "reason")),
                      "bad-txns-unsigned");
     json_decref(h);
-    r = ok(&h, "status", NULL);
+    r = rr_ok(&h, "status", NULL);
     json_t *txs =
         json_object_get(json_object_get(r, "refused"), "transactions");
-    cr_assert_eq(int_of(txs, "bad-txns-unsigned"), 1);
+    cr_assert_eq(rr_int_of(txs, "bad-txns-unsigned"), 1);
     json_decref(h);
 
     char unknown[65];
     memset(unknown, 'a', 64);
     unknown[64] = '\0';
-    r = ok(&h, "tx", json_pack("{s:s}", "txid", unknown));
+    r = rr_ok(&h, "tx", json_pack("{s:s}", "txid", unknown));
     cr_assert_str_eq(json_string_value(json_object_get(r, "status")),
                      "unknown");
     json_decref(h);
@@ -410,32 +335,33 @@ Test(rpc, a_refused_transfer_is_remembered_and_counted)
  * first, paged, each item with its direction and confirmations. */
 Test(rpc, history_pending_then_confirmed_paged)
 {
-    mine(2, alice_addr);
+    rr_mine(2, rr_alice_addr);
     char hex[TX_MAX_SIZE * 2 + 1];
-    transfer_hex(hex, 3 * COIN, 0, true);
+    rr_transfer_hex(hex, 3 * COIN, 0, true);
     json_t *h;
-    ok(&h, "submit", json_pack("{s:s}", "hex", hex));
+    rr_ok(&h, "submit", json_pack("{s:s}", "hex", hex));
     json_decref(h);
 
-    json_t *r = ok(&h, "history", json_pack("{s:s}", "address", bob_addr));
-    cr_assert_eq(int_of(r, "total"), 1);
-    cr_assert_eq(int_of(r, "pending"), 1);
+    json_t *r =
+        rr_ok(&h, "history", json_pack("{s:s}", "address", rr_bob_addr));
+    cr_assert_eq(rr_int_of(r, "total"), 1);
+    cr_assert_eq(rr_int_of(r, "pending"), 1);
     json_t *it = json_array_get(json_object_get(r, "items"), 0);
     cr_assert_str_eq(json_string_value(json_object_get(it, "status")),
                      "pending");
     cr_assert_str_eq(json_string_value(json_object_get(it, "direction")), "in");
     cr_assert_str_eq(json_string_value(json_object_get(it, "from")),
-                     alice_addr);
-    cr_assert_eq(int_of(it, "amount"), 3 * COIN);
+                     rr_alice_addr);
+    cr_assert_eq(rr_int_of(it, "amount"), 3 * COIN);
     json_decref(h);
 
-    mine(2, bob_addr); /* the transfer in block 3, then block 4 */
-    r = ok(&h, "history",
-           json_pack("{s:s,s:i}", "address", alice_addr, "limit", 2));
+    rr_mine(2, rr_bob_addr); /* the transfer in block 3, then block 4 */
+    r = rr_ok(&h, "history",
+              json_pack("{s:s,s:i}", "address", rr_alice_addr, "limit", 2));
     /* Alice: the transfer out (block 3), coinbases of blocks 2 and 1. */
-    cr_assert_eq(int_of(r, "total"), 3);
-    cr_assert_eq(int_of(r, "pending"), 0);
-    cr_assert_eq(int_of(r, "pages"), 2);
+    cr_assert_eq(rr_int_of(r, "total"), 3);
+    cr_assert_eq(rr_int_of(r, "pending"), 0);
+    cr_assert_eq(rr_int_of(r, "pages"), 2);
     json_t *items = json_object_get(r, "items");
     cr_assert_eq(json_array_size(items), 2);
     it = json_array_get(items, 0);
@@ -443,23 +369,24 @@ Test(rpc, history_pending_then_confirmed_paged)
                      "out");
     cr_assert_str_eq(json_string_value(json_object_get(it, "status")),
                      "confirmed");
-    cr_assert_eq(int_of(it, "height"), 3);
-    cr_assert_eq(int_of(it, "confirmations"), 2);
+    cr_assert_eq(rr_int_of(it, "height"), 3);
+    cr_assert_eq(rr_int_of(it, "confirmations"), 2);
     it = json_array_get(items, 1);
     cr_assert_str_eq(json_string_value(json_object_get(it, "type")),
                      "coinbase");
-    cr_assert_eq(int_of(it, "height"), 2);
+    cr_assert_eq(rr_int_of(it, "height"), 2);
     json_decref(h);
-    r = ok(&h, "history",
-           json_pack("{s:s,s:i,s:i}", "address", alice_addr, "limit", 2, "page",
-                     2));
+    r = rr_ok(&h, "history",
+              json_pack("{s:s,s:i,s:i}", "address", rr_alice_addr, "limit", 2,
+                        "page", 2));
     items = json_object_get(r, "items");
     cr_assert_eq(json_array_size(items), 1);
-    cr_assert_eq(int_of(json_array_get(items, 0), "height"), 1);
+    cr_assert_eq(rr_int_of(json_array_get(items, 0), "height"), 1);
     json_decref(h);
 
-    refused("history", json_pack("{s:s}", "address", "pxrt1qqqq"), ERR_ARG, "");
-    refused("history",
-            json_pack("{s:s,s:i}", "address", bob_addr, "limit", 101), ERR_ARG,
-            "limit");
+    rr_refused("history", json_pack("{s:s}", "address", "pxrt1qqqq"), ERR_ARG,
+               "");
+    rr_refused("history",
+               json_pack("{s:s,s:i}", "address", rr_bob_addr, "limit", 101),
+               ERR_ARG, "limit");
 }

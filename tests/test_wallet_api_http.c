@@ -27,6 +27,7 @@
 #include "sock.h"
 #include "wallet.h"
 #include "wallet_api.h"
+#include "wallet_rig.h"
 
 Test(wallet_api_http, page_files)
 {
@@ -36,6 +37,7 @@ Test(wallet_api_http, page_files)
         {"/wallet_ui.html", "wallet_ui.html"},
         {"/explorer", "explorer.html"},
         {"/explorer.html", "explorer.html"},
+        {"/common.js", "common.js"},
         {"/script.js", "script.js"},
         {"/style.css", "style.css"},
         {"/explorer.js", "explorer.js"},
@@ -85,84 +87,34 @@ Test(wallet_api_http, page_files)
 
 /* ---- a server with small limits ---------------------------------------- */
 
-static wallet_t *test_wallet;
-static wallet_api_t *api;
-static char web_root[64];
-
-static void write_file(const char *name, const char *text)
-{
-    char path[128];
-    snprintf(path, sizeof path, "%s/%s", web_root, name);
-    FILE *f = fopen(path, "w");
-    cr_assert(f, "%s", path);
-    fputs(text, f);
-    fclose(f);
-}
-
 /* A web root like the real one: the page's files beside sources. */
 static void start(void)
 {
-    snprintf(web_root, sizeof web_root, "/tmp/pickaxe-webroot-XXXXXX");
-    cr_assert(mkdtemp(web_root));
-    write_file("wallet_ui.html", "<!doctype html><title>wallet</title>");
-    write_file("script.js", "'use strict';");
-    write_file("wallet_api.c", "#include \"wallet_api.h\"");
-    write_file("secret.keystore", "key");
+    wr_web_root_new("webroot");
+    wr_write_file("wallet_ui.html", "<!doctype html><title>wallet</title>");
+    wr_write_file("script.js", "'use strict';");
+    wr_write_file("wallet_api.c", "#include \"wallet_api.h\"");
+    wr_write_file("secret.keystore", "key");
 
-    /* A node endpoint nobody listens on: bound, then released. */
-    server_t *s = server_new("tcp://127.0.0.1:*");
-    cr_assert(s);
-    static char ep[SOCK_ENDPOINT_MAX];
-    snprintf(ep, sizeof ep, "%s", server_endpoint(s));
-    server_free(&s);
-
-    test_wallet = wallet_new_random();
-    cr_assert(test_wallet);
     wallet_api_config_t cfg;
-    wallet_api_config_init(&cfg);
-    cfg.params = params_regtest();
-    cfg.wallet = test_wallet;
-    cfg.node = ep;
-    cfg.http_port = 0;
-    cfg.web_root = web_root;
-    cfg.timeout_ms = 200;
-    cfg.retries = 0;
+    wr_config(&cfg, wr_absent_node(), wr_web_root);
     cfg.limits.slots = 8;
     cfg.limits.per_address = 4;
     cfg.limits.request_ms = 1000;
     cfg.limits.answer_ms = 5000;
-    const char *why = NULL;
-    api = wallet_api_new(&cfg, &why);
-    cr_assert(api, "%s", why);
-    cr_assert_eq(wallet_api_start(api, &why), 0, "%s", why);
+    wr_start(&cfg);
 }
 
 static void stop(void)
 {
-    wallet_api_free(&api);
-    wallet_free(&test_wallet);
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", web_root);
-    cr_assert_eq(system(cmd), 0);
+    wr_stop();
+    wr_web_root_remove();
 }
 
 /* A connection to the service from source address `from`. */
 static int dial(const char *from)
 {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    cr_assert(fd >= 0);
-    struct timeval tv = {10, 0};
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    struct sockaddr_in src = {0};
-    src.sin_family = AF_INET;
-    cr_assert_eq(inet_pton(AF_INET, from, &src.sin_addr), 1);
-    cr_assert_eq(bind(fd, (struct sockaddr *)&src, sizeof src), 0);
-    struct sockaddr_in a = {0};
-    a.sin_family = AF_INET;
-    a.sin_port = htons(wallet_api_port(api));
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    cr_assert_eq(connect(fd, (struct sockaddr *)&a, sizeof a), 0);
-    return fd;
+    return wr_dial(from, wallet_api_port(wr_api));
 }
 
 static void say(int fd, const char *text)
@@ -190,67 +142,42 @@ static bool closed_within(int fd, int ms)
     return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK);
 }
 
-/* One whole request from `from`: the status, and the body in body. */
-static int request(char *body, size_t len, const char *from, const char *method,
+/* One whole request from `from`: the status (the reply in *r). */
+static int request(wr_reply_t *r, const char *from, const char *method,
                    const char *path, const char *headers)
 {
-    int fd = dial(from);
-    char head[512];
-    snprintf(head, sizeof head,
-             "%s %s HTTP/1.1\r\nHost: 127.0.0.1:%u\r\n%sContent-Length: "
-             "0\r\nConnection: close\r\n\r\n",
-             method, path, wallet_api_port(api), headers ? headers : "");
-    say(fd, head);
-    char buf[4096];
-    size_t got = 0;
-    for (;;) {
-        ssize_t k = recv(fd, buf + got, sizeof buf - 1 - got, 0);
-        if (k <= 0)
-            break;
-        got += (size_t)k;
-    }
-    close(fd);
-    buf[got] = '\0';
-    int status = 0;
-    cr_assert(sscanf(buf, "HTTP/1.%*d %d", &status) == 1, "reply: %s", buf);
-    const char *b = strstr(buf, "\r\n\r\n");
-    snprintf(body, len, "%s", b ? b + 4 : "");
-    return status;
+    wr_http_from(r, from, wallet_api_port(wr_api), method, path, headers, NULL);
+    return r->status;
 }
 
 Test(wallet_api_http, serves_only_the_page, .init = start, .fini = stop)
 {
-    char body[4096];
-    cr_assert_eq(request(body, sizeof body, "127.0.0.1", "GET", "/", NULL),
-                 200);
-    cr_assert(strstr(body, "<title>wallet</title>"));
-    cr_assert_eq(
-        request(body, sizeof body, "127.0.0.1", "GET", "/script.js", NULL),
-        200);
-    cr_assert_str_eq(body, "'use strict';");
+    wr_reply_t r;
+    cr_assert_eq(request(&r, "127.0.0.1", "GET", "/", NULL), 200);
+    cr_assert(strstr(r.body, "<title>wallet</title>"));
+    cr_assert_eq(request(&r, "127.0.0.1", "GET", "/script.js", NULL), 200);
+    cr_assert_str_eq(r.body, "'use strict';");
     const char *hidden[] = {"/wallet_api.c", "/secret.keystore",
                             "/../wallet_api.c", "/explorer.js"};
     for (size_t i = 0; i < 4; i++) {
-        cr_assert_eq(
-            request(body, sizeof body, "127.0.0.1", "GET", hidden[i], NULL),
-            404, "%s", hidden[i]);
-        cr_assert(!strstr(body, "#include"), "%s: %s", hidden[i], body);
+        cr_assert_eq(request(&r, "127.0.0.1", "GET", hidden[i], NULL), 404,
+                     "%s", hidden[i]);
+        cr_assert(!strstr(r.body, "#include"), "%s: %s", hidden[i], r.body);
     }
 }
 
 Test(wallet_api_http, origin_null_is_not_this_page, .init = start, .fini = stop)
 {
-    char body[4096], self[80];
-    cr_assert_eq(request(body, sizeof body, "127.0.0.1", "POST", "/connect",
-                         "Origin: null\r\n"),
-                 403);
-    cr_assert(strstr(body, "cross-site"), "%s", body);
-    snprintf(self, sizeof self, "Origin: http://127.0.0.1:%u\r\n",
-             wallet_api_port(api));
-    /* The page's own Origin gets as far as asking the (absent) node. */
+    wr_reply_t r;
+    char self[80];
     cr_assert_eq(
-        request(body, sizeof body, "127.0.0.1", "POST", "/connect", self), 503,
-        "%s", body);
+        request(&r, "127.0.0.1", "POST", "/connect", "Origin: null\r\n"), 403);
+    cr_assert(strstr(r.body, "cross-site"), "%s", r.body);
+    snprintf(self, sizeof self, "Origin: http://127.0.0.1:%u\r\n",
+             wallet_api_port(wr_api));
+    /* The page's own Origin gets as far as asking the (absent) node. */
+    cr_assert_eq(request(&r, "127.0.0.1", "POST", "/connect", self), 503, "%s",
+                 r.body);
 }
 
 Test(wallet_api_http, a_dribbled_request_is_closed_at_its_deadline,
@@ -285,10 +212,9 @@ Test(wallet_api_http, an_address_at_its_limit_gives_up_its_own_oldest,
         mine[i] = slow("127.0.0.1");
     /* Every slot is taken; 127.0.0.1 is at its limit. A whole request
      * from it is answered, and its oldest slow connection made room. */
-    char body[4096];
-    cr_assert_eq(
-        request(body, sizeof body, "127.0.0.1", "GET", "/wallet/address", NULL),
-        200, "%s", body);
+    wr_reply_t r;
+    cr_assert_eq(request(&r, "127.0.0.1", "GET", "/wallet/address", NULL), 200,
+                 "%s", r.body);
     cr_assert(closed_within(mine[0], 3000), "the oldest is closed");
     for (int i = 1; i < 4; i++)
         cr_assert(!closed_within(mine[i], 0), "mine[%d]", i);

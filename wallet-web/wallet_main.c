@@ -168,23 +168,22 @@ static int settle_options(opts_t *o)
                                      o->params->default_port) != 0)
         return cmdline_fail("cannot format the node's endpoint");
     if (!o->tracker[0] && !o->no_tracker &&
-        sock_endpoint(o->tracker, sizeof o->tracker, "127.0.0.1",
-                      o->params->default_port - TRACKER_PORT_OFFSET) != 0)
-        return cmdline_fail("cannot format the tracker's endpoint");
+        (st = cmdline_local_tracker(o->tracker, sizeof o->tracker,
+                                    o->params)) != 0)
+        return st;
     if (sock_parse_hostport(o->http_host, sizeof o->http_host, &o->http_port,
                             o->http) != 0)
         return cmdline_usage_error(
             "--http takes HOST:PORT, e.g. 127.0.0.1:8080, not '%s'", o->http);
     if (strcmp(o->http_host, "localhost") == 0)
         snprintf(o->http_host, sizeof o->http_host, "127.0.0.1");
-    const char *home = getenv("HOME");
     if (o->keystore && strlen(o->keystore) >= sizeof o->ks)
         return cmdline_usage_error("--keystore path is too long");
     if (o->keystore)
         snprintf(o->ks, sizeof o->ks, "%s", o->keystore);
-    else
-        snprintf(o->ks, sizeof o->ks, "%s/.pickaxe/%s/wallet.keystore",
-                 home ? home : ".", o->params->name);
+    else if ((st = cmdline_home_path(o->ks, sizeof o->ks, "%s/wallet.keystore",
+                                     o->params->name)) != 0)
+        return st;
     if (!o->web_root) {
         default_web_root(o->root, sizeof o->root);
         return 0;

@@ -15,6 +15,7 @@
 
 #include "err.h"
 #include "sock.h"
+#include "tracker.h"
 
 static const char *prog_name = "pickaxe";
 
@@ -211,6 +212,29 @@ int cmdline_endpoint(char *out, size_t len, const char *flag, const char *text)
         return cmdline_usage_error("%s takes tcp://HOST:PORT, not '%s'", flag,
                                    text);
     memcpy(out, text, strlen(text) + 1);
+    return 0;
+}
+
+int cmdline_local_tracker(char *out, size_t len, const params_t *params)
+{
+    if (sock_endpoint(out, len, "127.0.0.1",
+                      params->default_port - TRACKER_PORT_OFFSET) != 0)
+        return cmdline_fail("cannot format the tracker's endpoint");
+    return 0;
+}
+
+int cmdline_home_path(char *out, size_t len, const char *fmt, ...)
+{
+    const char *home = getenv("HOME");
+    int n = snprintf(out, len, "%s/.pickaxe/", home ? home : ".");
+    if (n < 0 || (size_t)n >= len)
+        return cmdline_fail("the path under ~/.pickaxe is too long");
+    va_list ap;
+    va_start(ap, fmt);
+    int m = vsnprintf(out + n, len - (size_t)n, fmt, ap);
+    va_end(ap);
+    if (m < 0 || (size_t)m >= len - (size_t)n)
+        return cmdline_fail("the path under ~/.pickaxe is too long");
     return 0;
 }
 

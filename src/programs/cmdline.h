@@ -42,6 +42,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "err.h"
 #include "log.h"
 #include "params.h"
 
@@ -155,6 +156,26 @@ int cmdline_network(const params_t **out, const char *name);
  * (also when it does not fit in len) and returns CMDLINE_EXIT_USAGE.
  */
 int cmdline_endpoint(char *out, size_t len, const char *flag, const char *text);
+
+/*
+ * The network's tracker on this machine, tcp://127.0.0.1:PORT where PORT
+ * is the network's node port minus TRACKER_PORT_OFFSET: the default of a
+ * program's --tracker, so one started beside the demo joins it.
+ * Returns: 0; CMDLINE_EXIT_FAIL, after "PROG: cannot format the tracker's
+ *          endpoint", when it does not fit in len.
+ */
+PX_MUST_CHECK int cmdline_local_tracker(char *out, size_t len,
+                                        const params_t *params);
+
+/*
+ * A default path under ~/.pickaxe: "$HOME/.pickaxe/" (with "." for an
+ * unset HOME) and then fmt's text, e.g. "%s/wallet.keystore" with the
+ * network's name.
+ * Returns: 0; CMDLINE_EXIT_FAIL, after "PROG: the path under ~/.pickaxe
+ *          is too long", when it does not fit in len.
+ */
+PX_MUST_CHECK int cmdline_home_path(char *out, size_t len, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 /*
  * The line for what getopt_long() returned for a bad option (':' for a

@@ -195,9 +195,9 @@ static int settle_options(args_t *a)
      * machine, so a node started beside the demo joins it instead of
      * mining a chain of its own. */
     if (!cfg->tracker[0] && !a->no_tracker &&
-        sock_endpoint(cfg->tracker, sizeof cfg->tracker, "127.0.0.1",
-                      cfg->params->default_port - TRACKER_PORT_OFFSET) != 0)
-        return cmdline_fail("cannot format the tracker's endpoint");
+        (st = cmdline_local_tracker(cfg->tracker, sizeof cfg->tracker,
+                                    cfg->params)) != 0)
+        return st;
     if (a->stratum &&
         (sock_parse_hostport(cfg->stratum_host, sizeof cfg->stratum_host,
                              &cfg->stratum_port, a->stratum) != 0 ||
@@ -206,12 +206,11 @@ static int settle_options(args_t *a)
                                    a->stratum);
     if (a->data_dir && strlen(a->data_dir) >= sizeof cfg->data_dir)
         return cmdline_usage_error("--data-dir is too long");
-    const char *home = getenv("HOME");
     if (a->data_dir)
         snprintf(cfg->data_dir, sizeof cfg->data_dir, "%s", a->data_dir);
-    else
-        snprintf(cfg->data_dir, sizeof cfg->data_dir, "%s/.pickaxe/%s",
-                 home ? home : ".", cfg->params->name);
+    else if ((st = cmdline_home_path(cfg->data_dir, sizeof cfg->data_dir, "%s",
+                                     cfg->params->name)) != 0)
+        return st;
     if (!a->address)
         return 0;
     const char *why = NULL;

@@ -185,12 +185,11 @@ int main(int argc, char **argv)
     tracker_config_init(&cfg, params->network_id);
     cfg.peer_timeout_ms = (uint32_t)(o.timeout_s * 1000);
     char dir[512], path[600], why[700];
-    const char *home = getenv("HOME");
     if (o.data_dir)
         snprintf(dir, sizeof dir, "%s", o.data_dir);
-    else
-        snprintf(dir, sizeof dir, "%s/.pickaxe/%s-tracker", home ? home : ".",
-                 params->name);
+    else if ((st = cmdline_home_path(dir, sizeof dir, "%s-tracker",
+                                     params->name)) != 0)
+        return st;
     if (cmdline_make_dir(dir) != 0)
         return cmdline_fail("cannot create %s: %s", dir, strerror(errno));
     snprintf(path, sizeof path, "%s/%s", dir, IDENTITY_FILE);

@@ -13,89 +13,22 @@
 // Each step prints "ok - NAME" or "FAIL - NAME: why"; the last line is
 // "N passed, N failed", and the exit status is non-zero on any failure.
 
-import { spawn, execFileSync } from 'node:child_process';
-import { createRequire } from 'node:module';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 
-const BUILD = process.env.BUILD || 'build';
-const require = createRequire(path.resolve(process.env.PW_DIR || `${BUILD}/browser`) + '/');
-const { chromium } = require('playwright-core');
+import {
+  ART, CLI, chromium, freePair, getJson, setLogPrefix, setupFailed, finish, start, step as runStep, stopAll, until,
+} from './harness.mjs';
 
-const ART = path.resolve(BUILD, 'browser-artifacts');
-const CLI = process.env.CLI || `${BUILD}/pickaxe-cli`;
+setLogPrefix('explorer-');
 fs.mkdirSync(path.join(ART, 'logs'), { recursive: true });
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'pickaxe-explorer-'));
 
-let passed = 0;
-let failed = 0;
-const procs = new Map();
 let page;
 
 // ---- helpers ----------------------------------------------------------------
-
-function portFree(port) {
-  return new Promise((resolve) => {
-    const s = net.createServer();
-    s.once('error', () => resolve(false));
-    s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
-  });
-}
-
-async function freePair(taken) {
-  for (;;) {
-    const p = 20000 + Math.floor(Math.random() * 40000);
-    if (taken.has(p) || taken.has(p + 1)) continue;
-    if ((await portFree(p)) && (await portFree(p + 1))) {
-      taken.add(p);
-      taken.add(p + 1);
-      return p;
-    }
-  }
-}
-
-function start(name, args) {
-  const log = fs.openSync(path.join(ART, 'logs', `explorer-${name}.log`), 'a');
-  const child = spawn(path.join(BUILD, args[0]), args.slice(1), {
-    stdio: ['ignore', log, log],
-    env: { ...process.env, PICKAXE_LOG_LEVEL: 'info' },
-  });
-  procs.set(name, child);
-  return child;
-}
-
-async function stop(name) {
-  const child = procs.get(name);
-  if (!child || child.exitCode !== null) return;
-  const done = new Promise((r) => child.once('exit', r));
-  child.kill('SIGTERM');
-  const t = setTimeout(() => child.kill('SIGKILL'), 5000);
-  await done;
-  clearTimeout(t);
-  procs.delete(name);
-}
-
-async function until(fn, ms, what) {
-  const end = Date.now() + ms;
-  let last;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v) return v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}${last ? ` (${last.message})` : ''}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
-async function getJson(url) {
-  const r = await fetch(url);
-  return { status: r.status, body: await r.json() };
-}
 
 function cli(ep, ...args) {
   const out = execFileSync(CLI, ['--network', 'regtest', '--node', ep, '--json', ...args],
@@ -107,17 +40,12 @@ async function shot(name) {
   await page.screenshot({ path: path.join(ART, `explorer-${name}.png`), fullPage: true });
 }
 
-async function step(name, fn) {
-  try {
-    await fn();
-    passed++;
-    console.log(`ok - ${name}`);
-  } catch (e) {
-    failed++;
-    console.log(`FAIL - ${name}: ${e.message.split('\n')[0]}`);
-    if (page) await page.screenshot({ path: path.join(ART, `FAIL-explorer-${name.replace(/\W+/g, '-')}.png`), fullPage: true }).catch(() => {});
-  }
+// A failed step: a screenshot of the page.
+async function failShot(name) {
+  if (page) await page.screenshot({ path: path.join(ART, `FAIL-explorer-${name}.png`), fullPage: true }).catch(() => {});
 }
+
+const step = (name, fn) => runStep(name, fn, failShot);
 
 const count = (sel) => page.locator(sel).count();
 const text = async (sel) => (await page.locator(sel).first().textContent()) || '';
@@ -280,13 +208,11 @@ try {
     if (pageErrors.length) throw new Error(pageErrors.join('; '));
   });
 } catch (e) {
-  failed++;
-  console.log(`FAIL - setup: ${e.message}`);
+  setupFailed(e);
 } finally {
   if (context) await context.close().catch(() => {});
-  for (const name of [...procs.keys()]) await stop(name);
+  await stopAll();
   fs.rmSync(tmp, { recursive: true, force: true });
 }
 
-console.log(`${passed} passed, ${failed} failed`);
-process.exit(failed ? 1 : 0);
+finish();

@@ -121,6 +121,7 @@ def wallet_serves_only_page_files(net):
     pages = {
         "/": "text/html", "/wallet_ui.html": "text/html", "/explorer": "text/html",
         "/explorer.html": "text/html", "/script.js": "text/javascript",
+        "/common.js": "text/javascript",
         "/style.css": "text/css", "/explorer.js": "text/javascript",
         "/explorer.css": "text/css", "/vendor/bootstrap.min.css": "text/css",
         "/vendor/bootstrap.bundle.min.js": "text/javascript",
