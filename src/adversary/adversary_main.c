@@ -447,7 +447,7 @@ static void write_stats(adv_t *a)
     if (address_encode(addr, sizeof addr, a->params->hrp, a->env.pub) != 0)
         snprintf(addr, sizeof addr, "?");
     json_t *j = json_pack(
-        "{s:s,s:s,s:I,s:s,s:I,s:b,s:I,s:I,s:I,s:o}", "network", a->params->name,
+        "{s:s,s:s,s:I,s:s,s:I,s:b,s:I,s:I,s:o}", "network", a->params->name,
         "address", addr, "identities", (json_int_t)a->identities, "node_id", me,
         "followed_height", (json_int_t)chain_height(a->chain), "funded",
         attack_funded(&a->env), "funding_sent", (json_int_t)a->funding_sent,
