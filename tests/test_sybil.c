@@ -1,8 +1,8 @@
 /*
  * Tests for src/adversary/sybil.c: each silent peer added is registered at
  * a live tracker, so an honest p2p joined there learns it like any peer and
- * subscribes to its gossip; a request to it is never answered; the set
- * knows its own ids; freeing the set makes them leave.
+ * subscribes to its gossip; a request to it is never answered, tended or
+ * not; the set knows its own ids; freeing the set makes them leave.
  */
 #include <criterion/criterion.h>
 #include <string.h>
@@ -76,6 +76,15 @@ Test(sybil, registered_listed_silent_and_gone_when_freed, .timeout = 30)
     p2p_peer_info_t info;
     cr_assert_eq(p2p_peer(honest.p, &info, a), 0);
     cr_assert(info.unresponsive && info.backoff_ms > 0);
+    /* Tending takes the request in and drops it: still no answer. */
+    sybil_tend(s);
+    sybil_tend(NULL); /* harmless */
+    nanosleep(&(struct timespec){0, (long)(info.backoff_ms + 50) * 1000000L},
+              NULL);
+    reply = NULL;
+    cr_assert_eq(p2p_request(honest.p, &reply, &len, a, req.data, req.len),
+                 ERR_TIMEOUT, "a tended sybil answered");
+    cr_assert_null(reply);
     buf_deinit(&req);
 
     /* Freed: they leave. */

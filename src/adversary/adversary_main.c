@@ -683,6 +683,7 @@ static void run(adv_t *a)
         if (a->duration > 0 && now - start >= a->duration * 1000)
             break;
         drain(a, now < next_attack ? 2 : 0);
+        sybil_tend(a->sybils); /* their sockets' housekeeping (sybil.h) */
         now = sock_now_ms();
         if (now >= next_follow) {
             follow(a);

@@ -113,6 +113,35 @@ int sybil_add(sybil_t *s)
     return 0;
 }
 
+/* Lets sock process its commands (connections gone, subscriptions) and,
+ * for a ROUTER, takes in and drops what arrived, at most max messages. */
+static void tend(void *sock, int max)
+{
+    int events = 0;
+    size_t len = sizeof events;
+    if (zmq_getsockopt(sock, ZMQ_EVENTS, &events, &len) != 0)
+        return;
+    for (int i = 0; i < max && (events & ZMQ_POLLIN); i++) {
+        zmq_msg_t m;
+        zmq_msg_init(&m);
+        int rc = zmq_msg_recv(&m, sock, ZMQ_DONTWAIT);
+        zmq_msg_close(&m);
+        if (rc < 0)
+            break;
+        len = sizeof events;
+        if (zmq_getsockopt(sock, ZMQ_EVENTS, &events, &len) != 0)
+            break;
+    }
+}
+
+void sybil_tend(sybil_t *s)
+{
+    for (size_t i = 0; s && i < s->n; i++) {
+        tend(s->peers[i].req, SYBIL_TEND_MAX);
+        tend(s->peers[i].pub, 0);
+    }
+}
+
 size_t sybil_count(const sybil_t *s)
 {
     return s->n;
