@@ -223,6 +223,7 @@ static void check_path(const char *path)
         "style.css",
         "explorer.js",
         "explorer.css",
+        "common.js",
         "vendor/bootstrap.min.css",
         "vendor/bootstrap.bundle.min.js",
     };
