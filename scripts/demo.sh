@@ -160,7 +160,11 @@ check_children() {
             why="exited with status $st"
         fi
         echo "demo: $name (pid $pid) stopped unexpectedly: $why; the last lines of $DIR/logs/$name.log:" >&2
-        tail -n 5 "$DIR/logs/$name.log" 2>/dev/null | sed 's/^/demo:   | /' >&2
+        if [ -s "$DIR/logs/$name.log" ]; then
+            tail -n 5 "$DIR/logs/$name.log" | sed 's/^/demo:   | /' >&2
+        else
+            echo "demo:   | (its log is empty)" >&2
+        fi
         names=$(echo " $names " | sed "s| $entry | |; s|^ *||; s| *$||")
     done
 }
